@@ -1,0 +1,27 @@
+import { CSRMatrix } from '../src/formats/csr.js';
+import { DenseMatrix } from '../src/formats/dense.js';
+import { NMMatrix } from '../src/formats/nm.js';
+import { ShapeMismatchError } from '../src/errors.js';
+import { assertFinite, assertInstance } from '../src/formats/validate.js';
+
+/** A dense operand: the right type and finite values (NaN would spread silently). */
+export function checkDense(argument: string, value: unknown): asserts value is DenseMatrix {
+  assertInstance(argument, value, DenseMatrix, 'DenseMatrix');
+  assertFinite(argument, value.data, (i) => `(${Math.floor(i / value.cols)}, ${i % value.cols})`);
+}
+
+export function checkSparse<T extends CSRMatrix | NMMatrix>(argument: string, value: unknown, ctor: abstract new (...args: never[]) => T, label: string): asserts value is T {
+  assertInstance(argument, value, ctor, label);
+}
+
+export function checkRowsMatch(argument: string, actual: number, expected: number, what: string): void {
+  if (actual !== expected) {
+    throw new ShapeMismatchError(argument, `has ${actual} rows but ${what} is ${expected}`);
+  }
+}
+
+export function checkSameCols(argument: string, a: DenseMatrix, b: DenseMatrix, bName: string): void {
+  if (a.cols !== b.cols) {
+    throw new ShapeMismatchError(argument, `has ${a.cols} columns (batch) but ${bName} has ${b.cols}`);
+  }
+}

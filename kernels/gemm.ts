@@ -1,0 +1,84 @@
+import source from '../shaders/gemm.wgsl?raw';
+import { DenseMatrix } from '../src/formats/dense.js';
+import { specializeShader } from '../src/engine/shader-source.js';
+import { InvalidArgumentError, ShapeMismatchError } from '../src/errors.js';
+import { checkDense } from './checks.js';
+import type { Kernel } from './kernel.js';
+
+const TILE = 64;
+
+export interface GemmOptions {
+  /** Use Aᵀ (A is stored K × M). */
+  transA?: boolean;
+  /** Use Bᵀ (B is stored N × K). */
+  transB?: boolean;
+  /** Scale of the product. Default 1. */
+  alpha?: number;
+}
+
+/** C = alpha · op(A) · op(B), dense, row-major. */
+export const gemm: Kernel<[A: DenseMatrix, B: DenseMatrix, options?: GemmOptions], DenseMatrix> = {
+  name: 'gemm',
+  validate(A, B, options) {
+    checkDense('A', A);
+    checkDense('B', B);
+    const { k, kB } = dims(A, B, options);
+    if (k !== kB) {
+      throw new ShapeMismatchError('B', `op(A) has ${k} columns but op(B) has ${kB} rows (transA=${!!options?.transA}, transB=${!!options?.transB})`);
+    }
+    const alpha = options?.alpha;
+    if (alpha !== undefined && !Number.isFinite(alpha)) throw new InvalidArgumentError('options.alpha', `must be finite, got ${alpha}`);
+  },
+  cpu(A, B, options) {
+    const { m, n, k } = dims(A, B, options);
+    const alpha = options?.alpha ?? 1;
+    const a = A.data;
+    const b = B.data;
+    const out = new Float32Array(m * n);
+    // i-p-j order for op(B) untransposed: the inner loop streams rows of B and C.
+    const transA = !!options?.transA;
+    const transB = !!options?.transB;
+    for (let i = 0; i < m; i++) {
+      const cOff = i * n;
+      for (let p = 0; p < k; p++) {
+        const av = alpha * (transA ? a[p * m + i]! : a[i * k + p]!);
+        if (av === 0) continue;
+        if (transB) {
+          for (let j = 0; j < n; j++) out[cOff + j]! += av * b[j * k + p]!;
+        } else {
+          const bOff = p * n;
+          for (let j = 0; j < n; j++) out[cOff + j]! += av * b[bOff + j]!;
+        }
+      }
+    }
+    return new DenseMatrix(m, n, out);
+  },
+  async gpu(ctx, A, B, options) {
+    const { m, n, k } = dims(A, B, options);
+    const transA = !!options?.transA;
+    const transB = !!options?.transB;
+    const pipeline = ctx.pipeline(`gemm:${transA ? 't' : 'n'}${transB ? 't' : 'n'}`, () => specializeShader(source), {
+      TRANS_A: transA ? 1 : 0,
+      TRANS_B: transB ? 1 : 0,
+    });
+    const tilesM = Math.ceil(m / TILE);
+    const tilesN = Math.ceil(n / TILE);
+    const byteLength = m * n * 4;
+    const out = await ctx.run('gemm', (s) => {
+      const result = s.output('result', byteLength);
+      const buffers = [s.uniform([m, n, k, tilesN, tilesM, options?.alpha ?? 1], [5]), s.upload('A', A.data), s.upload('B', B.data), result];
+      // K = 0 leaves C = 0, which the zero-initialised result already holds.
+      if (k > 0) s.dispatch({ pipeline, buffers, workgroups: tilesM * tilesN });
+      return { result, byteLength };
+    });
+    return new DenseMatrix(m, n, new Float32Array(out));
+  },
+};
+
+function dims(A: DenseMatrix, B: DenseMatrix, options: GemmOptions | undefined) {
+  const m = options?.transA ? A.cols : A.rows;
+  const k = options?.transA ? A.rows : A.cols;
+  const kB = options?.transB ? B.cols : B.rows;
+  const n = options?.transB ? B.rows : B.cols;
+  return { m, n, k, kB };
+}

@@ -1,0 +1,118 @@
+import source from '../shaders/sddmm.wgsl?raw';
+import { CSRMatrix } from '../src/formats/csr.js';
+import { DenseMatrix } from '../src/formats/dense.js';
+import { NMMatrix } from '../src/formats/nm.js';
+import type { GpuContext, OperationScope } from '../src/engine/gpu-context.js';
+import { specializeShader } from '../src/engine/shader-source.js';
+import { InvalidArgumentError } from '../src/errors.js';
+import { checkDense, checkRowsMatch, checkSameCols, checkSparse } from './checks.js';
+import type { Kernel } from './kernel.js';
+
+const ENTRIES_PER_WORKGROUP = 8;
+
+export interface SddmmOptions {
+  /** Scale of the result, e.g. 1/batch for a mean gradient. Default 1. */
+  alpha?: number;
+}
+
+/**
+ * dW = alpha · (dY · Xᵀ) sampled at W's nonzeros: returns one value per stored
+ * entry, aligned with W.values (W's values themselves are not read).
+ */
+export const sddmmCsr: Kernel<[W: CSRMatrix, dY: DenseMatrix, X: DenseMatrix, options?: SddmmOptions], Float32Array> = {
+  name: 'sddmmCsr',
+  validate(W, dY, X, options) {
+    checkSparse('W', W, CSRMatrix, 'CSRMatrix');
+    checkOperands(W, dY, X, options);
+  },
+  cpu(W, dY, X, options) {
+    return sddmmCpu(W.nnz, dY, X, options, W.rowIndices(), (k) => W.colIdx[k]!);
+  },
+  gpu(ctx, W, dY, X, options) {
+    const rowOf = W.rowIndices();
+    return sddmmGpu(ctx, 'sddmmCsr', W.nnz, dY, X, options, [0, 0, 0, 0, 0], { CSR: true }, (s) => [
+      s.upload('W (row of each nonzero)', rowOf),
+      s.upload('W.colIdx', W.colIdx),
+    ]);
+  },
+};
+
+/** The N:M twin of sddmmCsr: one value per stored slot, aligned with W.values. */
+export const sddmmNM: Kernel<[W: NMMatrix, dY: DenseMatrix, X: DenseMatrix, options?: SddmmOptions], Float32Array> = {
+  name: 'sddmmNM',
+  validate(W, dY, X, options) {
+    checkSparse('W', W, NMMatrix, 'NMMatrix');
+    checkOperands(W, dY, X, options);
+  },
+  cpu(W, dY, X, options) {
+    const slotsPerRow = W.slotsPerRow;
+    return sddmmCpu(W.nnz, dY, X, options, (k) => Math.floor(k / slotsPerRow), (k) => W.slotColumn(k));
+  },
+  gpu(ctx, W, dY, X, options) {
+    const pattern = [W.slotsPerRow, W.groupsPerRow, W.n, W.m, W.bitsPerIndex];
+    return sddmmGpu(ctx, 'sddmmNM', W.nnz, dY, X, options, pattern, { NM: true }, (s) => [s.upload('W.indices', W.indices)]);
+  },
+};
+
+function checkOperands(W: CSRMatrix | NMMatrix, dY: DenseMatrix, X: DenseMatrix, options: SddmmOptions | undefined): void {
+  checkDense('dY', dY);
+  checkDense('X', X);
+  checkRowsMatch('dY', dY.rows, W.rows, 'W.rows');
+  checkRowsMatch('X', X.rows, W.cols, 'W.cols');
+  checkSameCols('X', X, dY, 'dY');
+  const alpha = options?.alpha;
+  if (alpha !== undefined && !Number.isFinite(alpha)) throw new InvalidArgumentError('options.alpha', `must be finite, got ${alpha}`);
+}
+
+function sddmmCpu(
+  nnz: number,
+  dY: DenseMatrix,
+  X: DenseMatrix,
+  options: SddmmOptions | undefined,
+  rowOf: Uint32Array | ((k: number) => number),
+  colOf: (k: number) => number,
+): Float32Array {
+  const alpha = options?.alpha ?? 1;
+  const batch = X.cols;
+  const dy = dY.data;
+  const x = X.data;
+  const out = new Float32Array(nnz);
+  for (let k = 0; k < nnz; k++) {
+    const yOff = (typeof rowOf === 'function' ? rowOf(k) : rowOf[k]!) * batch;
+    const xOff = colOf(k) * batch;
+    let s = 0;
+    for (let b = 0; b < batch; b++) s += dy[yOff + b]! * x[xOff + b]!;
+    out[k] = alpha * s;
+  }
+  return out;
+}
+
+async function sddmmGpu(
+  ctx: GpuContext,
+  operation: string,
+  nnz: number,
+  dY: DenseMatrix,
+  X: DenseMatrix,
+  options: SddmmOptions | undefined,
+  pattern: number[],
+  flags: Record<string, boolean>,
+  uploadPattern: (s: OperationScope) => GPUBuffer[],
+): Promise<Float32Array> {
+  const variant = Object.keys(flags).join('+').toLowerCase();
+  const pipeline = ctx.pipeline(`sddmm:${variant}`, () => specializeShader(source, flags));
+  const byteLength = nnz * 4;
+  const out = await ctx.run(operation, (s) => {
+    const result = s.output('result', byteLength);
+    const buffers = [
+      // Word 2 is alpha, an f32.
+      s.uniform([nnz, X.cols, options?.alpha ?? 1, ...pattern], [2]),
+      s.upload('dY', dY.data),
+      s.upload('X', X.data),
+      result,
+      ...uploadPattern(s),
+    ];
+    s.dispatch({ pipeline, buffers, workgroups: Math.ceil(nnz / ENTRIES_PER_WORKGROUP) });
+    return { result, byteLength };
+  });
+  return new Float32Array(out);
+}

@@ -1,0 +1,101 @@
+import source from '../shaders/spmm_gather.wgsl?raw';
+import { CSRMatrix } from '../src/formats/csr.js';
+import { DenseMatrix } from '../src/formats/dense.js';
+import type { GpuContext } from '../src/engine/gpu-context.js';
+import { specializeShader } from '../src/engine/shader-source.js';
+import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
+import type { Kernel } from './kernel.js';
+
+export const GATHER_ROWS_PER_WORKGROUP = 4;
+export const GATHER_TILE_B = 64;
+
+/** Y = W · X (W: CSR rows × cols, X: cols × batch) → rows × batch. */
+export const spmmCsr: Kernel<[W: CSRMatrix, X: DenseMatrix], DenseMatrix> = {
+  name: 'spmmCsr',
+  validate(W, X) {
+    checkSparse('W', W, CSRMatrix, 'CSRMatrix');
+    checkDense('X', X);
+    checkRowsMatch('X', X.rows, W.cols, 'W.cols');
+  },
+  cpu(W, X) {
+    return gatherCpu(W.rows, X, W.rowPtr, W.colIdx, W.values, undefined);
+  },
+  gpu(ctx, W, X) {
+    return gatherGpu(ctx, 'spmmCsr', W.rows, X, W.rowPtr, W.colIdx, W.values, W.rowOrder(), undefined);
+  },
+};
+
+/** dX = Wᵀ · dY (dY: rows × batch) → cols × batch, a gather through W's transpose index. */
+export const spmmCsrT: Kernel<[W: CSRMatrix, dY: DenseMatrix], DenseMatrix> = {
+  name: 'spmmCsrT',
+  validate(W, dY) {
+    checkSparse('W', W, CSRMatrix, 'CSRMatrix');
+    checkDense('dY', dY);
+    checkRowsMatch('dY', dY.rows, W.rows, 'W.rows');
+  },
+  cpu(W, dY) {
+    const t = W.transposeIndex();
+    return gatherCpu(W.cols, dY, t.colPtr, t.rowIdx, W.values, t.perm);
+  },
+  gpu(ctx, W, dY) {
+    const t = W.transposeIndex();
+    return gatherGpu(ctx, 'spmmCsrT', W.cols, dY, t.colPtr, t.rowIdx, W.values, t.order, t.perm);
+  },
+};
+
+function gatherCpu(
+  rows: number,
+  X: DenseMatrix,
+  ptr: Uint32Array,
+  idx: Uint32Array,
+  values: Float32Array,
+  perm: Uint32Array | undefined,
+): DenseMatrix {
+  const batch = X.cols;
+  const x = X.data;
+  const out = new Float32Array(rows * batch);
+  for (let r = 0; r < rows; r++) {
+    const yOff = r * batch;
+    for (let k = ptr[r]!; k < ptr[r + 1]!; k++) {
+      const v = values[perm ? perm[k]! : k]!;
+      const xOff = idx[k]! * batch;
+      for (let b = 0; b < batch; b++) out[yOff + b]! += v * x[xOff + b]!;
+    }
+  }
+  return new DenseMatrix(rows, batch, out);
+}
+
+async function gatherGpu(
+  ctx: GpuContext,
+  operation: string,
+  rows: number,
+  X: DenseMatrix,
+  ptr: Uint32Array,
+  idx: Uint32Array,
+  values: Float32Array,
+  order: Uint32Array,
+  perm: Uint32Array | undefined,
+): Promise<DenseMatrix> {
+  const batch = X.cols;
+  const usePerm = perm !== undefined;
+  const pipeline = ctx.pipeline(`spmm_gather:csr${usePerm ? '+perm' : ''}`, () => specializeShader(source, { CSR: true, PERM: usePerm }));
+  const batchTiles = Math.ceil(batch / GATHER_TILE_B);
+  const byteLength = rows * batch * 4;
+  const out = await ctx.run(operation, (s) => {
+    const argX = usePerm ? 'dY' : 'X';
+    const result = s.output('result', byteLength);
+    const buffers = [
+      s.uniform([rows, batch, batchTiles, 0, 0, 0, 0, 0]),
+      s.upload(argX, X.data),
+      result,
+      s.upload('W.values', values),
+      s.upload(usePerm ? 'W (transpose colPtr)' : 'W.rowPtr', ptr),
+      s.upload(usePerm ? 'W (transpose rowIdx)' : 'W.colIdx', idx),
+      s.upload('W (row order)', order),
+    ];
+    if (perm) buffers.push(s.upload('W (transpose perm)', perm));
+    s.dispatch({ pipeline, buffers, workgroups: Math.ceil(rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles });
+    return { result, byteLength };
+  });
+  return new DenseMatrix(rows, batch, new Float32Array(out));
+}

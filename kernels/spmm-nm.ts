@@ -1,0 +1,100 @@
+import gatherSource from '../shaders/spmm_gather.wgsl?raw';
+import transposeSource from '../shaders/spmm_nm_t.wgsl?raw';
+import { DenseMatrix } from '../src/formats/dense.js';
+import { NMMatrix } from '../src/formats/nm.js';
+import { specializeShader } from '../src/engine/shader-source.js';
+import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
+import type { Kernel } from './kernel.js';
+import { GATHER_ROWS_PER_WORKGROUP, GATHER_TILE_B } from './spmm-csr.js';
+
+const TRANSPOSE_TILE_B = 64;
+
+/** Y = W · X for N:M W (rows × cols), X: cols × batch → rows × batch. */
+export const spmmNM: Kernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix> = {
+  name: 'spmmNM',
+  validate(W, X) {
+    checkSparse('W', W, NMMatrix, 'NMMatrix');
+    checkDense('X', X);
+    checkRowsMatch('X', X.rows, W.cols, 'W.cols');
+  },
+  cpu(W, X) {
+    const batch = X.cols;
+    const x = X.data;
+    const out = new Float32Array(W.rows * batch);
+    const slotsPerRow = W.slotsPerRow;
+    for (let r = 0; r < W.rows; r++) {
+      const yOff = r * batch;
+      for (let k = r * slotsPerRow; k < (r + 1) * slotsPerRow; k++) {
+        const v = W.values[k]!;
+        if (v === 0) continue;
+        const xOff = W.slotColumn(k) * batch;
+        for (let b = 0; b < batch; b++) out[yOff + b]! += v * x[xOff + b]!;
+      }
+    }
+    return new DenseMatrix(W.rows, batch, out);
+  },
+  async gpu(ctx, W, X) {
+    const batch = X.cols;
+    const pipeline = ctx.pipeline('spmm_gather:nm', () => specializeShader(gatherSource, { NM: true }));
+    const batchTiles = Math.ceil(batch / GATHER_TILE_B);
+    const byteLength = W.rows * batch * 4;
+    const out = await ctx.run('spmmNM', (s) => {
+      const result = s.output('result', byteLength);
+      const buffers = [
+        s.uniform([W.rows, batch, batchTiles, W.slotsPerRow, W.groupsPerRow, W.n, W.m, W.bitsPerIndex]),
+        s.upload('X', X.data),
+        result,
+        s.upload('W.values', W.values),
+        s.upload('W.indices', W.indices),
+      ];
+      s.dispatch({ pipeline, buffers, workgroups: Math.ceil(W.rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles });
+      return { result, byteLength };
+    });
+    return new DenseMatrix(W.rows, batch, new Float32Array(out));
+  },
+};
+
+/** dX = Wᵀ · dY for N:M W, dY: rows × batch → cols × batch. */
+export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
+  name: 'spmmNMT',
+  validate(W, dY) {
+    checkSparse('W', W, NMMatrix, 'NMMatrix');
+    checkDense('dY', dY);
+    checkRowsMatch('dY', dY.rows, W.rows, 'W.rows');
+  },
+  cpu(W, dY) {
+    const batch = dY.cols;
+    const dy = dY.data;
+    const out = new Float32Array(W.cols * batch);
+    const slotsPerRow = W.slotsPerRow;
+    for (let r = 0; r < W.rows; r++) {
+      const yOff = r * batch;
+      for (let k = r * slotsPerRow; k < (r + 1) * slotsPerRow; k++) {
+        const v = W.values[k]!;
+        if (v === 0) continue;
+        const xOff = W.slotColumn(k) * batch;
+        for (let b = 0; b < batch; b++) out[xOff + b]! += v * dy[yOff + b]!;
+      }
+    }
+    return new DenseMatrix(W.cols, batch, out);
+  },
+  async gpu(ctx, W, dY) {
+    const batch = dY.cols;
+    const pipeline = ctx.pipeline('spmm_nm_t', () => specializeShader(transposeSource));
+    const batchTiles = Math.ceil(batch / TRANSPOSE_TILE_B);
+    const byteLength = W.cols * batch * 4;
+    const out = await ctx.run('spmmNMT', (s) => {
+      const result = s.output('result', byteLength);
+      const buffers = [
+        s.uniform([W.rows, batch, batchTiles, W.groupsPerRow, W.n, W.m, W.bitsPerIndex, 0]),
+        s.upload('dY', dY.data),
+        result,
+        s.upload('W.values', W.values),
+        s.upload('W.indices', W.indices),
+      ];
+      s.dispatch({ pipeline, buffers, workgroups: W.groupsPerRow * batchTiles });
+      return { result, byteLength };
+    });
+    return new DenseMatrix(W.cols, batch, new Float32Array(out));
+  },
+};

@@ -1,0 +1,85 @@
+// Sampled dense-dense product: out[k] = alpha · Σ_b dY[row(k), b] · X[col(k), b]
+// at the stored entries k of a sparse pattern only (the weight gradient of a
+// sparse layer; never a dense dW). Both operands are feature-major, so each
+// entry is a dot product of two contiguous rows. A workgroup computes
+// ENTRIES entries with LANES threads each, striding the batch 4 at a time,
+// then reduces the lanes in workgroup memory.
+//   CSR  row(k) from the COO row array, col(k) from colIdx
+//   NM   row(k) = k / slotsPerRow, col(k) from the packed in-group positions
+
+const LANES: u32 = 8u;
+const ENTRIES: u32 = 8u;
+
+struct Params {
+  nnz: u32,
+  batch: u32,
+  alpha: f32,
+  slotsPerRow: u32,
+  groupsPerRow: u32,
+  n: u32,
+  m: u32,
+  bits: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> dY: array<f32>;
+@group(0) @binding(2) var<storage, read> X: array<f32>;
+@group(0) @binding(3) var<storage, read_write> outValues: array<f32>;
+//!CSR @group(0) @binding(4) var<storage, read> rowOf: array<u32>;
+//!CSR @group(0) @binding(5) var<storage, read> colIdx: array<u32>;
+//!NM @group(0) @binding(4) var<storage, read> packed: array<u32>;
+
+var<workgroup> partial: array<array<f32, LANES>, ENTRIES>;
+
+fn entryRow(k: u32) -> u32 {
+  //!CSR return rowOf[k];
+  //!NM return k / params.slotsPerRow;
+}
+
+fn entryCol(k: u32) -> u32 {
+  //!CSR return colIdx[k];
+  //!NM let perWord = 32u / params.bits;
+  //!NM let pos = (packed[k / perWord] >> ((k % perWord) * params.bits)) & (params.m - 1u);
+  //!NM return ((k / params.n) % params.groupsPerRow) * params.m + pos;
+}
+
+fn load4Y(row: u32, b0: u32) -> vec4f {
+  let base = row * params.batch + b0;
+  if (b0 + 3u < params.batch) { return vec4f(dY[base], dY[base + 1u], dY[base + 2u], dY[base + 3u]); }
+  var v = vec4f(0.0);
+  for (var i = 0u; i < 4u; i++) { if (b0 + i < params.batch) { v[i] = dY[base + i]; } }
+  return v;
+}
+
+fn load4X(row: u32, b0: u32) -> vec4f {
+  let base = row * params.batch + b0;
+  if (b0 + 3u < params.batch) { return vec4f(X[base], X[base + 1u], X[base + 2u], X[base + 3u]); }
+  var v = vec4f(0.0);
+  for (var i = 0u; i < 4u; i++) { if (b0 + i < params.batch) { v[i] = X[base + i]; } }
+  return v;
+}
+
+@compute @workgroup_size(LANES, ENTRIES)
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_id) lid: vec3u,
+) {
+  let g = linearWorkgroupId(wid, groups);
+  let k = g * ENTRIES + lid.y;
+  var acc = 0.0;
+  if (k < params.nnz) {
+    let r = entryRow(k);
+    let c = entryCol(k);
+    for (var b = lid.x * 4u; b < params.batch; b += LANES * 4u) {
+      acc += dot(load4Y(r, b), load4X(c, b));
+    }
+  }
+  partial[lid.y][lid.x] = acc;
+  workgroupBarrier();
+  if (lid.x == 0u && k < params.nnz) {
+    var s = 0.0;
+    for (var i = 0u; i < LANES; i++) { s += partial[lid.y][i]; }
+    outValues[k] = params.alpha * s;
+  }
+}

@@ -1,0 +1,91 @@
+import { BackendUnavailableError } from '../errors.js';
+
+export interface AcquiredDevice {
+  device: GPUDevice;
+  /** Whether the engine created the device (and so destroys it on dispose). */
+  owned: boolean;
+  adapterInfo: AdapterInfo;
+}
+
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+}
+
+/**
+ * Limits worth raising to the adapter's maximum: the defaults (128 MiB per
+ * binding, 256 MiB per buffer) would refuse, or worse truncate, big layers.
+ */
+const RAISED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupsPerDimension',
+] as const;
+
+/** The `GPU` object of this environment: navigator.gpu in browsers, Dawn (`webgpu` package) in Node. */
+export async function findGpu(): Promise<{ gpu: GPU } | { reason: string }> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return { gpu: nav.gpu };
+  const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
+  if (!isNode) return { reason: 'navigator.gpu is missing: this browser has no WebGPU (or it is disabled)' };
+  try {
+    // A variable specifier keeps bundlers from trying to resolve this Node-only module.
+    const specifier = 'webgpu';
+    const dawn = (await import(/* @vite-ignore */ specifier)) as {
+      create: (flags: string[]) => GPU;
+      globals: Record<string, unknown>;
+    };
+    for (const [name, value] of Object.entries(dawn.globals)) {
+      if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
+    }
+    return { gpu: dawn.create([]) };
+  } catch (e) {
+    return { reason: `no WebGPU in this Node process (install the optional 'webgpu' package for Dawn): ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+export async function acquireDevice(options: { gpu?: GPU; device?: GPUDevice; powerPreference?: GPUPowerPreference }): Promise<AcquiredDevice> {
+  if (options.device) {
+    return { device: options.device, owned: false, adapterInfo: describe(options.device.adapterInfo) };
+  }
+  let gpu = options.gpu;
+  if (!gpu) {
+    const found = await findGpu();
+    if ('reason' in found) throw new BackendUnavailableError(found.reason);
+    gpu = found.gpu;
+  }
+  const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : {});
+  if (!adapter) {
+    throw new BackendUnavailableError(
+      'requestAdapter() returned null: no WebGPU adapter. Without a GPU on Linux, point Vulkan at SwiftShader ' +
+        '(LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)',
+    );
+  }
+  const requiredLimits: Record<string, number> = {};
+  for (const name of RAISED_LIMITS) {
+    const value = adapter.limits[name];
+    if (typeof value === 'number') requiredLimits[name] = value;
+  }
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  if (adapter.features.has('subgroups')) requiredFeatures.push('subgroups' as GPUFeatureName);
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  return { device, owned: true, adapterInfo: describe(adapter.info) };
+}
+
+function describe(info: GPUAdapterInfo | undefined): AdapterInfo {
+  return {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    device: info?.device ?? '',
+    description: info?.description ?? '',
+  };
+}

@@ -1,0 +1,140 @@
+import { gemm, type GemmOptions } from '../../kernels/gemm.js';
+import type { Kernel } from '../../kernels/kernel.js';
+import { sddmmCsr, sddmmNM, type SddmmOptions } from '../../kernels/sddmm.js';
+import { spmmCsr, spmmCsrT } from '../../kernels/spmm-csr.js';
+import { spmmNM, spmmNMT } from '../../kernels/spmm-nm.js';
+import { BackendUnavailableError, DisposedError, InvalidArgumentError } from '../errors.js';
+import type { CSRMatrix } from '../formats/csr.js';
+import type { DenseMatrix } from '../formats/dense.js';
+import type { NMMatrix } from '../formats/nm.js';
+import { acquireDevice, type AdapterInfo } from './acquire-device.js';
+import { GpuContext } from './gpu-context.js';
+
+export type BackendName = 'webgpu' | 'cpu';
+
+export interface EngineOptions {
+  /** 'auto' (default) uses WebGPU when an adapter exists and the CPU otherwise. */
+  backend?: 'auto' | BackendName;
+  /** A GPU object to use instead of navigator.gpu / the `webgpu` package. */
+  gpu?: GPU;
+  /** An existing device to borrow (the engine then never destroys it). */
+  device?: GPUDevice;
+  powerPreference?: GPUPowerPreference;
+  /** Cap on any single GPU buffer, below the device's own limit (bytes). */
+  maxBufferBytes?: number;
+}
+
+/**
+ * The entry point: owns a backend (a WebGPU device or the CPU) and runs every
+ * kernel on it with the same semantics. Create with createEngine().
+ */
+export class Engine {
+  private disposed = false;
+
+  private constructor(
+    readonly backend: BackendName,
+    /** Why 'auto' chose the CPU (undefined when it did not). */
+    readonly fallbackReason: string | undefined,
+    readonly adapterInfo: AdapterInfo | undefined,
+    private readonly gpuContext: GpuContext | undefined,
+  ) {}
+
+  /** @internal use createEngine() */
+  static async create(options: EngineOptions = {}): Promise<Engine> {
+    const backend = options.backend ?? 'auto';
+    if (!['auto', 'webgpu', 'cpu'].includes(backend)) {
+      throw new InvalidArgumentError('options.backend', `must be 'auto', 'webgpu' or 'cpu', got ${String(backend)}`);
+    }
+    const max = options.maxBufferBytes;
+    if (max !== undefined && !(Number.isSafeInteger(max) && max >= 4)) {
+      throw new InvalidArgumentError('options.maxBufferBytes', `must be an integer ≥ 4, got ${String(max)}`);
+    }
+    if (backend === 'cpu') return new Engine('cpu', undefined, undefined, undefined);
+    try {
+      const acquired = await acquireDevice({
+        ...(options.gpu ? { gpu: options.gpu } : {}),
+        ...(options.device ? { device: options.device } : {}),
+        ...(options.powerPreference ? { powerPreference: options.powerPreference } : {}),
+      });
+      return new Engine('webgpu', undefined, acquired.adapterInfo, new GpuContext(acquired.device, acquired.owned, max));
+    } catch (e) {
+      if (backend === 'webgpu') throw e;
+      const reason = e instanceof BackendUnavailableError ? e.message : `WebGPU initialisation failed: ${e instanceof Error ? e.message : String(e)}`;
+      return new Engine('cpu', reason, undefined, undefined);
+    }
+  }
+
+  /** The WebGPU device in use (undefined on the CPU backend). */
+  get device(): GPUDevice | undefined {
+    return this.gpuContext?.device;
+  }
+
+  /** Largest GPU buffer an operation may create (Infinity on the CPU). */
+  get maxBufferBytes(): number {
+    return this.gpuContext?.maxBufferBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Compiled pipelines held by this engine (for tests and diagnostics). */
+  get pipelineCount(): number {
+    return this.gpuContext?.pipelineCount ?? 0;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** Y = W · X. W: CSR rows × cols; X: cols × batch (feature-major). */
+  spmmCsr(W: CSRMatrix, X: DenseMatrix): Promise<DenseMatrix> {
+    return this.execute(spmmCsr, W, X);
+  }
+
+  /** dX = Wᵀ · dY. dY: rows × batch → cols × batch. */
+  spmmCsrT(W: CSRMatrix, dY: DenseMatrix): Promise<DenseMatrix> {
+    return this.execute(spmmCsrT, W, dY);
+  }
+
+  /** alpha · (dY · Xᵀ) at W's nonzeros, aligned with W.values. */
+  sddmmCsr(W: CSRMatrix, dY: DenseMatrix, X: DenseMatrix, options?: SddmmOptions): Promise<Float32Array> {
+    return this.execute(sddmmCsr, W, dY, X, options);
+  }
+
+  /** Y = W · X for an N:M W. */
+  spmmNM(W: NMMatrix, X: DenseMatrix): Promise<DenseMatrix> {
+    return this.execute(spmmNM, W, X);
+  }
+
+  /** dX = Wᵀ · dY for an N:M W. */
+  spmmNMT(W: NMMatrix, dY: DenseMatrix): Promise<DenseMatrix> {
+    return this.execute(spmmNMT, W, dY);
+  }
+
+  /** alpha · (dY · Xᵀ) at W's stored slots, aligned with W.values. */
+  sddmmNM(W: NMMatrix, dY: DenseMatrix, X: DenseMatrix, options?: SddmmOptions): Promise<Float32Array> {
+    return this.execute(sddmmNM, W, dY, X, options);
+  }
+
+  /** C = alpha · op(A) · op(B), dense. */
+  gemm(A: DenseMatrix, B: DenseMatrix, options?: GemmOptions): Promise<DenseMatrix> {
+    return this.execute(gemm, A, B, options);
+  }
+
+  /** Releases the device (if the engine created it) and every cached pipeline. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.gpuContext?.dispose();
+  }
+
+  private async execute<Args extends unknown[], Result>(kernel: Kernel<Args, Result>, ...args: Args): Promise<Result> {
+    if (this.disposed) throw new DisposedError('engine');
+    this.gpuContext?.assertUsable();
+    kernel.validate(...args);
+    if (!this.gpuContext) return kernel.cpu(...args);
+    return kernel.gpu(this.gpuContext, ...args);
+  }
+}
+
+/** Creates an engine: WebGPU where an adapter exists, else the CPU (see fallbackReason). */
+export function createEngine(options?: EngineOptions): Promise<Engine> {
+  return Engine.create(options);
+}

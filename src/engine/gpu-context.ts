@@ -1,0 +1,197 @@
+import { DeviceLimitError, DeviceLostError, DisposedError, GpuError } from '../errors.js';
+import { foldWorkgroups } from './workgroups.js';
+
+/** One compute dispatch of an operation. */
+export interface Dispatch {
+  pipeline: GPUComputePipeline;
+  /** Buffers in binding order (binding i = buffers[i]). */
+  buffers: GPUBuffer[];
+  /** Linear workgroup count; folded into 3-D here. */
+  workgroups: number;
+}
+
+/** What an operation under construction has allocated; released after it runs. */
+export class OperationScope {
+  readonly temporaries: GPUBuffer[] = [];
+  readonly dispatches: Dispatch[] = [];
+  constructor(private readonly ctx: GpuContext) {}
+
+  /** Uploads host data into a new storage buffer (named after the argument for limit errors). */
+  upload(argument: string, data: Float32Array | Uint32Array): GPUBuffer {
+    const buffer = this.ctx.createBuffer(argument, data.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+    this.temporaries.push(buffer);
+    if (data.byteLength > 0) this.ctx.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buffer;
+  }
+
+  /** A zero-initialised storage buffer that can be read back. */
+  output(argument: string, byteLength: number): GPUBuffer {
+    const buffer = this.ctx.createBuffer(argument, byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+    this.temporaries.push(buffer);
+    return buffer;
+  }
+
+  /** A uniform buffer of 32-bit words (u32 by default; f32 where given as such). */
+  uniform(words: ArrayLike<number>, floats: readonly number[] = []): GPUBuffer {
+    const data = new ArrayBuffer(Math.max(16, Math.ceil((words.length * 4) / 16) * 16));
+    const u32 = new Uint32Array(data);
+    const f32 = new Float32Array(data);
+    for (let i = 0; i < words.length; i++) {
+      if (floats.includes(i)) f32[i] = words[i]!;
+      else u32[i] = words[i]!;
+    }
+    const buffer = this.ctx.device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.temporaries.push(buffer);
+    this.ctx.device.queue.writeBuffer(buffer, 0, data);
+    return buffer;
+  }
+
+  dispatch(d: Dispatch): void {
+    this.dispatches.push(d);
+  }
+}
+
+/**
+ * Owns a GPUDevice's use by one engine: the pipeline cache, limit checks,
+ * error scopes around every operation, and device-loss bookkeeping.
+ */
+export class GpuContext {
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private lostReason: string | undefined;
+  private disposed = false;
+  /** Largest buffer an operation may create, in bytes. */
+  readonly maxBufferBytes: number;
+
+  constructor(
+    readonly device: GPUDevice,
+    private readonly ownsDevice: boolean,
+    maxBufferBytes?: number,
+  ) {
+    const deviceMax = Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize);
+    this.maxBufferBytes = maxBufferBytes === undefined ? deviceMax : Math.min(maxBufferBytes, deviceMax);
+    void device.lost.then((info) => {
+      if (!this.disposed) this.lostReason = info.message || info.reason || 'unknown';
+    });
+  }
+
+  get isLost(): boolean {
+    return this.lostReason !== undefined;
+  }
+
+  /** Throws the right typed error if the context cannot run work. */
+  assertUsable(): void {
+    if (this.disposed) throw new DisposedError('engine');
+    if (this.lostReason !== undefined) throw new DeviceLostError(this.lostReason);
+  }
+
+  createBuffer(argument: string, byteLength: number, usage: GPUBufferUsageFlags): GPUBuffer {
+    if (byteLength > this.maxBufferBytes) throw new DeviceLimitError(argument, byteLength, this.maxBufferBytes);
+    // Zero-sized bindings are invalid; 4 bytes keep empty operands bindable.
+    const size = Math.max(4, Math.ceil(byteLength / 4) * 4);
+    return this.device.createBuffer({ label: argument, size, usage });
+  }
+
+  /** A compute pipeline, compiled once per (device, key). */
+  pipeline(key: string, code: () => string, constants: Record<string, number> = {}): GPUComputePipeline {
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const module = this.device.createShaderModule({ label: key, code: code() });
+      p = this.device.createComputePipeline({
+        label: key,
+        layout: 'auto',
+        compute: { module, entryPoint: 'main', constants },
+      });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  /**
+   * Runs one operation: `build` uploads operands and records dispatches, and
+   * returns the buffer to read back. Validation and out-of-memory errors
+   * become GpuError; every temporary buffer is destroyed on every path.
+   */
+  async run(operation: string, build: (scope: OperationScope) => { result: GPUBuffer; byteLength: number }): Promise<ArrayBuffer> {
+    this.assertUsable();
+    const { device } = this;
+    const scope = new OperationScope(this);
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    let staging: GPUBuffer | undefined;
+    let built: { result: GPUBuffer; byteLength: number } | undefined;
+    let buildError: unknown;
+    try {
+      built = build(scope);
+      staging = device.createBuffer({ size: Math.max(4, built.byteLength), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const encoder = device.createCommandEncoder({ label: operation });
+      this.encode(encoder, scope.dispatches, operation);
+      if (built.byteLength > 0) encoder.copyBufferToBuffer(built.result, 0, staging, 0, built.byteLength);
+      device.queue.submit([encoder.finish()]);
+    } catch (e) {
+      buildError = e;
+    }
+    const [validation, oom] = await Promise.all([popWithTimeout(device), popWithTimeout(device)]);
+    try {
+      if (buildError !== undefined) throw buildError;
+      if (oom) throw new GpuError('out-of-memory', operation, oom.message);
+      if (validation) throw new GpuError('validation', operation, validation.message);
+      this.assertUsable();
+      if (built!.byteLength === 0) return new ArrayBuffer(0);
+      try {
+        await staging!.mapAsync(GPUMapMode.READ, 0, built!.byteLength);
+      } catch (e) {
+        // A rejected mapping is never unmapped; a loss explains the rejection.
+        this.assertUsable();
+        throw new GpuError('internal', operation, e instanceof Error ? e.message : String(e));
+      }
+      const copy = staging!.getMappedRange(0, built!.byteLength).slice(0);
+      staging!.unmap();
+      return copy;
+    } finally {
+      staging?.destroy();
+      for (const b of scope.temporaries) b.destroy();
+    }
+  }
+
+  /** Records dispatches into one compute pass (bind groups built here, not by kernels). */
+  encode(encoder: GPUCommandEncoder, dispatches: readonly Dispatch[], label: string): void {
+    const pass = encoder.beginComputePass({ label });
+    const maxDim = this.device.limits.maxComputeWorkgroupsPerDimension;
+    for (const d of dispatches) {
+      if (d.workgroups === 0) continue;
+      const bindGroup = this.device.createBindGroup({
+        layout: d.pipeline.getBindGroupLayout(0),
+        entries: d.buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      });
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, bindGroup);
+      const [x, y, z] = foldWorkgroups(d.workgroups, maxDim);
+      pass.dispatchWorkgroups(x, y, z);
+    }
+    pass.end();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pipelines.clear();
+    if (this.ownsDevice) this.device.destroy();
+  }
+}
+
+/** popErrorScope can hang if the GPU process dies; the CTS bounds it at 5 s too. */
+async function popWithTimeout(device: GPUDevice, ms = 5000): Promise<GPUError | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  try {
+    return await Promise.race([device.popErrorScope(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,19 @@
+import common from '../../shaders/common.wgsl?raw';
+
+/**
+ * Builds a kernel's WGSL: shaders/common.wgsl, then the kernel source with
+ * its feature lines switched on or off. A line `//!FLAG code` becomes `code`
+ * when FLAG is set; `//!!FLAG code` becomes `code` when it is not. Only what
+ * changes bindings or control structure is switched this way; sizes stay
+ * uniforms and tile shapes stay `override` constants.
+ */
+export function specializeShader(source: string, flags: Record<string, boolean> = {}): string {
+  const lines = source.split('\n').map((line) => {
+    const m = /^(\s*)\/\/(!!?)([A-Z0-9_]+) (.*)$/.exec(line);
+    if (!m) return line;
+    const [, indent, bang, flag, code] = m as unknown as [string, string, string, string, string];
+    const set = flags[flag] === true;
+    return (bang === '!' ? set : !set) ? indent + code : '';
+  });
+  return `${common}\n${lines.join('\n')}`;
+}

@@ -1,0 +1,77 @@
+/**
+ * Typed errors. Every error a user can cause names the argument at fault, so
+ * a caller can tell "my matrix is wrong" from "the GPU went away" without
+ * parsing messages.
+ */
+
+export class WgsparseError extends Error {
+  override name = 'WgsparseError';
+}
+
+/** An argument has the wrong value, length, range or structure. */
+export class InvalidArgumentError extends WgsparseError {
+  override name = 'InvalidArgumentError';
+  constructor(
+    readonly argument: string,
+    message: string,
+  ) {
+    super(`${argument}: ${message}`);
+  }
+}
+
+/** Operand shapes do not agree (e.g. W.cols ≠ X.rows). */
+export class ShapeMismatchError extends InvalidArgumentError {
+  override name = 'ShapeMismatchError';
+}
+
+/** A buffer would exceed what the device (or the engine's configured cap) allows. */
+export class DeviceLimitError extends InvalidArgumentError {
+  override name = 'DeviceLimitError';
+  constructor(
+    argument: string,
+    readonly requestedBytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(
+      argument,
+      `needs a ${requestedBytes}-byte GPU buffer but the limit is ${limitBytes} bytes; ` +
+        'use a smaller batch, split the matrix, or the CPU backend',
+    );
+  }
+}
+
+/** The object (engine, layer) was disposed and cannot be used any more. */
+export class DisposedError extends WgsparseError {
+  override name = 'DisposedError';
+  constructor(what: string) {
+    super(`${what} has been disposed; create a new one`);
+  }
+}
+
+/** The GPU device was lost (driver reset, tab backgrounded, destroy()). */
+export class DeviceLostError extends WgsparseError {
+  override name = 'DeviceLostError';
+  constructor(readonly reason: string) {
+    super(
+      `the WebGPU device was lost (${reason}); host-side matrices are intact: ` +
+        'create a new engine and run again',
+    );
+  }
+}
+
+/** WebGPU reported a validation or out-of-memory error for an engine operation. */
+export class GpuError extends WgsparseError {
+  override name = 'GpuError';
+  constructor(
+    readonly kind: 'validation' | 'out-of-memory' | 'internal',
+    readonly operation: string,
+    detail: string,
+  ) {
+    super(`WebGPU ${kind} error in ${operation}: ${detail}`);
+  }
+}
+
+/** No usable backend was found for the requested configuration. */
+export class BackendUnavailableError extends WgsparseError {
+  override name = 'BackendUnavailableError';
+}

@@ -1,0 +1,316 @@
+import { InvalidArgumentError } from '../errors.js';
+import { RandomStream } from '../random.js';
+import { DenseMatrix } from './dense.js';
+import { initLimit, type WeightInit } from './init.js';
+import { assertCount, assertFinite, assertLength, assertProbability } from './validate.js';
+
+export interface CSRParts {
+  rows: number;
+  cols: number;
+  /** rows + 1 offsets into colIdx/values, non-decreasing, rowPtr[0] = 0. */
+  rowPtr: Uint32Array;
+  /** Column of each nonzero, strictly increasing within a row. */
+  colIdx: Uint32Array;
+  values: Float32Array;
+}
+
+/**
+ * The transpose index (CSC of W): for column c, entries colPtr[c]..colPtr[c+1]
+ * hold the rows with a nonzero in c (ascending) and perm, the position of that
+ * nonzero in W's values. It makes dX = Wᵀ·dY an atomic-free gather.
+ */
+export interface CSRTransposeIndex {
+  colPtr: Uint32Array;
+  rowIdx: Uint32Array;
+  perm: Uint32Array;
+  /** Columns by decreasing length, the transpose's row swizzle (see rowOrder). */
+  order: Uint32Array;
+}
+
+export interface CSRRandomOptions {
+  rows: number;
+  cols: number;
+  /** Probability of each connection. Give this or `epsilon`. */
+  density?: number;
+  /**
+   * Erdős–Rényi density parameter of SET: p = ε(rows + cols)/(rows·cols),
+   * capped at 1 (a layer that small is dense, as in the reference).
+   */
+  epsilon?: number;
+  seed?: number;
+  /** How values are drawn; default 'he-uniform' (SET's default). */
+  init?: WeightInit;
+}
+
+/**
+ * Compressed sparse row matrix, rows × cols. Memory is O(rows + nnz): no dense
+ * array or mask is ever built unless toDense() is asked for.
+ *
+ * Structure arrays are treated as immutable after construction (derived
+ * indices are cached); values may be updated in place.
+ */
+export class CSRMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly rowPtr: Uint32Array;
+  readonly colIdx: Uint32Array;
+  readonly values: Float32Array;
+  private cachedTranspose: CSRTransposeIndex | undefined;
+  private cachedRowIndices: Uint32Array | undefined;
+  private cachedRowOrder: Uint32Array | undefined;
+
+  constructor(parts: CSRParts) {
+    const { rows, cols, rowPtr, colIdx, values } = parts;
+    assertCount('rows', rows);
+    assertCount('cols', cols);
+    if (!(rowPtr instanceof Uint32Array)) throw new InvalidArgumentError('rowPtr', 'must be a Uint32Array');
+    if (!(colIdx instanceof Uint32Array)) throw new InvalidArgumentError('colIdx', 'must be a Uint32Array');
+    if (!(values instanceof Float32Array)) throw new InvalidArgumentError('values', 'must be a Float32Array');
+    assertLength('rowPtr', rowPtr, rows + 1);
+    if (rowPtr[0] !== 0) throw new InvalidArgumentError('rowPtr', `must start at 0, got ${rowPtr[0]}`);
+    const nnz = rowPtr[rows]!;
+    assertLength('colIdx', colIdx, nnz);
+    assertLength('values', values, nnz);
+    for (let r = 0; r < rows; r++) {
+      const start = rowPtr[r]!;
+      const end = rowPtr[r + 1]!;
+      if (end < start) throw new InvalidArgumentError('rowPtr', `must be non-decreasing, but rowPtr[${r + 1}] = ${end} < rowPtr[${r}] = ${start}`);
+      let prev = -1;
+      for (let k = start; k < end; k++) {
+        const c = colIdx[k]!;
+        if (c >= cols) throw new InvalidArgumentError('colIdx', `column ${c} at position ${k} (row ${r}) is out of range [0, ${cols})`);
+        if (c <= prev) {
+          throw new InvalidArgumentError(
+            'colIdx',
+            c === prev ? `duplicate column ${c} in row ${r}` : `columns of row ${r} must be sorted ascending (found ${prev} then ${c})`,
+          );
+        }
+        prev = c;
+      }
+    }
+    assertFinite('values', values, (k) => `nonzero ${k}`);
+    this.rows = rows;
+    this.cols = cols;
+    this.rowPtr = rowPtr;
+    this.colIdx = colIdx;
+    this.values = values;
+  }
+
+  get nnz(): number {
+    return this.colIdx.length;
+  }
+
+  get density(): number {
+    return this.rows * this.cols === 0 ? 0 : this.nnz / (this.rows * this.cols);
+  }
+
+  /** Keeps the nonzeros (exact zeros are dropped). */
+  static fromDense(dense: DenseMatrix): CSRMatrix {
+    const { rows, cols, data } = dense;
+    let nnz = 0;
+    for (let i = 0; i < data.length; i++) if (data[i] !== 0) nnz++;
+    const rowPtr = new Uint32Array(rows + 1);
+    const colIdx = new Uint32Array(nnz);
+    const values = new Float32Array(nnz);
+    let k = 0;
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const v = data[r * cols + c]!;
+        if (v !== 0) {
+          colIdx[k] = c;
+          values[k++] = v;
+        }
+      }
+      rowPtr[r + 1] = k;
+    }
+    return new CSRMatrix({ rows, cols, rowPtr, colIdx, values });
+  }
+
+  /**
+   * From coordinate triplets in any order. Duplicates are an error unless
+   * `duplicates: 'sum'` asks for them to be added.
+   */
+  static fromCOO(coo: {
+    rows: number;
+    cols: number;
+    rowIndices: ArrayLike<number>;
+    colIndices: ArrayLike<number>;
+    values: ArrayLike<number>;
+    duplicates?: 'error' | 'sum';
+  }): CSRMatrix {
+    const { rows, cols, rowIndices, colIndices, values } = coo;
+    assertCount('rows', rows);
+    assertCount('cols', cols);
+    const n = rowIndices.length;
+    assertLength('colIndices', colIndices, n);
+    assertLength('values', values, n);
+    for (let k = 0; k < n; k++) {
+      const r = rowIndices[k]!;
+      const c = colIndices[k]!;
+      if (!Number.isInteger(r) || r < 0 || r >= rows) throw new InvalidArgumentError('rowIndices', `entry ${k} = ${r} is out of range [0, ${rows})`);
+      if (!Number.isInteger(c) || c < 0 || c >= cols) throw new InvalidArgumentError('colIndices', `entry ${k} = ${c} is out of range [0, ${cols})`);
+    }
+    const order = Array.from({ length: n }, (_, k) => k);
+    order.sort((a, b) => rowIndices[a]! - rowIndices[b]! || colIndices[a]! - colIndices[b]!);
+    const rowPtr = new Uint32Array(rows + 1);
+    const colIdx: number[] = [];
+    const vals: number[] = [];
+    let lastR = -1;
+    let lastC = -1;
+    for (const k of order) {
+      const r = rowIndices[k]!;
+      const c = colIndices[k]!;
+      if (r === lastR && c === lastC) {
+        if (coo.duplicates !== 'sum') throw new InvalidArgumentError('colIndices', `duplicate entry (${r}, ${c}); pass duplicates: 'sum' to add them`);
+        vals[vals.length - 1]! += values[k]!;
+        continue;
+      }
+      colIdx.push(c);
+      vals.push(values[k]!);
+      rowPtr[r + 1]!++;
+      lastR = r;
+      lastC = c;
+    }
+    for (let r = 0; r < rows; r++) rowPtr[r + 1]! += rowPtr[r]!;
+    return new CSRMatrix({ rows, cols, rowPtr, colIdx: Uint32Array.from(colIdx), values: Float32Array.from(vals) });
+  }
+
+  /**
+   * A seeded Erdős–Rényi random matrix: each entry present independently with
+   * probability p, drawn row by row (nnz_r ~ Binomial(cols, p), then distinct
+   * columns by Floyd's algorithm) so memory stays O(nnz) even for 10⁶ × 10⁶.
+   */
+  static random(options: CSRRandomOptions): CSRMatrix {
+    const { rows, cols, seed = 1, init = 'he-uniform' } = options;
+    assertCount('rows', rows);
+    assertCount('cols', cols);
+    const p = erdosRenyiDensity(options);
+    const limit = initLimit(init, cols, rows);
+    const rng = new RandomStream(seed, 0xc5a);
+    const rowPtr = new Uint32Array(rows + 1);
+    const counts = new Uint32Array(rows);
+    let nnz = 0;
+    for (let r = 0; r < rows; r++) {
+      counts[r] = rng.binomial(cols, p);
+      nnz += counts[r]!;
+      rowPtr[r + 1] = nnz;
+    }
+    const colIdx = new Uint32Array(nnz);
+    const values = new Float32Array(nnz);
+    const chosen = new Set<number>();
+    for (let r = 0; r < rows; r++) {
+      const k = counts[r]!;
+      const start = rowPtr[r]!;
+      const row = colIdx.subarray(start, start + k);
+      if (k === cols) {
+        for (let c = 0; c < cols; c++) row[c] = c;
+      } else {
+        chosen.clear();
+        // Floyd: k distinct values from [0, cols) in k draws.
+        for (let j = cols - k; j < cols; j++) {
+          const t = rng.nextInt(j + 1);
+          chosen.add(chosen.has(t) ? j : t);
+        }
+        let i = 0;
+        for (const c of chosen) row[i++] = c;
+        row.sort();
+      }
+      for (let i = 0; i < k; i++) values[start + i] = drawInit(init, limit, rng);
+    }
+    return new CSRMatrix({ rows, cols, rowPtr, colIdx, values });
+  }
+
+  toDense(): DenseMatrix {
+    const out = new DenseMatrix(this.rows, this.cols);
+    for (let r = 0; r < this.rows; r++) {
+      for (let k = this.rowPtr[r]!; k < this.rowPtr[r + 1]!; k++) out.data[r * this.cols + this.colIdx[k]!] = this.values[k]!;
+    }
+    return out;
+  }
+
+  /** Same structure, new values (e.g. gradients at the nonzeros). */
+  withValues(values: Float32Array): CSRMatrix {
+    assertLength('values', values, this.nnz);
+    return new CSRMatrix({ rows: this.rows, cols: this.cols, rowPtr: this.rowPtr, colIdx: this.colIdx, values });
+  }
+
+  /** Number of nonzeros in each row. */
+  rowCounts(): Uint32Array {
+    const out = new Uint32Array(this.rows);
+    for (let r = 0; r < this.rows; r++) out[r] = this.rowPtr[r + 1]! - this.rowPtr[r]!;
+    return out;
+  }
+
+  /** The CSC transpose index, built on first use by counting sort (O(nnz + cols)). */
+  transposeIndex(): CSRTransposeIndex {
+    if (this.cachedTranspose) return this.cachedTranspose;
+    const colPtr = new Uint32Array(this.cols + 1);
+    for (let k = 0; k < this.nnz; k++) colPtr[this.colIdx[k]! + 1]!++;
+    for (let c = 0; c < this.cols; c++) colPtr[c + 1]! += colPtr[c]!;
+    const next = colPtr.slice(0, this.cols);
+    const rowIdx = new Uint32Array(this.nnz);
+    const perm = new Uint32Array(this.nnz);
+    for (let r = 0; r < this.rows; r++) {
+      for (let k = this.rowPtr[r]!; k < this.rowPtr[r + 1]!; k++) {
+        const dst = next[this.colIdx[k]!]!++;
+        rowIdx[dst] = r;
+        perm[dst] = k;
+      }
+    }
+    this.cachedTranspose = { colPtr, rowIdx, perm, order: orderByLengthDesc(colPtr, this.cols) };
+    return this.cachedTranspose;
+  }
+
+  /** The row of each nonzero (the COO row array), for per-nonzero kernels. */
+  rowIndices(): Uint32Array {
+    if (this.cachedRowIndices) return this.cachedRowIndices;
+    const out = new Uint32Array(this.nnz);
+    for (let r = 0; r < this.rows; r++) out.fill(r, this.rowPtr[r]!, this.rowPtr[r + 1]!);
+    this.cachedRowIndices = out;
+    return out;
+  }
+
+  /**
+   * Rows ordered by decreasing length (Sputnik's "row swizzle"): neighbouring
+   * GPU threads then get rows of similar length, so a power-law row does not
+   * stall a workgroup of short ones.
+   */
+  rowOrder(): Uint32Array {
+    if (this.cachedRowOrder) return this.cachedRowOrder;
+    this.cachedRowOrder = orderByLengthDesc(this.rowPtr, this.rows);
+    return this.cachedRowOrder;
+  }
+}
+
+/** Rows (or columns) sorted by decreasing segment length, by counting sort. */
+export function orderByLengthDesc(ptr: Uint32Array, count: number): Uint32Array {
+  let maxLen = 0;
+  for (let i = 0; i < count; i++) maxLen = Math.max(maxLen, ptr[i + 1]! - ptr[i]!);
+  const buckets = new Uint32Array(maxLen + 2);
+  for (let i = 0; i < count; i++) buckets[maxLen - (ptr[i + 1]! - ptr[i]!) + 1]!++;
+  for (let b = 0; b <= maxLen; b++) buckets[b + 1]! += buckets[b]!;
+  const out = new Uint32Array(count);
+  for (let i = 0; i < count; i++) out[buckets[maxLen - (ptr[i + 1]! - ptr[i]!)]!++] = i;
+  return out;
+}
+
+/** The connection probability from `density` or SET's `epsilon`. */
+export function erdosRenyiDensity(options: { rows: number; cols: number; density?: number; epsilon?: number }): number {
+  const { rows, cols, density, epsilon } = options;
+  if ((density === undefined) === (epsilon === undefined)) {
+    throw new InvalidArgumentError('density', 'give exactly one of density and epsilon');
+  }
+  if (density !== undefined) {
+    assertProbability('density', density);
+    return density;
+  }
+  if (typeof epsilon !== 'number' || !(epsilon > 0) || !Number.isFinite(epsilon)) {
+    throw new InvalidArgumentError('epsilon', `must be a finite number > 0, got ${String(epsilon)}`);
+  }
+  if (rows * cols === 0) return 0;
+  return Math.min(1, (epsilon * (rows + cols)) / (rows * cols));
+}
+
+function drawInit(init: WeightInit, limit: number, rng: RandomStream): number {
+  return init === 'normal' ? rng.normal() * limit : rng.uniform(-limit, limit);
+}

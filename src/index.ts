@@ -1,0 +1,19 @@
+export { createEngine, Engine, type EngineOptions, type BackendName } from './engine/engine.js';
+export type { AdapterInfo } from './engine/acquire-device.js';
+export { CSRMatrix, type CSRParts, type CSRTransposeIndex, type CSRRandomOptions } from './formats/csr.js';
+export { NMMatrix, type NMParts, SUPPORTED_M } from './formats/nm.js';
+export { DenseMatrix } from './formats/dense.js';
+export type { WeightInit } from './formats/init.js';
+export type { GemmOptions } from '../kernels/gemm.js';
+export type { SddmmOptions } from '../kernels/sddmm.js';
+export { RandomStream, randomU32, randomUnit } from './random.js';
+export {
+  WgsparseError,
+  InvalidArgumentError,
+  ShapeMismatchError,
+  DeviceLimitError,
+  DisposedError,
+  DeviceLostError,
+  GpuError,
+  BackendUnavailableError,
+} from './errors.js';

@@ -1,0 +1,94 @@
+/**
+ * Counter-based pseudo-random numbers: value = f(seed, stream, counter).
+ *
+ * Counter-based (not stateful) so the GPU can draw the i-th number of a stream
+ * in any thread without coordination, and the CPU backend can draw exactly the
+ * same numbers. `shaders/random.wgsl` is the bit-exact WGSL twin of `randomU32`.
+ */
+
+/** A 32-bit integer finaliser (lowbias32, Chris Wellons' hash prospector). */
+export function mix32(x: number): number {
+  x = (x ^ (x >>> 16)) >>> 0;
+  x = Math.imul(x, 0x7feb352d) >>> 0;
+  x = (x ^ (x >>> 15)) >>> 0;
+  x = Math.imul(x, 0x846ca68b) >>> 0;
+  x = (x ^ (x >>> 16)) >>> 0;
+  return x;
+}
+
+/** The counter-th 32-bit value of stream `stream` under `seed`. */
+export function randomU32(seed: number, stream: number, counter: number): number {
+  const key = mix32((seed + Math.imul(stream >>> 0, 0x9e3779b9)) >>> 0);
+  return mix32((mix32((counter ^ key) >>> 0) + key) >>> 0);
+}
+
+/** Uniform in [0, 1) with 24 bits of precision (exactly representable in f32). */
+export function randomUnit(seed: number, stream: number, counter: number): number {
+  return (randomU32(seed, stream, counter) >>> 8) * (1 / 16777216);
+}
+
+/** A sequential view of one counter-based stream, for host-side generation. */
+export class RandomStream {
+  private counter = 0;
+  constructor(
+    readonly seed: number,
+    readonly stream = 0,
+  ) {}
+
+  nextU32(): number {
+    return randomU32(this.seed, this.stream, this.counter++);
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return randomUnit(this.seed, this.stream, this.counter++);
+  }
+
+  /** Uniform integer in [0, n), n ≤ 2^32, without modulo bias worth mentioning for n ≪ 2^32. */
+  nextInt(n: number): number {
+    return Math.floor(this.next() * n) % n;
+  }
+
+  /** Uniform in [lo, hi). */
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+
+  /** Standard normal by Box–Muller. */
+  normal(): number {
+    const u = 1 - this.next(); // (0, 1]
+    const v = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  /**
+   * Binomial(n, p). Exact inversion while the mean is small (the common case
+   * for sparse rows); normal approximation with continuity correction above,
+   * where its error is far below the sampling noise.
+   */
+  binomial(n: number, p: number): number {
+    if (p <= 0 || n === 0) return 0;
+    if (p >= 1) return n;
+    const mean = n * p;
+    if (mean < 30) {
+      // Inversion by sequential search on the CDF.
+      const q = 1 - p;
+      let prob = Math.pow(q, n);
+      if (prob > 0) {
+        const u = this.next();
+        let cdf = prob;
+        let k = 0;
+        const ratio = p / q;
+        while (u > cdf && k < n) {
+          prob *= (ratio * (n - k)) / (k + 1);
+          k++;
+          cdf += prob;
+        }
+        return k;
+      }
+    }
+    const sd = Math.sqrt(mean * (1 - p));
+    const k = Math.round(mean + sd * this.normal());
+    return Math.min(n, Math.max(0, k));
+  }
+}

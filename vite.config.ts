@@ -1,0 +1,23 @@
+import { defineConfig } from 'vitest/config';
+import { swiftshaderEnv } from './test/gpu-env.js';
+
+// One config: `vite build` makes the library (WGSL inlined through ?raw),
+// `vite` serves the demo and e2e pages, `vitest` runs the unit tests.
+export default defineConfig({
+  build: {
+    lib: { entry: 'src/index.ts', formats: ['es'], fileName: () => 'wgsparse.js' },
+    outDir: 'dist',
+    target: 'es2022',
+    sourcemap: true,
+    rollupOptions: { external: ['webgpu'] },
+  },
+  server: { port: 5173, strictPort: true },
+  test: {
+    include: ['test/**/*.test.ts'],
+    // dawn.node gave a null adapter under worker threads; forks work.
+    pool: 'forks',
+    env: swiftshaderEnv(),
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
