@@ -5,6 +5,12 @@ export interface AcquiredDevice {
   /** Whether the engine created the device (and so destroys it on dispose). */
   owned: boolean;
   adapterInfo: AdapterInfo;
+  /**
+   * The GPU object the device came from. Dawn in Node tears its instance down
+   * when this is garbage-collected, killing the device mid-work, so the
+   * engine holds it for as long as it holds the device.
+   */
+  gpu: GPU | undefined;
 }
 
 export interface AdapterInfo {
@@ -54,7 +60,7 @@ export async function findGpu(): Promise<{ gpu: GPU } | { reason: string }> {
 
 export async function acquireDevice(options: { gpu?: GPU; device?: GPUDevice; powerPreference?: GPUPowerPreference }): Promise<AcquiredDevice> {
   if (options.device) {
-    return { device: options.device, owned: false, adapterInfo: describe(options.device.adapterInfo) };
+    return { device: options.device, owned: false, adapterInfo: describe(options.device.adapterInfo), gpu: options.gpu };
   }
   let gpu = options.gpu;
   if (!gpu) {
@@ -78,7 +84,7 @@ export async function acquireDevice(options: { gpu?: GPU; device?: GPUDevice; po
   if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
   if (adapter.features.has('subgroups')) requiredFeatures.push('subgroups' as GPUFeatureName);
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
-  return { device, owned: true, adapterInfo: describe(adapter.info) };
+  return { device, owned: true, adapterInfo: describe(adapter.info), gpu };
 }
 
 function describe(info: GPUAdapterInfo | undefined): AdapterInfo {

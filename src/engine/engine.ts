@@ -56,7 +56,7 @@ export class Engine {
         ...(options.device ? { device: options.device } : {}),
         ...(options.powerPreference ? { powerPreference: options.powerPreference } : {}),
       });
-      return new Engine('webgpu', undefined, acquired.adapterInfo, new GpuContext(acquired.device, acquired.owned, max));
+      return new Engine('webgpu', undefined, acquired.adapterInfo, new GpuContext(acquired.device, acquired.owned, acquired.gpu, max));
     } catch (e) {
       if (backend === 'webgpu') throw e;
       const reason = e instanceof BackendUnavailableError ? e.message : `WebGPU initialisation failed: ${e instanceof Error ? e.message : String(e)}`;

@@ -65,6 +65,7 @@ export class GpuContext {
   constructor(
     readonly device: GPUDevice,
     private readonly ownsDevice: boolean,
+    private gpu: GPU | undefined,
     maxBufferBytes?: number,
   ) {
     const deviceMax = Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize);
@@ -180,6 +181,7 @@ export class GpuContext {
     this.disposed = true;
     this.pipelines.clear();
     if (this.ownsDevice) this.device.destroy();
+    this.gpu = undefined;
   }
 }
 

@@ -3,14 +3,14 @@ import type { DenseMatrix } from '../../src/index.js';
 
 /** Independent reference: mathjs dense product of the dense forms (float64). */
 export function referenceMatMul(a: DenseMatrix, b: DenseMatrix, { transA = false, transB = false } = {}): number[][] {
+  const rows = transA ? a.cols : a.rows;
+  const cols = transB ? b.rows : b.cols;
+  // mathjs cannot represent empty dimensions; the empty product is all zeros.
+  if (rows === 0 || cols === 0 || a.rows === 0 || a.cols === 0) return Array.from({ length: rows }, () => new Array<number>(cols).fill(0));
   let A = matrix(a.toArray());
   let B = matrix(b.toArray());
   if (transA) A = mjTranspose(A);
   if (transB) B = mjTranspose(B);
-  const rows = transA ? a.cols : a.rows;
-  const cols = transB ? b.rows : b.cols;
-  if (rows === 0 || cols === 0) return Array.from({ length: rows }, () => new Array<number>(cols).fill(0));
-  if ((transA ? a.rows : a.cols) === 0) return Array.from({ length: rows }, () => new Array<number>(cols).fill(0));
   return (multiply(A, B).toArray() as number[][]);
 }
 
