@@ -1,6 +1,5 @@
-import source from '../shaders/gemm.wgsl?raw';
 import { DenseMatrix } from '../src/formats/dense.js';
-import { specializeShader } from '../src/engine/shader-source.js';
+import { gemmVariant } from './programs.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../src/errors.js';
 import { checkDense } from './checks.js';
 import type { Kernel } from './kernel.js';
@@ -57,10 +56,7 @@ export const gemm: Kernel<[A: DenseMatrix, B: DenseMatrix, options?: GemmOptions
     const { m, n, k } = dims(A, B, options);
     const transA = !!options?.transA;
     const transB = !!options?.transB;
-    const pipeline = ctx.pipeline(`gemm:${transA ? 't' : 'n'}${transB ? 't' : 'n'}`, () => specializeShader(source), {
-      TRANS_A: transA ? 1 : 0,
-      TRANS_B: transB ? 1 : 0,
-    });
+    const pipeline = ctx.pipeline(gemmVariant(transA, transB));
     const tilesM = Math.ceil(m / TILE);
     const tilesN = Math.ceil(n / TILE);
     const byteLength = m * n * 4;

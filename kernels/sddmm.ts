@@ -1,9 +1,8 @@
-import source from '../shaders/sddmm.wgsl?raw';
 import { CSRMatrix } from '../src/formats/csr.js';
 import { DenseMatrix } from '../src/formats/dense.js';
 import { NMMatrix } from '../src/formats/nm.js';
 import type { GpuContext, OperationScope } from '../src/engine/gpu-context.js';
-import { specializeShader } from '../src/engine/shader-source.js';
+import { programs, type ShaderProgram } from './programs.js';
 import { InvalidArgumentError } from '../src/errors.js';
 import { checkDense, checkRowsMatch, checkSameCols, checkSparse } from './checks.js';
 import type { Kernel } from './kernel.js';
@@ -30,7 +29,7 @@ export const sddmmCsr: Kernel<[W: CSRMatrix, dY: DenseMatrix, X: DenseMatrix, op
   },
   gpu(ctx, W, dY, X, options) {
     const rowOf = W.rowIndices();
-    return sddmmGpu(ctx, 'sddmmCsr', W.nnz, dY, X, options, [0, 0, 0, 0, 0], { CSR: true }, (s) => [
+    return sddmmGpu(ctx, 'sddmmCsr', programs.sddmmCsr, W.nnz, dY, X, options, [0, 0, 0, 0, 0], (s) => [
       s.upload('W (row of each nonzero)', rowOf),
       s.upload('W.colIdx', W.colIdx),
     ]);
@@ -50,7 +49,7 @@ export const sddmmNM: Kernel<[W: NMMatrix, dY: DenseMatrix, X: DenseMatrix, opti
   },
   gpu(ctx, W, dY, X, options) {
     const pattern = [W.slotsPerRow, W.groupsPerRow, W.n, W.m, W.bitsPerIndex];
-    return sddmmGpu(ctx, 'sddmmNM', W.nnz, dY, X, options, pattern, { NM: true }, (s) => [s.upload('W.indices', W.indices)]);
+    return sddmmGpu(ctx, 'sddmmNM', programs.sddmmNM, W.nnz, dY, X, options, pattern, (s) => [s.upload('W.indices', W.indices)]);
   },
 };
 
@@ -90,16 +89,15 @@ function sddmmCpu(
 async function sddmmGpu(
   ctx: GpuContext,
   operation: string,
+  program: ShaderProgram,
   nnz: number,
   dY: DenseMatrix,
   X: DenseMatrix,
   options: SddmmOptions | undefined,
   pattern: number[],
-  flags: Record<string, boolean>,
   uploadPattern: (s: OperationScope) => GPUBuffer[],
 ): Promise<Float32Array> {
-  const variant = Object.keys(flags).join('+').toLowerCase();
-  const pipeline = ctx.pipeline(`sddmm:${variant}`, () => specializeShader(source, flags));
+  const pipeline = ctx.pipeline(program);
   const byteLength = nnz * 4;
   const out = await ctx.run(operation, (s) => {
     const result = s.output('result', byteLength);

@@ -1,8 +1,7 @@
-import source from '../shaders/spmm_gather.wgsl?raw';
 import { CSRMatrix } from '../src/formats/csr.js';
 import { DenseMatrix } from '../src/formats/dense.js';
 import type { GpuContext } from '../src/engine/gpu-context.js';
-import { specializeShader } from '../src/engine/shader-source.js';
+import { programs } from './programs.js';
 import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
 import type { Kernel } from './kernel.js';
 
@@ -78,7 +77,7 @@ async function gatherGpu(
 ): Promise<DenseMatrix> {
   const batch = X.cols;
   const usePerm = perm !== undefined;
-  const pipeline = ctx.pipeline(`spmm_gather:csr${usePerm ? '+perm' : ''}`, () => specializeShader(source, { CSR: true, PERM: usePerm }));
+  const pipeline = ctx.pipeline(usePerm ? programs.gatherCsrTranspose : programs.gatherCsr);
   const batchTiles = Math.ceil(batch / GATHER_TILE_B);
   const byteLength = rows * batch * 4;
   const out = await ctx.run(operation, (s) => {

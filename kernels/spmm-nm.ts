@@ -1,8 +1,6 @@
-import gatherSource from '../shaders/spmm_gather.wgsl?raw';
-import transposeSource from '../shaders/spmm_nm_t.wgsl?raw';
 import { DenseMatrix } from '../src/formats/dense.js';
 import { NMMatrix } from '../src/formats/nm.js';
-import { specializeShader } from '../src/engine/shader-source.js';
+import { programs } from './programs.js';
 import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
 import type { Kernel } from './kernel.js';
 import { GATHER_ROWS_PER_WORKGROUP, GATHER_TILE_B } from './spmm-csr.js';
@@ -35,7 +33,7 @@ export const spmmNM: Kernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix> = {
   },
   async gpu(ctx, W, X) {
     const batch = X.cols;
-    const pipeline = ctx.pipeline('spmm_gather:nm', () => specializeShader(gatherSource, { NM: true }));
+    const pipeline = ctx.pipeline(programs.gatherNM);
     const batchTiles = Math.ceil(batch / GATHER_TILE_B);
     const byteLength = W.rows * batch * 4;
     const out = await ctx.run('spmmNM', (s) => {
@@ -80,7 +78,7 @@ export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
   },
   async gpu(ctx, W, dY) {
     const batch = dY.cols;
-    const pipeline = ctx.pipeline('spmm_nm_t', () => specializeShader(transposeSource));
+    const pipeline = ctx.pipeline(programs.nmTranspose);
     const batchTiles = Math.ceil(batch / TRANSPOSE_TILE_B);
     const byteLength = W.cols * batch * 4;
     const out = await ctx.run('spmmNMT', (s) => {

@@ -1,4 +1,5 @@
 import { DeviceLimitError, DeviceLostError, DisposedError, GpuError } from '../errors.js';
+import type { ShaderProgram } from '../../kernels/programs.js';
 import { foldWorkgroups } from './workgroups.js';
 
 /** One compute dispatch of an operation. */
@@ -92,17 +93,17 @@ export class GpuContext {
     return this.device.createBuffer({ label: argument, size, usage });
   }
 
-  /** A compute pipeline, compiled once per (device, key). */
-  pipeline(key: string, code: () => string, constants: Record<string, number> = {}): GPUComputePipeline {
-    let p = this.pipelines.get(key);
+  /** A compute pipeline, compiled once per (device, program key). */
+  pipeline(program: ShaderProgram): GPUComputePipeline {
+    let p = this.pipelines.get(program.key);
     if (!p) {
-      const module = this.device.createShaderModule({ label: key, code: code() });
+      const module = this.device.createShaderModule({ label: program.key, code: program.code() });
       p = this.device.createComputePipeline({
-        label: key,
+        label: program.key,
         layout: 'auto',
-        compute: { module, entryPoint: 'main', constants },
+        compute: { module, entryPoint: 'main', constants: program.constants },
       });
-      this.pipelines.set(key, p);
+      this.pipelines.set(program.key, p);
     }
     return p;
   }

@@ -1,0 +1,42 @@
+import gatherSource from '../shaders/spmm_gather.wgsl?raw';
+import nmTransposeSource from '../shaders/spmm_nm_t.wgsl?raw';
+import sddmmSource from '../shaders/sddmm.wgsl?raw';
+import gemmSource from '../shaders/gemm.wgsl?raw';
+import { specializeShader } from '../src/engine/shader-source.js';
+
+/**
+ * Every compute program wgsparse compiles: a cache key made of everything
+ * that changes the WGSL (kernel, feature flags, override constants), the
+ * source, and its constants. Kernels reference these; tests compile them all.
+ */
+export interface ShaderProgram {
+  readonly key: string;
+  code(): string;
+  readonly constants: Record<string, number>;
+}
+
+function program(key: string, source: string, flags: Record<string, boolean> = {}, constants: Record<string, number> = {}): ShaderProgram {
+  let code: string | undefined;
+  return { key, code: () => (code ??= specializeShader(source, flags)), constants };
+}
+
+function gemmProgram(transA: boolean, transB: boolean): ShaderProgram {
+  return program(`gemm:${transA ? 't' : 'n'}${transB ? 't' : 'n'}`, gemmSource, {}, { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 });
+}
+
+export const programs = {
+  gatherCsr: program('spmm_gather:csr', gatherSource, { CSR: true }),
+  gatherCsrTranspose: program('spmm_gather:csr+perm', gatherSource, { CSR: true, PERM: true }),
+  gatherNM: program('spmm_gather:nm', gatherSource, { NM: true }),
+  nmTranspose: program('spmm_nm_t', nmTransposeSource),
+  sddmmCsr: program('sddmm:csr', sddmmSource, { CSR: true }),
+  sddmmNM: program('sddmm:nm', sddmmSource, { NM: true }),
+  gemmNN: gemmProgram(false, false),
+  gemmNT: gemmProgram(false, true),
+  gemmTN: gemmProgram(true, false),
+  gemmTT: gemmProgram(true, true),
+} as const satisfies Record<string, ShaderProgram>;
+
+export function gemmVariant(transA: boolean, transB: boolean): ShaderProgram {
+  return transA ? (transB ? programs.gemmTT : programs.gemmTN) : transB ? programs.gemmNT : programs.gemmNN;
+}

@@ -1,0 +1,62 @@
+/**
+ * The built package, imported the way a consumer imports it: a plain Node ESM
+ * `import('wgsparse')` resolved through package.json's `exports` (so a broken
+ * exports map, a missing declaration file or a shader left out of the bundle
+ * fails here). Runs after `npm run build` (the test script builds first).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, test } from 'vitest';
+
+const root = resolve(__dirname, '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  exports: Record<string, { types: string; import: string }>;
+};
+
+describe('the built package', () => {
+  test('exports map points at files that exist, types first', () => {
+    const entry = pkg.exports['.']!;
+    expect(Object.keys(entry)[0]).toBe('types');
+    expect(existsSync(join(root, entry.import)), `${entry.import} (run npm run build)`).toBe(true);
+    expect(existsSync(join(root, entry.types)), entry.types).toBe(true);
+  });
+
+  test('bundle inlines every shader and has no ?raw imports left', () => {
+    const bundle = readFileSync(join(root, pkg.exports['.']!.import), 'utf8');
+    expect(bundle).not.toMatch(/\.wgsl/);
+    for (const marker of ['fn linearWorkgroupId', 'var<workgroup> shCol', 'var<workgroup> partial', 'TRANS_A', 'MAX_M']) expect(bundle).toContain(marker);
+  });
+
+  test('a consumer imports it by name from plain Node and runs a kernel on the CPU and on WebGPU', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wgsparse-consumer-'));
+    try {
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(root, join(dir, 'node_modules', 'wgsparse'), 'dir');
+      symlinkSync(join(root, 'node_modules', 'webgpu'), join(dir, 'node_modules', 'webgpu'), 'dir');
+      writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+      writeFileSync(
+        join(dir, 'main.js'),
+        `import { createEngine, CSRMatrix, DenseMatrix } from 'wgsparse';
+const W = CSRMatrix.fromDense(DenseMatrix.fromRows([[1, 0, 2], [0, 0, 0], [0, 3, 0]]));
+const X = DenseMatrix.fromRows([[1, 2], [3, 4], [5, 6]]);
+const out = {};
+for (const backend of ['cpu', 'webgpu']) {
+  const engine = await createEngine({ backend });
+  out[backend] = Array.from((await engine.spmmCsr(W, X)).data);
+  engine.dispose();
+}
+console.log(JSON.stringify(out));
+process.exit(0);
+`,
+      );
+      const stdout = execFileSync(process.execPath, ['main.js'], { cwd: dir, encoding: 'utf8', env: process.env });
+      const result = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, number[]>;
+      expect(result.cpu).toEqual([11, 14, 0, 0, 9, 12]);
+      expect(result.webgpu).toEqual([11, 14, 0, 0, 9, 12]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
