@@ -52,22 +52,19 @@ export const gemm: Kernel<[A: DenseMatrix, B: DenseMatrix, options?: GemmOptions
     }
     return new DenseMatrix(m, n, out);
   },
-  async gpu(ctx, A, B, options) {
+  plan(s, A, B, options) {
     const { m, n, k } = dims(A, B, options);
     const transA = !!options?.transA;
     const transB = !!options?.transB;
-    const pipeline = ctx.pipeline(gemmVariant(transA, transB));
+    const pipeline = s.pipeline(gemmVariant(transA, transB));
     const tilesM = Math.ceil(m / TILE);
     const tilesN = Math.ceil(n / TILE);
     const byteLength = m * n * 4;
-    const out = await ctx.run('gemm', (s) => {
-      const result = s.output('result', byteLength);
-      const buffers = [s.uniform([m, n, k, tilesN, tilesM, options?.alpha ?? 1], [5]), s.upload('A', A.data), s.upload('B', B.data), result];
-      // K = 0 leaves C = 0, which the zero-initialised result already holds.
-      if (k > 0) s.dispatch({ pipeline, buffers, workgroups: tilesM * tilesN });
-      return { result, byteLength };
-    });
-    return new DenseMatrix(m, n, new Float32Array(out));
+    const result = s.output('result', byteLength);
+    const buffers = [s.uniform([m, n, k, tilesN, tilesM, options?.alpha ?? 1], [5]), s.upload('A', A.data), s.upload('B', B.data), result];
+    // K = 0 leaves C = 0, which the zero-initialised result already holds.
+    if (k > 0) s.dispatch({ pipeline, buffers, workgroups: tilesM * tilesN });
+    return { result, byteLength, decode: (bytes) => new DenseMatrix(m, n, new Float32Array(bytes)) };
   },
 };
 

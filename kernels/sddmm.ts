@@ -1,11 +1,11 @@
 import { CSRMatrix } from '../src/formats/csr.js';
 import { DenseMatrix } from '../src/formats/dense.js';
 import { NMMatrix } from '../src/formats/nm.js';
-import type { GpuContext, OperationScope } from '../src/engine/gpu-context.js';
+import type { OperationScope } from '../src/engine/gpu-context.js';
 import { programs, type ShaderProgram } from './programs.js';
 import { InvalidArgumentError } from '../src/errors.js';
 import { checkDense, checkRowsMatch, checkSameCols, checkSparse } from './checks.js';
-import type { Kernel } from './kernel.js';
+import type { GpuPlan, Kernel } from './kernel.js';
 
 const ENTRIES_PER_WORKGROUP = 8;
 
@@ -27,9 +27,9 @@ export const sddmmCsr: Kernel<[W: CSRMatrix, dY: DenseMatrix, X: DenseMatrix, op
   cpu(W, dY, X, options) {
     return sddmmCpu(W.nnz, dY, X, options, W.rowIndices(), (k) => W.colIdx[k]!);
   },
-  gpu(ctx, W, dY, X, options) {
+  plan(scope, W, dY, X, options) {
     const rowOf = W.rowIndices();
-    return sddmmGpu(ctx, 'sddmmCsr', programs.sddmmCsr, W.nnz, dY, X, options, [0, 0, 0, 0, 0], (s) => [
+    return sddmmPlan(scope, programs.sddmmCsr, W.nnz, dY, X, options, [0, 0, 0, 0, 0], (s) => [
       s.upload('W (row of each nonzero)', rowOf),
       s.upload('W.colIdx', W.colIdx),
     ]);
@@ -47,9 +47,9 @@ export const sddmmNM: Kernel<[W: NMMatrix, dY: DenseMatrix, X: DenseMatrix, opti
     const slotsPerRow = W.slotsPerRow;
     return sddmmCpu(W.nnz, dY, X, options, (k) => Math.floor(k / slotsPerRow), (k) => W.slotColumn(k));
   },
-  gpu(ctx, W, dY, X, options) {
+  plan(scope, W, dY, X, options) {
     const pattern = [W.slotsPerRow, W.groupsPerRow, W.n, W.m, W.bitsPerIndex];
-    return sddmmGpu(ctx, 'sddmmNM', programs.sddmmNM, W.nnz, dY, X, options, pattern, (s) => [s.upload('W.indices', W.indices)]);
+    return sddmmPlan(scope, programs.sddmmNM, W.nnz, dY, X, options, pattern, (s) => [s.upload('W.indices', W.indices)]);
   },
 };
 
@@ -86,9 +86,8 @@ function sddmmCpu(
   return out;
 }
 
-async function sddmmGpu(
-  ctx: GpuContext,
-  operation: string,
+function sddmmPlan(
+  s: OperationScope,
   program: ShaderProgram,
   nnz: number,
   dY: DenseMatrix,
@@ -96,21 +95,18 @@ async function sddmmGpu(
   options: SddmmOptions | undefined,
   pattern: number[],
   uploadPattern: (s: OperationScope) => GPUBuffer[],
-): Promise<Float32Array> {
-  const pipeline = ctx.pipeline(program);
+): GpuPlan<Float32Array> {
+  const pipeline = s.pipeline(program);
   const byteLength = nnz * 4;
-  const out = await ctx.run(operation, (s) => {
-    const result = s.output('result', byteLength);
-    const buffers = [
-      // Word 2 is alpha, an f32.
-      s.uniform([nnz, X.cols, options?.alpha ?? 1, ...pattern], [2]),
-      s.upload('dY', dY.data),
-      s.upload('X', X.data),
-      result,
-      ...uploadPattern(s),
-    ];
-    s.dispatch({ pipeline, buffers, workgroups: Math.ceil(nnz / ENTRIES_PER_WORKGROUP) });
-    return { result, byteLength };
-  });
-  return new Float32Array(out);
+  const result = s.output('result', byteLength);
+  const buffers = [
+    // Word 2 is alpha, an f32.
+    s.uniform([nnz, X.cols, options?.alpha ?? 1, ...pattern], [2]),
+    s.upload('dY', dY.data),
+    s.upload('X', X.data),
+    result,
+    ...uploadPattern(s),
+  ];
+  s.dispatch({ pipeline, buffers, workgroups: Math.ceil(nnz / ENTRIES_PER_WORKGROUP) });
+  return { result, byteLength, decode: (bytes) => new Float32Array(bytes) };
 }

@@ -1,9 +1,9 @@
 import { CSRMatrix } from '../src/formats/csr.js';
 import { DenseMatrix } from '../src/formats/dense.js';
-import type { GpuContext } from '../src/engine/gpu-context.js';
+import type { OperationScope } from '../src/engine/gpu-context.js';
 import { programs } from './programs.js';
 import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
-import type { Kernel } from './kernel.js';
+import type { GpuPlan, Kernel } from './kernel.js';
 
 export const GATHER_ROWS_PER_WORKGROUP = 4;
 export const GATHER_TILE_B = 64;
@@ -19,8 +19,8 @@ export const spmmCsr: Kernel<[W: CSRMatrix, X: DenseMatrix], DenseMatrix> = {
   cpu(W, X) {
     return gatherCpu(W.rows, X, W.rowPtr, W.colIdx, W.values, undefined);
   },
-  gpu(ctx, W, X) {
-    return gatherGpu(ctx, 'spmmCsr', W.rows, X, W.rowPtr, W.colIdx, W.values, W.rowOrder(), undefined);
+  plan(scope, W, X) {
+    return gatherPlan(scope, W.rows, X, W.rowPtr, W.colIdx, W.values, W.rowOrder(), undefined);
   },
 };
 
@@ -36,9 +36,9 @@ export const spmmCsrT: Kernel<[W: CSRMatrix, dY: DenseMatrix], DenseMatrix> = {
     const t = W.transposeIndex();
     return gatherCpu(W.cols, dY, t.colPtr, t.rowIdx, W.values, t.perm);
   },
-  gpu(ctx, W, dY) {
+  plan(scope, W, dY) {
     const t = W.transposeIndex();
-    return gatherGpu(ctx, 'spmmCsrT', W.cols, dY, t.colPtr, t.rowIdx, W.values, t.order, t.perm);
+    return gatherPlan(scope, W.cols, dY, t.colPtr, t.rowIdx, W.values, t.order, t.perm);
   },
 };
 
@@ -64,9 +64,8 @@ function gatherCpu(
   return new DenseMatrix(rows, batch, out);
 }
 
-async function gatherGpu(
-  ctx: GpuContext,
-  operation: string,
+function gatherPlan(
+  s: OperationScope,
   rows: number,
   X: DenseMatrix,
   ptr: Uint32Array,
@@ -74,27 +73,24 @@ async function gatherGpu(
   values: Float32Array,
   order: Uint32Array,
   perm: Uint32Array | undefined,
-): Promise<DenseMatrix> {
+): GpuPlan<DenseMatrix> {
   const batch = X.cols;
   const usePerm = perm !== undefined;
-  const pipeline = ctx.pipeline(usePerm ? programs.gatherCsrTranspose : programs.gatherCsr);
+  const pipeline = s.pipeline(usePerm ? programs.gatherCsrTranspose : programs.gatherCsr);
   const batchTiles = Math.ceil(batch / GATHER_TILE_B);
   const byteLength = rows * batch * 4;
-  const out = await ctx.run(operation, (s) => {
-    const argX = usePerm ? 'dY' : 'X';
-    const result = s.output('result', byteLength);
-    const buffers = [
-      s.uniform([rows, batch, batchTiles, 0, 0, 0, 0, 0]),
-      s.upload(argX, X.data),
-      result,
-      s.upload('W.values', values),
-      s.upload(usePerm ? 'W (transpose colPtr)' : 'W.rowPtr', ptr),
-      s.upload(usePerm ? 'W (transpose rowIdx)' : 'W.colIdx', idx),
-      s.upload('W (row order)', order),
-    ];
-    if (perm) buffers.push(s.upload('W (transpose perm)', perm));
-    s.dispatch({ pipeline, buffers, workgroups: Math.ceil(rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles });
-    return { result, byteLength };
-  });
-  return new DenseMatrix(rows, batch, new Float32Array(out));
+  const argX = usePerm ? 'dY' : 'X';
+  const result = s.output('result', byteLength);
+  const buffers = [
+    s.uniform([rows, batch, batchTiles, 0, 0, 0, 0, 0]),
+    s.upload(argX, X.data),
+    result,
+    s.upload('W.values', values),
+    s.upload(usePerm ? 'W (transpose colPtr)' : 'W.rowPtr', ptr),
+    s.upload(usePerm ? 'W (transpose rowIdx)' : 'W.colIdx', idx),
+    s.upload('W (row order)', order),
+  ];
+  if (perm) buffers.push(s.upload('W (transpose perm)', perm));
+  s.dispatch({ pipeline, buffers, workgroups: Math.ceil(rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles });
+  return { result, byteLength, decode: (bytes) => new DenseMatrix(rows, batch, new Float32Array(bytes)) };
 }

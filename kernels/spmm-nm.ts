@@ -31,24 +31,21 @@ export const spmmNM: Kernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix> = {
     }
     return new DenseMatrix(W.rows, batch, out);
   },
-  async gpu(ctx, W, X) {
+  plan(s, W, X) {
     const batch = X.cols;
-    const pipeline = ctx.pipeline(programs.gatherNM);
+    const pipeline = s.pipeline(programs.gatherNM);
     const batchTiles = Math.ceil(batch / GATHER_TILE_B);
     const byteLength = W.rows * batch * 4;
-    const out = await ctx.run('spmmNM', (s) => {
-      const result = s.output('result', byteLength);
-      const buffers = [
-        s.uniform([W.rows, batch, batchTiles, W.slotsPerRow, W.groupsPerRow, W.n, W.m, W.bitsPerIndex]),
-        s.upload('X', X.data),
-        result,
-        s.upload('W.values', W.values),
-        s.upload('W.indices', W.indices),
-      ];
-      s.dispatch({ pipeline, buffers, workgroups: Math.ceil(W.rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles });
-      return { result, byteLength };
-    });
-    return new DenseMatrix(W.rows, batch, new Float32Array(out));
+    const result = s.output('result', byteLength);
+    const buffers = [
+      s.uniform([W.rows, batch, batchTiles, W.slotsPerRow, W.groupsPerRow, W.n, W.m, W.bitsPerIndex]),
+      s.upload('X', X.data),
+      result,
+      s.upload('W.values', W.values),
+      s.upload('W.indices', W.indices),
+    ];
+    s.dispatch({ pipeline, buffers, workgroups: Math.ceil(W.rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles });
+    return { result, byteLength, decode: (bytes) => new DenseMatrix(W.rows, batch, new Float32Array(bytes)) };
   },
 };
 
@@ -76,23 +73,20 @@ export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
     }
     return new DenseMatrix(W.cols, batch, out);
   },
-  async gpu(ctx, W, dY) {
+  plan(s, W, dY) {
     const batch = dY.cols;
-    const pipeline = ctx.pipeline(programs.nmTranspose);
+    const pipeline = s.pipeline(programs.nmTranspose);
     const batchTiles = Math.ceil(batch / TRANSPOSE_TILE_B);
     const byteLength = W.cols * batch * 4;
-    const out = await ctx.run('spmmNMT', (s) => {
-      const result = s.output('result', byteLength);
-      const buffers = [
-        s.uniform([W.rows, batch, batchTiles, W.groupsPerRow, W.n, W.m, W.bitsPerIndex, 0]),
-        s.upload('dY', dY.data),
-        result,
-        s.upload('W.values', W.values),
-        s.upload('W.indices', W.indices),
-      ];
-      s.dispatch({ pipeline, buffers, workgroups: W.groupsPerRow * batchTiles });
-      return { result, byteLength };
-    });
-    return new DenseMatrix(W.cols, batch, new Float32Array(out));
+    const result = s.output('result', byteLength);
+    const buffers = [
+      s.uniform([W.rows, batch, batchTiles, W.groupsPerRow, W.n, W.m, W.bitsPerIndex, 0]),
+      s.upload('dY', dY.data),
+      result,
+      s.upload('W.values', W.values),
+      s.upload('W.indices', W.indices),
+    ];
+    s.dispatch({ pipeline, buffers, workgroups: W.groupsPerRow * batchTiles });
+    return { result, byteLength, decode: (bytes) => new DenseMatrix(W.cols, batch, new Float32Array(bytes)) };
   },
 };

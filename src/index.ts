@@ -1,4 +1,5 @@
-export { createEngine, Engine, type EngineOptions, type BackendName } from './engine/engine.js';
+export { createEngine, Engine, type EngineOptions, type BackendName, type KernelName, type KernelArgs, type KernelResult } from './engine/engine.js';
+export type { PreparedOperation } from './engine/gpu-context.js';
 export type { AdapterInfo } from './engine/acquire-device.js';
 export { CSRMatrix, type CSRParts, type CSRTransposeIndex, type CSRRandomOptions } from './formats/csr.js';
 export { NMMatrix, type NMParts, SUPPORTED_M } from './formats/nm.js';

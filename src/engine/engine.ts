@@ -8,9 +8,14 @@ import type { CSRMatrix } from '../formats/csr.js';
 import type { DenseMatrix } from '../formats/dense.js';
 import type { NMMatrix } from '../formats/nm.js';
 import { acquireDevice, type AdapterInfo } from './acquire-device.js';
-import { GpuContext } from './gpu-context.js';
+import { GpuContext, type PreparedOperation } from './gpu-context.js';
 
 export type BackendName = 'webgpu' | 'cpu';
+
+const kernels = { spmmCsr, spmmCsrT, sddmmCsr, spmmNM, spmmNMT, sddmmNM, gemm } as const;
+export type KernelName = keyof typeof kernels;
+export type KernelArgs<K extends KernelName> = (typeof kernels)[K] extends Kernel<infer A, unknown> ? A : never;
+export type KernelResult<K extends KernelName> = (typeof kernels)[K] extends Kernel<never, infer R> ? R : never;
 
 export interface EngineOptions {
   /** 'auto' (default) uses WebGPU when an adapter exists and the CPU otherwise. */
@@ -118,6 +123,19 @@ export class Engine {
     return this.execute(gemm, A, B, options);
   }
 
+  /**
+   * Uploads a kernel's operands and compiles its pipeline once, for encoding
+   * it many times (benchmarks, repeated products with the same operands).
+   * WebGPU backend only; the caller disposes the result.
+   */
+  async prepare<K extends KernelName>(name: K, ...args: KernelArgs<K>): Promise<PreparedOperation<KernelResult<K>>> {
+    if (this.disposed) throw new DisposedError('engine');
+    if (!this.gpuContext) throw new BackendUnavailableError(`prepare('${name}') needs the webgpu backend; this engine runs on the CPU`);
+    const kernel = kernels[name] as unknown as Kernel<KernelArgs<K>, KernelResult<K>>;
+    kernel.validate(...args);
+    return this.gpuContext.prepare(kernel.name, (scope) => kernel.plan(scope, ...args));
+  }
+
   /** Releases the device (if the engine created it) and every cached pipeline. Idempotent. */
   dispose(): void {
     if (this.disposed) return;
@@ -130,7 +148,7 @@ export class Engine {
     this.gpuContext?.assertUsable();
     kernel.validate(...args);
     if (!this.gpuContext) return kernel.cpu(...args);
-    return kernel.gpu(this.gpuContext, ...args);
+    return this.gpuContext.run(kernel.name, (scope) => kernel.plan(scope, ...args));
   }
 }
 

@@ -1,4 +1,5 @@
 import { DeviceLimitError, DeviceLostError, DisposedError, GpuError } from '../errors.js';
+import type { GpuPlan } from '../../kernels/kernel.js';
 import type { ShaderProgram } from '../../kernels/programs.js';
 import { foldWorkgroups } from './workgroups.js';
 
@@ -9,6 +10,8 @@ export interface Dispatch {
   buffers: GPUBuffer[];
   /** Linear workgroup count; folded into 3-D here. */
   workgroups: number;
+  /** Built on first encode and reused by later encodes of a prepared operation. */
+  bindGroup?: GPUBindGroup;
 }
 
 /** What an operation under construction has allocated; released after it runs. */
@@ -47,8 +50,57 @@ export class OperationScope {
     return buffer;
   }
 
+  pipeline(program: ShaderProgram): GPUComputePipeline {
+    return this.ctx.pipeline(program);
+  }
+
   dispatch(d: Dispatch): void {
     this.dispatches.push(d);
+  }
+
+  release(): void {
+    for (const b of this.temporaries) b.destroy();
+    this.temporaries.length = 0;
+  }
+}
+
+/**
+ * An operation whose operands are uploaded once and whose dispatches can be
+ * recorded many times (benchmarks, repeated inference). Owns its buffers
+ * until dispose().
+ */
+export class PreparedOperation<Result> {
+  private disposed = false;
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly scope: OperationScope,
+    private readonly plan: GpuPlan<Result>,
+    readonly operation: string,
+  ) {}
+
+  /** Records the operation `repeats` times into one compute pass. */
+  encode(encoder: GPUCommandEncoder, repeats = 1, timestampWrites?: GPUComputePassTimestampWrites): void {
+    this.assertLive();
+    const dispatches: Dispatch[] = [];
+    for (let i = 0; i < repeats; i++) dispatches.push(...this.scope.dispatches);
+    this.ctx.encode(encoder, dispatches, this.operation, timestampWrites);
+  }
+
+  /** Reads the current result back. */
+  async read(): Promise<Result> {
+    this.assertLive();
+    return this.ctx.run(`${this.operation} (read)`, () => this.plan);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.scope.release();
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new DisposedError(`prepared ${this.operation}`);
+    this.ctx.assertUsable();
   }
 }
 
@@ -117,14 +169,14 @@ export class GpuContext {
    * returns the buffer to read back. Validation and out-of-memory errors
    * become GpuError; every temporary buffer is destroyed on every path.
    */
-  async run(operation: string, build: (scope: OperationScope) => { result: GPUBuffer; byteLength: number }): Promise<ArrayBuffer> {
+  async run<Result>(operation: string, build: (scope: OperationScope) => GpuPlan<Result>): Promise<Result> {
     this.assertUsable();
     const { device } = this;
     const scope = new OperationScope(this);
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     let staging: GPUBuffer | undefined;
-    let built: { result: GPUBuffer; byteLength: number } | undefined;
+    let built: GpuPlan<Result> | undefined;
     let buildError: unknown;
     try {
       built = build(scope);
@@ -142,7 +194,7 @@ export class GpuContext {
       if (oom) throw new GpuError('out-of-memory', operation, oom.message);
       if (validation) throw new GpuError('validation', operation, validation.message);
       this.assertUsable();
-      if (built!.byteLength === 0) return new ArrayBuffer(0);
+      if (built!.byteLength === 0) return built!.decode(new ArrayBuffer(0));
       try {
         await staging!.mapAsync(GPUMapMode.READ, 0, built!.byteLength);
       } catch (e) {
@@ -152,25 +204,52 @@ export class GpuContext {
       }
       const copy = staging!.getMappedRange(0, built!.byteLength).slice(0);
       staging!.unmap();
-      return copy;
+      return built!.decode(copy);
     } finally {
       staging?.destroy();
-      for (const b of scope.temporaries) b.destroy();
+      scope.release();
     }
   }
 
+  /**
+   * Uploads an operation's operands and compiles its pipelines once, checked
+   * under error scopes like run(); the result can then be encoded many times.
+   */
+  async prepare<Result>(operation: string, build: (scope: OperationScope) => GpuPlan<Result>): Promise<PreparedOperation<Result>> {
+    this.assertUsable();
+    const scope = new OperationScope(this);
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    let plan: GpuPlan<Result> | undefined;
+    let buildError: unknown;
+    try {
+      plan = build(scope);
+    } catch (e) {
+      buildError = e;
+    }
+    const [validation, oom] = await Promise.all([popWithTimeout(this.device), popWithTimeout(this.device)]);
+    const error =
+      buildError ??
+      (oom ? new GpuError('out-of-memory', operation, oom.message) : validation ? new GpuError('validation', operation, validation.message) : undefined);
+    if (error !== undefined) {
+      scope.release();
+      throw error;
+    }
+    return new PreparedOperation(this, scope, plan!, operation);
+  }
+
   /** Records dispatches into one compute pass (bind groups built here, not by kernels). */
-  encode(encoder: GPUCommandEncoder, dispatches: readonly Dispatch[], label: string): void {
-    const pass = encoder.beginComputePass({ label });
+  encode(encoder: GPUCommandEncoder, dispatches: readonly Dispatch[], label: string, timestampWrites?: GPUComputePassTimestampWrites): void {
+    const pass = encoder.beginComputePass(timestampWrites ? { label, timestampWrites } : { label });
     const maxDim = this.device.limits.maxComputeWorkgroupsPerDimension;
     for (const d of dispatches) {
       if (d.workgroups === 0) continue;
-      const bindGroup = this.device.createBindGroup({
+      d.bindGroup ??= this.device.createBindGroup({
         layout: d.pipeline.getBindGroupLayout(0),
         entries: d.buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
       });
       pass.setPipeline(d.pipeline);
-      pass.setBindGroup(0, bindGroup);
+      pass.setBindGroup(0, d.bindGroup);
       const [x, y, z] = foldWorkgroups(d.workgroups, maxDim);
       pass.dispatchWorkgroups(x, y, z);
     }
