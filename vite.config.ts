@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { swiftshaderEnv } from './test/gpu-env.js';
+import { swiftshaderEnv } from './bench/gpu-env.mjs';
 
 // One config: `vite build` makes the library (WGSL inlined through ?raw),
 // `vite` serves the demo and e2e pages, `vitest` runs the unit tests.

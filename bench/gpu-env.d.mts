@@ -1,0 +1,1 @@
+export declare function swiftshaderEnv(env?: NodeJS.ProcessEnv): Record<string, string>;
