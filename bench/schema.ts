@@ -1,0 +1,85 @@
+/**
+ * The benchmark's JSON format (documented in bench/README.md). Version it when
+ * a field changes meaning.
+ */
+export const BENCH_SCHEMA = 'wgsparse-bench/1';
+
+export type BenchOp = 'forward' | 'backward' | 'sddmm';
+export type BenchFormat = 'dense' | 'csr' | 'nm';
+export type BenchImpl = 'wgsparse' | 'tfjs-webgpu' | 'tfjs-cpu' | 'mathjs';
+
+export interface BenchCaseResult {
+  op: BenchOp;
+  format: BenchFormat;
+  /** N and M of an N:M case (null otherwise). */
+  n: number | null;
+  m: number | null;
+  /** Fraction of zero weights, 0 for dense. */
+  sparsity: number;
+  /** W is rows × cols (outputs × inputs); activations are cols × batch. */
+  rows: number;
+  cols: number;
+  batch: number;
+  /** Stored weights (rows·cols for dense). */
+  nnz: number;
+  impl: BenchImpl;
+  backend: 'webgpu' | 'cpu';
+  medianMs: number;
+  minMs: number;
+  runs: number;
+  /** Products per timed run (tiny kernels are repeated inside one submission). */
+  repeatsPerRun: number;
+  /** 'timestamp': GPU timestamp queries; 'wall': performance.now around submit → onSubmittedWorkDone (or a CPU call). */
+  timing: 'timestamp' | 'wall';
+  /** Useful GFLOP/s: 2·nnz·batch / median time. */
+  gflops: number;
+  /** 2·rows·cols·batch / median time: what a dense kernel would need to match. */
+  denseEquivalentGflops: number;
+  /** Minimum bytes moved (operands read once, result written once) / median time. */
+  gbps: number;
+  /** Median time of the dense case of the same op, shape, impl family and backend, divided by this case's. */
+  speedupVsDense: number | null;
+  /** Largest |difference| from the reference on the checked rows. */
+  maxAbsError: number;
+}
+
+export interface BenchReport {
+  schema: typeof BENCH_SCHEMA;
+  date: string;
+  adapter: { vendor: string; architecture: string; description: string } | null;
+  features: string[];
+  limits: Record<string, number>;
+  environment: { runtime: string; platform: string };
+  config: { quick: boolean; runs: number; shapes: Array<{ rows: number; cols: number; batch: number }>; cpuShape: { rows: number; cols: number; batch: number } };
+  /** Cases that could not run here, with the reason (never dropped silently). */
+  skipped: Array<{ label: string; reason: string }>;
+  cases: BenchCaseResult[];
+}
+
+const REQUIRED_NUMBERS = ['sparsity', 'rows', 'cols', 'batch', 'nnz', 'medianMs', 'minMs', 'runs', 'gflops'] as const;
+
+/** Returns the schema violations of a parsed report (empty when valid). */
+export function validateReport(report: unknown): string[] {
+  const problems: string[] = [];
+  if (typeof report !== 'object' || report === null) return ['report is not an object'];
+  const r = report as Record<string, unknown>;
+  if (r.schema !== BENCH_SCHEMA) problems.push(`schema must be ${BENCH_SCHEMA}`);
+  if (typeof r.date !== 'string' || Number.isNaN(Date.parse(r.date))) problems.push('date must be an ISO date string');
+  const a = r.adapter as Record<string, unknown> | null;
+  if (a !== null && (typeof a !== 'object' || ['vendor', 'architecture', 'description'].some((k) => typeof a[k] !== 'string'))) {
+    problems.push('adapter must be null or have string vendor, architecture, description');
+  }
+  if (!Array.isArray(r.cases) || r.cases.length === 0) return [...problems, 'cases must be a non-empty array'];
+  r.cases.forEach((c: unknown, i: number) => {
+    const k = c as Record<string, unknown>;
+    if (!['forward', 'backward', 'sddmm'].includes(k.op as string)) problems.push(`cases[${i}].op`);
+    if (!['dense', 'csr', 'nm'].includes(k.format as string)) problems.push(`cases[${i}].format`);
+    if (!['wgsparse', 'tfjs-webgpu', 'tfjs-cpu', 'mathjs'].includes(k.impl as string)) problems.push(`cases[${i}].impl`);
+    if (!['webgpu', 'cpu'].includes(k.backend as string)) problems.push(`cases[${i}].backend`);
+    for (const f of REQUIRED_NUMBERS) if (typeof k[f] !== 'number' || !Number.isFinite(k[f])) problems.push(`cases[${i}].${f} must be a finite number`);
+    if (k.format === 'nm' && (typeof k.n !== 'number' || typeof k.m !== 'number')) problems.push(`cases[${i}]: N:M case needs n and m`);
+    if (typeof k.runs === 'number' && k.runs < 10) problems.push(`cases[${i}].runs must be ≥ 10`);
+    if (typeof k.minMs === 'number' && typeof k.medianMs === 'number' && k.minMs > k.medianMs) problems.push(`cases[${i}]: minMs > medianMs`);
+  });
+  return problems;
+}
