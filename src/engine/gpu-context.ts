@@ -86,10 +86,13 @@ export class PreparedOperation<Result> {
     this.ctx.encode(encoder, dispatches, this.operation, timestampWrites);
   }
 
-  /** Reads the current result back. */
-  async read(): Promise<Result> {
+  /** Runs the operation once and reads its result back. */
+  async run(): Promise<Result> {
     this.assertLive();
-    return this.ctx.run(`${this.operation} (read)`, () => this.plan);
+    return this.ctx.run(this.operation, (temporary) => {
+      for (const d of this.scope.dispatches) temporary.dispatch(d);
+      return this.plan;
+    });
   }
 
   dispose(): void {
