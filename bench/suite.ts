@@ -36,7 +36,7 @@ export function defaultConfig(quick: boolean): SuiteConfig {
   return {
     quick,
     shapes: quick
-      ? [{ rows: 1024, cols: 1024, batch: 128 }]
+      ? [{ rows: 512, cols: 512, batch: 64 }]
       : [
           { rows: 1024, cols: 1024, batch: 128 },
           { rows: 4096, cols: 4096, batch: 256 },

@@ -24,10 +24,22 @@ function gemmProgram(transA: boolean, transB: boolean): ShaderProgram {
   return program(`gemm:${transA ? 't' : 'n'}${transB ? 't' : 'n'}`, gemmSource, {}, { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 });
 }
 
+/** The N:M gather, specialised per (n, m) so its group loop unrolls; compiled on first use. */
+const gatherNMPrograms = new Map<string, ShaderProgram>();
+export function gatherNMProgram(n: number, m: number): ShaderProgram {
+  const key = `spmm_gather:nm:${n}:${m}`;
+  let p = gatherNMPrograms.get(key);
+  if (!p) {
+    p = program(key, gatherSource, { NM: true }, { NM_N: n, NM_M: m });
+    gatherNMPrograms.set(key, p);
+  }
+  return p;
+}
+
 export const programs = {
   gatherCsr: program('spmm_gather:csr', gatherSource, { CSR: true }),
   gatherCsrTranspose: program('spmm_gather:csr+perm', gatherSource, { CSR: true, PERM: true }),
-  gatherNM: program('spmm_gather:nm', gatherSource, { NM: true }),
+  gatherNM24: gatherNMProgram(2, 4),
   nmTranspose: program('spmm_nm_t', nmTransposeSource),
   sddmmCsr: program('sddmm:csr', sddmmSource, { CSR: true }),
   sddmmNM: program('sddmm:nm', sddmmSource, { NM: true }),

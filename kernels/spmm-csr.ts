@@ -5,8 +5,9 @@ import { programs } from './programs.js';
 import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
 import type { GpuPlan, Kernel } from './kernel.js';
 
-export const GATHER_ROWS_PER_WORKGROUP = 4;
-export const GATHER_TILE_B = 64;
+/** Must match ROWS_PER_WG and TILE_B in shaders/spmm_gather.wgsl. */
+export const GATHER_ROWS_PER_WORKGROUP = 8;
+export const GATHER_TILE_B = 128;
 
 /** Y = W · X (W: CSR rows × cols, X: cols × batch) → rows × batch. */
 export const spmmCsr: Kernel<[W: CSRMatrix, X: DenseMatrix], DenseMatrix> = {

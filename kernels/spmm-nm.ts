@@ -1,6 +1,6 @@
 import { DenseMatrix } from '../src/formats/dense.js';
 import { NMMatrix } from '../src/formats/nm.js';
-import { programs } from './programs.js';
+import { gatherNMProgram, programs } from './programs.js';
 import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
 import type { Kernel } from './kernel.js';
 import { GATHER_ROWS_PER_WORKGROUP, GATHER_TILE_B } from './spmm-csr.js';
@@ -33,7 +33,7 @@ export const spmmNM: Kernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix> = {
   },
   plan(s, W, X) {
     const batch = X.cols;
-    const pipeline = s.pipeline(programs.gatherNM);
+    const pipeline = s.pipeline(gatherNMProgram(W.n, W.m));
     const batchTiles = Math.ceil(batch / GATHER_TILE_B);
     const byteLength = W.rows * batch * 4;
     const result = s.output('result', byteLength);

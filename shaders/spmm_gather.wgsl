@@ -4,15 +4,18 @@
 //   CSR+PERM   A = Wᵀ through W's transpose index (values reached via perm)
 //   NM         A in N:M (every row the same length; columns from packed indices)
 // A workgroup owns ROWS_PER_WG rows × TILE_B batch columns; each thread
-// accumulates 4 consecutive batch columns. The rows' (column, value) pairs are
-// staged through workgroup memory CHUNK at a time, shared by the 16 threads of
-// the row. Rows are visited longest first (CSR), so rows sharing a workgroup
-// have similar lengths and few lanes idle (Sputnik's row swizzle).
+// accumulates COLS_PER_THREAD consecutive batch columns of one row, so one
+// (column, value) load feeds 16 multiply-adds. The threads of a row read the
+// same pairs, which the cache serves as broadcasts: no workgroup memory or
+// barriers (barriers are costly on software implementations such as
+// SwiftShader and measured no gain). Rows are visited longest first (CSR), so
+// rows sharing a workgroup have similar lengths and few lanes idle
+// (Sputnik's row swizzle).
 
-const THREADS_B: u32 = 16u;
-const TILE_B: u32 = 64u;
-const ROWS_PER_WG: u32 = 4u;
-const CHUNK: u32 = 16u;
+const THREADS_B: u32 = 8u;
+const COLS_PER_THREAD: u32 = 16u;
+const TILE_B: u32 = 128u; // THREADS_B * COLS_PER_THREAD
+const ROWS_PER_WG: u32 = 8u;
 
 struct Params {
   rows: u32,
@@ -34,51 +37,56 @@ struct Params {
 //!CSR @group(0) @binding(6) var<storage, read> rowOrder: array<u32>;
 //!PERM @group(0) @binding(7) var<storage, read> perm: array<u32>;
 //!NM @group(0) @binding(4) var<storage, read> packed: array<u32>;
+//!NM override NM_N: u32 = 2u;
+//!NM override NM_M: u32 = 4u;
 
-var<workgroup> shCol: array<array<u32, CHUNK>, ROWS_PER_WG>;
-var<workgroup> shVal: array<array<f32, CHUNK>, ROWS_PER_WG>;
-var<workgroup> shLen: array<u32, ROWS_PER_WG>;
-var<workgroup> shMaxLen: u32;
+var<private> acc: array<vec4f, 4>;
+
+// Adds v · X[col, b0 .. b0+15] to the accumulators.
+fn accumulate(v: f32, col: u32, b0: u32, full: bool) {
+  let base = col * params.batch + b0;
+  if (full) {
+    for (var q = 0u; q < 4u; q++) {
+      let o = base + q * 4u;
+      acc[q] += v * vec4f(X[o], X[o + 1u], X[o + 2u], X[o + 3u]);
+    }
+  } else {
+    for (var i = 0u; i < COLS_PER_THREAD; i++) {
+      if (b0 + i < params.batch) { acc[i / 4u][i % 4u] += v * X[base + i]; }
+    }
+  }
+}
+
+fn accumulateRow(r: u32, b0: u32, full: bool) {
+  //!CSR for (var k = rowPtr[r]; k < rowPtr[r + 1u]; k++) {
+  //!CSR   //!PERM accumulate(values[perm[k]], colIdx[k], b0, full);
+  //!CSR   //!!PERM accumulate(values[k], colIdx[k], b0, full);
+  //!CSR }
+  // N:M: walk the row's slots decoding the packed positions incrementally
+  // (no division per slot); N and M are pipeline constants so the group loop
+  // unrolls.
+  //!NM let bits = countTrailingZeros(NM_M);
+  //!NM let perWord = 32u / bits;
+  //!NM let first = r * params.slotsPerRow;
+  //!NM var word = first / perWord;
+  //!NM var field = first % perWord;
+  //!NM var bitsLeft = packed[word] >> (field * bits);
+  //!NM var k = first;
+  //!NM for (var g = 0u; g < params.groupsPerRow; g++) {
+  //!NM   let groupBase = g * NM_M;
+  //!NM   for (var t = 0u; t < NM_N; t++) {
+  //!NM     accumulate(values[k], groupBase + (bitsLeft & (NM_M - 1u)), b0, full);
+  //!NM     k++;
+  //!NM     field++;
+  //!NM     bitsLeft = bitsLeft >> bits;
+  //!NM     if (field == perWord) { field = 0u; word++; bitsLeft = packed[min(word, arrayLength(&packed) - 1u)]; }
+  //!NM   }
+  //!NM }
+}
 
 fn rowAt(slot: u32) -> u32 {
   //!CSR return rowOrder[slot];
   //!NM return slot;
-}
-
-fn rowRange(r: u32) -> vec2u {
-  //!CSR return vec2u(rowPtr[r], rowPtr[r + 1u]);
-  //!NM return vec2u(r * params.slotsPerRow, (r + 1u) * params.slotsPerRow);
-}
-
-fn entryCol(k: u32) -> u32 {
-  //!CSR return colIdx[k];
-  //!NM let perWord = 32u / params.bits;
-  //!NM let pos = (packed[k / perWord] >> ((k % perWord) * params.bits)) & (params.m - 1u);
-  //!NM return ((k / params.n) % params.groupsPerRow) * params.m + pos;
-}
-
-fn entryValue(k: u32) -> f32 {
-  //!PERM return values[perm[k]];
-  //!!PERM return values[k];
-}
-
-fn loadX4(row: u32, b0: u32) -> vec4f {
-  let base = row * params.batch + b0;
-  if (b0 + 3u < params.batch) {
-    return vec4f(X[base], X[base + 1u], X[base + 2u], X[base + 3u]);
-  }
-  var v = vec4f(0.0);
-  for (var i = 0u; i < 4u; i++) {
-    if (b0 + i < params.batch) { v[i] = X[base + i]; }
-  }
-  return v;
-}
-
-fn storeY4(row: u32, b0: u32, v: vec4f) {
-  let base = row * params.batch + b0;
-  for (var i = 0u; i < 4u; i++) {
-    if (b0 + i < params.batch) { Y[base + i] = v[i]; }
-  }
 }
 
 @compute @workgroup_size(THREADS_B, ROWS_PER_WG)
@@ -88,42 +96,14 @@ fn main(
   @builtin(local_invocation_id) lid: vec3u,
 ) {
   let g = linearWorkgroupId(wid, groups);
-  let rowTiles = (params.rows + ROWS_PER_WG - 1u) / ROWS_PER_WG;
-  if (g >= rowTiles * params.batchTiles) { return; }
-  let rowTile = g / params.batchTiles;
-  let bTile = g % params.batchTiles;
-  let slot = rowTile * ROWS_PER_WG + lid.y;
-  let valid = slot < params.rows;
-  var r = 0u;
-  var range = vec2u(0u, 0u);
-  if (valid) {
-    r = rowAt(slot);
-    range = rowRange(r);
+  let slot = (g / params.batchTiles) * ROWS_PER_WG + lid.y;
+  let b0 = (g % params.batchTiles) * TILE_B + lid.x * COLS_PER_THREAD;
+  if (slot >= params.rows || b0 >= params.batch) { return; }
+  let r = rowAt(slot);
+  let full = b0 + COLS_PER_THREAD <= params.batch;
+  accumulateRow(r, b0, full);
+  let base = r * params.batch + b0;
+  for (var i = 0u; i < COLS_PER_THREAD; i++) {
+    if (b0 + i < params.batch) { Y[base + i] = acc[i / 4u][i % 4u]; }
   }
-  let len = range.y - range.x;
-  if (lid.x == 0u) { shLen[lid.y] = len; }
-  workgroupBarrier();
-  if (lid.x == 0u && lid.y == 0u) {
-    var mx = 0u;
-    for (var i = 0u; i < ROWS_PER_WG; i++) { mx = max(mx, shLen[i]); }
-    shMaxLen = mx;
-  }
-  let maxLen = workgroupUniformLoad(&shMaxLen);
-
-  let b0 = bTile * TILE_B + lid.x * 4u;
-  var acc = vec4f(0.0);
-  for (var base = 0u; base < maxLen; base += CHUNK) {
-    let k = range.x + base + lid.x;
-    if (base + lid.x < len) {
-      shCol[lid.y][lid.x] = entryCol(k);
-      shVal[lid.y][lid.x] = entryValue(k);
-    }
-    workgroupBarrier();
-    let count = min(CHUNK, max(len, base) - base);
-    for (var j = 0u; j < count; j++) {
-      acc += shVal[lid.y][j] * loadX4(shCol[lid.y][j], b0);
-    }
-    workgroupBarrier();
-  }
-  if (valid) { storeY4(r, b0, acc); }
 }

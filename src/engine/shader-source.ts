@@ -9,11 +9,15 @@ import common from '../../shaders/common.wgsl?raw';
  */
 export function specializeShader(source: string, flags: Record<string, boolean> = {}): string {
   const lines = source.split('\n').map((line) => {
-    const m = /^(\s*)\/\/(!!?)([A-Z0-9_]+) (.*)$/.exec(line);
-    if (!m) return line;
-    const [, indent, bang, flag, code] = m as unknown as [string, string, string, string, string];
-    const set = flags[flag] === true;
-    return (bang === '!' ? set : !set) ? indent + code : '';
+    // Flags nest (`//!A //!!B code`): peel one at a time.
+    for (;;) {
+      const m = /^(\s*)\/\/(!!?)([A-Z0-9_]+) (.*)$/.exec(line);
+      if (!m) return line;
+      const [, indent, bang, flag, code] = m as unknown as [string, string, string, string, string];
+      const set = flags[flag] === true;
+      if (!(bang === '!' ? set : !set)) return '';
+      line = indent + code;
+    }
   });
   return `${common}\n${lines.join('\n')}`;
 }
