@@ -1,0 +1,63 @@
+/**
+ * The benchmark library end to end on a tiny configuration: every case is
+ * checked against the float64 reference before timing, the report validates
+ * against the documented schema, and the table/CSV/floors are produced.
+ * (No assertion on speed: speed is measured by `npm run bench`, not by tests.)
+ */
+import { describe, expect, test } from 'vitest';
+import { checkFloors, formatTable, toCsv } from '../bench/report.js';
+import { validateReport } from '../bench/schema.js';
+import { defaultConfig, runSuite, type SuiteConfig } from '../bench/suite.js';
+import { cpuEngine, gpuEngine } from './helpers/engines.js';
+import { createMathjsPeer, createTfjsCpuPeer } from '../bench/peers.js';
+
+function tinyConfig(): SuiteConfig {
+  const config = defaultConfig(true);
+  config.shapes = [{ rows: 48, cols: 40, batch: 9 }];
+  config.cpuShape = { rows: 24, cols: 32, batch: 5 };
+  config.sparsities = [0.9];
+  config.nm = [[2, 4]];
+  config.mathjsSparsities = [0.9];
+  config.timing = { runs: 10, warmups: 1, targetRunMs: 0.1, maxRepeats: 2 };
+  return config;
+}
+
+describe('benchmark suite', () => {
+  test('runs every op × format on WebGPU and the CPU and produces a valid report', async () => {
+    const gpu = await gpuEngine();
+    const cpu = await cpuEngine();
+    const progress: number[] = [];
+    const report = await runSuite(tinyConfig(), {
+      gpu,
+      cpu,
+      peers: [await createTfjsCpuPeer(), createMathjsPeer()],
+      environment: { runtime: 'vitest', platform: process.platform },
+      onProgress: (p) => {
+        if (p.result) progress.push(p.done);
+      },
+    });
+    expect(validateReport(report)).toEqual([]);
+    // 3 ops × (dense, csr 90%, 2:4) on the GPU + 3 CPU variants + tfjs-cpu + mathjs.
+    expect(report.cases).toHaveLength(9 + 3 + 2);
+    expect(progress).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
+    for (const c of report.cases) {
+      expect(c.runs).toBeGreaterThanOrEqual(10);
+      expect(c.maxAbsError).toBeLessThan(1e-3);
+    }
+    const gpuCsr = report.cases.find((c) => c.backend === 'webgpu' && c.format === 'csr' && c.op === 'forward')!;
+    expect(gpuCsr.speedupVsDense).not.toBeNull();
+    expect(report.adapter?.architecture).toBeTruthy();
+    expect(formatTable(report)).toContain('csr 90%');
+    expect(toCsv(report).split('\n')[0]).toMatch(/^op,format,n,m,sparsity/);
+    expect(checkFloors(report).map((f) => f.name)).toContain('CPU CSR 90% vs mathjs sparse multiply');
+  });
+
+  test('the schema validator rejects what the README says is required', () => {
+    expect(validateReport({})).not.toEqual([]);
+    const bad = { schema: 'wgsparse-bench/1', date: 'x', adapter: null, cases: [{ op: 'forward', format: 'csr', impl: 'wgsparse', backend: 'cpu', runs: 3 }] };
+    const problems = validateReport(bad);
+    expect(problems).toContain('date must be an ISO date string');
+    expect(problems.some((p) => p.includes('runs must be ≥ 10'))).toBe(true);
+    expect(problems.some((p) => p.includes('medianMs'))).toBe(true);
+  });
+});
