@@ -19,15 +19,18 @@ export const spmmNM: Kernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix> = {
     const batch = X.cols;
     const x = X.data;
     const out = new Float32Array(W.rows * batch);
+    const acc = new Float64Array(batch);
+    const columns = slotColumns(W);
     const slotsPerRow = W.slotsPerRow;
     for (let r = 0; r < W.rows; r++) {
-      const yOff = r * batch;
+      acc.fill(0);
       for (let k = r * slotsPerRow; k < (r + 1) * slotsPerRow; k++) {
         const v = W.values[k]!;
         if (v === 0) continue;
-        const xOff = W.slotColumn(k) * batch;
-        for (let b = 0; b < batch; b++) out[yOff + b]! += v * x[xOff + b]!;
+        const xOff = columns[k]! * batch;
+        for (let b = 0; b < batch; b++) acc[b]! += v * x[xOff + b]!;
       }
+      out.set(acc, r * batch);
     }
     return new DenseMatrix(W.rows, batch, out);
   },
@@ -62,12 +65,13 @@ export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
     const dy = dY.data;
     const out = new Float32Array(W.cols * batch);
     const slotsPerRow = W.slotsPerRow;
+    const columns = slotColumns(W);
     for (let r = 0; r < W.rows; r++) {
       const yOff = r * batch;
       for (let k = r * slotsPerRow; k < (r + 1) * slotsPerRow; k++) {
         const v = W.values[k]!;
         if (v === 0) continue;
-        const xOff = W.slotColumn(k) * batch;
+        const xOff = columns[k]! * batch;
         for (let b = 0; b < batch; b++) out[xOff + b]! += v * dy[yOff + b]!;
       }
     }
@@ -90,3 +94,10 @@ export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
     return { result, byteLength, decode: (bytes) => new DenseMatrix(W.cols, batch, new Float32Array(bytes)) };
   },
 };
+
+/** The column of every slot, decoded once per call (O(slots), no division per use). */
+function slotColumns(W: NMMatrix): Uint32Array {
+  const out = new Uint32Array(W.nnz);
+  for (let k = 0; k < W.nnz; k++) out[k] = W.slotColumn(k);
+  return out;
+}
