@@ -111,8 +111,15 @@ export class PreparedOperation<Result> {
  * Owns a GPUDevice's use by one engine: the pipeline cache, limit checks,
  * error scopes around every operation, and device-loss bookkeeping.
  */
+/**
+ * Pipelines are cached per device (not per engine), so engines that borrow
+ * one device share compiled programs, and a destroyed device's cache goes
+ * with it.
+ */
+const pipelineCaches = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
 export class GpuContext {
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly pipelines: Map<string, GPUComputePipeline>;
   private lostReason: string | undefined;
   private disposed = false;
   /** Largest buffer an operation may create, in bytes. */
@@ -124,6 +131,12 @@ export class GpuContext {
     private gpu: GPU | undefined,
     maxBufferBytes?: number,
   ) {
+    let cache = pipelineCaches.get(device);
+    if (!cache) {
+      cache = new Map();
+      pipelineCaches.set(device, cache);
+    }
+    this.pipelines = cache;
     const deviceMax = Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize);
     this.maxBufferBytes = maxBufferBytes === undefined ? deviceMax : Math.min(maxBufferBytes, deviceMax);
     void device.lost.then((info) => {
@@ -163,6 +176,7 @@ export class GpuContext {
     return p;
   }
 
+  /** Pipelines compiled for this device (shared by engines borrowing it). */
   get pipelineCount(): number {
     return this.pipelines.size;
   }
@@ -262,8 +276,10 @@ export class GpuContext {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.pipelines.clear();
-    if (this.ownsDevice) this.device.destroy();
+    if (this.ownsDevice) {
+      pipelineCaches.delete(this.device);
+      this.device.destroy();
+    }
     this.gpu = undefined;
   }
 }
