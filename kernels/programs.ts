@@ -2,6 +2,7 @@ import gatherSource from '../shaders/spmm_gather.wgsl?raw';
 import nmTransposeSource from '../shaders/spmm_nm_t.wgsl?raw';
 import sddmmSource from '../shaders/sddmm.wgsl?raw';
 import gemmSource from '../shaders/gemm.wgsl?raw';
+import scanSource from '../shaders/scan.wgsl?raw';
 import { specializeShader } from '../src/engine/shader-source.js';
 
 /**
@@ -13,11 +14,13 @@ export interface ShaderProgram {
   readonly key: string;
   code(): string;
   readonly constants: Record<string, number>;
+  /** Defaults to 'main'. */
+  readonly entryPoint?: string;
 }
 
-function program(key: string, source: string, flags: Record<string, boolean> = {}, constants: Record<string, number> = {}): ShaderProgram {
+function program(key: string, source: string, flags: Record<string, boolean> = {}, constants: Record<string, number> = {}, entryPoint = 'main'): ShaderProgram {
   let code: string | undefined;
-  return { key, code: () => (code ??= specializeShader(source, flags)), constants };
+  return { key, code: () => (code ??= specializeShader(source, flags)), constants, entryPoint };
 }
 
 function gemmProgram(transA: boolean, transB: boolean): ShaderProgram {
@@ -43,6 +46,8 @@ export const programs = {
   nmTranspose: program('spmm_nm_t', nmTransposeSource),
   sddmmCsr: program('sddmm:csr', sddmmSource, { CSR: true }),
   sddmmNM: program('sddmm:nm', sddmmSource, { NM: true }),
+  scanBlocks: program('scan:blocks', scanSource, {}, {}, 'scanBlocks'),
+  scanAddOffsets: program('scan:add', scanSource, {}, {}, 'addBlockOffsets'),
   gemmNN: gemmProgram(false, false),
   gemmNT: gemmProgram(false, true),
   gemmTN: gemmProgram(true, false),

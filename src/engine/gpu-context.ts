@@ -22,7 +22,7 @@ export class OperationScope {
 
   /** Uploads host data into a new storage buffer (named after the argument for limit errors). */
   upload(argument: string, data: Float32Array | Uint32Array): GPUBuffer {
-    const buffer = this.ctx.createBuffer(argument, data.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+    const buffer = this.ctx.createBuffer(argument, data.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
     this.temporaries.push(buffer);
     if (data.byteLength > 0) this.ctx.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;
@@ -169,7 +169,7 @@ export class GpuContext {
       p = this.device.createComputePipeline({
         label: program.key,
         layout: 'auto',
-        compute: { module, entryPoint: 'main', constants: program.constants },
+        compute: { module, entryPoint: program.entryPoint ?? 'main', constants: program.constants },
       });
       this.pipelines.set(program.key, p);
     }
