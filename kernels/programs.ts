@@ -3,6 +3,7 @@ import nmTransposeSource from '../shaders/spmm_nm_t.wgsl?raw';
 import sddmmSource from '../shaders/sddmm.wgsl?raw';
 import gemmSource from '../shaders/gemm.wgsl?raw';
 import scanSource from '../shaders/scan.wgsl?raw';
+import selectSource from '../shaders/select.wgsl?raw';
 import { specializeShader } from '../src/engine/shader-source.js';
 
 /**
@@ -48,6 +49,8 @@ export const programs = {
   sddmmNM: program('sddmm:nm', sddmmSource, { NM: true }),
   scanBlocks: program('scan:blocks', scanSource, {}, {}, 'scanBlocks'),
   scanAddOffsets: program('scan:add', scanSource, {}, {}, 'addBlockOffsets'),
+  selectHistogram: program('select:histogram', selectSource, {}, {}, 'histogram'),
+  selectPick: program('select:pick', selectSource, {}, {}, 'pick'),
   gemmNN: gemmProgram(false, false),
   gemmNT: gemmProgram(false, true),
   gemmTN: gemmProgram(true, false),

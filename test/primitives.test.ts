@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { exclusiveScan } from '../kernels/primitives/scan.js';
+import { selectRank } from '../kernels/primitives/select.js';
 import { RandomStream } from '../src/index.js';
 import { adapterName, gpuEngine } from './helpers/engines.js';
 import { runOnGpu } from './helpers/run-kernel.js';
@@ -25,6 +26,28 @@ describe(`exclusive scan on WebGPU (${adapterName(gpu)})`, () => {
       const [g, c] = [await runOnGpu(gpu, exclusiveScan, values), exclusiveScan.cpu(values)];
       expect(c).toEqual(expected);
       expect(g).toEqual(expected);
+    });
+  }
+});
+
+describe(`radix select on WebGPU (${adapterName(gpu)})`, () => {
+  const cases: Array<[string, Float32Array]> = [
+    ['mixed signs', Float32Array.from({ length: 5000 }, (_, i) => Math.sin(i * 12.9898) * 3)],
+    ['with ties and zeros', Float32Array.from({ length: 3001 }, (_, i) => [0, -0, 1, -1, 0.5, -0.5][i % 6]!)],
+    ['one value', new Float32Array([-2.5])],
+    ['all negative', Float32Array.from({ length: 700 }, (_, i) => -1 - i * 0.01)],
+    ['large', Float32Array.from({ length: 100_000 }, (_, i) => Math.sin(i * 0.7) * Math.exp((i % 13) - 6))],
+  ];
+  for (const [name, values] of cases) {
+    test(name, async () => {
+      const sorted = Float32Array.from(values).sort();
+      for (const rank of [0, 1, values.length >> 1, values.length - 2, values.length - 1].filter((r) => r >= 0 && r < values.length)) {
+        const expected = sorted[rank]!;
+        expect(selectRank.cpu(values, rank)).toBe(expected);
+        const got = await runOnGpu(gpu, selectRank, values, rank);
+        // -0 and 0 share a rank position only by value; compare by value (Object.is would split them).
+        expect(got === expected, `rank ${rank}: ${got} vs ${expected}`).toBe(true);
+      }
     });
   }
 });

@@ -6,8 +6,8 @@ import { foldWorkgroups } from './workgroups.js';
 /** One compute dispatch of an operation. */
 export interface Dispatch {
   pipeline: GPUComputePipeline;
-  /** Buffers in binding order (binding i = buffers[i]). */
-  buffers: GPUBuffer[];
+  /** Buffers in binding order (binding i = buffers[i]); undefined for a binding the entry point does not use. */
+  buffers: Array<GPUBuffer | undefined>;
   /** Linear workgroup count; folded into 3-D here. */
   workgroups: number;
   /** Built on first encode and reused by later encodes of a prepared operation. */
@@ -28,9 +28,14 @@ export class OperationScope {
     return buffer;
   }
 
+  /** Writes words into a buffer this scope created (queued before the operation's dispatches). */
+  writeWords(buffer: GPUBuffer, words: Uint32Array): void {
+    this.ctx.device.queue.writeBuffer(buffer, 0, words.buffer, words.byteOffset, words.byteLength);
+  }
+
   /** A zero-initialised storage buffer that can be read back. */
   output(argument: string, byteLength: number): GPUBuffer {
-    const buffer = this.ctx.createBuffer(argument, byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+    const buffer = this.ctx.createBuffer(argument, byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.temporaries.push(buffer);
     return buffer;
   }
@@ -263,7 +268,7 @@ export class GpuContext {
       if (d.workgroups === 0) continue;
       d.bindGroup ??= this.device.createBindGroup({
         layout: d.pipeline.getBindGroupLayout(0),
-        entries: d.buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+        entries: d.buffers.flatMap((buffer, binding) => (buffer ? [{ binding, resource: { buffer } }] : [])),
       });
       pass.setPipeline(d.pipeline);
       pass.setBindGroup(0, d.bindGroup);

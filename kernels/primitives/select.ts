@@ -1,0 +1,54 @@
+import type { OperationScope } from '../../src/engine/gpu-context.js';
+import { InvalidArgumentError } from '../../src/errors.js';
+import type { GpuPlan, Kernel } from '../kernel.js';
+import { programs } from '../programs.js';
+
+const THREADS = 256;
+/** Enough workgroups to fill a GPU; the histogram kernel strides over the rest. */
+const MAX_WORKGROUPS = 1024;
+
+/**
+ * Records a radix select of the value at `rank` (ascending, 0-based) among
+ * the first `count` f32 values of `values`. Returns the 16-byte state buffer;
+ * after the dispatches its word 0 holds the selected value's sortable key
+ * (see keyToFloat). Nothing is read back.
+ */
+export function encodeRadixSelect(s: OperationScope, values: GPUBuffer, count: number, rank: number): GPUBuffer {
+  const state = s.output('select state', 16);
+  s.writeWords(state, new Uint32Array([0, 0, rank, 0]));
+  const hist = s.output('select histogram', 256 * 4);
+  const workgroups = Math.max(1, Math.min(MAX_WORKGROUPS, Math.ceil(count / THREADS)));
+  for (const shift of [24, 16, 8, 0]) {
+    const params = s.uniform([count, shift, 0, 0]);
+    s.dispatch({ pipeline: s.pipeline(programs.selectHistogram), buffers: [params, values, state, hist], workgroups });
+    s.dispatch({ pipeline: s.pipeline(programs.selectPick), buffers: [params, undefined, state, hist], workgroups: 1 });
+  }
+  return state;
+}
+
+/** The float whose sortable key is `key` (inverse of sortableKey in select.wgsl). */
+export function keyToFloat(key: number): number {
+  const bits = key & 0x80000000 ? (key ^ 0x80000000) >>> 0 : ~key >>> 0;
+  const view = new DataView(new ArrayBuffer(4));
+  view.setUint32(0, bits);
+  return view.getFloat32(0);
+}
+
+/** The value at `rank` in ascending order, as a standalone kernel (tests, host callers). */
+export const selectRank: Kernel<[values: Float32Array, rank: number], number> = {
+  name: 'selectRank',
+  validate(values, rank) {
+    if (!(values instanceof Float32Array)) throw new InvalidArgumentError('values', 'must be a Float32Array');
+    if (!Number.isInteger(rank) || rank < 0 || rank >= values.length) {
+      throw new InvalidArgumentError('rank', `must be an integer in [0, ${values.length}), got ${rank}`);
+    }
+  },
+  cpu(values, rank) {
+    return Float32Array.from(values).sort()[rank]!;
+  },
+  plan(s, values, rank): GpuPlan<number> {
+    const buffer = s.upload('values', values);
+    const state = encodeRadixSelect(s, buffer, values.length, rank);
+    return { result: state, byteLength: 4, decode: (bytes) => keyToFloat(new Uint32Array(bytes)[0]!) };
+  },
+};
