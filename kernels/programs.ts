@@ -4,6 +4,7 @@ import sddmmSource from '../shaders/sddmm.wgsl?raw';
 import gemmSource from '../shaders/gemm.wgsl?raw';
 import scanSource from '../shaders/scan.wgsl?raw';
 import selectSource from '../shaders/select.wgsl?raw';
+import compactSource from '../shaders/compact.wgsl?raw';
 import { specializeShader } from '../src/engine/shader-source.js';
 
 /**
@@ -51,6 +52,7 @@ export const programs = {
   scanAddOffsets: program('scan:add', scanSource, {}, {}, 'addBlockOffsets'),
   selectHistogram: program('select:histogram', selectSource, {}, {}, 'histogram'),
   selectPick: program('select:pick', selectSource, {}, {}, 'pick'),
+  compactScatter: program('compact:scatter', compactSource),
   gemmNN: gemmProgram(false, false),
   gemmNT: gemmProgram(false, true),
   gemmTN: gemmProgram(true, false),

@@ -17,7 +17,7 @@ async function compileAll(device: GPUDevice): Promise<string[]> {
     const module = device.createShaderModule({ label: program.key, code: program.code() });
     const info = await module.getCompilationInfo();
     for (const m of info.messages) if (m.type === 'error') problems.push(`${program.key}:${m.lineNum}:${m.linePos} ${m.message}`);
-    await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main', constants: program.constants } }).catch((e: unknown) => {
+    await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: program.entryPoint ?? 'main', constants: program.constants } }).catch((e: unknown) => {
       problems.push(`${program.key}: pipeline: ${String(e)}`);
     });
     const error = await device.popErrorScope();

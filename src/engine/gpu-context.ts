@@ -3,6 +3,9 @@ import type { GpuPlan } from '../../kernels/kernel.js';
 import type { ShaderProgram } from '../../kernels/programs.js';
 import { foldWorkgroups } from './workgroups.js';
 
+/** One step of an operation: a compute dispatch, or a buffer copy between dispatches. */
+export type Step = Dispatch | { copy: { source: GPUBuffer; destination: GPUBuffer; byteLength: number } };
+
 /** One compute dispatch of an operation. */
 export interface Dispatch {
   pipeline: GPUComputePipeline;
@@ -17,7 +20,7 @@ export interface Dispatch {
 /** What an operation under construction has allocated; released after it runs. */
 export class OperationScope {
   readonly temporaries: GPUBuffer[] = [];
-  readonly dispatches: Dispatch[] = [];
+  readonly dispatches: Step[] = [];
   constructor(private readonly ctx: GpuContext) {}
 
   /** Uploads host data into a new storage buffer (named after the argument for limit errors). */
@@ -63,6 +66,11 @@ export class OperationScope {
     this.dispatches.push(d);
   }
 
+  /** A buffer-to-buffer copy, ordered with the dispatches around it. */
+  copy(source: GPUBuffer, destination: GPUBuffer, byteLength: number): void {
+    if (byteLength > 0) this.dispatches.push({ copy: { source, destination, byteLength } });
+  }
+
   release(): void {
     for (const b of this.temporaries) b.destroy();
     this.temporaries.length = 0;
@@ -86,7 +94,7 @@ export class PreparedOperation<Result> {
   /** Records the operation `repeats` times into one compute pass. */
   encode(encoder: GPUCommandEncoder, repeats = 1, timestampWrites?: GPUComputePassTimestampWrites): void {
     this.assertLive();
-    const dispatches: Dispatch[] = [];
+    const dispatches: Step[] = [];
     for (let i = 0; i < repeats; i++) dispatches.push(...this.scope.dispatches);
     this.ctx.encode(encoder, dispatches, this.operation, timestampWrites);
   }
@@ -95,7 +103,7 @@ export class PreparedOperation<Result> {
   async run(): Promise<Result> {
     this.assertLive();
     return this.ctx.run(this.operation, (temporary) => {
-      for (const d of this.scope.dispatches) temporary.dispatch(d);
+      temporary.dispatches.push(...this.scope.dispatches);
       return this.plan;
     });
   }
@@ -261,21 +269,41 @@ export class GpuContext {
   }
 
   /** Records dispatches into one compute pass (bind groups built here, not by kernels). */
-  encode(encoder: GPUCommandEncoder, dispatches: readonly Dispatch[], label: string, timestampWrites?: GPUComputePassTimestampWrites): void {
-    const pass = encoder.beginComputePass(timestampWrites ? { label, timestampWrites } : { label });
+  encode(encoder: GPUCommandEncoder, steps: readonly Step[], label: string, timestampWrites?: GPUComputePassTimestampWrites): void {
     const maxDim = this.device.limits.maxComputeWorkgroupsPerDimension;
-    for (const d of dispatches) {
-      if (d.workgroups === 0) continue;
-      d.bindGroup ??= this.device.createBindGroup({
-        layout: d.pipeline.getBindGroupLayout(0),
-        entries: d.buffers.flatMap((buffer, binding) => (buffer ? [{ binding, resource: { buffer } }] : [])),
+    // Copies must sit outside compute passes: split the steps into passes around them.
+    let pass: GPUComputePassEncoder | undefined;
+    let first = true;
+    const end = () => {
+      pass?.end();
+      pass = undefined;
+    };
+    for (const step of steps) {
+      if ('copy' in step) {
+        end();
+        encoder.copyBufferToBuffer(step.copy.source, 0, step.copy.destination, 0, step.copy.byteLength);
+        continue;
+      }
+      if (step.workgroups === 0) continue;
+      if (!pass) {
+        // Timestamps bracket the first pass only; timed operations record a single pass.
+        pass = encoder.beginComputePass(timestampWrites && first ? { label, timestampWrites } : { label });
+        first = false;
+      }
+      step.bindGroup ??= this.device.createBindGroup({
+        layout: step.pipeline.getBindGroupLayout(0),
+        entries: step.buffers.flatMap((buffer, binding) => (buffer ? [{ binding, resource: { buffer } }] : [])),
       });
-      pass.setPipeline(d.pipeline);
-      pass.setBindGroup(0, d.bindGroup);
-      const [x, y, z] = foldWorkgroups(d.workgroups, maxDim);
+      pass.setPipeline(step.pipeline);
+      pass.setBindGroup(0, step.bindGroup);
+      const [x, y, z] = foldWorkgroups(step.workgroups, maxDim);
       pass.dispatchWorkgroups(x, y, z);
     }
-    pass.end();
+    if (first && timestampWrites) {
+      // Nothing to dispatch: an empty pass still writes the timestamps.
+      pass = encoder.beginComputePass({ label, timestampWrites });
+    }
+    end();
   }
 
   dispose(): void {
