@@ -5,6 +5,8 @@ import gemmSource from '../shaders/gemm.wgsl?raw';
 import scanSource from '../shaders/scan.wgsl?raw';
 import selectSource from '../shaders/select.wgsl?raw';
 import compactSource from '../shaders/compact.wgsl?raw';
+import randomSource from '../shaders/random.wgsl?raw';
+import randomFillSource from '../shaders/random_fill.wgsl?raw';
 import { specializeShader } from '../src/engine/shader-source.js';
 
 /**
@@ -53,6 +55,7 @@ export const programs = {
   selectHistogram: program('select:histogram', selectSource, {}, {}, 'histogram'),
   selectPick: program('select:pick', selectSource, {}, {}, 'pick'),
   compactScatter: program('compact:scatter', compactSource),
+  randomFill: program('random:fill', randomSource + randomFillSource),
   gemmNN: gemmProgram(false, false),
   gemmNT: gemmProgram(false, true),
   gemmTN: gemmProgram(true, false),
