@@ -70,9 +70,12 @@ export async function acquireDevice(options: { gpu?: GPU; device?: GPUDevice; po
   }
   const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : {});
   if (!adapter) {
+    const inBrowser = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu === gpu;
     throw new BackendUnavailableError(
-      'requestAdapter() returned null: no WebGPU adapter. Without a GPU on Linux, point Vulkan at SwiftShader ' +
-        '(LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)',
+      inBrowser
+        ? 'requestAdapter() returned null: this browser has WebGPU but no usable adapter (GPU blocklisted or WebGPU disabled)'
+        : 'requestAdapter() returned null: no WebGPU adapter. Without a GPU on Linux, point Vulkan at SwiftShader ' +
+            '(LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)',
     );
   }
   const requiredLimits: Record<string, number> = {};
