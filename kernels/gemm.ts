@@ -60,8 +60,11 @@ export const gemm: Kernel<[A: DenseMatrix, B: DenseMatrix, options?: GemmOptions
     const tilesM = Math.ceil(m / TILE);
     const tilesN = Math.ceil(n / TILE);
     const byteLength = m * n * 4;
+    // Operands first, so a limit error names the operand at fault before the result.
+    const a = s.upload('A', A.data);
+    const b = s.upload('B', B.data);
     const result = s.output('result', byteLength);
-    const buffers = [s.uniform([m, n, k, tilesN, tilesM, options?.alpha ?? 1], [5]), s.upload('A', A.data), s.upload('B', B.data), result];
+    const buffers = [s.uniform([m, n, k, tilesN, tilesM, options?.alpha ?? 1], [5]), a, b, result];
     // K = 0 leaves C = 0, which the zero-initialised result already holds.
     if (k > 0) s.dispatch({ pipeline, buffers, workgroups: tilesM * tilesN });
     return { result, byteLength, decode: (bytes) => new DenseMatrix(m, n, new Float32Array(bytes)) };

@@ -93,20 +93,18 @@ function sddmmPlan(
   dY: DenseMatrix,
   X: DenseMatrix,
   options: SddmmOptions | undefined,
-  pattern: number[],
+  patternWords: number[],
   uploadPattern: (s: OperationScope) => GPUBuffer[],
 ): GpuPlan<Float32Array> {
   const pipeline = s.pipeline(program);
   const byteLength = nnz * 4;
+  // Operands first, so a limit error names the operand at fault before the result.
+  const dy = s.upload('dY', dY.data);
+  const x = s.upload('X', X.data);
+  const pattern = uploadPattern(s);
   const result = s.output('result', byteLength);
-  const buffers = [
-    // Word 2 is alpha, an f32.
-    s.uniform([nnz, X.cols, options?.alpha ?? 1, ...pattern], [2]),
-    s.upload('dY', dY.data),
-    s.upload('X', X.data),
-    result,
-    ...uploadPattern(s),
-  ];
+  // Word 2 of the uniforms is alpha, an f32.
+  const buffers = [s.uniform([nnz, X.cols, options?.alpha ?? 1, ...patternWords], [2]), dy, x, result, ...pattern];
   s.dispatch({ pipeline, buffers, workgroups: Math.ceil(nnz / ENTRIES_PER_WORKGROUP) });
   return { result, byteLength, decode: (bytes) => new Float32Array(bytes) };
 }

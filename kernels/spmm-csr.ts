@@ -93,17 +93,17 @@ function gatherPlan(
   const batchTiles = Math.ceil(batch / GATHER_TILE_B);
   const byteLength = rows * batch * 4;
   const argX = usePerm ? 'dY' : 'X';
-  const result = s.output('result', byteLength);
-  const buffers = [
-    s.uniform([rows, batch, batchTiles, 0, 0, 0, 0, 0]),
-    s.upload(argX, X.data),
-    result,
+  // Operands first, so a limit error names the operand at fault before the result.
+  const x = s.upload(argX, X.data);
+  const weights = [
     s.upload('W.values', values),
     s.upload(usePerm ? 'W (transpose colPtr)' : 'W.rowPtr', ptr),
     s.upload(usePerm ? 'W (transpose rowIdx)' : 'W.colIdx', idx),
     s.upload('W (row order)', order),
+    ...(perm ? [s.upload('W (transpose perm)', perm)] : []),
   ];
-  if (perm) buffers.push(s.upload('W (transpose perm)', perm));
+  const result = s.output('result', byteLength);
+  const buffers = [s.uniform([rows, batch, batchTiles, 0, 0, 0, 0, 0]), x, result, ...weights];
   s.dispatch({ pipeline, buffers, workgroups: Math.ceil(rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles });
   return { result, byteLength, decode: (bytes) => new DenseMatrix(rows, batch, new Float32Array(bytes)) };
 }

@@ -39,14 +39,11 @@ export const spmmNM: Kernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix> = {
     const pipeline = s.pipeline(gatherNMProgram(W.n, W.m));
     const batchTiles = Math.ceil(batch / GATHER_TILE_B);
     const byteLength = W.rows * batch * 4;
+    // Operands first, so a limit error names the operand at fault before the result.
+    const x = s.upload('X', X.data);
+    const weights = [s.upload('W.values', W.values), s.upload('W.indices', W.indices)];
     const result = s.output('result', byteLength);
-    const buffers = [
-      s.uniform([W.rows, batch, batchTiles, W.slotsPerRow, W.groupsPerRow, W.n, W.m, W.bitsPerIndex]),
-      s.upload('X', X.data),
-      result,
-      s.upload('W.values', W.values),
-      s.upload('W.indices', W.indices),
-    ];
+    const buffers = [s.uniform([W.rows, batch, batchTiles, W.slotsPerRow, W.groupsPerRow, W.n, W.m, W.bitsPerIndex]), x, result, ...weights];
     s.dispatch({ pipeline, buffers, workgroups: Math.ceil(W.rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles });
     return { result, byteLength, decode: (bytes) => new DenseMatrix(W.rows, batch, new Float32Array(bytes)) };
   },
@@ -82,14 +79,10 @@ export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
     const pipeline = s.pipeline(programs.nmTranspose);
     const batchTiles = Math.ceil(batch / TRANSPOSE_TILE_B);
     const byteLength = W.cols * batch * 4;
+    const dy = s.upload('dY', dY.data);
+    const weights = [s.upload('W.values', W.values), s.upload('W.indices', W.indices)];
     const result = s.output('result', byteLength);
-    const buffers = [
-      s.uniform([W.rows, batch, batchTiles, W.groupsPerRow, W.n, W.m, W.bitsPerIndex, 0]),
-      s.upload('dY', dY.data),
-      result,
-      s.upload('W.values', W.values),
-      s.upload('W.indices', W.indices),
-    ];
+    const buffers = [s.uniform([W.rows, batch, batchTiles, W.groupsPerRow, W.n, W.m, W.bitsPerIndex, 0]), dy, result, ...weights];
     s.dispatch({ pipeline, buffers, workgroups: W.groupsPerRow * batchTiles });
     return { result, byteLength, decode: (bytes) => new DenseMatrix(W.cols, batch, new Float32Array(bytes)) };
   },
