@@ -6,6 +6,7 @@ import scanSource from '../shaders/scan.wgsl?raw';
 import selectSource from '../shaders/select.wgsl?raw';
 import compactSource from '../shaders/compact.wgsl?raw';
 import randomSource from '../shaders/random.wgsl?raw';
+import setPruneSource from '../shaders/set_prune.wgsl?raw';
 import randomFillSource from '../shaders/random_fill.wgsl?raw';
 import { specializeShader } from '../src/engine/shader-source.js';
 
@@ -56,6 +57,9 @@ export const programs = {
   selectPick: program('select:pick', selectSource, {}, {}, 'pick'),
   compactScatter: program('compact:scatter', compactSource),
   randomFill: program('random:fill', randomSource + randomFillSource),
+  setAbsMin: program('set_prune:absMin', setPruneSource, {}, {}, 'absMin'),
+  setCountOutside: program('set_prune:countOutside', setPruneSource, {}, {}, 'countOutside'),
+  setKeepFlags: program('set_prune:keepFlags', setPruneSource, {}, {}, 'keepFlags'),
   gemmNN: gemmProgram(false, false),
   gemmNT: gemmProgram(false, true),
   gemmTN: gemmProgram(true, false),

@@ -1,0 +1,102 @@
+import type { GpuContext, OperationScope } from '../../src/engine/gpu-context.js';
+import { InvalidArgumentError } from '../../src/errors.js';
+import { assertProbability } from '../../src/formats/validate.js';
+import { encodeRadixSelect } from '../primitives/select.js';
+import { programs } from '../programs.js';
+
+const THREADS = 256;
+
+/**
+ * The reference's ranks of largestNegative and smallestPositive in the sorted
+ * weights, from its two positions of the value closest to zero. Computed on
+ * the host in float64, for both backends, so they pick the same thresholds.
+ */
+export function setThresholdRanks(n: number, firstZeroPos: number, lastZeroPos: number, zeta: number): { negative: number; positive: number } {
+  return {
+    negative: Math.floor((1 - zeta) * firstZeroPos),
+    positive: Math.floor(Math.min(n - 1, lastZeroPos + zeta * (n - lastZeroPos))),
+  };
+}
+
+export function checkZeta(zeta: number): void {
+  assertProbability('zeta', zeta);
+}
+
+/**
+ * SET's survivors on the CPU, exactly as the reference chooses them: sort,
+ * find the value closest to zero from both ends, read the two thresholds at
+ * the ranks above, keep w > smallestPositive or w < largestNegative.
+ * Returns 0/1 flags aligned with `values`.
+ */
+export function setKeepFlagsCpu(values: Float32Array, zeta: number): Uint32Array {
+  checkZeta(zeta);
+  const n = values.length;
+  const flags = new Uint32Array(n);
+  if (n === 0) return flags;
+  const sorted = Float32Array.from(values).sort();
+  let first = 0;
+  for (let i = 1; i < n; i++) if (Math.abs(sorted[i]!) < Math.abs(sorted[first]!)) first = i;
+  let lastFromEnd = 0; // argmin over the reversed array: the last occurrence
+  for (let i = 1; i < n; i++) if (Math.abs(sorted[n - 1 - i]!) < Math.abs(sorted[n - 1 - lastFromEnd]!)) lastFromEnd = i;
+  const { negative, positive } = setThresholdRanks(n, first, n - lastFromEnd, zeta);
+  const largestNegative = sorted[negative]!;
+  const smallestPositive = sorted[positive]!;
+  for (let i = 0; i < n; i++) flags[i] = values[i]! > smallestPositive || values[i]! < largestNegative ? 1 : 0;
+  return flags;
+}
+
+/** Records min |w| and the two counters outside [-a, a]; returns the 16-byte stats buffer. */
+export function encodeSetStats(s: OperationScope, values: GPUBuffer, count: number): GPUBuffer {
+  const stats = s.output('SET stats', 16);
+  s.writeWords(stats, new Uint32Array([0x7f800000, 0, 0, 0])); // +Infinity, the identity of min
+  const params = s.uniform([count, 0, 0, 0]);
+  const workgroups = Math.ceil(count / THREADS);
+  s.dispatch({ pipeline: s.pipeline(programs.setAbsMin), buffers: [params, values, stats], workgroups });
+  s.dispatch({ pipeline: s.pipeline(programs.setCountOutside), buffers: [params, values, stats], workgroups });
+  return stats;
+}
+
+/** Records the two radix selects and the keep flags; returns the flags buffer (count u32). */
+export function encodeSetKeepFlags(s: OperationScope, values: GPUBuffer, count: number, ranks: { negative: number; positive: number }): GPUBuffer {
+  const negative = encodeRadixSelect(s, values, count, ranks.negative);
+  const positive = encodeRadixSelect(s, values, count, ranks.positive);
+  const thresholds = s.output('SET thresholds', 32);
+  s.copy(negative, thresholds, 16, 0);
+  s.copy(positive, thresholds, 16, 16);
+  const flags = s.output('SET keep flags', count * 4);
+  const params = s.uniform([count, 0, 0, 0]);
+  s.dispatch({
+    pipeline: s.pipeline(programs.setKeepFlags),
+    buffers: [params, values, undefined, thresholds, flags],
+    workgroups: Math.ceil(count / THREADS),
+  });
+  return flags;
+}
+
+/**
+ * SET's survivors computed on the GPU: two dispatch groups with one read-back
+ * of two counters between them (the ranks need them); the weights themselves
+ * are never read back. Returns the same flags as setKeepFlagsCpu.
+ */
+export async function setKeepFlagsGpu(ctx: GpuContext, values: Float32Array, zeta: number): Promise<Uint32Array> {
+  checkZeta(zeta);
+  if (!(values instanceof Float32Array)) throw new InvalidArgumentError('values', 'must be a Float32Array');
+  const n = values.length;
+  if (n === 0) return new Uint32Array(0);
+  let valuesBuffer: GPUBuffer | undefined;
+  const statsOp = await ctx.prepare('SET stats', (s) => {
+    valuesBuffer = s.upload('values', values);
+    const stats = encodeSetStats(s, valuesBuffer, n);
+    return { result: stats, byteLength: 12, decode: (bytes) => new Uint32Array(bytes) };
+  });
+  try {
+    const stats = await statsOp.run();
+    const ranks = setThresholdRanks(n, stats[1]!, n - stats[2]!, zeta);
+    return await ctx.run('SET keep flags', (s) => {
+      const flags = encodeSetKeepFlags(s, valuesBuffer!, n, ranks);
+      return { result: flags, byteLength: n * 4, decode: (bytes) => new Uint32Array(bytes) };
+    });
+  } finally {
+    statsOp.dispose();
+  }
+}

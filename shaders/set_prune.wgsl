@@ -1,0 +1,58 @@
+// SET magnitude pruning on the GPU (Mocanu et al. 2018, as the reference code
+// does it): with a = min |w|, firstZeroPos = #{w < -a} and
+// lastZeroPos = n - #{w > a} (the reference's positions of the value closest
+// to zero in the sorted weights), the host turns these two counters into the
+// ranks of largestNegative and smallestPositive, radix select finds them, and
+// keepFlags marks w > smallestPositive or w < largestNegative.
+
+const THREADS: u32 = 256u;
+
+struct Params {
+  count: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+// stats[0] = bits of min |w|, stats[1] = #{w < -a}, stats[2] = #{w > a}.
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> values: array<f32>;
+@group(0) @binding(2) var<storage, read_write> stats: array<atomic<u32>, 4>;
+// Selected sortable keys of largestNegative (word 0) and smallestPositive (word 4).
+@group(0) @binding(3) var<storage, read> thresholds: array<u32, 8>;
+@group(0) @binding(4) var<storage, read_write> flags: array<u32>;
+
+fn index(wid: vec3u, groups: vec3u, lid: vec3u) -> u32 {
+  return linearWorkgroupId(wid, groups) * THREADS + lid.x;
+}
+
+fn keyToFloat(key: u32) -> f32 {
+  return bitcast<f32>(select(~key, key ^ 0x80000000u, (key & 0x80000000u) != 0u));
+}
+
+@compute @workgroup_size(THREADS)
+fn absMin(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = index(wid, groups, lid);
+  // Non-negative floats order like their bit patterns.
+  if (i < params.count) { atomicMin(&stats[0], bitcast<u32>(abs(values[i]))); }
+}
+
+@compute @workgroup_size(THREADS)
+fn countOutside(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = index(wid, groups, lid);
+  if (i >= params.count) { return; }
+  let a = bitcast<f32>(atomicLoad(&stats[0]));
+  let v = values[i];
+  if (v < -a) { atomicAdd(&stats[1], 1u); }
+  if (v > a) { atomicAdd(&stats[2], 1u); }
+}
+
+@compute @workgroup_size(THREADS)
+fn keepFlags(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = index(wid, groups, lid);
+  if (i >= params.count) { return; }
+  let largestNegative = keyToFloat(thresholds[0]);
+  let smallestPositive = keyToFloat(thresholds[4]);
+  let v = values[i];
+  flags[i] = select(0u, 1u, v > smallestPositive || v < largestNegative);
+}

@@ -1,0 +1,69 @@
+/**
+ * SET pruning: the GPU survivors equal the CPU reference transcription for
+ * the same weights, and the CPU transcription removes what the paper says
+ * (ζ of the negative and ζ of the positive weights, those closest to zero).
+ */
+import { describe, expect, test } from 'vitest';
+import { setKeepFlagsCpu, setKeepFlagsGpu } from '../kernels/set/prune.js';
+import { GpuContext } from '../src/engine/gpu-context.js';
+import { InvalidArgumentError, RandomStream } from '../src/index.js';
+import { adapterName, gpuEngine } from './helpers/engines.js';
+
+const engine = await gpuEngine();
+const ctx = new GpuContext(engine.device!, false, undefined);
+
+function weights(n: number, seed: number, shape: 'mixed' | 'positive' | 'negative' | 'ties'): Float32Array {
+  const rng = new RandomStream(seed);
+  return Float32Array.from({ length: n }, (_, i) => {
+    switch (shape) {
+      case 'mixed':
+        return rng.uniform(-1, 1);
+      case 'positive':
+        return rng.uniform(0.01, 1);
+      case 'negative':
+        return rng.uniform(-1, -0.01);
+      case 'ties':
+        return [0.5, -0.5, 0.25, -0.25, 0.5][i % 5]!;
+    }
+  });
+}
+
+describe(`SET magnitude pruning on WebGPU (${adapterName(engine)}) vs the CPU reference`, () => {
+  for (const [name, values] of [
+    ['mixed signs, 10,000', weights(10_000, 1, 'mixed')],
+    ['no negative weights', weights(3_000, 2, 'positive')],
+    ['no positive weights', weights(3_000, 3, 'negative')],
+    ['ties at the threshold', weights(1_001, 4, 'ties')],
+    ['one weight', new Float32Array([0.3])],
+    ['with exact zeros', Float32Array.from(weights(2_000, 5, 'mixed'), (v, i) => (i % 50 === 0 ? 0 : v))],
+  ] as Array<[string, Float32Array]>) {
+    for (const zeta of [0, 0.3, 1]) {
+      test(`${name}, ζ = ${zeta}`, async () => {
+        const cpu = setKeepFlagsCpu(values, zeta);
+        const gpu = await setKeepFlagsGpu(ctx, values, zeta);
+        expect(gpu).toEqual(cpu);
+      });
+    }
+  }
+
+  test('ζ = 0.3 removes ~30 % of the negatives and ~30 % of the positives, those closest to zero', () => {
+    const values = weights(20_000, 6, 'mixed');
+    const keep = setKeepFlagsCpu(values, 0.3);
+    const neg = values.filter((v) => v < 0).length;
+    const pos = values.length - neg;
+    const removedNeg = values.filter((v, i) => v < 0 && !keep[i]).length;
+    const removedPos = values.filter((v, i) => v > 0 && !keep[i]).length;
+    expect(Math.abs(removedNeg / neg - 0.3)).toBeLessThan(0.002);
+    expect(Math.abs(removedPos / pos - 0.3)).toBeLessThan(0.002);
+    const keptMinAbs = Math.min(...values.filter((_, i) => keep[i]).map(Math.abs));
+    const removedMaxAbsNeg = Math.max(...values.filter((v, i) => v < 0 && !keep[i]).map(Math.abs));
+    const keptMinAbsNeg = Math.min(...values.filter((v, i) => v < 0 && keep[i]).map(Math.abs));
+    expect(removedMaxAbsNeg).toBeLessThanOrEqual(keptMinAbsNeg);
+    expect(keptMinAbs).toBeGreaterThan(0);
+  });
+
+  test('ζ outside [0, 1] is a typed error naming zeta', async () => {
+    expect(() => setKeepFlagsCpu(new Float32Array(3), 1.5)).toThrow(InvalidArgumentError);
+    await expect(setKeepFlagsGpu(ctx, new Float32Array(3), -0.1)).rejects.toMatchObject({ argument: 'zeta' });
+  });
+});
