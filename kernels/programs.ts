@@ -7,6 +7,7 @@ import selectSource from '../shaders/select.wgsl?raw';
 import compactSource from '../shaders/compact.wgsl?raw';
 import randomSource from '../shaders/random.wgsl?raw';
 import setPruneSource from '../shaders/set_prune.wgsl?raw';
+import csrCompactSource from '../shaders/csr_compact.wgsl?raw';
 import randomFillSource from '../shaders/random_fill.wgsl?raw';
 import { specializeShader } from '../src/engine/shader-source.js';
 
@@ -60,6 +61,8 @@ export const programs = {
   setAbsMin: program('set_prune:absMin', setPruneSource, {}, {}, 'absMin'),
   setCountOutside: program('set_prune:countOutside', setPruneSource, {}, {}, 'countOutside'),
   setKeepFlags: program('set_prune:keepFlags', setPruneSource, {}, {}, 'keepFlags'),
+  csrScatterKept: program('csr_compact:scatterKept', csrCompactSource, {}, {}, 'scatterKept'),
+  csrRowPointers: program('csr_compact:rowPointers', csrCompactSource, {}, {}, 'rowPointers'),
   gemmNN: gemmProgram(false, false),
   gemmNT: gemmProgram(false, true),
   gemmTN: gemmProgram(true, false),

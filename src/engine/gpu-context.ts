@@ -4,7 +4,7 @@ import type { ShaderProgram } from '../../kernels/programs.js';
 import { foldWorkgroups } from './workgroups.js';
 
 /** One step of an operation: a compute dispatch, or a buffer copy between dispatches. */
-export type Step = Dispatch | { copy: { source: GPUBuffer; destination: GPUBuffer; byteLength: number; destinationOffset: number } };
+export type Step = Dispatch | { copy: { source: GPUBuffer; sourceOffset: number; destination: GPUBuffer; destinationOffset: number; byteLength: number } };
 
 /** One compute dispatch of an operation. */
 export interface Dispatch {
@@ -67,8 +67,8 @@ export class OperationScope {
   }
 
   /** A buffer-to-buffer copy, ordered with the dispatches around it. */
-  copy(source: GPUBuffer, destination: GPUBuffer, byteLength: number, destinationOffset = 0): void {
-    if (byteLength > 0) this.dispatches.push({ copy: { source, destination, byteLength, destinationOffset } });
+  copy(source: GPUBuffer, destination: GPUBuffer, byteLength: number, destinationOffset = 0, sourceOffset = 0): void {
+    if (byteLength > 0) this.dispatches.push({ copy: { source, sourceOffset, destination, destinationOffset, byteLength } });
   }
 
   release(): void {
@@ -281,7 +281,7 @@ export class GpuContext {
     for (const step of steps) {
       if ('copy' in step) {
         end();
-        encoder.copyBufferToBuffer(step.copy.source, 0, step.copy.destination, step.copy.destinationOffset, step.copy.byteLength);
+        encoder.copyBufferToBuffer(step.copy.source, step.copy.sourceOffset, step.copy.destination, step.copy.destinationOffset, step.copy.byteLength);
         continue;
       }
       if (step.workgroups === 0) continue;
