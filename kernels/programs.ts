@@ -8,6 +8,7 @@ import compactSource from '../shaders/compact.wgsl?raw';
 import randomSource from '../shaders/random.wgsl?raw';
 import setPruneSource from '../shaders/set_prune.wgsl?raw';
 import csrCompactSource from '../shaders/csr_compact.wgsl?raw';
+import setRegrowSource from '../shaders/set_regrow.wgsl?raw';
 import randomFillSource from '../shaders/random_fill.wgsl?raw';
 import { specializeShader } from '../src/engine/shader-source.js';
 
@@ -45,6 +46,18 @@ export function gatherNMProgram(n: number, m: number): ShaderProgram {
   return p;
 }
 
+function regrowPrograms() {
+  const entry = (name: string) => program(`set_regrow:${name}`, randomSource + setRegrowSource, {}, {}, name);
+  return {
+    regrowGenerate: entry('generate'),
+    regrowScatterBuckets: entry('scatterBuckets'),
+    regrowValidate: entry('validate'),
+    regrowCountAccepted: entry('countAccepted'),
+    regrowMergeRows: entry('mergeRows'),
+    regrowGatherValues: entry('gatherValues'),
+  };
+}
+
 export const programs = {
   gatherCsr: program('spmm_gather:csr', gatherSource, { CSR: true }),
   gatherCsrTranspose: program('spmm_gather:csr+perm', gatherSource, { CSR: true, PERM: true }),
@@ -63,6 +76,7 @@ export const programs = {
   setKeepFlags: program('set_prune:keepFlags', setPruneSource, {}, {}, 'keepFlags'),
   csrScatterKept: program('csr_compact:scatterKept', csrCompactSource, {}, {}, 'scatterKept'),
   csrRowPointers: program('csr_compact:rowPointers', csrCompactSource, {}, {}, 'rowPointers'),
+  ...regrowPrograms(),
   gemmNN: gemmProgram(false, false),
   gemmNT: gemmProgram(false, true),
   gemmTN: gemmProgram(true, false),

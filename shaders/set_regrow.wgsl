@@ -1,0 +1,180 @@
+// SET regrowth on the GPU, one round (see kernels/set/regrow.ts for the rule):
+//   generate        candidate j → (row, col) from the counter-based PRNG; count per row
+//   scatterBuckets  bucket the candidates by row (counting sort; order within a row is arbitrary)
+//   validate        per row: sort its bucket by (col, j), mark valid = absent and first
+//   countAccepted   per row: accepted = valid and rank < remaining; new row length
+//   mergeRows       per row: merge the layer's sorted columns with the accepted ones
+//   gatherValues    values and optimizer state for the merged layout (new: uniform(-limit, limit), 0)
+// Every per-row step is a loop of one thread over one row, which keeps the
+// result independent of scheduling (atomics only count or reserve slots).
+
+const THREADS: u32 = 256u;
+const NEW_ENTRY: u32 = 0x80000000u;
+
+struct Params {
+  candidates: u32,
+  rows: u32,
+  cols: u32,
+  seed: u32,
+  round: u32,
+  remaining: u32,
+  limit: f32,
+  stream: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> candRow: array<u32>;
+@group(0) @binding(2) var<storage, read_write> candCol: array<u32>;
+@group(0) @binding(3) var<storage, read_write> bucketCount: array<atomic<u32>>;
+@group(0) @binding(4) var<storage, read> bucketPtr: array<u32>;
+// (j, col) per candidate, grouped by row; bit 31 of j marks an accepted candidate.
+@group(0) @binding(5) var<storage, read_write> bucket: array<vec2u>;
+@group(0) @binding(6) var<storage, read_write> valid: array<u32>;
+@group(0) @binding(7) var<storage, read> rank: array<u32>;
+@group(0) @binding(8) var<storage, read> rowPtr: array<u32>;
+@group(0) @binding(9) var<storage, read> colIdx: array<u32>;
+@group(0) @binding(10) var<storage, read_write> newCount: array<u32>;
+@group(0) @binding(11) var<storage, read> newRowPtr: array<u32>;
+@group(0) @binding(12) var<storage, read_write> newColIdx: array<u32>;
+// For each merged entry: its index in the old layout, or NEW_ENTRY | j.
+@group(0) @binding(13) var<storage, read_write> source: array<u32>;
+@group(0) @binding(14) var<storage, read> values: array<f32>;
+@group(0) @binding(15) var<storage, read> state: array<f32>;
+@group(0) @binding(16) var<storage, read_write> newValues: array<f32>;
+@group(0) @binding(17) var<storage, read_write> newState: array<f32>;
+
+fn thread(wid: vec3u, groups: vec3u, lid: vec3u) -> u32 {
+  return linearWorkgroupId(wid, groups) * THREADS + lid.x;
+}
+
+// floor(u · n / 2³²) exactly, from 16-bit halves (no u64 in WGSL).
+fn mulhi(u: u32, n: u32) -> u32 {
+  let uh = u >> 16u;
+  let ul = u & 0xffffu;
+  let nh = n >> 16u;
+  let nl = n & 0xffffu;
+  let a = uh * nl + ((ul * nl) >> 16u);
+  let b = ul * nh + (a & 0xffffu);
+  return uh * nh + (a >> 16u) + (b >> 16u);
+}
+
+@compute @workgroup_size(THREADS)
+fn generate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let j = thread(wid, groups, lid);
+  if (j >= params.candidates) { return; }
+  let row = mulhi(randomU32(params.seed, params.stream, j), params.rows);
+  let col = mulhi(randomU32(params.seed, params.stream + 1u, j), params.cols);
+  candRow[j] = row;
+  candCol[j] = col;
+  atomicAdd(&bucketCount[row], 1u);
+}
+
+@compute @workgroup_size(THREADS)
+fn scatterBuckets(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let j = thread(wid, groups, lid);
+  if (j >= params.candidates) { return; }
+  let row = candRow[j];
+  // bucketCount was zeroed after the scan and now reserves slots within the row.
+  let slot = bucketPtr[row] + atomicAdd(&bucketCount[row], 1u);
+  bucket[slot] = vec2u(j, candCol[j]);
+}
+
+fn before(a: vec2u, b: vec2u) -> bool {
+  return a.y < b.y || (a.y == b.y && a.x < b.x);
+}
+
+// Is `col` among the sorted columns of row r of the layer?
+fn present(r: u32, col: u32) -> bool {
+  var lo = rowPtr[r];
+  var hi = rowPtr[r + 1u];
+  while (lo < hi) {
+    let mid = (lo + hi) / 2u;
+    let c = colIdx[mid];
+    if (c == col) { return true; }
+    if (c < col) { lo = mid + 1u; } else { hi = mid; }
+  }
+  return false;
+}
+
+@compute @workgroup_size(THREADS)
+fn validate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = thread(wid, groups, lid);
+  if (r >= params.rows) { return; }
+  let start = bucketPtr[r];
+  let end = bucketPtr[r + 1u];
+  // Insertion sort by (col, j): buckets hold about candidates / rows entries.
+  for (var i = start + 1u; i < end; i++) {
+    let e = bucket[i];
+    var k = i;
+    while (k > start && before(e, bucket[k - 1u])) {
+      bucket[k] = bucket[k - 1u];
+      k--;
+    }
+    bucket[k] = e;
+  }
+  var previous = 0xffffffffu;
+  for (var i = start; i < end; i++) {
+    let e = bucket[i];
+    // Sorted by (col, j): the first of equal columns is the earliest candidate.
+    valid[e.x] = select(0u, 1u, e.y != previous && !present(r, e.y));
+    previous = e.y;
+  }
+}
+
+@compute @workgroup_size(THREADS)
+fn countAccepted(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = thread(wid, groups, lid);
+  if (r >= params.rows) { return; }
+  var accepted = 0u;
+  for (var i = bucketPtr[r]; i < bucketPtr[r + 1u]; i++) {
+    let j = bucket[i].x;
+    if (valid[j] != 0u && rank[j] < params.remaining) {
+      bucket[i].x = j | NEW_ENTRY;
+      accepted++;
+    }
+  }
+  newCount[r] = rowPtr[r + 1u] - rowPtr[r] + accepted;
+}
+
+@compute @workgroup_size(THREADS)
+fn mergeRows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = thread(wid, groups, lid);
+  if (r >= params.rows) { return; }
+  var k = rowPtr[r];
+  let end = rowPtr[r + 1u];
+  var i = bucketPtr[r];
+  let bucketEnd = bucketPtr[r + 1u];
+  var out = newRowPtr[r];
+  loop {
+    // Next accepted candidate of this row, if any.
+    while (i < bucketEnd && (bucket[i].x & NEW_ENTRY) == 0u) { i++; }
+    let haveNew = i < bucketEnd;
+    if (!haveNew && k >= end) { break; }
+    if (haveNew && (k >= end || bucket[i].y < colIdx[k])) {
+      newColIdx[out] = bucket[i].y;
+      source[out] = bucket[i].x;
+      i++;
+    } else {
+      newColIdx[out] = colIdx[k];
+      source[out] = k;
+      k++;
+    }
+    out++;
+  }
+}
+
+@compute @workgroup_size(THREADS)
+fn gatherValues(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let e = thread(wid, groups, lid);
+  // Here `candidates` holds the layer's capacity; the merged nnz is newRowPtr[rows].
+  if (e >= params.candidates || e >= newRowPtr[params.rows]) { return; }
+  let s = source[e];
+  if ((s & NEW_ENTRY) != 0u) {
+    let u = randomUnit(params.seed, params.stream + 2u, s & ~NEW_ENTRY);
+    newValues[e] = params.limit * (2.0 * u - 1.0);
+    newState[e] = 0.0;
+  } else {
+    newValues[e] = values[s];
+    newState[e] = state[s];
+  }
+}

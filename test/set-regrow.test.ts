@@ -1,0 +1,107 @@
+/**
+ * SET regrowth: the GPU rounds produce exactly the CPU twin's layer for the
+ * same seed; nnz is restored; rows stay sorted without duplicates (the
+ * CSRMatrix constructor validates both); kept weights keep their value and
+ * optimizer state; new weights start within ±limit with zero state; new
+ * positions are uniform.
+ */
+import { describe, expect, test } from 'vitest';
+import { pruneCsrCpu } from '../kernels/set/prune-csr.js';
+import { regrowCsrCpu } from '../kernels/set/regrow.js';
+import { regrowCsrGpu } from '../kernels/set/regrow-gpu.js';
+import { GpuContext } from '../src/engine/gpu-context.js';
+import { CSRMatrix, DenseMatrix } from '../src/index.js';
+import { adapterName, gpuEngine } from './helpers/engines.js';
+
+const engine = await gpuEngine();
+const ctx = new GpuContext(engine.device!, false, undefined);
+
+function prunedLayer(rows: number, cols: number, density: number, zeta: number, seed: number) {
+  const W = CSRMatrix.random({ rows, cols, density, seed });
+  const momentum = Float32Array.from(W.values, (v) => v * 10);
+  const kept = pruneCsrCpu(W, momentum, zeta);
+  return { W, kept };
+}
+
+function expectLayerInvariants(result: { W: CSRMatrix; state: Float32Array }, kept: { W: CSRMatrix; state: Float32Array }, target: number, limit: number): void {
+  expect(result.W.nnz).toBe(target);
+  const keptAt = new Map<number, [number, number]>();
+  const kr = kept.W.rowIndices();
+  kept.W.colIdx.forEach((c, k) => keptAt.set(kr[k]! * kept.W.cols + c, [kept.W.values[k]!, kept.state[k]!]));
+  const rr = result.W.rowIndices();
+  let fresh = 0;
+  result.W.colIdx.forEach((c, k) => {
+    const old = keptAt.get(rr[k]! * result.W.cols + c);
+    if (old) {
+      expect([result.W.values[k], result.state[k]]).toEqual(old);
+    } else {
+      fresh++;
+      expect(result.state[k]).toBe(0);
+      expect(Math.abs(result.W.values[k]!)).toBeLessThanOrEqual(limit);
+    }
+  });
+  expect(fresh).toBe(target - kept.W.nnz);
+  expect(result.W.nnz - fresh).toBe(kept.W.nnz);
+}
+
+describe(`SET regrowth on WebGPU (${adapterName(engine)}) vs the CPU twin`, () => {
+  const cases: Array<[string, ReturnType<typeof prunedLayer>]> = [
+    ['784→300 at 5 %, ζ = 0.3', prunedLayer(300, 784, 0.05, 0.3, 1)],
+    ['ζ = 1 (everything regrown)', prunedLayer(60, 50, 0.1, 1, 2)],
+    ['ζ = 0 (boundary weights only)', prunedLayer(40, 30, 0.2, 0, 3)],
+    ['nearly dense: few absent positions remain', prunedLayer(12, 10, 0.97, 0.3, 4)],
+    ['one row', prunedLayer(1, 500, 0.3, 0.3, 5)],
+  ];
+  for (const [name, { W, kept }] of cases) {
+    test(name, async () => {
+      const limit = Math.sqrt(6 / W.cols);
+      const cpu = regrowCsrCpu(kept.W, kept.state, W.nnz, 77, limit);
+      const gpu = await regrowCsrGpu(ctx, kept.W, kept.state, W.nnz, 77, limit);
+      expect(gpu.W.rowPtr).toEqual(cpu.W.rowPtr);
+      expect(gpu.W.colIdx).toEqual(cpu.W.colIdx);
+      expect(gpu.W.values).toEqual(cpu.W.values);
+      expect(gpu.state).toEqual(cpu.state);
+      expect(gpu.rounds).toBe(cpu.rounds);
+      expectLayerInvariants(gpu, kept, W.nnz, limit);
+    });
+  }
+
+  test('a fully dense target terminates and fills every position', async () => {
+    const kept = CSRMatrix.fromDense(DenseMatrix.fromRows([[1, 0, 0], [0, 0, 2]]));
+    const state = new Float32Array(2);
+    const gpu = await regrowCsrGpu(ctx, kept, state, 6, 5, 0.5);
+    expect(gpu.W.nnz).toBe(6);
+    expect(Array.from(gpu.W.colIdx)).toEqual([0, 1, 2, 0, 1, 2]);
+    expect(gpu.W.values[0]).toBe(1);
+    expect(gpu.W.values[5]).toBe(2);
+  });
+
+  test('new positions are uniform over rows and columns (chi-square, 99.9 % critical values)', () => {
+    // 50 × 40 layer with nothing kept: regrow 400 positions per seed, 40 seeds.
+    const empty = new CSRMatrix({ rows: 50, cols: 40, rowPtr: new Uint32Array(51), colIdx: new Uint32Array(0), values: new Float32Array(0) });
+    const rowCounts = new Float64Array(50);
+    const colCounts = new Float64Array(40);
+    for (let seed = 0; seed < 40; seed++) {
+      const { W } = regrowCsrCpu(empty, new Float32Array(0), 400, seed, 1);
+      W.rowCounts().forEach((c, r) => (rowCounts[r]! += c));
+      W.colIdx.forEach((c) => colCounts[c]!++);
+    }
+    const chi2 = (counts: Float64Array) => {
+      const e = counts.reduce((a, b) => a + b, 0) / counts.length;
+      return counts.reduce((a, o) => a + ((o - e) * (o - e)) / e, 0);
+    };
+    // Critical values at p = 0.001: 85.35 (49 dof), 73.40 (39 dof). Sampling without
+    // replacement within a seed only lowers the variance.
+    expect(chi2(rowCounts)).toBeLessThan(85.35);
+    expect(chi2(colCounts)).toBeLessThan(73.4);
+  });
+
+  test('deterministic for a seed, different across seeds', () => {
+    const { W, kept } = prunedLayer(30, 30, 0.2, 0.3, 9);
+    const a = regrowCsrCpu(kept.W, kept.state, W.nnz, 1, 0.1);
+    const b = regrowCsrCpu(kept.W, kept.state, W.nnz, 1, 0.1);
+    const c = regrowCsrCpu(kept.W, kept.state, W.nnz, 2, 0.1);
+    expect(a.W.colIdx).toEqual(b.W.colIdx);
+    expect(a.W.colIdx).not.toEqual(c.W.colIdx);
+  });
+});
