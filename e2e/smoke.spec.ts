@@ -6,6 +6,8 @@ interface Smoke {
   adapter?: string | null;
   csrDiff?: number;
   nmDiff?: number;
+  maxAbsDiff?: number;
+  ok?: boolean;
   error?: string;
 }
 
@@ -27,4 +29,7 @@ test('kernels run in the browser on the backend the project expects', async ({ p
   }
   expect(smoke.csrDiff).toBeLessThan(1e-4);
   expect(smoke.nmDiff).toBeLessThan(1e-4);
+  expect(smoke.maxAbsDiff).toBeLessThan(1e-4);
+  expect(smoke.ok).toBe(true);
+  await expect(page.locator('#out')).toContainText('"ok": true');
 });

@@ -30,6 +30,8 @@ async function run() {
     adapter: a ? `${a.vendor} ${a.architecture} ${a.description}` : null,
     csrDiff,
     nmDiff,
+    maxAbsDiff: Math.max(csrDiff, nmDiff),
+    ok: Math.max(csrDiff, nmDiff) < 1e-4,
   };
   engine.dispose();
   return result;
