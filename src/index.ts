@@ -7,6 +7,7 @@ export { DenseMatrix } from './formats/dense.js';
 export type { WeightInit } from './formats/init.js';
 export type { GemmOptions } from '../kernels/gemm.js';
 export type { SddmmOptions } from '../kernels/sddmm.js';
+export type { EvolveSetOptions, EvolveSetResult } from '../kernels/set/evolve.js';
 export { RandomStream, randomU32, randomUnit } from './random.js';
 export {
   WgsparseError,

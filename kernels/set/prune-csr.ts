@@ -1,9 +1,10 @@
-import type { GpuContext } from '../../src/engine/gpu-context.js';
+import { OperationScope, type GpuContext } from '../../src/engine/gpu-context.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 import { assertLength } from '../../src/formats/validate.js';
 import { encodeCompactCsr } from './compact-csr.js';
 import { checkZeta, encodeSetKeepFlags, encodeSetStats, setKeepFlagsCpu, setThresholdRanks } from './prune.js';
+import { allocateCsr, readCsr, uploadCsr, type CsrBuffers } from './resident-csr.js';
 
 /** A pruned layer: the surviving weights and their optimizer state, moved together. */
 export interface PrunedCsr {
@@ -42,65 +43,45 @@ export function pruneCsrCpu(W: CSRMatrix, state: Float32Array, zeta: number): Pr
 }
 
 /**
- * SET pruning of a CSR on the GPU: thresholds, flags and the compaction all
- * run there, with two counters read back in between. This host-facing form
- * uploads W and reads the result back (for tests and one-off use); a layer
- * keeps the buffers resident and skips both transfers.
+ * SET pruning of a GPU-resident layer: thresholds, flags and compaction run
+ * on the GPU; two counters are read back before the selects (their ranks
+ * need them) and one after (the kept count). The kept layer's buffers belong
+ * to `owner`.
  */
+export async function pruneResident(
+  ctx: GpuContext,
+  owner: OperationScope,
+  csr: CsrBuffers,
+  rows: number,
+  nnz: number,
+  zeta: number,
+): Promise<{ kept: CsrBuffers; keptNnz: number }> {
+  const kept = allocateCsr(owner, 'kept', rows, nnz);
+  if (nnz === 0) return { kept: csr, keptNnz: 0 };
+  const stats = await ctx.run('SET prune (stats)', (s) => ({
+    result: encodeSetStats(s, csr.values, nnz),
+    byteLength: 12,
+    decode: (bytes) => new Uint32Array(bytes),
+  }));
+  const ranks = setThresholdRanks(nnz, stats[1]!, nnz - stats[2]!, zeta);
+  const keptNnz = await ctx.run('SET prune (compact)', (s) => {
+    const flags = encodeSetKeepFlags(s, csr.values, nnz, ranks);
+    const positions = encodeCompactCsr(s, csr, rows, nnz, flags, kept);
+    const count = s.output('kept count', 4);
+    s.copy(positions, count, 4, 0, nnz * 4);
+    return { result: count, byteLength: 4, decode: (bytes) => new Uint32Array(bytes)[0]! };
+  });
+  return { kept, keptNnz };
+}
+
+/** SET pruning of a host CSR on the GPU (uploads W, reads the pruned layer back). */
 export async function pruneCsrGpu(ctx: GpuContext, W: CSRMatrix, state: Float32Array, zeta: number): Promise<PrunedCsr> {
   check(W, state, zeta);
-  const { rows, cols, nnz } = W;
-  if (nnz === 0) return { W, state: new Float32Array(0) };
-  let csr: Parameters<typeof encodeCompactCsr>[1] | undefined;
-  const statsOp = await ctx.prepare('SET prune (stats)', (s) => {
-    csr = {
-      rows,
-      cols,
-      nnz,
-      rowPtr: s.upload('W.rowPtr', W.rowPtr),
-      colIdx: s.upload('W.colIdx', W.colIdx),
-      values: s.upload('W.values', W.values),
-      state: s.upload('state', state),
-    };
-    return { result: encodeSetStats(s, csr.values, nnz), byteLength: 12, decode: (bytes) => new Uint32Array(bytes) };
-  });
+  const owner = new OperationScope(ctx);
   try {
-    const stats = await statsOp.run();
-    const ranks = setThresholdRanks(nnz, stats[1]!, nnz - stats[2]!, zeta);
-    // One result buffer: rowPtr (rows + 1) | kept count (1) | colIdx | values | state (nnz each).
-    const words = rows + 2 + 3 * nnz;
-    return await ctx.run('SET prune (compact)', (s) => {
-      const flags = encodeSetKeepFlags(s, csr!.values, nnz, ranks);
-      const { kept, positions } = encodeCompactCsr(s, csr!, flags);
-      const out = s.output('pruned CSR', words * 4);
-      let at = 0;
-      s.copy(kept.rowPtr, out, (rows + 1) * 4, at);
-      s.copy(positions, out, 4, (at += (rows + 1) * 4), nnz * 4);
-      s.copy(kept.colIdx, out, nnz * 4, (at += 4));
-      s.copy(kept.values, out, nnz * 4, (at += nnz * 4));
-      s.copy(kept.state, out, nnz * 4, (at += nnz * 4));
-      return {
-        result: out,
-        byteLength: words * 4,
-        decode: (bytes) => {
-          const u32 = new Uint32Array(bytes);
-          const f32 = new Float32Array(bytes);
-          const count = u32[rows + 1]!;
-          const base = rows + 2;
-          return {
-            W: new CSRMatrix({
-              rows,
-              cols,
-              rowPtr: u32.slice(0, rows + 1),
-              colIdx: u32.slice(base, base + count),
-              values: f32.slice(base + nnz, base + nnz + count),
-            }),
-            state: f32.slice(base + 2 * nnz, base + 2 * nnz + count),
-          };
-        },
-      };
-    });
+    const { kept, keptNnz } = await pruneResident(ctx, owner, uploadCsr(owner, W, state), W.rows, W.nnz, zeta);
+    return await readCsr(ctx, kept, W.rows, W.cols, keptNnz);
   } finally {
-    statsOp.dispose();
+    owner.release();
   }
 }

@@ -3,6 +3,7 @@ import type { Kernel } from '../../kernels/kernel.js';
 import { sddmmCsr, sddmmNM, type SddmmOptions } from '../../kernels/sddmm.js';
 import { spmmCsr, spmmCsrT } from '../../kernels/spmm-csr.js';
 import { spmmNM, spmmNMT } from '../../kernels/spmm-nm.js';
+import { evolveSetCpu, evolveSetGpu, type EvolveSetOptions, type EvolveSetResult } from '../../kernels/set/evolve.js';
 import { BackendUnavailableError, DisposedError, InvalidArgumentError } from '../errors.js';
 import type { CSRMatrix } from '../formats/csr.js';
 import type { DenseMatrix } from '../formats/dense.js';
@@ -121,6 +122,22 @@ export class Engine {
   /** C = alpha · op(A) · op(B), dense. */
   gemm(A: DenseMatrix, B: DenseMatrix, options?: GemmOptions): Promise<DenseMatrix> {
     return this.execute(gemm, A, B, options);
+  }
+
+  /**
+   * One Sparse Evolutionary Training update of W: removes the fraction ζ of
+   * the smallest positive and of the largest negative weights (the reference
+   * implementation's rule) and regrows as many connections at uniformly
+   * random absent positions. nnz is unchanged; optimizer state moves with its
+   * weight, new weights start with zero state. On WebGPU the thresholds,
+   * compaction and regrowth run on the GPU (a few counters are read back);
+   * for the same seed both backends return the same layer.
+   */
+  async evolveSet(W: CSRMatrix, options: EvolveSetOptions): Promise<EvolveSetResult> {
+    if (this.disposed) throw new DisposedError('engine');
+    if (!this.gpuContext) return evolveSetCpu(W, options);
+    this.gpuContext.assertUsable();
+    return evolveSetGpu(this.gpuContext, W, options);
   }
 
   /**

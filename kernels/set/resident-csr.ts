@@ -1,0 +1,55 @@
+import type { GpuContext, OperationScope } from '../../src/engine/gpu-context.js';
+import { CSRMatrix } from '../../src/formats/csr.js';
+
+/** A CSR layer and its per-weight optimizer state, living in GPU buffers. */
+export interface CsrBuffers {
+  rowPtr: GPUBuffer;
+  colIdx: GPUBuffer;
+  values: GPUBuffer;
+  state: GPUBuffer;
+}
+
+/** Uploads a host CSR and its state into buffers owned by `owner`. */
+export function uploadCsr(owner: OperationScope, W: CSRMatrix, state: Float32Array): CsrBuffers {
+  return {
+    rowPtr: owner.upload('W.rowPtr', W.rowPtr),
+    colIdx: owner.upload('W.colIdx', W.colIdx),
+    values: owner.upload('W.values', W.values),
+    state: owner.upload('state', state),
+  };
+}
+
+/** Buffers for a layer of up to `capacity` entries. */
+export function allocateCsr(owner: OperationScope, name: string, rows: number, capacity: number): CsrBuffers {
+  return {
+    rowPtr: owner.output(`${name} rowPtr`, (rows + 1) * 4),
+    colIdx: owner.output(`${name} colIdx`, capacity * 4),
+    values: owner.output(`${name} values`, capacity * 4),
+    state: owner.output(`${name} state`, capacity * 4),
+  };
+}
+
+/** Reads a GPU layer back into a host CSRMatrix and state (one read of one packed buffer). */
+export function readCsr(ctx: GpuContext, buffers: CsrBuffers, rows: number, cols: number, nnz: number): Promise<{ W: CSRMatrix; state: Float32Array }> {
+  const words = rows + 1 + 3 * nnz;
+  return ctx.run('read CSR', (s) => {
+    const out = s.output('CSR read-back', words * 4);
+    s.copy(buffers.rowPtr, out, (rows + 1) * 4);
+    s.copy(buffers.colIdx, out, nnz * 4, (rows + 1) * 4);
+    s.copy(buffers.values, out, nnz * 4, (rows + 1 + nnz) * 4);
+    s.copy(buffers.state, out, nnz * 4, (rows + 1 + 2 * nnz) * 4);
+    return {
+      result: out,
+      byteLength: words * 4,
+      decode: (bytes) => {
+        const u32 = new Uint32Array(bytes);
+        const f32 = new Float32Array(bytes);
+        const base = rows + 1;
+        return {
+          W: new CSRMatrix({ rows, cols, rowPtr: u32.slice(0, base), colIdx: u32.slice(base, base + nnz), values: f32.slice(base + nnz, base + 2 * nnz) }),
+          state: f32.slice(base + 2 * nnz, base + 3 * nnz),
+        };
+      },
+    };
+  });
+}

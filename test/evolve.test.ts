@@ -1,0 +1,68 @@
+/**
+ * engine.evolveSet: both backends return the same layer for a seed; on WebGPU
+ * nothing but a few counters is read back before the result itself.
+ */
+import { describe, expect, test } from 'vitest';
+import { CSRMatrix, DisposedError, InvalidArgumentError, createEngine } from '../src/index.js';
+import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';
+
+const gpu = await gpuEngine();
+const cpu = await cpuEngine();
+
+describe(`engine.evolveSet on WebGPU (${adapterName(gpu)}) and the CPU`, () => {
+  test('same survivors and regrown layer on both backends; nnz constant; momentum follows', async () => {
+    let W = CSRMatrix.random({ rows: 1000, cols: 784, epsilon: 20, seed: 3 });
+    let state: Float32Array = Float32Array.from(W.values, (v) => v * 0.5);
+    for (let epoch = 0; epoch < 2; epoch++) {
+      const options = { zeta: 0.3, seed: 100 + epoch, state };
+      const [g, c] = await Promise.all([gpu.evolveSet(W, options), cpu.evolveSet(W, options)]);
+      expect(g.W.nnz).toBe(W.nnz);
+      expect(g.removed).toBe(c.removed);
+      expect(g.removed / W.nnz).toBeGreaterThan(0.28);
+      expect(g.removed / W.nnz).toBeLessThan(0.32);
+      expect(g.W.colIdx).toEqual(c.W.colIdx);
+      expect(g.W.rowPtr).toEqual(c.W.rowPtr);
+      expect(g.W.values).toEqual(c.W.values);
+      expect(g.state).toEqual(c.state);
+      // The transpose index of the evolved layer is consistent (built on demand).
+      const t = g.W.transposeIndex();
+      expect(t.colPtr[W.cols]).toBe(W.nnz);
+      W = g.W;
+      state = g.state;
+    }
+  });
+
+  test('no weight, index or state array is read back during the update: only counters, then the result', async () => {
+    const W = CSRMatrix.random({ rows: 400, cols: 300, density: 0.05, seed: 8 });
+    const proto = (globalThis as unknown as { GPUBuffer: { prototype: GPUBuffer } }).GPUBuffer.prototype;
+    const original = proto.mapAsync;
+    const sizes: number[] = [];
+    proto.mapAsync = function (this: GPUBuffer, ...args: Parameters<GPUBuffer['mapAsync']>) {
+      sizes.push(this.size);
+      return original.apply(this, args);
+    };
+    try {
+      await gpu.evolveSet(W, { zeta: 0.3, seed: 1 });
+    } finally {
+      proto.mapAsync = original;
+    }
+    const resultBytes = sizes.pop()!;
+    expect(resultBytes).toBeGreaterThanOrEqual(W.nnz * 12);
+    // Stats (3 words) and one nnz counter per regrowth round.
+    expect(sizes.length).toBeGreaterThanOrEqual(2);
+    expect(sizes.length).toBeLessThanOrEqual(6);
+    for (const s of sizes) expect(s).toBeLessThanOrEqual(16);
+  });
+
+  test('bad input: ζ outside [0, 1], wrong state length, disposed engine', async () => {
+    const W = CSRMatrix.random({ rows: 10, cols: 10, density: 0.3, seed: 1 });
+    for (const engine of [gpu, cpu]) {
+      await expect(engine.evolveSet(W, { zeta: 1.2, seed: 1 })).rejects.toMatchObject({ argument: 'zeta' });
+      await expect(engine.evolveSet(W, { zeta: 0.3, seed: 1, state: new Float32Array(3) })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(engine.evolveSet(W, { zeta: 0.3, seed: -1 })).rejects.toMatchObject({ argument: 'options.seed' });
+    }
+    const disposed = await createEngine({ backend: 'webgpu' });
+    disposed.dispose();
+    await expect(disposed.evolveSet(W, { zeta: 0.3, seed: 1 })).rejects.toBeInstanceOf(DisposedError);
+  });
+});
