@@ -24,7 +24,7 @@ test('the README quick-start example runs and prints what it promises', () => {
     writeFileSync(join(dir, 'example.mjs'), `${match![1]}\nprocess.exit(0);\n`);
     const out = execFileSync(process.execPath, ['example.mjs'], { cwd: dir, encoding: 'utf8', env: process.env }).trim().split('\n');
     expect(out[0]).toMatch(/^webgpu /);
-    expect(out[1]).toBe('1000 32 784 true 1000');
+    expect(out[1]).toBe('1000 32 784 true 1000 true');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
