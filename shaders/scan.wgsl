@@ -1,11 +1,12 @@
 // Exclusive prefix sum of u32 values, the building block of every CSR
 // rebuild (row counts → rowPtr). Three-phase: scanBlocks scans BLOCK values
-// per workgroup in workgroup memory and writes each block's total;
+// per workgroup and writes each block's total;
 // the totals are scanned the same way (recursively, by the host side); then
 // addBlockOffsets adds each block's scanned total to its values.
 
 const THREADS: u32 = 256u;
-const BLOCK: u32 = 512u; // 2 values per thread
+const ITEMS: u32 = 8u;
+const BLOCK: u32 = 2048u; // THREADS * ITEMS
 
 struct Params {
   count: u32,
@@ -18,9 +19,13 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> data: array<u32>;
 @group(0) @binding(2) var<storage, read_write> blockSums: array<u32>;
 
-var<workgroup> temp: array<u32, BLOCK>;
+var<workgroup> tile: array<u32, BLOCK>;
+var<workgroup> partial: array<u32, THREADS>;
 
-// In place over `data`; blockSums[b] = the total of block b.
+// In place over `data`; blockSums[b] = the total of block b. Each thread
+// scans ITEMS consecutive values sequentially, so only the 256 per-thread
+// totals go through the barrier-heavy Blelloch tree: few barriers per value,
+// which matters on every GPU and enormously on software ones (SwiftShader).
 @compute @workgroup_size(THREADS)
 fn scanBlocks(
   @builtin(workgroup_id) wid: vec3u,
@@ -29,44 +34,56 @@ fn scanBlocks(
 ) {
   let block = linearWorkgroupId(wid, groups);
   let base = block * BLOCK;
-  let i0 = base + 2u * lid.x;
-  var a = 0u;
-  var b = 0u;
-  if (i0 < params.count) { a = data[i0]; }
-  if (i0 + 1u < params.count) { b = data[i0 + 1u]; }
-  temp[2u * lid.x] = a;
-  temp[2u * lid.x + 1u] = b;
-  // Blelloch up-sweep.
+  // Coalesced loads into workgroup memory.
+  for (var i = 0u; i < ITEMS; i++) {
+    let idx = base + i * THREADS + lid.x;
+    tile[i * THREADS + lid.x] = select(0u, data[min(idx, params.count - 1u)], idx < params.count);
+  }
+  workgroupBarrier();
+  var sum = 0u;
+  for (var i = 0u; i < ITEMS; i++) {
+    let v = tile[lid.x * ITEMS + i];
+    tile[lid.x * ITEMS + i] = sum;
+    sum += v;
+  }
+  partial[lid.x] = sum;
+  // Blelloch over the per-thread totals (each thread owns one pair slot below THREADS / 2).
   var offset = 1u;
-  for (var d = BLOCK >> 1u; d > 0u; d = d >> 1u) {
+  for (var d = THREADS >> 1u; d > 0u; d = d >> 1u) {
     workgroupBarrier();
     if (lid.x < d) {
       let ai = offset * (2u * lid.x + 1u) - 1u;
       let bi = offset * (2u * lid.x + 2u) - 1u;
-      temp[bi] += temp[ai];
+      partial[bi] += partial[ai];
     }
     offset = offset << 1u;
   }
   workgroupBarrier();
   if (lid.x == 0u) {
-    blockSums[block] = temp[BLOCK - 1u];
-    temp[BLOCK - 1u] = 0u;
+    blockSums[block] = partial[THREADS - 1u];
+    partial[THREADS - 1u] = 0u;
   }
-  // Down-sweep.
-  for (var d = 1u; d < BLOCK; d = d << 1u) {
+  for (var d = 1u; d < THREADS; d = d << 1u) {
     offset = offset >> 1u;
     workgroupBarrier();
     if (lid.x < d) {
       let ai = offset * (2u * lid.x + 1u) - 1u;
       let bi = offset * (2u * lid.x + 2u) - 1u;
-      let t = temp[ai];
-      temp[ai] = temp[bi];
-      temp[bi] += t;
+      let t = partial[ai];
+      partial[ai] = partial[bi];
+      partial[bi] += t;
     }
   }
   workgroupBarrier();
-  if (i0 < params.count) { data[i0] = temp[2u * lid.x]; }
-  if (i0 + 1u < params.count) { data[i0 + 1u] = temp[2u * lid.x + 1u]; }
+  let prefix = partial[lid.x];
+  for (var i = 0u; i < ITEMS; i++) {
+    tile[lid.x * ITEMS + i] += prefix;
+  }
+  workgroupBarrier();
+  for (var i = 0u; i < ITEMS; i++) {
+    let idx = base + i * THREADS + lid.x;
+    if (idx < params.count) { data[idx] = tile[i * THREADS + lid.x]; }
+  }
 }
 
 // data[i] += blockSums[block of i] (blockSums already scanned).
@@ -77,8 +94,9 @@ fn addBlockOffsets(
   @builtin(local_invocation_id) lid: vec3u,
 ) {
   let block = linearWorkgroupId(wid, groups);
-  let i0 = block * BLOCK + 2u * lid.x;
   let offset = blockSums[block];
-  if (i0 < params.count) { data[i0] += offset; }
-  if (i0 + 1u < params.count) { data[i0 + 1u] += offset; }
+  for (var i = 0u; i < ITEMS; i++) {
+    let idx = block * BLOCK + i * THREADS + lid.x;
+    if (idx < params.count) { data[idx] += offset; }
+  }
 }
