@@ -9,6 +9,7 @@ import randomSource from '../shaders/random.wgsl?raw';
 import setPruneSource from '../shaders/set_prune.wgsl?raw';
 import csrCompactSource from '../shaders/csr_compact.wgsl?raw';
 import setRegrowSource from '../shaders/set_regrow.wgsl?raw';
+import csrTransposeSource from '../shaders/csr_transpose.wgsl?raw';
 import randomFillSource from '../shaders/random_fill.wgsl?raw';
 import { specializeShader } from '../src/engine/shader-source.js';
 
@@ -77,6 +78,10 @@ export const programs = {
   csrScatterKept: program('csr_compact:scatterKept', csrCompactSource, {}, {}, 'scatterKept'),
   csrRowPointers: program('csr_compact:rowPointers', csrCompactSource, {}, {}, 'rowPointers'),
   ...regrowPrograms(),
+  csrRowsOfEntries: program('csr_transpose:rowsOfEntries', csrTransposeSource, {}, {}, 'rowsOfEntries'),
+  csrCountColumns: program('csr_transpose:countColumns', csrTransposeSource, {}, {}, 'countColumns'),
+  csrScatterColumns: program('csr_transpose:scatterColumns', csrTransposeSource, {}, {}, 'scatterColumns'),
+  csrSortColumns: program('csr_transpose:sortColumns', csrTransposeSource, {}, {}, 'sortColumns'),
   gemmNN: gemmProgram(false, false),
   gemmNT: gemmProgram(false, true),
   gemmTN: gemmProgram(true, false),

@@ -7,7 +7,9 @@ import { exclusiveScan } from '../kernels/primitives/scan.js';
 import { selectRank } from '../kernels/primitives/select.js';
 import { compactIndices } from '../kernels/primitives/compact.js';
 import { randomFill } from '../kernels/primitives/random.js';
-import { RandomStream } from '../src/index.js';
+import { CSRMatrix, RandomStream } from '../src/index.js';
+import { csrDerivedIndices } from '../kernels/csr-transpose.js';
+import { csrWithEmptyLines, emptyCsr, powerLawCsr } from './helpers/cases.js';
 import { adapterName, gpuEngine } from './helpers/engines.js';
 import { runOnGpu } from './helpers/run-kernel.js';
 
@@ -93,4 +95,22 @@ describe(`counter-based PRNG on WebGPU (${adapterName(gpu)})`, () => {
     const chi2 = bins.reduce((a, o) => a + ((o - e) * (o - e)) / e, 0);
     expect(chi2).toBeLessThan(103.4);
   });
+});
+
+describe(`CSR derived indices built on WebGPU (${adapterName(gpu)})`, () => {
+  for (const [name, W] of [
+    ['random', CSRMatrix.random({ rows: 300, cols: 200, density: 0.05, seed: 1 })],
+    ['power-law rows', powerLawCsr(80, 120, 2)],
+    ['empty rows and columns', csrWithEmptyLines(40, 33, 3)],
+    ['nnz 0', emptyCsr(5, 7)],
+  ] as Array<[string, CSRMatrix]>) {
+    test(`${name}: rowOf and transpose index equal the host's`, async () => {
+      const expected = csrDerivedIndices.cpu(W);
+      const got = await runOnGpu(gpu, csrDerivedIndices, W);
+      expect(got.rowOf).toEqual(expected.rowOf);
+      expect(got.colPtr).toEqual(expected.colPtr);
+      expect(got.rowIdx).toEqual(expected.rowIdx);
+      expect(got.perm).toEqual(expected.perm);
+    });
+  }
 });

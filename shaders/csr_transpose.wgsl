@@ -1,0 +1,75 @@
+// Builds a CSR's derived indices on the GPU, so a layer evolved on the GPU is
+// ready for its backward pass without host work:
+//   rowsOfEntries   rowOf[k] = the row of entry k (the COO row array SDDMM uses)
+//   countColumns    entries per column (atomic counts)
+//   scatterColumns  (row, k) into its column's segment (slot order arbitrary)
+//   sortColumns     per column, by row: the transpose index (colPtr, rowIdx, perm)
+//                   exactly as CSRMatrix.transposeIndex() builds it on the host
+
+const THREADS: u32 = 256u;
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  nnz: u32,
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> rowPtr: array<u32>;
+@group(0) @binding(2) var<storage, read> colIdx: array<u32>;
+@group(0) @binding(3) var<storage, read_write> rowOf: array<u32>;
+@group(0) @binding(4) var<storage, read_write> colCount: array<atomic<u32>>;
+@group(0) @binding(5) var<storage, read> colPtr: array<u32>;
+@group(0) @binding(6) var<storage, read_write> rowIdx: array<u32>;
+@group(0) @binding(7) var<storage, read_write> perm: array<u32>;
+
+fn thread(wid: vec3u, groups: vec3u, lid: vec3u) -> u32 {
+  return linearWorkgroupId(wid, groups) * THREADS + lid.x;
+}
+
+@compute @workgroup_size(THREADS)
+fn rowsOfEntries(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = thread(wid, groups, lid);
+  if (r >= params.rows) { return; }
+  for (var k = rowPtr[r]; k < rowPtr[r + 1u]; k++) { rowOf[k] = r; }
+}
+
+@compute @workgroup_size(THREADS)
+fn countColumns(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let k = thread(wid, groups, lid);
+  if (k < params.nnz) { atomicAdd(&colCount[colIdx[k]], 1u); }
+}
+
+@compute @workgroup_size(THREADS)
+fn scatterColumns(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let k = thread(wid, groups, lid);
+  if (k >= params.nnz) { return; }
+  let c = colIdx[k];
+  // colCount was zeroed after the scan and now hands out slots within the column.
+  let slot = colPtr[c] + atomicAdd(&colCount[c], 1u);
+  rowIdx[slot] = rowOf[k];
+  perm[slot] = k;
+}
+
+@compute @workgroup_size(THREADS)
+fn sortColumns(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let c = thread(wid, groups, lid);
+  if (c >= params.cols) { return; }
+  let start = colPtr[c];
+  let end = colPtr[c + 1u];
+  // Rows are unique within a column (no duplicate entries), and perm grows with
+  // the row, so sorting by perm sorts by row.
+  for (var i = start + 1u; i < end; i++) {
+    let p = perm[i];
+    let r = rowIdx[i];
+    var j = i;
+    while (j > start && perm[j - 1u] > p) {
+      perm[j] = perm[j - 1u];
+      rowIdx[j] = rowIdx[j - 1u];
+      j--;
+    }
+    perm[j] = p;
+    rowIdx[j] = r;
+  }
+}
