@@ -5,11 +5,13 @@
 export const BENCH_SCHEMA = 'wgsparse-bench/1';
 
 export type BenchOp = 'forward' | 'backward' | 'sddmm';
+/** Topology-evolution cases (SET): GPU evolve, the CPU round trip it replaces, and a training epoch for scale. */
+export type EvolveOp = 'evolve' | 'evolve-roundtrip' | 'epoch';
 export type BenchFormat = 'dense' | 'csr' | 'nm';
 export type BenchImpl = 'wgsparse' | 'tfjs-webgpu' | 'tfjs-cpu' | 'mathjs';
 
 export interface BenchCaseResult {
-  op: BenchOp;
+  op: BenchOp | EvolveOp;
   format: BenchFormat;
   /** N and M of an N:M case (null otherwise). */
   n: number | null;
@@ -41,6 +43,8 @@ export interface BenchCaseResult {
   speedupVsDense: number | null;
   /** Largest |difference| from the reference on the checked rows. */
   maxAbsError: number;
+  /** epoch cases: the epoch time is extrapolated from this many measured batches (absent when measured whole). */
+  extrapolatedFromBatches?: number;
 }
 
 export interface BenchReport {
@@ -72,7 +76,7 @@ export function validateReport(report: unknown): string[] {
   if (!Array.isArray(r.cases) || r.cases.length === 0) return [...problems, 'cases must be a non-empty array'];
   r.cases.forEach((c: unknown, i: number) => {
     const k = c as Record<string, unknown>;
-    if (!['forward', 'backward', 'sddmm'].includes(k.op as string)) problems.push(`cases[${i}].op`);
+    if (!['forward', 'backward', 'sddmm', 'evolve', 'evolve-roundtrip', 'epoch'].includes(k.op as string)) problems.push(`cases[${i}].op`);
     if (!['dense', 'csr', 'nm'].includes(k.format as string)) problems.push(`cases[${i}].format`);
     if (!['wgsparse', 'tfjs-webgpu', 'tfjs-cpu', 'mathjs'].includes(k.impl as string)) problems.push(`cases[${i}].impl`);
     if (!['webgpu', 'cpu'].includes(k.backend as string)) problems.push(`cases[${i}].backend`);

@@ -4,6 +4,7 @@ import { makeWeights, storedCount, weightBytes, type Weights } from './operands.
 import type { Peer } from './peers.js';
 import { BENCH_SCHEMA, type BenchCaseResult, type BenchImpl, type BenchOp, type BenchReport } from './schema.js';
 import { timeGpuOperation, timeRepeated, type Timing, type TimingOptions } from './timing.js';
+import { measureEvolution, type EvolveShape } from './evolve.js';
 
 export interface Shape {
   rows: number;
@@ -23,6 +24,8 @@ export interface SuiteConfig {
   timing: TimingOptions;
   /** Sparsities at which the (slow) mathjs sparse multiply is measured. */
   mathjsSparsities: number[];
+  /** The layer of the topology-evolution cases (GPU only); null to skip them. */
+  evolve: EvolveShape | null;
 }
 
 export const SPARSITIES = [0.5, 0.75, 0.9, 0.95, 0.98, 0.99];
@@ -49,6 +52,8 @@ export function defaultConfig(quick: boolean): SuiteConfig {
     ops: ['forward', 'backward', 'sddmm'],
     timing: { runs: 10, warmups: 2, targetRunMs: quick ? 20 : 50, maxRepeats: 256 },
     mathjsSparsities: [0.9, 0.99],
+    // ≈ 1 M connections in both modes: the scale at which the evolve floors are stated.
+    evolve: quick ? { rows: 4096, cols: 4096, density: 0.06, batch: 128 } : { rows: 16384, cols: 16384, density: 0.004, batch: 128 },
   };
 }
 
@@ -71,7 +76,7 @@ export interface SuiteEnvironment {
 
 interface Task {
   label: string;
-  run: () => Promise<BenchCaseResult>;
+  run: () => Promise<BenchCaseResult | BenchCaseResult[]>;
 }
 
 /** The format variants measured at a shape: dense, CSR per sparsity, N:M per pattern. */
@@ -128,6 +133,15 @@ export async function runSuite(config: SuiteConfig, env: SuiteEnvironment): Prom
     }
   }
 
+  if (env.gpu && config.evolve) {
+    const gpu = env.gpu;
+    const shape = config.evolve;
+    tasks.push({
+      label: `webgpu evolve / round trip / epoch, ${shape.rows}×${shape.cols} at density ${shape.density}`,
+      run: () => measureEvolution(gpu, shape, { ...config.timing, warmups: 1 }),
+    });
+  }
+
   const cs = config.cpuShape;
   for (const v of variants(config)) {
     const key = `cpu:${describeVariant(v)}`;
@@ -144,9 +158,9 @@ export async function runSuite(config: SuiteConfig, env: SuiteEnvironment): Prom
   for (const [i, task] of tasks.entries()) {
     if (env.signal?.aborted) throw new Error('benchmark aborted');
     env.onProgress?.({ done: i, total: tasks.length, label: task.label });
-    const result = await task.run();
-    cases.push(result);
-    env.onProgress?.({ done: i + 1, total: tasks.length, label: task.label, result });
+    const results = [await task.run()].flat();
+    cases.push(...results);
+    env.onProgress?.({ done: i + 1, total: tasks.length, label: task.label, result: results[0]! });
   }
   addSpeedups(cases);
 

@@ -19,6 +19,7 @@ function tinyConfig(): SuiteConfig {
   config.nm = [[2, 4]];
   config.mathjsSparsities = [0.9];
   config.timing = { runs: 10, warmups: 1, targetRunMs: 0.1, maxRepeats: 2 };
+  config.evolve = { rows: 40, cols: 30, density: 0.2, batch: 8 };
   return config;
 }
 
@@ -37,11 +38,16 @@ describe('benchmark suite', () => {
       },
     });
     expect(validateReport(report)).toEqual([]);
-    // 3 ops × (dense, csr 90%, 2:4) on the GPU + 3 CPU variants + tfjs-cpu + mathjs.
-    expect(report.cases).toHaveLength(9 + 3 + 2);
-    expect(progress).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
+    // 3 ops × (dense, csr 90%, 2:4) on the GPU + evolve/round trip/epoch + 3 CPU variants + tfjs-cpu + mathjs.
+    expect(report.cases).toHaveLength(9 + 3 + 3 + 2);
+    expect(progress).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    for (const op of ['evolve', 'evolve-roundtrip', 'epoch']) {
+      const c = report.cases.find((k) => k.op === op)!;
+      expect(c.nnz).toBeGreaterThan(0);
+      expect(c.medianMs).toBeGreaterThan(0);
+    }
     for (const c of report.cases) {
-      expect(c.runs).toBeGreaterThanOrEqual(10);
+      expect(c.runs, `${c.op} ${c.format}`).toBeGreaterThanOrEqual(10);
       expect(c.maxAbsError).toBeLessThan(1e-3);
     }
     const gpuCsr = report.cases.find((c) => c.backend === 'webgpu' && c.format === 'csr' && c.op === 'forward')!;
