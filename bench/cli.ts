@@ -13,6 +13,7 @@ const USAGE = `npm run bench -- [options]
   --runs N              timed runs per case (≥ 10, default 10)
   --ops forward,backward,sddmm
   --no-peers            skip tfjs and mathjs
+  --no-evolve           skip the topology-evolution cases
   --out FILE            JSON path (default bench/results/<date>-<adapter>.json; a .csv is written beside it)
   --help`;
 
@@ -22,11 +23,12 @@ interface Args {
   runs?: number;
   ops?: Array<'forward' | 'backward' | 'sddmm'>;
   peers: boolean;
+  evolve: boolean;
   out?: string;
 }
 
 function parseArgs(argv: string[]): Args | string {
-  const args: Args = { quick: false, peers: true };
+  const args: Args = { quick: false, peers: true, evolve: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -40,6 +42,9 @@ function parseArgs(argv: string[]): Args | string {
         break;
       case '--no-peers':
         args.peers = false;
+        break;
+      case '--no-evolve':
+        args.evolve = false;
         break;
       case '--runs': {
         const n = Number(value());
@@ -89,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
   if (args.shapes) config.shapes = args.shapes;
   if (args.runs) config.timing.runs = args.runs;
   if (args.ops) config.ops = args.ops;
+  if (!args.evolve) config.evolve = null;
 
   const gpu: Engine = await createEngine({ backend: 'auto' });
   const cpu = await createEngine({ backend: 'cpu' });

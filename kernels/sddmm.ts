@@ -7,7 +7,8 @@ import { InvalidArgumentError } from '../src/errors.js';
 import { checkDense, checkRowsMatch, checkSameCols, checkSparse } from './checks.js';
 import type { GpuPlan, Kernel } from './kernel.js';
 
-const ENTRIES_PER_WORKGROUP = 8;
+/** Must match ENTRIES in shaders/sddmm.wgsl. */
+const ENTRIES_PER_WORKGROUP = 64;
 
 export interface SddmmOptions {
   /** Scale of the result, e.g. 1/batch for a mean gradient. Default 1. */
