@@ -30,7 +30,7 @@ export const sddmmCsr: Kernel<[W: CSRMatrix, dY: DenseMatrix, X: DenseMatrix, op
   },
   plan(scope, W, dY, X, options) {
     const rowOf = W.rowIndices();
-    return sddmmPlan(scope, programs.sddmmCsr, W.nnz, dY, X, options, [0, 0, 0, 0, 0], (s) => [
+    return sddmmPlan(scope, programs.sddmmCsr, W.nnz, dY, X, options, CSR_PATTERN_WORDS, (s) => [
       s.upload('W (row of each nonzero)', rowOf),
       s.upload('W.colIdx', W.colIdx),
     ]);
@@ -87,6 +87,30 @@ function sddmmCpu(
   return out;
 }
 
+/**
+ * Records out[k] = alpha · dY[row(k)] · X[col(k)] over a GPU-resident
+ * pattern; no transfers. CSR patterns pass [rowOf, colIdx] and zero pattern
+ * words; N:M patterns pass [indices] and (slotsPerRow, groupsPerRow, n, m, bits).
+ */
+export function encodeSddmm(
+  s: OperationScope,
+  program: ShaderProgram,
+  nnz: number,
+  batch: number,
+  alpha: number,
+  patternWords: readonly number[],
+  pattern: GPUBuffer[],
+  dY: GPUBuffer,
+  X: GPUBuffer,
+  out: GPUBuffer,
+): void {
+  // Word 2 of the uniforms is alpha, an f32.
+  const buffers = [s.uniform([nnz, batch, alpha, ...patternWords], [2]), dY, X, out, ...pattern];
+  s.dispatch({ pipeline: s.pipeline(program), buffers, workgroups: Math.ceil(nnz / ENTRIES_PER_WORKGROUP) });
+}
+
+export const CSR_PATTERN_WORDS = [0, 0, 0, 0, 0] as const;
+
 function sddmmPlan(
   s: OperationScope,
   program: ShaderProgram,
@@ -94,18 +118,15 @@ function sddmmPlan(
   dY: DenseMatrix,
   X: DenseMatrix,
   options: SddmmOptions | undefined,
-  patternWords: number[],
+  patternWords: readonly number[],
   uploadPattern: (s: OperationScope) => GPUBuffer[],
 ): GpuPlan<Float32Array> {
-  const pipeline = s.pipeline(program);
   const byteLength = nnz * 4;
   // Operands first, so a limit error names the operand at fault before the result.
   const dy = s.upload('dY', dY.data);
   const x = s.upload('X', X.data);
   const pattern = uploadPattern(s);
   const result = s.output('result', byteLength);
-  // Word 2 of the uniforms is alpha, an f32.
-  const buffers = [s.uniform([nnz, X.cols, options?.alpha ?? 1, ...patternWords], [2]), dy, x, result, ...pattern];
-  s.dispatch({ pipeline, buffers, workgroups: Math.ceil(nnz / ENTRIES_PER_WORKGROUP) });
+  encodeSddmm(s, program, nnz, X.cols, options?.alpha ?? 1, patternWords, pattern, dy, x, result);
   return { result, byteLength, decode: (bytes) => new Float32Array(bytes) };
 }

@@ -77,6 +77,25 @@ function gatherCpu(
   return new DenseMatrix(rows, batch, out);
 }
 
+/** A CSR (or its transpose index) in GPU buffers, as the gather kernel reads it. */
+export interface GatherOperand {
+  values: GPUBuffer;
+  ptr: GPUBuffer;
+  idx: GPUBuffer;
+  /** Rows in the order to visit them (longest first, or identity). */
+  order: GPUBuffer;
+  /** Present for Wᵀ through the transpose index: entry → position in values. */
+  perm?: GPUBuffer;
+}
+
+/** Records Y (rows × batch) = A · X (· × batch) for a GPU-resident sparse A; no transfers. */
+export function encodeGatherCsr(s: OperationScope, rows: number, batch: number, A: GatherOperand, X: GPUBuffer, Y: GPUBuffer): void {
+  const pipeline = s.pipeline(A.perm ? programs.gatherCsrTranspose : programs.gatherCsr);
+  const batchTiles = Math.ceil(batch / GATHER_TILE_B);
+  const buffers = [s.uniform([rows, batch, batchTiles, 0, 0, 0, 0, 0]), X, Y, A.values, A.ptr, A.idx, A.order, ...(A.perm ? [A.perm] : [])];
+  s.dispatch({ pipeline, buffers, workgroups: Math.ceil(rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles });
+}
+
 function gatherPlan(
   s: OperationScope,
   rows: number,
@@ -89,21 +108,17 @@ function gatherPlan(
 ): GpuPlan<DenseMatrix> {
   const batch = X.cols;
   const usePerm = perm !== undefined;
-  const pipeline = s.pipeline(usePerm ? programs.gatherCsrTranspose : programs.gatherCsr);
-  const batchTiles = Math.ceil(batch / GATHER_TILE_B);
   const byteLength = rows * batch * 4;
-  const argX = usePerm ? 'dY' : 'X';
   // Operands first, so a limit error names the operand at fault before the result.
-  const x = s.upload(argX, X.data);
-  const weights = [
-    s.upload('W.values', values),
-    s.upload(usePerm ? 'W (transpose colPtr)' : 'W.rowPtr', ptr),
-    s.upload(usePerm ? 'W (transpose rowIdx)' : 'W.colIdx', idx),
-    s.upload('W (row order)', order),
-    ...(perm ? [s.upload('W (transpose perm)', perm)] : []),
-  ];
+  const x = s.upload(usePerm ? 'dY' : 'X', X.data);
+  const A: GatherOperand = {
+    values: s.upload('W.values', values),
+    ptr: s.upload(usePerm ? 'W (transpose colPtr)' : 'W.rowPtr', ptr),
+    idx: s.upload(usePerm ? 'W (transpose rowIdx)' : 'W.colIdx', idx),
+    order: s.upload('W (row order)', order),
+    ...(perm ? { perm: s.upload('W (transpose perm)', perm) } : {}),
+  };
   const result = s.output('result', byteLength);
-  const buffers = [s.uniform([rows, batch, batchTiles, 0, 0, 0, 0, 0]), x, result, ...weights];
-  s.dispatch({ pipeline, buffers, workgroups: Math.ceil(rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles });
+  encodeGatherCsr(s, rows, batch, A, x, result);
   return { result, byteLength, decode: (bytes) => new DenseMatrix(rows, batch, new Float32Array(bytes)) };
 }
