@@ -10,6 +10,7 @@ import setPruneSource from '../shaders/set_prune.wgsl?raw';
 import csrCompactSource from '../shaders/csr_compact.wgsl?raw';
 import setRegrowSource from '../shaders/set_regrow.wgsl?raw';
 import csrTransposeSource from '../shaders/csr_transpose.wgsl?raw';
+import elementwiseSource from '../shaders/elementwise.wgsl?raw';
 import randomFillSource from '../shaders/random_fill.wgsl?raw';
 import { specializeShader } from '../src/engine/shader-source.js';
 
@@ -78,6 +79,9 @@ export const programs = {
   csrScatterKept: program('csr_compact:scatterKept', csrCompactSource, {}, {}, 'scatterKept'),
   csrRowPointers: program('csr_compact:rowPointers', csrCompactSource, {}, {}, 'rowPointers'),
   ...regrowPrograms(),
+  addBias: program('elementwise:addBias', elementwiseSource, {}, {}, 'addBias'),
+  rowSums: program('elementwise:rowSums', elementwiseSource, {}, {}, 'rowSums'),
+  sgdMomentum: program('elementwise:sgdMomentum', elementwiseSource, {}, {}, 'sgdMomentum'),
   csrRowsOfEntries: program('csr_transpose:rowsOfEntries', csrTransposeSource, {}, {}, 'rowsOfEntries'),
   csrCountColumns: program('csr_transpose:countColumns', csrTransposeSource, {}, {}, 'countColumns'),
   csrScatterColumns: program('csr_transpose:scatterColumns', csrTransposeSource, {}, {}, 'scatterColumns'),

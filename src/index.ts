@@ -4,6 +4,8 @@ export type { AdapterInfo } from './engine/acquire-device.js';
 export { CSRMatrix, type CSRParts, type CSRTransposeIndex, type CSRRandomOptions } from './formats/csr.js';
 export { NMMatrix, type NMParts, SUPPORTED_M } from './formats/nm.js';
 export { DenseMatrix } from './formats/dense.js';
+export { SparseLinear, type SparseLinearOptions } from './layers/sparse-linear.js';
+export type { SgdOptions } from '../kernels/elementwise.js';
 export type { WeightInit } from './formats/init.js';
 export type { GemmOptions } from '../kernels/gemm.js';
 export type { SddmmOptions } from '../kernels/sddmm.js';

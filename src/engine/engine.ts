@@ -75,6 +75,13 @@ export class Engine {
     return this.gpuContext?.device;
   }
 
+  /** @internal The GPU context layers keep their resident buffers in (undefined on the CPU). */
+  gpuContextForLayers(): GpuContext | undefined {
+    if (this.disposed) throw new DisposedError('engine');
+    this.gpuContext?.assertUsable();
+    return this.gpuContext;
+  }
+
   /** Largest GPU buffer an operation may create (Infinity on the CPU). */
   get maxBufferBytes(): number {
     return this.gpuContext?.maxBufferBytes ?? Number.POSITIVE_INFINITY;

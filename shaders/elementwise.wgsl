@@ -1,0 +1,53 @@
+// Small per-element steps of a layer's training, feature-major activations:
+//   addBias      Y[r, b] += bias[r]
+//   rowSums      out[r] = alpha · Σ_b M[r, b]          (the bias gradient)
+//   sgdMomentum  v ← μ·v − lr·g ;  w ← w + v − wd·w   (the SET reference's update)
+
+const THREADS: u32 = 256u;
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  count: u32,
+  _pad: u32,
+  alpha: f32,
+  lr: f32,
+  momentum: f32,
+  weightDecay: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> matrix: array<f32>;
+@group(0) @binding(2) var<storage, read_write> vector: array<f32>;
+@group(0) @binding(3) var<storage, read> gradient: array<f32>;
+@group(0) @binding(4) var<storage, read_write> velocity: array<f32>;
+
+fn thread(wid: vec3u, groups: vec3u, lid: vec3u) -> u32 {
+  return linearWorkgroupId(wid, groups) * THREADS + lid.x;
+}
+
+@compute @workgroup_size(THREADS)
+fn addBias(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = thread(wid, groups, lid);
+  if (i < params.rows * params.cols) { matrix[i] += vector[i / params.cols]; }
+}
+
+@compute @workgroup_size(THREADS)
+fn rowSums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = thread(wid, groups, lid);
+  if (r >= params.rows) { return; }
+  var s = 0.0;
+  for (var b = 0u; b < params.cols; b++) { s += matrix[r * params.cols + b]; }
+  vector[r] = params.alpha * s;
+}
+
+// `vector` holds the weights here.
+@compute @workgroup_size(THREADS)
+fn sgdMomentum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = thread(wid, groups, lid);
+  if (i >= params.count) { return; }
+  let v = params.momentum * velocity[i] - params.lr * gradient[i];
+  velocity[i] = v;
+  let w = vector[i];
+  vector[i] = w + v - params.weightDecay * w;
+}
