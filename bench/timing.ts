@@ -33,8 +33,7 @@ export async function timeGpuOperation(device: GPUDevice, op: PreparedOperation<
     return performance.now() - t0;
   };
   for (let i = 0; i < options.warmups; i++) await wallRun(1);
-  const single = await wallRun(1);
-  const repeats = Math.max(1, Math.min(options.maxRepeats, Math.ceil(options.targetRunMs / Math.max(single, 1e-3))));
+  const repeats = await calibrateRepeats(wallRun, options);
 
   const useTimestamps = device.features.has('timestamp-query');
   const samples: number[] = [];
@@ -70,11 +69,30 @@ export async function timeGpuOperation(device: GPUDevice, op: PreparedOperation<
 /** Times a function that runs `repeats` products and returns its own elapsed ms (peers). */
 export async function timeRepeated(run: (repeats: number) => Promise<number>, options: TimingOptions): Promise<Timing> {
   for (let i = 0; i < options.warmups; i++) await run(1);
-  const single = await run(1);
-  const repeats = Math.max(1, Math.min(options.maxRepeats, Math.ceil(options.targetRunMs / Math.max(single, 1e-3))));
+  const repeats = await calibrateRepeats(run, options);
   const samples: number[] = [];
   for (let i = 0; i < options.runs; i++) samples.push((await run(repeats)) / repeats);
   return summarise(samples, repeats, 'wall');
+}
+
+/** Timer resolution can be coarse (browsers: ~0.1 ms); never let a run round to zero. */
+const MAX_REPEATS_FOR_RESOLUTION = 1 << 16;
+
+/**
+ * Grows the repeats per run until one run lasts at least targetRunMs (or
+ * maxRepeats is reached with a measurable time), so short products are not
+ * lost in timer resolution and long ones are not repeated needlessly.
+ */
+async function calibrateRepeats(run: (repeats: number) => Promise<number>, options: TimingOptions): Promise<number> {
+  let repeats = 1;
+  for (;;) {
+    const ms = await run(repeats);
+    if (ms >= options.targetRunMs) return repeats;
+    if (repeats >= options.maxRepeats && ms > 0) return repeats;
+    if (repeats >= MAX_REPEATS_FOR_RESOLUTION) return repeats;
+    const grown = ms > 0 ? Math.ceil((repeats * options.targetRunMs) / ms) : repeats * 8;
+    repeats = Math.min(ms > 0 ? options.maxRepeats : MAX_REPEATS_FOR_RESOLUTION, Math.max(repeats + 1, grown));
+  }
 }
 
 function summarise(samples: number[], repeatsPerRun: number, timing: 'timestamp' | 'wall'): Timing {
