@@ -4,13 +4,12 @@
  * exports map, a missing declaration file or a shader left out of the bundle
  * fails here). Runs after `npm run build` (the test script builds first).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { projectRoot, runAsConsumer } from './helpers/consumer.js';
 
-const root = resolve(__dirname, '..');
+const root = projectRoot;
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   exports: Record<string, { types: string; import: string }>;
 };
@@ -35,15 +34,7 @@ describe('the built package', () => {
   });
 
   test('a consumer imports it by name from plain Node and runs a kernel on the CPU and on WebGPU', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wgsparse-consumer-'));
-    try {
-      mkdirSync(join(dir, 'node_modules'));
-      symlinkSync(root, join(dir, 'node_modules', 'wgsparse'), 'dir');
-      symlinkSync(join(root, 'node_modules', 'webgpu'), join(dir, 'node_modules', 'webgpu'), 'dir');
-      writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
-      writeFileSync(
-        join(dir, 'main.js'),
-        `import { createEngine, CSRMatrix, DenseMatrix } from 'wgsparse';
+    const out = runAsConsumer(`import { createEngine, CSRMatrix, DenseMatrix } from 'wgsparse';
 const W = CSRMatrix.fromDense(DenseMatrix.fromRows([[1, 0, 2], [0, 0, 0], [0, 3, 0]]));
 const X = DenseMatrix.fromRows([[1, 2], [3, 4], [5, 6]]);
 const out = {};
@@ -52,16 +43,9 @@ for (const backend of ['cpu', 'webgpu']) {
   out[backend] = Array.from((await engine.spmmCsr(W, X)).data);
   engine.dispose();
 }
-console.log(JSON.stringify(out));
-process.exit(0);
-`,
-      );
-      const stdout = execFileSync(process.execPath, ['main.js'], { cwd: dir, encoding: 'utf8', env: process.env });
-      const result = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, number[]>;
-      expect(result.cpu).toEqual([11, 14, 0, 0, 9, 12]);
-      expect(result.webgpu).toEqual([11, 14, 0, 0, 9, 12]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+console.log(JSON.stringify(out));`);
+    const result = JSON.parse(out.at(-1)!) as Record<string, number[]>;
+    expect(result.cpu).toEqual([11, 14, 0, 0, 9, 12]);
+    expect(result.webgpu).toEqual([11, 14, 0, 0, 9, 12]);
   });
 });
