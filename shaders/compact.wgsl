@@ -23,7 +23,7 @@ fn main(
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_id) lid: vec3u,
 ) {
-  let i = linearWorkgroupId(wid, groups) * THREADS + lid.x;
+  let i = linearInvocationId(wid, groups, lid, THREADS);
   if (i < params.count && flags[i] != 0u) {
     indices[positions[i]] = i;
   }

@@ -26,7 +26,7 @@ struct Params {
 
 @compute @workgroup_size(THREADS)
 fn scatterKept(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = linearWorkgroupId(wid, groups) * THREADS + lid.x;
+  let i = linearInvocationId(wid, groups, lid, THREADS);
   if (i >= params.nnz || flags[i] == 0u) { return; }
   let p = positions[i];
   outColIdx[p] = colIdx[i];
@@ -36,6 +36,6 @@ fn scatterKept(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) group
 
 @compute @workgroup_size(THREADS)
 fn rowPointers(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let r = linearWorkgroupId(wid, groups) * THREADS + lid.x;
+  let r = linearInvocationId(wid, groups, lid, THREADS);
   if (r <= params.rows) { outRowPtr[r] = positions[rowPtr[r]]; }
 }

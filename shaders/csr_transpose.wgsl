@@ -24,26 +24,22 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> rowIdx: array<u32>;
 @group(0) @binding(7) var<storage, read_write> perm: array<u32>;
 
-fn thread(wid: vec3u, groups: vec3u, lid: vec3u) -> u32 {
-  return linearWorkgroupId(wid, groups) * THREADS + lid.x;
-}
-
 @compute @workgroup_size(THREADS)
 fn rowsOfEntries(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let r = thread(wid, groups, lid);
+  let r = linearInvocationId(wid, groups, lid, THREADS);
   if (r >= params.rows) { return; }
   for (var k = rowPtr[r]; k < rowPtr[r + 1u]; k++) { rowOf[k] = r; }
 }
 
 @compute @workgroup_size(THREADS)
 fn countColumns(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let k = thread(wid, groups, lid);
+  let k = linearInvocationId(wid, groups, lid, THREADS);
   if (k < params.nnz) { atomicAdd(&colCount[colIdx[k]], 1u); }
 }
 
 @compute @workgroup_size(THREADS)
 fn scatterColumns(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let k = thread(wid, groups, lid);
+  let k = linearInvocationId(wid, groups, lid, THREADS);
   if (k >= params.nnz) { return; }
   let c = colIdx[k];
   // colCount was zeroed after the scan and now hands out slots within the column.
@@ -54,7 +50,7 @@ fn scatterColumns(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) gr
 
 @compute @workgroup_size(THREADS)
 fn sortColumns(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let c = thread(wid, groups, lid);
+  let c = linearInvocationId(wid, groups, lid, THREADS);
   if (c >= params.cols) { return; }
   let start = colPtr[c];
   let end = colPtr[c + 1u];

@@ -22,19 +22,15 @@ struct Params {
 @group(0) @binding(3) var<storage, read> gradient: array<f32>;
 @group(0) @binding(4) var<storage, read_write> velocity: array<f32>;
 
-fn thread(wid: vec3u, groups: vec3u, lid: vec3u) -> u32 {
-  return linearWorkgroupId(wid, groups) * THREADS + lid.x;
-}
-
 @compute @workgroup_size(THREADS)
 fn addBias(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = thread(wid, groups, lid);
+  let i = linearInvocationId(wid, groups, lid, THREADS);
   if (i < params.rows * params.cols) { matrix[i] += vector[i / params.cols]; }
 }
 
 @compute @workgroup_size(THREADS)
 fn rowSums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let r = thread(wid, groups, lid);
+  let r = linearInvocationId(wid, groups, lid, THREADS);
   if (r >= params.rows) { return; }
   var s = 0.0;
   for (var b = 0u; b < params.cols; b++) { s += matrix[r * params.cols + b]; }
@@ -44,7 +40,7 @@ fn rowSums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: v
 // `vector` holds the weights here.
 @compute @workgroup_size(THREADS)
 fn sgdMomentum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = thread(wid, groups, lid);
+  let i = linearInvocationId(wid, groups, lid, THREADS);
   if (i >= params.count) { return; }
   let v = params.momentum * velocity[i] - params.lr * gradient[i];
   velocity[i] = v;

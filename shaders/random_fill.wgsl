@@ -19,7 +19,7 @@ fn main(
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_id) lid: vec3u,
 ) {
-  let i = linearWorkgroupId(wid, groups) * THREADS + lid.x;
+  let i = linearInvocationId(wid, groups, lid, THREADS);
   if (i < params.count) {
     out[i] = randomU32(params.seed, params.stream, params.first + i);
   }

@@ -37,7 +37,7 @@ fn histogram(
   let prefix = state[0];
   let mask = state[1];
   let stride = groups.x * groups.y * groups.z * THREADS;
-  for (var i = linearWorkgroupId(wid, groups) * THREADS + lid.x; i < params.count; i += stride) {
+  for (var i = linearInvocationId(wid, groups, lid, THREADS); i < params.count; i += stride) {
     let key = sortableKey(values[i]);
     if ((key & mask) == prefix) {
       atomicAdd(&local[(key >> params.shift) & 255u], 1u);

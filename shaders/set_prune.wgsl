@@ -22,24 +22,20 @@ struct Params {
 @group(0) @binding(3) var<storage, read> thresholds: array<u32, 8>;
 @group(0) @binding(4) var<storage, read_write> flags: array<u32>;
 
-fn index(wid: vec3u, groups: vec3u, lid: vec3u) -> u32 {
-  return linearWorkgroupId(wid, groups) * THREADS + lid.x;
-}
-
 fn keyToFloat(key: u32) -> f32 {
   return bitcast<f32>(select(~key, key ^ 0x80000000u, (key & 0x80000000u) != 0u));
 }
 
 @compute @workgroup_size(THREADS)
 fn absMin(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = index(wid, groups, lid);
+  let i = linearInvocationId(wid, groups, lid, THREADS);
   // Non-negative floats order like their bit patterns.
   if (i < params.count) { atomicMin(&stats[0], bitcast<u32>(abs(values[i]))); }
 }
 
 @compute @workgroup_size(THREADS)
 fn countOutside(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = index(wid, groups, lid);
+  let i = linearInvocationId(wid, groups, lid, THREADS);
   if (i >= params.count) { return; }
   let a = bitcast<f32>(atomicLoad(&stats[0]));
   let v = values[i];
@@ -49,7 +45,7 @@ fn countOutside(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) grou
 
 @compute @workgroup_size(THREADS)
 fn keepFlags(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = index(wid, groups, lid);
+  let i = linearInvocationId(wid, groups, lid, THREADS);
   if (i >= params.count) { return; }
   let largestNegative = keyToFloat(thresholds[0]);
   let smallestPositive = keyToFloat(thresholds[4]);

@@ -43,10 +43,6 @@ struct Params {
 @group(0) @binding(16) var<storage, read_write> newValues: array<f32>;
 @group(0) @binding(17) var<storage, read_write> newState: array<f32>;
 
-fn thread(wid: vec3u, groups: vec3u, lid: vec3u) -> u32 {
-  return linearWorkgroupId(wid, groups) * THREADS + lid.x;
-}
-
 // floor(u · n / 2³²) exactly, from 16-bit halves (no u64 in WGSL).
 fn mulhi(u: u32, n: u32) -> u32 {
   let uh = u >> 16u;
@@ -60,7 +56,7 @@ fn mulhi(u: u32, n: u32) -> u32 {
 
 @compute @workgroup_size(THREADS)
 fn generate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let j = thread(wid, groups, lid);
+  let j = linearInvocationId(wid, groups, lid, THREADS);
   if (j >= params.candidates) { return; }
   let row = mulhi(randomU32(params.seed, params.stream, j), params.rows);
   let col = mulhi(randomU32(params.seed, params.stream + 1u, j), params.cols);
@@ -71,7 +67,7 @@ fn generate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: 
 
 @compute @workgroup_size(THREADS)
 fn scatterBuckets(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let j = thread(wid, groups, lid);
+  let j = linearInvocationId(wid, groups, lid, THREADS);
   if (j >= params.candidates) { return; }
   let row = candRow[j];
   // bucketCount was zeroed after the scan and now reserves slots within the row.
@@ -98,7 +94,7 @@ fn present(r: u32, col: u32) -> bool {
 
 @compute @workgroup_size(THREADS)
 fn validate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let r = thread(wid, groups, lid);
+  let r = linearInvocationId(wid, groups, lid, THREADS);
   if (r >= params.rows) { return; }
   let start = bucketPtr[r];
   let end = bucketPtr[r + 1u];
@@ -123,7 +119,7 @@ fn validate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: 
 
 @compute @workgroup_size(THREADS)
 fn countAccepted(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let r = thread(wid, groups, lid);
+  let r = linearInvocationId(wid, groups, lid, THREADS);
   if (r >= params.rows) { return; }
   var accepted = 0u;
   for (var i = bucketPtr[r]; i < bucketPtr[r + 1u]; i++) {
@@ -138,7 +134,7 @@ fn countAccepted(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) gro
 
 @compute @workgroup_size(THREADS)
 fn mergeRows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let r = thread(wid, groups, lid);
+  let r = linearInvocationId(wid, groups, lid, THREADS);
   if (r >= params.rows) { return; }
   var k = rowPtr[r];
   let end = rowPtr[r + 1u];
@@ -165,7 +161,7 @@ fn mergeRows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups:
 
 @compute @workgroup_size(THREADS)
 fn gatherValues(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let e = thread(wid, groups, lid);
+  let e = linearInvocationId(wid, groups, lid, THREADS);
   // Here `candidates` holds the layer's capacity; the merged nnz is newRowPtr[rows].
   if (e >= params.candidates || e >= newRowPtr[params.rows]) { return; }
   let s = source[e];
