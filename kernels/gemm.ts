@@ -3,6 +3,7 @@ import { gemmVariant } from './programs.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../src/errors.js';
 import { checkDense } from './checks.js';
 import type { Kernel } from './kernel.js';
+import type { OperationScope } from '../src/engine/gpu-context.js';
 
 const TILE = 64;
 
@@ -54,19 +55,12 @@ export const gemm: Kernel<[A: DenseMatrix, B: DenseMatrix, options?: GemmOptions
   },
   plan(s, A, B, options) {
     const { m, n, k } = dims(A, B, options);
-    const transA = !!options?.transA;
-    const transB = !!options?.transB;
-    const pipeline = s.pipeline(gemmVariant(transA, transB));
-    const tilesM = Math.ceil(m / TILE);
-    const tilesN = Math.ceil(n / TILE);
     const byteLength = m * n * 4;
     // Operands first, so a limit error names the operand at fault before the result.
     const a = s.upload('A', A.data);
     const b = s.upload('B', B.data);
     const result = s.output('result', byteLength);
-    const buffers = [s.uniform([m, n, k, tilesN, tilesM, options?.alpha ?? 1], [5]), a, b, result];
-    // K = 0 leaves C = 0, which the zero-initialised result already holds.
-    if (k > 0) s.dispatch({ pipeline, buffers, workgroups: tilesM * tilesN });
+    encodeGemm(s, { m, n, k }, options ?? {}, a, b, result);
     return { result, byteLength, decode: (bytes) => new DenseMatrix(m, n, new Float32Array(bytes)) };
   },
 };
@@ -77,4 +71,20 @@ function dims(A: DenseMatrix, B: DenseMatrix, options: GemmOptions | undefined) 
   const kB = options?.transB ? B.cols : B.rows;
   const n = options?.transB ? B.rows : B.cols;
   return { m, n, k, kB };
+}
+
+/**
+ * Records C (m × n) = alpha · op(A) · op(B) over GPU buffers; no transfers.
+ * C is overwritten; with k = 0 nothing is dispatched (C must already be zero).
+ */
+export function encodeGemm(s: OperationScope, dims: { m: number; n: number; k: number }, options: GemmOptions, A: GPUBuffer, B: GPUBuffer, C: GPUBuffer): void {
+  const { m, n, k } = dims;
+  if (k === 0 || m === 0 || n === 0) return;
+  const tilesM = Math.ceil(m / TILE);
+  const tilesN = Math.ceil(n / TILE);
+  s.dispatch({
+    pipeline: s.pipeline(gemmVariant(!!options.transA, !!options.transB)),
+    buffers: [s.uniform([m, n, k, tilesN, tilesM, options.alpha ?? 1], [5]), A, B, C],
+    workgroups: tilesM * tilesN,
+  });
 }

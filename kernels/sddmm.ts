@@ -6,6 +6,7 @@ import { programs, type ShaderProgram } from './programs.js';
 import { InvalidArgumentError } from '../src/errors.js';
 import { checkDense, checkRowsMatch, checkSameCols, checkSparse } from './checks.js';
 import type { GpuPlan, Kernel } from './kernel.js';
+import { nmPatternWords } from './spmm-nm.js';
 
 /** Must match ENTRIES in shaders/sddmm.wgsl. */
 const ENTRIES_PER_WORKGROUP = 64;
@@ -49,8 +50,7 @@ export const sddmmNM: Kernel<[W: NMMatrix, dY: DenseMatrix, X: DenseMatrix, opti
     return sddmmCpu(W.nnz, dY, X, options, (k) => Math.floor(k / slotsPerRow), (k) => W.slotColumn(k));
   },
   plan(scope, W, dY, X, options) {
-    const pattern = [W.slotsPerRow, W.groupsPerRow, W.n, W.m, W.bitsPerIndex];
-    return sddmmPlan(scope, programs.sddmmNM, W.nnz, dY, X, options, pattern, (s) => [s.upload('W.indices', W.indices)]);
+    return sddmmPlan(scope, programs.sddmmNM, W.nnz, dY, X, options, nmPatternWords(W), (s) => [s.upload('W.indices', W.indices)]);
   },
 };
 

@@ -3,6 +3,7 @@ import { NMMatrix } from '../src/formats/nm.js';
 import { gatherNMProgram, programs } from './programs.js';
 import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
 import type { Kernel } from './kernel.js';
+import type { OperationScope } from '../src/engine/gpu-context.js';
 import { GATHER_ROWS_PER_WORKGROUP, GATHER_TILE_B } from './spmm-csr.js';
 
 const TRANSPOSE_TILE_B = 64;
@@ -36,15 +37,12 @@ export const spmmNM: Kernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix> = {
   },
   plan(s, W, X) {
     const batch = X.cols;
-    const pipeline = s.pipeline(gatherNMProgram(W.n, W.m));
-    const batchTiles = Math.ceil(batch / GATHER_TILE_B);
     const byteLength = W.rows * batch * 4;
     // Operands first, so a limit error names the operand at fault before the result.
     const x = s.upload('X', X.data);
-    const weights = [s.upload('W.values', W.values), s.upload('W.indices', W.indices)];
+    const weights = { values: s.upload('W.values', W.values), indices: s.upload('W.indices', W.indices) };
     const result = s.output('result', byteLength);
-    const buffers = [s.uniform([W.rows, batch, batchTiles, W.slotsPerRow, W.groupsPerRow, W.n, W.m, W.bitsPerIndex]), x, result, ...weights];
-    s.dispatch({ pipeline, buffers, workgroups: Math.ceil(W.rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles });
+    encodeSpmmNM(s, W, batch, weights, x, result);
     return { result, byteLength, decode: (bytes) => new DenseMatrix(W.rows, batch, new Float32Array(bytes)) };
   },
 };
@@ -76,14 +74,11 @@ export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
   },
   plan(s, W, dY) {
     const batch = dY.cols;
-    const pipeline = s.pipeline(programs.nmTranspose);
-    const batchTiles = Math.ceil(batch / TRANSPOSE_TILE_B);
     const byteLength = W.cols * batch * 4;
     const dy = s.upload('dY', dY.data);
-    const weights = [s.upload('W.values', W.values), s.upload('W.indices', W.indices)];
+    const weights = { values: s.upload('W.values', W.values), indices: s.upload('W.indices', W.indices) };
     const result = s.output('result', byteLength);
-    const buffers = [s.uniform([W.rows, batch, batchTiles, W.groupsPerRow, W.n, W.m, W.bitsPerIndex, 0]), dy, result, ...weights];
-    s.dispatch({ pipeline, buffers, workgroups: W.groupsPerRow * batchTiles });
+    encodeSpmmNMT(s, W, batch, weights, dy, result);
     return { result, byteLength, decode: (bytes) => new DenseMatrix(W.cols, batch, new Float32Array(bytes)) };
   },
 };
@@ -93,4 +88,51 @@ function slotColumns(W: NMMatrix): Uint32Array {
   const out = new Uint32Array(W.nnz);
   for (let k = 0; k < W.nnz; k++) out[k] = W.slotColumn(k);
   return out;
+}
+
+/** The shape of an N:M operand: what its kernels need besides the buffers. */
+export interface NMShape {
+  rows: number;
+  cols: number;
+  n: number;
+  m: number;
+}
+
+/** N:M weights in GPU buffers: slot values and packed in-group positions. */
+export interface NMBuffers {
+  values: GPUBuffer;
+  indices: GPUBuffer;
+}
+
+function nmWords(W: NMShape): { groupsPerRow: number; slotsPerRow: number; bits: number } {
+  const groupsPerRow = W.cols / W.m;
+  return { groupsPerRow, slotsPerRow: groupsPerRow * W.n, bits: Math.log2(W.m) };
+}
+
+/** Records Y (rows × batch) = W · X for GPU-resident N:M weights; no transfers. */
+export function encodeSpmmNM(s: OperationScope, W: NMShape, batch: number, weights: NMBuffers, X: GPUBuffer, Y: GPUBuffer): void {
+  const { groupsPerRow, slotsPerRow, bits } = nmWords(W);
+  const batchTiles = Math.ceil(batch / GATHER_TILE_B);
+  s.dispatch({
+    pipeline: s.pipeline(gatherNMProgram(W.n, W.m)),
+    buffers: [s.uniform([W.rows, batch, batchTiles, slotsPerRow, groupsPerRow, W.n, W.m, bits]), X, Y, weights.values, weights.indices],
+    workgroups: Math.ceil(W.rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles,
+  });
+}
+
+/** Records dX (cols × batch) = Wᵀ · dY for GPU-resident N:M weights; no transfers. */
+export function encodeSpmmNMT(s: OperationScope, W: NMShape, batch: number, weights: NMBuffers, dY: GPUBuffer, dX: GPUBuffer): void {
+  const { groupsPerRow, bits } = nmWords(W);
+  const batchTiles = Math.ceil(batch / TRANSPOSE_TILE_B);
+  s.dispatch({
+    pipeline: s.pipeline(programs.nmTranspose),
+    buffers: [s.uniform([W.rows, batch, batchTiles, groupsPerRow, W.n, W.m, bits, 0]), dY, dX, weights.values, weights.indices],
+    workgroups: groupsPerRow * batchTiles,
+  });
+}
+
+/** The pattern words of the N:M SDDMM (see encodeSddmm). */
+export function nmPatternWords(W: NMShape): number[] {
+  const { groupsPerRow, slotsPerRow, bits } = nmWords(W);
+  return [slotsPerRow, groupsPerRow, W.n, W.m, bits];
 }
