@@ -1,21 +1,17 @@
 import { encodeCsrDerived, type TransposeBuffers } from '../../kernels/csr-transpose.js';
-import { encodeAddBias, encodeRowSums, encodeSgdMomentum, sgdMomentumCpu, type SgdOptions } from '../../kernels/elementwise.js';
-import { CSR_PATTERN_WORDS, encodeSddmm, sddmmCsr } from '../../kernels/sddmm.js';
-import { encodeGatherCsr, spmmCsr, spmmCsrT } from '../../kernels/spmm-csr.js';
 import { programs } from '../../kernels/programs.js';
+import { CSR_PATTERN_WORDS, encodeSddmm, sddmmCsr } from '../../kernels/sddmm.js';
 import { evolveSetCpu } from '../../kernels/set/evolve.js';
 import { pruneResident } from '../../kernels/set/prune-csr.js';
 import { checkZeta } from '../../kernels/set/prune.js';
 import { regrowResident } from '../../kernels/set/regrow-gpu.js';
 import { readCsr, uploadCsr, type CsrBuffers } from '../../kernels/set/resident-csr.js';
-import { checkDense, checkRowsMatch, checkSameCols } from '../../kernels/checks.js';
-import type { Engine } from '../engine/engine.js';
-import { OperationScope, type GpuContext } from '../engine/gpu-context.js';
-import { DisposedError, InvalidArgumentError } from '../errors.js';
+import { encodeGatherCsr, spmmCsr, spmmCsrT } from '../../kernels/spmm-csr.js';
+import { OperationScope } from '../engine/gpu-context.js';
 import { CSRMatrix, erdosRenyiDensity } from '../formats/csr.js';
-import { DenseMatrix } from '../formats/dense.js';
+import type { DenseMatrix } from '../formats/dense.js';
 import { initLimit, type WeightInit } from '../formats/init.js';
-import { assertCount } from '../formats/validate.js';
+import { LinearLayer, type LayerGpu } from './linear-layer.js';
 
 export interface SparseLinearOptions {
   /** Inputs (features in). */
@@ -30,19 +26,9 @@ export interface SparseLinearOptions {
   init?: WeightInit;
 }
 
-/** GPU side of a layer: buffers owned by generation (replaced whole by evolve). */
-interface Resident {
-  ctx: GpuContext;
-  /** Bias, its velocity, the gradients and the visiting orders: live as long as the layer. */
-  fixed: OperationScope;
-  bias: GPUBuffer;
-  biasVelocity: GPUBuffer;
-  gradW: GPUBuffer;
-  gradB: GPUBuffer;
-  rowOrder: GPUBuffer;
-  colOrder: GPUBuffer;
-  /** The weights, their velocity and derived indices: replaced by every evolve. */
-  generation: OperationScope;
+/** The GPU weight state: replaced whole by every evolve (a new generation). */
+interface Generation {
+  owner: OperationScope;
   csr: CsrBuffers;
   derived: TransposeBuffers;
 }
@@ -51,30 +37,22 @@ interface Resident {
  * A truly sparse fully-connected layer, Y = W·X + b with W (out × in) in CSR:
  * memory and work follow the nonzeros. Weight gradients exist only at the
  * nonzeros (SDDMM), and the topology evolves with SET (evolve). On WebGPU the
- * weights, velocity, gradients and indices stay resident on the GPU; only
- * activations cross (inputs up, outputs down) and, during evolve, a few
- * counters. The CPU backend holds the same state in typed arrays and gives
- * the same results.
+ * weights, velocity, gradients and indices stay on the GPU; during evolve
+ * only a few counters are read back. The CPU backend holds the same state in
+ * typed arrays and gives the same results.
  */
-export class SparseLinear {
-  readonly in: number;
-  readonly out: number;
+export class SparseLinear extends LinearLayer {
   readonly init: WeightInit;
   private W: CSRMatrix;
-  private bias: Float32Array;
   private velocity: Float32Array;
-  private biasVelocity: Float32Array;
   private gradW: Float32Array;
-  private gradB: Float32Array;
-  private engine: Engine | undefined;
-  private resident: Resident | undefined;
-  private disposed = false;
+  private generation: Generation | undefined;
+  private gpuGradW: GPUBuffer | undefined;
+  private rowOrder: GPUBuffer | undefined;
+  private colOrder: GPUBuffer | undefined;
 
   constructor(options: SparseLinearOptions) {
-    assertCount('options.in', options.in, { min: 1 });
-    assertCount('options.out', options.out, { min: 1 });
-    this.in = options.in;
-    this.out = options.out;
+    super(options.in, options.out);
     this.init = options.init ?? 'he-uniform';
     const density = erdosRenyiDensity({
       rows: options.out,
@@ -83,11 +61,8 @@ export class SparseLinear {
       ...(options.epsilon !== undefined ? { epsilon: options.epsilon } : {}),
     });
     this.W = CSRMatrix.random({ rows: this.out, cols: this.in, density, seed: options.seed ?? 1, init: this.init });
-    this.bias = new Float32Array(this.out);
     this.velocity = new Float32Array(this.W.nnz);
-    this.biasVelocity = new Float32Array(this.out);
     this.gradW = new Float32Array(this.W.nnz);
-    this.gradB = new Float32Array(this.out);
   }
 
   /** Stored connections (constant through evolution). */
@@ -95,123 +70,8 @@ export class SparseLinear {
     return this.W.nnz;
   }
 
-  /** Trainable parameters: connections plus biases. */
-  get parameterCount(): number {
-    return this.W.nnz + this.out;
-  }
-
-  /** What the same layer would hold dense. */
-  get denseParameterCount(): number {
-    return this.in * this.out + this.out;
-  }
-
-  /** Binds the layer to an engine; on WebGPU its state moves to the GPU once, here. */
-  attach(engine: Engine): void {
-    this.assertLive();
-    if (this.engine === engine) return;
-    if (this.engine) throw new InvalidArgumentError('engine', 'this layer is already attached to another engine');
-    this.engine = engine;
-    const ctx = engine.gpuContextForLayers();
-    if (!ctx) return;
-    const fixed = new OperationScope(ctx);
-    const generation = new OperationScope(ctx);
-    const csr = uploadCsr(generation, this.W, this.velocity);
-    // The host's own indices, identical to what the GPU rebuilds after evolve.
-    const t = this.W.transposeIndex();
-    const derived: TransposeBuffers = {
-      rowOf: generation.upload('rowOf', this.W.rowIndices()),
-      colPtr: generation.upload('colPtr', t.colPtr),
-      rowIdx: generation.upload('transpose rowIdx', t.rowIdx),
-      perm: generation.upload('transpose perm', t.perm),
-    };
-    this.resident = {
-      ctx,
-      fixed,
-      bias: fixed.upload('bias', this.bias),
-      biasVelocity: fixed.upload('bias velocity', this.biasVelocity),
-      gradW: fixed.output('weight gradient', this.W.nnz * 4),
-      gradB: fixed.output('bias gradient', this.out * 4),
-      rowOrder: fixed.upload('row order', identity(this.out)),
-      colOrder: fixed.upload('column order', identity(this.in)),
-      generation,
-      csr,
-      derived,
-    };
-  }
-
-  /** Y = W·X + b; X is in × batch (feature-major). */
-  async forward(X: DenseMatrix): Promise<DenseMatrix> {
-    this.requireEngine();
-    checkDense('X', X);
-    checkRowsMatch('X', X.rows, this.in, 'the layer input size');
-    const r = this.resident;
-    if (!r) {
-      const Y = spmmCsr.cpu(this.W, X);
-      for (let i = 0; i < Y.data.length; i++) Y.data[i]! += this.bias[Math.floor(i / X.cols)]!;
-      return Y;
-    }
-    const batch = X.cols;
-    return r.ctx.run('SparseLinear.forward', (s) => {
-      const x = s.upload('X', X.data);
-      const y = s.output('Y', this.out * batch * 4);
-      encodeGatherCsr(s, this.out, batch, { values: r.csr.values, ptr: r.csr.rowPtr, idx: r.csr.colIdx, order: r.rowOrder }, x, y);
-      encodeAddBias(s, this.out, batch, y, r.bias);
-      return { result: y, byteLength: this.out * batch * 4, decode: (b) => new DenseMatrix(this.out, batch, new Float32Array(b)) };
-    });
-  }
-
-  /**
-   * Backward pass for the forward input X and output gradient dY (out × batch):
-   * returns dX = Wᵀ·dY and keeps the mean gradients dW = (dY·Xᵀ)/batch at the
-   * nonzeros and db = mean over the batch of dY, for step().
-   */
-  async backward(X: DenseMatrix, dY: DenseMatrix): Promise<DenseMatrix> {
-    this.requireEngine();
-    checkDense('X', X);
-    checkDense('dY', dY);
-    checkRowsMatch('X', X.rows, this.in, 'the layer input size');
-    checkRowsMatch('dY', dY.rows, this.out, 'the layer output size');
-    checkSameCols('dY', dY, X, 'X');
-    const batch = X.cols;
-    const alpha = 1 / Math.max(1, batch);
-    const r = this.resident;
-    if (!r) {
-      this.gradW.set(sddmmCsr.cpu(this.W, dY, X, { alpha }));
-      for (let o = 0; o < this.out; o++) {
-        let sum = 0;
-        for (let b = 0; b < batch; b++) sum += dY.data[o * batch + b]!;
-        this.gradB[o] = alpha * sum;
-      }
-      return spmmCsrT.cpu(this.W, dY);
-    }
-    return r.ctx.run('SparseLinear.backward', (s) => {
-      const x = s.upload('X', X.data);
-      const dy = s.upload('dY', dY.data);
-      encodeSddmm(s, programs.sddmmCsr, this.W.nnz, batch, alpha, CSR_PATTERN_WORDS, [r.derived.rowOf, r.csr.colIdx], dy, x, r.gradW);
-      encodeRowSums(s, this.out, batch, alpha, dy, r.gradB);
-      const dx = s.output('dX', this.in * batch * 4);
-      encodeGatherCsr(s, this.in, batch, { values: r.csr.values, ptr: r.derived.colPtr, idx: r.derived.rowIdx, order: r.colOrder, perm: r.derived.perm }, dy, dx);
-      return { result: dx, byteLength: this.in * batch * 4, decode: (b) => new DenseMatrix(this.in, batch, new Float32Array(b)) };
-    });
-  }
-
-  /** One SGD-with-momentum step on the weights and biases from the last backward(). */
-  async step(options: SgdOptions): Promise<void> {
-    this.requireEngine();
-    for (const key of ['lr', 'momentum', 'weightDecay'] as const) {
-      if (!Number.isFinite(options[key])) throw new InvalidArgumentError(`options.${key}`, `must be finite, got ${options[key]}`);
-    }
-    const r = this.resident;
-    if (!r) {
-      sgdMomentumCpu(this.W.values, this.gradW, this.velocity, options);
-      sgdMomentumCpu(this.bias, this.gradB, this.biasVelocity, options);
-      return;
-    }
-    await r.ctx.run('SparseLinear.step', (s) => {
-      encodeSgdMomentum(s, this.W.nnz, r.csr.values, r.gradW, r.csr.state, options);
-      encodeSgdMomentum(s, this.out, r.bias, r.gradB, r.biasVelocity, options);
-      return { result: r.bias, byteLength: 0, decode: () => undefined };
-    });
+  get weightCount(): number {
+    return this.W.nnz;
   }
 
   /**
@@ -222,20 +82,21 @@ export class SparseLinear {
   async evolve(options: { zeta: number; seed: number }): Promise<{ removed: number }> {
     this.requireEngine();
     checkZeta(options.zeta);
-    const limit = initLimit(this.init, this.in, this.out);
-    const r = this.resident;
-    if (!r) {
+    const gpu = this.gpu;
+    const g = this.generation;
+    if (!gpu || !g) {
       const result = evolveSetCpu(this.W, { zeta: options.zeta, seed: options.seed, state: this.velocity, init: this.init });
       this.W = result.W;
       this.velocity = result.state;
       return { removed: result.removed };
     }
-    const scratch = new OperationScope(r.ctx);
-    const next = new OperationScope(r.ctx);
+    const limit = initLimit(this.init, this.in, this.out);
+    const nnz = this.W.nnz;
+    const scratch = new OperationScope(gpu.ctx);
+    const next = new OperationScope(gpu.ctx);
     try {
-      const nnz = this.W.nnz;
-      const { kept, keptNnz } = await pruneResident(r.ctx, scratch, r.csr, this.out, nnz, options.zeta);
-      const { buffers } = await regrowResident(r.ctx, scratch, kept, keptNnz, this.out, this.in, nnz, options.seed, limit);
+      const { kept, keptNnz } = await pruneResident(gpu.ctx, scratch, g.csr, this.out, nnz, options.zeta);
+      const { buffers } = await regrowResident(gpu.ctx, scratch, kept, keptNnz, this.out, this.in, nnz, options.seed, limit);
       // Move the result into buffers of its own generation, so the scratch can go.
       const csr: CsrBuffers = {
         rowPtr: next.output('W.rowPtr', (this.out + 1) * 4),
@@ -244,7 +105,7 @@ export class SparseLinear {
         state: next.output('velocity', nnz * 4),
       };
       let derived: TransposeBuffers | undefined;
-      await r.ctx.run('SparseLinear.evolve (install)', (s) => {
+      await gpu.ctx.run('SparseLinear.evolve (install)', (s) => {
         s.copy(buffers.rowPtr, csr.rowPtr, (this.out + 1) * 4);
         s.copy(buffers.colIdx, csr.colIdx, nnz * 4);
         s.copy(buffers.values, csr.values, nnz * 4);
@@ -252,10 +113,8 @@ export class SparseLinear {
         derived = encodeCsrDerived(s, next, csr, this.out, this.in, nnz);
         return { result: csr.rowPtr, byteLength: 0, decode: () => undefined };
       });
-      r.generation.release();
-      r.generation = next;
-      r.csr = csr;
-      r.derived = derived!;
+      g.owner.release();
+      this.generation = { owner: next, csr, derived: derived! };
       return { removed: nnz - keptNnz };
     } catch (e) {
       next.release();
@@ -265,38 +124,75 @@ export class SparseLinear {
     }
   }
 
-  /** The current weights and biases, read back on WebGPU (for saving, inspection, tests). */
+  /** A snapshot of the current weights, biases and velocity (read back on WebGPU). */
   async weights(): Promise<{ W: CSRMatrix; bias: Float32Array; velocity: Float32Array }> {
     this.assertLive();
-    const r = this.resident;
-    if (!r) return { W: this.W, bias: Float32Array.from(this.bias), velocity: Float32Array.from(this.velocity) };
-    const { W, state } = await readCsr(r.ctx, r.csr, this.out, this.in, this.W.nnz);
-    const bias = await r.ctx.run('read bias', (s) => {
-      const out = s.output('bias read-back', this.out * 4);
-      s.copy(r.bias, out, this.out * 4);
-      return { result: out, byteLength: this.out * 4, decode: (b) => new Float32Array(b) };
-    });
-    return { W, bias, velocity: state };
+    const gpu = this.gpu;
+    const g = this.generation;
+    if (!gpu || !g) return { W: this.W.withValues(Float32Array.from(this.W.values)), bias: await this.biases(), velocity: Float32Array.from(this.velocity) };
+    const { W, state } = await readCsr(gpu.ctx, g.csr, this.out, this.in, this.W.nnz);
+    return { W, bias: await this.biases(), velocity: state };
   }
 
-  /** Releases the layer's GPU buffers. Idempotent. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.resident?.generation.release();
-    this.resident?.fixed.release();
-    this.resident = undefined;
+  protected attachWeights(gpu: LayerGpu): void {
+    const owner = new OperationScope(gpu.ctx);
+    // The host's own derived indices, identical to what the GPU rebuilds after evolve.
+    const t = this.W.transposeIndex();
+    this.generation = {
+      owner,
+      csr: uploadCsr(owner, this.W, this.velocity),
+      derived: {
+        rowOf: owner.upload('rowOf', this.W.rowIndices()),
+        colPtr: owner.upload('colPtr', t.colPtr),
+        rowIdx: owner.upload('transpose rowIdx', t.rowIdx),
+        perm: owner.upload('transpose perm', t.perm),
+      },
+    };
+    this.gpuGradW = gpu.fixed.output('weight gradient', this.W.nnz * 4);
+    // Identity visiting orders: an evolved layer's rows change length, and re-sorting them is not worth a pass.
+    this.rowOrder = gpu.fixed.upload('row order', identity(this.out));
+    this.colOrder = gpu.fixed.upload('column order', identity(this.in));
   }
 
-  private assertLive(): void {
-    if (this.disposed) throw new DisposedError('SparseLinear layer');
+  protected releaseWeights(): void {
+    this.generation?.owner.release();
+    this.generation = undefined;
   }
 
-  private requireEngine(): Engine {
-    this.assertLive();
-    if (!this.engine) throw new InvalidArgumentError('engine', 'attach(engine) the layer before using it');
-    if (this.engine.isDisposed) throw new DisposedError('engine');
-    return this.engine;
+  protected forwardCpu(X: DenseMatrix): DenseMatrix {
+    return spmmCsr.cpu(this.W, X);
+  }
+
+  protected backwardCpu(dY: DenseMatrix): DenseMatrix {
+    return spmmCsrT.cpu(this.W, dY);
+  }
+
+  protected gradientCpu(X: DenseMatrix, dY: DenseMatrix, alpha: number): void {
+    this.gradW.set(sddmmCsr.cpu(this.W, dY, X, { alpha }));
+  }
+
+  protected weightStateCpu() {
+    return { values: this.W.values, gradient: this.gradW, velocity: this.velocity };
+  }
+
+  protected encodeForward(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void {
+    const { csr } = this.generation!;
+    encodeGatherCsr(s, this.out, batch, { values: csr.values, ptr: csr.rowPtr, idx: csr.colIdx, order: this.rowOrder! }, X, Y);
+  }
+
+  protected encodeBackward(s: OperationScope, batch: number, dY: GPUBuffer, dX: GPUBuffer): void {
+    const { csr, derived } = this.generation!;
+    encodeGatherCsr(s, this.in, batch, { values: csr.values, ptr: derived.colPtr, idx: derived.rowIdx, order: this.colOrder!, perm: derived.perm }, dY, dX);
+  }
+
+  protected encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void {
+    const { csr, derived } = this.generation!;
+    encodeSddmm(s, programs.sddmmCsr, this.W.nnz, batch, alpha, CSR_PATTERN_WORDS, [derived.rowOf, csr.colIdx], dY, X, this.gpuGradW!);
+  }
+
+  protected weightStateGpu() {
+    const { csr } = this.generation!;
+    return { values: csr.values, gradient: this.gpuGradW!, velocity: csr.state };
   }
 }
 

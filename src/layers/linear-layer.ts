@@ -1,0 +1,201 @@
+import { checkDense, checkRowsMatch, checkSameCols } from '../../kernels/checks.js';
+import { encodeAddBias, encodeRowSums, encodeSgdMomentum, sgdMomentumCpu, type SgdOptions } from '../../kernels/elementwise.js';
+import type { Engine } from '../engine/engine.js';
+import { OperationScope, type GpuContext } from '../engine/gpu-context.js';
+import { DisposedError, InvalidArgumentError } from '../errors.js';
+import { DenseMatrix } from '../formats/dense.js';
+import { assertCount } from '../formats/validate.js';
+
+/** The GPU side every linear layer has: its context and the bias state. */
+export interface LayerGpu {
+  ctx: GpuContext;
+  /** Buffers that live as long as the layer. */
+  fixed: OperationScope;
+  bias: GPUBuffer;
+  biasVelocity: GPUBuffer;
+  gradB: GPUBuffer;
+}
+
+/**
+ * Y = W·X + b over feature-major activations, for any weight format. The
+ * subclass owns W (its storage, its kernels and its gradient); this class owns
+ * the bias, the checks, the backend split and the SGD step, so every layer
+ * trains the same way. On WebGPU the state stays on the GPU; only activations
+ * cross.
+ */
+export abstract class LinearLayer {
+  readonly in: number;
+  readonly out: number;
+  protected bias: Float32Array;
+  private biasVelocity: Float32Array;
+  private gradB: Float32Array;
+  private engine: Engine | undefined;
+  protected gpu: LayerGpu | undefined;
+  private disposed = false;
+
+  constructor(inputs: number, outputs: number) {
+    assertCount('options.in', inputs, { min: 1 });
+    assertCount('options.out', outputs, { min: 1 });
+    this.in = inputs;
+    this.out = outputs;
+    this.bias = new Float32Array(outputs);
+    this.biasVelocity = new Float32Array(outputs);
+    this.gradB = new Float32Array(outputs);
+  }
+
+  /** Stored weights. */
+  abstract get weightCount(): number;
+
+  /** Trainable parameters: stored weights plus biases. */
+  get parameterCount(): number {
+    return this.weightCount + this.out;
+  }
+
+  /** What the same layer would hold dense. */
+  get denseParameterCount(): number {
+    return this.in * this.out + this.out;
+  }
+
+  /** Binds the layer to an engine; on WebGPU its state moves to the GPU once, here. */
+  attach(engine: Engine): void {
+    this.assertLive();
+    if (this.engine === engine) return;
+    if (this.engine) throw new InvalidArgumentError('engine', 'this layer is already attached to another engine');
+    const ctx = engine.gpuContextForLayers();
+    this.engine = engine;
+    if (!ctx) return;
+    const fixed = new OperationScope(ctx);
+    this.gpu = {
+      ctx,
+      fixed,
+      bias: fixed.upload('bias', this.bias),
+      biasVelocity: fixed.upload('bias velocity', this.biasVelocity),
+      gradB: fixed.output('bias gradient', this.out * 4),
+    };
+    this.attachWeights(this.gpu);
+  }
+
+  /** Y = W·X + b; X is in × batch (feature-major). */
+  async forward(X: DenseMatrix): Promise<DenseMatrix> {
+    this.requireEngine();
+    checkDense('X', X);
+    checkRowsMatch('X', X.rows, this.in, 'the layer input size');
+    const batch = X.cols;
+    const gpu = this.gpu;
+    if (!gpu) {
+      const Y = this.forwardCpu(X);
+      for (let i = 0; i < Y.data.length; i++) Y.data[i]! += this.bias[Math.floor(i / batch)]!;
+      return Y;
+    }
+    const bytes = this.out * batch * 4;
+    return gpu.ctx.run(`${this.constructor.name}.forward`, (s) => {
+      const x = s.upload('X', X.data);
+      const y = s.output('Y', bytes);
+      this.encodeForward(s, batch, x, y);
+      encodeAddBias(s, this.out, batch, y, gpu.bias);
+      return { result: y, byteLength: bytes, decode: (b) => new DenseMatrix(this.out, batch, new Float32Array(b)) };
+    });
+  }
+
+  /**
+   * Backward pass for the forward input X and output gradient dY (out × batch):
+   * returns dX = Wᵀ·dY and keeps the batch-mean gradients of W and b (as the
+   * SET reference divides by the batch size) for step().
+   */
+  async backward(X: DenseMatrix, dY: DenseMatrix): Promise<DenseMatrix> {
+    this.requireEngine();
+    checkDense('X', X);
+    checkDense('dY', dY);
+    checkRowsMatch('X', X.rows, this.in, 'the layer input size');
+    checkRowsMatch('dY', dY.rows, this.out, 'the layer output size');
+    checkSameCols('dY', dY, X, 'X');
+    const batch = X.cols;
+    const alpha = 1 / Math.max(1, batch);
+    const gpu = this.gpu;
+    if (!gpu) {
+      this.gradientCpu(X, dY, alpha);
+      for (let o = 0; o < this.out; o++) {
+        let sum = 0;
+        for (let b = 0; b < batch; b++) sum += dY.data[o * batch + b]!;
+        this.gradB[o] = alpha * sum;
+      }
+      return this.backwardCpu(dY);
+    }
+    const bytes = this.in * batch * 4;
+    return gpu.ctx.run(`${this.constructor.name}.backward`, (s) => {
+      const x = s.upload('X', X.data);
+      const dy = s.upload('dY', dY.data);
+      this.encodeGradient(s, batch, alpha, dy, x);
+      encodeRowSums(s, this.out, batch, alpha, dy, gpu.gradB);
+      const dx = s.output('dX', bytes);
+      this.encodeBackward(s, batch, dy, dx);
+      return { result: dx, byteLength: bytes, decode: (b) => new DenseMatrix(this.in, batch, new Float32Array(b)) };
+    });
+  }
+
+  /** One SGD-with-momentum step (v ← μv − lr·g; w ← w + v − wd·w) from the last backward(). */
+  async step(options: SgdOptions): Promise<void> {
+    this.requireEngine();
+    for (const key of ['lr', 'momentum', 'weightDecay'] as const) {
+      if (!Number.isFinite(options[key])) throw new InvalidArgumentError(`options.${key}`, `must be finite, got ${options[key]}`);
+    }
+    const gpu = this.gpu;
+    if (!gpu) {
+      const w = this.weightStateCpu();
+      sgdMomentumCpu(w.values, w.gradient, w.velocity, options);
+      sgdMomentumCpu(this.bias, this.gradB, this.biasVelocity, options);
+      return;
+    }
+    await gpu.ctx.run(`${this.constructor.name}.step`, (s) => {
+      const w = this.weightStateGpu();
+      encodeSgdMomentum(s, this.weightCount, w.values, w.gradient, w.velocity, options);
+      encodeSgdMomentum(s, this.out, gpu.bias, gpu.gradB, gpu.biasVelocity, options);
+      return { result: gpu.bias, byteLength: 0, decode: () => undefined };
+    });
+  }
+
+  /** The current biases (read back on WebGPU). */
+  async biases(): Promise<Float32Array> {
+    this.assertLive();
+    const gpu = this.gpu;
+    if (!gpu) return Float32Array.from(this.bias);
+    return gpu.ctx.run('read bias', (s) => {
+      const out = s.output('bias read-back', this.out * 4);
+      s.copy(gpu.bias, out, this.out * 4);
+      return { result: out, byteLength: this.out * 4, decode: (b) => new Float32Array(b) };
+    });
+  }
+
+  /** Releases the layer's GPU buffers. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.releaseWeights();
+    this.gpu?.fixed.release();
+    this.gpu = undefined;
+  }
+
+  /** Moves the weight state to the GPU (called once by attach on WebGPU). */
+  protected abstract attachWeights(gpu: LayerGpu): void;
+  protected abstract releaseWeights(): void;
+  protected abstract forwardCpu(X: DenseMatrix): DenseMatrix;
+  protected abstract backwardCpu(dY: DenseMatrix): DenseMatrix;
+  /** Stores alpha · (dY·Xᵀ) at the stored weights. */
+  protected abstract gradientCpu(X: DenseMatrix, dY: DenseMatrix, alpha: number): void;
+  protected abstract weightStateCpu(): { values: Float32Array; gradient: Float32Array; velocity: Float32Array };
+  protected abstract encodeForward(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void;
+  protected abstract encodeBackward(s: OperationScope, batch: number, dY: GPUBuffer, dX: GPUBuffer): void;
+  protected abstract encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void;
+  protected abstract weightStateGpu(): { values: GPUBuffer; gradient: GPUBuffer; velocity: GPUBuffer };
+
+  protected assertLive(): void {
+    if (this.disposed) throw new DisposedError(`${this.constructor.name} layer`);
+  }
+
+  protected requireEngine(): Engine {
+    this.assertLive();
+    if (!this.engine) throw new InvalidArgumentError('engine', 'attach(engine) the layer before using it');
+    if (this.engine.isDisposed) throw new DisposedError('engine');
+    return this.engine;
+  }
+}

@@ -1,0 +1,109 @@
+import { programs } from '../../kernels/programs.js';
+import { encodeSddmm, sddmmNM } from '../../kernels/sddmm.js';
+import { encodeSpmmNM, encodeSpmmNMT, nmPatternWords, spmmNM, spmmNMT, type NMBuffers } from '../../kernels/spmm-nm.js';
+import type { OperationScope } from '../engine/gpu-context.js';
+import type { DenseMatrix } from '../formats/dense.js';
+import type { WeightInit } from '../formats/init.js';
+import { NMMatrix } from '../formats/nm.js';
+import { LinearLayer, type LayerGpu } from './linear-layer.js';
+
+export interface NMLinearOptions {
+  in: number;
+  out: number;
+  /** Kept weights per group (default 2). */
+  n?: number;
+  /** Group size along the input dimension (default 4); `in` must be a multiple. */
+  m?: number;
+  seed?: number;
+  init?: WeightInit;
+}
+
+/**
+ * A structured-sparse fully-connected layer: along its inputs, every group of
+ * m weights keeps n (2:4 by default), so every output row does the same work.
+ * Positions are fixed at initialisation (uniform per group); the values train.
+ */
+export class NMLinear extends LinearLayer {
+  readonly n: number;
+  readonly m: number;
+  private W: NMMatrix;
+  private velocity: Float32Array;
+  private gradW: Float32Array;
+  private resident: (NMBuffers & { gradient: GPUBuffer; velocity: GPUBuffer; owner: OperationScope }) | undefined;
+
+  constructor(options: NMLinearOptions) {
+    super(options.in, options.out);
+    this.n = options.n ?? 2;
+    this.m = options.m ?? 4;
+    this.W = NMMatrix.random({ rows: this.out, cols: this.in, n: this.n, m: this.m, seed: options.seed ?? 1, init: options.init ?? 'he-uniform' });
+    this.velocity = new Float32Array(this.W.nnz);
+    this.gradW = new Float32Array(this.W.nnz);
+  }
+
+  get weightCount(): number {
+    return this.W.nnz;
+  }
+
+  /** A snapshot of the current weights (read back on WebGPU). */
+  async weights(): Promise<NMMatrix> {
+    this.assertLive();
+    const r = this.resident;
+    if (!this.gpu || !r) return this.W.withValues(Float32Array.from(this.W.values));
+    const bytes = this.W.nnz * 4;
+    const values = await this.gpu.ctx.run('read N:M values', (s) => {
+      const out = s.output('values read-back', bytes);
+      s.copy(r.values, out, bytes);
+      return { result: out, byteLength: bytes, decode: (b) => new Float32Array(b) };
+    });
+    return this.W.withValues(values);
+  }
+
+  protected attachWeights(gpu: LayerGpu): void {
+    const owner = gpu.fixed;
+    this.resident = {
+      owner,
+      values: owner.upload('W.values', this.W.values),
+      indices: owner.upload('W.indices', this.W.indices),
+      gradient: owner.output('weight gradient', this.W.nnz * 4),
+      velocity: owner.upload('velocity', this.velocity),
+    };
+  }
+
+  protected releaseWeights(): void {
+    // Owned by the layer's fixed scope, released with it.
+    this.resident = undefined;
+  }
+
+  protected forwardCpu(X: DenseMatrix): DenseMatrix {
+    return spmmNM.cpu(this.W, X);
+  }
+
+  protected backwardCpu(dY: DenseMatrix): DenseMatrix {
+    return spmmNMT.cpu(this.W, dY);
+  }
+
+  protected gradientCpu(X: DenseMatrix, dY: DenseMatrix, alpha: number): void {
+    this.gradW.set(sddmmNM.cpu(this.W, dY, X, { alpha }));
+  }
+
+  protected weightStateCpu() {
+    return { values: this.W.values, gradient: this.gradW, velocity: this.velocity };
+  }
+
+  protected encodeForward(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void {
+    encodeSpmmNM(s, this.W, batch, this.resident!, X, Y);
+  }
+
+  protected encodeBackward(s: OperationScope, batch: number, dY: GPUBuffer, dX: GPUBuffer): void {
+    encodeSpmmNMT(s, this.W, batch, this.resident!, dY, dX);
+  }
+
+  protected encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void {
+    encodeSddmm(s, programs.sddmmNM, this.W.nnz, batch, alpha, nmPatternWords(this.W), [this.resident!.indices], dY, X, this.resident!.gradient);
+  }
+
+  protected weightStateGpu() {
+    const r = this.resident!;
+    return { values: r.values, gradient: r.gradient, velocity: r.velocity };
+  }
+}
