@@ -11,6 +11,7 @@ import csrCompactSource from '../shaders/csr_compact.wgsl?raw';
 import setRegrowSource from '../shaders/set_regrow.wgsl?raw';
 import csrTransposeSource from '../shaders/csr_transpose.wgsl?raw';
 import elementwiseSource from '../shaders/elementwise.wgsl?raw';
+import nmEvolveSource from '../shaders/nm_evolve.wgsl?raw';
 import randomFillSource from '../shaders/random_fill.wgsl?raw';
 import { specializeShader } from '../src/engine/shader-source.js';
 
@@ -79,6 +80,9 @@ export const programs = {
   csrScatterKept: program('csr_compact:scatterKept', csrCompactSource, {}, {}, 'scatterKept'),
   csrRowPointers: program('csr_compact:rowPointers', csrCompactSource, {}, {}, 'rowPointers'),
   ...regrowPrograms(),
+  nmGroupMinimum: program('nm_evolve:groupMinimum', randomSource + nmEvolveSource, {}, {}, 'groupMinimum'),
+  nmEvolveGroups: program('nm_evolve:evolveGroups', randomSource + nmEvolveSource, {}, {}, 'evolveGroups'),
+  nmPackWords: program('nm_evolve:packWords', randomSource + nmEvolveSource, {}, {}, 'packWords'),
   addBias: program('elementwise:addBias', elementwiseSource, {}, {}, 'addBias'),
   rowSums: program('elementwise:rowSums', elementwiseSource, {}, {}, 'rowSums'),
   sgdMomentum: program('elementwise:sgdMomentum', elementwiseSource, {}, {}, 'sgdMomentum'),

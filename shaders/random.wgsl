@@ -21,3 +21,15 @@ fn randomU32(seed: u32, stream: u32, counter: u32) -> u32 {
 fn randomUnit(seed: u32, stream: u32, counter: u32) -> f32 {
   return f32(randomU32(seed, stream, counter) >> 8u) * (1.0 / 16777216.0);
 }
+
+// floor(u · n / 2³²) exactly, from 16-bit halves (no u64 in WGSL): a uniform
+// integer in [0, n) from a uniform u32, the twin of mulhi in kernels/set/regrow.ts.
+fn mulhi(u: u32, n: u32) -> u32 {
+  let uh = u >> 16u;
+  let ul = u & 0xffffu;
+  let nh = n >> 16u;
+  let nl = n & 0xffffu;
+  let a = uh * nl + ((ul * nl) >> 16u);
+  let b = ul * nh + (a & 0xffffu);
+  return uh * nh + (a >> 16u) + (b >> 16u);
+}

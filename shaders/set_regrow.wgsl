@@ -43,17 +43,6 @@ struct Params {
 @group(0) @binding(16) var<storage, read_write> newValues: array<f32>;
 @group(0) @binding(17) var<storage, read_write> newState: array<f32>;
 
-// floor(u · n / 2³²) exactly, from 16-bit halves (no u64 in WGSL).
-fn mulhi(u: u32, n: u32) -> u32 {
-  let uh = u >> 16u;
-  let ul = u & 0xffffu;
-  let nh = n >> 16u;
-  let nl = n & 0xffffu;
-  let a = uh * nl + ((ul * nl) >> 16u);
-  let b = ul * nh + (a & 0xffffu);
-  return uh * nh + (a >> 16u) + (b >> 16u);
-}
-
 @compute @workgroup_size(THREADS)
 fn generate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let j = linearInvocationId(wid, groups, lid, THREADS);

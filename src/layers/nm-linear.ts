@@ -3,7 +3,10 @@ import { encodeSddmm, sddmmNM } from '../../kernels/sddmm.js';
 import { encodeSpmmNM, encodeSpmmNMT, nmPatternWords, spmmNM, spmmNMT, type NMBuffers } from '../../kernels/spmm-nm.js';
 import type { OperationScope } from '../engine/gpu-context.js';
 import type { DenseMatrix } from '../formats/dense.js';
-import type { WeightInit } from '../formats/init.js';
+import { initLimit, type WeightInit } from '../formats/init.js';
+import { InvalidArgumentError } from '../errors.js';
+import { encodeNMEvolve, nmEvolveCpu } from '../../kernels/set/nm-evolve.js';
+import { checkZeta } from '../../kernels/set/prune.js';
 import { NMMatrix } from '../formats/nm.js';
 import { LinearLayer, type LayerGpu } from './linear-layer.js';
 
@@ -26,6 +29,7 @@ export interface NMLinearOptions {
 export class NMLinear extends LinearLayer {
   readonly n: number;
   readonly m: number;
+  readonly init: WeightInit;
   private W: NMMatrix;
   private velocity: Float32Array;
   private gradW: Float32Array;
@@ -35,7 +39,8 @@ export class NMLinear extends LinearLayer {
     super(options.in, options.out);
     this.n = options.n ?? 2;
     this.m = options.m ?? 4;
-    this.W = NMMatrix.random({ rows: this.out, cols: this.in, n: this.n, m: this.m, seed: options.seed ?? 1, init: options.init ?? 'he-uniform' });
+    this.init = options.init ?? 'he-uniform';
+    this.W = NMMatrix.random({ rows: this.out, cols: this.in, n: this.n, m: this.m, seed: options.seed ?? 1, init: this.init });
     this.velocity = new Float32Array(this.W.nnz);
     this.gradW = new Float32Array(this.W.nnz);
   }
@@ -44,18 +49,50 @@ export class NMLinear extends LinearLayer {
     return this.W.nnz;
   }
 
+  /**
+   * Structured topology evolution: the fraction ζ of groups with the weakest
+   * minimum |w| each drop that weight and regrow one at a random free
+   * position of the same group (new weight uniform(±limit), zero velocity);
+   * the layer stays N:M. On WebGPU it runs in place with nothing read back.
+   */
+  async evolve(options: { zeta: number; seed: number }): Promise<void> {
+    this.requireEngine();
+    checkZeta(options.zeta);
+    if (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 0xffffffff) {
+      throw new InvalidArgumentError('options.seed', `must be a u32 integer, got ${String(options.seed)}`);
+    }
+    const limit = initLimit(this.init, this.in, this.out);
+    const r = this.resident;
+    if (!this.gpu || !r) {
+      const result = nmEvolveCpu(this.W, this.velocity, options.zeta, options.seed, limit);
+      this.W = result.W;
+      this.velocity = result.velocity;
+      return;
+    }
+    await this.gpu.ctx.run('NMLinear.evolve', (s) => {
+      encodeNMEvolve(s, this.W, r, options.zeta, options.seed, limit);
+      return { result: r.values, byteLength: 0, decode: () => undefined };
+    });
+  }
+
   /** A snapshot of the current weights (read back on WebGPU). */
   async weights(): Promise<NMMatrix> {
     this.assertLive();
     const r = this.resident;
     if (!this.gpu || !r) return this.W.withValues(Float32Array.from(this.W.values));
     const bytes = this.W.nnz * 4;
-    const values = await this.gpu.ctx.run('read N:M values', (s) => {
-      const out = s.output('values read-back', bytes);
+    const indexBytes = this.W.indices.byteLength;
+    return this.gpu.ctx.run('read N:M weights', (s) => {
+      const out = s.output('weights read-back', bytes + indexBytes);
       s.copy(r.values, out, bytes);
-      return { result: out, byteLength: bytes, decode: (b) => new Float32Array(b) };
+      s.copy(r.indices, out, indexBytes, bytes);
+      return {
+        result: out,
+        byteLength: bytes + indexBytes,
+        decode: (b) =>
+          new NMMatrix({ rows: this.out, cols: this.in, n: this.n, m: this.m, values: new Float32Array(b, 0, this.W.nnz).slice(), indices: new Uint32Array(b, bytes).slice() }),
+      };
     });
-    return this.W.withValues(values);
   }
 
   protected attachWeights(gpu: LayerGpu): void {

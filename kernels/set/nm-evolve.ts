@@ -1,0 +1,105 @@
+import type { OperationScope } from '../../src/engine/gpu-context.js';
+import { NMMatrix, packPositions } from '../../src/formats/nm.js';
+import { randomU32, randomUnit } from '../../src/random.js';
+import type { NMBuffers } from '../spmm-nm.js';
+import { encodeRadixSelect } from '../primitives/select.js';
+import { programs } from '../programs.js';
+import { mulhi } from './regrow.js';
+
+const THREADS = 256;
+export const NM_EVOLVE_STREAM = 0x2e4000;
+/** Sortable key of +Infinity: a threshold every finite group minimum is below. */
+const KEY_POSITIVE_INFINITY = 0xff800000;
+
+/**
+ * N:M evolution inside each group, shared rule of both backends: the groups
+ * whose weakest |w| lies below the value at rank ⌊ζ·groups⌋ of the group
+ * minima (all groups when ζ = 1, none when ζ = 0) drop that weakest weight
+ * and regrow one at a uniformly chosen position of the group not held by its
+ * other slots; new weight uniform(-limit, limit), zero velocity.
+ */
+export function nmEvolveRank(groups: number, zeta: number): number {
+  return Math.floor(zeta * groups);
+}
+
+/** The CPU twin. Returns the evolved matrix, velocity and how many groups changed. */
+export function nmEvolveCpu(W: NMMatrix, velocity: Float32Array, zeta: number, seed: number, limit: number): { W: NMMatrix; velocity: Float32Array; groups: number } {
+  const { n, m } = W;
+  const groups = W.nnz / n;
+  const mins = new Float32Array(groups);
+  for (let g = 0; g < groups; g++) {
+    let mn = Math.abs(W.values[g * n]!);
+    for (let t = 1; t < n; t++) mn = Math.min(mn, Math.abs(W.values[g * n + t]!));
+    mins[g] = mn;
+  }
+  const rank = nmEvolveRank(groups, zeta);
+  const threshold = rank >= groups ? Number.POSITIVE_INFINITY : Float32Array.from(mins).sort()[rank]!;
+  const values = Float32Array.from(W.values);
+  const vel = Float32Array.from(velocity);
+  const positions = Array.from({ length: W.nnz }, (_, k) => W.slotPosition(k));
+  let changed = 0;
+  for (let g = 0; g < groups; g++) {
+    if (!(mins[g]! < threshold)) continue;
+    changed++;
+    const first = g * n;
+    let weakest = 0;
+    for (let t = 1; t < n; t++) if (Math.abs(values[first + t]!) < Math.abs(values[first + weakest]!)) weakest = t;
+    let taken = 0;
+    for (let t = 0; t < n; t++) if (t !== weakest) taken |= 1 << positions[first + t]!;
+    let r = mulhi(randomU32(seed, NM_EVOLVE_STREAM, g), m - (n - 1));
+    let p = 0;
+    for (;;) {
+      if (!(taken & (1 << p))) {
+        if (r === 0) break;
+        r--;
+      }
+      p++;
+    }
+    positions[first + weakest] = p;
+    values[first + weakest] = Math.fround(Math.fround(limit) * (2 * randomUnit(seed, NM_EVOLVE_STREAM + 1, g) - 1));
+    vel[first + weakest] = 0;
+    const slots = Array.from({ length: n }, (_, t) => ({ p: positions[first + t]!, v: values[first + t]!, w: vel[first + t]! })).sort((a, b) => a.p - b.p);
+    slots.forEach((s, t) => {
+      positions[first + t] = s.p;
+      values[first + t] = s.v;
+      vel[first + t] = s.w;
+    });
+  }
+  return { W: new NMMatrix({ rows: W.rows, cols: W.cols, n, m, values, indices: packPositions(positions, m) }), velocity: vel, groups: changed };
+}
+
+/** Records the same evolution in place on GPU-resident N:M weights and velocity; nothing is read back. */
+export function encodeNMEvolve(
+  s: OperationScope,
+  shape: { rows: number; cols: number; n: number; m: number },
+  weights: NMBuffers & { velocity: GPUBuffer },
+  zeta: number,
+  seed: number,
+  limit: number,
+): void {
+  const { n, m } = shape;
+  const groups = shape.rows * (shape.cols / m);
+  const slots = groups * n;
+  const bits = Math.log2(m);
+  const words = Math.ceil(slots / Math.floor(32 / bits));
+  if (groups === 0) return;
+  const params = s.uniform([groups, n, m, bits, words, seed, NM_EVOLVE_STREAM, slots, limit, 0, 0, 0], [8]);
+  const groupMin = s.output('group minima', groups * 4);
+  const perGroup = Math.ceil(groups / THREADS);
+  s.dispatch({ pipeline: s.pipeline(programs.nmGroupMinimum), buffers: [params, weights.values, undefined, undefined, groupMin], workgroups: perGroup });
+  const rank = nmEvolveRank(groups, zeta);
+  let threshold: GPUBuffer;
+  if (rank >= groups) {
+    threshold = s.output('threshold', 16);
+    s.writeWords(threshold, new Uint32Array([KEY_POSITIVE_INFINITY, 0, 0, 0]));
+  } else {
+    threshold = encodeRadixSelect(s, groupMin, groups, rank);
+  }
+  const positions = s.output('new positions', slots * 4);
+  s.dispatch({
+    pipeline: s.pipeline(programs.nmEvolveGroups),
+    buffers: [params, weights.values, weights.velocity, weights.indices, groupMin, threshold, positions],
+    workgroups: perGroup,
+  });
+  s.dispatch({ pipeline: s.pipeline(programs.nmPackWords), buffers: [params, undefined, undefined, weights.indices, undefined, undefined, positions], workgroups: Math.ceil(words / THREADS) });
+}
