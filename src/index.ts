@@ -14,6 +14,7 @@ export type { GemmOptions } from '../kernels/gemm.js';
 export type { SddmmOptions } from '../kernels/sddmm.js';
 export type { EvolveSetOptions, EvolveSetResult } from '../kernels/set/evolve.js';
 export { RandomStream, randomU32, randomUnit } from './random.js';
+export { cosineZeta } from './sparsity/schedule.js';
 export {
   WgsparseError,
   InvalidArgumentError,
