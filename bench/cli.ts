@@ -94,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
   if (args.shapes) config.shapes = args.shapes;
   if (args.runs) config.timing.runs = args.runs;
   if (args.ops) config.ops = args.ops;
-  if (!args.evolve) config.evolve = null;
+  if (!args.evolve) config.evolve = [];
 
   const gpu: Engine = await createEngine({ backend: 'auto' });
   const cpu = await createEngine({ backend: 'cpu' });

@@ -34,11 +34,11 @@ export function checkFloors(report: BenchReport): FloorCheck[] {
     add(`CSR 99% vs wgsparse GEMM, ${label}`, 20, dense, find(cases, (c) => at(c) && c.format === 'csr' && Math.abs(c.sparsity - 0.99) < 0.005));
     add(`2:4 vs wgsparse GEMM, ${label}`, 1.5, dense, find(cases, (c) => at(c) && c.format === 'nm' && c.n === 2 && c.m === 4));
   }
-  const evolve = find(cases, (c) => c.op === 'evolve');
-  if (evolve) {
-    add(`GPU evolve vs CPU round trip (read back, evolve, upload), ${evolve.nnz} connections`, 5, find(cases, (c) => c.op === 'evolve-roundtrip'), evolve);
+  for (const evolve of cases.filter((c) => c.op === 'evolve')) {
+    const same = (op: string) => find(cases, (c) => c.op === op && c.rows === evolve.rows && c.cols === evolve.cols && c.nnz === evolve.nnz);
+    add(`GPU evolve vs CPU round trip (read back, evolve, upload), ${evolve.nnz} connections`, 5, same('evolve-roundtrip'), evolve);
     // "under 10 % of an epoch" as a ratio: epoch / evolve ≥ 10.
-    add(`epoch (forward + backward, 60,000 samples) vs GPU evolve, ${evolve.nnz} connections`, 10, find(cases, (c) => c.op === 'epoch'), evolve);
+    add(`epoch (forward + backward, 60,000 samples) vs GPU evolve, ${evolve.nnz} connections`, 10, same('epoch'), evolve);
   }
   const cpu = (c: BenchCaseResult) => c.backend === 'cpu' && c.op === 'forward';
   const csr90 = find(cases, (c) => cpu(c) && c.impl === 'wgsparse' && c.format === 'csr' && Math.abs(c.sparsity - 0.9) < 0.01);

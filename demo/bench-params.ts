@@ -44,7 +44,7 @@ export function defaultParams(preset: Preset = 'quick'): BenchParams {
     warmups: c.timing.warmups,
     targetMs: c.timing.targetRunMs,
     peers: true,
-    evolve: c.evolve !== null,
+    evolve: c.evolve.length > 0,
     autorun: false,
   };
 }
@@ -177,6 +177,6 @@ export function toSuiteConfig(params: BenchParams): SuiteConfig {
   config.nm = params.nm;
   config.ops = params.ops;
   config.timing = { ...config.timing, runs: params.runs, warmups: params.warmups, targetRunMs: params.targetMs };
-  if (!params.evolve) config.evolve = null;
+  if (!params.evolve) config.evolve = [];
   return config;
 }

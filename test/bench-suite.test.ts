@@ -19,7 +19,7 @@ function tinyConfig(): SuiteConfig {
   config.nm = [[2, 4]];
   config.mathjsSparsities = [0.9];
   config.timing = { runs: 10, warmups: 1, targetRunMs: 0.1, maxRepeats: 2 };
-  config.evolve = { rows: 40, cols: 30, density: 0.2, batch: 8 };
+  config.evolve = [{ rows: 40, cols: 30, density: 0.2, batch: 8 }];
   return config;
 }
 
