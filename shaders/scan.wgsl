@@ -5,8 +5,8 @@
 // addBlockOffsets adds each block's scanned total to its values.
 
 const THREADS: u32 = 256u;
-const ITEMS: u32 = 8u;
-const BLOCK: u32 = 2048u; // THREADS * ITEMS
+const ITEMS: u32 = 16u;
+const BLOCK: u32 = 4096u; // THREADS * ITEMS
 
 struct Params {
   count: u32,

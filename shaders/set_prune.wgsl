@@ -26,21 +26,51 @@ fn keyToFloat(key: u32) -> f32 {
   return bitcast<f32>(select(~key, key ^ 0x80000000u, (key & 0x80000000u) != 0u));
 }
 
+var<workgroup> wgMin: atomic<u32>;
+var<workgroup> wgBelow: atomic<u32>;
+var<workgroup> wgAbove: atomic<u32>;
+
+// Both passes stride over the weights with a bounded grid, reduce per thread,
+// then per workgroup, and touch the global counters once per workgroup:
+// a million invocations hitting one atomic serialise badly (on SwiftShader
+// the first version spent seconds there).
 @compute @workgroup_size(THREADS)
 fn absMin(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = linearInvocationId(wid, groups, lid, THREADS);
-  // Non-negative floats order like their bit patterns.
-  if (i < params.count) { atomicMin(&stats[0], bitcast<u32>(abs(values[i]))); }
+  let stride = groups.x * groups.y * groups.z * THREADS;
+  var mn = 0x7f800000u; // +Infinity; non-negative floats order like their bit patterns
+  for (var i = linearInvocationId(wid, groups, lid, THREADS); i < params.count; i += stride) {
+    mn = min(mn, bitcast<u32>(abs(values[i])));
+  }
+  if (lid.x == 0u) { atomicStore(&wgMin, 0x7f800000u); }
+  workgroupBarrier();
+  atomicMin(&wgMin, mn);
+  workgroupBarrier();
+  if (lid.x == 0u) { atomicMin(&stats[0], atomicLoad(&wgMin)); }
 }
 
 @compute @workgroup_size(THREADS)
 fn countOutside(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = linearInvocationId(wid, groups, lid, THREADS);
-  if (i >= params.count) { return; }
+  let stride = groups.x * groups.y * groups.z * THREADS;
   let a = bitcast<f32>(atomicLoad(&stats[0]));
-  let v = values[i];
-  if (v < -a) { atomicAdd(&stats[1], 1u); }
-  if (v > a) { atomicAdd(&stats[2], 1u); }
+  var below = 0u;
+  var above = 0u;
+  for (var i = linearInvocationId(wid, groups, lid, THREADS); i < params.count; i += stride) {
+    let v = values[i];
+    below += select(0u, 1u, v < -a);
+    above += select(0u, 1u, v > a);
+  }
+  if (lid.x == 0u) {
+    atomicStore(&wgBelow, 0u);
+    atomicStore(&wgAbove, 0u);
+  }
+  workgroupBarrier();
+  atomicAdd(&wgBelow, below);
+  atomicAdd(&wgAbove, above);
+  workgroupBarrier();
+  if (lid.x == 0u) {
+    atomicAdd(&stats[1], atomicLoad(&wgBelow));
+    atomicAdd(&stats[2], atomicLoad(&wgAbove));
+  }
 }
 
 @compute @workgroup_size(THREADS)

@@ -4,7 +4,12 @@ import type { GpuPlan, Kernel } from '../kernel.js';
 import { programs } from '../programs.js';
 
 const THREADS = 256;
-/** Enough workgroups to fill a GPU; the histogram kernel strides over the rest. */
+/**
+ * Values per thread in the histogram passes: each workgroup streams many
+ * values before it pays for its barrier and its 256 global atomics (64 per
+ * thread measured 7× faster than 4 per thread on SwiftShader).
+ */
+const VALUES_PER_THREAD = 64;
 const MAX_WORKGROUPS = 1024;
 
 /**
@@ -17,7 +22,7 @@ export function encodeRadixSelect(s: OperationScope, values: GPUBuffer, count: n
   const state = s.output('select state', 16);
   s.writeWords(state, new Uint32Array([0, 0, rank, 0]));
   const hist = s.output('select histogram', 256 * 4);
-  const workgroups = Math.max(1, Math.min(MAX_WORKGROUPS, Math.ceil(count / THREADS)));
+  const workgroups = Math.max(1, Math.min(MAX_WORKGROUPS, Math.ceil(count / (THREADS * VALUES_PER_THREAD))));
   for (const shift of [24, 16, 8, 0]) {
     const params = s.uniform([count, shift, 0, 0]);
     s.dispatch({ pipeline: s.pipeline(programs.selectHistogram), buffers: [params, values, state, hist], workgroups });

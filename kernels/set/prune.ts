@@ -5,6 +5,9 @@ import { encodeRadixSelect } from '../primitives/select.js';
 import { programs } from '../programs.js';
 
 const THREADS = 256;
+/** As in radix select: many values per thread, one global atomic per workgroup. */
+const STATS_VALUES_PER_THREAD = 64;
+const STATS_MAX_WORKGROUPS = 1024;
 
 /**
  * The reference's ranks of largestNegative and smallestPositive in the sorted
@@ -50,7 +53,8 @@ export function encodeSetStats(s: OperationScope, values: GPUBuffer, count: numb
   const stats = s.output('SET stats', 16);
   s.writeWords(stats, new Uint32Array([0x7f800000, 0, 0, 0])); // +Infinity, the identity of min
   const params = s.uniform([count, 0, 0, 0]);
-  const workgroups = Math.ceil(count / THREADS);
+  // A bounded grid that strides over the rest (see set_prune.wgsl).
+  const workgroups = Math.max(1, Math.min(STATS_MAX_WORKGROUPS, Math.ceil(count / (THREADS * STATS_VALUES_PER_THREAD))));
   s.dispatch({ pipeline: s.pipeline(programs.setAbsMin), buffers: [params, values, stats], workgroups });
   s.dispatch({ pipeline: s.pipeline(programs.setCountOutside), buffers: [params, values, stats], workgroups });
   return stats;
