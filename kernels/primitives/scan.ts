@@ -4,7 +4,7 @@ import type { GpuPlan, Kernel } from '../kernel.js';
 import { programs } from '../programs.js';
 
 /** Values per workgroup block; must match BLOCK in shaders/scan.wgsl. */
-const SCAN_BLOCK = 4096;
+const SCAN_BLOCK = 3072;
 
 /**
  * Records an in-place exclusive prefix sum of `count` u32 values in `data`
