@@ -5,6 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { CSRMatrix, DisposedError, InvalidArgumentError, createEngine } from '../src/index.js';
 import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';
+import { mappedBufferSizes } from './helpers/readbacks.js';
 
 const gpu = await gpuEngine();
 const cpu = await cpuEngine();
@@ -34,18 +35,7 @@ describe(`engine.evolveSet on WebGPU (${adapterName(gpu)}) and the CPU`, () => {
 
   test('no weight, index or state array is read back during the update: only counters, then the result', async () => {
     const W = CSRMatrix.random({ rows: 400, cols: 300, density: 0.05, seed: 8 });
-    const proto = (globalThis as unknown as { GPUBuffer: { prototype: GPUBuffer } }).GPUBuffer.prototype;
-    const original = proto.mapAsync;
-    const sizes: number[] = [];
-    proto.mapAsync = function (this: GPUBuffer, ...args: Parameters<GPUBuffer['mapAsync']>) {
-      sizes.push(this.size);
-      return original.apply(this, args);
-    };
-    try {
-      await gpu.evolveSet(W, { zeta: 0.3, seed: 1 });
-    } finally {
-      proto.mapAsync = original;
-    }
+    const sizes = await mappedBufferSizes(() => gpu.evolveSet(W, { zeta: 0.3, seed: 1 }));
     const resultBytes = sizes.pop()!;
     expect(resultBytes).toBeGreaterThanOrEqual(W.nnz * 12);
     // Stats (3 words) and one nnz counter per regrowth round.

@@ -7,6 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import { DenseMatrix, DisposedError, InvalidArgumentError, ShapeMismatchError, SparseLinear, type Engine } from '../src/index.js';
 import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';
+import { mappedBufferSizes } from './helpers/readbacks.js';
 import { expectClose, referenceMatMul } from './helpers/reference.js';
 
 const gpu = await gpuEngine();
@@ -84,18 +85,7 @@ describe(`SparseLinear on WebGPU (${adapterName(gpu)}) and the CPU`, () => {
   test('evolve on WebGPU reads back only counters', async () => {
     const layer = new SparseLinear({ in: 300, out: 200, epsilon: 10, seed: 2 });
     layer.attach(gpu);
-    const proto = (globalThis as unknown as { GPUBuffer: { prototype: GPUBuffer } }).GPUBuffer.prototype;
-    const original = proto.mapAsync;
-    const sizes: number[] = [];
-    proto.mapAsync = function (this: GPUBuffer, ...args: Parameters<GPUBuffer['mapAsync']>) {
-      sizes.push(this.size);
-      return original.apply(this, args);
-    };
-    try {
-      await layer.evolve({ zeta: 0.3, seed: 1 });
-    } finally {
-      proto.mapAsync = original;
-    }
+    const sizes = await mappedBufferSizes(() => layer.evolve({ zeta: 0.3, seed: 1 }));
     expect(sizes.length).toBeGreaterThan(0);
     for (const s of sizes) expect(s, 'bytes read back in one mapping').toBeLessThanOrEqual(16);
     layer.dispose();
