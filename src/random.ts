@@ -44,9 +44,19 @@ export class RandomStream {
     return randomUnit(this.seed, this.stream, this.counter++);
   }
 
-  /** Uniform integer in [0, n), n ≤ 2^32, without modulo bias worth mentioning for n ≪ 2^32. */
+  /**
+   * Uniform integer in [0, n) for 1 ≤ n ≤ 2^32, by multiply-shift (no modulo).
+   * One 32-bit draw while u32 · n is exact in a double (n ≤ 2^21); above that,
+   * two draws give a 53-bit fraction so every value of [0, n) stays reachable
+   * (a 24-bit fraction would skip all odd values once n > 2^24).
+   */
   nextInt(n: number): number {
-    return Math.floor(this.next() * n) % n;
+    if (n <= 0x200000) return Math.floor((this.nextU32() * n) / 4294967296);
+    const hi = this.nextU32() >>> 5; // 27 bits
+    const lo = this.nextU32() >>> 6; // 26 bits
+    const unit = (hi * 67108864 + lo) / 9007199254740992; // [0, 1) with 53 bits
+    // Rounding of unit · n can reach n when n is close to 2^32.
+    return Math.min(n - 1, Math.floor(unit * n));
   }
 
   /** Uniform in [lo, hi). */

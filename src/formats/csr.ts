@@ -68,13 +68,19 @@ export class CSRMatrix {
     if (!(values instanceof Float32Array)) throw new InvalidArgumentError('values', 'must be a Float32Array');
     assertLength('rowPtr', rowPtr, rows + 1);
     if (rowPtr[0] !== 0) throw new InvalidArgumentError('rowPtr', `must start at 0, got ${rowPtr[0]}`);
+    // Monotonicity first, over all rows: a decreasing rowPtr also makes some
+    // row's span of colIdx look unsorted, and the fault must be blamed on rowPtr.
+    for (let r = 0; r < rows; r++) {
+      if (rowPtr[r + 1]! < rowPtr[r]!) {
+        throw new InvalidArgumentError('rowPtr', `must be non-decreasing, but rowPtr[${r + 1}] = ${rowPtr[r + 1]} < rowPtr[${r}] = ${rowPtr[r]}`);
+      }
+    }
     const nnz = rowPtr[rows]!;
     assertLength('colIdx', colIdx, nnz);
     assertLength('values', values, nnz);
     for (let r = 0; r < rows; r++) {
       const start = rowPtr[r]!;
       const end = rowPtr[r + 1]!;
-      if (end < start) throw new InvalidArgumentError('rowPtr', `must be non-decreasing, but rowPtr[${r + 1}] = ${end} < rowPtr[${r}] = ${start}`);
       let prev = -1;
       for (let k = start; k < end; k++) {
         const c = colIdx[k]!;
