@@ -13,6 +13,8 @@ import csrTransposeSource from '../shaders/csr_transpose.wgsl?raw';
 import elementwiseSource from '../shaders/elementwise.wgsl?raw';
 import nmEvolveSource from '../shaders/nm_evolve.wgsl?raw';
 import randomFillSource from '../shaders/random_fill.wgsl?raw';
+import activationSource from '../shaders/activation.wgsl?raw';
+import softmaxCeSource from '../shaders/softmax_ce.wgsl?raw';
 import { specializeShader } from '../src/engine/shader-source.js';
 
 /**
@@ -86,6 +88,10 @@ export const programs = {
   addBias: program('elementwise:addBias', elementwiseSource, {}, {}, 'addBias'),
   rowSums: program('elementwise:rowSums', elementwiseSource, {}, {}, 'rowSums'),
   sgdMomentum: program('elementwise:sgdMomentum', elementwiseSource, {}, {}, 'sgdMomentum'),
+  activate: program('activation:activate', randomSource + activationSource, {}, {}, 'activate'),
+  derive: program('activation:derive', randomSource + activationSource, {}, {}, 'derive'),
+  softmaxCrossEntropy: program('softmax_ce:softmaxCrossEntropy', softmaxCeSource, {}, {}, 'softmaxCrossEntropy'),
+  accumulateMetrics: program('softmax_ce:accumulateMetrics', softmaxCeSource, {}, {}, 'accumulateMetrics'),
   csrRowsOfEntries: program('csr_transpose:rowsOfEntries', csrTransposeSource, {}, {}, 'rowsOfEntries'),
   csrCountColumns: program('csr_transpose:countColumns', csrTransposeSource, {}, {}, 'countColumns'),
   csrScatterColumns: program('csr_transpose:scatterColumns', csrTransposeSource, {}, {}, 'scatterColumns'),

@@ -3,6 +3,8 @@ import type { OperationScope } from '../engine/gpu-context.js';
 import { DenseMatrix } from '../formats/dense.js';
 import { initLimit, type WeightInit } from '../formats/init.js';
 import { RandomStream } from '../random.js';
+import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
+import { assertFinite } from '../formats/validate.js';
 import { LinearLayer, type LayerGpu } from './linear-layer.js';
 
 export interface DenseLinearOptions {
@@ -10,18 +12,36 @@ export interface DenseLinearOptions {
   out: number;
   seed?: number;
   init?: WeightInit;
+  /** Start from these weights (out × in) instead of random ones (e.g. a loaded model). */
+  weights?: DenseMatrix;
+  /** Initial biases (default zeros). */
+  bias?: Float32Array;
 }
 
 /** The dense baseline: W (out × in) stored whole, products by the tiled GEMM. */
 export class DenseLinear extends LinearLayer {
+  readonly init: WeightInit;
   private W: DenseMatrix;
   private velocity: Float32Array;
   private gradW: Float32Array;
   private resident: { values: GPUBuffer; gradient: GPUBuffer; velocity: GPUBuffer } | undefined;
 
   constructor(options: DenseLinearOptions) {
-    super(options.in, options.out);
+    super(options.in, options.out, options.bias);
     const init = options.init ?? 'he-uniform';
+    this.init = init;
+    const given = options.weights;
+    if (given !== undefined) {
+      if (!(given instanceof DenseMatrix)) throw new InvalidArgumentError('options.weights', 'must be a DenseMatrix');
+      if (given.rows !== this.out || given.cols !== this.in) {
+        throw new ShapeMismatchError('options.weights', `is ${given.rows} × ${given.cols} but the layer is out × in = ${this.out} × ${this.in}`);
+      }
+      assertFinite('options.weights', given.data, (k) => `weight ${k}`);
+      this.W = new DenseMatrix(this.out, this.in, Float32Array.from(given.data));
+      this.velocity = new Float32Array(this.W.data.length);
+      this.gradW = new Float32Array(this.W.data.length);
+      return;
+    }
     const limit = initLimit(init, this.in, this.out);
     const rng = new RandomStream(options.seed ?? 1, 0xde45e);
     this.W = new DenseMatrix(this.out, this.in, Float32Array.from({ length: this.out * this.in }, () => (init === 'normal' ? rng.normal() * limit : rng.uniform(-limit, limit))));

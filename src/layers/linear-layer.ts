@@ -4,7 +4,15 @@ import type { Engine } from '../engine/engine.js';
 import { OperationScope, type GpuContext } from '../engine/gpu-context.js';
 import { DisposedError, InvalidArgumentError } from '../errors.js';
 import { DenseMatrix } from '../formats/dense.js';
-import { assertCount } from '../formats/validate.js';
+import { assertCount, assertFinite, assertLength } from '../formats/validate.js';
+
+/** Rejects non-finite SGD settings before they reach the weights. */
+export function checkSgdOptions(options: SgdOptions): void {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be an object with lr, momentum and weightDecay');
+  for (const key of ['lr', 'momentum', 'weightDecay'] as const) {
+    if (!Number.isFinite(options[key])) throw new InvalidArgumentError(`options.${key}`, `must be finite, got ${options[key]}`);
+  }
+}
 
 /** The GPU side every linear layer has: its context and the bias state. */
 export interface LayerGpu {
@@ -33,12 +41,17 @@ export abstract class LinearLayer {
   protected gpu: LayerGpu | undefined;
   private disposed = false;
 
-  constructor(inputs: number, outputs: number) {
+  constructor(inputs: number, outputs: number, bias?: Float32Array) {
     assertCount('options.in', inputs, { min: 1 });
     assertCount('options.out', outputs, { min: 1 });
     this.in = inputs;
     this.out = outputs;
-    this.bias = new Float32Array(outputs);
+    if (bias !== undefined) {
+      if (!(bias instanceof Float32Array)) throw new InvalidArgumentError('options.bias', 'must be a Float32Array');
+      assertLength('options.bias', bias, outputs);
+      assertFinite('options.bias', bias, (k) => `bias ${k}`);
+    }
+    this.bias = bias ? Float32Array.from(bias) : new Float32Array(outputs);
     this.biasVelocity = new Float32Array(outputs);
     this.gradB = new Float32Array(outputs);
   }
@@ -82,17 +95,12 @@ export abstract class LinearLayer {
     checkRowsMatch('X', X.rows, this.in, 'the layer input size');
     const batch = X.cols;
     const gpu = this.gpu;
-    if (!gpu) {
-      const Y = this.forwardCpu(X);
-      for (let i = 0; i < Y.data.length; i++) Y.data[i]! += this.bias[Math.floor(i / batch)]!;
-      return Y;
-    }
+    if (!gpu) return this.forwardHost(X);
     const bytes = this.out * batch * 4;
     return gpu.ctx.run(`${this.constructor.name}.forward`, (s) => {
       const x = s.upload('X', X.data);
       const y = s.output('Y', bytes);
-      this.encodeForward(s, batch, x, y);
-      encodeAddBias(s, this.out, batch, y, gpu.bias);
+      this.encodeForwardPass(s, batch, x, y);
       return { result: y, byteLength: bytes, decode: (b) => new DenseMatrix(this.out, batch, new Float32Array(b)) };
     });
   }
@@ -110,25 +118,14 @@ export abstract class LinearLayer {
     checkRowsMatch('dY', dY.rows, this.out, 'the layer output size');
     checkSameCols('dY', dY, X, 'X');
     const batch = X.cols;
-    const alpha = 1 / Math.max(1, batch);
     const gpu = this.gpu;
-    if (!gpu) {
-      this.gradientCpu(X, dY, alpha);
-      for (let o = 0; o < this.out; o++) {
-        let sum = 0;
-        for (let b = 0; b < batch; b++) sum += dY.data[o * batch + b]!;
-        this.gradB[o] = alpha * sum;
-      }
-      return this.backwardCpu(dY);
-    }
+    if (!gpu) return this.backwardHost(X, dY, true)!;
     const bytes = this.in * batch * 4;
     return gpu.ctx.run(`${this.constructor.name}.backward`, (s) => {
       const x = s.upload('X', X.data);
       const dy = s.upload('dY', dY.data);
-      this.encodeGradient(s, batch, alpha, dy, x);
-      encodeRowSums(s, this.out, batch, alpha, dy, gpu.gradB);
       const dx = s.output('dX', bytes);
-      this.encodeBackward(s, batch, dy, dx);
+      this.encodeBackwardPass(s, batch, x, dy, dx);
       return { result: dx, byteLength: bytes, decode: (b) => new DenseMatrix(this.in, batch, new Float32Array(b)) };
     });
   }
@@ -136,22 +133,78 @@ export abstract class LinearLayer {
   /** One SGD-with-momentum step (v ← μv − lr·g; w ← w + v − wd·w) from the last backward(). */
   async step(options: SgdOptions): Promise<void> {
     this.requireEngine();
-    for (const key of ['lr', 'momentum', 'weightDecay'] as const) {
-      if (!Number.isFinite(options[key])) throw new InvalidArgumentError(`options.${key}`, `must be finite, got ${options[key]}`);
-    }
+    checkSgdOptions(options);
     const gpu = this.gpu;
     if (!gpu) {
-      const w = this.weightStateCpu();
-      sgdMomentumCpu(w.values, w.gradient, w.velocity, options);
-      sgdMomentumCpu(this.bias, this.gradB, this.biasVelocity, options);
+      this.stepHost(options);
       return;
     }
     await gpu.ctx.run(`${this.constructor.name}.step`, (s) => {
-      const w = this.weightStateGpu();
-      encodeSgdMomentum(s, this.weightCount, w.values, w.gradient, w.velocity, options);
-      encodeSgdMomentum(s, this.out, gpu.bias, gpu.gradB, gpu.biasVelocity, options);
+      this.encodeStepPass(s, options);
       return { result: gpu.bias, byteLength: 0, decode: () => undefined };
     });
+  }
+
+  // The passes below are the layer's share of a model's training step. A
+  // Sequential records them once into its own resident step (activations stay
+  // on the GPU between layers) or runs them on the host; forward/backward/step
+  // above are the same passes with the activations uploaded and read back.
+
+  /** @internal Records Y = W·X + b (GPU buffers, batch columns). */
+  encodeForwardPass(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void {
+    const gpu = this.requireGpu();
+    this.encodeForward(s, batch, X, Y);
+    encodeAddBias(s, this.out, batch, Y, gpu.bias);
+  }
+
+  /** @internal Records the weight and bias gradients (batch means) and, when dX is given, dX = Wᵀ·dY. */
+  encodeBackwardPass(s: OperationScope, batch: number, X: GPUBuffer, dY: GPUBuffer, dX: GPUBuffer | undefined): void {
+    const gpu = this.requireGpu();
+    const alpha = 1 / Math.max(1, batch);
+    this.encodeGradient(s, batch, alpha, dY, X);
+    encodeRowSums(s, this.out, batch, alpha, dY, gpu.gradB);
+    if (dX) this.encodeBackward(s, batch, dY, dX);
+  }
+
+  /** @internal Records one SGD step of weights and biases. */
+  encodeStepPass(s: OperationScope, options: SgdOptions): void {
+    const gpu = this.requireGpu();
+    const w = this.weightStateGpu();
+    encodeSgdMomentum(s, this.weightCount, w.values, w.gradient, w.velocity, options);
+    encodeSgdMomentum(s, this.out, gpu.bias, gpu.gradB, gpu.biasVelocity, options);
+  }
+
+  /** @internal Host twin of encodeForwardPass. */
+  forwardHost(X: DenseMatrix): DenseMatrix {
+    const batch = X.cols;
+    const Y = this.forwardCpu(X);
+    for (let i = 0; i < Y.data.length; i++) Y.data[i]! += this.bias[Math.floor(i / batch)]!;
+    return Y;
+  }
+
+  /** @internal Host twin of encodeBackwardPass; returns dX when asked. */
+  backwardHost(X: DenseMatrix, dY: DenseMatrix, wantDx: boolean): DenseMatrix | undefined {
+    const batch = X.cols;
+    const alpha = 1 / Math.max(1, batch);
+    this.gradientCpu(X, dY, alpha);
+    for (let o = 0; o < this.out; o++) {
+      let sum = 0;
+      for (let b = 0; b < batch; b++) sum += dY.data[o * batch + b]!;
+      this.gradB[o] = alpha * sum;
+    }
+    return wantDx ? this.backwardCpu(dY) : undefined;
+  }
+
+  /** @internal Host twin of encodeStepPass. */
+  stepHost(options: SgdOptions): void {
+    const w = this.weightStateCpu();
+    sgdMomentumCpu(w.values, w.gradient, w.velocity, options);
+    sgdMomentumCpu(this.bias, this.gradB, this.biasVelocity, options);
+  }
+
+  /** @internal Whether the layer's state lives on the GPU (attached to a WebGPU engine). */
+  get isResident(): boolean {
+    return this.gpu !== undefined;
   }
 
   /** The current biases (read back on WebGPU). */
@@ -190,6 +243,12 @@ export abstract class LinearLayer {
 
   protected assertLive(): void {
     if (this.disposed) throw new DisposedError(`${this.constructor.name} layer`);
+  }
+
+  private requireGpu(): LayerGpu {
+    this.assertLive();
+    if (!this.gpu) throw new InvalidArgumentError('engine', 'attach the layer to a WebGPU engine before recording GPU passes');
+    return this.gpu;
   }
 
   protected requireEngine(): Engine {

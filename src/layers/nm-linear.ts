@@ -4,7 +4,7 @@ import { encodeSpmmNM, encodeSpmmNMT, nmPatternWords, spmmNM, spmmNMT, type NMBu
 import type { OperationScope } from '../engine/gpu-context.js';
 import type { DenseMatrix } from '../formats/dense.js';
 import { initLimit, type WeightInit } from '../formats/init.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
 import { encodeNMEvolve, nmEvolveCpu } from '../../kernels/set/nm-evolve.js';
 import { checkZeta } from '../../kernels/set/prune.js';
 import { NMMatrix } from '../formats/nm.js';
@@ -19,6 +19,10 @@ export interface NMLinearOptions {
   m?: number;
   seed?: number;
   init?: WeightInit;
+  /** Start from these weights (out × in, N:M) instead of random ones (e.g. a loaded model); n and m are taken from them. */
+  weights?: NMMatrix;
+  /** Initial biases (default zeros). */
+  bias?: Float32Array;
 }
 
 /**
@@ -36,11 +40,20 @@ export class NMLinear extends LinearLayer {
   private resident: (NMBuffers & { gradient: GPUBuffer; velocity: GPUBuffer; owner: OperationScope }) | undefined;
 
   constructor(options: NMLinearOptions) {
-    super(options.in, options.out);
-    this.n = options.n ?? 2;
-    this.m = options.m ?? 4;
+    super(options.in, options.out, options.bias);
     this.init = options.init ?? 'he-uniform';
-    this.W = NMMatrix.random({ rows: this.out, cols: this.in, n: this.n, m: this.m, seed: options.seed ?? 1, init: this.init });
+    const given = options.weights;
+    if (given !== undefined) {
+      if (!(given instanceof NMMatrix)) throw new InvalidArgumentError('options.weights', 'must be an NMMatrix');
+      if (given.rows !== this.out || given.cols !== this.in) {
+        throw new ShapeMismatchError('options.weights', `is ${given.rows} × ${given.cols} but the layer is out × in = ${this.out} × ${this.in}`);
+      }
+      this.W = new NMMatrix({ rows: given.rows, cols: given.cols, n: given.n, m: given.m, values: Float32Array.from(given.values), indices: Uint32Array.from(given.indices) });
+    } else {
+      this.W = NMMatrix.random({ rows: this.out, cols: this.in, n: options.n ?? 2, m: options.m ?? 4, seed: options.seed ?? 1, init: this.init });
+    }
+    this.n = this.W.n;
+    this.m = this.W.m;
     this.velocity = new Float32Array(this.W.nnz);
     this.gradW = new Float32Array(this.W.nnz);
   }

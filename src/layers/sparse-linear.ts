@@ -8,6 +8,7 @@ import { regrowResident } from '../../kernels/set/regrow-gpu.js';
 import { readCsr, uploadCsr, type CsrBuffers } from '../../kernels/set/resident-csr.js';
 import { encodeGatherCsr, spmmCsr, spmmCsrT } from '../../kernels/spmm-csr.js';
 import { OperationScope } from '../engine/gpu-context.js';
+import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
 import { CSRMatrix, erdosRenyiDensity } from '../formats/csr.js';
 import type { DenseMatrix } from '../formats/dense.js';
 import { initLimit, type WeightInit } from '../formats/init.js';
@@ -22,8 +23,12 @@ export interface SparseLinearOptions {
   epsilon?: number;
   density?: number;
   seed?: number;
-  /** Weight initialisation (default 'he-uniform', the SET reference's). */
+  /** Weight initialisation (default 'he-uniform', the SET reference's); also the regrowth's. */
   init?: WeightInit;
+  /** Start from these weights (out × in) instead of a random graph (e.g. a loaded model). */
+  weights?: CSRMatrix;
+  /** Initial biases (default zeros). */
+  bias?: Float32Array;
 }
 
 /** The GPU weight state: replaced whole by every evolve (a new generation). */
@@ -52,8 +57,14 @@ export class SparseLinear extends LinearLayer {
   private colOrder: GPUBuffer | undefined;
 
   constructor(options: SparseLinearOptions) {
-    super(options.in, options.out);
+    super(options.in, options.out, options.bias);
     this.init = options.init ?? 'he-uniform';
+    if (options.weights !== undefined) {
+      this.W = copyWeights(options.weights, this.out, this.in);
+      this.velocity = new Float32Array(this.W.nnz);
+      this.gradW = new Float32Array(this.W.nnz);
+      return;
+    }
     const density = erdosRenyiDensity({
       rows: options.out,
       cols: options.in,
@@ -194,6 +205,12 @@ export class SparseLinear extends LinearLayer {
     const { csr } = this.generation!;
     return { values: csr.values, gradient: this.gpuGradW!, velocity: csr.state };
   }
+}
+
+function copyWeights(W: CSRMatrix, rows: number, cols: number): CSRMatrix {
+  if (!(W instanceof CSRMatrix)) throw new InvalidArgumentError('options.weights', 'must be a CSRMatrix');
+  if (W.rows !== rows || W.cols !== cols) throw new ShapeMismatchError('options.weights', `is ${W.rows} × ${W.cols} but the layer is out × in = ${rows} × ${cols}`);
+  return new CSRMatrix({ rows, cols, rowPtr: Uint32Array.from(W.rowPtr), colIdx: Uint32Array.from(W.colIdx), values: Float32Array.from(W.values) });
 }
 
 function identity(n: number): Uint32Array {

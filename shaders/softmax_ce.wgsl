@@ -1,0 +1,78 @@
+// Softmax with cross-entropy over feature-major logits (classes × batch, one
+// sample per column), and the metrics a training loop reports.
+//   softmaxCrossEntropy  per sample: loss = logsumexp(z) − z[label], whether
+//                        argmax(z) = label, and in place either the gradient
+//                        p − onehot(label) (training) or p (inference)
+//   accumulateMetrics    metrics += (Σ loss, Σ correct, batch), one workgroup,
+//                        so an epoch's figures need a single read-back
+
+const THREADS: u32 = 256u;
+
+struct Params {
+  classes: u32,
+  batch: u32,
+  gradient: u32,   // 1: write p − onehot; 0: write p
+  labeled: u32,    // 0: no labels (predict), loss and accuracy are not computed
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> labels: array<u32>;
+// [loss of each sample | 1.0 where the prediction was right]
+@group(0) @binding(3) var<storage, read_write> perSample: array<f32>;
+// [Σ loss, Σ correct, samples]; f32 counts stay exact to 2^24 samples.
+@group(0) @binding(4) var<storage, read_write> metrics: array<f32>;
+
+@compute @workgroup_size(THREADS)
+fn softmaxCrossEntropy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let b = linearInvocationId(wid, groups, lid, THREADS);
+  let B = params.batch;
+  if (b >= B) { return; }
+  var top = logits[b];
+  var arg = 0u;
+  for (var c = 1u; c < params.classes; c++) {
+    let v = logits[c * B + b];
+    if (v > top) { top = v; arg = c; }
+  }
+  var sum = 0.0;
+  for (var c = 0u; c < params.classes; c++) { sum += exp(logits[c * B + b] - top); }
+  let label = select(params.classes, labels[b], params.labeled == 1u);
+  if (params.labeled == 1u) {
+    perSample[b] = log(sum) - (logits[label * B + b] - top);
+    perSample[B + b] = select(0.0, 1.0, arg == label);
+  }
+  let onehot = params.gradient == 1u;
+  for (var c = 0u; c < params.classes; c++) {
+    let p = exp(logits[c * B + b] - top) / sum;
+    logits[c * B + b] = select(p, p - 1.0, onehot && c == label);
+  }
+}
+
+var<workgroup> lossSums: array<f32, THREADS>;
+var<workgroup> correctSums: array<f32, THREADS>;
+
+@compute @workgroup_size(THREADS)
+fn accumulateMetrics(@builtin(local_invocation_id) lid: vec3u) {
+  let B = params.batch;
+  var loss = 0.0;
+  var correct = 0.0;
+  for (var b = lid.x; b < B; b += THREADS) {
+    loss += perSample[b];
+    correct += perSample[B + b];
+  }
+  lossSums[lid.x] = loss;
+  correctSums[lid.x] = correct;
+  workgroupBarrier();
+  for (var width = THREADS / 2u; width > 0u; width /= 2u) {
+    if (lid.x < width) {
+      lossSums[lid.x] += lossSums[lid.x + width];
+      correctSums[lid.x] += correctSums[lid.x + width];
+    }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) {
+    metrics[0] += lossSums[0];
+    metrics[1] += correctSums[0];
+    metrics[2] += f32(B);
+  }
+}

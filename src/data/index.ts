@@ -1,0 +1,8 @@
+/**
+ * The browser-safe data layer. The Node file loaders (loadMnist, loadIdxPair)
+ * live in ./mnist.ts and are imported by path, so that this entry never
+ * pulls in node:fs.
+ */
+export * from './dataset.js';
+export * from './idx.js';
+export * from './synthetic.js';
