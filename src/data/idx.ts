@@ -38,7 +38,8 @@ function bigEndian<T extends Int16Array | Int32Array | Float32Array | Float64Arr
 }
 
 const TYPES: ReadonlyMap<number, IdxType> = new Map([
-  [0x08, { name: 'u8', size: 1, decode: (b, o, n) => b.subarray(o, o + n) }],
+  // Not b.subarray: for a Node Buffer that returns a Buffer, whose slice() is a view.
+  [0x08, { name: 'u8', size: 1, decode: (b, o, n) => new Uint8Array(b.buffer, b.byteOffset + o, n) }],
   [0x09, { name: 'i8', size: 1, decode: (b, o, n) => new Int8Array(b.buffer, b.byteOffset + o, n) }],
   [0x0b, { name: 'i16', size: 2, decode: bigEndian(Int16Array, 2, (v, at) => v.getInt16(at, false)) }],
   [0x0c, { name: 'i32', size: 4, decode: bigEndian(Int32Array, 4, (v, at) => v.getInt32(at, false)) }],
@@ -130,7 +131,7 @@ export function idxToDataset(images: Uint8Array, labels: Uint8Array, options: Id
   const pixels = image.data;
   for (let i = 0; i < inputs.length; i++) inputs[i] = pixels[i]! * scale;
   // A copy, so the labels do not pin (or alias) the caller's file buffer.
-  return { inputs, labels: label.data.slice(), count, features, classes };
+  return { inputs, labels: new Uint8Array(label.data), count, features, classes };
 }
 
 function imageShape(image: IdxArray): { count: number; features: number } {

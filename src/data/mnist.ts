@@ -77,7 +77,10 @@ async function readIdxFile(path: string, blame: Blame): Promise<Uint8Array> {
   } catch (e) {
     throw blame(path, readFailure(e));
   }
-  return isGzip(bytes) ? gunzipSync(bytes) : bytes;
+  const raw = isGzip(bytes) ? gunzipSync(bytes) : bytes;
+  // A plain Uint8Array view: Buffer's subarray/slice semantics and
+  // toJSON would otherwise leak into the parsed arrays.
+  return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
 }
 
 /** fs messages repeat the path; its code (ENOENT, EACCES, EISDIR) is what the caller needs. */
