@@ -25,3 +25,11 @@ export {
   GpuError,
   BackendUnavailableError,
 } from './errors.js';
+export { Sequential, type FitOptions, type History, type EpochLog, type BatchProgress } from './model/sequential.js';
+export { relu, leakyRelu, dropout, softmax, type ActivationLayer } from './model/activations.js';
+export type { ModelLayer } from './model/stages.js';
+export { sgd, type Optimizer, type SgdOptimizer } from './model/optimizer.js';
+export { set, type Evolution } from './model/evolution.js';
+export { type Dataset, validateDataset, subset, shuffledOrder, gatherBatch } from './data/dataset.js';
+export { parseIdx, idxToDataset, type IdxArray, type IdxData, type IdxDatasetOptions } from './data/idx.js';
+export { syntheticClassification, syntheticImages, type SyntheticOptions, type SyntheticImageOptions } from './data/synthetic.js';

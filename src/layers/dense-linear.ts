@@ -53,6 +53,11 @@ export class DenseLinear extends LinearLayer {
     return this.in * this.out;
   }
 
+  async connectionsPerInput(): Promise<Uint32Array> {
+    this.assertLive();
+    return new Uint32Array(this.in).fill(this.out);
+  }
+
   /** A snapshot of the current weights (read back on WebGPU). */
   async weights(): Promise<DenseMatrix> {
     this.assertLive();

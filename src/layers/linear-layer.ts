@@ -59,6 +59,9 @@ export abstract class LinearLayer {
   /** Stored weights. */
   abstract get weightCount(): number;
 
+  /** Stored connections of every input (nonzeros per column of W); reads back only indices' counts. */
+  abstract connectionsPerInput(): Promise<Uint32Array>;
+
   /** Trainable parameters: stored weights plus biases. */
   get parameterCount(): number {
     return this.weightCount + this.out;

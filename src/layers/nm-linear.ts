@@ -88,6 +88,13 @@ export class NMLinear extends LinearLayer {
     });
   }
 
+  async connectionsPerInput(): Promise<Uint32Array> {
+    const W = await this.weights();
+    const counts = new Uint32Array(this.in);
+    for (let k = 0; k < W.nnz; k++) counts[W.slotColumn(k)]!++;
+    return counts;
+  }
+
   /** A snapshot of the current weights (read back on WebGPU). */
   async weights(): Promise<NMMatrix> {
     this.assertLive();

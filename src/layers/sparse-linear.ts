@@ -135,6 +135,25 @@ export class SparseLinear extends LinearLayer {
     }
   }
 
+  async connectionsPerInput(): Promise<Uint32Array> {
+    this.assertLive();
+    const gpu = this.gpu;
+    const g = this.generation;
+    if (!gpu || !g) {
+      const counts = new Uint32Array(this.in);
+      for (const c of this.W.colIdx) counts[c]!++;
+      return counts;
+    }
+    // The transpose index's column pointers hold exactly these counts: in + 1 words, no weights.
+    const bytes = (this.in + 1) * 4;
+    const colPtr = await gpu.ctx.run('read column pointers', (s) => {
+      const out = s.output('colPtr read-back', bytes);
+      s.copy(g.derived.colPtr, out, bytes);
+      return { result: out, byteLength: bytes, decode: (b) => new Uint32Array(b) };
+    });
+    return Uint32Array.from({ length: this.in }, (_, c) => colPtr[c + 1]! - colPtr[c]!);
+  }
+
   /** A snapshot of the current weights, biases and velocity (read back on WebGPU). */
   async weights(): Promise<{ W: CSRMatrix; bias: Float32Array; velocity: Float32Array }> {
     this.assertLive();

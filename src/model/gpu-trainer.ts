@@ -1,0 +1,200 @@
+import { encodeActivate, encodeDerive } from '../../kernels/activation.js';
+import { encodeAccumulateMetrics, encodeSoftmaxCrossEntropy } from '../../kernels/softmax-ce.js';
+import { GpuError } from '../errors.js';
+import { OperationScope, type GpuContext, type Step } from '../engine/gpu-context.js';
+import { activationParams } from './stages.js';
+import { lastStage, metricsFrom, type Metrics, type Trainer, type TrainerSettings } from './trainer.js';
+
+type Mode = 'train' | 'evaluate' | 'predict';
+
+/**
+ * One recorded pass of the whole model for one batch size: its activation
+ * buffers and its dispatches, built once and submitted for every batch, so a
+ * training step creates nothing and reads nothing back.
+ */
+interface ResidentPass {
+  scope: OperationScope;
+  steps: Step[];
+  x: GPUBuffer;
+  labels: GPUBuffer;
+  /** The last stage's output: logits, then gradient (train) or probabilities. */
+  output: GPUBuffer;
+}
+
+/**
+ * The WebGPU trainer: activations, gradients, weights and optimizer state stay
+ * on the GPU; per batch only the inputs, labels and the step number are
+ * written, and the loss/accuracy sums are read back once per readMetrics().
+ */
+export class GpuTrainer implements Trainer {
+  private readonly shared: OperationScope;
+  /** [Σ loss, Σ correct, samples] accumulated on the GPU. */
+  private readonly metrics: GPUBuffer;
+  /** [training step]: seeds the dropout masks of the batch. */
+  private readonly stepBuffer: GPUBuffer;
+  private readonly passes = new Map<string, ResidentPass>();
+  private readonly stepWord = new Uint32Array(1);
+  private labelWords = new Uint32Array(0);
+  private submitted = 0;
+
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly settings: TrainerSettings,
+  ) {
+    this.shared = new OperationScope(ctx);
+    this.metrics = this.shared.output('metrics', 12);
+    this.stepBuffer = this.shared.output('training step', 4);
+  }
+
+  resetMetrics(): void {
+    this.ctx.device.queue.writeBuffer(this.metrics, 0, new Float32Array(3));
+  }
+
+  trainBatch(x: Float32Array, labels: Uint8Array, batch: number, step: number): void {
+    const pass = this.pass('train', batch);
+    this.stepWord[0] = step >>> 0;
+    this.ctx.device.queue.writeBuffer(this.stepBuffer, 0, this.stepWord);
+    this.submit(pass, x, labels, batch, 'Sequential train step');
+  }
+
+  evaluateBatch(x: Float32Array, labels: Uint8Array, batch: number): void {
+    this.submit(this.pass('evaluate', batch), x, labels, batch, 'Sequential evaluate');
+  }
+
+  async flush(): Promise<void> {
+    this.ctx.assertUsable();
+    if (this.submitted === 0) return;
+    this.submitted = 0;
+    await this.ctx.device.queue.onSubmittedWorkDone();
+    this.ctx.assertUsable();
+  }
+
+  async readMetrics(): Promise<Metrics> {
+    const [loss, correct, samples] = await this.ctx.run('read metrics', (s) => {
+      const out = s.output('metrics read-back', 12);
+      s.copy(this.metrics, out, 12);
+      return { result: out, byteLength: 12, decode: (b) => Array.from(new Float32Array(b)) };
+    });
+    return metricsFrom(loss!, correct!, samples!);
+  }
+
+  async predictBatch(x: Float32Array, batch: number): Promise<Float32Array> {
+    const pass = this.pass('predict', batch);
+    const inputs = this.settings.plan.stages[0]!.layer.in;
+    this.ctx.device.queue.writeBuffer(pass.x, 0, x.buffer, x.byteOffset, inputs * batch * 4);
+    const bytes = lastStage(this.settings.plan).layer.out * batch * 4;
+    return this.ctx.run('Sequential predict', (s) => {
+      s.dispatches.push(...pass.steps);
+      return { result: pass.output, byteLength: bytes, decode: (b) => new Float32Array(b) };
+    });
+  }
+
+  invalidate(): void {
+    for (const pass of this.passes.values()) pass.scope.release();
+    this.passes.clear();
+  }
+
+  dispose(): void {
+    this.invalidate();
+    this.shared.release();
+  }
+
+  /** Validation errors of submitted batches surface here (see Sequential.fit). */
+  static async guard<T>(ctx: GpuContext, operation: string, body: () => Promise<T>): Promise<T> {
+    ctx.assertUsable();
+    const { device } = ctx;
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    let result: T | undefined;
+    let failure: unknown;
+    let failed = false;
+    try {
+      result = await body();
+    } catch (e) {
+      failure = e;
+      failed = true;
+    }
+    const validation = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    if (failed) throw failure;
+    if (oom) throw new GpuError('out-of-memory', operation, oom.message);
+    if (validation) throw new GpuError('validation', operation, validation.message);
+    return result as T;
+  }
+
+  private submit(pass: ResidentPass, x: Float32Array, labels: Uint8Array, batch: number, label: string): void {
+    this.ctx.assertUsable();
+    const { queue } = this.ctx.device;
+    const inputs = this.settings.plan.stages[0]!.layer.in;
+    queue.writeBuffer(pass.x, 0, x.buffer, x.byteOffset, inputs * batch * 4);
+    if (this.labelWords.length < batch) this.labelWords = new Uint32Array(batch);
+    for (let j = 0; j < batch; j++) this.labelWords[j] = labels[j]!;
+    queue.writeBuffer(pass.labels, 0, this.labelWords.buffer, 0, batch * 4);
+    const encoder = this.ctx.device.createCommandEncoder({ label });
+    this.ctx.encode(encoder, pass.steps, label);
+    queue.submit([encoder.finish()]);
+    this.submitted++;
+  }
+
+  private pass(mode: Mode, batch: number): ResidentPass {
+    const key = `${mode}:${batch}`;
+    let pass = this.passes.get(key);
+    if (!pass) {
+      pass = this.record(mode, batch);
+      this.passes.set(key, pass);
+    }
+    return pass;
+  }
+
+  /** Records the model's dispatches for one mode and batch size. */
+  private record(mode: Mode, batch: number): ResidentPass {
+    const { plan, optimizer, seed } = this.settings;
+    const s = new OperationScope(this.ctx);
+    try {
+      const training = mode === 'train';
+      const first = plan.stages[0]!.layer;
+      const x = s.output('batch inputs', first.in * batch * 4);
+      const labels = s.output('batch labels', batch * 4);
+      const perSample = s.output('per-sample loss', 2 * batch * 4);
+      // z: pre-activations; a: activations, reused in backward for dA → dZ
+      // once the next layer's weight gradient has consumed them.
+      const z: GPUBuffer[] = [];
+      const a: GPUBuffer[] = [];
+      const last = plan.stages.length - 1;
+      plan.stages.forEach((stage, i) => {
+        const count = stage.layer.out * batch;
+        z.push(s.output(`z${i}`, count * 4));
+        stage.layer.encodeForwardPass(s, batch, i === 0 ? x : a[i - 1]!, z[i]!);
+        if (i < last) {
+          a.push(s.output(`a${i}`, count * 4));
+          encodeActivate(s, count, activationParams(stage, seed), training, z[i]!, a[i]!, this.stepBuffer);
+        }
+      });
+      let output = z[last]!;
+      if (!plan.softmax) {
+        // A model without softmax outputs its last activation (predict only).
+        output = s.output('outputs', plan.stages[last]!.layer.out * batch * 4);
+        encodeActivate(s, plan.stages[last]!.layer.out * batch, activationParams(plan.stages[last]!, seed), false, z[last]!, output, this.stepBuffer);
+      }
+      const classes = plan.stages[last]!.layer.out;
+      if (plan.softmax) encodeSoftmaxCrossEntropy(s, classes, batch, output, mode === 'predict' ? undefined : labels, perSample, training);
+      if (mode !== 'predict') encodeAccumulateMetrics(s, batch, perSample, this.metrics);
+      if (training) {
+        for (let i = last; i >= 0; i--) {
+          const stage = plan.stages[i]!;
+          const dZ = i === last ? output : a[i]!;
+          stage.layer.encodeBackwardPass(s, batch, i === 0 ? x : a[i - 1]!, dZ, i > 0 ? a[i - 1] : undefined);
+          if (i > 0) {
+            const prev = plan.stages[i - 1]!;
+            encodeDerive(s, prev.layer.out * batch, activationParams(prev, seed), z[i - 1]!, a[i - 1]!, this.stepBuffer);
+          }
+        }
+        for (const stage of plan.stages) stage.layer.encodeStepPass(s, optimizer);
+      }
+      return { scope: s, steps: s.dispatches, x, labels, output };
+    } catch (e) {
+      s.release();
+      throw e;
+    }
+  }
+}

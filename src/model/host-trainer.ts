@@ -1,0 +1,89 @@
+import { activateCpu, deriveCpu } from '../../kernels/activation.js';
+import { softmaxCrossEntropyCpu } from '../../kernels/softmax-ce.js';
+import { DenseMatrix } from '../formats/dense.js';
+import { activationParams } from './stages.js';
+import { lastStage, metricsFrom, type Metrics, type Trainer, type TrainerSettings } from './trainer.js';
+
+/** The CPU backend's trainer: the GPU passes in the same order, over typed arrays. */
+export class HostTrainer implements Trainer {
+  private lossSum = 0;
+  private correct = 0;
+  private samples = 0;
+
+  constructor(private readonly settings: TrainerSettings) {}
+
+  resetMetrics(): void {
+    this.lossSum = 0;
+    this.correct = 0;
+    this.samples = 0;
+  }
+
+  trainBatch(x: Float32Array, labels: Uint8Array, batch: number, step: number): void {
+    const { plan, optimizer, seed } = this.settings;
+    const { inputs, pre } = this.forward(x, batch, true, step);
+    const logits = pre[pre.length - 1]!;
+    this.score(logits, labels, batch, true);
+    // Backward: dZ of the last stage is p − onehot, now in place in its logits.
+    let dZ = logits;
+    for (let i = plan.stages.length - 1; i >= 0; i--) {
+      const stage = plan.stages[i]!;
+      const dX = stage.layer.backwardHost(inputs[i]!, dZ, i > 0);
+      if (i > 0) {
+        deriveCpu(pre[i - 1]!.data, dX!.data, activationParams(plan.stages[i - 1]!, seed), step);
+        dZ = dX!;
+      }
+    }
+    for (const stage of plan.stages) stage.layer.stepHost(optimizer);
+  }
+
+  evaluateBatch(x: Float32Array, labels: Uint8Array, batch: number): void {
+    const { pre } = this.forward(x, batch, false, 0);
+    this.score(pre[pre.length - 1]!, labels, batch, false);
+  }
+
+  async flush(): Promise<void> {}
+
+  async readMetrics(): Promise<Metrics> {
+    return metricsFrom(this.lossSum, this.correct, this.samples);
+  }
+
+  async predictBatch(x: Float32Array, batch: number): Promise<Float32Array> {
+    const { pre } = this.forward(x, batch, false, 0);
+    const logits = pre[pre.length - 1]!;
+    if (this.settings.plan.softmax) softmaxCrossEntropyCpu(lastStage(this.settings.plan).layer.out, batch, logits.data, undefined, false);
+    return logits.data;
+  }
+
+  invalidate(): void {}
+
+  dispose(): void {}
+
+  /** Runs the stages; returns each stage's input and pre-activation (the last one: the logits). */
+  private forward(x: Float32Array, batch: number, training: boolean, step: number): { inputs: DenseMatrix[]; pre: DenseMatrix[] } {
+    const { plan, seed } = this.settings;
+    const inputs: DenseMatrix[] = [];
+    const pre: DenseMatrix[] = [];
+    let a = new DenseMatrix(plan.stages[0]!.layer.in, batch, x.subarray(0, plan.stages[0]!.layer.in * batch));
+    plan.stages.forEach((stage, i) => {
+      inputs.push(a);
+      const z = stage.layer.forwardHost(a);
+      pre.push(z);
+      if (i < plan.stages.length - 1) {
+        const next = new DenseMatrix(z.rows, batch);
+        activateCpu(z.data, next.data, activationParams(stage, seed), training, step);
+        a = next;
+      } else if (!plan.softmax) {
+        // A model without softmax outputs its last activation (predict only).
+        activateCpu(z.data, z.data, activationParams(stage, seed), false, 0);
+      }
+    });
+    return { inputs, pre };
+  }
+
+  private score(logits: DenseMatrix, labels: Uint8Array, batch: number, gradient: boolean): void {
+    const { loss, correct } = softmaxCrossEntropyCpu(logits.rows, batch, logits.data, labels, gradient);
+    this.lossSum += loss;
+    this.correct += correct;
+    this.samples += batch;
+  }
+}
