@@ -33,3 +33,5 @@ export { set, type Evolution } from './model/evolution.js';
 export { type Dataset, validateDataset, subset, shuffledOrder, gatherBatch } from './data/dataset.js';
 export { parseIdx, idxToDataset, type IdxArray, type IdxData, type IdxDatasetOptions } from './data/idx.js';
 export { syntheticClassification, syntheticImages, type SyntheticOptions, type SyntheticImageOptions } from './data/synthetic.js';
+export { setMlpLayers, variantEvolution, MLP_VARIANTS, type MlpVariant, type SetMlpOptions } from './model/presets.js';
+export { ModelFormatError, MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelFormatErrorReason, type ModelMetadata } from './model/model-file.js';

@@ -9,6 +9,8 @@ import { zetaAfterEpoch, type Evolution } from './evolution.js';
 import { GpuTrainer } from './gpu-trainer.js';
 import { HostTrainer } from './host-trainer.js';
 import { sgd, type Optimizer } from './optimizer.js';
+import { decodeModel, encodeModel, ModelFormatError, type ModelMetadata } from './model-file.js';
+import { layersFromSnapshot, snapshotLayers } from './persist.js';
 import { planStages, type ModelLayer, type StagePlan } from './stages.js';
 import type { Metrics, Trainer } from './trainer.js';
 
@@ -228,6 +230,37 @@ export class Sequential {
   async inputConnectivity(): Promise<Uint32Array> {
     this.assertLive();
     return this.plan.stages[0]!.layer.connectionsPerInput();
+  }
+
+  /**
+   * The model as a file (docs/model-format.md): topology, weights as stored
+   * (CSR, N:M, dense) and biases; optimizer state is not saved.
+   */
+  async save(metadata: ModelMetadata = {}): Promise<Uint8Array> {
+    this.assertLive();
+    return this.exclusive(async () => encodeModel({ layers: await snapshotLayers(this.layers), metadata }));
+  }
+
+  /**
+   * A model from save()'s bytes on any backend. The whole file is validated
+   * (checksums, sizes, matrix invariants, chaining) before anything reaches
+   * the GPU; a bad file throws ModelFormatError.
+   */
+  static load(engine: Engine, bytes: Uint8Array): Sequential {
+    const snapshot = decodeModel(bytes);
+    if (snapshot.layers.length === 0) throw new ModelFormatError('corrupt', 'the file holds no layers');
+    const layers = layersFromSnapshot(snapshot);
+    try {
+      planStages(layers);
+    } catch (e) {
+      throw new ModelFormatError('mismatch', `the layers do not form a Sequential model: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    return new Sequential(engine, layers);
+  }
+
+  /** The metadata stored with a saved model (without building it). */
+  static metadataOf(bytes: Uint8Array): ModelMetadata {
+    return decodeModel(bytes).metadata ?? {};
   }
 
   /** Releases every layer's GPU state. Idempotent. */
