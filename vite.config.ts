@@ -5,11 +5,11 @@ import { swiftshaderEnv } from './bench/gpu-env.mjs';
 // `vite` serves the demo and e2e pages, `vitest` runs the unit tests.
 export default defineConfig({
   build: {
-    lib: { entry: 'src/index.ts', formats: ['es'], fileName: () => 'wgsparse.js' },
+    lib: { entry: { wgsparse: 'src/index.ts', node: 'src/node.ts' }, formats: ['es'], fileName: (_format, name) => `${name}.js` },
     outDir: 'dist',
     target: 'es2022',
     sourcemap: true,
-    rollupOptions: { external: ['webgpu'] },
+    rollupOptions: { external: ['webgpu', /^node:/] },
   },
   server: { port: 5173, strictPort: true },
   test: {

