@@ -126,6 +126,7 @@ export class Sequential {
       const x = new Float32Array(data.features * o.batchSize);
       const labels = new Uint8Array(o.batchSize);
       let step = 0;
+      let samples = 0;
       try {
         for (let epoch = 0; epoch < o.epochs; epoch++) {
           const started = now();
@@ -138,8 +139,9 @@ export class Sequential {
               const size = Math.min(o.batchSize, data.count - start);
               gatherBatch(data, order, start, size, x, labels);
               trainer.trainBatch(x, labels, size, step++);
+              samples += size;
               if ((b + 1) % o.syncEvery === 0 || b === batches - 1) await trainer.flush();
-              await o.onBatchEnd?.({ epoch, batch: b, batches, samples: step * o.batchSize - (o.batchSize - size) });
+              await o.onBatchEnd?.({ epoch, batch: b, batches, samples });
             }
             return trainer.readMetrics();
           });
@@ -330,7 +332,6 @@ export class Sequential {
     assertCount('options.syncEvery', syncEvery, { min: 1 });
     if (options.signal !== undefined && !(typeof options.signal === 'object' && 'aborted' in options.signal)) throw new InvalidArgumentError('options.signal', 'must be an AbortSignal');
     this.checkData('data', data);
-    if (data.count === 0) throw new InvalidArgumentError('data.count', 'there is nothing to train on');
     if (options.validationData !== undefined) this.checkData('options.validationData', options.validationData);
     return {
       epochs: options.epochs,
@@ -349,6 +350,7 @@ export class Sequential {
 
   private checkData(argument: string, data: Dataset): void {
     validateDataset(data, argument);
+    if (data.count === 0) throw new InvalidArgumentError(`${argument}.count`, 'is 0: there are no samples');
     if (data.features !== this.inputSize) throw new ShapeMismatchError(`${argument}.features`, `is ${data.features} but the model takes ${this.inputSize} inputs`);
     if (data.classes > this.outputSize) throw new ShapeMismatchError(`${argument}.classes`, `is ${data.classes} but the model has ${this.outputSize} outputs`);
   }
