@@ -15,6 +15,8 @@ import nmEvolveSource from '../shaders/nm_evolve.wgsl?raw';
 import randomFillSource from '../shaders/random_fill.wgsl?raw';
 import activationSource from '../shaders/activation.wgsl?raw';
 import softmaxCeSource from '../shaders/softmax_ce.wgsl?raw';
+import adamSource from '../shaders/adam.wgsl?raw';
+import riglSource from '../shaders/rigl.wgsl?raw';
 import { specializeShader } from '../src/engine/shader-source.js';
 
 /**
@@ -90,6 +92,7 @@ export const programs = {
   sgdMomentum: program('elementwise:sgdMomentum', elementwiseSource, {}, {}, 'sgdMomentum'),
   activate: program('activation:activate', randomSource + activationSource, {}, {}, 'activate'),
   derive: program('activation:derive', randomSource + activationSource, {}, {}, 'derive'),
+  adam: program('adam', adamSource),
   softmaxCrossEntropy: program('softmax_ce:softmaxCrossEntropy', softmaxCeSource, {}, {}, 'softmaxCrossEntropy'),
   accumulateMetrics: program('softmax_ce:accumulateMetrics', softmaxCeSource, {}, {}, 'accumulateMetrics'),
   csrRowsOfEntries: program('csr_transpose:rowsOfEntries', csrTransposeSource, {}, {}, 'rowsOfEntries'),
@@ -100,6 +103,16 @@ export const programs = {
   gemmNT: gemmProgram(false, true),
   gemmTN: gemmProgram(true, false),
   gemmTT: gemmProgram(true, true),
+  // --- RigL growth by gradient magnitude (kernels/set/rigl-gpu.ts, shaders/rigl.wgsl) ---
+  riglBlockGradient: program('rigl:blockGradient', riglSource, {}, {}, 'blockGradient'),
+  riglMaskPresent: program('rigl:maskPresent', riglSource, {}, {}, 'maskPresent'),
+  riglCandidateFlags: program('rigl:candidateFlags', riglSource, {}, {}, 'candidateFlags'),
+  riglScatterCandidates: program('rigl:scatterCandidates', riglSource, {}, {}, 'scatterCandidates'),
+  riglCountGrown: program('rigl:countGrown', riglSource, {}, {}, 'countGrown'),
+  riglRowPointers: program('rigl:rowPointers', riglSource, {}, {}, 'rowPointers'),
+  riglMergeRows: program('rigl:mergeRows', riglSource, {}, {}, 'mergeRows'),
+  riglGatherValues: program('rigl:gatherValues', riglSource, {}, {}, 'gatherValues'),
+  // --- end RigL ---
 } as const satisfies Record<string, ShaderProgram>;
 
 export function gemmVariant(transA: boolean, transB: boolean): ShaderProgram {

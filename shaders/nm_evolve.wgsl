@@ -34,6 +34,8 @@ struct Params {
 // Selected sortable key of the threshold (radix select state, word 0).
 @group(0) @binding(5) var<storage, read> threshold: array<u32, 4>;
 @group(0) @binding(6) var<storage, read_write> positions: array<u32>;
+// A second per-slot optimizer state (Adam's second moment), moved like velocity.
+@group(0) @binding(7) var<storage, read_write> second: array<f32>;
 
 fn position(k: u32) -> u32 {
   let perWord = 32u / params.bits;
@@ -61,10 +63,12 @@ fn evolveGroups(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) grou
   var pos: array<u32, MAX_N>;
   var val: array<f32, MAX_N>;
   var vel: array<f32, MAX_N>;
+  var sec: array<f32, MAX_N>;
   for (var t = 0u; t < params.n; t++) {
     pos[t] = position(first + t);
     val[t] = values[first + t];
     vel[t] = velocity[first + t];
+    sec[t] = second[first + t];
   }
   if (groupMin[g] < keyToFloat(threshold[0])) {
     // The weakest slot (lowest index on ties) is dropped...
@@ -86,27 +90,32 @@ fn evolveGroups(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) grou
     pos[weakest] = p;
     val[weakest] = params.limit * (2.0 * randomUnit(params.seed, params.stream + 1u, g) - 1.0);
     vel[weakest] = 0.0;
+    sec[weakest] = 0.0;
     // Keep the slots sorted by position (insertion sort of n ≤ 16).
     for (var i = 1u; i < params.n; i++) {
       let kp = pos[i];
       let kv = val[i];
       let kw = vel[i];
+      let ks = sec[i];
       var j = i;
       while (j > 0u && pos[j - 1u] > kp) {
         pos[j] = pos[j - 1u];
         val[j] = val[j - 1u];
         vel[j] = vel[j - 1u];
+        sec[j] = sec[j - 1u];
         j--;
       }
       pos[j] = kp;
       val[j] = kv;
       vel[j] = kw;
+      sec[j] = ks;
     }
   }
   for (var t = 0u; t < params.n; t++) {
     positions[first + t] = pos[t];
     values[first + t] = val[t];
     velocity[first + t] = vel[t];
+    second[first + t] = sec[t];
   }
 }
 

@@ -28,7 +28,8 @@ export {
 export { Sequential, type FitOptions, type History, type EpochLog, type BatchProgress } from './model/sequential.js';
 export { relu, leakyRelu, dropout, softmax, type ActivationLayer } from './model/activations.js';
 export type { ModelLayer } from './model/stages.js';
-export { sgd, type Optimizer, type SgdOptimizer } from './model/optimizer.js';
+export { sgd, adam, type Optimizer, type SgdOptimizer, type AdamOptimizer } from './model/optimizer.js';
+export type { AdamOptions } from '../kernels/adam.js';
 export { set, type Evolution } from './model/evolution.js';
 export { type Dataset, validateDataset, subset, shuffledOrder, gatherBatch } from './data/dataset.js';
 export { parseIdx, idxToDataset, type IdxArray, type IdxData, type IdxDatasetOptions } from './data/idx.js';

@@ -16,11 +16,15 @@ export function encodeCompactCsr(s: OperationScope, csr: CsrBuffers, rows: numbe
   s.copy(flags, positions, nnz * 4);
   encodeExclusiveScan(s, positions, nnz + 1);
   const params = s.uniform([nnz, rows, 0, 0]);
-  s.dispatch({
-    pipeline: s.pipeline(programs.csrScatterKept),
-    buffers: [params, flags, positions, csr.colIdx, csr.values, csr.state, kept.colIdx, kept.values, kept.state],
-    workgroups: Math.ceil(nnz / THREADS),
-  });
+  const scatter = (state: GPUBuffer, keptState: GPUBuffer) =>
+    s.dispatch({
+      pipeline: s.pipeline(programs.csrScatterKept),
+      buffers: [params, flags, positions, csr.colIdx, csr.values, state, kept.colIdx, kept.values, keptState],
+      workgroups: Math.ceil(nnz / THREADS),
+    });
+  scatter(csr.state, kept.state);
+  // A second state moves by the same scatter again (columns and values are rewritten identically).
+  if (csr.second && kept.second) scatter(csr.second, kept.second);
   s.dispatch({
     pipeline: s.pipeline(programs.csrRowPointers),
     buffers: [params, undefined, positions, undefined, undefined, undefined, undefined, undefined, undefined, csr.rowPtr, kept.rowPtr],

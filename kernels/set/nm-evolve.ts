@@ -22,8 +22,19 @@ export function nmEvolveRank(groups: number, zeta: number): number {
   return Math.floor(zeta * groups);
 }
 
-/** The CPU twin. Returns the evolved matrix, velocity and how many groups changed. */
-export function nmEvolveCpu(W: NMMatrix, velocity: Float32Array, zeta: number, seed: number, limit: number): { W: NMMatrix; velocity: Float32Array; groups: number } {
+/**
+ * The CPU twin. Returns the evolved matrix, velocity (and the optional second
+ * per-slot state, e.g. Adam's second moment, moved the same way) and how many
+ * groups changed.
+ */
+export function nmEvolveCpu(
+  W: NMMatrix,
+  velocity: Float32Array,
+  zeta: number,
+  seed: number,
+  limit: number,
+  second: Float32Array = new Float32Array(W.nnz),
+): { W: NMMatrix; velocity: Float32Array; second: Float32Array; groups: number } {
   const { n, m } = W;
   const groups = W.nnz / n;
   const mins = new Float32Array(groups);
@@ -36,6 +47,7 @@ export function nmEvolveCpu(W: NMMatrix, velocity: Float32Array, zeta: number, s
   const threshold = rank >= groups ? Number.POSITIVE_INFINITY : Float32Array.from(mins).sort()[rank]!;
   const values = Float32Array.from(W.values);
   const vel = Float32Array.from(velocity);
+  const sec = Float32Array.from(second);
   const positions = Array.from({ length: W.nnz }, (_, k) => W.slotPosition(k));
   let changed = 0;
   for (let g = 0; g < groups; g++) {
@@ -58,21 +70,23 @@ export function nmEvolveCpu(W: NMMatrix, velocity: Float32Array, zeta: number, s
     positions[first + weakest] = p;
     values[first + weakest] = Math.fround(Math.fround(limit) * (2 * randomUnit(seed, NM_EVOLVE_STREAM + 1, g) - 1));
     vel[first + weakest] = 0;
-    const slots = Array.from({ length: n }, (_, t) => ({ p: positions[first + t]!, v: values[first + t]!, w: vel[first + t]! })).sort((a, b) => a.p - b.p);
+    sec[first + weakest] = 0;
+    const slots = Array.from({ length: n }, (_, t) => ({ p: positions[first + t]!, v: values[first + t]!, w: vel[first + t]!, s: sec[first + t]! })).sort((a, b) => a.p - b.p);
     slots.forEach((s, t) => {
       positions[first + t] = s.p;
       values[first + t] = s.v;
       vel[first + t] = s.w;
+      sec[first + t] = s.s;
     });
   }
-  return { W: new NMMatrix({ rows: W.rows, cols: W.cols, n, m, values, indices: packPositions(positions, m) }), velocity: vel, groups: changed };
+  return { W: new NMMatrix({ rows: W.rows, cols: W.cols, n, m, values, indices: packPositions(positions, m) }), velocity: vel, second: sec, groups: changed };
 }
 
-/** Records the same evolution in place on GPU-resident N:M weights and velocity; nothing is read back. */
+/** Records the same evolution in place on GPU-resident N:M weights, velocity and second state; nothing is read back. */
 export function encodeNMEvolve(
   s: OperationScope,
   shape: { rows: number; cols: number; n: number; m: number },
-  weights: NMBuffers & { velocity: GPUBuffer },
+  weights: NMBuffers & { velocity: GPUBuffer; second: GPUBuffer },
   zeta: number,
   seed: number,
   limit: number,
@@ -98,7 +112,7 @@ export function encodeNMEvolve(
   const positions = s.output('new positions', slots * 4);
   s.dispatch({
     pipeline: s.pipeline(programs.nmEvolveGroups),
-    buffers: [params, weights.values, weights.velocity, weights.indices, groupMin, threshold, positions],
+    buffers: [params, weights.values, weights.velocity, weights.indices, groupMin, threshold, positions, weights.second],
     workgroups: perGroup,
   });
   s.dispatch({ pipeline: s.pipeline(programs.nmPackWords), buffers: [params, undefined, undefined, weights.indices, undefined, undefined, positions], workgroups: Math.ceil(words / THREADS) });

@@ -56,7 +56,7 @@ export async function pruneResident(
   nnz: number,
   zeta: number,
 ): Promise<{ kept: CsrBuffers; keptNnz: number }> {
-  const kept = allocateCsr(owner, 'kept', rows, nnz);
+  const kept = allocateCsr(owner, 'kept', rows, nnz, csr.second !== undefined);
   if (nnz === 0) return { kept: csr, keptNnz: 0 };
   const stats = await ctx.run('SET prune (stats)', (s) => ({
     result: encodeSetStats(s, csr.values, nnz),

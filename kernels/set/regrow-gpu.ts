@@ -32,7 +32,7 @@ export async function regrowResident(
   limit: number,
 ): Promise<{ buffers: CsrBuffers; rounds: number }> {
   let current = start;
-  const layout = (name: string) => allocateCsr(owner, name, rows, targetNnz);
+  const layout = (name: string) => allocateCsr(owner, name, rows, targetNnz, start.second !== undefined);
   const pingPong = [layout('regrown A'), layout('regrown B')];
   let nnz = startNnz;
   let round = 0;
@@ -84,11 +84,15 @@ export async function regrowResident(
         workgroups: perRow,
       });
       const gatherParams = s.uniform([targetNnz, rows, cols, seed, round, remaining, limit, stream], [6]);
-      s.dispatch({
-        pipeline: s.pipeline(programs.regrowGatherValues),
-        buffers: bind({ 0: gatherParams, 11: next.rowPtr, 13: source, 14: from.values, 15: from.state, 16: next.values, 17: next.state }),
-        workgroups: Math.ceil(targetNnz / THREADS),
-      });
+      const gather = (state: GPUBuffer, nextState: GPUBuffer) =>
+        s.dispatch({
+          pipeline: s.pipeline(programs.regrowGatherValues),
+          buffers: bind({ 0: gatherParams, 11: next.rowPtr, 13: source, 14: from.values, 15: state, 16: next.values, 17: nextState }),
+          workgroups: Math.ceil(targetNnz / THREADS),
+        });
+      gather(from.state, next.state);
+      // A second state moves by the same gather again (the values it rewrites come out identical: counter-based draws).
+      if (from.second && next.second) gather(from.second, next.second);
       const total = s.output('new nnz', 4);
       s.copy(next.rowPtr, total, 4, 0, rows * 4);
       return { result: total, byteLength: 4, decode: (bytes) => new Uint32Array(bytes)[0]! };

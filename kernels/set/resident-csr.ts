@@ -7,25 +7,29 @@ export interface CsrBuffers {
   colIdx: GPUBuffer;
   values: GPUBuffer;
   state: GPUBuffer;
+  /** A second per-weight state (Adam's second moment), moved like `state` when present. */
+  second?: GPUBuffer;
 }
 
 /** Uploads a host CSR and its state into buffers owned by `owner`. */
-export function uploadCsr(owner: OperationScope, W: CSRMatrix, state: Float32Array): CsrBuffers {
+export function uploadCsr(owner: OperationScope, W: CSRMatrix, state: Float32Array, second?: Float32Array): CsrBuffers {
   return {
     rowPtr: owner.upload('W.rowPtr', W.rowPtr),
     colIdx: owner.upload('W.colIdx', W.colIdx),
     values: owner.upload('W.values', W.values),
     state: owner.upload('state', state),
+    ...(second ? { second: owner.upload('second state', second) } : {}),
   };
 }
 
 /** Buffers for a layer of up to `capacity` entries. */
-export function allocateCsr(owner: OperationScope, name: string, rows: number, capacity: number): CsrBuffers {
+export function allocateCsr(owner: OperationScope, name: string, rows: number, capacity: number, withSecond = false): CsrBuffers {
   return {
     rowPtr: owner.output(`${name} rowPtr`, (rows + 1) * 4),
     colIdx: owner.output(`${name} colIdx`, capacity * 4),
     values: owner.output(`${name} values`, capacity * 4),
     state: owner.output(`${name} state`, capacity * 4),
+    ...(withSecond ? { second: owner.output(`${name} second state`, capacity * 4) } : {}),
   };
 }
 

@@ -23,8 +23,9 @@ export class DenseLinear extends LinearLayer {
   readonly init: WeightInit;
   private W: DenseMatrix;
   private velocity: Float32Array;
+  private second: Float32Array;
   private gradW: Float32Array;
-  private resident: { values: GPUBuffer; gradient: GPUBuffer; velocity: GPUBuffer } | undefined;
+  private resident: { values: GPUBuffer; gradient: GPUBuffer; velocity: GPUBuffer; second: GPUBuffer } | undefined;
 
   constructor(options: DenseLinearOptions) {
     super(options.in, options.out, options.bias);
@@ -39,6 +40,7 @@ export class DenseLinear extends LinearLayer {
       assertFinite('options.weights', given.data, (k) => `weight ${k}`);
       this.W = new DenseMatrix(this.out, this.in, Float32Array.from(given.data));
       this.velocity = new Float32Array(this.W.data.length);
+      this.second = new Float32Array(this.W.data.length);
       this.gradW = new Float32Array(this.W.data.length);
       return;
     }
@@ -46,6 +48,7 @@ export class DenseLinear extends LinearLayer {
     const rng = new RandomStream(options.seed ?? 1, 0xde45e);
     this.W = new DenseMatrix(this.out, this.in, Float32Array.from({ length: this.out * this.in }, () => (init === 'normal' ? rng.normal() * limit : rng.uniform(-limit, limit))));
     this.velocity = new Float32Array(this.W.data.length);
+    this.second = new Float32Array(this.W.data.length);
     this.gradW = new Float32Array(this.W.data.length);
   }
 
@@ -77,6 +80,7 @@ export class DenseLinear extends LinearLayer {
       values: gpu.fixed.upload('W', this.W.data),
       gradient: gpu.fixed.output('weight gradient', this.W.data.byteLength),
       velocity: gpu.fixed.upload('velocity', this.velocity),
+      second: gpu.fixed.upload('second moment', this.second),
     };
   }
 
@@ -97,7 +101,7 @@ export class DenseLinear extends LinearLayer {
   }
 
   protected weightStateCpu() {
-    return { values: this.W.data, gradient: this.gradW, velocity: this.velocity };
+    return { values: this.W.data, gradient: this.gradW, velocity: this.velocity, second: this.second };
   }
 
   protected encodeForward(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void {
@@ -114,6 +118,6 @@ export class DenseLinear extends LinearLayer {
 
   protected weightStateGpu() {
     const r = this.resident!;
-    return { values: r.values, gradient: r.gradient, velocity: r.velocity };
+    return { values: r.values, gradient: r.gradient, velocity: r.velocity, second: r.second };
   }
 }

@@ -1,10 +1,14 @@
 import { checkDense, checkRowsMatch, checkSameCols } from '../../kernels/checks.js';
 import { encodeAddBias, encodeRowSums, encodeSgdMomentum, sgdMomentumCpu, type SgdOptions } from '../../kernels/elementwise.js';
+import { adamCpu, encodeAdam, type AdamOptions } from '../../kernels/adam.js';
 import type { Engine } from '../engine/engine.js';
 import { OperationScope, type GpuContext } from '../engine/gpu-context.js';
 import { DisposedError, InvalidArgumentError } from '../errors.js';
 import { DenseMatrix } from '../formats/dense.js';
 import { assertCount, assertFinite, assertLength } from '../formats/validate.js';
+
+/** What a layer's optimizer pass applies: SGD with momentum (the SET reference's) or Adam. */
+export type OptimizerSettings = ({ readonly kind: 'sgd' } & SgdOptions) | ({ readonly kind: 'adam' } & AdamOptions);
 
 /** Rejects non-finite SGD settings before they reach the weights. */
 export function checkSgdOptions(options: SgdOptions): void {
@@ -21,6 +25,8 @@ export interface LayerGpu {
   fixed: OperationScope;
   bias: GPUBuffer;
   biasVelocity: GPUBuffer;
+  /** Adam's second moment of the biases (the first is biasVelocity). */
+  biasSecond: GPUBuffer;
   gradB: GPUBuffer;
 }
 
@@ -36,6 +42,7 @@ export abstract class LinearLayer {
   readonly out: number;
   protected bias: Float32Array;
   private biasVelocity: Float32Array;
+  private biasSecond: Float32Array;
   private gradB: Float32Array;
   private engine: Engine | undefined;
   protected gpu: LayerGpu | undefined;
@@ -53,6 +60,7 @@ export abstract class LinearLayer {
     }
     this.bias = bias ? Float32Array.from(bias) : new Float32Array(outputs);
     this.biasVelocity = new Float32Array(outputs);
+    this.biasSecond = new Float32Array(outputs);
     this.gradB = new Float32Array(outputs);
   }
 
@@ -86,6 +94,7 @@ export abstract class LinearLayer {
       fixed,
       bias: fixed.upload('bias', this.bias),
       biasVelocity: fixed.upload('bias velocity', this.biasVelocity),
+      biasSecond: fixed.upload('bias second moment', this.biasSecond),
       gradB: fixed.output('bias gradient', this.out * 4),
     };
     this.attachWeights(this.gpu);
@@ -177,6 +186,34 @@ export abstract class LinearLayer {
     encodeSgdMomentum(s, this.out, gpu.bias, gpu.gradB, gpu.biasVelocity, options);
   }
 
+  /**
+   * @internal Records one optimizer update of weights and biases. Adam reads
+   * its 1-based update count t from `step` (one u32), so a recorded training
+   * step serves every batch; Adam's first moment lives where SGD keeps its
+   * velocity, and both moments follow their weights through evolution.
+   */
+  encodeOptimizerPass(s: OperationScope, optimizer: OptimizerSettings, step: GPUBuffer): void {
+    if (optimizer.kind === 'sgd') {
+      this.encodeStepPass(s, optimizer);
+      return;
+    }
+    const gpu = this.requireGpu();
+    const w = this.weightStateGpu();
+    encodeAdam(s, this.weightCount, w.values, w.gradient, w.velocity, w.second, step, optimizer);
+    encodeAdam(s, this.out, gpu.bias, gpu.gradB, gpu.biasVelocity, gpu.biasSecond, step, optimizer);
+  }
+
+  /** @internal Host twin of encodeOptimizerPass; t is Adam's 1-based update count. */
+  optimizeHost(optimizer: OptimizerSettings, t: number): void {
+    if (optimizer.kind === 'sgd') {
+      this.stepHost(optimizer);
+      return;
+    }
+    const w = this.weightStateCpu();
+    adamCpu(w.values, w.gradient, w.velocity, w.second, t, optimizer);
+    adamCpu(this.bias, this.gradB, this.biasVelocity, this.biasSecond, t, optimizer);
+  }
+
   /** @internal Host twin of encodeForwardPass. */
   forwardHost(X: DenseMatrix): DenseMatrix {
     const batch = X.cols;
@@ -238,11 +275,11 @@ export abstract class LinearLayer {
   protected abstract backwardCpu(dY: DenseMatrix): DenseMatrix;
   /** Stores alpha · (dY·Xᵀ) at the stored weights. */
   protected abstract gradientCpu(X: DenseMatrix, dY: DenseMatrix, alpha: number): void;
-  protected abstract weightStateCpu(): { values: Float32Array; gradient: Float32Array; velocity: Float32Array };
+  protected abstract weightStateCpu(): { values: Float32Array; gradient: Float32Array; velocity: Float32Array; second: Float32Array };
   protected abstract encodeForward(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void;
   protected abstract encodeBackward(s: OperationScope, batch: number, dY: GPUBuffer, dX: GPUBuffer): void;
   protected abstract encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void;
-  protected abstract weightStateGpu(): { values: GPUBuffer; gradient: GPUBuffer; velocity: GPUBuffer };
+  protected abstract weightStateGpu(): { values: GPUBuffer; gradient: GPUBuffer; velocity: GPUBuffer; second: GPUBuffer };
 
   protected assertLive(): void {
     if (this.disposed) throw new DisposedError(`${this.constructor.name} layer`);

@@ -36,8 +36,10 @@ export class NMLinear extends LinearLayer {
   readonly init: WeightInit;
   private W: NMMatrix;
   private velocity: Float32Array;
+  /** Adam's second moment (the first lives in velocity). */
+  private second: Float32Array;
   private gradW: Float32Array;
-  private resident: (NMBuffers & { gradient: GPUBuffer; velocity: GPUBuffer; owner: OperationScope }) | undefined;
+  private resident: (NMBuffers & { gradient: GPUBuffer; velocity: GPUBuffer; second: GPUBuffer; owner: OperationScope }) | undefined;
 
   constructor(options: NMLinearOptions) {
     super(options.in, options.out, options.bias);
@@ -55,6 +57,7 @@ export class NMLinear extends LinearLayer {
     this.n = this.W.n;
     this.m = this.W.m;
     this.velocity = new Float32Array(this.W.nnz);
+    this.second = new Float32Array(this.W.nnz);
     this.gradW = new Float32Array(this.W.nnz);
   }
 
@@ -77,9 +80,10 @@ export class NMLinear extends LinearLayer {
     const limit = initLimit(this.init, this.in, this.out);
     const r = this.resident;
     if (!this.gpu || !r) {
-      const result = nmEvolveCpu(this.W, this.velocity, options.zeta, options.seed, limit);
+      const result = nmEvolveCpu(this.W, this.velocity, options.zeta, options.seed, limit, this.second);
       this.W = result.W;
       this.velocity = result.velocity;
+      this.second = result.second;
       return;
     }
     await this.gpu.ctx.run('NMLinear.evolve', (s) => {
@@ -123,6 +127,7 @@ export class NMLinear extends LinearLayer {
       indices: owner.upload('W.indices', this.W.indices),
       gradient: owner.output('weight gradient', this.W.nnz * 4),
       velocity: owner.upload('velocity', this.velocity),
+      second: owner.upload('second moment', this.second),
     };
   }
 
@@ -144,7 +149,7 @@ export class NMLinear extends LinearLayer {
   }
 
   protected weightStateCpu() {
-    return { values: this.W.values, gradient: this.gradW, velocity: this.velocity };
+    return { values: this.W.values, gradient: this.gradW, velocity: this.velocity, second: this.second };
   }
 
   protected encodeForward(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void {
@@ -161,6 +166,6 @@ export class NMLinear extends LinearLayer {
 
   protected weightStateGpu() {
     const r = this.resident!;
-    return { values: r.values, gradient: r.gradient, velocity: r.velocity };
+    return { values: r.values, gradient: r.gradient, velocity: r.velocity, second: r.second };
   }
 }

@@ -50,6 +50,8 @@ export class SparseLinear extends LinearLayer {
   readonly init: WeightInit;
   private W: CSRMatrix;
   private velocity: Float32Array;
+  /** Adam's second moment (the first lives in velocity); follows its weight like velocity. */
+  private second: Float32Array;
   private gradW: Float32Array;
   private generation: Generation | undefined;
   private gpuGradW: GPUBuffer | undefined;
@@ -62,6 +64,7 @@ export class SparseLinear extends LinearLayer {
     if (options.weights !== undefined) {
       this.W = copyWeights(options.weights, this.out, this.in);
       this.velocity = new Float32Array(this.W.nnz);
+      this.second = new Float32Array(this.W.nnz);
       this.gradW = new Float32Array(this.W.nnz);
       return;
     }
@@ -73,6 +76,7 @@ export class SparseLinear extends LinearLayer {
     });
     this.W = CSRMatrix.random({ rows: this.out, cols: this.in, density, seed: options.seed ?? 1, init: this.init });
     this.velocity = new Float32Array(this.W.nnz);
+    this.second = new Float32Array(this.W.nnz);
     this.gradW = new Float32Array(this.W.nnz);
   }
 
@@ -96,9 +100,12 @@ export class SparseLinear extends LinearLayer {
     const gpu = this.gpu;
     const g = this.generation;
     if (!gpu || !g) {
+      const W0 = this.W;
       const result = evolveSetCpu(this.W, { zeta: options.zeta, seed: options.seed, state: this.velocity, init: this.init });
       this.W = result.W;
       this.velocity = result.state;
+      // The same seed draws the same topology, so a second pass moves the second state identically.
+      this.second = evolveSetCpu(W0, { zeta: options.zeta, seed: options.seed, state: this.second, init: this.init }).state;
       return { removed: result.removed };
     }
     const limit = initLimit(this.init, this.in, this.out);
@@ -114,6 +121,7 @@ export class SparseLinear extends LinearLayer {
         colIdx: next.output('W.colIdx', nnz * 4),
         values: next.output('W.values', nnz * 4),
         state: next.output('velocity', nnz * 4),
+        second: next.output('second moment', nnz * 4),
       };
       let derived: TransposeBuffers | undefined;
       await gpu.ctx.run('SparseLinear.evolve (install)', (s) => {
@@ -121,6 +129,7 @@ export class SparseLinear extends LinearLayer {
         s.copy(buffers.colIdx, csr.colIdx, nnz * 4);
         s.copy(buffers.values, csr.values, nnz * 4);
         s.copy(buffers.state, csr.state, nnz * 4);
+        s.copy(buffers.second!, csr.second!, nnz * 4);
         derived = encodeCsrDerived(s, next, csr, this.out, this.in, nnz);
         return { result: csr.rowPtr, byteLength: 0, decode: () => undefined };
       });
@@ -170,7 +179,7 @@ export class SparseLinear extends LinearLayer {
     const t = this.W.transposeIndex();
     this.generation = {
       owner,
-      csr: uploadCsr(owner, this.W, this.velocity),
+      csr: uploadCsr(owner, this.W, this.velocity, this.second),
       derived: {
         rowOf: owner.upload('rowOf', this.W.rowIndices()),
         colPtr: owner.upload('colPtr', t.colPtr),
@@ -202,7 +211,7 @@ export class SparseLinear extends LinearLayer {
   }
 
   protected weightStateCpu() {
-    return { values: this.W.values, gradient: this.gradW, velocity: this.velocity };
+    return { values: this.W.values, gradient: this.gradW, velocity: this.velocity, second: this.second };
   }
 
   protected encodeForward(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void {
@@ -222,7 +231,7 @@ export class SparseLinear extends LinearLayer {
 
   protected weightStateGpu() {
     const { csr } = this.generation!;
-    return { values: csr.values, gradient: this.gpuGradW!, velocity: csr.state };
+    return { values: csr.values, gradient: this.gpuGradW!, velocity: csr.state, second: csr.second! };
   }
 }
 

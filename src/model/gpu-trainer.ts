@@ -32,6 +32,8 @@ export class GpuTrainer implements Trainer {
   private readonly metrics: GPUBuffer;
   /** [training step]: seeds the dropout masks of the batch. */
   private readonly stepBuffer: GPUBuffer;
+  /** [t]: the optimizer's 1-based update count (Adam's bias correction). */
+  private readonly updateBuffer: GPUBuffer;
   private readonly passes = new Map<string, ResidentPass>();
   private readonly stepWord = new Uint32Array(1);
   private labelWords = new Uint32Array(0);
@@ -44,16 +46,20 @@ export class GpuTrainer implements Trainer {
     this.shared = new OperationScope(ctx);
     this.metrics = this.shared.output('metrics', 12);
     this.stepBuffer = this.shared.output('training step', 4);
+    this.updateBuffer = this.shared.output('optimizer update count', 4);
   }
 
   resetMetrics(): void {
     this.ctx.device.queue.writeBuffer(this.metrics, 0, new Float32Array(3));
   }
 
-  trainBatch(x: Float32Array, labels: Uint8Array, batch: number, step: number): void {
+  trainBatch(x: Float32Array, labels: Uint8Array, batch: number, step: number, t: number): void {
     const pass = this.pass('train', batch);
+    const { queue } = this.ctx.device;
     this.stepWord[0] = step >>> 0;
-    this.ctx.device.queue.writeBuffer(this.stepBuffer, 0, this.stepWord);
+    queue.writeBuffer(this.stepBuffer, 0, this.stepWord);
+    this.stepWord[0] = t >>> 0;
+    queue.writeBuffer(this.updateBuffer, 0, this.stepWord);
     this.submit(pass, x, labels, batch, 'Sequential train step');
   }
 
@@ -189,7 +195,7 @@ export class GpuTrainer implements Trainer {
             encodeDerive(s, prev.layer.out * batch, activationParams(prev, seed), z[i - 1]!, a[i - 1]!, this.stepBuffer);
           }
         }
-        for (const stage of plan.stages) stage.layer.encodeStepPass(s, optimizer);
+        for (const stage of plan.stages) stage.layer.encodeOptimizerPass(s, optimizer, this.updateBuffer);
       }
       return { scope: s, steps: s.dispatches, x, labels, output };
     } catch (e) {

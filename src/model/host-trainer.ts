@@ -18,7 +18,7 @@ export class HostTrainer implements Trainer {
     this.samples = 0;
   }
 
-  trainBatch(x: Float32Array, labels: Uint8Array, batch: number, step: number): void {
+  trainBatch(x: Float32Array, labels: Uint8Array, batch: number, step: number, t: number): void {
     const { plan, optimizer, seed } = this.settings;
     const { inputs, pre } = this.forward(x, batch, true, step);
     const logits = pre[pre.length - 1]!;
@@ -33,7 +33,7 @@ export class HostTrainer implements Trainer {
         dZ = dX!;
       }
     }
-    for (const stage of plan.stages) stage.layer.stepHost(optimizer);
+    for (const stage of plan.stages) stage.layer.optimizeHost(optimizer, t);
   }
 
   evaluateBatch(x: Float32Array, labels: Uint8Array, batch: number): void {

@@ -83,6 +83,8 @@ export class Sequential {
   private readonly plan: StagePlan;
   private disposed = false;
   private busy = false;
+  /** Optimizer updates so far, across fit() calls (Adam's t). */
+  private updates = 0;
 
   constructor(
     readonly engine: Engine,
@@ -138,7 +140,7 @@ export class Sequential {
               const start = b * o.batchSize;
               const size = Math.min(o.batchSize, data.count - start);
               gatherBatch(data, order, start, size, x, labels);
-              trainer.trainBatch(x, labels, size, step++);
+              trainer.trainBatch(x, labels, size, step++, ++this.updates);
               samples += size;
               if ((b + 1) % o.syncEvery === 0 || b === batches - 1) await trainer.flush();
               await o.onBatchEnd?.({ epoch, batch: b, batches, samples });

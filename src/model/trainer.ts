@@ -17,8 +17,12 @@ export interface Metrics {
 export interface Trainer {
   /** Zeroes the metric sums. */
   resetMetrics(): void;
-  /** Forward, loss, backward and optimizer step of one batch; `step` seeds its dropout masks. */
-  trainBatch(x: Float32Array, labels: Uint8Array, batch: number, step: number): void;
+  /**
+   * Forward, loss, backward and optimizer step of one batch; `step` seeds its
+   * dropout masks, `t` is the model's 1-based optimizer update count (Adam's
+   * bias correction).
+   */
+  trainBatch(x: Float32Array, labels: Uint8Array, batch: number, step: number, t: number): void;
   /** Forward and loss without dropout or updates. */
   evaluateBatch(x: Float32Array, labels: Uint8Array, batch: number): void;
   /** Lets queued work finish (bounds the GPU queue, lets a page breathe). */

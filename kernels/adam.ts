@@ -1,0 +1,50 @@
+import type { OperationScope } from '../src/engine/gpu-context.js';
+import { programs } from './programs.js';
+
+const THREADS = 256;
+
+export interface AdamOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** Decoupled: w ← w − wd·w after the Adam step (the SGD rule's decay, AdamW-style). */
+  weightDecay: number;
+}
+
+/** One Adam update of `count` weights in place; `step` holds t (u32, 1-based). */
+export function encodeAdam(
+  s: OperationScope,
+  count: number,
+  weights: GPUBuffer,
+  gradient: GPUBuffer,
+  firstMoment: GPUBuffer,
+  secondMoment: GPUBuffer,
+  step: GPUBuffer,
+  o: AdamOptions,
+): void {
+  const params = s.uniform([count, 0, 0, 0, o.lr, o.beta1, o.beta2, o.epsilon, o.weightDecay, 0, 0, 0], [4, 5, 6, 7, 8]);
+  s.dispatch({ pipeline: s.pipeline(programs.adam), buffers: [params, weights, gradient, firstMoment, secondMoment, step], workgroups: Math.ceil(count / THREADS) });
+}
+
+/** The CPU twin of encodeAdam, in f32 steps like the GPU. */
+export function adamCpu(weights: Float32Array, gradient: Float32Array, firstMoment: Float32Array, secondMoment: Float32Array, t: number, o: AdamOptions): void {
+  const f = Math.fround;
+  const b1 = f(o.beta1);
+  const b2 = f(o.beta2);
+  const c1 = f(1 - f(Math.pow(b1, Math.max(1, t))));
+  const c2 = f(1 - f(Math.pow(b2, Math.max(1, t))));
+  const lr = f(o.lr);
+  const eps = f(o.epsilon);
+  const wd = f(o.weightDecay);
+  for (let i = 0; i < weights.length; i++) {
+    const g = gradient[i]!;
+    const m = f(f(b1 * firstMoment[i]!) + f(f(1 - b1) * g));
+    const v = f(f(b2 * secondMoment[i]!) + f(f(f(1 - b2) * g) * g));
+    firstMoment[i] = m;
+    secondMoment[i] = v;
+    const update = f(f(lr * f(m / c1)) / f(f(Math.sqrt(f(v / c2))) + eps));
+    const w = weights[i]!;
+    weights[i] = f(f(w - update) - f(wd * w));
+  }
+}
