@@ -106,7 +106,7 @@ export const programs = {
   // --- RigL growth by gradient magnitude (kernels/set/rigl-gpu.ts, shaders/rigl.wgsl) ---
   riglBlockGradient: program('rigl:blockGradient', riglSource, {}, {}, 'blockGradient'),
   riglMaskPresent: program('rigl:maskPresent', riglSource, {}, {}, 'maskPresent'),
-  riglCandidateFlags: program('rigl:candidateFlags', riglSource, {}, {}, 'candidateFlags'),
+  riglCountCandidates: program('rigl:countCandidates', riglSource, {}, {}, 'countCandidates'),
   riglScatterCandidates: program('rigl:scatterCandidates', riglSource, {}, {}, 'scatterCandidates'),
   riglCountGrown: program('rigl:countGrown', riglSource, {}, {}, 'countGrown'),
   riglRowPointers: program('rigl:rowPointers', riglSource, {}, {}, 'rowPointers'),

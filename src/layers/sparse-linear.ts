@@ -2,9 +2,11 @@ import { encodeCsrDerived, type TransposeBuffers } from '../../kernels/csr-trans
 import { programs } from '../../kernels/programs.js';
 import { CSR_PATTERN_WORDS, encodeSddmm, sddmmCsr } from '../../kernels/sddmm.js';
 import { evolveSetCpu } from '../../kernels/set/evolve.js';
-import { pruneResident } from '../../kernels/set/prune-csr.js';
+import { pruneCsrCpu, pruneResident } from '../../kernels/set/prune-csr.js';
 import { checkZeta } from '../../kernels/set/prune.js';
 import { regrowResident } from '../../kernels/set/regrow-gpu.js';
+import { checkBlockBytes, checkGradientOperands, gradientGrowthCpu, mergeGrownCpu } from '../../kernels/set/rigl.js';
+import { growResident, uploadGradientOperands } from '../../kernels/set/rigl-gpu.js';
 import { readCsr, uploadCsr, type CsrBuffers } from '../../kernels/set/resident-csr.js';
 import { encodeGatherCsr, spmmCsr, spmmCsrT } from '../../kernels/spmm-csr.js';
 import { OperationScope } from '../engine/gpu-context.js';
@@ -29,6 +31,26 @@ export interface SparseLinearOptions {
   weights?: CSRMatrix;
   /** Initial biases (default zeros). */
   bias?: Float32Array;
+}
+
+/** Options of SparseLinear.evolve. */
+export interface SparseEvolveOptions {
+  /** Fraction of the negative and of the positive weights removed (SET's rule). */
+  zeta: number;
+  /** Seed of the random regrowth (unused by gradient growth). */
+  seed: number;
+  /**
+   * Where the removed connections grow back: 'random' (SET, the default) or
+   * 'gradient' (RigL: the absent positions with the largest |dY·Xᵀ| of the
+   * batch X, dY, starting at weight 0; ζ = 0 then changes nothing).
+   */
+  growth?: 'random' | 'gradient';
+  /** Gradient growth: the batch input, in × batch. */
+  X?: DenseMatrix;
+  /** Gradient growth: the loss gradient w.r.t. the layer output, out × batch. */
+  dY?: DenseMatrix;
+  /** Gradient growth: bytes of one block of the dense gradient (default 4 MB); it is never whole. */
+  blockBytes?: number;
 }
 
 /** The GPU weight state: replaced whole by every evolve (a new generation). */
@@ -93,10 +115,16 @@ export class SparseLinear extends LinearLayer {
    * One SET topology update (see Engine.evolveSet): on WebGPU entirely on the
    * GPU — nothing of the weights is read back, only a few counters.
    * Velocity follows its weight; new connections start at zero velocity.
+   * With growth: 'gradient' the removed count grows back RigL-style at the
+   * absent positions of largest |dY·Xᵀ| for the batch given (see
+   * kernels/set/rigl.ts), also without a read-back of weights or gradients.
    */
-  async evolve(options: { zeta: number; seed: number }): Promise<{ removed: number }> {
+  async evolve(options: SparseEvolveOptions): Promise<{ removed: number }> {
     this.requireEngine();
     checkZeta(options.zeta);
+    const growth = options.growth ?? 'random';
+    if (growth === 'gradient') return this.evolveByGradient(options);
+    if (growth !== 'random') throw new InvalidArgumentError('options.growth', `must be 'random' or 'gradient', got ${String(growth)}`);
     const gpu = this.gpu;
     const g = this.generation;
     if (!gpu || !g) {
@@ -115,26 +143,7 @@ export class SparseLinear extends LinearLayer {
     try {
       const { kept, keptNnz } = await pruneResident(gpu.ctx, scratch, g.csr, this.out, nnz, options.zeta);
       const { buffers } = await regrowResident(gpu.ctx, scratch, kept, keptNnz, this.out, this.in, nnz, options.seed, limit);
-      // Move the result into buffers of its own generation, so the scratch can go.
-      const csr: CsrBuffers = {
-        rowPtr: next.output('W.rowPtr', (this.out + 1) * 4),
-        colIdx: next.output('W.colIdx', nnz * 4),
-        values: next.output('W.values', nnz * 4),
-        state: next.output('velocity', nnz * 4),
-        second: next.output('second moment', nnz * 4),
-      };
-      let derived: TransposeBuffers | undefined;
-      await gpu.ctx.run('SparseLinear.evolve (install)', (s) => {
-        s.copy(buffers.rowPtr, csr.rowPtr, (this.out + 1) * 4);
-        s.copy(buffers.colIdx, csr.colIdx, nnz * 4);
-        s.copy(buffers.values, csr.values, nnz * 4);
-        s.copy(buffers.state, csr.state, nnz * 4);
-        s.copy(buffers.second!, csr.second!, nnz * 4);
-        derived = encodeCsrDerived(s, next, csr, this.out, this.in, nnz);
-        return { result: csr.rowPtr, byteLength: 0, decode: () => undefined };
-      });
-      g.owner.release();
-      this.generation = { owner: next, csr, derived: derived! };
+      await this.install(gpu, g, buffers, next);
       return { removed: nnz - keptNnz };
     } catch (e) {
       next.release();
@@ -142,6 +151,68 @@ export class SparseLinear extends LinearLayer {
     } finally {
       scratch.release();
     }
+  }
+
+  /** RigL: SET's pruning, then growth at the absent positions of largest |dY·Xᵀ| (new weights and states 0). */
+  private async evolveByGradient(options: SparseEvolveOptions): Promise<{ removed: number }> {
+    const { X, dY } = checkGradientOperands(options.X, options.dY, this.out, this.in, 'options.');
+    const blockBytes = checkBlockBytes('options.blockBytes', options.blockBytes);
+    if (options.zeta === 0) return { removed: 0 };
+    const nnz = this.W.nnz;
+    const gpu = this.gpu;
+    const g = this.generation;
+    if (!gpu || !g) {
+      const kept = pruneCsrCpu(this.W, this.velocity, options.zeta);
+      const keptSecond = pruneCsrCpu(this.W, this.second, options.zeta).state;
+      const grown = gradientGrowthCpu(kept.W, X, dY, nnz - kept.W.nnz, blockBytes);
+      const result = mergeGrownCpu(kept.W, kept.state, grown);
+      this.W = result.W;
+      this.velocity = result.state;
+      this.second = mergeGrownCpu(kept.W, keptSecond, grown).state;
+      return { removed: nnz - kept.W.nnz };
+    }
+    const scratch = new OperationScope(gpu.ctx);
+    const next = new OperationScope(gpu.ctx);
+    try {
+      const { kept, keptNnz } = await pruneResident(gpu.ctx, scratch, g.csr, this.out, nnz, options.zeta);
+      const grad = uploadGradientOperands(scratch, X, dY);
+      const buffers = await growResident(gpu.ctx, scratch, kept, keptNnz, this.out, this.in, nnz, grad, blockBytes);
+      await this.install(gpu, g, buffers, next);
+      return { removed: nnz - keptNnz };
+    } catch (e) {
+      next.release();
+      throw e;
+    } finally {
+      scratch.release();
+    }
+  }
+
+  /**
+   * Installs an evolved layer as the new generation: moves it into buffers
+   * of its own (so the evolve's scratch can go), rebuilds the derived
+   * indices on the GPU and releases the previous generation.
+   */
+  private async install(gpu: LayerGpu, g: Generation, buffers: CsrBuffers, next: OperationScope): Promise<void> {
+    const nnz = this.W.nnz;
+    const csr: CsrBuffers = {
+      rowPtr: next.output('W.rowPtr', (this.out + 1) * 4),
+      colIdx: next.output('W.colIdx', nnz * 4),
+      values: next.output('W.values', nnz * 4),
+      state: next.output('velocity', nnz * 4),
+      second: next.output('second moment', nnz * 4),
+    };
+    let derived: TransposeBuffers | undefined;
+    await gpu.ctx.run('SparseLinear.evolve (install)', (s) => {
+      s.copy(buffers.rowPtr, csr.rowPtr, (this.out + 1) * 4);
+      s.copy(buffers.colIdx, csr.colIdx, nnz * 4);
+      s.copy(buffers.values, csr.values, nnz * 4);
+      s.copy(buffers.state, csr.state, nnz * 4);
+      s.copy(buffers.second!, csr.second!, nnz * 4);
+      derived = encodeCsrDerived(s, next, csr, this.out, this.in, nnz);
+      return { result: csr.rowPtr, byteLength: 0, decode: () => undefined };
+    });
+    g.owner.release();
+    this.generation = { owner: next, csr, derived: derived! };
   }
 
   async connectionsPerInput(): Promise<Uint32Array> {
