@@ -5,7 +5,7 @@ export { CSRMatrix, type CSRParts, type CSRTransposeIndex, type CSRRandomOptions
 export { NMMatrix, type NMParts, SUPPORTED_M } from './formats/nm.js';
 export { DenseMatrix } from './formats/dense.js';
 export { LinearLayer } from './layers/linear-layer.js';
-export { SparseLinear, type SparseLinearOptions } from './layers/sparse-linear.js';
+export { SparseLinear, type SparseLinearOptions, type SparseEvolveOptions } from './layers/sparse-linear.js';
 export { NMLinear, type NMLinearOptions } from './layers/nm-linear.js';
 export { DenseLinear, type DenseLinearOptions } from './layers/dense-linear.js';
 export type { SgdOptions } from '../kernels/elementwise.js';
@@ -30,7 +30,7 @@ export { relu, leakyRelu, dropout, softmax, type ActivationLayer } from './model
 export type { ModelLayer } from './model/stages.js';
 export { sgd, adam, type Optimizer, type SgdOptimizer, type AdamOptimizer } from './model/optimizer.js';
 export type { AdamOptions } from '../kernels/adam.js';
-export { set, type Evolution } from './model/evolution.js';
+export { set, rigl, type Evolution } from './model/evolution.js';
 export { type Dataset, validateDataset, subset, shuffledOrder, gatherBatch } from './data/dataset.js';
 export { parseIdx, idxToDataset, type IdxArray, type IdxData, type IdxDatasetOptions } from './data/idx.js';
 export { syntheticClassification, syntheticImages, type SyntheticOptions, type SyntheticImageOptions } from './data/synthetic.js';

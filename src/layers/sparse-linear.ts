@@ -6,7 +6,7 @@ import { pruneCsrCpu, pruneResident } from '../../kernels/set/prune-csr.js';
 import { checkZeta } from '../../kernels/set/prune.js';
 import { regrowResident } from '../../kernels/set/regrow-gpu.js';
 import { checkBlockBytes, checkGradientOperands, gradientGrowthCpu, mergeGrownCpu } from '../../kernels/set/rigl.js';
-import { growResident, uploadGradientOperands } from '../../kernels/set/rigl-gpu.js';
+import { growResident, uploadGradientOperands, type GradientOperands } from '../../kernels/set/rigl-gpu.js';
 import { readCsr, uploadCsr, type CsrBuffers } from '../../kernels/set/resident-csr.js';
 import { encodeGatherCsr, spmmCsr, spmmCsrT } from '../../kernels/spmm-csr.js';
 import { OperationScope } from '../engine/gpu-context.js';
@@ -171,12 +171,29 @@ export class SparseLinear extends LinearLayer {
       this.second = mergeGrownCpu(kept.W, keptSecond, grown).state;
       return { removed: nnz - kept.W.nnz };
     }
+    return this.growResidentByGradient(options.zeta, (scratch) => uploadGradientOperands(scratch, X, dY), blockBytes);
+  }
+
+  /**
+   * @internal RigL with a batch already on the GPU (a model's activations and
+   * output gradients): nothing of it is uploaded or read back.
+   */
+  async evolveByResidentGradient(zeta: number, operands: GradientOperands, blockBytes?: number): Promise<{ removed: number }> {
+    this.requireEngine();
+    checkZeta(zeta);
+    if (zeta === 0) return { removed: 0 };
+    return this.growResidentByGradient(zeta, () => operands, checkBlockBytes('blockBytes', blockBytes));
+  }
+
+  private async growResidentByGradient(zeta: number, operands: (scratch: OperationScope) => GradientOperands, blockBytes: number): Promise<{ removed: number }> {
+    const nnz = this.W.nnz;
+    const gpu = this.gpu!;
+    const g = this.generation!;
     const scratch = new OperationScope(gpu.ctx);
     const next = new OperationScope(gpu.ctx);
     try {
-      const { kept, keptNnz } = await pruneResident(gpu.ctx, scratch, g.csr, this.out, nnz, options.zeta);
-      const grad = uploadGradientOperands(scratch, X, dY);
-      const buffers = await growResident(gpu.ctx, scratch, kept, keptNnz, this.out, this.in, nnz, grad, blockBytes);
+      const { kept, keptNnz } = await pruneResident(gpu.ctx, scratch, g.csr, this.out, nnz, zeta);
+      const buffers = await growResident(gpu.ctx, scratch, kept, keptNnz, this.out, this.in, nnz, operands(scratch), blockBytes);
       await this.install(gpu, g, buffers, next);
       return { removed: nnz - keptNnz };
     } catch (e) {

@@ -8,7 +8,13 @@ import { cosineZeta } from '../sparsity/schedule.js';
  * reference's choice) drops and regrows the fraction ζ of its weights.
  */
 export interface Evolution {
-  readonly kind: 'set';
+  /**
+   * 'set': regrow at random (Mocanu et al. 2018). 'rigl': regrow where the
+   * loss gradient of one batch is largest among absent connections (Evci et
+   * al. 2020), computed blockwise on the GPU without a dense gradient; N:M
+   * layers keep their in-group evolution either way.
+   */
+  readonly kind: 'set' | 'rigl';
   readonly zeta: number;
   /** 'constant' is SET's; 'cosine' decays ζ to 0 over the run (RigL's schedule). */
   readonly schedule: 'constant' | 'cosine';
@@ -30,4 +36,13 @@ export function zetaAfterEpoch(evolution: Evolution, epoch: number, epochs: numb
   if (evolution.schedule === 'constant') return evolution.zeta;
   // Updates happen after epochs 0 … epochs − 2; the last one still moves a little.
   return cosineZeta({ zeta: evolution.zeta, step: epoch, totalSteps: Math.max(1, epochs - 1) });
+}
+
+/**
+ * RigL-style evolution: SET's pruning, growth by gradient magnitude on one
+ * seeded batch of the training data (after each epoch but the last); ζ
+ * decays by a cosine by default, as in RigL.
+ */
+export function rigl(options: { zeta?: number; schedule?: 'constant' | 'cosine'; includeLast?: boolean } = {}): Evolution {
+  return { ...set({ ...options, schedule: options.schedule ?? 'cosine' }), kind: 'rigl' };
 }

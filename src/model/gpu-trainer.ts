@@ -3,9 +3,10 @@ import { encodeAccumulateMetrics, encodeSoftmaxCrossEntropy } from '../../kernel
 import { GpuError } from '../errors.js';
 import { OperationScope, type GpuContext, type Step } from '../engine/gpu-context.js';
 import { activationParams } from './stages.js';
-import { lastStage, metricsFrom, type Metrics, type Trainer, type TrainerSettings } from './trainer.js';
+import { SparseLinear } from '../layers/sparse-linear.js';
+import { lastStage, metricsFrom, type GradientSnapshot, type Metrics, type Trainer, type TrainerSettings } from './trainer.js';
 
-type Mode = 'train' | 'evaluate' | 'predict';
+type Mode = 'train' | 'evaluate' | 'predict' | 'gradient';
 
 /**
  * One recorded pass of the whole model for one batch size: its activation
@@ -19,6 +20,8 @@ interface ResidentPass {
   labels: GPUBuffer;
   /** The last stage's output: logits, then gradient (train) or probabilities. */
   output: GPUBuffer;
+  /** 'gradient' mode: every stage's input and output gradient after the pass. */
+  operands?: Array<{ X: GPUBuffer; dY: GPUBuffer }>;
 }
 
 /**
@@ -93,6 +96,32 @@ export class GpuTrainer implements Trainer {
       s.dispatches.push(...pass.steps);
       return { result: pass.output, byteLength: bytes, decode: (b) => new Float32Array(b) };
     });
+  }
+
+  async gradientSnapshot(x: Float32Array, labels: Uint8Array, batch: number): Promise<GradientSnapshot> {
+    // Recorded for this one use: the stage inputs it saves cost a copy of every activation.
+    const pass = this.record('gradient', batch);
+    try {
+      const { queue } = this.ctx.device;
+      const inputs = this.settings.plan.stages[0]!.layer.in;
+      queue.writeBuffer(pass.x, 0, x.buffer, x.byteOffset, inputs * batch * 4);
+      const words = Uint32Array.from(labels.subarray(0, batch));
+      queue.writeBuffer(pass.labels, 0, words.buffer, 0, batch * 4);
+      await this.ctx.run('Sequential gradient batch', (s) => {
+        s.dispatches.push(...pass.steps);
+        return { result: pass.output, byteLength: 0, decode: () => undefined };
+      });
+    } catch (e) {
+      pass.scope.release();
+      throw e;
+    }
+    return {
+      evolveStage: async (stage, zeta) => {
+        const operands = pass.operands![stage.index]!;
+        if (stage.layer instanceof SparseLinear) await stage.layer.evolveByResidentGradient(zeta, { X: operands.X, dY: operands.dY, batch });
+      },
+      release: () => pass.scope.release(),
+    };
   }
 
   invalidate(): void {
@@ -183,21 +212,32 @@ export class GpuTrainer implements Trainer {
         encodeActivate(s, plan.stages[last]!.layer.out * batch, activationParams(plan.stages[last]!, seed), false, z[last]!, output, this.stepBuffer);
       }
       const classes = plan.stages[last]!.layer.out;
-      if (plan.softmax) encodeSoftmaxCrossEntropy(s, classes, batch, output, mode === 'predict' ? undefined : labels, perSample, training);
-      if (mode !== 'predict') encodeAccumulateMetrics(s, batch, perSample, this.metrics);
-      if (training) {
+      if (plan.softmax) encodeSoftmaxCrossEntropy(s, classes, batch, output, mode === 'predict' ? undefined : labels, perSample, training || mode === 'gradient');
+      if (mode === 'train' || mode === 'evaluate') encodeAccumulateMetrics(s, batch, perSample, this.metrics);
+      const gradient = mode === 'gradient';
+      const operands: Array<{ X: GPUBuffer; dY: GPUBuffer }> = [];
+      if (training || gradient) {
         for (let i = last; i >= 0; i--) {
           const stage = plan.stages[i]!;
           const dZ = i === last ? output : a[i]!;
-          stage.layer.encodeBackwardPass(s, batch, i === 0 ? x : a[i - 1]!, dZ, i > 0 ? a[i - 1] : undefined);
+          let input = i === 0 ? x : a[i - 1]!;
+          if (gradient && i > 0) {
+            // The backward below overwrites this activation with its gradient: keep a copy for RigL.
+            const saved = s.output(`saved input ${i}`, stage.layer.in * batch * 4);
+            s.copy(input, saved, stage.layer.in * batch * 4);
+            input = saved;
+          }
+          operands[i] = { X: input, dY: dZ };
+          stage.layer.encodeBackwardPass(s, batch, input, dZ, i > 0 ? a[i - 1] : undefined);
           if (i > 0) {
             const prev = plan.stages[i - 1]!;
-            encodeDerive(s, prev.layer.out * batch, activationParams(prev, seed), z[i - 1]!, a[i - 1]!, this.stepBuffer);
+            // No dropout in a gradient snapshot (the forward ran without it).
+            encodeDerive(s, prev.layer.out * batch, { ...activationParams(prev, seed), rate: gradient ? 0 : prev.rate }, z[i - 1]!, a[i - 1]!, this.stepBuffer);
           }
         }
-        for (const stage of plan.stages) stage.layer.encodeOptimizerPass(s, optimizer, this.updateBuffer);
+        if (training) for (const stage of plan.stages) stage.layer.encodeOptimizerPass(s, optimizer, this.updateBuffer);
       }
-      return { scope: s, steps: s.dispatches, x, labels, output };
+      return { scope: s, steps: s.dispatches, x, labels, output, ...(gradient ? { operands } : {}) };
     } catch (e) {
       s.release();
       throw e;

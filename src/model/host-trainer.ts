@@ -2,7 +2,8 @@ import { activateCpu, deriveCpu } from '../../kernels/activation.js';
 import { softmaxCrossEntropyCpu } from '../../kernels/softmax-ce.js';
 import { DenseMatrix } from '../formats/dense.js';
 import { activationParams } from './stages.js';
-import { lastStage, metricsFrom, type Metrics, type Trainer, type TrainerSettings } from './trainer.js';
+import { SparseLinear } from '../layers/sparse-linear.js';
+import { lastStage, metricsFrom, type GradientSnapshot, type Metrics, type Trainer, type TrainerSettings } from './trainer.js';
 
 /** The CPU backend's trainer: the GPU passes in the same order, over typed arrays. */
 export class HostTrainer implements Trainer {
@@ -52,6 +53,26 @@ export class HostTrainer implements Trainer {
     const logits = pre[pre.length - 1]!;
     if (this.settings.plan.softmax) softmaxCrossEntropyCpu(lastStage(this.settings.plan).layer.out, batch, logits.data, undefined, false);
     return logits.data;
+  }
+
+  async gradientSnapshot(x: Float32Array, labels: Uint8Array, batch: number): Promise<GradientSnapshot> {
+    const { plan, seed } = this.settings;
+    const { inputs, pre } = this.forward(x, batch, false, 0);
+    const logits = pre[pre.length - 1]!;
+    softmaxCrossEntropyCpu(logits.rows, batch, logits.data, labels, true);
+    const dZ: DenseMatrix[] = [];
+    dZ[plan.stages.length - 1] = logits;
+    for (let i = plan.stages.length - 1; i > 0; i--) {
+      const dX = plan.stages[i]!.layer.backwardHost(inputs[i]!, dZ[i]!, true)!;
+      deriveCpu(pre[i - 1]!.data, dX.data, { ...activationParams(plan.stages[i - 1]!, seed), rate: 0 }, 0);
+      dZ[i - 1] = dX;
+    }
+    return {
+      evolveStage: async (stage, zeta) => {
+        if (stage.layer instanceof SparseLinear) await stage.layer.evolve({ zeta, seed: 0, growth: 'gradient', X: inputs[stage.index]!, dY: dZ[stage.index]! });
+      },
+      release: () => {},
+    };
   }
 
   invalidate(): void {}

@@ -12,7 +12,8 @@ import { sgd, type Optimizer } from './optimizer.js';
 import { decodeModel, encodeModel, ModelFormatError, type ModelMetadata } from './model-file.js';
 import { layersFromSnapshot, snapshotLayers } from './persist.js';
 import { planStages, type ModelLayer, type StagePlan } from './stages.js';
-import type { Metrics, Trainer } from './trainer.js';
+import type { GradientSnapshot, Metrics, Trainer } from './trainer.js';
+import { SparseLinear } from '../layers/sparse-linear.js';
 
 export interface BatchProgress {
   epoch: number;
@@ -156,7 +157,7 @@ export class Sequential {
           if (o.evolution && epoch < o.epochs - 1) {
             const evolveStarted = now();
             log.zeta = zetaAfterEpoch(o.evolution, epoch, o.epochs);
-            await this.evolveLayers(o.evolution, log.zeta, randomU32(o.seed, 0xe701, epoch));
+            await this.evolveLayers(o.evolution, log.zeta, randomU32(o.seed, 0xe701, epoch), { trainer, data, batchSize: o.batchSize });
             trainer.invalidate();
             log.evolveSeconds = (now() - evolveStarted) / 1000;
           }
@@ -221,10 +222,26 @@ export class Sequential {
     });
   }
 
-  /** One topology update of the evolvable layers (all but the last unless includeLast), outside fit(). */
-  async evolve(evolution: Evolution, seed: number): Promise<void> {
+  /**
+   * One topology update of the evolvable layers (all but the last unless
+   * includeLast), outside fit(). RigL growth needs `data` (a seeded batch of
+   * it gives the gradient).
+   */
+  async evolve(evolution: Evolution, seed: number, data?: Dataset, options: { batchSize?: number } = {}): Promise<void> {
     this.assertLive();
-    await this.exclusive(() => this.evolveLayers(evolution, evolution.zeta, seed));
+    if (evolution.kind === 'rigl' && data === undefined) throw new InvalidArgumentError('data', 'RigL growth needs training data for its gradient batch');
+    if (data !== undefined) this.checkData('data', data);
+    const batchSize = options.batchSize ?? 128;
+    assertCount('options.batchSize', batchSize, { min: 1 });
+    await this.exclusive(async () => {
+      if (!data) return this.evolveLayers(evolution, evolution.zeta, seed);
+      const trainer = this.trainer(sgd(), 1);
+      try {
+        await this.evolveLayers(evolution, evolution.zeta, seed, { trainer, data, batchSize });
+      } finally {
+        trainer.dispose();
+      }
+    });
   }
 
   /**
@@ -274,10 +291,29 @@ export class Sequential {
     for (const layer of this.linearLayers) layer.dispose();
   }
 
-  private async evolveLayers(evolution: Evolution, zeta: number, seed: number): Promise<void> {
+  /**
+   * One topology update of the evolvable stages. RigL needs a batch's
+   * gradients (`growth`); its SparseLinear stages grow by them, the others
+   * (N:M) evolve in-group as under SET.
+   */
+  private async evolveLayers(evolution: Evolution, zeta: number, seed: number, growth?: { trainer: Trainer; data: Dataset; batchSize: number }): Promise<void> {
     const stages = evolution.includeLast ? this.plan.stages : this.plan.stages.slice(0, -1);
-    for (const stage of stages) {
-      if (isEvolvable(stage.layer)) await stage.layer.evolve({ zeta, seed: randomU32(seed, 0x1a7e, stage.index) });
+    let snapshot: GradientSnapshot | undefined;
+    try {
+      if (evolution.kind === 'rigl' && growth && stages.some((s) => s.layer instanceof SparseLinear)) {
+        const { data, batchSize, trainer } = growth;
+        const size = Math.min(batchSize, data.count);
+        const x = new Float32Array(data.features * size);
+        const labels = new Uint8Array(size);
+        gatherBatch(data, shuffledOrder(data.count, randomU32(seed, 0x6a4d, 0)), 0, size, x, labels);
+        snapshot = await this.guarded(trainer, 'Sequential RigL gradient', () => trainer.gradientSnapshot(x, labels, size));
+      }
+      for (const stage of stages) {
+        if (snapshot && stage.layer instanceof SparseLinear) await snapshot.evolveStage(stage, zeta);
+        else if (isEvolvable(stage.layer)) await stage.layer.evolve({ zeta, seed: randomU32(seed, 0x1a7e, stage.index) });
+      }
+    } finally {
+      snapshot?.release();
     }
   }
 

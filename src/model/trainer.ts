@@ -31,6 +31,11 @@ export interface Trainer {
   readMetrics(): Promise<Metrics>;
   /** Class probabilities (classes × batch). */
   predictBatch(x: Float32Array, batch: number): Promise<Float32Array>;
+  /**
+   * Runs forward and backward of one batch without updating anything (no
+   * dropout) and keeps each stage's input and output gradient for RigL growth.
+   */
+  gradientSnapshot(x: Float32Array, labels: Uint8Array, batch: number): Promise<GradientSnapshot>;
   /** Drops recorded passes: the layers' GPU buffers changed (topology evolution). */
   invalidate(): void;
   dispose(): void;
@@ -49,4 +54,11 @@ export function lastStage(plan: StagePlan): Stage {
 
 export function metricsFrom(lossSum: number, correct: number, samples: number): Metrics {
   return { loss: samples > 0 ? lossSum / samples : Number.NaN, accuracy: samples > 0 ? correct / samples : Number.NaN, samples };
+}
+
+/** Per-stage batch operands of RigL growth, kept where the trainer computed them. */
+export interface GradientSnapshot {
+  /** Grows the stage's layer by this batch's gradient (SparseLinear), after SET's pruning. */
+  evolveStage(stage: Stage, zeta: number): Promise<void>;
+  release(): void;
 }
