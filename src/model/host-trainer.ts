@@ -42,7 +42,10 @@ export class HostTrainer implements Trainer {
     this.score(pre[pre.length - 1]!, labels, batch, false);
   }
 
-  async flush(): Promise<void> {}
+  /** Yields to the event loop (a macrotask), so a page or worker can handle a Stop between batches. */
+  async flush(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
 
   async readMetrics(): Promise<Metrics> {
     return metricsFrom(this.lossSum, this.correct, this.samples);
