@@ -36,8 +36,17 @@ const RAISED_LIMITS = [
   'maxComputeWorkgroupsPerDimension',
 ] as const;
 
+/**
+ * Dawn's GPU object, one per process like navigator.gpu. Dawn destroys its
+ * instance when this object is garbage-collected, and an instance torn down
+ * while another engine's device works has aborted the process; one shared,
+ * never-collected instance rules that out.
+ */
+let dawnGpu: GPU | undefined;
+
 /** The `GPU` object of this environment: navigator.gpu in browsers, Dawn (`webgpu` package) in Node. */
 export async function findGpu(): Promise<{ gpu: GPU } | { reason: string }> {
+  if (dawnGpu) return { gpu: dawnGpu };
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return { gpu: nav.gpu };
   const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
@@ -52,7 +61,8 @@ export async function findGpu(): Promise<{ gpu: GPU } | { reason: string }> {
     for (const [name, value] of Object.entries(dawn.globals)) {
       if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
     }
-    return { gpu: dawn.create([]) };
+    dawnGpu ??= dawn.create([]);
+    return { gpu: dawnGpu };
   } catch (e) {
     return { reason: `no WebGPU in this Node process (install the optional 'webgpu' package for Dawn): ${e instanceof Error ? e.message : String(e)}` };
   }
