@@ -10,8 +10,14 @@ export function checkDense(argument: string, value: unknown): asserts value is D
   assertFinite(argument, value.data, (i) => `(${Math.floor(i / value.cols)}, ${i % value.cols})`);
 }
 
+/**
+ * A sparse operand of the right type. Its structure was validated when it was
+ * built, but `values` is a mutable Float32Array, so finiteness is checked again
+ * here (O(nnz), small beside the product).
+ */
 export function checkSparse<T extends CSRMatrix | NMMatrix>(argument: string, value: unknown, ctor: abstract new (...args: never[]) => T, label: string): asserts value is T {
   assertInstance(argument, value, ctor, label);
+  assertFinite(`${argument}.values`, (value as T).values, (k) => `stored value ${k}`);
 }
 
 export function checkRowsMatch(argument: string, actual: number, expected: number, what: string): void {

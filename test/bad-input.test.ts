@@ -378,3 +378,17 @@ describe('use after dispose', () => {
     await expectUsable(cpu);
   });
 });
+
+describe('sparse values made non-finite after construction', () => {
+  test.each(['cpu', 'webgpu'] as const)('engine products reject them with InvalidArgumentError naming W.values (%s)', async (backend) => {
+    const { cpuEngine: cpu, gpuEngine: gpu } = await import('./helpers/engines.js');
+    const engine = backend === 'cpu' ? await cpu() : await gpu();
+    const W = CSRMatrix.random({ rows: 6, cols: 5, density: 0.5, seed: 2 });
+    const X = DenseMatrix.random(5, 3, { seed: 3 });
+    W.values[1] = Number.NaN;
+    const error = await caught(() => engine.spmmCsr(W, X));
+    expectNamed(error, InvalidArgumentError, 'W.values');
+    W.values[1] = 0.5;
+    expect((await engine.spmmCsr(W, X)).rows).toBe(6);
+  });
+});

@@ -2,7 +2,7 @@ import { OperationScope, type GpuContext } from '../../src/engine/gpu-context.js
 import { InvalidArgumentError } from '../../src/errors.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 import { initLimit, type WeightInit } from '../../src/formats/init.js';
-import { assertLength } from '../../src/formats/validate.js';
+import { assertFinite, assertLength } from '../../src/formats/validate.js';
 import { pruneCsrCpu, pruneResident } from './prune-csr.js';
 import { checkZeta } from './prune.js';
 import { checkRegrow, regrowCsrCpu } from './regrow.js';
@@ -31,6 +31,7 @@ export interface EvolveSetResult {
 
 function prepare(W: CSRMatrix, options: EvolveSetOptions): { state: Float32Array; limit: number } {
   if (!(W instanceof CSRMatrix)) throw new InvalidArgumentError('W', 'must be a CSRMatrix');
+  assertFinite('W.values', W.values, (k) => `stored value ${k}`);
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be an object with zeta and seed');
   checkZeta(options.zeta);
   if (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 0xffffffff) {
