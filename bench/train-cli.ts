@@ -20,6 +20,7 @@ const USAGE = `npm run train -- [options]
   --train-samples N     train on the first N samples only
   --seed N              default 1
   --backend auto|webgpu|cpu   default auto (SwiftShader, a CPU emulation of a GPU, counts as no GPU)
+  --note TEXT           a note stored in the results file (repeatable)
   --out FILE            JSON path (default bench/results/train-<dataset>-<variant>-<date>.json)
   --help`;
 
@@ -41,10 +42,11 @@ interface Args {
   seed: number;
   backend: 'auto' | 'webgpu' | 'cpu';
   out?: string;
+  notes: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { dataset: 'mnist', variants: ['set-csr'], quick: false, hidden: [1000, 1000, 1000], epsilon: 20, zeta: 0.3, batch: 128, lr: 0.01, momentum: 0.9, weightDecay: 0.0002, dropout: 0.3, seed: 1, backend: 'auto' };
+  const args: Args = { dataset: 'mnist', variants: ['set-csr'], quick: false, hidden: [1000, 1000, 1000], epsilon: 20, zeta: 0.3, batch: 128, lr: 0.01, momentum: 0.9, weightDecay: 0.0002, dropout: 0.3, seed: 1, backend: 'auto', notes: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -91,6 +93,7 @@ function parseArgs(argv: string[]): Args {
         break;
       }
       case '--out': args.out = value(); break;
+      case '--note': args.notes.push(value()); break;
       default: throw new Error(`unknown option ${a}`);
     }
   }
@@ -168,6 +171,8 @@ export async function main(argv: string[]): Promise<number> {
       const out = args.out ?? join(root, 'bench', 'results', `train-${args.dataset}-${variant.replace(':', '')}-${new Date().toISOString().slice(0, 10)}${args.quick ? '-quick' : ''}.json`);
       const write = (report: TrainReport) => {
         if (note) report.backendNote = note;
+        report.notes = [...args.notes];
+        if (config.epochs < 100) report.notes.push(`a shorter budget than the reference's 100 epochs: ${config.epochs} planned`);
         mkdirSync(dirname(out), { recursive: true });
         writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
       };
