@@ -13,6 +13,28 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<s
   return e;
 }
 
+/** A page element by id; a missing one is a bug in the page, said loudly. */
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`#${id} is missing from the page`);
+  return e as T;
+}
+
+/** The backend and adapter as a definition list (shared by the benchmark and training pages). */
+export function adapterList(info: Pick<DeviceInfo, 'backend' | 'adapter'>, runsIn: string): HTMLDListElement {
+  const dl = h('dl', { id: 'adapter' });
+  const item = (term: string, value: string) => dl.append(h('dt', {}, term), h('dd', {}, value || '(not reported)'));
+  item('Backend', info.backend === 'webgpu' ? 'WebGPU' : 'CPU (typed arrays)');
+  if (info.adapter) {
+    item('Vendor', info.adapter.vendor);
+    item('Architecture', info.adapter.architecture);
+    item('Description', info.adapter.description);
+    if (info.adapter.device) item('Device', info.adapter.device);
+  }
+  item('Runs in', runsIn);
+  return dl;
+}
+
 export function fmt(x: number, digits = 2): string {
   if (!Number.isFinite(x)) return '–';
   if (Math.abs(x) >= 100) return x.toFixed(0);
@@ -154,16 +176,7 @@ export function renderFloors(container: HTMLElement, floors: FloorCheck[]): void
 }
 
 export function renderDevice(container: HTMLElement, note: HTMLElement, info: DeviceInfo): void {
-  const dl = h('dl', { id: 'adapter' });
-  const item = (term: string, value: string) => dl.append(h('dt', {}, term), h('dd', {}, value || '(not reported)'));
-  item('Backend', info.backend === 'webgpu' ? 'WebGPU' : 'CPU (typed arrays)');
-  if (info.adapter) {
-    item('Vendor', info.adapter.vendor);
-    item('Architecture', info.adapter.architecture);
-    item('Description', info.adapter.description);
-    if (info.adapter.device) item('Device', info.adapter.device);
-  }
-  item('Runs in', info.realm === 'worker' ? 'a dedicated worker (the page stays responsive)' : 'the page (main thread)');
+  const dl = adapterList(info, info.realm === 'worker' ? 'a dedicated worker (the page stays responsive)' : 'the page (main thread)');
   const parts: Node[] = [dl];
   if (info.backend === 'webgpu') {
     parts.push(

@@ -26,7 +26,7 @@ import {
   type BenchParams,
   type Preset,
 } from './bench-params.js';
-import { fmt, h, renderDevice, renderFloors, renderResults } from './bench-view.js';
+import { byId, fmt, h, renderDevice, renderFloors, renderResults } from './bench-view.js';
 
 export type BenchState = 'idle' | 'running' | 'done' | 'error';
 
@@ -38,11 +38,7 @@ declare global {
   }
 }
 
-const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`#${id} is missing from the page`);
-  return e as T;
-};
+const $ = byId;
 
 const form = $<HTMLFormElement>('params-form');
 const runButton = $<HTMLButtonElement>('run');

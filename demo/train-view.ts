@@ -1,7 +1,7 @@
 // DOM rendering of the training page: device, model size, epoch table,
 // connectivity heat maps and the prediction bars.
 import type { EpochLog } from '../src/index.js';
-import { fmt, h } from './bench-view.js';
+import { adapterList, fmt, h } from './bench-view.js';
 import { VARIANT_LABELS } from './train-params.js';
 import type { DataInfo, DeviceInfo, Evaluation, ModelSummary } from './train-protocol.js';
 
@@ -11,17 +11,7 @@ export const int = (n: number): string => n.toLocaleString('en-US');
 export const pct = (x: number, digits = 2): string => `${(x * 100).toFixed(digits)} %`;
 
 export function renderDevice(container: HTMLElement, note: HTMLElement, info: DeviceInfo): void {
-  const dl = h('dl', { id: 'adapter' });
-  const item = (term: string, value: string) => dl.append(h('dt', {}, term), h('dd', {}, value || '(not reported)'));
-  item('Backend', info.backend === 'webgpu' ? 'WebGPU' : 'CPU (typed arrays)');
-  if (info.adapter) {
-    item('Vendor', info.adapter.vendor);
-    item('Architecture', info.adapter.architecture);
-    item('Description', info.adapter.description);
-    if (info.adapter.device) item('Device', info.adapter.device);
-  }
-  item('Runs in', 'a dedicated worker (the page stays responsive)');
-  container.replaceChildren(dl);
+  container.replaceChildren(adapterList(info, 'a dedicated worker (the page stays responsive)'));
   note.dataset.backend = info.backend;
   if (info.backend === 'webgpu') {
     const a = info.adapter;

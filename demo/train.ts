@@ -29,6 +29,7 @@ import {
   renderModel,
   renderProbabilities,
 } from './train-view.js';
+import { byId } from './bench-view.js';
 
 export type TrainState = 'idle' | 'loading' | 'training' | 'done' | 'error' | 'stopped';
 
@@ -74,11 +75,7 @@ declare global {
   }
 }
 
-const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`#${id} is missing from the page`);
-  return e as T;
-};
+const $ = byId;
 
 const form = $<HTMLFormElement>('params-form');
 const trainButton = $<HTMLButtonElement>('run');

@@ -5,6 +5,7 @@
  * (checked with a nearest-centroid classifier, independent of the library).
  */
 import { describe, expect, test } from 'vitest';
+import { expectArgError } from './helpers/expect-error.js';
 import { InvalidArgumentError, WgsparseError } from '../src/errors.js';
 import {
   type Dataset,
@@ -20,17 +21,6 @@ import {
 import { loadIdxPair, loadMnist, MNIST_FILES } from '../src/data/mnist.js';
 
 /** Expects `fn` to throw an InvalidArgumentError (or subclass) naming `argument`; returns its message. */
-function expectArgError(fn: () => unknown, argument: string): string {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected an InvalidArgumentError naming ${argument}`).toBeInstanceOf(InvalidArgumentError);
-  expect((caught as InvalidArgumentError).argument).toBe(argument);
-  return (caught as Error).message;
-}
 
 async function expectArgErrorAsync(promise: Promise<unknown>, argument: string): Promise<void> {
   const caught = await promise.then(

@@ -4,21 +4,12 @@
  * against an independent loop here, never against the class's own helpers.
  */
 import { describe, expect, test } from 'vitest';
+import { expectArgError } from './helpers/expect-error.js';
 import { CSRMatrix, DenseMatrix, InvalidArgumentError, NMMatrix, RandomStream, randomU32, randomUnit, SUPPORTED_M } from '../src/index.js';
 import { erdosRenyiDensity } from '../src/formats/csr.js';
 import { csrWithEmptyLines, emptyCsr, powerLawCsr } from './helpers/cases.js';
 
 /** Expects `fn` to throw an InvalidArgumentError (or subclass) naming `argument`. */
-function expectArgError(fn: () => unknown, argument: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected an InvalidArgumentError naming ${argument}`).toBeInstanceOf(InvalidArgumentError);
-  expect((caught as InvalidArgumentError).argument).toBe(argument);
-}
 
 /** A small deterministic generator independent of src/random.ts (LCG). */
 function lcg(seed: number): () => number {

@@ -16,6 +16,8 @@ export interface EvolveSetOptions {
   seed: number;
   /** Per-weight optimizer state (e.g. momentum) that moves with its weight; zeros if omitted. */
   state?: Float32Array;
+  /** A second per-weight state (e.g. Adam's second moment) moved the same way; returned as `second`. */
+  second?: Float32Array;
   /** Initialisation of regrown weights, with the layer's own fan-in (default 'he-uniform', as the reference). */
   init?: WeightInit;
 }
@@ -23,6 +25,7 @@ export interface EvolveSetOptions {
 export interface EvolveSetResult {
   W: CSRMatrix;
   state: Float32Array;
+  second?: Float32Array;
   /** Connections removed (and regrown). */
   removed: number;
   /** Regrowth rounds it took. */
@@ -46,9 +49,9 @@ function prepare(W: CSRMatrix, options: EvolveSetOptions): { state: Float32Array
 /** One SET topology update on the CPU: prune by the reference rule, regrow at random. nnz is unchanged. */
 export function evolveSetCpu(W: CSRMatrix, options: EvolveSetOptions): EvolveSetResult {
   const { state, limit } = prepare(W, options);
-  const kept = pruneCsrCpu(W, state, options.zeta);
-  const grown = regrowCsrCpu(kept.W, kept.state, W.nnz, options.seed, limit);
-  return { W: grown.W, state: grown.state, removed: W.nnz - kept.W.nnz, rounds: grown.rounds };
+  const kept = pruneCsrCpu(W, state, options.zeta, options.second);
+  const grown = regrowCsrCpu(kept.W, kept.state, W.nnz, options.seed, limit, kept.second);
+  return { W: grown.W, state: grown.state, ...(grown.second ? { second: grown.second } : {}), removed: W.nnz - kept.W.nnz, rounds: grown.rounds };
 }
 
 /**

@@ -10,6 +10,7 @@ import { allocateCsr, readCsr, uploadCsr, type CsrBuffers } from './resident-csr
 export interface PrunedCsr {
   W: CSRMatrix;
   state: Float32Array;
+  second?: Float32Array;
 }
 
 function check(W: CSRMatrix, state: Float32Array, zeta: number): void {
@@ -19,26 +20,36 @@ function check(W: CSRMatrix, state: Float32Array, zeta: number): void {
   checkZeta(zeta);
 }
 
-/** SET pruning of a CSR on the CPU (the reference rule), state following its weight. */
-export function pruneCsrCpu(W: CSRMatrix, state: Float32Array, zeta: number): PrunedCsr {
+/**
+ * SET pruning of a CSR on the CPU (the reference rule), state (and the
+ * optional second state, e.g. Adam's second moment) following its weight.
+ */
+export function pruneCsrCpu(W: CSRMatrix, state: Float32Array, zeta: number, second?: Float32Array): PrunedCsr {
   check(W, state, zeta);
+  if (second !== undefined) {
+    if (!(second instanceof Float32Array)) throw new InvalidArgumentError('second', 'must be a Float32Array');
+    assertLength('second', second, W.nnz);
+  }
   const flags = setKeepFlagsCpu(W.values, zeta);
   const rowPtr = new Uint32Array(W.rows + 1);
   const colIdx: number[] = [];
   const values: number[] = [];
   const kept: number[] = [];
+  const keptSecond: number[] = [];
   for (let r = 0; r < W.rows; r++) {
     for (let k = W.rowPtr[r]!; k < W.rowPtr[r + 1]!; k++) {
       if (!flags[k]) continue;
       colIdx.push(W.colIdx[k]!);
       values.push(W.values[k]!);
       kept.push(state[k]!);
+      if (second) keptSecond.push(second[k]!);
     }
     rowPtr[r + 1] = colIdx.length;
   }
   return {
     W: new CSRMatrix({ rows: W.rows, cols: W.cols, rowPtr, colIdx: Uint32Array.from(colIdx), values: Float32Array.from(values) }),
     state: Float32Array.from(kept),
+    ...(second ? { second: Float32Array.from(keptSecond) } : {}),
   };
 }
 

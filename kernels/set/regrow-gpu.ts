@@ -1,4 +1,4 @@
-import { OperationScope, type GpuContext } from '../../src/engine/gpu-context.js';
+import { OperationScope, type GpuContext, bindings } from '../../src/engine/gpu-context.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 import { encodeExclusiveScan } from '../primitives/scan.js';
 import { programs } from '../programs.js';
@@ -6,13 +6,6 @@ import { candidatesForRound, checkRegrow, REGROW_STREAM } from './regrow.js';
 import { allocateCsr, readCsr, uploadCsr, type CsrBuffers } from './resident-csr.js';
 
 const THREADS = 256;
-
-/** Binding list from a sparse map (binding number → buffer). */
-function bind(map: Record<number, GPUBuffer>): Array<GPUBuffer | undefined> {
-  const out: Array<GPUBuffer | undefined> = [];
-  for (const [binding, buffer] of Object.entries(map)) out[Number(binding)] = buffer;
-  return out;
-}
 
 /**
  * SET regrowth of a GPU-resident layer, the twin of regrowCsrCpu: each round
@@ -49,7 +42,7 @@ export async function regrowResident(
       const candRow = s.output('candidate rows', candidates * 4);
       const candCol = s.output('candidate columns', candidates * 4);
       const bucketCount = s.output('bucket counts', (rows + 1) * 4);
-      s.dispatch({ pipeline: s.pipeline(programs.regrowGenerate), buffers: bind({ 0: params, 1: candRow, 2: candCol, 3: bucketCount }), workgroups: perCandidate });
+      s.dispatch({ pipeline: s.pipeline(programs.regrowGenerate), buffers: bindings({ 0: params, 1: candRow, 2: candCol, 3: bucketCount }), workgroups: perCandidate });
       const bucketPtr = s.output('bucket pointers', (rows + 1) * 4);
       s.copy(bucketCount, bucketPtr, rows * 4);
       encodeExclusiveScan(s, bucketPtr, rows + 1);
@@ -57,13 +50,13 @@ export async function regrowResident(
       const bucket = s.output('buckets', candidates * 8);
       s.dispatch({
         pipeline: s.pipeline(programs.regrowScatterBuckets),
-        buffers: bind({ 0: params, 1: candRow, 2: candCol, 3: bucketCount, 4: bucketPtr, 5: bucket }),
+        buffers: bindings({ 0: params, 1: candRow, 2: candCol, 3: bucketCount, 4: bucketPtr, 5: bucket }),
         workgroups: perCandidate,
       });
       const valid = s.output('valid candidates', (candidates + 1) * 4);
       s.dispatch({
         pipeline: s.pipeline(programs.regrowValidate),
-        buffers: bind({ 0: params, 4: bucketPtr, 5: bucket, 6: valid, 8: from.rowPtr, 9: from.colIdx }),
+        buffers: bindings({ 0: params, 4: bucketPtr, 5: bucket, 6: valid, 8: from.rowPtr, 9: from.colIdx }),
         workgroups: perRow,
       });
       const rank = s.output('candidate ranks', (candidates + 1) * 4);
@@ -72,7 +65,7 @@ export async function regrowResident(
       const newCount = s.output('new row lengths', (rows + 1) * 4);
       s.dispatch({
         pipeline: s.pipeline(programs.regrowCountAccepted),
-        buffers: bind({ 0: params, 4: bucketPtr, 5: bucket, 6: valid, 7: rank, 8: from.rowPtr, 10: newCount }),
+        buffers: bindings({ 0: params, 4: bucketPtr, 5: bucket, 6: valid, 7: rank, 8: from.rowPtr, 10: newCount }),
         workgroups: perRow,
       });
       s.copy(newCount, next.rowPtr, (rows + 1) * 4);
@@ -80,14 +73,14 @@ export async function regrowResident(
       const source = s.output('merge sources', targetNnz * 4);
       s.dispatch({
         pipeline: s.pipeline(programs.regrowMergeRows),
-        buffers: bind({ 0: params, 4: bucketPtr, 5: bucket, 8: from.rowPtr, 9: from.colIdx, 11: next.rowPtr, 12: next.colIdx, 13: source }),
+        buffers: bindings({ 0: params, 4: bucketPtr, 5: bucket, 8: from.rowPtr, 9: from.colIdx, 11: next.rowPtr, 12: next.colIdx, 13: source }),
         workgroups: perRow,
       });
       const gatherParams = s.uniform([targetNnz, rows, cols, seed, round, remaining, limit, stream], [6]);
       const gather = (state: GPUBuffer, nextState: GPUBuffer) =>
         s.dispatch({
           pipeline: s.pipeline(programs.regrowGatherValues),
-          buffers: bind({ 0: gatherParams, 11: next.rowPtr, 13: source, 14: from.values, 15: state, 16: next.values, 17: nextState }),
+          buffers: bindings({ 0: gatherParams, 11: next.rowPtr, 13: source, 14: from.values, 15: state, 16: next.values, 17: nextState }),
           workgroups: Math.ceil(targetNnz / THREADS),
         });
       gather(from.state, next.state);

@@ -52,12 +52,20 @@ export function checkRegrow(kept: CSRMatrix, targetNnz: number): void {
   }
 }
 
-/** Regrowth on the CPU, the twin of the GPU rounds. */
-export function regrowCsrCpu(kept: CSRMatrix, keptState: Float32Array, targetNnz: number, seed: number, limit: number): { W: CSRMatrix; state: Float32Array; rounds: number } {
+/** Regrowth on the CPU, the twin of the GPU rounds; an optional second state moves like `state` (new entries 0). */
+export function regrowCsrCpu(
+  kept: CSRMatrix,
+  keptState: Float32Array,
+  targetNnz: number,
+  seed: number,
+  limit: number,
+  keptSecond?: Float32Array,
+): { W: CSRMatrix; state: Float32Array; second?: Float32Array; rounds: number } {
   checkRegrow(kept, targetNnz);
   const { rows, cols } = kept;
   let W = kept;
   let state = keptState;
+  let second = keptSecond;
   let round = 0;
   while (W.nnz < targetNnz) {
     const remaining = targetNnz - W.nnz;
@@ -79,6 +87,7 @@ export function regrowCsrCpu(kept: CSRMatrix, keptState: Float32Array, targetNnz
     const colIdx = new Uint32Array(nnz);
     const values = new Float32Array(nnz);
     const nextState = new Float32Array(nnz);
+    const nextSecond = second ? new Float32Array(nnz) : undefined;
     let a = 0;
     let out = 0;
     for (let r = 0; r < rows; r++) {
@@ -94,6 +103,7 @@ export function regrowCsrCpu(kept: CSRMatrix, keptState: Float32Array, targetNnz
         } else {
           colIdx[out] = W.colIdx[k]!;
           values[out] = W.values[k]!;
+          if (nextSecond) nextSecond[out] = second![k]!;
           nextState[out++] = state[k++]!;
         }
       }
@@ -101,7 +111,8 @@ export function regrowCsrCpu(kept: CSRMatrix, keptState: Float32Array, targetNnz
     }
     W = new CSRMatrix({ rows, cols, rowPtr, colIdx, values });
     state = nextState;
+    second = nextSecond;
     round++;
   }
-  return { W, state, rounds: round };
+  return { W, state, ...(second ? { second } : {}), rounds: round };
 }

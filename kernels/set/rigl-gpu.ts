@@ -1,4 +1,4 @@
-import { OperationScope, type GpuContext } from '../../src/engine/gpu-context.js';
+import { OperationScope, type GpuContext, bindings } from '../../src/engine/gpu-context.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 import type { DenseMatrix } from '../../src/formats/dense.js';
 import { encodeExclusiveScan } from '../primitives/scan.js';
@@ -32,13 +32,6 @@ export interface GradientOperands {
   X: GPUBuffer;
   dY: GPUBuffer;
   batch: number;
-}
-
-/** Binding list from a sparse map (binding number → buffer). */
-function bind(map: Record<number, GPUBuffer>): Array<GPUBuffer | undefined> {
-  const out: Array<GPUBuffer | undefined> = [];
-  for (const [binding, buffer] of Object.entries(map)) out[Number(binding)] = buffer;
-  return out;
 }
 
 /**
@@ -82,18 +75,18 @@ export async function growResident(
     const carryIn = carry[block % 2]!;
     const carryOut = carry[(block + 1) % 2]!;
     s.copy(carryValue, pool, k * 4);
-    s.dispatch({ pipeline: s.pipeline(programs.riglBlockGradient), buffers: bind({ 0: params, 1: grad.dY, 2: grad.X, 3: pool }), workgroups: Math.ceil(n / TILE) * tilesN });
-    s.dispatch({ pipeline: s.pipeline(programs.riglMaskPresent), buffers: bind({ 0: params, 3: pool, 4: kept.rowPtr, 5: kept.colIdx }), workgroups: n });
+    s.dispatch({ pipeline: s.pipeline(programs.riglBlockGradient), buffers: bindings({ 0: params, 1: grad.dY, 2: grad.X, 3: pool }), workgroups: Math.ceil(n / TILE) * tilesN });
+    s.dispatch({ pipeline: s.pipeline(programs.riglMaskPresent), buffers: bindings({ 0: params, 3: pool, 4: kept.rowPtr, 5: kept.colIdx }), workgroups: n });
     const threshold = encodeRadixSelect(s, pool, count, count - k);
     const chunks = Math.ceil(count / CHUNK);
     const chunkGt = s.output('RigL chunk counts >', (chunks + 1) * 4);
     const chunkEq = s.output('RigL chunk counts =', (chunks + 1) * 4);
-    s.dispatch({ pipeline: s.pipeline(programs.riglCountCandidates), buffers: bind({ 0: params, 3: pool, 6: chunkGt, 7: chunkEq, 8: threshold }), workgroups: chunks });
+    s.dispatch({ pipeline: s.pipeline(programs.riglCountCandidates), buffers: bindings({ 0: params, 3: pool, 6: chunkGt, 7: chunkEq, 8: threshold }), workgroups: chunks });
     encodeExclusiveScan(s, chunkGt, chunks + 1);
     encodeExclusiveScan(s, chunkEq, chunks + 1);
     s.dispatch({
       pipeline: s.pipeline(programs.riglScatterCandidates),
-      buffers: bind({ 0: params, 3: pool, 6: chunkGt, 7: chunkEq, 8: threshold, 9: carryIn, 10: carryOut, 11: carryValue }),
+      buffers: bindings({ 0: params, 3: pool, 6: chunkGt, 7: chunkEq, 8: threshold, 9: carryIn, 10: carryOut, 11: carryValue }),
       workgroups: chunks,
     });
   };
@@ -111,23 +104,23 @@ export async function growResident(
   await ctx.run('RigL merge', (s) => {
     const params = s.uniform([rows, cols, 0, 0, 0, k, targetNnz, 0]);
     const growPtr = s.output('grown per row', (rows + 1) * 4);
-    s.dispatch({ pipeline: s.pipeline(programs.riglCountGrown), buffers: bind({ 0: params, 9: grown, 12: growPtr }), workgroups: Math.ceil(k / THREADS) });
+    s.dispatch({ pipeline: s.pipeline(programs.riglCountGrown), buffers: bindings({ 0: params, 9: grown, 12: growPtr }), workgroups: Math.ceil(k / THREADS) });
     encodeExclusiveScan(s, growPtr, rows + 1);
     s.dispatch({
       pipeline: s.pipeline(programs.riglRowPointers),
-      buffers: bind({ 0: params, 4: kept.rowPtr, 13: growPtr, 14: result.rowPtr }),
+      buffers: bindings({ 0: params, 4: kept.rowPtr, 13: growPtr, 14: result.rowPtr }),
       workgroups: Math.ceil((rows + 1) / THREADS),
     });
     const source = s.output('merge sources', targetNnz * 4);
     s.dispatch({
       pipeline: s.pipeline(programs.riglMergeRows),
-      buffers: bind({ 0: params, 4: kept.rowPtr, 5: kept.colIdx, 9: grown, 13: growPtr, 14: result.rowPtr, 15: result.colIdx, 16: source }),
+      buffers: bindings({ 0: params, 4: kept.rowPtr, 5: kept.colIdx, 9: grown, 13: growPtr, 14: result.rowPtr, 15: result.colIdx, 16: source }),
       workgroups: Math.ceil(rows / THREADS),
     });
     const gather = (state: GPUBuffer, nextState: GPUBuffer) =>
       s.dispatch({
         pipeline: s.pipeline(programs.riglGatherValues),
-        buffers: bind({ 0: params, 16: source, 17: kept.values, 18: state, 19: result.values, 20: nextState }),
+        buffers: bindings({ 0: params, 16: source, 17: kept.values, 18: state, 19: result.values, 20: nextState }),
         workgroups: Math.ceil(targetNnz / THREADS),
       });
     gather(kept.state, result.state);

@@ -17,6 +17,13 @@ export interface Dispatch {
   bindGroup?: GPUBindGroup;
 }
 
+/** Dispatch.buffers from a sparse map (binding number → buffer), for entry points that use a few of many bindings. */
+export function bindings(map: Record<number, GPUBuffer>): Array<GPUBuffer | undefined> {
+  const out: Array<GPUBuffer | undefined> = [];
+  for (const [binding, buffer] of Object.entries(map)) out[Number(binding)] = buffer;
+  return out;
+}
+
 /** What an operation under construction has allocated; released after it runs. */
 export class OperationScope {
   readonly temporaries: GPUBuffer[] = [];
@@ -266,6 +273,30 @@ export class GpuContext {
       throw error;
     }
     return new PreparedOperation(this, scope, plan!, operation);
+  }
+
+  /**
+   * Runs `body` (which may submit many command buffers without waiting, e.g.
+   * a training epoch) inside one pair of error scopes: a validation or
+   * out-of-memory error of any of its submissions becomes a GpuError here.
+   */
+  async guard<T>(operation: string, body: () => Promise<T>): Promise<T> {
+    this.assertUsable();
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    let result: T | undefined;
+    let failure: { error: unknown } | undefined;
+    try {
+      result = await body();
+    } catch (error) {
+      failure = { error };
+    }
+    const validation = await popWithTimeout(this.device);
+    const oom = await popWithTimeout(this.device);
+    if (failure) throw failure.error;
+    if (oom) throw new GpuError('out-of-memory', operation, oom.message);
+    if (validation) throw new GpuError('validation', operation, validation.message);
+    return result as T;
   }
 
   /** Records dispatches into one compute pass (bind groups built here, not by kernels). */

@@ -128,12 +128,10 @@ export class SparseLinear extends LinearLayer {
     const gpu = this.gpu;
     const g = this.generation;
     if (!gpu || !g) {
-      const W0 = this.W;
-      const result = evolveSetCpu(this.W, { zeta: options.zeta, seed: options.seed, state: this.velocity, init: this.init });
+      const result = evolveSetCpu(this.W, { zeta: options.zeta, seed: options.seed, state: this.velocity, second: this.second, init: this.init });
       this.W = result.W;
       this.velocity = result.state;
-      // The same seed draws the same topology, so a second pass moves the second state identically.
-      this.second = evolveSetCpu(W0, { zeta: options.zeta, seed: options.seed, state: this.second, init: this.init }).state;
+      this.second = result.second!;
       return { removed: result.removed };
     }
     const limit = initLimit(this.init, this.in, this.out);
@@ -162,13 +160,12 @@ export class SparseLinear extends LinearLayer {
     const gpu = this.gpu;
     const g = this.generation;
     if (!gpu || !g) {
-      const kept = pruneCsrCpu(this.W, this.velocity, options.zeta);
-      const keptSecond = pruneCsrCpu(this.W, this.second, options.zeta).state;
+      const kept = pruneCsrCpu(this.W, this.velocity, options.zeta, this.second);
       const grown = gradientGrowthCpu(kept.W, X, dY, nnz - kept.W.nnz, blockBytes);
       const result = mergeGrownCpu(kept.W, kept.state, grown);
       this.W = result.W;
       this.velocity = result.state;
-      this.second = mergeGrownCpu(kept.W, keptSecond, grown).state;
+      this.second = mergeGrownCpu(kept.W, kept.second!, grown).state;
       return { removed: nnz - kept.W.nnz };
     }
     return this.growResidentByGradient(options.zeta, (scratch) => uploadGradientOperands(scratch, X, dY), blockBytes);

@@ -1,6 +1,5 @@
 import { encodeActivate, encodeDerive } from '../../kernels/activation.js';
 import { encodeAccumulateMetrics, encodeSoftmaxCrossEntropy } from '../../kernels/softmax-ce.js';
-import { GpuError } from '../errors.js';
 import { OperationScope, type GpuContext, type Step } from '../engine/gpu-context.js';
 import { activationParams } from './stages.js';
 import { SparseLinear } from '../layers/sparse-linear.js';
@@ -132,29 +131,6 @@ export class GpuTrainer implements Trainer {
   dispose(): void {
     this.invalidate();
     this.shared.release();
-  }
-
-  /** Validation errors of submitted batches surface here (see Sequential.fit). */
-  static async guard<T>(ctx: GpuContext, operation: string, body: () => Promise<T>): Promise<T> {
-    ctx.assertUsable();
-    const { device } = ctx;
-    device.pushErrorScope('out-of-memory');
-    device.pushErrorScope('validation');
-    let result: T | undefined;
-    let failure: unknown;
-    let failed = false;
-    try {
-      result = await body();
-    } catch (e) {
-      failure = e;
-      failed = true;
-    }
-    const validation = await device.popErrorScope();
-    const oom = await device.popErrorScope();
-    if (failed) throw failure;
-    if (oom) throw new GpuError('out-of-memory', operation, oom.message);
-    if (validation) throw new GpuError('validation', operation, validation.message);
-    return result as T;
   }
 
   private submit(pass: ResidentPass, x: Float32Array, labels: Uint8Array, batch: number, label: string): void {

@@ -342,7 +342,7 @@ export class Sequential {
 
   private guarded<T>(trainer: Trainer, operation: string, body: () => Promise<T>): Promise<T> {
     const ctx = this.engine.gpuContextForLayers();
-    return trainer instanceof GpuTrainer && ctx ? GpuTrainer.guard(ctx, operation, body) : body();
+    return trainer instanceof GpuTrainer && ctx ? ctx.guard(operation, body) : body();
   }
 
   /** One operation at a time: a second fit() during a fit() would interleave batches and error scopes. */
