@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createEngine, MLP_VARIANTS, type Dataset, type Engine, type MlpVariant } from '../src/index.js';
+import { createEngine, featureStatistics, MLP_VARIANTS, standardize, type Dataset, type Engine, type MlpVariant } from '../src/index.js';
 import { loadIdxPair, loadMnist, MNIST_FILES } from '../src/data/mnist.js';
 import { runTraining, type TrainConfig, type TrainReport } from './train.js';
 
@@ -19,6 +19,8 @@ const USAGE = `npm run train -- [options]
   --dropout R           default 0.3
   --train-samples N     train on the first N samples only
   --seed N              default 1
+  --inputs unit|standardize   pixels / 255 in [0, 1] (default), or standardised per pixel with the
+                        training set's mean and std, as the reference's MNIST drivers do
   --backend auto|webgpu|cpu   default auto (SwiftShader, a CPU emulation of a GPU, counts as no GPU)
   --note TEXT           a note stored in the results file (repeatable)
   --out FILE            JSON path (default bench/results/train-<dataset>-<variant>-<date>.json)
@@ -40,13 +42,14 @@ interface Args {
   dropout: number;
   trainSamples?: number;
   seed: number;
+  inputs: 'unit' | 'standardize';
   backend: 'auto' | 'webgpu' | 'cpu';
   out?: string;
   notes: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { dataset: 'mnist', variants: ['set-csr'], quick: false, hidden: [1000, 1000, 1000], epsilon: 20, zeta: 0.3, batch: 128, lr: 0.01, momentum: 0.9, weightDecay: 0.0002, dropout: 0.3, seed: 1, backend: 'auto', notes: [] };
+  const args: Args = { dataset: 'mnist', variants: ['set-csr'], quick: false, hidden: [1000, 1000, 1000], epsilon: 20, zeta: 0.3, batch: 128, lr: 0.01, momentum: 0.9, weightDecay: 0.0002, dropout: 0.3, seed: 1, inputs: 'unit', backend: 'auto', notes: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -86,6 +89,12 @@ function parseArgs(argv: string[]): Args {
       case '--dropout': args.dropout = number((n) => n >= 0 && n < 1, 'in [0, 1)'); break;
       case '--train-samples': args.trainSamples = positiveInt(); break;
       case '--seed': args.seed = number((n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, 'a u32 integer'); break;
+      case '--inputs': {
+        const v = value();
+        if (v !== 'unit' && v !== 'standardize') throw new Error('--inputs must be unit or standardize');
+        args.inputs = v;
+        break;
+      }
       case '--backend': {
         const b = value();
         if (b !== 'auto' && b !== 'webgpu' && b !== 'cpu') throw new Error('--backend must be auto, webgpu or cpu');
@@ -101,6 +110,13 @@ function parseArgs(argv: string[]): Args {
 }
 
 async function loadData(args: Args): Promise<{ train: Dataset; test: Dataset }> {
+  const data = await loadRaw(args);
+  if (args.inputs === 'unit') return data;
+  const statistics = featureStatistics(data.train);
+  return { train: standardize(data.train, statistics), test: standardize(data.test, statistics) };
+}
+
+async function loadRaw(args: Args): Promise<{ train: Dataset; test: Dataset }> {
   if (args.dataset === 'mnist' && !args.dataDir) return loadMnist();
   if (!args.dataDir) throw new Error(`--dataset ${args.dataset} needs --data-dir with the four IDX files (${Object.values(MNIST_FILES).join(', ')}, optionally .gz)`);
   const { existsSync } = await import('node:fs');
@@ -166,6 +182,7 @@ export async function main(argv: string[]): Promise<number> {
         momentum: args.momentum,
         weightDecay: args.weightDecay,
         seed: args.seed,
+        inputs: args.inputs,
         ...(args.trainSamples ? { trainSamples: args.trainSamples } : {}),
       };
       const out = args.out ?? join(root, 'bench', 'results', `train-${args.dataset}-${variant.replace(':', '')}-${new Date().toISOString().slice(0, 10)}${args.quick ? '-quick' : ''}.json`);

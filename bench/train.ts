@@ -25,6 +25,8 @@ export interface TrainConfig {
   momentum: number;
   weightDecay: number;
   seed: number;
+  /** How the inputs were scaled: pixels / 255, or standardised per feature with training-set statistics. */
+  inputs: 'unit' | 'standardize';
   /** Use only the first N training samples (all when undefined). */
   trainSamples?: number;
   testSamples?: number;

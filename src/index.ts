@@ -32,6 +32,7 @@ export { sgd, adam, type Optimizer, type SgdOptimizer, type AdamOptimizer } from
 export type { AdamOptions } from '../kernels/adam.js';
 export { set, rigl, type Evolution } from './model/evolution.js';
 export { type Dataset, validateDataset, subset, shuffledOrder, gatherBatch } from './data/dataset.js';
+export { featureStatistics, standardize, type FeatureStatistics } from './data/standardize.js';
 export { parseIdx, idxToDataset, type IdxArray, type IdxData, type IdxDatasetOptions } from './data/idx.js';
 export { syntheticClassification, syntheticImages, type SyntheticOptions, type SyntheticImageOptions } from './data/synthetic.js';
 export { setMlpLayers, variantEvolution, MLP_VARIANTS, type MlpVariant, type SetMlpOptions } from './model/presets.js';

@@ -19,6 +19,7 @@ const config: TrainConfig = {
   momentum: 0.9,
   weightDecay: 0.0002,
   seed: 3,
+  inputs: 'unit',
 };
 
 test.each([

@@ -5,4 +5,5 @@
  */
 export * from './dataset.js';
 export * from './idx.js';
+export * from './standardize.js';
 export * from './synthetic.js';
