@@ -27,7 +27,7 @@ export const sddmmCsr: Kernel<[W: CSRMatrix, dY: DenseMatrix, X: DenseMatrix, op
     checkOperands(W, dY, X, options);
   },
   cpu(W, dY, X, options) {
-    return sddmmCpu(W.nnz, dY, X, options, W.rowIndices(), (k) => W.colIdx[k]!);
+    return sddmmCpu(W.nnz, dY, X, options, W.rowIndices(), W.colIdx);
   },
   plan(scope, W, dY, X, options) {
     const rowOf = W.rowIndices();
@@ -47,7 +47,7 @@ export const sddmmNM: Kernel<[W: NMMatrix, dY: DenseMatrix, X: DenseMatrix, opti
   },
   cpu(W, dY, X, options) {
     const slotsPerRow = W.slotsPerRow;
-    return sddmmCpu(W.nnz, dY, X, options, (k) => Math.floor(k / slotsPerRow), (k) => W.slotColumn(k));
+    return sddmmCpu(W.nnz, dY, X, options, (k) => Math.floor(k / slotsPerRow), W.slotColumns());
   },
   plan(scope, W, dY, X, options) {
     return sddmmPlan(scope, programs.sddmmNM, W.nnz, dY, X, options, nmPatternWords(W), (s) => [s.upload('W.indices', W.indices)]);
@@ -70,7 +70,7 @@ function sddmmCpu(
   X: DenseMatrix,
   options: SddmmOptions | undefined,
   rowOf: Uint32Array | ((k: number) => number),
-  colOf: (k: number) => number,
+  colOf: Uint32Array,
 ): Float32Array {
   const alpha = options?.alpha ?? 1;
   const batch = X.cols;
@@ -79,7 +79,7 @@ function sddmmCpu(
   const out = new Float32Array(nnz);
   for (let k = 0; k < nnz; k++) {
     const yOff = (typeof rowOf === 'function' ? rowOf(k) : rowOf[k]!) * batch;
-    const xOff = colOf(k) * batch;
+    const xOff = colOf[k]! * batch;
     let s = 0;
     for (let b = 0; b < batch; b++) s += dy[yOff + b]! * x[xOff + b]!;
     out[k] = alpha * s;

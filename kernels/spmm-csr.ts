@@ -43,7 +43,8 @@ export const spmmCsrT: Kernel<[W: CSRMatrix, dY: DenseMatrix], DenseMatrix> = {
   },
 };
 
-function gatherCpu(
+/** out[r] = Σ_k values[k] · X[idx[k]] over ptr[r] … ptr[r+1]: the CPU gather of CSR, its transpose and N:M. */
+export function gatherCpu(
   rows: number,
   X: DenseMatrix,
   ptr: Uint32Array,

@@ -4,7 +4,7 @@ import { gatherNMProgram, programs } from './programs.js';
 import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
 import type { Kernel } from './kernel.js';
 import type { OperationScope } from '../src/engine/gpu-context.js';
-import { GATHER_ROWS_PER_WORKGROUP, GATHER_TILE_B } from './spmm-csr.js';
+import { GATHER_ROWS_PER_WORKGROUP, GATHER_TILE_B, gatherCpu } from './spmm-csr.js';
 
 const TRANSPOSE_TILE_B = 64;
 
@@ -17,23 +17,10 @@ export const spmmNM: Kernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix> = {
     checkRowsMatch('X', X.rows, W.cols, 'W.cols');
   },
   cpu(W, X) {
-    const batch = X.cols;
-    const x = X.data;
-    const out = new Float32Array(W.rows * batch);
-    const acc = new Float64Array(batch);
-    const columns = slotColumns(W);
-    const slotsPerRow = W.slotsPerRow;
-    for (let r = 0; r < W.rows; r++) {
-      acc.fill(0);
-      for (let k = r * slotsPerRow; k < (r + 1) * slotsPerRow; k++) {
-        const v = W.values[k]!;
-        if (v === 0) continue;
-        const xOff = columns[k]! * batch;
-        for (let b = 0; b < batch; b++) acc[b]! += v * x[xOff + b]!;
-      }
-      out.set(acc, r * batch);
-    }
-    return new DenseMatrix(W.rows, batch, out);
+    // The CSR gather with implicit row pointers: every row holds slotsPerRow slots.
+    const rowPtr = new Uint32Array(W.rows + 1);
+    for (let r = 0; r <= W.rows; r++) rowPtr[r] = r * W.slotsPerRow;
+    return gatherCpu(W.rows, X, rowPtr, W.slotColumns(), W.values, undefined);
   },
   plan(s, W, X) {
     const batch = X.cols;
@@ -60,14 +47,21 @@ export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
     const dy = dY.data;
     const out = new Float32Array(W.cols * batch);
     const slotsPerRow = W.slotsPerRow;
-    const columns = slotColumns(W);
+    const columns = W.slotColumns();
+    const batch4 = batch - (batch % 4);
     for (let r = 0; r < W.rows; r++) {
       const yOff = r * batch;
       for (let k = r * slotsPerRow; k < (r + 1) * slotsPerRow; k++) {
         const v = W.values[k]!;
-        if (v === 0) continue;
         const xOff = columns[k]! * batch;
-        for (let b = 0; b < batch; b++) out[xOff + b]! += v * dy[yOff + b]!;
+        let b = 0;
+        for (; b < batch4; b += 4) {
+          out[xOff + b]! += v * dy[yOff + b]!;
+          out[xOff + b + 1]! += v * dy[yOff + b + 1]!;
+          out[xOff + b + 2]! += v * dy[yOff + b + 2]!;
+          out[xOff + b + 3]! += v * dy[yOff + b + 3]!;
+        }
+        for (; b < batch; b++) out[xOff + b]! += v * dy[yOff + b]!;
       }
     }
     return new DenseMatrix(W.cols, batch, out);
@@ -82,13 +76,6 @@ export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
     return { result, byteLength, decode: (bytes) => new DenseMatrix(W.cols, batch, new Float32Array(bytes)) };
   },
 };
-
-/** The column of every slot, decoded once per call (O(slots), no division per use). */
-function slotColumns(W: NMMatrix): Uint32Array {
-  const out = new Uint32Array(W.nnz);
-  for (let k = 0; k < W.nnz; k++) out[k] = W.slotColumn(k);
-  return out;
-}
 
 /** The shape of an N:M operand: what its kernels need besides the buffers. */
 export interface NMShape {

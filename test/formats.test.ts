@@ -580,6 +580,24 @@ describe('NMMatrix', () => {
   });
 });
 
+describe('NMMatrix.slotColumns', () => {
+  // Against the per-slot decoder: every M, an N that leaves slots spanning
+  // many packed words, and a single-group row.
+  test.each([
+    [1, 2, 3, 2],
+    [2, 4, 5, 12],
+    [1, 4, 7, 4],
+    [3, 8, 4, 24],
+    [2, 8, 9, 16],
+    [5, 16, 3, 48],
+  ])('%i:%i on %i × %i matches slotColumn(k) for every slot', (n, m, rows, cols) => {
+    const W = NMMatrix.random({ rows, cols, n, m, seed: rows * cols + n });
+    const columns = W.slotColumns();
+    expect(columns.length).toBe(W.nnz);
+    for (let k = 0; k < W.nnz; k++) expect(columns[k]).toBe(W.slotColumn(k));
+  });
+});
+
 describe('DenseMatrix', () => {
   test('construction, get, toArray, transpose, fromRows', () => {
     const A = DenseMatrix.fromRows([

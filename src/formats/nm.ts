@@ -92,6 +92,28 @@ export class NMMatrix {
     return (this.indices[Math.floor(k / perWord)]! >>> ((k % perWord) * bits)) & (this.m - 1);
   }
 
+  /**
+   * The column of every slot in one pass (incremental decode, no division per
+   * slot): what the CPU kernels index with.
+   */
+  slotColumns(): Uint32Array {
+    const out = new Uint32Array(this.nnz);
+    const bits = Math.log2(this.m);
+    const perWord = Math.floor(32 / bits);
+    const mask = this.m - 1;
+    let k = 0;
+    for (let row = 0; row < this.rows; row++) {
+      for (let groupBase = 0; groupBase < this.cols; groupBase += this.m) {
+        for (let t = 0; t < this.n; t++, k++) {
+          // Slots never straddle words (perWord · bits ≤ 32), so one shift reaches each.
+          const word = (k / perWord) | 0;
+          out[k] = groupBase + ((this.indices[word]! >>> ((k - word * perWord) * bits)) & mask);
+        }
+      }
+    }
+    return out;
+  }
+
   /** The column of slot k. */
   slotColumn(k: number): number {
     const group = Math.floor(k / this.n) % this.groupsPerRow;

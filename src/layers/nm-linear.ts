@@ -95,7 +95,7 @@ export class NMLinear extends LinearLayer {
   async connectionsPerInput(): Promise<Uint32Array> {
     const W = await this.weights();
     const counts = new Uint32Array(this.in);
-    for (let k = 0; k < W.nnz; k++) counts[W.slotColumn(k)]!++;
+    for (const column of W.slotColumns()) counts[column]!++;
     return counts;
   }
 
