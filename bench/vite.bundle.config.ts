@@ -1,15 +1,21 @@
 import { defineConfig } from 'vite';
 
-// `npm run bench:bundle`: bench/main.ts and everything it imports (wgsparse,
-// tfjs, mathjs, the WGSL) in one file, .gpu/bench/main.js; only `webgpu`
-// (Dawn's native addon) stays external and must sit beside it in node_modules.
+// `npm run bench:bundle`: the benchmark (bench/main.ts) and the training CLI
+// (bench/train-main.ts) with everything they import (wgsparse, tfjs, mathjs,
+// the WGSL) as ESM files in .gpu/bench/ that run with plain `node`; only
+// `webgpu` (Dawn's native addon) stays external and must sit in a
+// node_modules beside them. bench/gpu/prepare.sh packs them for a lent GPU.
 export default defineConfig({
   build: {
-    ssr: 'bench/main.ts',
+    ssr: true,
     outDir: '.gpu/bench',
     emptyOutDir: true,
     target: 'node20',
-    rollupOptions: { external: ['webgpu'], output: { format: 'es', entryFileNames: 'main.js' } },
+    rollupOptions: {
+      input: { main: 'bench/main.ts', train: 'bench/train-main.ts' },
+      external: ['webgpu'],
+      output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+    },
   },
   ssr: { noExternal: true, external: ['webgpu'] },
   logLevel: 'warn',
