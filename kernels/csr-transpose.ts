@@ -1,4 +1,4 @@
-import type { OperationScope } from '../src/engine/gpu-context.js';
+import { bindings, type OperationScope } from '../src/engine/gpu-context.js';
 import { CSRMatrix } from '../src/formats/csr.js';
 import { InvalidArgumentError } from '../src/errors.js';
 import type { GpuPlan, Kernel } from './kernel.js';
@@ -6,6 +6,21 @@ import { programs } from './programs.js';
 import { encodeExclusiveScan } from './primitives/scan.js';
 
 const THREADS = 256;
+/** Must match BAND_THREADS in shaders/csr_transpose.wgsl. */
+const BAND_THREADS = 16;
+/** Mean column length from which the band-wise counting sort replaces the per-column sort. */
+const BANDS_FROM_COLUMN_LENGTH = 32;
+
+/**
+ * How many row bands the transpose build uses: 1 selects the sort path (short
+ * columns); otherwise about one band per entry of a mean column, so the
+ * (column, band) table is no larger than the index itself (≤ nnz + 1 words)
+ * and each band thread walks ~cols entries.
+ */
+export function transposeBands(rows: number, cols: number, nnz: number): number {
+  const meanColumn = cols === 0 ? 0 : Math.floor(nnz / cols);
+  return meanColumn < BANDS_FROM_COLUMN_LENGTH ? 1 : Math.min(meanColumn, rows);
+}
 
 export interface TransposeBuffers {
   rowOf: GPUBuffer;
@@ -34,22 +49,36 @@ export function encodeCsrDerived(
     rowIdx: owner.output('transpose rowIdx', nnz * 4),
     perm: owner.output('transpose perm', nnz * 4),
   };
-  const params = s.uniform([rows, cols, nnz, 0]);
-  const counts = s.output('column counts', (cols + 1) * 4);
   const perEntry = Math.ceil(nnz / THREADS);
-  s.dispatch({ pipeline: s.pipeline(programs.csrRowsOfEntries), buffers: [params, csr.rowPtr, undefined, out.rowOf], workgroups: Math.ceil(rows / THREADS) });
-  s.dispatch({ pipeline: s.pipeline(programs.csrCountColumns), buffers: [params, undefined, csr.colIdx, undefined, counts], workgroups: perEntry });
+  const bands = transposeBands(rows, cols, nnz);
+  const rowsPerBlock = Math.max(1, Math.ceil(rows / bands));
+  const params = s.uniform([rows, cols, nnz, bands, rowsPerBlock, 0, 0, 0]);
+  s.dispatch({ pipeline: s.pipeline(programs.csrRowsOfEntries), buffers: bindings({ 0: params, 1: csr.rowPtr, 3: out.rowOf }), workgroups: Math.ceil(rows / THREADS) });
+  if (bands > 1) {
+    const table = s.output('column band counts', (cols * bands + 1) * 4);
+    s.dispatch({ pipeline: s.pipeline(programs.csrCountColumnBlocks), buffers: bindings({ 0: params, 2: csr.colIdx, 3: out.rowOf, 4: table }), workgroups: perEntry });
+    encodeExclusiveScan(s, table, cols * bands + 1);
+    s.dispatch({ pipeline: s.pipeline(programs.csrColumnPointers), buffers: bindings({ 0: params, 4: table, 8: out.colPtr }), workgroups: Math.ceil((cols + 1) / THREADS) });
+    s.dispatch({
+      pipeline: s.pipeline(programs.csrScatterColumnBlocks),
+      buffers: bindings({ 0: params, 1: csr.rowPtr, 2: csr.colIdx, 4: table, 6: out.rowIdx, 7: out.perm }),
+      workgroups: Math.ceil(bands / BAND_THREADS),
+    });
+    return out;
+  }
+  const counts = s.output('column counts', (cols + 1) * 4);
+  s.dispatch({ pipeline: s.pipeline(programs.csrCountColumns), buffers: bindings({ 0: params, 2: csr.colIdx, 4: counts }), workgroups: perEntry });
   s.copy(counts, out.colPtr, cols * 4);
   encodeExclusiveScan(s, out.colPtr, cols + 1);
   s.copy(s.output('zeros', (cols + 1) * 4), counts, (cols + 1) * 4);
   s.dispatch({
     pipeline: s.pipeline(programs.csrScatterColumns),
-    buffers: [params, undefined, csr.colIdx, out.rowOf, counts, out.colPtr, out.rowIdx, out.perm],
+    buffers: bindings({ 0: params, 2: csr.colIdx, 3: out.rowOf, 4: counts, 5: out.colPtr, 6: out.rowIdx, 7: out.perm }),
     workgroups: perEntry,
   });
   s.dispatch({
     pipeline: s.pipeline(programs.csrSortColumns),
-    buffers: [params, undefined, undefined, undefined, undefined, out.colPtr, out.rowIdx, out.perm],
+    buffers: bindings({ 0: params, 5: out.colPtr, 6: out.rowIdx, 7: out.perm }),
     workgroups: Math.ceil(cols / THREADS),
   });
   return out;

@@ -1,10 +1,18 @@
 // Builds a CSR's derived indices on the GPU, so a layer evolved on the GPU is
 // ready for its backward pass without host work:
 //   rowsOfEntries   rowOf[k] = the row of entry k (the COO row array SDDMM uses)
-//   countColumns    entries per column (atomic counts)
-//   scatterColumns  (row, k) into its column's segment (slot order arbitrary)
-//   sortColumns     per column, by row: the transpose index (colPtr, rowIdx, perm)
-//                   exactly as CSRMatrix.transposeIndex() builds it on the host
+// and the transpose index (colPtr, rowIdx, perm) exactly as
+// CSRMatrix.transposeIndex() builds it on the host: entries of a column in
+// row order. Two ways, chosen by the host from the mean column length:
+// - short columns: countColumns (atomic counts), a scan, scatterColumns (slot
+//   order within a column arbitrary), then sortColumns (insertion sort per
+//   column, cheap when columns hold a few entries);
+// - long columns: rows cut into `blocks` bands; countColumnBlocks counts per
+//   (column, band), one scan over that column-major table gives every
+//   (column, band) its first slot, columnPointers reads colPtr off it, and
+//   scatterColumnBlocks walks each band's rows in order, one thread per band,
+//   so entries land sorted by row with no sort at all (a stable counting sort;
+//   the insertion sort's cost grows with the square of the column length).
 
 const THREADS: u32 = 256u;
 
@@ -12,7 +20,11 @@ struct Params {
   rows: u32,
   cols: u32,
   nnz: u32,
-  _pad: u32,
+  blocks: u32,
+  rowsPerBlock: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -23,6 +35,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read> colPtr: array<u32>;
 @group(0) @binding(6) var<storage, read_write> rowIdx: array<u32>;
 @group(0) @binding(7) var<storage, read_write> perm: array<u32>;
+@group(0) @binding(8) var<storage, read_write> colPtrOut: array<u32>;
 
 @compute @workgroup_size(THREADS)
 fn rowsOfEntries(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -67,5 +80,38 @@ fn sortColumns(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) group
     }
     perm[j] = p;
     rowIdx[j] = r;
+  }
+}
+
+@compute @workgroup_size(THREADS)
+fn countColumnBlocks(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let k = linearInvocationId(wid, groups, lid, THREADS);
+  if (k < params.nnz) { atomicAdd(&colCount[colIdx[k] * params.blocks + rowOf[k] / params.rowsPerBlock], 1u); }
+}
+
+// colCount now holds the scanned (column, band) table, cols · blocks + 1 entries.
+@compute @workgroup_size(THREADS)
+fn columnPointers(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let c = linearInvocationId(wid, groups, lid, THREADS);
+  if (c <= params.cols) { colPtrOut[c] = atomicLoad(&colCount[c * params.blocks]); }
+}
+
+// Few threads, each walking many entries: small workgroups, so that
+// implementations that run one workgroup per core still spread them.
+const BAND_THREADS: u32 = 16u;
+
+@compute @workgroup_size(BAND_THREADS)
+fn scatterColumnBlocks(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let band = linearInvocationId(wid, groups, lid, BAND_THREADS);
+  if (band >= params.blocks) { return; }
+  let first = band * params.rowsPerBlock;
+  let last = min(params.rows, first + params.rowsPerBlock);
+  for (var r = first; r < last; r++) {
+    for (var k = rowPtr[r]; k < rowPtr[r + 1u]; k++) {
+      // Only this thread advances the cursors of its band: the atomic never contends.
+      let slot = atomicAdd(&colCount[colIdx[k] * params.blocks + band], 1u);
+      rowIdx[slot] = r;
+      perm[slot] = k;
+    }
   }
 }

@@ -1,102 +1,51 @@
-// Exclusive prefix sum of u32 values, the building block of every CSR
-// rebuild (row counts → rowPtr). Three-phase: scanBlocks scans BLOCK values
-// per workgroup and writes each block's total;
-// the totals are scanned the same way (recursively, by the host side); then
-// addBlockOffsets adds each block's scanned total to its values.
+// Exclusive prefix sum of u32 values in place, the building block of every
+// CSR rebuild (row counts → rowPtr, keep flags → positions). Reduce, then
+// scan, with no workgroup memory and no barriers:
+//   chunkTotals  totals[t] = the sum of chunk t (CHUNK consecutive values)
+//   (the totals are scanned the same way, recursively, by the host side)
+//   scanChunks   each thread rescans its chunk from its scanned total
+// Each value is read twice and written once. A workgroup tree (Blelloch)
+// needs ~2·log2(threads) barriers per block; software implementations such as
+// SwiftShader run a barrier by switching between every invocation of the
+// workgroup, which made that scan cost ~1 s per million values there.
 
-const THREADS: u32 = 256u;
-const ITEMS: u32 = 12u;
-const BLOCK: u32 = 3072u; // THREADS * ITEMS (13 KB with the partials: within the 16 KB default limit)
+const THREADS: u32 = 64u;
+const CHUNK: u32 = 64u;
 
 struct Params {
   count: u32,
+  // 1 when `totals` holds the scanned chunk totals to start from; 0 for the
+  // last level, where one chunk holds everything.
+  fromTotals: u32,
   _pad0: u32,
   _pad1: u32,
-  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read_write> data: array<u32>;
-@group(0) @binding(2) var<storage, read_write> blockSums: array<u32>;
+@group(0) @binding(2) var<storage, read_write> totals: array<u32>;
 
-var<workgroup> tile: array<u32, BLOCK>;
-var<workgroup> partial: array<u32, THREADS>;
-
-// In place over `data`; blockSums[b] = the total of block b. Each thread
-// scans ITEMS consecutive values sequentially, so only the 256 per-thread
-// totals go through the barrier-heavy Blelloch tree: few barriers per value,
-// which matters on every GPU and enormously on software ones (SwiftShader).
 @compute @workgroup_size(THREADS)
-fn scanBlocks(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) groups: vec3u,
-  @builtin(local_invocation_id) lid: vec3u,
-) {
-  let block = linearWorkgroupId(wid, groups);
-  let base = block * BLOCK;
-  // Coalesced loads into workgroup memory.
-  for (var i = 0u; i < ITEMS; i++) {
-    let idx = base + i * THREADS + lid.x;
-    tile[i * THREADS + lid.x] = select(0u, data[min(idx, params.count - 1u)], idx < params.count);
-  }
-  workgroupBarrier();
+fn chunkTotals(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let t = linearInvocationId(wid, groups, lid, THREADS);
+  let first = t * CHUNK;
+  if (first >= params.count) { return; }
+  let last = min(params.count, first + CHUNK);
   var sum = 0u;
-  for (var i = 0u; i < ITEMS; i++) {
-    let v = tile[lid.x * ITEMS + i];
-    tile[lid.x * ITEMS + i] = sum;
-    sum += v;
-  }
-  partial[lid.x] = sum;
-  // Blelloch over the per-thread totals (each thread owns one pair slot below THREADS / 2).
-  var offset = 1u;
-  for (var d = THREADS >> 1u; d > 0u; d = d >> 1u) {
-    workgroupBarrier();
-    if (lid.x < d) {
-      let ai = offset * (2u * lid.x + 1u) - 1u;
-      let bi = offset * (2u * lid.x + 2u) - 1u;
-      partial[bi] += partial[ai];
-    }
-    offset = offset << 1u;
-  }
-  workgroupBarrier();
-  if (lid.x == 0u) {
-    blockSums[block] = partial[THREADS - 1u];
-    partial[THREADS - 1u] = 0u;
-  }
-  for (var d = 1u; d < THREADS; d = d << 1u) {
-    offset = offset >> 1u;
-    workgroupBarrier();
-    if (lid.x < d) {
-      let ai = offset * (2u * lid.x + 1u) - 1u;
-      let bi = offset * (2u * lid.x + 2u) - 1u;
-      let t = partial[ai];
-      partial[ai] = partial[bi];
-      partial[bi] += t;
-    }
-  }
-  workgroupBarrier();
-  let prefix = partial[lid.x];
-  for (var i = 0u; i < ITEMS; i++) {
-    tile[lid.x * ITEMS + i] += prefix;
-  }
-  workgroupBarrier();
-  for (var i = 0u; i < ITEMS; i++) {
-    let idx = base + i * THREADS + lid.x;
-    if (idx < params.count) { data[idx] = tile[i * THREADS + lid.x]; }
-  }
+  for (var i = first; i < last; i++) { sum += data[i]; }
+  totals[t] = sum;
 }
 
-// data[i] += blockSums[block of i] (blockSums already scanned).
 @compute @workgroup_size(THREADS)
-fn addBlockOffsets(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) groups: vec3u,
-  @builtin(local_invocation_id) lid: vec3u,
-) {
-  let block = linearWorkgroupId(wid, groups);
-  let offset = blockSums[block];
-  for (var i = 0u; i < ITEMS; i++) {
-    let idx = block * BLOCK + i * THREADS + lid.x;
-    if (idx < params.count) { data[idx] += offset; }
+fn scanChunks(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let t = linearInvocationId(wid, groups, lid, THREADS);
+  let first = t * CHUNK;
+  if (first >= params.count) { return; }
+  let last = min(params.count, first + CHUNK);
+  var running = select(0u, totals[t], params.fromTotals == 1u);
+  for (var i = first; i < last; i++) {
+    let v = data[i];
+    data[i] = running;
+    running += v;
   }
 }

@@ -8,7 +8,7 @@ import { selectRank } from '../kernels/primitives/select.js';
 import { compactIndices } from '../kernels/primitives/compact.js';
 import { randomFill } from '../kernels/primitives/random.js';
 import { CSRMatrix, RandomStream } from '../src/index.js';
-import { csrDerivedIndices } from '../kernels/csr-transpose.js';
+import { csrDerivedIndices, transposeBands } from '../kernels/csr-transpose.js';
 import { csrWithEmptyLines, emptyCsr, powerLawCsr } from './helpers/cases.js';
 import { adapterName, gpuEngine } from './helpers/engines.js';
 import { runOnGpu } from './helpers/run-kernel.js';
@@ -22,7 +22,8 @@ function naiveExclusiveScan(values: Uint32Array): Uint32Array {
 }
 
 describe(`exclusive scan on WebGPU (${adapterName(gpu)})`, () => {
-  for (const n of [0, 1, 2, 255, 256, 257, 3071, 3072, 3073, 10_000, 3072 * 70 + 7]) {
+  // Chunks of 64: one, two and three levels of totals, and every boundary between.
+  for (const n of [0, 1, 2, 63, 64, 65, 4095, 4096, 4097, 10_000, 64 ** 3, 64 ** 3 + 3]) {
     test(`${n} values`, async () => {
       const rng = new RandomStream(n + 1);
       const values = Uint32Array.from({ length: n }, () => rng.nextInt(50));
@@ -97,15 +98,28 @@ describe(`counter-based PRNG on WebGPU (${adapterName(gpu)})`, () => {
   });
 });
 
+/** Wᵀ as a CSR (via COO), e.g. to turn skewed rows into skewed columns. */
+function transposed(W: CSRMatrix): CSRMatrix {
+  const rows = W.rowIndices();
+  return CSRMatrix.fromCOO({ rows: W.cols, cols: W.rows, rowIndices: Array.from(W.colIdx), colIndices: Array.from(rows), values: Array.from(W.values) });
+}
+
 describe(`CSR derived indices built on WebGPU (${adapterName(gpu)})`, () => {
   for (const [name, W] of [
     ['random', CSRMatrix.random({ rows: 300, cols: 200, density: 0.05, seed: 1 })],
     ['power-law rows', powerLawCsr(80, 120, 2)],
     ['empty rows and columns', csrWithEmptyLines(40, 33, 3)],
     ['nnz 0', emptyCsr(5, 7)],
+    // Mean column length ≥ 32: the band-wise counting path (transposeBands > 1).
+    ['long columns', CSRMatrix.random({ rows: 701, cols: 23, density: 0.3, seed: 4 })],
+    ['long columns, one row per band (fully dense)', CSRMatrix.random({ rows: 40, cols: 9, density: 1, seed: 5 })],
+    ['long columns, empty rows and columns', csrWithEmptyLines(400, 9, 6)],
+    ['long columns, power-law column lengths', transposed(powerLawCsr(40, 2000, 7))],
   ] as Array<[string, CSRMatrix]>) {
     test(`${name}: rowOf and transpose index equal the host's`, async () => {
       const expected = csrDerivedIndices.cpu(W);
+      if (name.startsWith('long columns')) expect(transposeBands(W.rows, W.cols, W.nnz)).toBeGreaterThan(1);
+      else expect(transposeBands(W.rows, W.cols, W.nnz)).toBe(1);
       const got = await runOnGpu(gpu, csrDerivedIndices, W);
       expect(got.rowOf).toEqual(expected.rowOf);
       expect(got.colPtr).toEqual(expected.colPtr);

@@ -3,25 +3,29 @@ import { InvalidArgumentError } from '../../src/errors.js';
 import type { GpuPlan, Kernel } from '../kernel.js';
 import { programs } from '../programs.js';
 
-/** Values per workgroup block; must match BLOCK in shaders/scan.wgsl. */
-const SCAN_BLOCK = 3072;
+/** Must match THREADS and CHUNK in shaders/scan.wgsl. */
+const SCAN_THREADS = 64;
+const SCAN_CHUNK = 64;
 
 /**
  * Records an in-place exclusive prefix sum of `count` u32 values in `data`
- * (no readback): blocks are scanned, their totals scanned recursively, then
- * added back. Temporaries belong to the scope. Returns nothing: the total is
- * not needed on the host (callers that need it scan count + 1 values).
+ * (no readback): chunk totals, their scan (recursively), then every chunk
+ * rescanned from its total. Temporaries belong to the scope. Returns nothing:
+ * the total is not needed on the host (callers that need it scan count + 1 values).
  */
 export function encodeExclusiveScan(s: OperationScope, data: GPUBuffer, count: number): void {
   if (count === 0) return;
-  const blocks = Math.ceil(count / SCAN_BLOCK);
-  const params = s.uniform([count, 0, 0, 0]);
-  const sums = s.output('scan block sums', blocks * 4);
-  s.dispatch({ pipeline: s.pipeline(programs.scanBlocks), buffers: [params, data, sums], workgroups: blocks });
-  if (blocks > 1) {
-    encodeExclusiveScan(s, sums, blocks);
-    s.dispatch({ pipeline: s.pipeline(programs.scanAddOffsets), buffers: [params, data, sums], workgroups: blocks });
+  const chunks = Math.ceil(count / SCAN_CHUNK);
+  const workgroups = Math.ceil(chunks / SCAN_THREADS);
+  if (chunks === 1) {
+    s.dispatch({ pipeline: s.pipeline(programs.scanChunks), buffers: [s.uniform([count, 0, 0, 0]), data, s.output('scan totals', 4)], workgroups: 1 });
+    return;
   }
+  const params = s.uniform([count, 1, 0, 0]);
+  const totals = s.output('scan chunk totals', chunks * 4);
+  s.dispatch({ pipeline: s.pipeline(programs.scanChunkTotals), buffers: [params, data, totals], workgroups });
+  encodeExclusiveScan(s, totals, chunks);
+  s.dispatch({ pipeline: s.pipeline(programs.scanChunks), buffers: [params, data, totals], workgroups });
 }
 
 /** Exclusive prefix sum as a standalone kernel (tests, and host-side callers). */
