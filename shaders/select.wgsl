@@ -1,31 +1,43 @@
-// Radix select: the value of rank `rank` (0-based, ascending) among `count`
-// f32 values, without sorting and without reading values back. Floats map to
-// u32 keys that sort like the floats; four passes each histogram one 8-bit
-// digit of the keys that still match the prefix found so far, and a
-// one-thread pass picks the digit holding the rank. State (prefix, mask,
+// Radix select: the values of one or two ranks (0-based, ascending) among
+// `count` f32 values, without sorting and without reading values back. Floats
+// map to u32 keys that sort like the floats; four passes each histogram one
+// 8-bit digit of the keys that still match the prefix found so far, and a
+// one-thread pass picks the digit holding each rank. State (prefix, mask,
 // remaining rank) lives in a GPU buffer between passes.
+//
+// Two ranks share every read of the values (SET needs two thresholds of the
+// same weights), and while both have found the same prefix (always in the
+// first pass) they share one histogram: the first pass, where every value
+// matches, is the expensive one.
 
 const THREADS: u32 = 256u;
 
 struct Params {
   count: u32,
   shift: u32,
+  // 1 or 2.
+  selects: u32,
   _pad0: u32,
-  _pad1: u32,
 }
 
-// state[0] = key prefix, state[1] = prefix mask, state[2] = remaining rank.
+// Select j: state[4j] = key prefix, state[4j + 1] = prefix mask, state[4j + 2] = remaining rank.
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> values: array<f32>;
-@group(0) @binding(2) var<storage, read_write> state: array<u32, 4>;
-@group(0) @binding(3) var<storage, read_write> hist: array<atomic<u32>, 256>;
+@group(0) @binding(2) var<storage, read_write> state: array<u32, 8>;
+// Bins of select j at 256j.
+@group(0) @binding(3) var<storage, read_write> hist: array<atomic<u32>, 512>;
 
-var<workgroup> local: array<atomic<u32>, 256>;
+var<workgroup> local: array<atomic<u32>, 512>;
 
 fn sortableKey(v: f32) -> u32 {
   let bits = bitcast<u32>(v);
   // Negative: flip all bits (larger magnitude sorts first); positive: flip the sign bit.
   return select(bits ^ 0x80000000u, ~bits, (bits & 0x80000000u) != 0u);
+}
+
+// Whether the second select still follows the first (then its counts are the first's).
+fn sharedPrefix() -> bool {
+  return params.selects == 1u || (state[0] == state[4] && state[1] == state[5]);
 }
 
 @compute @workgroup_size(THREADS)
@@ -34,32 +46,45 @@ fn histogram(
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_id) lid: vec3u,
 ) {
-  let prefix = state[0];
-  let mask = state[1];
+  let prefixA = state[0];
+  let maskA = state[1];
+  let prefixB = state[4];
+  let maskB = state[5];
+  let separate = !sharedPrefix();
   let stride = groups.x * groups.y * groups.z * THREADS;
   for (var i = linearInvocationId(wid, groups, lid, THREADS); i < params.count; i += stride) {
     let key = sortableKey(values[i]);
-    if ((key & mask) == prefix) {
-      atomicAdd(&local[(key >> params.shift) & 255u], 1u);
-    }
+    let digit = (key >> params.shift) & 255u;
+    if ((key & maskA) == prefixA) { atomicAdd(&local[digit], 1u); }
+    if (separate && (key & maskB) == prefixB) { atomicAdd(&local[256u + digit], 1u); }
   }
   workgroupBarrier();
-  let c = atomicLoad(&local[lid.x]);
-  if (c != 0u) { atomicAdd(&hist[lid.x], c); }
+  let a = atomicLoad(&local[lid.x]);
+  if (a != 0u) { atomicAdd(&hist[lid.x], a); }
+  if (separate) {
+    let b = atomicLoad(&local[256u + lid.x]);
+    if (b != 0u) { atomicAdd(&hist[256u + lid.x], b); }
+  }
+}
+
+fn pickDigit(j: u32, bins: u32) {
+  var rank = state[4u * j + 2u];
+  var below = 0u;
+  var digit = 255u;
+  for (var b = 0u; b < 256u; b++) {
+    let c = atomicLoad(&hist[bins + b]);
+    if (digit == 255u && rank < below + c) { digit = b; rank -= below; }
+    if (digit == 255u) { below += c; }
+  }
+  state[4u * j] = state[4u * j] | (digit << params.shift);
+  state[4u * j + 1u] = state[4u * j + 1u] | (255u << params.shift);
+  state[4u * j + 2u] = rank;
 }
 
 @compute @workgroup_size(1)
 fn pick() {
-  var rank = state[2];
-  var below = 0u;
-  var digit = 255u;
-  for (var b = 0u; b < 256u; b++) {
-    let c = atomicLoad(&hist[b]);
-    if (digit == 255u && rank < below + c) { digit = b; rank -= below; }
-    if (digit == 255u) { below += c; }
-    atomicStore(&hist[b], 0u);
-  }
-  state[0] = state[0] | (digit << params.shift);
-  state[1] = state[1] | (255u << params.shift);
-  state[2] = rank;
+  let together = sharedPrefix();
+  pickDigit(0u, 0u);
+  if (params.selects == 2u) { pickDigit(1u, select(256u, 0u, together)); }
+  for (var b = 0u; b < 512u; b++) { atomicStore(&hist[b], 0u); }
 }

@@ -4,7 +4,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import { exclusiveScan } from '../kernels/primitives/scan.js';
-import { selectRank } from '../kernels/primitives/select.js';
+import { encodeRadixSelect, keyToFloat, selectRank } from '../kernels/primitives/select.js';
+import type { GpuPlan, Kernel } from '../kernels/kernel.js';
 import { compactIndices } from '../kernels/primitives/compact.js';
 import { randomFill } from '../kernels/primitives/random.js';
 import { CSRMatrix, RandomStream } from '../src/index.js';
@@ -96,6 +97,44 @@ describe(`counter-based PRNG on WebGPU (${adapterName(gpu)})`, () => {
     const chi2 = bins.reduce((a, o) => a + ((o - e) * (o - e)) / e, 0);
     expect(chi2).toBeLessThan(103.4);
   });
+});
+
+/** Two ranks in one select (what SET's thresholds use), read back as floats. */
+const selectTwoRanks: Kernel<[values: Float32Array, ranks: [number, number]], [number, number]> = {
+  name: 'selectTwoRanks',
+  validate() {},
+  cpu(values, ranks) {
+    const sorted = Float32Array.from(values).sort();
+    return [sorted[ranks[0]]!, sorted[ranks[1]]!];
+  },
+  plan(s, values, ranks): GpuPlan<[number, number]> {
+    const state = encodeRadixSelect(s, s.upload('values', values), values.length, ranks);
+    return { result: state, byteLength: 32, decode: (bytes) => { const u = new Uint32Array(bytes); return [keyToFloat(u[0]!), keyToFloat(u[4]!)]; } };
+  },
+};
+
+describe(`radix select of two ranks at once on WebGPU (${adapterName(gpu)})`, () => {
+  // Near-equal values keep both ranks on one prefix for two or three passes
+  // before they part; equal ranks never part; opposite signs part at once.
+  const close = Float32Array.from({ length: 4000 }, (_, i) => 1 + (i % 997) * 2 ** -20);
+  const mixed = Float32Array.from({ length: 20_000 }, (_, i) => Math.sin(i * 12.9898) * 3);
+  const cases: Array<[string, Float32Array, [number, number]]> = [
+    ['close values, adjacent ranks', close, [1999, 2000]],
+    ['close values, ranks apart', close, [3, 3990]],
+    ['equal ranks', mixed, [777, 777]],
+    ['opposite signs', mixed, [100, 19_900]],
+    ['second rank below the first', mixed, [15_000, 20]],
+    ['ties and zeros', Float32Array.from({ length: 3001 }, (_, i) => [0, -0, 1, -1, 0.5, -0.5][i % 6]!), [0, 3000]],
+  ];
+  for (const [name, values, ranks] of cases) {
+    test(name, async () => {
+      const expected = selectTwoRanks.cpu(values, ranks);
+      const got = await runOnGpu(gpu, selectTwoRanks, values, ranks);
+      expect(got[0] === expected[0] && got[1] === expected[1], `${got} vs ${expected}`).toBe(true);
+      // The same ranks one at a time agree.
+      expect(await runOnGpu(gpu, selectRank, values, ranks[0])).toBe(got[0]);
+    });
+  }
 });
 
 /** Wᵀ as a CSR (via COO), e.g. to turn skewed rows into skewed columns. */

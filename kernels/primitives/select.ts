@@ -13,18 +13,19 @@ const VALUES_PER_THREAD = 64;
 const MAX_WORKGROUPS = 1024;
 
 /**
- * Records a radix select of the value at `rank` (ascending, 0-based) among
- * the first `count` f32 values of `values`. Returns the 16-byte state buffer;
- * after the dispatches its word 0 holds the selected value's sortable key
- * (see keyToFloat). Nothing is read back.
+ * Records radix selects of the values at `ranks` (one or two, ascending,
+ * 0-based) among the first `count` f32 values of `values`, sharing the passes
+ * over the values. Returns the 32-byte state buffer; after the dispatches,
+ * word 4j holds the sortable key (see keyToFloat) of the value at ranks[j].
+ * Nothing is read back.
  */
-export function encodeRadixSelect(s: OperationScope, values: GPUBuffer, count: number, rank: number): GPUBuffer {
-  const state = s.output('select state', 16);
-  s.writeWords(state, new Uint32Array([0, 0, rank, 0]));
-  const hist = s.output('select histogram', 256 * 4);
+export function encodeRadixSelect(s: OperationScope, values: GPUBuffer, count: number, ranks: readonly [number] | readonly [number, number]): GPUBuffer {
+  const state = s.output('select state', 32);
+  s.writeWords(state, new Uint32Array([0, 0, ranks[0], 0, 0, 0, ranks[1] ?? 0, 0]));
+  const hist = s.output('select histogram', 512 * 4);
   const workgroups = Math.max(1, Math.min(MAX_WORKGROUPS, Math.ceil(count / (THREADS * VALUES_PER_THREAD))));
   for (const shift of [24, 16, 8, 0]) {
-    const params = s.uniform([count, shift, 0, 0]);
+    const params = s.uniform([count, shift, ranks.length, 0]);
     s.dispatch({ pipeline: s.pipeline(programs.selectHistogram), buffers: [params, values, state, hist], workgroups });
     s.dispatch({ pipeline: s.pipeline(programs.selectPick), buffers: [params, undefined, state, hist], workgroups: 1 });
   }
@@ -53,7 +54,7 @@ export const selectRank: Kernel<[values: Float32Array, rank: number], number> = 
   },
   plan(s, values, rank): GpuPlan<number> {
     const buffer = s.upload('values', values);
-    const state = encodeRadixSelect(s, buffer, values.length, rank);
+    const state = encodeRadixSelect(s, buffer, values.length, [rank]);
     return { result: state, byteLength: 4, decode: (bytes) => keyToFloat(new Uint32Array(bytes)[0]!) };
   },
 };

@@ -107,7 +107,7 @@ export function encodeNMEvolve(
     threshold = s.output('threshold', 16);
     s.writeWords(threshold, new Uint32Array([KEY_POSITIVE_INFINITY, 0, 0, 0]));
   } else {
-    threshold = encodeRadixSelect(s, groupMin, groups, rank);
+    threshold = encodeRadixSelect(s, groupMin, groups, [rank]);
   }
   const positions = s.output('new positions', slots * 4);
   s.dispatch({

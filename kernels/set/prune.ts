@@ -62,11 +62,8 @@ export function encodeSetStats(s: OperationScope, values: GPUBuffer, count: numb
 
 /** Records the two radix selects and the keep flags; returns the flags buffer (count u32). */
 export function encodeSetKeepFlags(s: OperationScope, values: GPUBuffer, count: number, ranks: { negative: number; positive: number }): GPUBuffer {
-  const negative = encodeRadixSelect(s, values, count, ranks.negative);
-  const positive = encodeRadixSelect(s, values, count, ranks.positive);
-  const thresholds = s.output('SET thresholds', 32);
-  s.copy(negative, thresholds, 16, 0);
-  s.copy(positive, thresholds, 16, 16);
+  // Word 0: largestNegative's key, word 4: smallestPositive's (as keepFlags reads them).
+  const thresholds = encodeRadixSelect(s, values, count, [ranks.negative, ranks.positive]);
   const flags = s.output('SET keep flags', count * 4);
   const params = s.uniform([count, 0, 0, 0]);
   s.dispatch({

@@ -77,7 +77,7 @@ export async function growResident(
     s.copy(carryValue, pool, k * 4);
     s.dispatch({ pipeline: s.pipeline(programs.riglBlockGradient), buffers: bindings({ 0: params, 1: grad.dY, 2: grad.X, 3: pool }), workgroups: Math.ceil(n / TILE) * tilesN });
     s.dispatch({ pipeline: s.pipeline(programs.riglMaskPresent), buffers: bindings({ 0: params, 3: pool, 4: kept.rowPtr, 5: kept.colIdx }), workgroups: n });
-    const threshold = encodeRadixSelect(s, pool, count, count - k);
+    const threshold = encodeRadixSelect(s, pool, count, [count - k]);
     const chunks = Math.ceil(count / CHUNK);
     const chunkGt = s.output('RigL chunk counts >', (chunks + 1) * 4);
     const chunkEq = s.output('RigL chunk counts =', (chunks + 1) * 4);
