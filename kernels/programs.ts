@@ -58,6 +58,7 @@ function regrowPrograms() {
   return {
     regrowGenerate: entry('generate'),
     regrowScatterBuckets: entry('scatterBuckets'),
+    regrowRowBuckets: entry('rowBuckets'),
     regrowValidate: entry('validate'),
     regrowCountAccepted: entry('countAccepted'),
     regrowMergeRows: entry('mergeRows'),

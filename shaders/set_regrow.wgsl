@@ -1,7 +1,12 @@
 // SET regrowth on the GPU, one round (see kernels/set/regrow.ts for the rule):
-//   generate        candidate j → (row, col) from the counter-based PRNG; count per row
-//   scatterBuckets  bucket the candidates by row (counting sort; order within a row is arbitrary)
-//   validate        per row: sort its bucket by (col, j), mark valid = absent and first
+//   generate        candidate j → (row, col) from the counter-based PRNG; count per
+//                   cell (row, column band)
+//   scatterBuckets  bucket the candidates by cell (counting sort; order within a cell
+//                   is arbitrary), so a row's bucket is already ordered band by band
+//   rowBuckets      each row's bucket start, read off the cell table
+//   validate        per row: sort its bucket by (col, j) (few inversions remain: only
+//                   within a cell, which holds about one candidate), mark valid =
+//                   absent and first
 //   countAccepted   per row: accepted = valid and rank < remaining; new row length
 //   mergeRows       per row: merge the layer's sorted columns with the accepted ones
 //   gatherValues    values and optimizer state for the merged layout (new: uniform(-limit, limit), 0)
@@ -20,6 +25,11 @@ struct Params {
   remaining: u32,
   limit: f32,
   stream: u32,
+  // Columns per band, and bands per row: cell of (row, col) = row · bands + col / colsPerBand.
+  colsPerBand: u32,
+  bands: u32,
+  _pad0: u32,
+  _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -42,6 +52,13 @@ struct Params {
 @group(0) @binding(15) var<storage, read> state: array<f32>;
 @group(0) @binding(16) var<storage, read_write> newValues: array<f32>;
 @group(0) @binding(17) var<storage, read_write> newState: array<f32>;
+// Scanned cell counts (rows · bands + 1), and the row-level view written from them.
+@group(0) @binding(18) var<storage, read> cellPtr: array<u32>;
+@group(0) @binding(19) var<storage, read_write> rowBucketPtr: array<u32>;
+
+fn cellOf(row: u32, col: u32) -> u32 {
+  return row * params.bands + col / params.colsPerBand;
+}
 
 @compute @workgroup_size(THREADS)
 fn generate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -51,17 +68,24 @@ fn generate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: 
   let col = mulhi(randomU32(params.seed, params.stream + 1u, j), params.cols);
   candRow[j] = row;
   candCol[j] = col;
-  atomicAdd(&bucketCount[row], 1u);
+  atomicAdd(&bucketCount[cellOf(row, col)], 1u);
 }
 
 @compute @workgroup_size(THREADS)
 fn scatterBuckets(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let j = linearInvocationId(wid, groups, lid, THREADS);
   if (j >= params.candidates) { return; }
-  let row = candRow[j];
-  // bucketCount was zeroed after the scan and now reserves slots within the row.
-  let slot = bucketPtr[row] + atomicAdd(&bucketCount[row], 1u);
-  bucket[slot] = vec2u(j, candCol[j]);
+  let col = candCol[j];
+  let cell = cellOf(candRow[j], col);
+  // bucketCount was zeroed after the scan and now reserves slots within the cell.
+  let slot = cellPtr[cell] + atomicAdd(&bucketCount[cell], 1u);
+  bucket[slot] = vec2u(j, col);
+}
+
+@compute @workgroup_size(THREADS)
+fn rowBuckets(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = linearInvocationId(wid, groups, lid, THREADS);
+  if (r <= params.rows) { rowBucketPtr[r] = cellPtr[r * params.bands]; }
 }
 
 fn before(a: vec2u, b: vec2u) -> bool {
@@ -87,7 +111,7 @@ fn validate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: 
   if (r >= params.rows) { return; }
   let start = bucketPtr[r];
   let end = bucketPtr[r + 1u];
-  // Insertion sort by (col, j): buckets hold about candidates / rows entries.
+  // Insertion sort by (col, j): linear but for the inversions within a cell.
   for (var i = start + 1u; i < end; i++) {
     let e = bucket[i];
     var k = i;

@@ -8,7 +8,7 @@
 import { describe, expect, test } from 'vitest';
 import { pruneCsrCpu } from '../kernels/set/prune-csr.js';
 import { regrowCsrCpu } from '../kernels/set/regrow.js';
-import { regrowCsrGpu } from '../kernels/set/regrow-gpu.js';
+import { regrowBands, regrowCsrGpu } from '../kernels/set/regrow-gpu.js';
 import { GpuContext } from '../src/engine/gpu-context.js';
 import { CSRMatrix, DenseMatrix } from '../src/index.js';
 import { adapterName, gpuEngine } from './helpers/engines.js';
@@ -51,6 +51,8 @@ describe(`SET regrowth on WebGPU (${adapterName(engine)}) vs the CPU twin`, () =
     ['ζ = 0 (boundary weights only)', prunedLayer(40, 30, 0.2, 0, 3)],
     ['nearly dense: few absent positions remain', prunedLayer(12, 10, 0.97, 0.3, 4)],
     ['one row', prunedLayer(1, 500, 0.3, 0.3, 5)],
+    // Fewer candidates than rows: one column band per row (regrowBands).
+    ['tall and sparse: one band per row', prunedLayer(2000, 30, 0.02, 0.3, 6)],
   ];
   for (const [name, { W, kept }] of cases) {
     test(name, async () => {
@@ -65,6 +67,18 @@ describe(`SET regrowth on WebGPU (${adapterName(engine)}) vs the CPU twin`, () =
       expectLayerInvariants(gpu, kept, W.nnz, limit);
     });
   }
+
+  test('candidate cells: about one candidate each, no more cells than candidates and rows, bands cover the columns', () => {
+    for (const [rows, cols, candidates] of [[300, 784, 4400], [2000, 30, 450], [1, 500, 200], [12, 10, 5000], [7, 1, 100], [1_000_000, 1_000_000, 750_000]] as const) {
+      const { bands, colsPerBand } = regrowBands(rows, cols, candidates);
+      expect(bands).toBeGreaterThanOrEqual(1);
+      expect(bands).toBeLessThanOrEqual(cols);
+      expect(bands * colsPerBand).toBeGreaterThanOrEqual(cols); // the last column has a band
+      expect((bands - 1) * colsPerBand).toBeLessThan(cols); // and no band is empty
+      expect(rows * bands).toBeLessThanOrEqual(Math.max(candidates, rows));
+    }
+    expect(regrowBands(2000, 30, 450).bands).toBe(1);
+  });
 
   test('a fully dense target terminates and fills every position', async () => {
     const kept = CSRMatrix.fromDense(DenseMatrix.fromRows([[1, 0, 0], [0, 0, 2]]));

@@ -8,6 +8,17 @@ import { allocateCsr, readCsr, uploadCsr, type CsrBuffers } from './resident-csr
 const THREADS = 256;
 
 /**
+ * Column bands of the candidate buckets: about one candidate per (row, band)
+ * cell, so that a row's bucket comes out nearly sorted by column and the cell
+ * table stays no larger than the candidates.
+ */
+export function regrowBands(rows: number, cols: number, candidates: number): { bands: number; colsPerBand: number } {
+  const wanted = Math.max(1, Math.min(cols, Math.floor(candidates / rows)));
+  const colsPerBand = Math.ceil(cols / wanted);
+  return { bands: Math.ceil(cols / colsPerBand), colsPerBand };
+}
+
+/**
  * SET regrowth of a GPU-resident layer, the twin of regrowCsrCpu: each round
  * draws, buckets, validates and merges candidates entirely on the GPU; the
  * only value read back per round is the new nnz (one counter), which decides
@@ -36,21 +47,25 @@ export async function regrowResident(
     const candidates = candidatesForRound(remaining, rows, cols, nnz);
     nnz = await ctx.run('SET regrow round', (s) => {
       const stream = REGROW_STREAM + 3 * round;
-      const params = s.uniform([candidates, rows, cols, seed, round, remaining, limit, stream], [6]);
+      const { bands, colsPerBand } = regrowBands(rows, cols, candidates);
+      const cells = rows * bands;
+      const params = s.uniform([candidates, rows, cols, seed, round, remaining, limit, stream, colsPerBand, bands, 0, 0], [6]);
       const perRow = Math.ceil(rows / THREADS);
       const perCandidate = Math.ceil(candidates / THREADS);
       const candRow = s.output('candidate rows', candidates * 4);
       const candCol = s.output('candidate columns', candidates * 4);
-      const bucketCount = s.output('bucket counts', (rows + 1) * 4);
+      const bucketCount = s.output('cell counts', (cells + 1) * 4);
       s.dispatch({ pipeline: s.pipeline(programs.regrowGenerate), buffers: bindings({ 0: params, 1: candRow, 2: candCol, 3: bucketCount }), workgroups: perCandidate });
+      const cellPtr = s.output('cell pointers', (cells + 1) * 4);
+      s.copy(bucketCount, cellPtr, cells * 4);
+      encodeExclusiveScan(s, cellPtr, cells + 1);
       const bucketPtr = s.output('bucket pointers', (rows + 1) * 4);
-      s.copy(bucketCount, bucketPtr, rows * 4);
-      encodeExclusiveScan(s, bucketPtr, rows + 1);
-      s.copy(s.output('zeros', (rows + 1) * 4), bucketCount, (rows + 1) * 4);
+      s.dispatch({ pipeline: s.pipeline(programs.regrowRowBuckets), buffers: bindings({ 0: params, 18: cellPtr, 19: bucketPtr }), workgroups: Math.ceil((rows + 1) / THREADS) });
+      s.copy(s.output('zeros', (cells + 1) * 4), bucketCount, (cells + 1) * 4);
       const bucket = s.output('buckets', candidates * 8);
       s.dispatch({
         pipeline: s.pipeline(programs.regrowScatterBuckets),
-        buffers: bindings({ 0: params, 1: candRow, 2: candCol, 3: bucketCount, 4: bucketPtr, 5: bucket }),
+        buffers: bindings({ 0: params, 1: candRow, 2: candCol, 3: bucketCount, 5: bucket, 18: cellPtr }),
         workgroups: perCandidate,
       });
       const valid = s.output('valid candidates', (candidates + 1) * 4);
@@ -76,7 +91,7 @@ export async function regrowResident(
         buffers: bindings({ 0: params, 4: bucketPtr, 5: bucket, 8: from.rowPtr, 9: from.colIdx, 11: next.rowPtr, 12: next.colIdx, 13: source }),
         workgroups: perRow,
       });
-      const gatherParams = s.uniform([targetNnz, rows, cols, seed, round, remaining, limit, stream], [6]);
+      const gatherParams = s.uniform([targetNnz, rows, cols, seed, round, remaining, limit, stream, colsPerBand, bands, 0, 0], [6]);
       const gather = (state: GPUBuffer, nextState: GPUBuffer) =>
         s.dispatch({
           pipeline: s.pipeline(programs.regrowGatherValues),
