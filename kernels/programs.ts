@@ -41,16 +41,22 @@ function gemmProgram(transA: boolean, transB: boolean): ShaderProgram {
   return program(`gemm:${transA ? 't' : 'n'}${transB ? 't' : 'n'}`, gemmSource, {}, { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 });
 }
 
-/** The N:M gather, specialised per (n, m) so its group loop unrolls; compiled on first use. */
+/** The N:M gather, specialised per (n, m) so its group loop unrolls, and for vec4 loads; compiled on first use. */
 const gatherNMPrograms = new Map<string, ShaderProgram>();
-export function gatherNMProgram(n: number, m: number): ShaderProgram {
-  const key = `spmm_gather:nm:${n}:${m}`;
+export function gatherNMProgram(n: number, m: number, vec4: boolean): ShaderProgram {
+  const key = `spmm_gather:nm:${n}:${m}${vec4 ? ':vec4' : ''}`;
   let p = gatherNMPrograms.get(key);
   if (!p) {
-    p = program(key, gatherSource, { NM: true }, { NM_N: n, NM_M: m });
+    p = program(key, gatherSource, { NM: true, VEC4: vec4 }, { NM_N: n, NM_M: m });
     gatherNMPrograms.set(key, p);
   }
   return p;
+}
+
+/** The CSR gather (forward, or Wᵀ through the transpose index), with vec4 loads of X when the batch allows. */
+export function gatherCsrProgram(transpose: boolean, vec4: boolean): ShaderProgram {
+  if (transpose) return vec4 ? programs.gatherCsrTransposeVec4 : programs.gatherCsrTranspose;
+  return vec4 ? programs.gatherCsrVec4 : programs.gatherCsr;
 }
 
 function regrowPrograms() {
@@ -68,8 +74,11 @@ function regrowPrograms() {
 
 export const programs = {
   gatherCsr: program('spmm_gather:csr', gatherSource, { CSR: true }),
+  gatherCsrVec4: program('spmm_gather:csr:vec4', gatherSource, { CSR: true, VEC4: true }),
   gatherCsrTranspose: program('spmm_gather:csr+perm', gatherSource, { CSR: true, PERM: true }),
-  gatherNM24: gatherNMProgram(2, 4),
+  gatherCsrTransposeVec4: program('spmm_gather:csr+perm:vec4', gatherSource, { CSR: true, PERM: true, VEC4: true }),
+  gatherNM24: gatherNMProgram(2, 4, false),
+  gatherNM24Vec4: gatherNMProgram(2, 4, true),
   nmTranspose: program('spmm_nm_t', nmTransposeSource),
   sddmmCsr: program('sddmm:csr', sddmmSource, { CSR: true }),
   sddmmNM: program('sddmm:nm', sddmmSource, { NM: true }),

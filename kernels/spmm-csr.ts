@@ -1,7 +1,7 @@
 import { CSRMatrix } from '../src/formats/csr.js';
 import { DenseMatrix } from '../src/formats/dense.js';
 import type { OperationScope } from '../src/engine/gpu-context.js';
-import { programs } from './programs.js';
+import { gatherCsrProgram } from './programs.js';
 import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
 import type { GpuPlan, Kernel } from './kernel.js';
 
@@ -91,7 +91,7 @@ export interface GatherOperand {
 
 /** Records Y (rows × batch) = A · X (· × batch) for a GPU-resident sparse A; no transfers. */
 export function encodeGatherCsr(s: OperationScope, rows: number, batch: number, A: GatherOperand, X: GPUBuffer, Y: GPUBuffer): void {
-  const pipeline = s.pipeline(A.perm ? programs.gatherCsrTranspose : programs.gatherCsr);
+  const pipeline = s.pipeline(gatherCsrProgram(A.perm !== undefined, batch % 4 === 0));
   const batchTiles = Math.ceil(batch / GATHER_TILE_B);
   const buffers = [s.uniform([rows, batch, batchTiles, 0, 0, 0, 0, 0]), X, Y, A.values, A.ptr, A.idx, A.order, ...(A.perm ? [A.perm] : [])];
   s.dispatch({ pipeline, buffers, workgroups: Math.ceil(rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles });

@@ -101,7 +101,7 @@ export function encodeSpmmNM(s: OperationScope, W: NMShape, batch: number, weigh
   const { groupsPerRow, slotsPerRow, bits } = nmWords(W);
   const batchTiles = Math.ceil(batch / GATHER_TILE_B);
   s.dispatch({
-    pipeline: s.pipeline(gatherNMProgram(W.n, W.m)),
+    pipeline: s.pipeline(gatherNMProgram(W.n, W.m, batch % 4 === 0)),
     buffers: [s.uniform([W.rows, batch, batchTiles, slotsPerRow, groupsPerRow, W.n, W.m, bits]), X, Y, weights.values, weights.indices],
     workgroups: Math.ceil(W.rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles,
   });

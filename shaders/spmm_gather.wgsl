@@ -11,6 +11,9 @@
 // SwiftShader and measured no gain). Rows are visited longest first (CSR), so
 // rows sharing a workgroup have similar lengths and few lanes idle
 // (Sputnik's row swizzle).
+//   VEC4       batch % 4 == 0: X read as vec4f, one load per four columns
+//              (measured ~2× faster on SwiftShader, where each scalar load pays
+//              its own address and bounds arithmetic; GPUs vectorise it too).
 
 const THREADS_B: u32 = 8u;
 const COLS_PER_THREAD: u32 = 16u;
@@ -29,7 +32,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> X: array<f32>;
+//!VEC4 @group(0) @binding(1) var<storage, read> X: array<vec4f>;
+//!!VEC4 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(3) var<storage, read> values: array<f32>;
 //!CSR @group(0) @binding(4) var<storage, read> rowPtr: array<u32>;
@@ -44,17 +48,26 @@ var<private> acc: array<vec4f, 4>;
 
 // Adds v · X[col, b0 .. b0+15] to the accumulators.
 fn accumulate(v: f32, col: u32, b0: u32, full: bool) {
-  let base = col * params.batch + b0;
-  if (full) {
-    for (var q = 0u; q < 4u; q++) {
-      let o = base + q * 4u;
-      acc[q] += v * vec4f(X[o], X[o + 1u], X[o + 2u], X[o + 3u]);
-    }
-  } else {
-    for (var i = 0u; i < COLS_PER_THREAD; i++) {
-      if (b0 + i < params.batch) { acc[i / 4u][i % 4u] += v * X[base + i]; }
-    }
-  }
+  // No bounds branch: past the batch (only in a partial tile) the loads read
+  // the next row of X, or are clamped by WebGPU's robust buffer access, into
+  // accumulators that are never stored. A branch here cost SwiftShader, which
+  // runs both sides of a divergent if, as much as the loads themselves.
+  //!VEC4 let base = (col * params.batch + b0) / 4u;
+  //!VEC4 acc[0] += v * X[base];
+  //!VEC4 acc[1] += v * X[base + 1u];
+  //!VEC4 acc[2] += v * X[base + 2u];
+  //!VEC4 acc[3] += v * X[base + 3u];
+  //!!VEC4 let base = col * params.batch + b0;
+  //!!VEC4 if (full) {
+  //!!VEC4   for (var q = 0u; q < 4u; q++) {
+  //!!VEC4     let o = base + q * 4u;
+  //!!VEC4     acc[q] += v * vec4f(X[o], X[o + 1u], X[o + 2u], X[o + 3u]);
+  //!!VEC4   }
+  //!!VEC4 } else {
+  //!!VEC4   for (var i = 0u; i < COLS_PER_THREAD; i++) {
+  //!!VEC4     if (b0 + i < params.batch) { acc[i / 4u][i % 4u] += v * X[base + i]; }
+  //!!VEC4   }
+  //!!VEC4 }
 }
 
 fn accumulateRow(r: u32, b0: u32, full: bool) {

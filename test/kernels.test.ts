@@ -36,6 +36,9 @@ const csrCases: CsrCase[] = [
   { name: 'nnz 0', W: emptyCsr(17, 29), batch: 4 },
   { name: 'empty rows and columns', W: csrWithEmptyLines(41, 37, 7), batch: 13 },
   { name: 'power-law rows (one row ≫ others)', W: powerLawCsr(97, 300, 8), batch: 70 },
+  // Batch a multiple of 4 takes the vec4 loads: a partial tile inside one thread's 16 columns, and across tiles.
+  { name: 'batch 20 (vec4 loads, partial tile)', W: CSRMatrix.random({ rows: 45, cols: 61, density: 0.2, seed: 10, init: 'uniform' }), batch: 20 },
+  { name: 'power-law rows, batch 136 (vec4, two tiles)', W: powerLawCsr(83, 150, 11), batch: 136 },
   { name: 'long rows (chunking)', W: CSRMatrix.random({ rows: 9, cols: 1000, density: 0.6, seed: 9, init: 'uniform' }), batch: 3 },
 ];
 
@@ -85,6 +88,8 @@ const nmShapes: Array<{ n: number; m: number; rows: number; cols: number; batch:
   { n: 4, m: 16, rows: 12, cols: 48, batch: 5 },
   { n: 4, m: 4, rows: 5, cols: 8, batch: 2 },
   { n: 2, m: 4, rows: 1, cols: 4, batch: 1 },
+  { n: 2, m: 8, rows: 19, cols: 40, batch: 12 },
+  { n: 1, m: 4, rows: 40, cols: 24, batch: 132 },
 ];
 
 describe(`N:M kernels on WebGPU (${adapterName(gpu)}) vs CPU vs mathjs`, () => {
