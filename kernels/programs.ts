@@ -41,13 +41,16 @@ function gemmProgram(transA: boolean, transB: boolean): ShaderProgram {
   return program(`gemm:${transA ? 't' : 'n'}${transB ? 't' : 'n'}`, gemmSource, {}, { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 });
 }
 
-/** The N:M gather, specialised per (n, m) so its group loop unrolls, and for vec4 loads; compiled on first use. */
+/**
+ * The N:M gather, specialised per (n, m) so its group loops unroll, for vec4
+ * loads, and for word-aligned layouts (see nmWordAligned); compiled on first use.
+ */
 const gatherNMPrograms = new Map<string, ShaderProgram>();
-export function gatherNMProgram(n: number, m: number, vec4: boolean): ShaderProgram {
-  const key = `spmm_gather:nm:${n}:${m}${vec4 ? ':vec4' : ''}`;
+export function gatherNMProgram(n: number, m: number, vec4: boolean, aligned: boolean): ShaderProgram {
+  const key = `spmm_gather:nm:${n}:${m}${vec4 ? ':vec4' : ''}${aligned ? ':aligned' : ''}`;
   let p = gatherNMPrograms.get(key);
   if (!p) {
-    p = program(key, gatherSource, { NM: true, VEC4: vec4 }, { NM_N: n, NM_M: m });
+    p = program(key, gatherSource, { NM: true, VEC4: vec4, ALIGNED: aligned }, { NM_N: n, NM_M: m });
     gatherNMPrograms.set(key, p);
   }
   return p;
@@ -77,8 +80,8 @@ export const programs = {
   gatherCsrVec4: program('spmm_gather:csr:vec4', gatherSource, { CSR: true, VEC4: true }),
   gatherCsrTranspose: program('spmm_gather:csr+perm', gatherSource, { CSR: true, PERM: true }),
   gatherCsrTransposeVec4: program('spmm_gather:csr+perm:vec4', gatherSource, { CSR: true, PERM: true, VEC4: true }),
-  gatherNM24: gatherNMProgram(2, 4, false),
-  gatherNM24Vec4: gatherNMProgram(2, 4, true),
+  gatherNM24: gatherNMProgram(2, 4, false, false),
+  gatherNM24Vec4Aligned: gatherNMProgram(2, 4, true, true),
   nmTranspose: program('spmm_nm_t', nmTransposeSource),
   sddmmCsr: program('sddmm:csr', sddmmSource, { CSR: true }),
   sddmmNM: program('sddmm:nm', sddmmSource, { NM: true }),

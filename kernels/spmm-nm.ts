@@ -96,12 +96,23 @@ function nmWords(W: NMShape): { groupsPerRow: number; slotsPerRow: number; bits:
   return { groupsPerRow, slotsPerRow: groupsPerRow * W.n, bits: Math.log2(W.m) };
 }
 
+/**
+ * Whether every row starts on a packed word and a word holds whole groups and
+ * whole vec4s of values, so the gather decodes a word at a time (2:4 when
+ * cols % 32 == 0; never M = 8, whose 10 positions per word split vec4s).
+ */
+export function nmWordAligned(W: NMShape): boolean {
+  const { slotsPerRow, bits } = nmWords(W);
+  const perWord = Math.floor(32 / bits);
+  return perWord % 4 === 0 && perWord % W.n === 0 && slotsPerRow % perWord === 0;
+}
+
 /** Records Y (rows × batch) = W · X for GPU-resident N:M weights; no transfers. */
 export function encodeSpmmNM(s: OperationScope, W: NMShape, batch: number, weights: NMBuffers, X: GPUBuffer, Y: GPUBuffer): void {
   const { groupsPerRow, slotsPerRow, bits } = nmWords(W);
   const batchTiles = Math.ceil(batch / GATHER_TILE_B);
   s.dispatch({
-    pipeline: s.pipeline(gatherNMProgram(W.n, W.m, batch % 4 === 0)),
+    pipeline: s.pipeline(gatherNMProgram(W.n, W.m, batch % 4 === 0, nmWordAligned(W))),
     buffers: [s.uniform([W.rows, batch, batchTiles, slotsPerRow, groupsPerRow, W.n, W.m, bits]), X, Y, weights.values, weights.indices],
     workgroups: Math.ceil(W.rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles,
   });

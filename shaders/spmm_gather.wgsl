@@ -35,7 +35,8 @@ struct Params {
 //!VEC4 @group(0) @binding(1) var<storage, read> X: array<vec4f>;
 //!!VEC4 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(3) var<storage, read> values: array<f32>;
+//!ALIGNED @group(0) @binding(3) var<storage, read> values: array<vec4f>;
+//!!ALIGNED @group(0) @binding(3) var<storage, read> values: array<f32>;
 //!CSR @group(0) @binding(4) var<storage, read> rowPtr: array<u32>;
 //!CSR @group(0) @binding(5) var<storage, read> colIdx: array<u32>;
 //!CSR @group(0) @binding(6) var<storage, read> rowOrder: array<u32>;
@@ -75,26 +76,41 @@ fn accumulateRow(r: u32, b0: u32, full: bool) {
   //!CSR   //!PERM accumulate(values[perm[k]], colIdx[k], b0, full);
   //!CSR   //!!PERM accumulate(values[k], colIdx[k], b0, full);
   //!CSR }
-  // N:M: walk the row's slots decoding the packed positions incrementally
-  // (no division per slot); N and M are pipeline constants so the group loop
-  // unrolls.
+  // N:M: N and M are pipeline constants, so the group loops unroll.
   //!NM let bits = countTrailingZeros(NM_M);
   //!NM let perWord = 32u / bits;
   //!NM let first = r * params.slotsPerRow;
-  //!NM var word = first / perWord;
-  //!NM var field = first % perWord;
-  //!NM var bitsLeft = packed[word] >> (field * bits);
-  //!NM var k = first;
-  //!NM for (var g = 0u; g < params.groupsPerRow; g++) {
-  //!NM   let groupBase = g * NM_M;
-  //!NM   for (var t = 0u; t < NM_N; t++) {
-  //!NM     accumulate(values[k], groupBase + (bitsLeft & (NM_M - 1u)), b0, full);
-  //!NM     k++;
-  //!NM     field++;
-  //!NM     bitsLeft = bitsLeft >> bits;
-  //!NM     if (field == perWord) { field = 0u; word++; bitsLeft = packed[min(word, arrayLength(&packed) - 1u)]; }
-  //!NM   }
-  //!NM }
+  //!NM //!ALIGNED // Rows start on a word and words hold whole groups and whole vec4s
+  //!NM //!ALIGNED // of values: one load of positions per word, one of values per
+  //!NM //!ALIGNED // four slots, constant shifts (2:4 packs 8 groups per word).
+  //!NM //!ALIGNED let firstWord = first / perWord;
+  //!NM //!ALIGNED var slot = 0u;
+  //!NM //!ALIGNED for (var w = firstWord; w < firstWord + params.slotsPerRow / perWord; w++) {
+  //!NM //!ALIGNED   var fieldBits = packed[w];
+  //!NM //!ALIGNED   for (var q = 0u; q < perWord / 4u; q++) {
+  //!NM //!ALIGNED     let v4 = values[(first + slot) / 4u];
+  //!NM //!ALIGNED     for (var e = 0u; e < 4u; e++) {
+  //!NM //!ALIGNED       accumulate(v4[e], (slot / NM_N) * NM_M + (fieldBits & (NM_M - 1u)), b0, full);
+  //!NM //!ALIGNED       fieldBits = fieldBits >> bits;
+  //!NM //!ALIGNED       slot++;
+  //!NM //!ALIGNED     }
+  //!NM //!ALIGNED   }
+  //!NM //!ALIGNED }
+  //!NM //!!ALIGNED // Any layout: decode the packed positions incrementally (no division per slot).
+  //!NM //!!ALIGNED var word = first / perWord;
+  //!NM //!!ALIGNED var field = first % perWord;
+  //!NM //!!ALIGNED var bitsLeft = packed[word] >> (field * bits);
+  //!NM //!!ALIGNED var k = first;
+  //!NM //!!ALIGNED for (var g = 0u; g < params.groupsPerRow; g++) {
+  //!NM //!!ALIGNED   let groupBase = g * NM_M;
+  //!NM //!!ALIGNED   for (var t = 0u; t < NM_N; t++) {
+  //!NM //!!ALIGNED     accumulate(values[k], groupBase + (bitsLeft & (NM_M - 1u)), b0, full);
+  //!NM //!!ALIGNED     k++;
+  //!NM //!!ALIGNED     field++;
+  //!NM //!!ALIGNED     bitsLeft = bitsLeft >> bits;
+  //!NM //!!ALIGNED     if (field == perWord) { field = 0u; word++; bitsLeft = packed[min(word, arrayLength(&packed) - 1u)]; }
+  //!NM //!!ALIGNED   }
+  //!NM //!!ALIGNED }
 }
 
 fn rowAt(slot: u32) -> u32 {

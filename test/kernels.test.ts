@@ -15,6 +15,7 @@ import { CSRMatrix, DenseMatrix, NMMatrix, type Engine } from '../src/index.js';
 import { absProductScale, csrWithEmptyLines, emptyCsr, powerLawCsr } from './helpers/cases.js';
 import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';
 import { expectClose, referenceMatMul, referenceSddmm } from './helpers/reference.js';
+import { nmWordAligned } from '../kernels/spmm-nm.js';
 
 const gpu = await gpuEngine();
 const cpu = await cpuEngine();
@@ -90,9 +91,19 @@ const nmShapes: Array<{ n: number; m: number; rows: number; cols: number; batch:
   { n: 2, m: 4, rows: 1, cols: 4, batch: 1 },
   { n: 2, m: 8, rows: 19, cols: 40, batch: 12 },
   { n: 1, m: 4, rows: 40, cols: 24, batch: 132 },
+  // Word-aligned rows (nmWordAligned): the gather decodes a word and loads values as vec4.
+  { n: 2, m: 4, rows: 37, cols: 96, batch: 12 },
+  { n: 4, m: 16, rows: 9, cols: 64, batch: 8 },
+  { n: 1, m: 2, rows: 11, cols: 128, batch: 7 },
 ];
 
 describe(`N:M kernels on WebGPU (${adapterName(gpu)}) vs CPU vs mathjs`, () => {
+  test('the shapes cover both gather layouts, with scalar and vec4 loads', () => {
+    const aligned = nmShapes.filter((sh) => nmWordAligned(sh));
+    expect(aligned.length).toBeGreaterThanOrEqual(3);
+    expect(aligned.some((sh) => sh.batch % 4 === 0) && aligned.some((sh) => sh.batch % 4 !== 0)).toBe(true);
+    expect(nmShapes.some((sh) => !nmWordAligned(sh) && sh.batch % 4 === 0)).toBe(true);
+  });
   for (const { n, m, rows, cols, batch } of nmShapes) {
     const name = `${n}:${m} ${rows}×${cols} batch ${batch}`;
     // Pruning a dense random matrix exercises real magnitude choices; zeroing some
