@@ -2,7 +2,7 @@ import { CSRMatrix } from '../src/formats/csr.js';
 import { DenseMatrix } from '../src/formats/dense.js';
 import { NMMatrix } from '../src/formats/nm.js';
 import type { OperationScope } from '../src/engine/gpu-context.js';
-import { programs, type ShaderProgram } from './programs.js';
+import { programs } from './programs.js';
 import { InvalidArgumentError } from '../src/errors.js';
 import { checkDense, checkRowsMatch, checkSameCols, checkSparse } from './checks.js';
 import type { GpuPlan, Kernel } from './kernel.js';
@@ -31,7 +31,7 @@ export const sddmmCsr: Kernel<[W: CSRMatrix, dY: DenseMatrix, X: DenseMatrix, op
   },
   plan(scope, W, dY, X, options) {
     const rowOf = W.rowIndices();
-    return sddmmPlan(scope, programs.sddmmCsr, W.nnz, dY, X, options, CSR_PATTERN_WORDS, (s) => [
+    return sddmmPlan(scope, 'csr', W.nnz, dY, X, options, CSR_PATTERN_WORDS, (s) => [
       s.upload('W (row of each nonzero)', rowOf),
       s.upload('W.colIdx', W.colIdx),
     ]);
@@ -50,7 +50,7 @@ export const sddmmNM: Kernel<[W: NMMatrix, dY: DenseMatrix, X: DenseMatrix, opti
     return sddmmCpu(W.nnz, dY, X, options, (k) => Math.floor(k / slotsPerRow), W.slotColumns());
   },
   plan(scope, W, dY, X, options) {
-    return sddmmPlan(scope, programs.sddmmNM, W.nnz, dY, X, options, nmPatternWords(W), (s) => [s.upload('W.indices', W.indices)]);
+    return sddmmPlan(scope, 'nm', W.nnz, dY, X, options, nmPatternWords(W), (s) => [s.upload('W.indices', W.indices)]);
   },
 };
 
@@ -94,7 +94,7 @@ function sddmmCpu(
  */
 export function encodeSddmm(
   s: OperationScope,
-  program: ShaderProgram,
+  format: 'csr' | 'nm',
   nnz: number,
   batch: number,
   alpha: number,
@@ -106,6 +106,8 @@ export function encodeSddmm(
 ): void {
   // Word 2 of the uniforms is alpha, an f32.
   const buffers = [s.uniform([nnz, batch, alpha, ...patternWords], [2]), dY, X, out, ...pattern];
+  const vec4 = batch % 4 === 0;
+  const program = format === 'csr' ? (vec4 ? programs.sddmmCsrVec4 : programs.sddmmCsr) : vec4 ? programs.sddmmNMVec4 : programs.sddmmNM;
   s.dispatch({ pipeline: s.pipeline(program), buffers, workgroups: Math.ceil(nnz / ENTRIES_PER_WORKGROUP) });
 }
 
@@ -113,7 +115,7 @@ export const CSR_PATTERN_WORDS = [0, 0, 0, 0, 0] as const;
 
 function sddmmPlan(
   s: OperationScope,
-  program: ShaderProgram,
+  format: 'csr' | 'nm',
   nnz: number,
   dY: DenseMatrix,
   X: DenseMatrix,
@@ -127,6 +129,6 @@ function sddmmPlan(
   const x = s.upload('X', X.data);
   const pattern = uploadPattern(s);
   const result = s.output('result', byteLength);
-  encodeSddmm(s, program, nnz, X.cols, options?.alpha ?? 1, patternWords, pattern, dy, x, result);
+  encodeSddmm(s, format, nnz, X.cols, options?.alpha ?? 1, patternWords, pattern, dy, x, result);
   return { result, byteLength, decode: (bytes) => new Float32Array(bytes) };
 }

@@ -8,6 +8,9 @@
 // SwiftShader, where barriers are expensive).
 //   CSR  row(k) from the COO row array, col(k) from colIdx
 //   NM   row(k) = k / slotsPerRow, col(k) from the packed in-group positions
+//   VEC4 batch % 4 == 0: both operands read as vec4f, no bounds checks (about
+//        2× faster on SwiftShader, where each scalar load pays its own address
+//        and bounds arithmetic)
 
 const ENTRIES: u32 = 64u;
 
@@ -23,8 +26,10 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> dY: array<f32>;
-@group(0) @binding(2) var<storage, read> X: array<f32>;
+//!VEC4 @group(0) @binding(1) var<storage, read> dY: array<vec4f>;
+//!VEC4 @group(0) @binding(2) var<storage, read> X: array<vec4f>;
+//!!VEC4 @group(0) @binding(1) var<storage, read> dY: array<f32>;
+//!!VEC4 @group(0) @binding(2) var<storage, read> X: array<f32>;
 @group(0) @binding(3) var<storage, read_write> outValues: array<f32>;
 //!CSR @group(0) @binding(4) var<storage, read> rowOf: array<u32>;
 //!CSR @group(0) @binding(5) var<storage, read> colIdx: array<u32>;
@@ -42,21 +47,21 @@ fn entryCol(k: u32) -> u32 {
   //!NM return ((k / params.n) % params.groupsPerRow) * params.m + pos;
 }
 
-fn load4Y(row: u32, b0: u32) -> vec4f {
-  let base = row * params.batch + b0;
-  if (b0 + 3u < params.batch) { return vec4f(dY[base], dY[base + 1u], dY[base + 2u], dY[base + 3u]); }
-  var v = vec4f(0.0);
-  for (var i = 0u; i < 4u; i++) { if (b0 + i < params.batch) { v[i] = dY[base + i]; } }
-  return v;
-}
+//!!VEC4 fn load4Y(row: u32, b0: u32) -> vec4f {
+//!!VEC4   let base = row * params.batch + b0;
+//!!VEC4   if (b0 + 3u < params.batch) { return vec4f(dY[base], dY[base + 1u], dY[base + 2u], dY[base + 3u]); }
+//!!VEC4   var v = vec4f(0.0);
+//!!VEC4   for (var i = 0u; i < 4u; i++) { if (b0 + i < params.batch) { v[i] = dY[base + i]; } }
+//!!VEC4   return v;
+//!!VEC4 }
 
-fn load4X(row: u32, b0: u32) -> vec4f {
-  let base = row * params.batch + b0;
-  if (b0 + 3u < params.batch) { return vec4f(X[base], X[base + 1u], X[base + 2u], X[base + 3u]); }
-  var v = vec4f(0.0);
-  for (var i = 0u; i < 4u; i++) { if (b0 + i < params.batch) { v[i] = X[base + i]; } }
-  return v;
-}
+//!!VEC4 fn load4X(row: u32, b0: u32) -> vec4f {
+//!!VEC4   let base = row * params.batch + b0;
+//!!VEC4   if (b0 + 3u < params.batch) { return vec4f(X[base], X[base + 1u], X[base + 2u], X[base + 3u]); }
+//!!VEC4   var v = vec4f(0.0);
+//!!VEC4   for (var i = 0u; i < 4u; i++) { if (b0 + i < params.batch) { v[i] = X[base + i]; } }
+//!!VEC4   return v;
+//!!VEC4 }
 
 @compute @workgroup_size(ENTRIES)
 fn main(
@@ -69,8 +74,10 @@ fn main(
   let r = entryRow(k);
   let c = entryCol(k);
   var acc = vec4f(0.0);
-  for (var b = 0u; b < params.batch; b += 4u) {
-    acc += load4Y(r, b) * load4X(c, b);
-  }
+  //!VEC4 let quads = params.batch / 4u;
+  //!VEC4 for (var q = 0u; q < quads; q++) { acc += dY[r * quads + q] * X[c * quads + q]; }
+  //!!VEC4 for (var b = 0u; b < params.batch; b += 4u) {
+  //!!VEC4   acc += load4Y(r, b) * load4X(c, b);
+  //!!VEC4 }
   outValues[k] = params.alpha * (acc.x + acc.y + acc.z + acc.w);
 }

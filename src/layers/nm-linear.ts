@@ -1,4 +1,3 @@
-import { programs } from '../../kernels/programs.js';
 import { encodeSddmm, sddmmNM } from '../../kernels/sddmm.js';
 import { encodeSpmmNM, encodeSpmmNMT, nmPatternWords, spmmNM, spmmNMT, type NMBuffers } from '../../kernels/spmm-nm.js';
 import type { OperationScope } from '../engine/gpu-context.js';
@@ -161,7 +160,7 @@ export class NMLinear extends LinearLayer {
   }
 
   protected encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void {
-    encodeSddmm(s, programs.sddmmNM, this.W.nnz, batch, alpha, nmPatternWords(this.W), [this.resident!.indices], dY, X, this.resident!.gradient);
+    encodeSddmm(s, 'nm', this.W.nnz, batch, alpha, nmPatternWords(this.W), [this.resident!.indices], dY, X, this.resident!.gradient);
   }
 
   protected weightStateGpu() {

@@ -1,5 +1,4 @@
 import { encodeCsrDerived, type TransposeBuffers } from '../../kernels/csr-transpose.js';
-import { programs } from '../../kernels/programs.js';
 import { CSR_PATTERN_WORDS, encodeSddmm, sddmmCsr } from '../../kernels/sddmm.js';
 import { evolveSetCpu } from '../../kernels/set/evolve.js';
 import { pruneCsrCpu, pruneResident } from '../../kernels/set/prune-csr.js';
@@ -311,7 +310,7 @@ export class SparseLinear extends LinearLayer {
 
   protected encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void {
     const { csr, derived } = this.generation!;
-    encodeSddmm(s, programs.sddmmCsr, this.W.nnz, batch, alpha, CSR_PATTERN_WORDS, [derived.rowOf, csr.colIdx], dY, X, this.gpuGradW!);
+    encodeSddmm(s, 'csr', this.W.nnz, batch, alpha, CSR_PATTERN_WORDS, [derived.rowOf, csr.colIdx], dY, X, this.gpuGradW!);
   }
 
   protected weightStateGpu() {
