@@ -83,6 +83,7 @@ export const programs = {
   gatherNM24: gatherNMProgram(2, 4, false, false),
   gatherNM24Vec4Aligned: gatherNMProgram(2, 4, true, true),
   nmTranspose: program('spmm_nm_t', nmTransposeSource),
+  nmTransposeVec4: program('spmm_nm_t:vec4', nmTransposeSource, { VEC4: true }),
   sddmmCsr: program('sddmm:csr', sddmmSource, { CSR: true }),
   sddmmCsrVec4: program('sddmm:csr:vec4', sddmmSource, { CSR: true, VEC4: true }),
   sddmmNM: program('sddmm:nm', sddmmSource, { NM: true }),

@@ -123,7 +123,7 @@ export function encodeSpmmNMT(s: OperationScope, W: NMShape, batch: number, weig
   const { groupsPerRow, bits } = nmWords(W);
   const batchTiles = Math.ceil(batch / TRANSPOSE_TILE_B);
   s.dispatch({
-    pipeline: s.pipeline(programs.nmTranspose),
+    pipeline: s.pipeline(batch % 4 === 0 ? programs.nmTransposeVec4 : programs.nmTranspose),
     buffers: [s.uniform([W.rows, batch, batchTiles, groupsPerRow, W.n, W.m, bits, 0]), dY, dX, weights.values, weights.indices],
     workgroups: groupsPerRow * batchTiles,
   });
