@@ -34,7 +34,8 @@ struct Params {
 @group(0) @binding(0) var<uniform> params: Params;
 //!VEC4 @group(0) @binding(1) var<storage, read> X: array<vec4f>;
 //!!VEC4 @group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+//!VEC4 @group(0) @binding(2) var<storage, read_write> Y: array<vec4f>;
+//!!VEC4 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 //!ALIGNED @group(0) @binding(3) var<storage, read> values: array<vec4f>;
 //!!ALIGNED @group(0) @binding(3) var<storage, read> values: array<f32>;
 //!CSR @group(0) @binding(4) var<storage, read> rowPtr: array<u32>;
@@ -131,8 +132,12 @@ fn main(
   let r = rowAt(slot);
   let full = b0 + COLS_PER_THREAD <= params.batch;
   accumulateRow(r, b0, full);
-  let base = r * params.batch + b0;
-  for (var i = 0u; i < COLS_PER_THREAD; i++) {
-    if (b0 + i < params.batch) { Y[base + i] = acc[i / 4u][i % 4u]; }
-  }
+  //!VEC4 let base = (r * params.batch + b0) / 4u;
+  //!VEC4 for (var q = 0u; q < 4u; q++) {
+  //!VEC4   if (b0 + q * 4u < params.batch) { Y[base + q] = acc[q]; }
+  //!VEC4 }
+  //!!VEC4 let base = r * params.batch + b0;
+  //!!VEC4 for (var i = 0u; i < COLS_PER_THREAD; i++) {
+  //!!VEC4   if (b0 + i < params.batch) { Y[base + i] = acc[i / 4u][i % 4u]; }
+  //!!VEC4 }
 }
