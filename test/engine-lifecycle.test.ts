@@ -53,13 +53,17 @@ describe('engine lifecycle', () => {
     await engine.spmmCsr(W, X);
     const after1 = engine.pipelineCount;
     await engine.spmmCsr(W, X);
-    await engine.spmmCsr(W, DenseMatrix.random(30, 9));
+    await engine.spmmCsr(W, DenseMatrix.random(30, 12));
     expect(engine.pipelineCount).toBe(after1);
-    await engine.spmmCsrT(W, DenseMatrix.random(20, 4));
+    // A batch that is not a multiple of 4 takes the scalar-load variant: one more pipeline, once.
+    await engine.spmmCsr(W, DenseMatrix.random(30, 9));
+    await engine.spmmCsr(W, DenseMatrix.random(30, 5));
     expect(engine.pipelineCount).toBe(after1 + 1);
+    await engine.spmmCsrT(W, DenseMatrix.random(20, 4));
+    expect(engine.pipelineCount).toBe(after1 + 2);
     const borrower = await createEngine({ device: engine.device! });
     await borrower.spmmCsr(W, X);
-    expect(borrower.pipelineCount).toBe(after1 + 1);
+    expect(borrower.pipelineCount).toBe(after1 + 2);
     borrower.dispose();
     engine.dispose();
   });
