@@ -61,7 +61,24 @@ export function gatherCpu(
   const batch4 = batch - (batch % 4);
   for (let r = 0; r < rows; r++) {
     acc.fill(0);
-    for (let k = ptr[r]!; k < ptr[r + 1]!; k++) {
+    const end = ptr[r + 1]!;
+    let k = ptr[r]!;
+    // Two entries per pass over the accumulators: half the loads and stores of acc.
+    for (; k + 1 < end; k += 2) {
+      const v0 = values[perm ? perm[k]! : k]!;
+      const v1 = values[perm ? perm[k + 1]! : k + 1]!;
+      const x0 = idx[k]! * batch;
+      const x1 = idx[k + 1]! * batch;
+      let b = 0;
+      for (; b < batch4; b += 4) {
+        acc[b]! += v0 * x[x0 + b]! + v1 * x[x1 + b]!;
+        acc[b + 1]! += v0 * x[x0 + b + 1]! + v1 * x[x1 + b + 1]!;
+        acc[b + 2]! += v0 * x[x0 + b + 2]! + v1 * x[x1 + b + 2]!;
+        acc[b + 3]! += v0 * x[x0 + b + 3]! + v1 * x[x1 + b + 3]!;
+      }
+      for (; b < batch; b++) acc[b]! += v0 * x[x0 + b]! + v1 * x[x1 + b]!;
+    }
+    for (; k < end; k++) {
       const v = values[perm ? perm[k]! : k]!;
       const xOff = idx[k]! * batch;
       let b = 0;
