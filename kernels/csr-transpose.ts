@@ -49,23 +49,45 @@ export function encodeCsrDerived(
     rowIdx: owner.output('transpose rowIdx', nnz * 4),
     perm: owner.output('transpose perm', nnz * 4),
   };
-  const perEntry = Math.ceil(nnz / THREADS);
   const bands = transposeBands(rows, cols, nnz);
-  const rowsPerBlock = Math.max(1, Math.ceil(rows / bands));
-  const params = s.uniform([rows, cols, nnz, bands, rowsPerBlock, 0, 0, 0]);
+  const params = s.uniform([rows, cols, nnz, bands, Math.max(1, Math.ceil(rows / bands)), 0, 0, 0]);
   s.dispatch({ pipeline: s.pipeline(programs.csrRowsOfEntries), buffers: bindings({ 0: params, 1: csr.rowPtr, 3: out.rowOf }), workgroups: Math.ceil(rows / THREADS) });
-  if (bands > 1) {
-    const table = s.output('column band counts', (cols * bands + 1) * 4);
-    s.dispatch({ pipeline: s.pipeline(programs.csrCountColumnBlocks), buffers: bindings({ 0: params, 2: csr.colIdx, 3: out.rowOf, 4: table }), workgroups: perEntry });
-    encodeExclusiveScan(s, table, cols * bands + 1);
-    s.dispatch({ pipeline: s.pipeline(programs.csrColumnPointers), buffers: bindings({ 0: params, 4: table, 8: out.colPtr }), workgroups: Math.ceil((cols + 1) / THREADS) });
-    s.dispatch({
-      pipeline: s.pipeline(programs.csrScatterColumnBlocks),
-      buffers: bindings({ 0: params, 1: csr.rowPtr, 2: csr.colIdx, 4: table, 6: out.rowIdx, 7: out.perm }),
-      workgroups: Math.ceil(bands / BAND_THREADS),
-    });
-    return out;
-  }
+  if (bands > 1) encodeTransposeByBands(s, params, csr, out, cols, nnz, bands);
+  else encodeTransposeBySort(s, params, csr, out, cols, nnz);
+  return out;
+}
+
+/** Long columns: counts per (column, row band), one scan, then each band's rows walked in order. */
+function encodeTransposeByBands(
+  s: OperationScope,
+  params: GPUBuffer,
+  csr: { rowPtr: GPUBuffer; colIdx: GPUBuffer },
+  out: TransposeBuffers,
+  cols: number,
+  nnz: number,
+  bands: number,
+): void {
+  const table = s.output('column band counts', (cols * bands + 1) * 4);
+  s.dispatch({ pipeline: s.pipeline(programs.csrCountColumnBlocks), buffers: bindings({ 0: params, 2: csr.colIdx, 3: out.rowOf, 4: table }), workgroups: Math.ceil(nnz / THREADS) });
+  encodeExclusiveScan(s, table, cols * bands + 1);
+  s.dispatch({ pipeline: s.pipeline(programs.csrColumnPointers), buffers: bindings({ 0: params, 4: table, 8: out.colPtr }), workgroups: Math.ceil((cols + 1) / THREADS) });
+  s.dispatch({
+    pipeline: s.pipeline(programs.csrScatterColumnBlocks),
+    buffers: bindings({ 0: params, 1: csr.rowPtr, 2: csr.colIdx, 4: table, 6: out.rowIdx, 7: out.perm }),
+    workgroups: Math.ceil(bands / BAND_THREADS),
+  });
+}
+
+/** Short columns: counts, scan, an unordered scatter, then a sort of each (short) column by row. */
+function encodeTransposeBySort(
+  s: OperationScope,
+  params: GPUBuffer,
+  csr: { rowPtr: GPUBuffer; colIdx: GPUBuffer },
+  out: TransposeBuffers,
+  cols: number,
+  nnz: number,
+): void {
+  const perEntry = Math.ceil(nnz / THREADS);
   const counts = s.output('column counts', (cols + 1) * 4);
   s.dispatch({ pipeline: s.pipeline(programs.csrCountColumns), buffers: bindings({ 0: params, 2: csr.colIdx, 4: counts }), workgroups: perEntry });
   s.copy(counts, out.colPtr, cols * 4);
@@ -81,7 +103,6 @@ export function encodeCsrDerived(
     buffers: bindings({ 0: params, 5: out.colPtr, 6: out.rowIdx, 7: out.perm }),
     workgroups: Math.ceil(cols / THREADS),
   });
-  return out;
 }
 
 /** The derived indices of a host CSR computed on the GPU (tests; layers keep them resident). */
