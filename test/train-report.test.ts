@@ -1,5 +1,8 @@
 import { expect, test } from 'vitest';
-import { runTraining, type TrainConfig } from '../bench/train.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runTraining, type TrainConfig, type TrainReport } from '../bench/train.js';
 import { main } from '../bench/train-cli.js';
 import { subset, syntheticClassification } from '../src/index.js';
 import { cpuEngine, gpuEngine } from './helpers/engines.js';
@@ -43,7 +46,25 @@ test.each([
 });
 
 test('the train CLI rejects bad flags with a message and exit code 2, before loading anything', async () => {
-  for (const argv of [['--epochs', '0'], ['--variant', 'sparse'], ['--zeta', '2'], ['--backend', 'tpu'], ['--bogus']]) {
+  for (const argv of [['--epochs', '0'], ['--variant', 'sparse'], ['--zeta', '2'], ['--backend', 'tpu'], ['--inputs', 'zscore'], ['--bogus']]) {
     expect(await main(argv)).toBe(2);
   }
 });
+
+test('the train CLI trains on real MNIST with standardised inputs and writes its report', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wgsparse-train-'));
+  const out = join(dir, 'report.json');
+  try {
+    const argv = ['--dataset', 'mnist', '--train-samples', '2000', '--hidden', '64', '--epochs', '2', '--batch', '50', '--inputs', 'standardize', '--backend', 'cpu', '--seed', '4', '--out', out];
+    expect(await main(argv)).toBe(0);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as TrainReport;
+    expect(report).toMatchObject({ dataset: 'mnist', layers: [784, 64, 10], complete: true, trainSamples: 2000, testSamples: 10_000, backend: 'cpu' });
+    expect(report.settings.inputs).toBe('standardize');
+    expect(report.epochs).toHaveLength(2);
+    // 2,000 standardised images, one 64-unit sparse layer: well above chance on the full test set.
+    expect(report.finalTestAccuracy!).toBeGreaterThan(0.6);
+    expect(report.notes.some((n) => n.includes('shorter budget'))).toBe(true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
