@@ -1,3 +1,4 @@
+import { encodeCsrDerived } from '../kernels/csr-transpose.js';
 import { evolveSetCpu } from '../kernels/set/evolve.js';
 import { pruneResident } from '../kernels/set/prune-csr.js';
 import { regrowResident } from '../kernels/set/regrow-gpu.js';
@@ -43,7 +44,12 @@ export async function measureEvolution(engine: Engine, shape: EvolveShape, timin
         const owner = new OperationScope(ctx);
         try {
           const { kept, keptNnz } = await pruneResident(ctx, owner, resident, W.rows, W.nnz, zeta);
-          await regrowResident(ctx, owner, kept, keptNnz, W.rows, W.cols, W.nnz, seed++, limit);
+          const { buffers } = await regrowResident(ctx, owner, kept, keptNnz, W.rows, W.cols, W.nnz, seed++, limit);
+          // As SparseLinear.evolve: the next backward pass needs the transpose index.
+          await ctx.run('evolve (transpose index)', (s) => {
+            encodeCsrDerived(s, owner, buffers, W.rows, W.cols, W.nnz);
+            return { result: buffers.rowPtr, byteLength: 0, decode: () => undefined };
+          });
         } finally {
           owner.release();
         }
@@ -58,6 +64,12 @@ export async function measureEvolution(engine: Engine, shape: EvolveShape, timin
         const evolved = evolveSetCpu(host.W, { zeta, seed: seed++, state: host.state });
         const owner = new OperationScope(ctx);
         uploadCsr(owner, evolved.W, evolved.state);
+        // The same derived indices as the GPU side builds, computed here and uploaded.
+        const t = evolved.W.transposeIndex();
+        owner.upload('rowOf', evolved.W.rowIndices());
+        owner.upload('colPtr', t.colPtr);
+        owner.upload('rowIdx', t.rowIdx);
+        owner.upload('perm', t.perm);
         await device.queue.onSubmittedWorkDone();
         owner.release();
       }
