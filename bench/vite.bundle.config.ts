@@ -1,4 +1,5 @@
 import { defineConfig } from 'vite';
+import { watModules } from '../kernels/wasm/wat-plugin.js';
 
 // `npm run bench:bundle`: the benchmark (bench/main.ts) and the training CLI
 // (bench/train-main.ts) with everything they import (wgsparse, tfjs, mathjs,
@@ -6,6 +7,7 @@ import { defineConfig } from 'vite';
 // `webgpu` (Dawn's native addon) stays external and must sit in a
 // node_modules beside them. bench/gpu/prepare.sh packs them for a lent GPU.
 export default defineConfig({
+  plugins: [watModules()],
   build: {
     ssr: true,
     outDir: '.gpu/bench',

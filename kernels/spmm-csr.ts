@@ -2,6 +2,7 @@ import { CSRMatrix } from '../src/formats/csr.js';
 import { DenseMatrix } from '../src/formats/dense.js';
 import type { OperationScope } from '../src/engine/gpu-context.js';
 import { gatherCsrProgram } from './programs.js';
+import { gatherWasm } from './wasm/gather-wasm.js';
 import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
 import type { GpuPlan, Kernel } from './kernel.js';
 
@@ -54,8 +55,10 @@ export function gatherCpu(
 ): DenseMatrix {
   const batch = X.cols;
   const x = X.data;
+  const simd = gatherWasm(rows, batch, ptr, idx, values, perm, x);
+  if (simd) return new DenseMatrix(rows, batch, simd);
   const out = new Float32Array(rows * batch);
-  // One row's sums in float64 (fewer float32 round trips than accumulating
+  // Without WebAssembly SIMD (or for batch % 4 != 0): one row's sums in float64 (fewer float32 round trips than accumulating
   // in `out`), the batch loop unrolled by 4 for the JIT.
   const acc = new Float64Array(batch);
   const batch4 = batch - (batch % 4);

@@ -1,0 +1,69 @@
+;; The CPU backend's sparse gather with 128-bit SIMD: for each row r,
+;;   Y[r, 0 .. batch) = Σ_k values[k] · X[idx[k], 0 .. batch),  k in ptr[r] .. ptr[r+1]
+;; (CSR forward, and Wᵀ through the transpose index with its values already
+;; permuted). X and Y are row-major with `batch` columns, batch % 4 == 0, all
+;; arrays 16-byte aligned in this module's memory; offsets are byte offsets.
+;; Entries are taken two at a time so each pass over the output row does
+;; twice the multiply-adds per load and store of the row. Sums are f32, as on
+;; the GPU.
+(module
+  (memory (export "memory") 1)
+  (func (export "gather")
+    (param $rows i32) (param $batch i32)
+    (param $ptr i32) (param $idx i32) (param $values i32) (param $x i32) (param $y i32)
+    (local $r i32) (local $k i32) (local $end i32) (local $row i32) (local $q i32)
+    (local $v0 v128) (local $v1 v128) (local $x0 i32) (local $x1 i32) (local $out i32)
+    (local.set $row (i32.shl (local.get $batch) (i32.const 2)))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $out (i32.add (local.get $y) (i32.mul (local.get $r) (local.get $row))))
+        ;; zero the output row
+        (local.set $q (i32.const 0))
+        (block $zeroDone
+          (loop $zeroLoop
+            (br_if $zeroDone (i32.ge_u (local.get $q) (local.get $row)))
+            (v128.store (i32.add (local.get $out) (local.get $q)) (v128.const i32x4 0 0 0 0))
+            (local.set $q (i32.add (local.get $q) (i32.const 16)))
+            (br $zeroLoop)))
+        (local.set $k (i32.load (i32.add (local.get $ptr) (i32.shl (local.get $r) (i32.const 2)))))
+        (local.set $end (i32.load (i32.add (local.get $ptr) (i32.shl (i32.add (local.get $r) (i32.const 1)) (i32.const 2)))))
+        ;; two entries per pass
+        (block $pairsDone
+          (loop $pairLoop
+            (br_if $pairsDone (i32.ge_u (i32.add (local.get $k) (i32.const 1)) (local.get $end)))
+            (local.set $v0 (f32x4.splat (f32.load (i32.add (local.get $values) (i32.shl (local.get $k) (i32.const 2))))))
+            (local.set $v1 (f32x4.splat (f32.load offset=4 (i32.add (local.get $values) (i32.shl (local.get $k) (i32.const 2))))))
+            (local.set $x0 (i32.add (local.get $x) (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))) (local.get $row))))
+            (local.set $x1 (i32.add (local.get $x) (i32.mul (i32.load offset=4 (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))) (local.get $row))))
+            (local.set $q (i32.const 0))
+            (block $qDone
+              (loop $qLoop
+                (br_if $qDone (i32.ge_u (local.get $q) (local.get $row)))
+                (v128.store (i32.add (local.get $out) (local.get $q))
+                  (f32x4.add
+                    (f32x4.add
+                      (v128.load (i32.add (local.get $out) (local.get $q)))
+                      (f32x4.mul (local.get $v0) (v128.load (i32.add (local.get $x0) (local.get $q)))))
+                    (f32x4.mul (local.get $v1) (v128.load (i32.add (local.get $x1) (local.get $q))))))
+                (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                (br $qLoop)))
+            (local.set $k (i32.add (local.get $k) (i32.const 2)))
+            (br $pairLoop)))
+        ;; the odd entry out
+        (if (i32.lt_u (local.get $k) (local.get $end))
+          (then
+            (local.set $v0 (f32x4.splat (f32.load (i32.add (local.get $values) (i32.shl (local.get $k) (i32.const 2))))))
+            (local.set $x0 (i32.add (local.get $x) (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))) (local.get $row))))
+            (local.set $q (i32.const 0))
+            (block $tailDone
+              (loop $tailLoop
+                (br_if $tailDone (i32.ge_u (local.get $q) (local.get $row)))
+                (v128.store (i32.add (local.get $out) (local.get $q))
+                  (f32x4.add
+                    (v128.load (i32.add (local.get $out) (local.get $q)))
+                    (f32x4.mul (local.get $v0) (v128.load (i32.add (local.get $x0) (local.get $q))))))
+                (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                (br $tailLoop)))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowLoop)))))

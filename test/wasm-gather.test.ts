@@ -1,0 +1,67 @@
+/**
+ * The WebAssembly SIMD gather of the CPU backend against a naive float64 loop:
+ * it must be the path taken here (Node has WebAssembly SIMD), and agree on
+ * the edge cases — empty rows, nnz 0, odd and even row lengths, batch 4, the
+ * permuted values of the transpose path — while declining batches that are
+ * not a multiple of 4.
+ */
+import { describe, expect, test } from 'vitest';
+import { gatherWasm, wasmGatherAvailable } from '../kernels/wasm/gather-wasm.js';
+import { CSRMatrix, DenseMatrix } from '../src/index.js';
+import { csrWithEmptyLines, emptyCsr, powerLawCsr } from './helpers/cases.js';
+
+function naive(rows: number, batch: number, ptr: Uint32Array, idx: Uint32Array, values: Float32Array, perm: Uint32Array | undefined, x: Float32Array): Float64Array {
+  const out = new Float64Array(rows * batch);
+  for (let r = 0; r < rows; r++) {
+    for (let k = ptr[r]!; k < ptr[r + 1]!; k++) {
+      const v = values[perm ? perm[k]! : k]!;
+      for (let b = 0; b < batch; b++) out[r * batch + b]! += v * x[idx[k]! * batch + b]!;
+    }
+  }
+  return out;
+}
+
+describe('WebAssembly SIMD gather', () => {
+  test('is available in this environment (the CPU backend uses it)', () => {
+    expect(wasmGatherAvailable()).toBe(true);
+  });
+
+  const cases: Array<[string, CSRMatrix, number]> = [
+    ['random, batch 64', CSRMatrix.random({ rows: 97, cols: 120, density: 0.1, seed: 1 }), 64],
+    ['batch 4', CSRMatrix.random({ rows: 30, cols: 17, density: 0.3, seed: 2 }), 4],
+    ['empty rows and columns', csrWithEmptyLines(41, 37, 3), 12],
+    ['power-law rows (odd and even lengths)', powerLawCsr(60, 90, 4), 20],
+    ['nnz 0', emptyCsr(9, 5), 8],
+    ['dense rows', CSRMatrix.random({ rows: 5, cols: 33, density: 1, seed: 5 }), 132],
+  ];
+  for (const [name, W, batch] of cases) {
+    test(`${name}: W·X and Wᵀ·dY match a float64 loop`, () => {
+      const X = DenseMatrix.random(W.cols, batch, { seed: 7 });
+      const forward = gatherWasm(W.rows, batch, W.rowPtr, W.colIdx, W.values, undefined, X.data)!;
+      expect(forward).toBeInstanceOf(Float32Array);
+      const expected = naive(W.rows, batch, W.rowPtr, W.colIdx, W.values, undefined, X.data);
+      forward.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(expected[i]!))));
+
+      const t = W.transposeIndex();
+      const dY = DenseMatrix.random(W.rows, batch, { seed: 8 });
+      const backward = gatherWasm(W.cols, batch, t.colPtr, t.rowIdx, W.values, t.perm, dY.data)!;
+      const expectedT = naive(W.cols, batch, t.colPtr, t.rowIdx, W.values, t.perm, dY.data);
+      backward.forEach((v, i) => expect(Math.abs(v - expectedT[i]!)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(expectedT[i]!))));
+    });
+  }
+
+  test('declines a batch that is not a multiple of 4 (the JavaScript loop takes it)', () => {
+    const W = CSRMatrix.random({ rows: 6, cols: 7, density: 0.5, seed: 9 });
+    expect(gatherWasm(W.rows, 6, W.rowPtr, W.colIdx, W.values, undefined, new Float32Array(7 * 6))).toBeUndefined();
+  });
+
+  test('grows its memory for a large operand and stays correct afterwards', () => {
+    const W = CSRMatrix.random({ rows: 2000, cols: 3000, density: 0.05, seed: 10 });
+    const X = DenseMatrix.random(3000, 128, { seed: 11 });
+    const big = gatherWasm(W.rows, 128, W.rowPtr, W.colIdx, W.values, undefined, X.data)!;
+    const expected = naive(W.rows, 128, W.rowPtr, W.colIdx, W.values, undefined, X.data);
+    let worst = 0;
+    big.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected[i]!) / (1 + Math.abs(expected[i]!)))));
+    expect(worst).toBeLessThan(1e-5);
+  });
+});
