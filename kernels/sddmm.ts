@@ -7,6 +7,7 @@ import { InvalidArgumentError } from '../src/errors.js';
 import { checkDense, checkRowsMatch, checkSameCols, checkSparse } from './checks.js';
 import type { GpuPlan, Kernel } from './kernel.js';
 import { nmPatternWords } from './spmm-nm.js';
+import { sddmmWasm } from './wasm/sddmm-wasm.js';
 
 /** Must match ENTRIES in shaders/sddmm.wgsl. */
 const ENTRIES_PER_WORKGROUP = 64;
@@ -46,8 +47,9 @@ export const sddmmNM: Kernel<[W: NMMatrix, dY: DenseMatrix, X: DenseMatrix, opti
     checkOperands(W, dY, X, options);
   },
   cpu(W, dY, X, options) {
-    const slotsPerRow = W.slotsPerRow;
-    return sddmmCpu(W.nnz, dY, X, options, (k) => Math.floor(k / slotsPerRow), W.slotColumns());
+    const rowOf = new Uint32Array(W.nnz);
+    for (let r = 0; r < W.rows; r++) rowOf.fill(r, r * W.slotsPerRow, (r + 1) * W.slotsPerRow);
+    return sddmmCpu(W.nnz, dY, X, options, rowOf, W.slotColumns());
   },
   plan(scope, W, dY, X, options) {
     return sddmmPlan(scope, 'nm', W.nnz, dY, X, options, nmPatternWords(W), (s) => [s.upload('W.indices', W.indices)]);
@@ -69,17 +71,19 @@ function sddmmCpu(
   dY: DenseMatrix,
   X: DenseMatrix,
   options: SddmmOptions | undefined,
-  rowOf: Uint32Array | ((k: number) => number),
+  rowOf: Uint32Array,
   colOf: Uint32Array,
 ): Float32Array {
   const alpha = options?.alpha ?? 1;
   const batch = X.cols;
   const dy = dY.data;
   const x = X.data;
+  const simd = sddmmWasm(nnz, batch, alpha, rowOf, colOf, dy, x);
+  if (simd) return simd;
   const out = new Float32Array(nnz);
   const batch4 = batch - (batch % 4);
   for (let k = 0; k < nnz; k++) {
-    const yOff = (typeof rowOf === 'function' ? rowOf(k) : rowOf[k]!) * batch;
+    const yOff = rowOf[k]! * batch;
     const xOff = colOf[k]! * batch;
     // Four independent sums (the GPU's vec4 lanes, combined in the same order):
     // one running sum would wait on its own previous addition every step.

@@ -1,12 +1,13 @@
 /**
- * The WebAssembly SIMD gather of the CPU backend against a naive float64 loop:
- * it must be the path taken here (Node has WebAssembly SIMD), and agree on
- * the edge cases — empty rows, nnz 0, odd and even row lengths, batch 4, the
- * permuted values of the transpose path — while declining batches that are
- * not a multiple of 4.
+ * The WebAssembly SIMD kernels of the CPU backend (gather, SDDMM) against
+ * naive float64 loops: they must be the path taken here (Node has WebAssembly
+ * SIMD), and agree on the edge cases — empty rows, nnz 0, odd and even row
+ * lengths, batch 4, the permuted values of the transpose path, chunked and
+ * remainder columns — while declining batches that are not a multiple of 4.
  */
 import { describe, expect, test } from 'vitest';
 import { gatherWasm, wasmGatherAvailable } from '../kernels/wasm/gather-wasm.js';
+import { sddmmWasm } from '../kernels/wasm/sddmm-wasm.js';
 import { CSRMatrix, DenseMatrix } from '../src/index.js';
 import { csrWithEmptyLines, emptyCsr, powerLawCsr } from './helpers/cases.js';
 
@@ -63,5 +64,34 @@ describe('WebAssembly SIMD gather', () => {
     let worst = 0;
     big.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected[i]!) / (1 + Math.abs(expected[i]!)))));
     expect(worst).toBeLessThan(1e-5);
+  });
+});
+
+describe('WebAssembly SIMD SDDMM', () => {
+  const cases: Array<[string, CSRMatrix, number]> = [
+    ['random, batch 64', CSRMatrix.random({ rows: 70, cols: 90, density: 0.1, seed: 21 }), 64],
+    ['batch 4', CSRMatrix.random({ rows: 12, cols: 9, density: 0.4, seed: 22 }), 4],
+    ['empty rows and columns, batch 36', csrWithEmptyLines(33, 29, 23), 36],
+    ['nnz 0', emptyCsr(4, 6), 8],
+  ];
+  for (const [name, W, batch] of cases) {
+    test(`${name}: matches a float64 dot product per stored entry`, () => {
+      const dY = DenseMatrix.random(W.rows, batch, { seed: 24 });
+      const X = DenseMatrix.random(W.cols, batch, { seed: 25 });
+      const alpha = 1 / batch;
+      const got = sddmmWasm(W.nnz, batch, alpha, W.rowIndices(), W.colIdx, dY.data, X.data)!;
+      expect(got).toBeInstanceOf(Float32Array);
+      expect(got).toHaveLength(W.nnz);
+      const rows = W.rowIndices();
+      got.forEach((v, k) => {
+        let s = 0;
+        for (let b = 0; b < batch; b++) s += dY.data[rows[k]! * batch + b]! * X.data[W.colIdx[k]! * batch + b]!;
+        expect(Math.abs(v - alpha * s)).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(alpha * s)) + 1e-7);
+      });
+    });
+  }
+
+  test('declines a batch that is not a multiple of 4', () => {
+    expect(sddmmWasm(1, 3, 1, new Uint32Array([0]), new Uint32Array([0]), new Float32Array(3), new Float32Array(3))).toBeUndefined();
   });
 });
