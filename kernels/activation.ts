@@ -1,5 +1,5 @@
 import type { OperationScope } from '../src/engine/gpu-context.js';
-import { randomU32, randomUnit } from '../src/random.js';
+import { randomU32, streamKey } from '../src/random.js';
 import { programs } from './programs.js';
 
 const THREADS = 256;
@@ -35,26 +35,68 @@ export function encodeDerive(s: OperationScope, count: number, p: ActivationPara
   s.dispatch({ pipeline: s.pipeline(programs.derive), buffers: [params(s, count, p, true), Z, G, step], workgroups: Math.ceil(count / THREADS) });
 }
 
-/** The mask's scale for element i at a training step: 0 or 1/(1 − rate), as the GPU draws it. */
-function keepScale(p: ActivationParams, step: number, scale: number): (i: number) => number {
-  if (p.rate <= 0) return () => 1;
+/**
+ * The dropout mask of a training step as the GPU draws it: element i is kept
+ * (scaled by 1/(1 − rate)) iff its uniform draw is ≥ rate. Returns the stream
+ * key and the 24-bit threshold so loops draw inline, without a call per element.
+ */
+function maskDraws(p: ActivationParams, step: number): { key: number; threshold: number } {
   const batchSeed = randomU32(p.seed >>> 0, p.stream >>> 0, step >>> 0);
-  return (i) => (randomUnit(batchSeed, p.stream >>> 0, i) >= Math.fround(p.rate) ? scale : 0);
+  // randomUnit(u) = (u >>> 8) / 2^24 ≥ fround(rate)  ⇔  (u >>> 8) ≥ fround(rate) · 2^24 (exact: both sides are multiples of 2^-24 apart).
+  return { key: streamKey(batchSeed, p.stream >>> 0), threshold: Math.fround(p.rate) * 16777216 };
+}
+
+/**
+ * Fills out[i] = scale or 0 (element i kept or dropped) for i < count: the
+ * counter-based draw of randomU32Keyed with both mix32 rounds written out, as
+ * this loop runs for every activation of every batch on the CPU backend.
+ */
+function fillMask(out: Float32Array, count: number, key: number, threshold: number, scale: number): void {
+  for (let i = 0; i < count; i++) {
+    let x = (i ^ key) >>> 0;
+    x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+    x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+    x = ((x ^ (x >>> 16)) + key) >>> 0;
+    x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+    x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+    x = (x ^ (x >>> 16)) >>> 0;
+    out[i] = x >>> 8 >= threshold ? scale : 0;
+  }
+}
+
+let maskScratch = new Float32Array(0);
+function maskOf(count: number, p: ActivationParams, step: number): Float32Array {
+  if (maskScratch.length < count) maskScratch = new Float32Array(count);
+  const { key, threshold } = maskDraws(p, step);
+  fillMask(maskScratch, count, key, threshold, Math.fround(1 / (1 - p.rate)));
+  return maskScratch;
 }
 
 /** CPU twin of encodeActivate. */
 export function activateCpu(Z: Float32Array, A: Float32Array, p: ActivationParams, training: boolean, step: number): void {
   const alpha = Math.fround(p.alpha);
-  const mask = keepScale(training ? p : { ...p, rate: 0 }, step, Math.fround(1 / (1 - p.rate)));
+  if (!training || p.rate <= 0) {
+    for (let i = 0; i < Z.length; i++) {
+      const z = Z[i]!;
+      A[i] = z > 0 ? z : alpha * z;
+    }
+    return;
+  }
+  const mask = maskOf(Z.length, p, step);
   for (let i = 0; i < Z.length; i++) {
     const z = Z[i]!;
-    A[i] = (z > 0 ? z : alpha * z) * mask(i);
+    // Multiplied by 0 when dropped, as on the GPU (keeps −0 and NaN as they are there).
+    A[i] = (z > 0 ? z : alpha * z) * mask[i]!;
   }
 }
 
 /** CPU twin of encodeDerive. */
 export function deriveCpu(Z: Float32Array, G: Float32Array, p: ActivationParams, step: number): void {
   const alpha = Math.fround(p.alpha);
-  const mask = keepScale(p, step, Math.fround(1 / (1 - p.rate)));
-  for (let i = 0; i < Z.length; i++) G[i] = G[i]! * (Z[i]! > 0 ? 1 : alpha) * mask(i);
+  if (p.rate <= 0) {
+    for (let i = 0; i < Z.length; i++) G[i] = G[i]! * (Z[i]! > 0 ? 1 : alpha);
+    return;
+  }
+  const mask = maskOf(Z.length, p, step);
+  for (let i = 0; i < Z.length; i++) G[i] = G[i]! * (Z[i]! > 0 ? 1 : alpha) * mask[i]!;
 }

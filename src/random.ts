@@ -18,7 +18,16 @@ export function mix32(x: number): number {
 
 /** The counter-th 32-bit value of stream `stream` under `seed`. */
 export function randomU32(seed: number, stream: number, counter: number): number {
-  const key = mix32((seed + Math.imul(stream >>> 0, 0x9e3779b9)) >>> 0);
+  return randomU32Keyed(streamKey(seed, stream), counter);
+}
+
+/** The per-(seed, stream) key of randomU32: hoist it out of loops over counters. */
+export function streamKey(seed: number, stream: number): number {
+  return mix32((seed + Math.imul(stream >>> 0, 0x9e3779b9)) >>> 0);
+}
+
+/** randomU32 with its stream key already computed (see streamKey). */
+export function randomU32Keyed(key: number, counter: number): number {
   return mix32((mix32((counter ^ key) >>> 0) + key) >>> 0);
 }
 
