@@ -5,6 +5,7 @@ import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
 import type { Kernel } from './kernel.js';
 import type { OperationScope } from '../src/engine/gpu-context.js';
 import { GATHER_ROWS_PER_WORKGROUP, GATHER_TILE_B, gatherCpu } from './spmm-csr.js';
+import { scatterWasm } from './wasm/scatter-wasm.js';
 
 const TRANSPOSE_TILE_B = 64;
 
@@ -45,9 +46,13 @@ export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
   cpu(W, dY) {
     const batch = dY.cols;
     const dy = dY.data;
-    const out = new Float32Array(W.cols * batch);
     const slotsPerRow = W.slotsPerRow;
     const columns = W.slotColumns();
+    const rowPtr = new Uint32Array(W.rows + 1);
+    for (let r = 0; r <= W.rows; r++) rowPtr[r] = r * slotsPerRow;
+    const simd = scatterWasm(W.rows, W.cols, batch, rowPtr, columns, W.values, dy);
+    if (simd) return new DenseMatrix(W.cols, batch, simd);
+    const out = new Float32Array(W.cols * batch);
     const batch4 = batch - (batch % 4);
     for (let r = 0; r < W.rows; r++) {
       const yOff = r * batch;

@@ -1,5 +1,5 @@
 /**
- * The WebAssembly SIMD kernels of the CPU backend (gather, SDDMM) against
+ * The WebAssembly SIMD kernels of the CPU backend (gather, scatter, SDDMM) against
  * naive float64 loops: they must be the path taken here (Node has WebAssembly
  * SIMD), and agree on the edge cases — empty rows, nnz 0, odd and even row
  * lengths, batch 4, the permuted values of the transpose path, chunked and
@@ -8,6 +8,7 @@
 import { describe, expect, test } from 'vitest';
 import { gatherWasm, wasmGatherAvailable } from '../kernels/wasm/gather-wasm.js';
 import { sddmmWasm } from '../kernels/wasm/sddmm-wasm.js';
+import { scatterWasm } from '../kernels/wasm/scatter-wasm.js';
 import { CSRMatrix, DenseMatrix } from '../src/index.js';
 import { csrWithEmptyLines, emptyCsr, powerLawCsr } from './helpers/cases.js';
 
@@ -93,5 +94,33 @@ describe('WebAssembly SIMD SDDMM', () => {
 
   test('declines a batch that is not a multiple of 4', () => {
     expect(sddmmWasm(1, 3, 1, new Uint32Array([0]), new Uint32Array([0]), new Float32Array(3), new Float32Array(3))).toBeUndefined();
+  });
+});
+
+describe('WebAssembly SIMD scatter (transpose of row-stored weights)', () => {
+  const cases: Array<[string, CSRMatrix, number]> = [
+    ['random, batch 64', CSRMatrix.random({ rows: 50, cols: 70, density: 0.2, seed: 31 }), 64],
+    ['empty rows and columns, batch 4', csrWithEmptyLines(21, 17, 32), 4],
+    ['nnz 0', emptyCsr(3, 5), 12],
+  ];
+  for (const [name, W, batch] of cases) {
+    test(`${name}: Wᵀ·dY matches a float64 loop (and the transpose-index gather)`, () => {
+      const dY = DenseMatrix.random(W.rows, batch, { seed: 33 });
+      const got = scatterWasm(W.rows, W.cols, batch, W.rowPtr, W.colIdx, W.values, dY.data)!;
+      expect(got).toHaveLength(W.cols * batch);
+      const t = W.transposeIndex();
+      const expected = naive(W.cols, batch, t.colPtr, t.rowIdx, W.values, t.perm, dY.data);
+      got.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(expected[i]!))));
+    });
+  }
+
+  test('declines a batch that is not a multiple of 4, and zeroes reused memory', () => {
+    const W = CSRMatrix.random({ rows: 4, cols: 6, density: 0.5, seed: 34 });
+    expect(scatterWasm(W.rows, W.cols, 2, W.rowPtr, W.colIdx, W.values, new Float32Array(8))).toBeUndefined();
+    // A second, smaller call into the same memory starts from zeros, not the first call's sums.
+    const big = CSRMatrix.random({ rows: 40, cols: 60, density: 0.5, seed: 35 });
+    scatterWasm(big.rows, big.cols, 8, big.rowPtr, big.colIdx, big.values, DenseMatrix.random(40, 8, { seed: 36 }).data);
+    const empty = emptyCsr(2, 3);
+    expect(Array.from(scatterWasm(2, 3, 4, empty.rowPtr, empty.colIdx, empty.values, new Float32Array(8))!)).toEqual(new Array(12).fill(0));
   });
 });
