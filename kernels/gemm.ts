@@ -4,6 +4,7 @@ import { InvalidArgumentError, ShapeMismatchError } from '../src/errors.js';
 import { checkDense } from './checks.js';
 import type { Kernel } from './kernel.js';
 import type { OperationScope } from '../src/engine/gpu-context.js';
+import { gatherWasm } from './wasm/gather-wasm.js';
 
 const TILE = 64;
 
@@ -34,20 +35,23 @@ export const gemm: Kernel<[A: DenseMatrix, B: DenseMatrix, options?: GemmOptions
     const alpha = options?.alpha ?? 1;
     const a = A.data;
     const b = B.data;
+    const simd = gemmWasm(m, n, k, a, b, alpha, !!options?.transA, !!options?.transB);
+    if (simd) return new DenseMatrix(m, n, simd);
     const out = new Float32Array(m * n);
     // i-p-j order for op(B) untransposed: the inner loop streams rows of B and C.
+    // The SIMD path's float32 arithmetic: alpha·A rounded to f32, each product
+    // rounded, added in p order (no skipped zeros: 0·∞ is NaN there too).
     const transA = !!options?.transA;
     const transB = !!options?.transB;
     for (let i = 0; i < m; i++) {
       const cOff = i * n;
       for (let p = 0; p < k; p++) {
-        const av = alpha * (transA ? a[p * m + i]! : a[i * k + p]!);
-        if (av === 0) continue;
+        const av = Math.fround(alpha * (transA ? a[p * m + i]! : a[i * k + p]!));
         if (transB) {
-          for (let j = 0; j < n; j++) out[cOff + j]! += av * b[j * k + p]!;
+          for (let j = 0; j < n; j++) out[cOff + j]! += Math.fround(av * b[j * k + p]!);
         } else {
           const bOff = p * n;
-          for (let j = 0; j < n; j++) out[cOff + j]! += av * b[bOff + j]!;
+          for (let j = 0; j < n; j++) out[cOff + j]! += Math.fround(av * b[bOff + j]!);
         }
       }
     }
@@ -87,4 +91,39 @@ export function encodeGemm(s: OperationScope, dims: { m: number; n: number; k: n
     buffers: [s.uniform([m, n, k, tilesN, tilesM, options.alpha ?? 1], [5]), A, B, C],
     workgroups: tilesM * tilesN,
   });
+}
+
+/** Column indices 0 … k−1 repeated for m rows: the "sparse" pattern of a dense matrix (cached per shape). */
+let denseIndices: { m: number; k: number; ptr: Uint32Array; idx: Uint32Array } | undefined;
+function densePattern(m: number, k: number): { ptr: Uint32Array; idx: Uint32Array } {
+  if (denseIndices?.m !== m || denseIndices.k !== k) {
+    const ptr = new Uint32Array(m + 1);
+    for (let i = 0; i <= m; i++) ptr[i] = i * k;
+    const idx = new Uint32Array(m * k);
+    for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) idx[i * k + p] = p;
+    denseIndices = { m, k, ptr, idx };
+  }
+  return denseIndices;
+}
+
+/**
+ * The CPU GEMM on the WebAssembly SIMD gather: row i of C gathers the rows of
+ * op(B) weighted by row i of alpha · op(A), i.e. the dense matrix taken as a
+ * sparse one with every entry stored. Undefined where the gather declines
+ * (no WebAssembly SIMD, n % 4 != 0).
+ */
+function gemmWasm(m: number, n: number, k: number, a: Float32Array, b: Float32Array, alpha: number, transA: boolean, transB: boolean): Float32Array | undefined {
+  if (n % 4 !== 0 || n === 0 || m * k === 0) return undefined;
+  let values = a;
+  if (transA || alpha !== 1) {
+    values = new Float32Array(m * k);
+    for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) values[i * k + p] = alpha * (transA ? a[p * m + i]! : a[i * k + p]!);
+  }
+  let rowsOfB = b;
+  if (transB) {
+    rowsOfB = new Float32Array(k * n);
+    for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) rowsOfB[p * n + j] = b[j * k + p]!;
+  }
+  const { ptr, idx } = densePattern(m, k);
+  return gatherWasm(m, n, ptr, idx, values, undefined, rowsOfB);
 }

@@ -81,27 +81,18 @@ function sddmmCpu(
   const simd = sddmmWasm(nnz, batch, alpha, rowOf, colOf, dy, x);
   if (simd) return simd;
   const out = new Float32Array(nnz);
-  const batch4 = batch - (batch % 4);
+  // Without WebAssembly SIMD (or for batch % 4 != 0): the SIMD kernel's float32
+  // arithmetic — four lanes (b mod 4), products rounded, lanes summed as
+  // ((l0 + l1) + l2) + l3, then scaled by alpha as a float32 — so results do
+  // not depend on the path.
+  const alpha32 = Math.fround(alpha);
+  const lanes = new Float32Array(4);
   for (let k = 0; k < nnz; k++) {
     const yOff = rowOf[k]! * batch;
     const xOff = colOf[k]! * batch;
-    // Four independent sums (the GPU's vec4 lanes, combined in the same order):
-    // one running sum would wait on its own previous addition every step.
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    let b = 0;
-    for (; b < batch4; b += 4) {
-      s0 += dy[yOff + b]! * x[xOff + b]!;
-      s1 += dy[yOff + b + 1]! * x[xOff + b + 1]!;
-      s2 += dy[yOff + b + 2]! * x[xOff + b + 2]!;
-      s3 += dy[yOff + b + 3]! * x[xOff + b + 3]!;
-    }
-    if (b < batch) s0 += dy[yOff + b]! * x[xOff + b]!;
-    if (b + 1 < batch) s1 += dy[yOff + b + 1]! * x[xOff + b + 1]!;
-    if (b + 2 < batch) s2 += dy[yOff + b + 2]! * x[xOff + b + 2]!;
-    out[k] = alpha * (s0 + s1 + s2 + s3);
+    lanes.fill(0);
+    for (let b = 0; b < batch; b++) lanes[b & 3]! += Math.fround(dy[yOff + b]! * x[xOff + b]!);
+    out[k] = alpha32 * Math.fround(Math.fround(Math.fround(lanes[0]! + lanes[1]!) + lanes[2]!) + lanes[3]!);
   }
   return out;
 }

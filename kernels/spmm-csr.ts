@@ -57,43 +57,26 @@ export function gatherCpu(
   const x = X.data;
   const simd = gatherWasm(rows, batch, ptr, idx, values, perm, x);
   if (simd) return new DenseMatrix(rows, batch, simd);
+  // Without WebAssembly SIMD (or for batch % 4 != 0): the same float32
+  // arithmetic as the SIMD kernel — each product rounded to f32, then added
+  // to the f32 row in entry order — so results do not depend on the path
+  // (e.g. on the batch size of predict).
   const out = new Float32Array(rows * batch);
-  // Without WebAssembly SIMD (or for batch % 4 != 0): one row's sums in float64 (fewer float32 round trips than accumulating
-  // in `out`), the batch loop unrolled by 4 for the JIT.
-  const acc = new Float64Array(batch);
   const batch4 = batch - (batch % 4);
   for (let r = 0; r < rows; r++) {
-    acc.fill(0);
-    const end = ptr[r + 1]!;
-    let k = ptr[r]!;
-    // Two entries per pass over the accumulators: half the loads and stores of acc.
-    for (; k + 1 < end; k += 2) {
-      const v0 = values[perm ? perm[k]! : k]!;
-      const v1 = values[perm ? perm[k + 1]! : k + 1]!;
-      const x0 = idx[k]! * batch;
-      const x1 = idx[k + 1]! * batch;
-      let b = 0;
-      for (; b < batch4; b += 4) {
-        acc[b]! += v0 * x[x0 + b]! + v1 * x[x1 + b]!;
-        acc[b + 1]! += v0 * x[x0 + b + 1]! + v1 * x[x1 + b + 1]!;
-        acc[b + 2]! += v0 * x[x0 + b + 2]! + v1 * x[x1 + b + 2]!;
-        acc[b + 3]! += v0 * x[x0 + b + 3]! + v1 * x[x1 + b + 3]!;
-      }
-      for (; b < batch; b++) acc[b]! += v0 * x[x0 + b]! + v1 * x[x1 + b]!;
-    }
-    for (; k < end; k++) {
+    const o = r * batch;
+    for (let k = ptr[r]!; k < ptr[r + 1]!; k++) {
       const v = values[perm ? perm[k]! : k]!;
       const xOff = idx[k]! * batch;
       let b = 0;
       for (; b < batch4; b += 4) {
-        acc[b]! += v * x[xOff + b]!;
-        acc[b + 1]! += v * x[xOff + b + 1]!;
-        acc[b + 2]! += v * x[xOff + b + 2]!;
-        acc[b + 3]! += v * x[xOff + b + 3]!;
+        out[o + b]! += Math.fround(v * x[xOff + b]!);
+        out[o + b + 1]! += Math.fround(v * x[xOff + b + 1]!);
+        out[o + b + 2]! += Math.fround(v * x[xOff + b + 2]!);
+        out[o + b + 3]! += Math.fround(v * x[xOff + b + 3]!);
       }
-      for (; b < batch; b++) acc[b]! += v * x[xOff + b]!;
+      for (; b < batch; b++) out[o + b]! += Math.fround(v * x[xOff + b]!);
     }
-    out.set(acc, r * batch);
   }
   return new DenseMatrix(rows, batch, out);
 }

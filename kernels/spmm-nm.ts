@@ -52,6 +52,7 @@ export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
     for (let r = 0; r <= W.rows; r++) rowPtr[r] = r * slotsPerRow;
     const simd = scatterWasm(W.rows, W.cols, batch, rowPtr, columns, W.values, dy);
     if (simd) return new DenseMatrix(W.cols, batch, simd);
+    // The SIMD kernel's float32 arithmetic (products rounded, then added in row order).
     const out = new Float32Array(W.cols * batch);
     const batch4 = batch - (batch % 4);
     for (let r = 0; r < W.rows; r++) {
@@ -61,12 +62,12 @@ export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
         const xOff = columns[k]! * batch;
         let b = 0;
         for (; b < batch4; b += 4) {
-          out[xOff + b]! += v * dy[yOff + b]!;
-          out[xOff + b + 1]! += v * dy[yOff + b + 1]!;
-          out[xOff + b + 2]! += v * dy[yOff + b + 2]!;
-          out[xOff + b + 3]! += v * dy[yOff + b + 3]!;
+          out[xOff + b]! += Math.fround(v * dy[yOff + b]!);
+          out[xOff + b + 1]! += Math.fround(v * dy[yOff + b + 1]!);
+          out[xOff + b + 2]! += Math.fround(v * dy[yOff + b + 2]!);
+          out[xOff + b + 3]! += Math.fround(v * dy[yOff + b + 3]!);
         }
-        for (; b < batch; b++) out[xOff + b]! += v * dy[yOff + b]!;
+        for (; b < batch; b++) out[xOff + b]! += Math.fround(v * dy[yOff + b]!);
       }
     }
     return new DenseMatrix(W.cols, batch, out);

@@ -9,6 +9,12 @@ import { describe, expect, test } from 'vitest';
 import { gatherWasm, wasmGatherAvailable } from '../kernels/wasm/gather-wasm.js';
 import { sddmmWasm } from '../kernels/wasm/sddmm-wasm.js';
 import { scatterWasm } from '../kernels/wasm/scatter-wasm.js';
+import { setWasmKernelsEnabled } from '../kernels/wasm/instance.js';
+import { spmmCsr, spmmCsrT } from '../kernels/spmm-csr.js';
+import { spmmNM, spmmNMT } from '../kernels/spmm-nm.js';
+import { sddmmCsr, sddmmNM } from '../kernels/sddmm.js';
+import { gemm } from '../kernels/gemm.js';
+import { NMMatrix } from '../src/index.js';
 import { CSRMatrix, DenseMatrix } from '../src/index.js';
 import { csrWithEmptyLines, emptyCsr, powerLawCsr } from './helpers/cases.js';
 
@@ -123,4 +129,33 @@ describe('WebAssembly SIMD scatter (transpose of row-stored weights)', () => {
     const empty = emptyCsr(2, 3);
     expect(Array.from(scatterWasm(2, 3, 4, empty.rowPtr, empty.colIdx, empty.values, new Float32Array(8))!)).toEqual(new Array(12).fill(0));
   });
+});
+
+describe('the JavaScript fallbacks compute the same float32 bits as the SIMD kernels', () => {
+  const W = CSRMatrix.random({ rows: 37, cols: 45, density: 0.2, seed: 41 });
+  const N = NMMatrix.random({ rows: 21, cols: 48, n: 2, m: 4, seed: 42 });
+  const cases: Array<[string, () => Float32Array]> = [
+    ['spmmCsr', () => spmmCsr.cpu(W, DenseMatrix.random(45, 36, { seed: 43 })).data],
+    ['spmmCsrT', () => spmmCsrT.cpu(W, DenseMatrix.random(37, 12, { seed: 44 })).data],
+    ['spmmNM', () => spmmNM.cpu(N, DenseMatrix.random(48, 8, { seed: 45 })).data],
+    ['spmmNMT', () => spmmNMT.cpu(N, DenseMatrix.random(21, 40, { seed: 46 })).data],
+    ['sddmmCsr', () => sddmmCsr.cpu(W, DenseMatrix.random(37, 20, { seed: 47 }), DenseMatrix.random(45, 20, { seed: 48 }), { alpha: 1 / 20 })],
+    ['sddmmNM', () => sddmmNM.cpu(N, DenseMatrix.random(21, 16, { seed: 49 }), DenseMatrix.random(48, 16, { seed: 50 }), { alpha: 0.3 })],
+    ['gemm', () => gemm.cpu(DenseMatrix.random(9, 13, { seed: 51 }), DenseMatrix.random(13, 8, { seed: 52 }), { alpha: 0.7 }).data],
+    ['gemm transA transB', () => gemm.cpu(DenseMatrix.random(13, 9, { seed: 53 }), DenseMatrix.random(8, 13, { seed: 54 }), { transA: true, transB: true }).data],
+  ];
+  for (const [name, run] of cases) {
+    test(name, () => {
+      const simd = run();
+      setWasmKernelsEnabled(false);
+      let plain: Float32Array;
+      try {
+        plain = run();
+      } finally {
+        setWasmKernelsEnabled(true);
+      }
+      expect(Array.from(plain, (v) => v.toString())).toEqual(Array.from(simd, (v) => v.toString()));
+      expect(simd.some((v) => v !== 0)).toBe(true);
+    });
+  }
 });

@@ -8,9 +8,20 @@ export interface WasmKernel<Exports> {
   exports: Exports;
 }
 
+let forcedOff = false;
+
+/**
+ * @internal Tests: run the JavaScript fallbacks as an environment without
+ * WebAssembly SIMD would (to check both paths give the same bits).
+ */
+export function setWasmKernelsEnabled(enabled: boolean): void {
+  forcedOff = !enabled;
+}
+
 export function wasmKernel<Exports>(bytes: Uint8Array<ArrayBuffer>): () => WasmKernel<Exports> | null {
   let kernel: WasmKernel<Exports> | null | undefined;
   return () => {
+    if (forcedOff) return null;
     if (kernel !== undefined) return kernel;
     kernel = null;
     try {
