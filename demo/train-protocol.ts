@@ -10,6 +10,8 @@ export interface DeviceInfo {
   /** Why 'auto' chose the CPU (null when it did not). */
   fallbackReason: string | null;
   adapter: AdapterInfo | null;
+  /** What the CPU backend's products run on (Engine.cpuKernels). */
+  cpuKernels: 'wasm-simd' | 'javascript';
 }
 
 /** The data a run trains and evaluates on. */

@@ -20,7 +20,8 @@ export function renderDevice(container: HTMLElement, note: HTMLElement, info: De
     note.textContent = `Training on WebGPU${name ? `: ${name}` : ''}.`;
   } else {
     note.className = 'note warning';
-    note.textContent = `CPU fallback: ${info.fallbackReason ?? 'no reason given'}. Training runs on the typed-array backend (slower; keep the network small).`;
+    const kernels = info.cpuKernels === 'wasm-simd' ? 'WebAssembly SIMD kernels' : 'plain JavaScript kernels (no WebAssembly SIMD here)';
+    note.textContent = `CPU fallback: ${info.fallbackReason ?? 'no reason given'}. Training runs on the CPU backend with ${kernels} (slower than a GPU; keep the network small).`;
   }
 }
 

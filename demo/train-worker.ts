@@ -27,7 +27,7 @@ enginePromise.then(
   (engine) => {
     post({
       type: 'ready',
-      info: { backend: engine.backend, fallbackReason: engine.fallbackReason ?? null, adapter: engine.adapterInfo ? { ...engine.adapterInfo } : null },
+      info: { backend: engine.backend, fallbackReason: engine.fallbackReason ?? null, adapter: engine.adapterInfo ? { ...engine.adapterInfo } : null, cpuKernels: engine.cpuKernels },
     });
     void engine.device?.lost.then((info) => post({ type: 'device-lost', message: `the GPU device was lost (${info.reason}): ${info.message}` }));
   },

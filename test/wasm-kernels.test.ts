@@ -14,7 +14,7 @@ import { spmmCsr, spmmCsrT } from '../kernels/spmm-csr.js';
 import { spmmNM, spmmNMT } from '../kernels/spmm-nm.js';
 import { sddmmCsr, sddmmNM } from '../kernels/sddmm.js';
 import { gemm } from '../kernels/gemm.js';
-import { NMMatrix } from '../src/index.js';
+import { createEngine, NMMatrix } from '../src/index.js';
 import { CSRMatrix, DenseMatrix } from '../src/index.js';
 import { csrWithEmptyLines, emptyCsr, powerLawCsr } from './helpers/cases.js';
 
@@ -30,8 +30,17 @@ function naive(rows: number, batch: number, ptr: Uint32Array, idx: Uint32Array, 
 }
 
 describe('WebAssembly SIMD gather', () => {
-  test('is available in this environment (the CPU backend uses it)', () => {
+  test('is available in this environment (the CPU backend uses it, and says so)', async () => {
     expect(wasmGatherAvailable()).toBe(true);
+    const engine = await createEngine({ backend: 'cpu' });
+    expect(engine.cpuKernels).toBe('wasm-simd');
+    setWasmKernelsEnabled(false);
+    try {
+      expect(engine.cpuKernels).toBe('javascript');
+    } finally {
+      setWasmKernelsEnabled(true);
+    }
+    engine.dispose();
   });
 
   const cases: Array<[string, CSRMatrix, number]> = [

@@ -1,4 +1,5 @@
 import { gemm, type GemmOptions } from '../../kernels/gemm.js';
+import { wasmGatherAvailable } from '../../kernels/wasm/gather-wasm.js';
 import type { Kernel } from '../../kernels/kernel.js';
 import { sddmmCsr, sddmmNM, type SddmmOptions } from '../../kernels/sddmm.js';
 import { spmmCsr, spmmCsrT } from '../../kernels/spmm-csr.js';
@@ -85,6 +86,15 @@ export class Engine {
   /** Largest GPU buffer an operation may create (Infinity on the CPU). */
   get maxBufferBytes(): number {
     return this.gpuContext?.maxBufferBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * What the CPU backend's sparse and dense products run on here:
+   * 'wasm-simd' (WebAssembly SIMD, for batches that are a multiple of 4) or
+   * 'javascript' where WebAssembly SIMD is missing. Same results either way.
+   */
+  get cpuKernels(): 'wasm-simd' | 'javascript' {
+    return wasmGatherAvailable() ? 'wasm-simd' : 'javascript';
   }
 
   /** Compiled pipelines held by this engine (for tests and diagnostics). */
