@@ -50,6 +50,8 @@ export async function measureEvolution(engine: Engine, shape: EvolveShape, timin
             encodeCsrDerived(s, owner, buffers, W.rows, W.cols, W.nnz);
             return { result: buffers.rowPtr, byteLength: 0, decode: () => undefined };
           });
+          // Nothing is read back after the rebuild: wait for the GPU to finish it.
+          await device.queue.onSubmittedWorkDone();
         } finally {
           owner.release();
         }

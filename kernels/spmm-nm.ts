@@ -19,9 +19,7 @@ export const spmmNM: Kernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix> = {
   },
   cpu(W, X) {
     // The CSR gather with implicit row pointers: every row holds slotsPerRow slots.
-    const rowPtr = new Uint32Array(W.rows + 1);
-    for (let r = 0; r <= W.rows; r++) rowPtr[r] = r * W.slotsPerRow;
-    return gatherCpu(W.rows, X, rowPtr, W.slotColumns(), W.values, undefined);
+    return gatherCpu(W.rows, X, W.rowPointers(), W.slotColumns(), W.values, undefined);
   },
   plan(s, W, X) {
     const batch = X.cols;
@@ -48,9 +46,7 @@ export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
     const dy = dY.data;
     const slotsPerRow = W.slotsPerRow;
     const columns = W.slotColumns();
-    const rowPtr = new Uint32Array(W.rows + 1);
-    for (let r = 0; r <= W.rows; r++) rowPtr[r] = r * slotsPerRow;
-    const simd = scatterWasm(W.rows, W.cols, batch, rowPtr, columns, W.values, dy);
+    const simd = scatterWasm(W.rows, W.cols, batch, W.rowPointers(), columns, W.values, dy);
     if (simd) return new DenseMatrix(W.cols, batch, simd);
     // The SIMD kernel's float32 arithmetic (products rounded, then added in row order).
     const out = new Float32Array(W.cols * batch);

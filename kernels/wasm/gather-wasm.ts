@@ -7,7 +7,7 @@
  * callers keep their JavaScript loop.
  */
 import gatherModule from './gather.wat';
-import { layout, wasmKernel } from './instance.js';
+import { readBack, stage, wasmKernel } from './instance.js';
 
 const load = wasmKernel<{ gather: (rows: number, batch: number, ptr: number, idx: number, values: number, x: number, y: number) => void }>(gatherModule);
 
@@ -33,14 +33,8 @@ export function gatherWasm(
   const wasm = load();
   if (!wasm || batch % 4 !== 0 || batch === 0) return undefined;
   const nnz = ptr[rows]!;
-  const [ptrAt, idxAt, valuesAt, xAt, yAt] = layout(wasm.memory, [(rows + 1) * 4, nnz * 4, nnz * 4, x.length * 4, rows * batch * 4]) as [number, number, number, number, number];
-  const buffer = wasm.memory.buffer;
-  new Uint32Array(buffer, ptrAt, rows + 1).set(ptr.subarray(0, rows + 1));
-  new Uint32Array(buffer, idxAt, nnz).set(idx.subarray(0, nnz));
-  const v = new Float32Array(buffer, valuesAt, nnz);
-  if (perm) for (let k = 0; k < nnz; k++) v[k] = values[perm[k]!]!;
-  else v.set(values.subarray(0, nnz));
-  new Float32Array(buffer, xAt, x.length).set(x);
-  wasm.exports.gather(rows, batch, ptrAt, idxAt, valuesAt, xAt, yAt);
-  return new Float32Array(buffer, yAt, rows * batch).slice();
+  const ordered = perm ? Float32Array.from(perm.subarray(0, nnz), (p) => values[p]!) : values.subarray(0, nnz);
+  const at = stage(wasm.memory, [ptr.subarray(0, rows + 1), idx.subarray(0, nnz), ordered, x], rows * batch * 4) as [number, number, number, number, number];
+  wasm.exports.gather(rows, batch, ...at);
+  return readBack(wasm.memory, at[4], rows * batch);
 }

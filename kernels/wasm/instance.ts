@@ -38,18 +38,24 @@ export function wasmKernel<Exports>(bytes: Uint8Array<ArrayBuffer>): () => WasmK
 }
 
 /**
- * Byte offsets of consecutive 16-byte-aligned arrays of the given byte
- * lengths, growing `memory` to hold them all; the last entry is the end.
+ * Copies `inputs` into `memory` as consecutive 16-byte-aligned arrays
+ * followed by room for `outputBytes`, growing the memory as needed. Returns
+ * the byte offset of every input, then of the output: the kernels' arguments.
  */
-export function layout(memory: WebAssembly.Memory, byteLengths: readonly number[]): number[] {
+export function stage(memory: WebAssembly.Memory, inputs: ReadonlyArray<Float32Array | Uint32Array>, outputBytes: number): number[] {
   const offsets: number[] = [];
   let at = 0;
-  for (const length of byteLengths) {
+  for (const byteLength of [...inputs.map((a) => a.byteLength), outputBytes]) {
     offsets.push(at);
-    at = (at + length + 15) & ~15;
+    at = (at + byteLength + 15) & ~15;
   }
-  offsets.push(at);
   const have = memory.buffer.byteLength;
   if (at > have) memory.grow(Math.ceil((at - have) / 65536));
+  inputs.forEach((a, i) => new Uint8Array(memory.buffer, offsets[i], a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
   return offsets;
+}
+
+/** A copy of the `length` floats a kernel wrote at byte offset `at`. */
+export function readBack(memory: WebAssembly.Memory, at: number, length: number): Float32Array {
+  return new Float32Array(memory.buffer, at, length).slice();
 }

@@ -4,7 +4,7 @@
  * SIMD is missing or batch % 4 != 0 (callers keep their JavaScript loop).
  */
 import scatterModule from './scatter.wat';
-import { layout, wasmKernel } from './instance.js';
+import { readBack, stage, wasmKernel } from './instance.js';
 
 const load = wasmKernel<{
   scatter: (rows: number, outRows: number, batch: number, ptr: number, idx: number, values: number, x: number, y: number) => void;
@@ -23,12 +23,7 @@ export function scatterWasm(
   const wasm = load();
   if (!wasm || batch % 4 !== 0 || batch === 0) return undefined;
   const nnz = ptr[rows]!;
-  const [ptrAt, idxAt, valuesAt, xAt, yAt] = layout(wasm.memory, [(rows + 1) * 4, nnz * 4, nnz * 4, x.length * 4, outRows * batch * 4]) as [number, number, number, number, number];
-  const buffer = wasm.memory.buffer;
-  new Uint32Array(buffer, ptrAt, rows + 1).set(ptr.subarray(0, rows + 1));
-  new Uint32Array(buffer, idxAt, nnz).set(idx.subarray(0, nnz));
-  new Float32Array(buffer, valuesAt, nnz).set(values.subarray(0, nnz));
-  new Float32Array(buffer, xAt, x.length).set(x);
-  wasm.exports.scatter(rows, outRows, batch, ptrAt, idxAt, valuesAt, xAt, yAt);
-  return new Float32Array(buffer, yAt, outRows * batch).slice();
+  const at = stage(wasm.memory, [ptr.subarray(0, rows + 1), idx.subarray(0, nnz), values.subarray(0, nnz), x], outRows * batch * 4) as [number, number, number, number, number];
+  wasm.exports.scatter(rows, outRows, batch, ...at);
+  return readBack(wasm.memory, at[4], outRows * batch);
 }

@@ -92,6 +92,13 @@ export class NMMatrix {
     return (this.indices[Math.floor(k / perWord)]! >>> ((k % perWord) * bits)) & (this.m - 1);
   }
 
+  /** Row pointers as a CSR would hold them (every row has slotsPerRow slots): what the CPU kernels share with CSR. */
+  rowPointers(): Uint32Array {
+    const ptr = new Uint32Array(this.rows + 1);
+    for (let r = 0; r <= this.rows; r++) ptr[r] = r * this.slotsPerRow;
+    return ptr;
+  }
+
   /**
    * The column of every slot in one pass (incremental decode, no division per
    * slot): what the CPU kernels index with.
