@@ -99,14 +99,13 @@ function nmWords(W: NMShape): { groupsPerRow: number; slotsPerRow: number; bits:
 }
 
 /**
- * Whether every row starts on a packed word and a word holds whole groups and
- * whole vec4s of values, so the gather decodes a word at a time (2:4 when
- * cols % 32 == 0; never M = 8, whose 10 positions per word split vec4s).
+ * Whether every row starts on a packed word, so the gather walks a row's
+ * slots in one flat loop and loads a word every 32 / log2(M) slots (2:4 when
+ * cols % 32 == 0, 2:8 when cols % 40 == 0).
  */
 export function nmWordAligned(W: NMShape): boolean {
   const { slotsPerRow, bits } = nmWords(W);
-  const perWord = Math.floor(32 / bits);
-  return perWord % 4 === 0 && perWord % W.n === 0 && slotsPerRow % perWord === 0;
+  return slotsPerRow % Math.floor(32 / bits) === 0;
 }
 
 /** Records Y (rows × batch) = W · X for GPU-resident N:M weights; no transfers. */

@@ -14,6 +14,10 @@
 //   VEC4       batch % 4 == 0: X read as vec4f, one load per four columns
 //              (measured ~2× faster on SwiftShader, where each scalar load pays
 //              its own address and bounds arithmetic; GPUs vectorise it too).
+//   ALIGNED    N:M rows start on a packed word: one flat loop over a row's
+//              slots, like CSR's (nested word/field loops and vec4 value
+//              loads with dynamic lane picks measured ~10 % slower on
+//              SwiftShader, whose loops each carry lane-mask bookkeeping).
 
 const THREADS_B: u32 = 8u;
 const COLS_PER_THREAD: u32 = 16u;
@@ -36,8 +40,7 @@ struct Params {
 //!!VEC4 @group(0) @binding(1) var<storage, read> X: array<f32>;
 //!VEC4 @group(0) @binding(2) var<storage, read_write> Y: array<vec4f>;
 //!!VEC4 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
-//!ALIGNED @group(0) @binding(3) var<storage, read> values: array<vec4f>;
-//!!ALIGNED @group(0) @binding(3) var<storage, read> values: array<f32>;
+@group(0) @binding(3) var<storage, read> values: array<f32>;
 //!CSR @group(0) @binding(4) var<storage, read> rowPtr: array<u32>;
 //!CSR @group(0) @binding(5) var<storage, read> colIdx: array<u32>;
 //!CSR @group(0) @binding(6) var<storage, read> rowOrder: array<u32>;
@@ -81,21 +84,13 @@ fn accumulateRow(r: u32, b0: u32, full: bool) {
   //!NM let bits = countTrailingZeros(NM_M);
   //!NM let perWord = 32u / bits;
   //!NM let first = r * params.slotsPerRow;
-  //!NM //!ALIGNED // Rows start on a word and words hold whole groups and whole vec4s
-  //!NM //!ALIGNED // of values: one load of positions per word, one of values per
-  //!NM //!ALIGNED // four slots, constant shifts (2:4 packs 8 groups per word).
-  //!NM //!ALIGNED let firstWord = first / perWord;
-  //!NM //!ALIGNED var slot = 0u;
-  //!NM //!ALIGNED for (var w = firstWord; w < firstWord + params.slotsPerRow / perWord; w++) {
-  //!NM //!ALIGNED   var fieldBits = packed[w];
-  //!NM //!ALIGNED   for (var q = 0u; q < perWord / 4u; q++) {
-  //!NM //!ALIGNED     let v4 = values[(first + slot) / 4u];
-  //!NM //!ALIGNED     for (var e = 0u; e < 4u; e++) {
-  //!NM //!ALIGNED       accumulate(v4[e], (slot / NM_N) * NM_M + (fieldBits & (NM_M - 1u)), b0, full);
-  //!NM //!ALIGNED       fieldBits = fieldBits >> bits;
-  //!NM //!ALIGNED       slot++;
-  //!NM //!ALIGNED     }
-  //!NM //!ALIGNED   }
+  //!NM //!ALIGNED // Rows start on a packed word (see nmWordAligned): one flat loop over
+  //!NM //!ALIGNED // the row's slots, a word loaded every perWord slots.
+  //!NM //!ALIGNED var fieldBits = 0u;
+  //!NM //!ALIGNED for (var k = 0u; k < params.slotsPerRow; k++) {
+  //!NM //!ALIGNED   if (k % perWord == 0u) { fieldBits = packed[(first + k) / perWord]; }
+  //!NM //!ALIGNED   accumulate(values[first + k], (k / NM_N) * NM_M + (fieldBits & (NM_M - 1u)), b0, full);
+  //!NM //!ALIGNED   fieldBits = fieldBits >> bits;
   //!NM //!ALIGNED }
   //!NM //!!ALIGNED // Any layout: decode the packed positions incrementally (no division per slot).
   //!NM //!!ALIGNED var word = first / perWord;

@@ -91,7 +91,8 @@ const nmShapes: Array<{ n: number; m: number; rows: number; cols: number; batch:
   { n: 2, m: 4, rows: 1, cols: 4, batch: 1 },
   { n: 2, m: 8, rows: 19, cols: 40, batch: 12 },
   { n: 1, m: 4, rows: 40, cols: 24, batch: 132 },
-  // Word-aligned rows (nmWordAligned): the gather decodes a word and loads values as vec4.
+  // Word-aligned rows (nmWordAligned): the gather's flat loop loads a packed word every 32 / log2(M) slots.
+  { n: 2, m: 8, rows: 13, cols: 80, batch: 8 },
   { n: 2, m: 4, rows: 37, cols: 96, batch: 12 },
   { n: 4, m: 16, rows: 9, cols: 64, batch: 8 },
   { n: 1, m: 2, rows: 11, cols: 128, batch: 7 },
