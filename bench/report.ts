@@ -69,7 +69,7 @@ export function formatTable(report: BenchReport): string {
   }
   const header = ['variant', 'median ms', 'min ms', 'GFLOP/s', 'dense-eq GFLOP/s', 'GB/s', 'vs dense', 'timing'];
   for (const [key, cases] of groups) {
-    lines.push('', key);
+    lines.push('', cases.every((c) => c.interleaved) ? `${key} (timed in turns)` : key);
     const rows = cases.map((c) => [
       variantLabel(c),
       fmt(c.medianMs, 3),
@@ -91,7 +91,7 @@ export function formatFloors(floors: FloorCheck[]): string {
   return floors.map((f) => `  ${f.pass ? 'PASS' : 'MISS'}  ${f.name}: ${f.ratio === null ? '-' : `${fmt(f.ratio)}×`} (floor ${f.floor}×; ${f.detail})`).join('\n');
 }
 
-const CSV_FIELDS = ['op', 'format', 'n', 'm', 'sparsity', 'rows', 'cols', 'batch', 'nnz', 'impl', 'backend', 'medianMs', 'minMs', 'runs', 'repeatsPerRun', 'timing', 'gflops', 'denseEquivalentGflops', 'gbps', 'speedupVsDense', 'maxAbsError'] as const;
+const CSV_FIELDS = ['op', 'format', 'n', 'm', 'sparsity', 'rows', 'cols', 'batch', 'nnz', 'impl', 'backend', 'medianMs', 'minMs', 'runs', 'repeatsPerRun', 'timing', 'gflops', 'denseEquivalentGflops', 'gbps', 'speedupVsDense', 'maxAbsError', 'interleaved'] as const;
 
 export function toCsv(report: BenchReport): string {
   const rows = report.cases.map((c) => CSV_FIELDS.map((f) => String(c[f] ?? '')).join(','));

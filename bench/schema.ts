@@ -43,6 +43,13 @@ export interface BenchCaseResult {
   speedupVsDense: number | null;
   /** Largest |difference| from the reference on the checked rows. */
   maxAbsError: number;
+  /**
+   * true when this case's timed runs alternated, run by run, with the other
+   * formats (and peers) of its op and shape, so ratios between them compare
+   * runs taken under the same conditions; false when it was timed alone (its
+   * group's weights exceeded the interleaving budget). Absent for evolve cases.
+   */
+  interleaved?: boolean;
   /** epoch cases: the epoch time is extrapolated from this many measured batches (absent when measured whole). */
   extrapolatedFromBatches?: number;
 }
@@ -82,6 +89,7 @@ export function validateReport(report: unknown): string[] {
     if (!['webgpu', 'cpu'].includes(k.backend as string)) problems.push(`cases[${i}].backend`);
     for (const f of REQUIRED_NUMBERS) if (typeof k[f] !== 'number' || !Number.isFinite(k[f])) problems.push(`cases[${i}].${f} must be a finite number`);
     if (k.format === 'nm' && (typeof k.n !== 'number' || typeof k.m !== 'number')) problems.push(`cases[${i}]: N:M case needs n and m`);
+    if (k.interleaved !== undefined && typeof k.interleaved !== 'boolean') problems.push(`cases[${i}].interleaved must be a boolean when present`);
     if (typeof k.runs === 'number' && k.runs < 10) problems.push(`cases[${i}].runs must be ≥ 10`);
     if (typeof k.minMs === 'number' && typeof k.medianMs === 'number' && k.minMs > k.medianMs) problems.push(`cases[${i}]: minMs > medianMs`);
   });

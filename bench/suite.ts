@@ -3,7 +3,7 @@ import { checkResult } from './check.js';
 import { makeWeights, storedCount, weightBytes, type Weights } from './operands.js';
 import type { Peer } from './peers.js';
 import { BENCH_SCHEMA, type BenchCaseResult, type BenchImpl, type BenchOp, type BenchReport } from './schema.js';
-import { timeGpuOperation, timeRepeated, type Timing, type TimingOptions } from './timing.js';
+import { gpuSampler, repeatedSampler, timeInterleaved, type Sampler, type Timing, type TimingOptions } from './timing.js';
 import { measureEvolution, type EvolveShape } from './evolve.js';
 
 export interface Shape {
@@ -24,6 +24,13 @@ export interface SuiteConfig {
   timing: TimingOptions;
   /** Sparsities at which the (slow) mathjs sparse multiply is measured. */
   mathjsSparsities: number[];
+  /**
+   * The formats of one op and shape take turns run by run when their weights
+   * fit this many device bytes together; beyond it (the full run's widest
+   * shapes) each is timed alone, so a small GPU is not asked to hold every
+   * format of a 16384-wide layer at once.
+   */
+  interleaveBudgetBytes: number;
   /** Layers of the topology-evolution cases (GPU only); empty to skip them. */
   evolve: EvolveShape[];
 }
@@ -52,6 +59,7 @@ export function defaultConfig(quick: boolean): SuiteConfig {
     ops: ['forward', 'backward', 'sddmm'],
     timing: { runs: 10, warmups: 2, targetRunMs: quick ? 20 : 50, maxRepeats: 256 },
     mathjsSparsities: [0.9, 0.99],
+    interleaveBudgetBytes: 1 << 30,
     // ≈ 1 M connections: the scale at which the evolve floors are stated; the full
     // run adds a 10⁶ × 10⁶ layer at ε = 1 (2 M connections, density 2·10⁻⁶).
     evolve: quick
@@ -80,9 +88,32 @@ export interface SuiteEnvironment {
   environment: { runtime: string; platform: string };
 }
 
-interface Task {
+/** One benchmark case: sets up its operands, checks the result, and hands over a sampler. */
+type Member = TimedMember | SelfTimedMember;
+
+interface TimedMember {
   label: string;
-  run: () => Promise<BenchCaseResult | BenchCaseResult[]>;
+  /** Weight bytes it keeps on the device while set up (for the interleaving budget). */
+  deviceBytes: number;
+  setUp(): Promise<SetUpMember>;
+}
+
+/** Cases that time themselves (topology evolution): always measured alone. */
+interface SelfTimedMember {
+  label: string;
+  measure(): Promise<BenchCaseResult[]>;
+}
+
+interface SetUpMember {
+  sampler: Sampler;
+  describe(t: Timing, interleaved: boolean): BenchCaseResult | BenchCaseResult[];
+  dispose(): void;
+}
+
+/** Cases whose ratios are read together (the formats and peers of one op and shape): timed in turns. */
+interface Group {
+  label: string;
+  members: Member[];
 }
 
 /** The format variants measured at a shape: dense, CSR per sparsity, N:M per pattern. */
@@ -98,9 +129,9 @@ function describeVariant(v: { format: string; sparsity: number; n?: number; m?: 
   return v.format === 'dense' ? 'dense' : v.format === 'nm' ? `${v.n}:${v.m}` : `csr ${Math.round(v.sparsity * 100)}%`;
 }
 
-/** Runs the whole suite; results of one op and shape are measured back to back so ratios share conditions. */
+/** Runs the whole suite; the cases of one op and shape take turns run by run, so their ratios share conditions. */
 export async function runSuite(config: SuiteConfig, env: SuiteEnvironment): Promise<BenchReport> {
-  const tasks: Task[] = [];
+  const groups: Group[] = [];
   const skipped: BenchReport['skipped'] = [];
   const weightCache = new Map<string, Weights>();
   const weights = (key: string, make: () => Weights) => {
@@ -114,58 +145,69 @@ export async function runSuite(config: SuiteConfig, env: SuiteEnvironment): Prom
 
   for (const [shapeIndex, shape] of (env.gpu ? config.shapes : []).entries()) {
     const gpu = env.gpu!;
-    for (const v of variants(config)) {
-      const key = `${shape.rows}x${shape.cols}:${describeVariant(v)}`;
-      const bytes = estimateWeightBytes(v.format, shape, v.sparsity);
-      if (bytes > gpu.maxBufferBytes) {
-        skipped.push({ label: `${describeVariant(v)} ${shapeLabel(shape)}`, reason: `weights need ${bytes} bytes, over the device's ${gpu.maxBufferBytes}-byte buffer limit` });
-        continue;
-      }
-      for (const op of config.ops) {
-        tasks.push({
+    const denseKey = `${shape.rows}x${shape.cols}:dense`;
+    const makeDense = () => makeWeights('dense', shape.rows, shape.cols, { seed: 7 + shapeIndex });
+    for (const op of config.ops) {
+      const members: Member[] = [];
+      for (const v of variants(config)) {
+        const key = `${shape.rows}x${shape.cols}:${describeVariant(v)}`;
+        const bytes = estimateWeightBytes(v.format, shape, v.sparsity);
+        if (bytes > gpu.maxBufferBytes) {
+          skipped.push({ label: `${op} ${describeVariant(v)} ${shapeLabel(shape)}`, reason: `weights need ${bytes} bytes, over the device's ${gpu.maxBufferBytes}-byte buffer limit` });
+          continue;
+        }
+        members.push({
           label: `webgpu ${op} ${describeVariant(v)} ${shapeLabel(shape)}`,
-          run: () => {
+          deviceBytes: bytes,
+          setUp: () => {
             const w = weights(key, () => makeWeights(v.format, shape.rows, shape.cols, { sparsity: v.sparsity, n: v.n ?? 2, m: v.m ?? 4, seed: 7 + shapeIndex }));
-            return measureWgsparseGpu(gpu, op, w, shape, config.timing);
+            return setUpWgsparseGpu(gpu, op, w, shape, config.timing);
           },
         });
       }
-    }
-    for (const peer of env.peers.filter((p) => p.backend === 'webgpu')) {
-      tasks.push({
-        label: `webgpu forward dense ${peer.impl} ${shapeLabel(shape)}`,
-        run: () => measurePeer(peer, weights(`${shape.rows}x${shape.cols}:dense`, () => makeWeights('dense', shape.rows, shape.cols, { seed: 7 + shapeIndex })), shape, config.timing),
-      });
+      if (op === 'forward') {
+        for (const peer of env.peers.filter((p) => p.backend === 'webgpu')) {
+          members.push({
+            label: `webgpu forward dense ${peer.impl} ${shapeLabel(shape)}`,
+            deviceBytes: estimateWeightBytes('dense', shape, 0),
+            setUp: () => setUpPeer(peer, weights(denseKey, makeDense), shape, config.timing),
+          });
+        }
+      }
+      groups.push({ label: `webgpu ${op} ${shapeLabel(shape)}`, members });
     }
   }
 
   for (const shape of env.gpu ? config.evolve : []) {
     const gpu = env.gpu!;
-    tasks.push({
-      label: `webgpu evolve / round trip / epoch, ${shape.rows}×${shape.cols} at density ${shape.density}`,
-      run: () => measureEvolution(gpu, shape, { ...config.timing, warmups: 1 }),
-    });
+    const label = `webgpu evolve / round trip / epoch, ${shape.rows}×${shape.cols} at density ${shape.density}`;
+    groups.push({ label, members: [{ label, measure: () => measureEvolution(gpu, shape, { ...config.timing, warmups: 1 }) }] });
   }
 
   const cs = config.cpuShape;
+  const cpuMembers: Member[] = [];
   for (const v of variants(config)) {
     const key = `cpu:${describeVariant(v)}`;
     const make = () => makeWeights(v.format, cs.rows, cs.cols, { sparsity: v.sparsity, n: v.n ?? 2, m: v.m ?? 4, seed: 99 });
-    tasks.push({ label: `cpu forward ${describeVariant(v)} ${shapeLabel(cs)}`, run: () => measureWgsparseCpu(env.cpu, 'forward', weights(key, make), cs, config.timing) });
+    cpuMembers.push({ label: `cpu forward ${describeVariant(v)} ${shapeLabel(cs)}`, deviceBytes: 0, setUp: () => setUpWgsparseCpu(env.cpu, 'forward', weights(key, make), cs, config.timing) });
     for (const peer of env.peers.filter((p) => p.backend === 'cpu')) {
       const wanted = peer.impl === 'mathjs' ? v.format === 'csr' && config.mathjsSparsities.includes(v.sparsity) : v.format === 'dense';
       if (!wanted) continue;
-      tasks.push({ label: `cpu forward ${describeVariant(v)} ${peer.impl} ${shapeLabel(cs)}`, run: () => measurePeer(peer, weights(key, make), cs, config.timing) });
+      cpuMembers.push({ label: `cpu forward ${describeVariant(v)} ${peer.impl} ${shapeLabel(cs)}`, deviceBytes: 0, setUp: () => setUpPeer(peer, weights(key, make), cs, config.timing) });
     }
   }
+  groups.push({ label: `cpu forward ${shapeLabel(cs)}`, members: cpuMembers });
 
   const cases: BenchCaseResult[] = [];
-  for (const [i, task] of tasks.entries()) {
+  const total = groups.reduce((sum, g) => sum + g.members.length, 0);
+  let done = 0;
+  for (const group of groups) {
     if (env.signal?.aborted) throw new Error('benchmark aborted');
-    env.onProgress?.({ done: i, total: tasks.length, label: task.label });
-    const results = [await task.run()].flat();
-    cases.push(...results);
-    env.onProgress?.({ done: i + 1, total: tasks.length, label: task.label, result: results[0]! });
+    env.onProgress?.({ done, total, label: group.label });
+    for (const [member, results] of await measureGroup(group, config.timing.runs, config.interleaveBudgetBytes)) {
+      cases.push(...results);
+      env.onProgress?.({ done: ++done, total, label: member.label, result: results[0]! });
+    }
   }
   addSpeedups(cases);
 
@@ -236,44 +278,83 @@ function unscale(op: BenchOp, values: Float32Array, batch: number): Float32Array
   return op === 'sddmm' ? values.map((v) => v * batch) : values;
 }
 
-async function measureWgsparseGpu(engine: Engine, op: BenchOp, w: Weights, shape: Shape, timing: TimingOptions): Promise<BenchCaseResult> {
+/**
+ * Measures a group: its timed members in turns when their device weights fit
+ * the budget together, else one by one. Results in member order.
+ */
+async function measureGroup(group: Group, runs: number, budgetBytes: number): Promise<Array<[Member, BenchCaseResult[]]>> {
+  const results = new Map<Member, BenchCaseResult[]>();
+  const timed: TimedMember[] = [];
+  for (const m of group.members) {
+    if ('measure' in m) results.set(m, await m.measure());
+    else timed.push(m);
+  }
+  const interleaved = timed.length > 1 && timed.reduce((sum, m) => sum + m.deviceBytes, 0) <= budgetBytes;
+  for (const batch of interleaved ? [timed] : timed.map((m) => [m])) {
+    const setUp: SetUpMember[] = [];
+    try {
+      for (const m of batch) setUp.push(await m.setUp());
+      const timings = await timeInterleaved(
+        setUp.map((u) => u.sampler),
+        runs,
+      );
+      batch.forEach((m, i) => results.set(m, [setUp[i]!.describe(timings[i]!, interleaved)].flat()));
+    } finally {
+      for (const u of setUp) {
+        u.sampler.dispose();
+        u.dispose();
+      }
+    }
+  }
+  return group.members.map((m) => [m, results.get(m)!]);
+}
+
+async function setUpWgsparseGpu(engine: Engine, op: BenchOp, w: Weights, shape: Shape, timing: TimingOptions): Promise<SetUpMember> {
   const { X, dY } = activations(w, shape.batch);
   const prepared = await prepareGpu(engine, op, w, X, dY);
   try {
     const maxAbsError = checkResult(op, w, X, dY, unscale(op, data(await prepared.run()), shape.batch));
-    const t = await timeGpuOperation(engine.device!, prepared, timing);
-    return describeCase(op, w, shape, 'wgsparse', 'webgpu', t, maxAbsError);
-  } finally {
+    return {
+      sampler: gpuSampler(engine.device!, prepared, timing),
+      describe: (t, interleaved) => describeCase(op, w, shape, 'wgsparse', 'webgpu', t, maxAbsError, interleaved),
+      dispose: () => prepared.dispose(),
+    };
+  } catch (e) {
     prepared.dispose();
+    throw e;
   }
 }
 
-async function measureWgsparseCpu(engine: Engine, op: BenchOp, w: Weights, shape: Shape, timing: TimingOptions): Promise<BenchCaseResult> {
+async function setUpWgsparseCpu(engine: Engine, op: BenchOp, w: Weights, shape: Shape, timing: TimingOptions): Promise<SetUpMember> {
   const { X, dY } = activations(w, shape.batch);
   const maxAbsError = checkResult(op, w, X, dY, unscale(op, data(await runCpu(engine, op, w, X, dY)), shape.batch));
   // The engine's CPU kernels are synchronous behind an async method; timing awaits them one by one.
-  const t = await timeRepeated(async (repeats) => {
+  const sampler = repeatedSampler(async (repeats) => {
     const t0 = performance.now();
     for (let i = 0; i < repeats; i++) await runCpu(engine, op, w, X, dY);
     return performance.now() - t0;
   }, timing);
-  return describeCase(op, w, shape, 'wgsparse', 'cpu', t, maxAbsError);
+  return { sampler, describe: (t, interleaved) => describeCase(op, w, shape, 'wgsparse', 'cpu', t, maxAbsError, interleaved), dispose: () => {} };
 }
 
-async function measurePeer(peer: Peer, w: Weights, shape: Shape, timing: TimingOptions): Promise<BenchCaseResult> {
+async function setUpPeer(peer: Peer, w: Weights, shape: Shape, timing: TimingOptions): Promise<SetUpMember> {
   const { X, dY } = activations(w, shape.batch);
   if (w.format === 'nm') throw new Error('peers have no N:M format');
   const prepared = await peer.prepare(w.W, X);
   try {
     const maxAbsError = checkResult('forward', w, X, dY, await prepared.result());
-    const t = await timeRepeated((repeats) => prepared.run(repeats), timing);
-    return describeCase('forward', w, shape, peer.impl, peer.backend, t, maxAbsError);
-  } finally {
+    return {
+      sampler: repeatedSampler((repeats) => prepared.run(repeats), timing),
+      describe: (t, interleaved) => describeCase('forward', w, shape, peer.impl, peer.backend, t, maxAbsError, interleaved),
+      dispose: () => prepared.dispose(),
+    };
+  } catch (e) {
     prepared.dispose();
+    throw e;
   }
 }
 
-function describeCase(op: BenchOp, w: Weights, shape: Shape, impl: BenchImpl, backend: 'webgpu' | 'cpu', t: Timing, maxAbsError: number): BenchCaseResult {
+function describeCase(op: BenchOp, w: Weights, shape: Shape, impl: BenchImpl, backend: 'webgpu' | 'cpu', t: Timing, maxAbsError: number, interleaved: boolean): BenchCaseResult {
   const nnz = storedCount(w);
   const { rows, cols, batch } = shape;
   const seconds = t.medianMs / 1000;
@@ -302,6 +383,7 @@ function describeCase(op: BenchOp, w: Weights, shape: Shape, impl: BenchImpl, ba
     gbps: (weightBytes(w) + activationBytes) / seconds / 1e9,
     speedupVsDense: null,
     maxAbsError,
+    interleaved,
   };
 }
 

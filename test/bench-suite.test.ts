@@ -9,6 +9,7 @@ import { checkFloors, formatTable, toCsv } from '../bench/report.js';
 import { validateReport } from '../bench/schema.js';
 import { defaultConfig, runSuite, type SuiteConfig } from '../bench/suite.js';
 import { cpuEngine, gpuEngine } from './helpers/engines.js';
+import { timeInterleaved, type Sampler } from '../bench/timing.js';
 import { createMathjsPeer, createTfjsCpuPeer } from '../bench/peers.js';
 
 function tinyConfig(): SuiteConfig {
@@ -50,12 +51,47 @@ describe('benchmark suite', () => {
       expect(c.runs, `${c.op} ${c.format}`).toBeGreaterThanOrEqual(10);
       expect(c.maxAbsError).toBeLessThan(1e-3);
     }
+    // The formats (and peers) of one op and shape take turns run by run; evolve cases time themselves.
+    for (const c of report.cases) expect(c.interleaved, `${c.op} ${c.format} ${c.impl}`).toBe(['evolve', 'evolve-roundtrip', 'epoch'].includes(c.op) ? undefined : true);
     const gpuCsr = report.cases.find((c) => c.backend === 'webgpu' && c.format === 'csr' && c.op === 'forward')!;
     expect(gpuCsr.speedupVsDense).not.toBeNull();
     expect(report.adapter?.architecture).toBeTruthy();
     expect(formatTable(report)).toContain('csr 90%');
     expect(toCsv(report).split('\n')[0]).toMatch(/^op,format,n,m,sparsity/);
     expect(checkFloors(report).map((f) => f.name)).toContain('CPU CSR 90% vs mathjs sparse multiply');
+  });
+
+  test('groups over the interleaving budget are timed one case at a time, and say so', async () => {
+    const config = tinyConfig();
+    config.ops = ['forward'];
+    config.evolve = [];
+    config.interleaveBudgetBytes = 0;
+    const report = await runSuite(config, { gpu: await gpuEngine(), cpu: await cpuEngine(), peers: [], environment: { runtime: 'vitest', platform: process.platform } });
+    expect(validateReport(report)).toEqual([]);
+    expect(report.cases).toHaveLength(3 + 3);
+    // The CPU group needs no device bytes, so it still takes turns; the GPU group is over a zero budget.
+    for (const c of report.cases) expect(c.interleaved, `${c.backend} ${c.format}`).toBe(c.backend === 'cpu');
+  });
+
+  test('timeInterleaved prepares every sampler first, then takes one run of each per round, rotating the order', async () => {
+    const log: string[] = [];
+    const fake = (name: string, ms: number): Sampler => ({
+      repeatsPerRun: 1,
+      timing: 'wall',
+      prepare: async () => void log.push(`prepare ${name}`),
+      sample: async () => {
+        log.push(name);
+        return ms + log.length / 1000;
+      },
+      dispose: () => {},
+    });
+    const timings = await timeInterleaved([fake('a', 1), fake('b', 2), fake('c', 3)], 10);
+    expect(log.slice(0, 3)).toEqual(['prepare a', 'prepare b', 'prepare c']);
+    expect(log.slice(3, 12)).toEqual(['a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b']);
+    expect(log.filter((x) => x === 'b')).toHaveLength(10);
+    expect(timings.map((t) => t.runs)).toEqual([10, 10, 10]);
+    expect(timings.map((t) => Math.floor(t.medianMs))).toEqual([1, 2, 3]);
+    expect(timings.every((t) => t.minMs <= t.medianMs)).toBe(true);
   });
 
   test('the schema validator rejects what the README says is required', () => {
