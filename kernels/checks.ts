@@ -3,11 +3,17 @@ import { DenseMatrix } from '../src/formats/dense.js';
 import { NMMatrix } from '../src/formats/nm.js';
 import { ShapeMismatchError } from '../src/errors.js';
 import { assertFinite, assertInstance } from '../src/formats/validate.js';
+import { allFiniteWasm } from './wasm/finite-wasm.js';
+
+/** assertFinite, with the common all-finite case answered by the SIMD scan. */
+function checkFinite(argument: string, array: Float32Array, describe: (i: number) => string): void {
+  if (allFiniteWasm(array) !== true) assertFinite(argument, array, describe);
+}
 
 /** A dense operand: the right type and finite values (NaN would spread silently). */
 export function checkDense(argument: string, value: unknown): asserts value is DenseMatrix {
   assertInstance(argument, value, DenseMatrix, 'DenseMatrix');
-  assertFinite(argument, value.data, (i) => `(${Math.floor(i / value.cols)}, ${i % value.cols})`);
+  checkFinite(argument, value.data, (i) => `(${Math.floor(i / value.cols)}, ${i % value.cols})`);
 }
 
 /**
@@ -17,7 +23,7 @@ export function checkDense(argument: string, value: unknown): asserts value is D
  */
 export function checkSparse<T extends CSRMatrix | NMMatrix>(argument: string, value: unknown, ctor: abstract new (...args: never[]) => T, label: string): asserts value is T {
   assertInstance(argument, value, ctor, label);
-  assertFinite(`${argument}.values`, (value as T).values, (k) => `stored value ${k}`);
+  checkFinite(`${argument}.values`, (value as T).values, (k) => `stored value ${k}`);
 }
 
 export function checkRowsMatch(argument: string, actual: number, expected: number, what: string): void {

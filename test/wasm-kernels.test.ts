@@ -10,6 +10,9 @@ import { gatherWasm, wasmGatherAvailable } from '../kernels/wasm/gather-wasm.js'
 import { sddmmWasm } from '../kernels/wasm/sddmm-wasm.js';
 import { scatterWasm } from '../kernels/wasm/scatter-wasm.js';
 import { setWasmKernelsEnabled } from '../kernels/wasm/instance.js';
+import { allFiniteWasm } from '../kernels/wasm/finite-wasm.js';
+import { checkDense } from '../kernels/checks.js';
+import { InvalidArgumentError } from '../src/index.js';
 import { spmmCsr, spmmCsrT } from '../kernels/spmm-csr.js';
 import { spmmNM, spmmNMT } from '../kernels/spmm-nm.js';
 import { sddmmCsr, sddmmNM } from '../kernels/sddmm.js';
@@ -167,4 +170,37 @@ describe('the JavaScript fallbacks compute the same float32 bits as the SIMD ker
       expect(simd.some((v) => v !== 0)).toBe(true);
     });
   }
+});
+
+describe('WebAssembly SIMD finiteness scan (operand checks)', () => {
+  test('agrees with a scalar loop for NaN, ±Infinity and denormals, in the vector body and the tail', () => {
+    for (const length of [4096, 4097, 4103, 5000, 65536]) {
+      const a = Float32Array.from({ length }, (_, i) => Math.sin(i) * 1e30);
+      a[7] = 1e-45; // denormal: finite
+      a[9] = -0; // finite
+      expect(allFiniteWasm(a), `length ${length}`).toBe(true);
+      for (const at of [0, 5, 8, length - 9, length - 8, length - 1]) {
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          const b = a.slice();
+          b[at] = bad;
+          expect(allFiniteWasm(b), `length ${length}, ${bad} at ${at}`).toBe(false);
+        }
+      }
+    }
+  });
+
+  test('reads a view at its own offset, and leaves short arrays to the JavaScript loop', () => {
+    const backing = new Float32Array(10000).fill(1);
+    backing[3] = NaN; // outside the view
+    expect(allFiniteWasm(backing.subarray(5))).toBe(true);
+    expect(allFiniteWasm(backing.subarray(2))).toBe(false);
+    expect(allFiniteWasm(new Float32Array(100))).toBeUndefined();
+  });
+
+  test('a non-finite value in a large operand is still reported by argument and position', () => {
+    const X = DenseMatrix.random(200, 64, { seed: 1 });
+    X.data[130 * 64 + 5] = NaN;
+    expect(() => checkDense('X', X)).toThrow(InvalidArgumentError);
+    expect(() => checkDense('X', X)).toThrow(/X.*must be finite, found NaN at \(130, 5\)/);
+  });
 });
