@@ -38,7 +38,7 @@
             (block $entriesDone
               (loop $entryLoop
                 (br_if $entriesDone (i32.ge_u (local.get $k) (local.get $end)))
-                (local.set $v0 (f32x4.splat (f32.load (i32.add (local.get $values) (i32.shl (local.get $k) (i32.const 2))))))
+                (local.set $v0 (v128.load32_splat (i32.add (local.get $values) (i32.shl (local.get $k) (i32.const 2)))))
                 (local.set $x0 (i32.add (i32.add (local.get $x) (local.get $c))
                   (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))) (local.get $row))))
                 (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v0) (v128.load offset=0 (local.get $x0)))))
@@ -72,8 +72,8 @@
         (block $pairsDone
           (loop $pairLoop
             (br_if $pairsDone (i32.ge_u (i32.add (local.get $k) (i32.const 1)) (local.get $end)))
-            (local.set $v0 (f32x4.splat (f32.load (i32.add (local.get $values) (i32.shl (local.get $k) (i32.const 2))))))
-            (local.set $v1 (f32x4.splat (f32.load offset=4 (i32.add (local.get $values) (i32.shl (local.get $k) (i32.const 2))))))
+            (local.set $v0 (v128.load32_splat (i32.add (local.get $values) (i32.shl (local.get $k) (i32.const 2)))))
+            (local.set $v1 (v128.load32_splat offset=4 (i32.add (local.get $values) (i32.shl (local.get $k) (i32.const 2)))))
             (local.set $x0 (i32.add (local.get $x) (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))) (local.get $row))))
             (local.set $x1 (i32.add (local.get $x) (i32.mul (i32.load offset=4 (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))) (local.get $row))))
             (local.set $q (local.get $chunks))
@@ -93,7 +93,7 @@
         ;; the odd entry out
         (if (i32.lt_u (local.get $k) (local.get $end))
           (then
-            (local.set $v0 (f32x4.splat (f32.load (i32.add (local.get $values) (i32.shl (local.get $k) (i32.const 2))))))
+            (local.set $v0 (v128.load32_splat (i32.add (local.get $values) (i32.shl (local.get $k) (i32.const 2)))))
             (local.set $x0 (i32.add (local.get $x) (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))) (local.get $row))))
             (local.set $q (local.get $chunks))
             (block $tailDone

@@ -29,7 +29,7 @@
         (block $entriesDone
           (loop $entryLoop
             (br_if $entriesDone (i32.ge_u (local.get $k) (local.get $end)))
-            (local.set $v (f32x4.splat (f32.load (i32.add (local.get $values) (i32.shl (local.get $k) (i32.const 2))))))
+            (local.set $v (v128.load32_splat (i32.add (local.get $values) (i32.shl (local.get $k) (i32.const 2)))))
             (local.set $to (i32.add (local.get $y) (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))) (local.get $row))))
             (local.set $q (i32.const 0))
             (block $qDone
