@@ -104,24 +104,34 @@ export class NMMatrix {
    * slot): what the CPU kernels index with.
    */
   slotColumns(): Uint32Array {
-    const out = new Uint32Array(this.nnz);
-    const bits = Math.log2(this.m);
+    const { n, m, cols, nnz, indices } = this;
+    const out = new Uint32Array(nnz);
+    const bits = Math.log2(m);
     const perWord = Math.floor(32 / bits);
-    const mask = this.m - 1;
+    const mask = m - 1;
+    // Word by word (slots never straddle words: perWord · bits ≤ 32), shifting
+    // a field off per slot; the group base advances every n slots and wraps at
+    // the end of a row. Words are kept as int32 (`| 0`, `>>`): a uint32 over
+    // 2³¹ would be boxed as a double, and the sign bits shifted in never
+    // reach a field that is read.
     let k = 0;
-    for (let row = 0; row < this.rows; row++) {
-      for (let groupBase = 0; groupBase < this.cols; groupBase += this.m) {
-        for (let t = 0; t < this.n; t++, k++) {
-          // Slots never straddle words (perWord · bits ≤ 32), so one shift reaches each.
-          const word = (k / perWord) | 0;
-          out[k] = groupBase + ((this.indices[word]! >>> ((k - word * perWord) * bits)) & mask);
+    let t = 0;
+    let groupBase = 0;
+    for (let word = 0; k < nnz; word++) {
+      let bitsLeft = indices[word]! | 0;
+      for (const end = Math.min(nnz, k + perWord); k < end; k++) {
+        out[k] = groupBase + (bitsLeft & mask);
+        bitsLeft >>= bits;
+        if (++t === n) {
+          t = 0;
+          groupBase += m;
+          if (groupBase === cols) groupBase = 0;
         }
       }
     }
     return out;
   }
 
-  /** The column of slot k. */
   slotColumn(k: number): number {
     const group = Math.floor(k / this.n) % this.groupsPerRow;
     return group * this.m + this.slotPosition(k);
