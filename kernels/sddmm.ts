@@ -8,6 +8,7 @@ import { checkDense, checkRowsMatch, checkSameCols, checkSparse } from './checks
 import type { GpuPlan, Kernel } from './kernel.js';
 import { nmPatternWords } from './spmm-nm.js';
 import { sddmmWasm } from './wasm/sddmm-wasm.js';
+import { nmColumns, type NMColumns } from './wasm/instance.js';
 
 /** Must match ENTRIES in shaders/sddmm.wgsl. */
 const ENTRIES_PER_WORKGROUP = 64;
@@ -49,7 +50,7 @@ export const sddmmNM: Kernel<[W: NMMatrix, dY: DenseMatrix, X: DenseMatrix, opti
   cpu(W, dY, X, options) {
     const rowOf = new Uint32Array(W.nnz);
     for (let r = 0; r < W.rows; r++) rowOf.fill(r, r * W.slotsPerRow, (r + 1) * W.slotsPerRow);
-    return sddmmCpu(W.nnz, dY, X, options, rowOf, W.slotColumns());
+    return sddmmCpu(W.nnz, dY, X, options, rowOf, nmColumns(W));
   },
   plan(scope, W, dY, X, options) {
     return sddmmPlan(scope, 'nm', W.nnz, dY, X, options, nmPatternWords(W), (s) => [s.upload('W.indices', W.indices)]);
@@ -72,14 +73,15 @@ function sddmmCpu(
   X: DenseMatrix,
   options: SddmmOptions | undefined,
   rowOf: Uint32Array,
-  colOf: Uint32Array,
+  columns: Uint32Array | NMColumns,
 ): Float32Array {
   const alpha = options?.alpha ?? 1;
   const batch = X.cols;
   const dy = dY.data;
   const x = X.data;
-  const simd = sddmmWasm(nnz, batch, alpha, rowOf, colOf, dy, x);
+  const simd = sddmmWasm(nnz, batch, alpha, rowOf, columns, dy, x);
   if (simd) return simd;
+  const colOf = columns instanceof Uint32Array ? columns : columns.decoded();
   const out = new Float32Array(nnz);
   // Without WebAssembly SIMD (or for batch % 4 != 0): the SIMD kernel's float32
   // arithmetic — four lanes (b mod 4), products rounded, lanes summed as

@@ -3,6 +3,7 @@ import { DenseMatrix } from '../src/formats/dense.js';
 import type { OperationScope } from '../src/engine/gpu-context.js';
 import { gatherCsrProgram } from './programs.js';
 import { gatherWasm } from './wasm/gather-wasm.js';
+import type { NMColumns } from './wasm/instance.js';
 import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
 import type { GpuPlan, Kernel } from './kernel.js';
 
@@ -49,14 +50,15 @@ export function gatherCpu(
   rows: number,
   X: DenseMatrix,
   ptr: Uint32Array,
-  idx: Uint32Array,
+  columns: Uint32Array | NMColumns,
   values: Float32Array,
   perm: Uint32Array | undefined,
 ): DenseMatrix {
   const batch = X.cols;
   const x = X.data;
-  const simd = gatherWasm(rows, batch, ptr, idx, values, perm, x);
+  const simd = gatherWasm(rows, batch, ptr, columns, values, perm, x);
   if (simd) return new DenseMatrix(rows, batch, simd);
+  const idx = columns instanceof Uint32Array ? columns : columns.decoded();
   // Without WebAssembly SIMD (or for batch % 4 != 0): the same float32
   // arithmetic as the SIMD kernel — each product rounded to f32, then added
   // to the f32 row in entry order — so results do not depend on the path

@@ -6,6 +6,7 @@ import type { Kernel } from './kernel.js';
 import type { OperationScope } from '../src/engine/gpu-context.js';
 import { GATHER_ROWS_PER_WORKGROUP, GATHER_TILE_B, gatherCpu } from './spmm-csr.js';
 import { scatterWasm } from './wasm/scatter-wasm.js';
+import { nmColumns } from './wasm/instance.js';
 
 const TRANSPOSE_TILE_B = 64;
 
@@ -19,7 +20,7 @@ export const spmmNM: Kernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix> = {
   },
   cpu(W, X) {
     // The CSR gather with implicit row pointers: every row holds slotsPerRow slots.
-    return gatherCpu(W.rows, X, W.rowPointers(), W.slotColumns(), W.values, undefined);
+    return gatherCpu(W.rows, X, W.rowPointers(), nmColumns(W), W.values, undefined);
   },
   plan(s, W, X) {
     const batch = X.cols;
@@ -45,9 +46,9 @@ export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
     const batch = dY.cols;
     const dy = dY.data;
     const slotsPerRow = W.slotsPerRow;
-    const columns = W.slotColumns();
-    const simd = scatterWasm(W.rows, W.cols, batch, W.rowPointers(), columns, W.values, dy);
+    const simd = scatterWasm(W.rows, W.cols, batch, W.rowPointers(), nmColumns(W), W.values, dy);
     if (simd) return new DenseMatrix(W.cols, batch, simd);
+    const columns = W.slotColumns();
     // The SIMD kernel's float32 arithmetic (products rounded, then added in row order).
     const out = new Float32Array(W.cols * batch);
     const batch4 = batch - (batch % 4);

@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { gatherWasm, wasmGatherAvailable } from '../kernels/wasm/gather-wasm.js';
 import { sddmmWasm } from '../kernels/wasm/sddmm-wasm.js';
 import { scatterWasm } from '../kernels/wasm/scatter-wasm.js';
-import { setWasmKernelsEnabled } from '../kernels/wasm/instance.js';
+import { nmColumns, setWasmKernelsEnabled } from '../kernels/wasm/instance.js';
 import { allFiniteWasm } from '../kernels/wasm/finite-wasm.js';
 import { checkDense } from '../kernels/checks.js';
 import { InvalidArgumentError } from '../src/index.js';
@@ -202,5 +202,28 @@ describe('WebAssembly SIMD finiteness scan (operand checks)', () => {
     X.data[130 * 64 + 5] = NaN;
     expect(() => checkDense('X', X)).toThrow(InvalidArgumentError);
     expect(() => checkDense('X', X)).toThrow(/X.*must be finite, found NaN at \(130, 5\)/);
+  });
+});
+
+describe('N:M columns decoded in WebAssembly (nm-decode.wat)', () => {
+  // SDDMM with dY = 1 and X[c] = (c, 0, 0, 0) returns, for every slot, the column the kernel read.
+  const readColumns = (W: NMMatrix): Float32Array => {
+    const rowOf = new Uint32Array(W.nnz);
+    for (let r = 0; r < W.rows; r++) rowOf.fill(r, r * W.slotsPerRow, (r + 1) * W.slotsPerRow);
+    const x = new Float32Array(W.cols * 4);
+    for (let c = 0; c < W.cols; c++) x[c * 4] = c;
+    return sddmmWasm(W.nnz, 4, 1, rowOf, nmColumns(W), new Float32Array(W.rows * 4).fill(1), x)!;
+  };
+  test.each([
+    [2, 4, 7, 36],
+    [1, 4, 5, 64],
+    [2, 8, 9, 40],
+    [3, 8, 4, 24],
+    [4, 16, 3, 48],
+    [1, 2, 11, 34],
+    [2, 4, 1, 4],
+  ])('%i:%i, %i × %i: the slot columns of NMMatrix.slotColumns, across word boundaries and rows', (n, m, rows, cols) => {
+    const W = NMMatrix.random({ rows, cols, n, m, seed: rows * cols + n, init: 'uniform' });
+    expect(Array.from(readColumns(W))).toEqual(Array.from(W.slotColumns()));
   });
 });

@@ -21,6 +21,6 @@ export function allFiniteWasm(array: Float32Array): boolean | undefined {
   if (array.length < MIN_LENGTH) return undefined;
   const wasm = load();
   if (!wasm) return undefined;
-  const [at] = stage(wasm.memory, [array], 0) as [number];
+  const at = stage(wasm.memory, [array], 0)![0]!;
   return wasm.exports.allFinite(at, array.length) === 1;
 }

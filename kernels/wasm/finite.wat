@@ -3,7 +3,7 @@
 ;; ones. Four floats per SIMD compare, two vectors per pass; no early exit
 ;; (inputs are almost always finite, and a branch per vector costs more).
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1))
   (func (export "allFinite") (param $at i32) (param $count i32) (result i32)
     (local $p i32) (local $end8 i32) (local $end i32) (local $exp v128) (local $bad v128)
     (local.set $exp (i32x4.splat (i32.const 0x7f800000)))

@@ -2,13 +2,13 @@
 ;;   Y[r, 0 .. batch) = Σ_k values[k] · X[idx[k], 0 .. batch),  k in ptr[r] .. ptr[r+1]
 ;; (CSR forward, and Wᵀ through the transpose index with its values already
 ;; permuted). X and Y are row-major with `batch` columns, batch % 4 == 0, all
-;; arrays 16-byte aligned in this module's memory; offsets are byte offsets.
+;; arrays 16-byte aligned in the kernels' shared memory; offsets are byte offsets.
 ;; Columns go in chunks of 32 held in eight v128 locals (registers) across
 ;; a row's entries, so the inner loop is one load and one multiply-add per
 ;; four columns; the rest of the row (batch % 32) accumulates in memory, two
 ;; entries per pass. Sums are f32, as on the GPU.
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1))
   (func (export "gather")
     (param $rows i32) (param $batch i32)
     (param $ptr i32) (param $idx i32) (param $values i32) (param $x i32) (param $y i32)

@@ -1,14 +1,19 @@
 /**
- * Instantiates one of the CPU backend's WebAssembly modules once, or yields
+ * Instantiates the CPU backend's WebAssembly modules once each, or yields
  * null where WebAssembly (or its SIMD) is missing, so callers fall back to
- * their JavaScript loops. Also the scratch layout the kernels share.
+ * their JavaScript loops. All modules import one memory, so an operand staged
+ * by one (the N:M columns nm-decode.wat writes) is read in place by another.
+ * Also the staging every kernel wrapper shares.
  */
+import nmDecodeModule from './nm-decode.wat';
+
 export interface WasmKernel<Exports> {
   memory: WebAssembly.Memory;
   exports: Exports;
 }
 
 let forcedOff = false;
+let sharedMemory: WebAssembly.Memory | undefined;
 
 /**
  * @internal Tests: run the JavaScript fallbacks as an environment without
@@ -27,8 +32,9 @@ export function wasmKernel<Exports>(bytes: Uint8Array<ArrayBuffer>): () => WasmK
     try {
       // Modules this small may be compiled synchronously, on a browser's main thread too.
       if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) {
-        const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as Exports & { memory: WebAssembly.Memory };
-        kernel = { memory: exports.memory, exports };
+        const memory = (sharedMemory ??= new WebAssembly.Memory({ initial: 1 }));
+        const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as Exports;
+        kernel = { memory, exports };
       }
     } catch {
       kernel = null;
@@ -38,21 +44,72 @@ export function wasmKernel<Exports>(bytes: Uint8Array<ArrayBuffer>): () => WasmK
 }
 
 /**
- * Copies `inputs` into `memory` as consecutive 16-byte-aligned arrays
- * followed by room for `outputBytes`, growing the memory as needed. Returns
- * the byte offset of every input, then of the output: the kernels' arguments.
+ * The positions of an N:M matrix as it stores them (packed in-group fields),
+ * for a kernel that wants a column per slot: staging decodes them in
+ * WebAssembly (nm-decode.wat) instead of copying a decoded Uint32Array in.
  */
-export function stage(memory: WebAssembly.Memory, inputs: ReadonlyArray<Float32Array | Uint32Array>, outputBytes: number): number[] {
+export interface PackedColumns {
+  readonly packed: Uint32Array;
+  readonly nnz: number;
+  readonly n: number;
+  readonly m: number;
+  readonly cols: number;
+}
+
+export type StagedOperand = Float32Array | Uint32Array | PackedColumns;
+
+/** An N:M matrix's columns for a CPU kernel: packed for the SIMD path, decoded on demand for the JavaScript loops. */
+export interface NMColumns extends PackedColumns {
+  decoded(): Uint32Array;
+}
+
+/** The columns of an N:M matrix (W.indices are its packed positions). */
+export function nmColumns(W: { readonly indices: Uint32Array; readonly nnz: number; readonly n: number; readonly m: number; readonly cols: number; slotColumns(): Uint32Array }): NMColumns {
+  return { packed: W.indices, nnz: W.nnz, n: W.n, m: W.m, cols: W.cols, decoded: () => W.slotColumns() };
+}
+
+const loadDecoder = wasmKernel<{ slotColumns: (packed: number, nnz: number, n: number, m: number, bits: number, cols: number, out: number) => void }>(nmDecodeModule);
+
+/**
+ * Copies `inputs` into the shared memory as consecutive 16-byte-aligned
+ * arrays (decoding PackedColumns into a column per slot), followed by room
+ * for `outputBytes`, growing the memory as needed. Returns the byte offset of
+ * every input (the decoded columns for PackedColumns), then of the output:
+ * the kernels' arguments. Undefined where the decoder is unavailable.
+ */
+export function stage(memory: WebAssembly.Memory, inputs: readonly StagedOperand[], outputBytes: number): number[] | undefined {
+  // Packed operands take their packed words plus room for the decoded columns.
+  const sizes = inputs.flatMap((a) => (isPacked(a) ? [a.packed.byteLength, a.nnz * 4] : [a.byteLength]));
   const offsets: number[] = [];
   let at = 0;
-  for (const byteLength of [...inputs.map((a) => a.byteLength), outputBytes]) {
+  for (const byteLength of [...sizes, outputBytes]) {
     offsets.push(at);
     at = (at + byteLength + 15) & ~15;
   }
   const have = memory.buffer.byteLength;
   if (at > have) memory.grow(Math.ceil((at - have) / 65536));
-  inputs.forEach((a, i) => new Uint8Array(memory.buffer, offsets[i], a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
-  return offsets;
+  const result: number[] = [];
+  let slot = 0;
+  for (const a of inputs) {
+    const bytes = isPacked(a) ? a.packed : a;
+    new Uint8Array(memory.buffer, offsets[slot], bytes.byteLength).set(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    if (isPacked(a)) {
+      const decoder = loadDecoder();
+      if (!decoder) return undefined;
+      decoder.exports.slotColumns(offsets[slot]!, a.nnz, a.n, a.m, Math.log2(a.m), a.cols, offsets[slot + 1]!);
+      result.push(offsets[slot + 1]!);
+      slot += 2;
+    } else {
+      result.push(offsets[slot]!);
+      slot += 1;
+    }
+  }
+  result.push(offsets[slot]!);
+  return result;
+}
+
+function isPacked(a: StagedOperand): a is PackedColumns {
+  return !ArrayBuffer.isView(a);
 }
 
 /** A copy of the `length` floats a kernel wrote at byte offset `at`. */

@@ -5,7 +5,7 @@
 ;; 16-byte aligned; offsets are byte offsets. Y is zeroed here first. Sums are
 ;; f32, accumulated in row order.
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1))
   (func (export "scatter")
     (param $rows i32) (param $outRows i32) (param $batch i32)
     (param $ptr i32) (param $idx i32) (param $values i32) (param $x i32) (param $y i32)

@@ -4,7 +4,7 @@
 ;; aligned; offsets are byte offsets. Four f32 lanes summed at the end in
 ;; the GPU kernel's order ((x + y) + z) + w.
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1))
   (func (export "sddmm")
     (param $nnz i32) (param $batch i32) (param $alpha f32)
     (param $rowOf i32) (param $colIdx i32) (param $dy i32) (param $x i32) (param $out i32)
