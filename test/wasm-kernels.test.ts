@@ -227,3 +227,30 @@ describe('N:M columns decoded in WebAssembly (nm-decode.wat)', () => {
     expect(Array.from(readColumns(W))).toEqual(Array.from(W.slotColumns()));
   });
 });
+
+describe('staging session (engine calls on the CPU)', () => {
+  test('operands the checks staged are read in place, and give the bits of an unshared call', async () => {
+    const engine = await createEngine({ backend: 'cpu' });
+    // Large enough that the finiteness scan stages values and X (≥ 4096 floats each),
+    // and X a view at a nonzero offset of a larger buffer.
+    const W = CSRMatrix.random({ rows: 300, cols: 200, density: 0.2, seed: 11, init: 'uniform' });
+    const backing = new Float32Array(200 * 64 + 100).map((_, i) => Math.sin(i));
+    const X = new DenseMatrix(200, 64, backing.subarray(100));
+    const dY = DenseMatrix.random(300, 64, { seed: 12 });
+    const expectSame = (a: Float32Array, b: Float32Array) => expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))).toBe(true);
+    expectSame((await engine.spmmCsr(W, X)).data, spmmCsr.cpu(W, X).data);
+    expectSame((await engine.spmmCsrT(W, dY)).data, spmmCsrT.cpu(W, dY).data);
+    expectSame(await engine.sddmmCsr(W, dY, X), sddmmCsr.cpu(W, dY, X));
+    const N = NMMatrix.random({ rows: 300, cols: 200, n: 2, m: 4, seed: 13, init: 'uniform' });
+    expectSame((await engine.spmmNM(N, X)).data, spmmNM.cpu(N, X).data);
+    expectSame((await engine.gemm(dY, X, { transB: true })).data, gemm.cpu(dY, X, { transB: true }).data);
+    // A second call with changed operands sees the change (nothing is kept between calls).
+    const before = (await engine.spmmCsr(W, X)).data;
+    X.data[5] = 1000;
+    W.values[0] = -W.values[0]!;
+    const after = (await engine.spmmCsr(W, X)).data;
+    expectSame(after, spmmCsr.cpu(W, X).data);
+    expect(after).not.toEqual(before);
+    engine.dispose();
+  });
+});

@@ -11,6 +11,7 @@ import type { DenseMatrix } from '../formats/dense.js';
 import type { NMMatrix } from '../formats/nm.js';
 import { acquireDevice, type AdapterInfo } from './acquire-device.js';
 import { GpuContext, type PreparedOperation } from './gpu-context.js';
+import { stagingSession } from '../../kernels/wasm/instance.js';
 
 export type BackendName = 'webgpu' | 'cpu';
 
@@ -180,8 +181,14 @@ export class Engine {
   private async execute<Args extends unknown[], Result>(kernel: Kernel<Args, Result>, ...args: Args): Promise<Result> {
     if (this.disposed) throw new DisposedError('engine');
     this.gpuContext?.assertUsable();
+    if (!this.gpuContext) {
+      // The operand checks' staged copies are the ones the product reads.
+      return stagingSession(() => {
+        kernel.validate(...args);
+        return kernel.cpu(...args);
+      });
+    }
     kernel.validate(...args);
-    if (!this.gpuContext) return kernel.cpu(...args);
     return this.gpuContext.run(kernel.name, (scope) => kernel.plan(scope, ...args));
   }
 }
