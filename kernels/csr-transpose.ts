@@ -33,7 +33,8 @@ export interface TransposeBuffers {
  * Records the derived indices of a GPU CSR (rows × cols, nnz entries): the
  * row of every entry and the transpose index, identical to the host's
  * CSRMatrix.rowIndices() and transposeIndex() (colPtr, rowIdx, perm).
- * Buffers are created in `owner`; temporaries in `s`.
+ * Buffers are created in `owner`; temporaries in `s`, and rowOf too when the
+ * caller has no use for it (`keepRowOf` false; the build itself needs it).
  */
 export function encodeCsrDerived(
   s: OperationScope,
@@ -42,9 +43,10 @@ export function encodeCsrDerived(
   rows: number,
   cols: number,
   nnz: number,
+  keepRowOf = true,
 ): TransposeBuffers {
   const out: TransposeBuffers = {
-    rowOf: owner.output('rowOf', nnz * 4),
+    rowOf: (keepRowOf ? owner : s).output('rowOf', nnz * 4),
     colPtr: owner.output('colPtr', (cols + 1) * 4),
     rowIdx: owner.output('transpose rowIdx', nnz * 4),
     perm: owner.output('transpose perm', nnz * 4),

@@ -1,5 +1,5 @@
 import gatherSource from '../shaders/spmm_gather.wgsl?raw';
-import nmTransposeSource from '../shaders/spmm_nm_t.wgsl?raw';
+import nmColumnsSource from '../shaders/nm_columns.wgsl?raw';
 import sddmmSource from '../shaders/sddmm.wgsl?raw';
 import gemmSource from '../shaders/gemm.wgsl?raw';
 import scanSource from '../shaders/scan.wgsl?raw';
@@ -82,8 +82,7 @@ export const programs = {
   gatherCsrTransposeVec4: program('spmm_gather:csr+perm:vec4', gatherSource, { CSR: true, PERM: true, VEC4: true }),
   gatherNM24: gatherNMProgram(2, 4, false, false),
   gatherNM24Vec4Aligned: gatherNMProgram(2, 4, true, true),
-  nmTranspose: program('spmm_nm_t', nmTransposeSource),
-  nmTransposeVec4: program('spmm_nm_t:vec4', nmTransposeSource, { VEC4: true }),
+  nmColumns: program('nm_columns', nmColumnsSource),
   sddmmCsr: program('sddmm:csr', sddmmSource, { CSR: true }),
   sddmmCsrVec4: program('sddmm:csr:vec4', sddmmSource, { CSR: true, VEC4: true }),
   sddmmNM: program('sddmm:nm', sddmmSource, { NM: true }),

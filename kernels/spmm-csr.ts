@@ -102,7 +102,8 @@ export function encodeGatherCsr(s: OperationScope, rows: number, batch: number, 
   s.dispatch({ pipeline, buffers, workgroups: Math.ceil(rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles });
 }
 
-function gatherPlan(
+/** Uploads a CSR (or a transpose index and the values it permutes) and X, and records the gather. */
+export function gatherPlan(
   s: OperationScope,
   rows: number,
   X: DenseMatrix,

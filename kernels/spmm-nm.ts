@@ -1,14 +1,12 @@
 import { DenseMatrix } from '../src/formats/dense.js';
 import { NMMatrix } from '../src/formats/nm.js';
-import { gatherNMProgram, programs } from './programs.js';
+import { gatherNMProgram } from './programs.js';
 import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
 import type { Kernel } from './kernel.js';
 import type { OperationScope } from '../src/engine/gpu-context.js';
-import { GATHER_ROWS_PER_WORKGROUP, GATHER_TILE_B, gatherCpu } from './spmm-csr.js';
+import { GATHER_ROWS_PER_WORKGROUP, GATHER_TILE_B, gatherCpu, gatherPlan } from './spmm-csr.js';
 import { scatterWasm } from './wasm/scatter-wasm.js';
 import { nmColumns } from './wasm/instance.js';
-
-const TRANSPOSE_TILE_B = 64;
 
 /** Y = W · X for N:M W (rows × cols), X: cols × batch → rows × batch. */
 export const spmmNM: Kernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix> = {
@@ -34,7 +32,12 @@ export const spmmNM: Kernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix> = {
   },
 };
 
-/** dX = Wᵀ · dY for N:M W, dY: rows × batch → cols × batch. */
+/**
+ * dX = Wᵀ · dY for N:M W, dY: rows × batch → cols × batch. On the GPU a gather
+ * through W's transpose index, like spmmCsrT (a walk of every row per group
+ * of M columns, atomic-free without an index, measured 2.4× slower on
+ * SwiftShader and gave a GPU only groups × batch tiles of parallel work).
+ */
 export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
   name: 'spmmNMT',
   validate(W, dY) {
@@ -70,13 +73,10 @@ export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
     return new DenseMatrix(W.cols, batch, out);
   },
   plan(s, W, dY) {
-    const batch = dY.cols;
-    const byteLength = W.cols * batch * 4;
-    const dy = s.upload('dY', dY.data);
-    const weights = { values: s.upload('W.values', W.values), indices: s.upload('W.indices', W.indices) };
-    const result = s.output('result', byteLength);
-    encodeSpmmNMT(s, W, batch, weights, dy, result);
-    return { result, byteLength, decode: (bytes) => new DenseMatrix(W.cols, batch, new Float32Array(bytes)) };
+    // The CSR transpose's gather through W's transpose index (cached on W):
+    // rows of Wᵀ are W's columns, and each gathers its rows' dY.
+    const t = W.transposeIndex();
+    return gatherPlan(s, W.cols, dY, t.colPtr, t.rowIdx, W.values, t.order, t.perm);
   },
 };
 
@@ -117,17 +117,6 @@ export function encodeSpmmNM(s: OperationScope, W: NMShape, batch: number, weigh
     pipeline: s.pipeline(gatherNMProgram(W.n, W.m, batch % 4 === 0, nmWordAligned(W))),
     buffers: [s.uniform([W.rows, batch, batchTiles, slotsPerRow, groupsPerRow, W.n, W.m, bits]), X, Y, weights.values, weights.indices],
     workgroups: Math.ceil(W.rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles,
-  });
-}
-
-/** Records dX (cols × batch) = Wᵀ · dY for GPU-resident N:M weights; no transfers. */
-export function encodeSpmmNMT(s: OperationScope, W: NMShape, batch: number, weights: NMBuffers, dY: GPUBuffer, dX: GPUBuffer): void {
-  const { groupsPerRow, bits } = nmWords(W);
-  const batchTiles = Math.ceil(batch / TRANSPOSE_TILE_B);
-  s.dispatch({
-    pipeline: s.pipeline(batch % 4 === 0 ? programs.nmTransposeVec4 : programs.nmTranspose),
-    buffers: [s.uniform([W.rows, batch, batchTiles, groupsPerRow, W.n, W.m, bits, 0]), dY, dX, weights.values, weights.indices],
-    workgroups: groupsPerRow * batchTiles,
   });
 }
 

@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import { nmEvolveCpu } from '../kernels/set/nm-evolve.js';
-import { NMLinear, NMMatrix, type Engine } from '../src/index.js';
+import { DenseMatrix, NMLinear, NMMatrix, type Engine } from '../src/index.js';
+import { expectClose } from './helpers/reference.js';
 import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';
 
 const gpu = await gpuEngine();
@@ -52,6 +53,22 @@ describe(`NMLinear.evolve on WebGPU (${adapterName(gpu)}) and the CPU`, () => {
       // Regrowing at the dropped position with the same value never happens (new values are random).
       expect(changed).toBeGreaterThan(0.25 * groups);
       expect(changed).toBeLessThanOrEqual(Math.floor(0.3 * groups));
+      // The backward pass follows the new mask (on the GPU through the transpose index rebuilt there).
+      const X = DenseMatrix.random(64, 5, { seed: 3 });
+      const dY = DenseMatrix.random(40, 5, { seed: 4 });
+      const [dg, dc] = await Promise.all(layers.map((l) => l.backward(X, dY)));
+      const naive = new Float64Array(64 * 5);
+      const scale = new Float64Array(64 * 5);
+      for (let k = 0; k < after.nnz; k++) {
+        const r = Math.floor(k / after.slotsPerRow);
+        const c = after.slotColumn(k);
+        for (let b = 0; b < 5; b++) {
+          naive[c * 5 + b]! += after.values[k]! * dY.data[r * 5 + b]!;
+          scale[c * 5 + b]! += Math.abs(after.values[k]! * dY.data[r * 5 + b]!);
+        }
+      }
+      expectClose(dg!.data, naive, scale, 'dX (WebGPU)');
+      expectClose(dc!.data, naive, scale, 'dX (CPU)');
       layers.forEach((l) => l.dispose());
     });
   }

@@ -249,21 +249,7 @@ export class CSRMatrix {
 
   /** The CSC transpose index, built on first use by counting sort (O(nnz + cols)). */
   transposeIndex(): CSRTransposeIndex {
-    if (this.cachedTranspose) return this.cachedTranspose;
-    const colPtr = new Uint32Array(this.cols + 1);
-    for (let k = 0; k < this.nnz; k++) colPtr[this.colIdx[k]! + 1]!++;
-    for (let c = 0; c < this.cols; c++) colPtr[c + 1]! += colPtr[c]!;
-    const next = colPtr.slice(0, this.cols);
-    const rowIdx = new Uint32Array(this.nnz);
-    const perm = new Uint32Array(this.nnz);
-    for (let r = 0; r < this.rows; r++) {
-      for (let k = this.rowPtr[r]!; k < this.rowPtr[r + 1]!; k++) {
-        const dst = next[this.colIdx[k]!]!++;
-        rowIdx[dst] = r;
-        perm[dst] = k;
-      }
-    }
-    this.cachedTranspose = { colPtr, rowIdx, perm, order: orderByLengthDesc(colPtr, this.cols) };
+    this.cachedTranspose ??= buildTransposeIndex(this.rows, this.cols, this.rowPtr, this.colIdx);
     return this.cachedTranspose;
   }
 
@@ -286,6 +272,30 @@ export class CSRMatrix {
     this.cachedRowOrder = orderByLengthDesc(this.rowPtr, this.rows);
     return this.cachedRowOrder;
   }
+}
+
+/**
+ * The transpose index of any row-compressed pattern (a CSR, or an N:M
+ * matrix's slots through its implicit row pointers), by counting sort in
+ * O(nnz + cols): entries of a column come out by ascending row, and perm
+ * points at each entry's position in the pattern's values.
+ */
+export function buildTransposeIndex(rows: number, cols: number, rowPtr: Uint32Array, colIdx: Uint32Array): CSRTransposeIndex {
+  const nnz = colIdx.length;
+  const colPtr = new Uint32Array(cols + 1);
+  for (let k = 0; k < nnz; k++) colPtr[colIdx[k]! + 1]!++;
+  for (let c = 0; c < cols; c++) colPtr[c + 1]! += colPtr[c]!;
+  const next = colPtr.slice(0, cols);
+  const rowIdx = new Uint32Array(nnz);
+  const perm = new Uint32Array(nnz);
+  for (let r = 0; r < rows; r++) {
+    for (let k = rowPtr[r]!; k < rowPtr[r + 1]!; k++) {
+      const dst = next[colIdx[k]!]!++;
+      rowIdx[dst] = r;
+      perm[dst] = k;
+    }
+  }
+  return { colPtr, rowIdx, perm, order: orderByLengthDesc(colPtr, cols) };
 }
 
 /** Rows (or columns) sorted by decreasing segment length, by counting sort. */

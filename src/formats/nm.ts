@@ -3,6 +3,7 @@ import { RandomStream } from '../random.js';
 import { DenseMatrix } from './dense.js';
 import { initLimit, type WeightInit } from './init.js';
 import { assertCount, assertFinite, assertLength } from './validate.js';
+import { buildTransposeIndex, type CSRTransposeIndex } from './csr.js';
 
 /** M values the kernels support: powers of two whose indices pack into ≤ 4 bits. */
 export const SUPPORTED_M = [2, 4, 8, 16] as const;
@@ -35,6 +36,7 @@ export class NMMatrix {
   readonly m: number;
   readonly values: Float32Array;
   readonly indices: Uint32Array;
+  private cachedTranspose: CSRTransposeIndex | undefined;
 
   constructor(parts: NMParts) {
     const { rows, cols, n, m, values, indices } = parts;
@@ -130,6 +132,16 @@ export class NMMatrix {
       }
     }
     return out;
+  }
+
+  /**
+   * The transpose index (CSC) of the slots, built on first use: for column c,
+   * the rows holding it (ascending) and, in perm, their slot numbers. It makes
+   * dX = Wᵀ·dY the same atomic-free gather as a CSR's.
+   */
+  transposeIndex(): CSRTransposeIndex {
+    this.cachedTranspose ??= buildTransposeIndex(this.rows, this.cols, this.rowPointers(), this.slotColumns());
+    return this.cachedTranspose;
   }
 
   slotColumn(k: number): number {

@@ -1,6 +1,8 @@
 import { encodeSddmm, sddmmNM } from '../../kernels/sddmm.js';
-import { encodeSpmmNM, encodeSpmmNMT, nmPatternWords, spmmNM, spmmNMT, type NMBuffers } from '../../kernels/spmm-nm.js';
-import type { OperationScope } from '../engine/gpu-context.js';
+import { encodeSpmmNM, nmPatternWords, spmmNM, spmmNMT, type NMBuffers } from '../../kernels/spmm-nm.js';
+import { encodeGatherCsr } from '../../kernels/spmm-csr.js';
+import { encodeNMTranspose, type NMTransposeBuffers } from '../../kernels/nm-transpose.js';
+import { OperationScope } from '../engine/gpu-context.js';
 import type { DenseMatrix } from '../formats/dense.js';
 import { initLimit, type WeightInit } from '../formats/init.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
@@ -38,7 +40,20 @@ export class NMLinear extends LinearLayer {
   /** Adam's second moment (the first lives in velocity). */
   private second: Float32Array;
   private gradW: Float32Array;
-  private resident: (NMBuffers & { gradient: GPUBuffer; velocity: GPUBuffer; second: GPUBuffer; owner: OperationScope }) | undefined;
+  private resident:
+    | (NMBuffers & {
+        gradient: GPUBuffer;
+        velocity: GPUBuffer;
+        second: GPUBuffer;
+        owner: OperationScope;
+        /** Implicit row pointers (r · slotsPerRow), what the transpose rebuild indexes with. */
+        rowPtr: GPUBuffer;
+        /** Identity visiting order of the backward gather (column lengths change as the mask evolves). */
+        colOrder: GPUBuffer;
+        /** The backward pass's transpose index, rebuilt on the GPU whenever the mask evolves; owned by its own scope. */
+        transpose: NMTransposeBuffers & { owner: OperationScope };
+      })
+    | undefined;
 
   constructor(options: NMLinearOptions) {
     super(options.in, options.out, options.bias);
@@ -85,10 +100,20 @@ export class NMLinear extends LinearLayer {
       this.second = result.second;
       return;
     }
-    await this.gpu.ctx.run('NMLinear.evolve', (s) => {
-      encodeNMEvolve(s, this.W, r, options.zeta, options.seed, limit);
-      return { result: r.values, byteLength: 0, decode: () => undefined };
-    });
+    const next = new OperationScope(this.gpu.ctx);
+    try {
+      const transpose = await this.gpu.ctx.run('NMLinear.evolve', (s) => {
+        encodeNMEvolve(s, this.W, r, options.zeta, options.seed, limit);
+        // The mask moved: the backward pass needs the new positions' index.
+        const rebuilt = { ...encodeNMTranspose(s, next, this.W, r.indices, r.rowPtr), owner: next };
+        return { result: r.values, byteLength: 0, decode: () => rebuilt };
+      });
+      r.transpose.owner.release();
+      r.transpose = transpose;
+    } catch (e) {
+      next.release();
+      throw e;
+    }
   }
 
   async connectionsPerInput(): Promise<Uint32Array> {
@@ -120,6 +145,7 @@ export class NMLinear extends LinearLayer {
 
   protected attachWeights(gpu: LayerGpu): void {
     const owner = gpu.fixed;
+    const topology = new OperationScope(gpu.ctx);
     this.resident = {
       owner,
       values: owner.upload('W.values', this.W.values),
@@ -127,11 +153,15 @@ export class NMLinear extends LinearLayer {
       gradient: owner.output('weight gradient', this.W.nnz * 4),
       velocity: owner.upload('velocity', this.velocity),
       second: owner.upload('second moment', this.second),
+      rowPtr: owner.upload('W (row pointers)', this.W.rowPointers()),
+      colOrder: owner.upload('column order', Uint32Array.from({ length: this.in }, (_, i) => i)),
+      transpose: { ...uploadTranspose(topology, this.W), owner: topology },
     };
   }
 
   protected releaseWeights(): void {
-    // Owned by the layer's fixed scope, released with it.
+    // The rest is owned by the layer's fixed scope, released with it.
+    this.resident?.transpose.owner.release();
     this.resident = undefined;
   }
 
@@ -156,7 +186,9 @@ export class NMLinear extends LinearLayer {
   }
 
   protected encodeBackward(s: OperationScope, batch: number, dY: GPUBuffer, dX: GPUBuffer): void {
-    encodeSpmmNMT(s, this.W, batch, this.resident!, dY, dX);
+    const r = this.resident!;
+    const t = r.transpose;
+    encodeGatherCsr(s, this.in, batch, { values: r.values, ptr: t.colPtr, idx: t.rowIdx, order: r.colOrder, perm: t.perm }, dY, dX);
   }
 
   protected encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void {
@@ -167,4 +199,10 @@ export class NMLinear extends LinearLayer {
     const r = this.resident!;
     return { values: r.values, gradient: r.gradient, velocity: r.velocity, second: r.second };
   }
+}
+
+/** The host's transpose index of W, identical to what the GPU rebuilds after evolve. */
+function uploadTranspose(owner: OperationScope, W: NMMatrix): NMTransposeBuffers {
+  const t = W.transposeIndex();
+  return { colPtr: owner.upload('colPtr', t.colPtr), rowIdx: owner.upload('transpose rowIdx', t.rowIdx), perm: owner.upload('transpose perm', t.perm) };
 }

@@ -1,0 +1,70 @@
+import type { OperationScope } from '../src/engine/gpu-context.js';
+import { InvalidArgumentError } from '../src/errors.js';
+import { NMMatrix } from '../src/formats/nm.js';
+import { encodeCsrDerived } from './csr-transpose.js';
+import type { GpuPlan, Kernel } from './kernel.js';
+import { programs } from './programs.js';
+
+const THREADS = 256;
+
+/** The transpose index of an N:M matrix in GPU buffers (as NMMatrix.transposeIndex() holds it). */
+export interface NMTransposeBuffers {
+  colPtr: GPUBuffer;
+  rowIdx: GPUBuffer;
+  perm: GPUBuffer;
+}
+
+/**
+ * Records the transpose index of GPU-resident N:M weights whose mask may have
+ * changed on the GPU (NMLinear.evolve): the slots' columns are decoded from
+ * the packed positions, then indexed like a CSR's with the implicit row
+ * pointers `rowPtr` (r · slotsPerRow, rows + 1 words). Index buffers are
+ * created in `owner`, temporaries in `s`; nothing is read back.
+ */
+export function encodeNMTranspose(
+  s: OperationScope,
+  owner: OperationScope,
+  W: { rows: number; cols: number; n: number; m: number },
+  indices: GPUBuffer,
+  rowPtr: GPUBuffer,
+): NMTransposeBuffers {
+  const groupsPerRow = W.cols / W.m;
+  const slots = W.rows * groupsPerRow * W.n;
+  const columns = s.output('N:M slot columns', slots * 4);
+  s.dispatch({
+    pipeline: s.pipeline(programs.nmColumns),
+    buffers: [s.uniform([slots, W.n, W.m, Math.log2(W.m), groupsPerRow, 0, 0, 0]), indices, columns],
+    workgroups: Math.ceil(slots / THREADS),
+  });
+  const { colPtr, rowIdx, perm } = encodeCsrDerived(s, owner, { rowPtr, colIdx: columns }, W.rows, W.cols, slots, false);
+  return { colPtr, rowIdx, perm };
+}
+
+/** The transpose index of an N:M matrix built on the GPU, as a standalone kernel (tests). */
+export const nmTransposeIndex: Kernel<[W: NMMatrix], { colPtr: Uint32Array; rowIdx: Uint32Array; perm: Uint32Array }> = {
+  name: 'nmTransposeIndex',
+  validate(W) {
+    if (!(W instanceof NMMatrix)) throw new InvalidArgumentError('W', 'must be an NMMatrix');
+  },
+  cpu(W) {
+    const { colPtr, rowIdx, perm } = W.transposeIndex();
+    return { colPtr, rowIdx, perm };
+  },
+  plan(s, W): GpuPlan<{ colPtr: Uint32Array; rowIdx: Uint32Array; perm: Uint32Array }> {
+    const { cols, nnz } = W;
+    const t = encodeNMTranspose(s, s, W, s.upload('W.indices', W.indices), s.upload('W (row pointers)', W.rowPointers()));
+    const words = 2 * nnz + cols + 1;
+    const out = s.output('transpose index', words * 4);
+    s.copy(t.colPtr, out, (cols + 1) * 4);
+    s.copy(t.rowIdx, out, nnz * 4, (cols + 1) * 4);
+    s.copy(t.perm, out, nnz * 4, (nnz + cols + 1) * 4);
+    return {
+      result: out,
+      byteLength: words * 4,
+      decode: (bytes) => {
+        const u = new Uint32Array(bytes);
+        return { colPtr: u.slice(0, cols + 1), rowIdx: u.slice(cols + 1, nnz + cols + 1), perm: u.slice(nnz + cols + 1) };
+      },
+    };
+  },
+};
