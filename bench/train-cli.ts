@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createEngine, featureStatistics, MLP_VARIANTS, standardize, type Dataset, type Engine, type MlpVariant } from '../src/index.js';
+import { createEngine, featureStatistics, MLP_VARIANTS, standardize, TrainingDivergedError, type Dataset, type Engine, type MlpVariant } from '../src/index.js';
 import { loadIdxPair, loadMnist, MNIST_FILES } from '../src/data/mnist.js';
 import { runTraining, type TrainConfig, type TrainReport } from './train.js';
 
@@ -221,7 +221,9 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     failed = true;
-    console.error(controller.signal.aborted ? 'stopped; the results file holds the completed epochs' : e instanceof Error ? e.stack : e);
+    if (controller.signal.aborted) console.error('stopped; the results file holds the completed epochs');
+    else if (e instanceof TrainingDivergedError) console.error(`${e.message}\nThe results file holds the epochs up to the one that diverged.`);
+    else console.error(e instanceof Error ? e.stack : e);
   } finally {
     engine.dispose();
   }

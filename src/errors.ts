@@ -4,6 +4,8 @@
  * parsing messages.
  */
 
+import type { History } from './model/sequential.js';
+
 export class WgsparseError extends Error {
   override name = 'WgsparseError';
 }
@@ -74,4 +76,25 @@ export class GpuError extends WgsparseError {
 /** No usable backend was found for the requested configuration. */
 export class BackendUnavailableError extends WgsparseError {
   override name = 'BackendUnavailableError';
+}
+
+/**
+ * Training diverged: an epoch's mean loss came out NaN or infinite, so the
+ * weights have overflowed and later epochs cannot recover (Sequential.fit
+ * stops unless told otherwise). `history` holds every epoch up to and
+ * including the diverged one.
+ */
+export class TrainingDivergedError extends WgsparseError {
+  override name = 'TrainingDivergedError';
+  constructor(
+    /** 0-based epoch whose loss was not finite. */
+    readonly epoch: number,
+    readonly loss: number,
+    readonly history: History,
+  ) {
+    super(
+      `training diverged: the mean loss of epoch ${epoch + 1} is ${loss}; ` +
+        'lower the learning rate, scale the inputs, or pass stopOnNonFinite: false to keep going',
+    );
+  }
 }

@@ -24,6 +24,7 @@ export {
   DeviceLostError,
   GpuError,
   BackendUnavailableError,
+  TrainingDivergedError,
 } from './errors.js';
 export { Sequential, type FitOptions, type History, type EpochLog, type BatchProgress } from './model/sequential.js';
 export { relu, leakyRelu, dropout, softmax, type ActivationLayer } from './model/activations.js';

@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.js';
-import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../errors.js';
+import { DisposedError, InvalidArgumentError, ShapeMismatchError, TrainingDivergedError } from '../errors.js';
 import { DenseMatrix } from '../formats/dense.js';
 import { assertCount } from '../formats/validate.js';
 import { gatherBatch, shuffledOrder, validateDataset, type Dataset } from '../data/dataset.js';
@@ -57,6 +57,12 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** Batches submitted before waiting for the GPU to catch up (default 4); also how often a page gets to breathe. */
   syncEvery?: number;
+  /**
+   * Stop with a TrainingDivergedError when an epoch's mean loss is NaN or
+   * infinite (default true): the check costs nothing (the loss is read back
+   * every epoch anyway) and saves training on overflowed weights.
+   */
+  stopOnNonFinite?: boolean;
 }
 
 export interface History {
@@ -153,6 +159,11 @@ export class Sequential {
             const v = await this.evaluateWith(trainer, o.validationData, o.batchSize);
             log.valLoss = v.loss;
             log.valAccuracy = v.accuracy;
+          }
+          if (o.stopOnNonFinite && !Number.isFinite(log.loss)) {
+            history.epochs.push(log);
+            await o.onEpochEnd?.(log);
+            throw new TrainingDivergedError(epoch, log.loss, history);
           }
           if (o.evolution && epoch < o.epochs - 1) {
             const evolveStarted = now();
@@ -369,6 +380,9 @@ export class Sequential {
     const syncEvery = options.syncEvery ?? 4;
     assertCount('options.syncEvery', syncEvery, { min: 1 });
     if (options.signal !== undefined && !(typeof options.signal === 'object' && 'aborted' in options.signal)) throw new InvalidArgumentError('options.signal', 'must be an AbortSignal');
+    if (options.stopOnNonFinite !== undefined && typeof options.stopOnNonFinite !== 'boolean') {
+      throw new InvalidArgumentError('options.stopOnNonFinite', `must be a boolean, got ${String(options.stopOnNonFinite)}`);
+    }
     this.checkData('data', data);
     if (options.validationData !== undefined) this.checkData('options.validationData', options.validationData);
     return {
@@ -383,6 +397,7 @@ export class Sequential {
       onEpochEnd: options.onEpochEnd,
       signal: options.signal,
       syncEvery,
+      stopOnNonFinite: options.stopOnNonFinite ?? true,
     };
   }
 
