@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { gatherWasm, wasmGatherAvailable } from '../kernels/wasm/gather-wasm.js';
 import { sddmmWasm } from '../kernels/wasm/sddmm-wasm.js';
 import { scatterWasm } from '../kernels/wasm/scatter-wasm.js';
-import { nmColumns, setWasmKernelsEnabled } from '../kernels/wasm/instance.js';
+import { nmColumns, setWasmKernelsEnabled, stagingSession, wasmMemoryBytes } from '../kernels/wasm/instance.js';
 import { allFiniteWasm } from '../kernels/wasm/finite-wasm.js';
 import { checkDense } from '../kernels/checks.js';
 import { InvalidArgumentError } from '../src/index.js';
@@ -195,6 +195,20 @@ describe('WebAssembly SIMD finiteness scan (operand checks)', () => {
     expect(allFiniteWasm(backing.subarray(5))).toBe(true);
     expect(allFiniteWasm(backing.subarray(2))).toBe(false);
     expect(allFiniteWasm(new Float32Array(100))).toBeUndefined();
+  });
+
+  test('outside a staging session a large operand is scanned in chunks: the shared memory does not grow to hold it', () => {
+    const before = wasmMemoryBytes();
+    // Larger than the memory already is, so a whole-operand copy would have to grow it.
+    const big = new Float32Array(Math.max(1 << 22, before / 4 + (1 << 22))).fill(0.5);
+    expect(allFiniteWasm(big)).toBe(true);
+    big[big.length - 1] = NaN; // in the last chunk
+    expect(allFiniteWasm(big)).toBe(false);
+    expect(wasmMemoryBytes()).toBeLessThan(big.byteLength);
+    // Inside a session (a CPU product follows) the operand is staged whole, for the product to reuse.
+    big[big.length - 1] = 1;
+    expect(stagingSession(() => allFiniteWasm(big))).toBe(true);
+    expect(wasmMemoryBytes()).toBeGreaterThanOrEqual(big.byteLength);
   });
 
   test('a non-finite value in a large operand is still reported by argument and position', () => {

@@ -5,12 +5,14 @@
  * JavaScript checks took ~0.15 ms of a ~0.4 ms CPU product.
  */
 import finiteModule from './finite.wat';
-import { stage, wasmKernel } from './instance.js';
+import { inStagingSession, stage, wasmKernel } from './instance.js';
 
 const load = wasmKernel<{ allFinite: (at: number, count: number) => number }>(finiteModule);
 
 /** Below this many floats the copy into WebAssembly memory costs more than it saves. */
 const MIN_LENGTH = 4096;
+/** Floats scanned per copy outside a staging session (1 MiB). */
+const CHUNK = 1 << 18;
 
 /**
  * true when every value of `array` is finite, false when one is not;
@@ -21,6 +23,18 @@ export function allFiniteWasm(array: Float32Array): boolean | undefined {
   if (array.length < MIN_LENGTH) return undefined;
   const wasm = load();
   if (!wasm) return undefined;
-  const at = stage(wasm.memory, [array], 0)![0]!;
-  return wasm.exports.allFinite(at, array.length) === 1;
+  if (inStagingSession()) {
+    // A CPU product follows and reads this copy (see stagingSession).
+    const at = stage(wasm.memory, [array], 0)?.[0];
+    return at === undefined ? undefined : wasm.exports.allFinite(at, array.length) === 1;
+  }
+  // A check with no CPU product after it (e.g. before a GPU upload): scan a
+  // chunk at a time, so the shared memory never grows to hold the operand.
+  for (let start = 0; start < array.length; start += CHUNK) {
+    const chunk = array.subarray(start, start + CHUNK);
+    const at = stage(wasm.memory, [chunk], 0)?.[0];
+    if (at === undefined) return undefined;
+    if (wasm.exports.allFinite(at, chunk.length) !== 1) return false;
+  }
+  return true;
 }

@@ -23,6 +23,11 @@ export function setWasmKernelsEnabled(enabled: boolean): void {
   forcedOff = !enabled;
 }
 
+/** Bytes the shared WebAssembly memory holds now (0 before any kernel loaded); it grows, never shrinks. */
+export function wasmMemoryBytes(): number {
+  return sharedMemory?.buffer.byteLength ?? 0;
+}
+
 export function wasmKernel<Exports>(bytes: Uint8Array<ArrayBuffer>): () => WasmKernel<Exports> | null {
   let kernel: WasmKernel<Exports> | null | undefined;
   return () => {
@@ -76,6 +81,11 @@ const loadDecoder = wasmKernel<{ slotColumns: (packed: number, nnz: number, n: n
  */
 let session: { staged: Map<ArrayBufferLike, Array<{ byteOffset: number; byteLength: number; at: number }>>; top: number } | undefined;
 
+/** Whether a stagingSession is running (its staged operands are kept for reuse). */
+export function inStagingSession(): boolean {
+  return session !== undefined;
+}
+
 /**
  * Runs `fn` (an operand check followed by the CPU product it guards) so that
  * an array staged twice in it is copied once: the finiteness scan's copy of
@@ -98,7 +108,8 @@ export function stagingSession<T>(fn: () => T): T {
  * arrays (decoding PackedColumns into a column per slot), followed by room
  * for `outputBytes`, growing the memory as needed. Returns the byte offset of
  * every input (the decoded columns for PackedColumns), then of the output:
- * the kernels' arguments. Undefined where the decoder is unavailable.
+ * the kernels' arguments. Undefined where the decoder is unavailable or the
+ * memory cannot grow that far (the caller's JavaScript path runs instead).
  */
 export function stage(memory: WebAssembly.Memory, inputs: readonly StagedOperand[], outputBytes: number): number[] | undefined {
   // In a session, inputs staged before are read where they are.
@@ -109,11 +120,19 @@ export function stage(memory: WebAssembly.Memory, inputs: readonly StagedOperand
   let at = session?.top ?? 0;
   for (const byteLength of [...sizes, outputBytes]) {
     offsets.push(at);
-    at = (at + byteLength + 15) & ~15;
+    // Not `& ~15`: offsets past 2 GiB would turn negative.
+    at = Math.ceil((at + byteLength) / 16) * 16;
+  }
+  const have = memory.buffer.byteLength;
+  if (at > have) {
+    try {
+      memory.grow(Math.ceil((at - have) / 65536));
+    } catch {
+      // Past what a 32-bit memory (or the host) allows: the caller's JavaScript path runs instead.
+      return undefined;
+    }
   }
   if (session) session.top = at;
-  const have = memory.buffer.byteLength;
-  if (at > have) memory.grow(Math.ceil((at - have) / 65536));
   const result: number[] = [];
   let slot = 0;
   for (const [i, a] of inputs.entries()) {
