@@ -14,8 +14,10 @@ import {
   DisposedError,
   type Engine,
   InvalidArgumentError,
+  NMLinear,
   NMMatrix,
   ShapeMismatchError,
+  SparseLinear,
   WgsparseError,
 } from '../src/index.js';
 import { cpuEngine, gpuEngine } from './helpers/engines.js';
@@ -334,6 +336,45 @@ describe('buffers larger than the engine limit (webgpu, maxBufferBytes 1024)', (
     const atLimit = CSRMatrix.fromCOO({ rows: 1, cols: 256, rowIndices: [0], colIndices: [255], values: [3] });
     const x256 = DenseMatrix.random(256, 1, { seed: 5 });
     expect(Array.from((await limited.spmmCsr(atLimit, x256)).data)).toEqual([Math.fround(3 * x256.data[255]!)]);
+  });
+
+  test('a layer whose weights exceed the limit is refused by name at attach, keeps nothing allocated, and attaches elsewhere', async () => {
+    const device = limited.device!;
+    const live = new Set<GPUBuffer>();
+    const create = device.createBuffer.bind(device);
+    device.createBuffer = (descriptor: GPUBufferDescriptor) => {
+      const buffer = create(descriptor);
+      live.add(buffer);
+      const destroy = buffer.destroy.bind(buffer);
+      buffer.destroy = () => {
+        live.delete(buffer);
+        destroy();
+      };
+      return buffer;
+    };
+    try {
+      for (const [name, make, argument] of [
+        ['SparseLinear', () => new SparseLinear({ in: 300, out: 2, density: 1, seed: 1 }), 'W.colIdx'],
+        ['NMLinear', () => new NMLinear({ in: 512, out: 2, seed: 1 }), 'W.values'],
+      ] as Array<[string, () => SparseLinear | NMLinear, string]>) {
+        const layer = make();
+        let error: unknown;
+        try {
+          layer.attach(limited);
+        } catch (e) {
+          error = e;
+        }
+        expectNamed(error, DeviceLimitError, argument);
+        expect(live.size, `${name}: GPU buffers left after the failed attach`).toBe(0);
+        // Unattached, so a CPU engine can take it and it works.
+        layer.attach(cpu);
+        const y = await layer.forward(DenseMatrix.random(layer.in, 1, { seed: 3 }));
+        expect(y.rows).toBe(2);
+        layer.dispose();
+      }
+    } finally {
+      device.createBuffer = create;
+    }
   });
 });
 

@@ -54,21 +54,24 @@ describe(`NMLinear.evolve on WebGPU (${adapterName(gpu)}) and the CPU`, () => {
       expect(changed).toBeGreaterThan(0.25 * groups);
       expect(changed).toBeLessThanOrEqual(Math.floor(0.3 * groups));
       // The backward pass follows the new mask (on the GPU through the transpose index rebuilt there).
-      const X = DenseMatrix.random(64, 5, { seed: 3 });
-      const dY = DenseMatrix.random(40, 5, { seed: 4 });
-      const [dg, dc] = await Promise.all(layers.map((l) => l.backward(X, dY)));
-      const naive = new Float64Array(64 * 5);
-      const scale = new Float64Array(64 * 5);
-      for (let k = 0; k < after.nnz; k++) {
-        const r = Math.floor(k / after.slotsPerRow);
-        const c = after.slotColumn(k);
-        for (let b = 0; b < 5; b++) {
-          naive[c * 5 + b]! += after.values[k]! * dY.data[r * 5 + b]!;
-          scale[c * 5 + b]! += Math.abs(after.values[k]! * dY.data[r * 5 + b]!);
+      // Batch 5 takes the scalar gather, batch 8 the vec4 one.
+      for (const batch of [5, 8]) {
+        const X = DenseMatrix.random(64, batch, { seed: 3 });
+        const dY = DenseMatrix.random(40, batch, { seed: 4 });
+        const [dg, dc] = await Promise.all(layers.map((l) => l.backward(X, dY)));
+        const naive = new Float64Array(64 * batch);
+        const scale = new Float64Array(64 * batch);
+        for (let k = 0; k < after.nnz; k++) {
+          const r = Math.floor(k / after.slotsPerRow);
+          const c = after.slotColumn(k);
+          for (let b = 0; b < batch; b++) {
+            naive[c * batch + b]! += after.values[k]! * dY.data[r * batch + b]!;
+            scale[c * batch + b]! += Math.abs(after.values[k]! * dY.data[r * batch + b]!);
+          }
         }
+        expectClose(dg!.data, naive, scale, `dX (WebGPU, batch ${batch})`);
+        expectClose(dc!.data, naive, scale, `dX (CPU, batch ${batch})`);
       }
-      expectClose(dg!.data, naive, scale, 'dX (WebGPU)');
-      expectClose(dc!.data, naive, scale, 'dX (CPU)');
       layers.forEach((l) => l.dispose());
     });
   }

@@ -28,7 +28,7 @@ describe(`N:M transpose index on WebGPU (${adapterName(gpu)}) and the host`, () 
     ['2:4, 13 × 80', { rows: 13, cols: 80, n: 2, m: 4 }],
     ['1:4, one row', { rows: 1, cols: 36, n: 1, m: 4 }],
     ['2:8, one group per row', { rows: 9, cols: 8, n: 2, m: 8 }],
-    ['3:8, 33 × 24 (slots straddle packed words)', { rows: 33, cols: 24, n: 3, m: 8 }],
+    ['3:8, 33 × 24 (groups and rows straddle packed words)', { rows: 33, cols: 24, n: 3, m: 8 }],
     ['1:16, 7 × 48', { rows: 7, cols: 48, n: 1, m: 16 }],
     ['2:4, long columns (band-wise build)', { rows: 300, cols: 16, n: 2, m: 4 }],
   ] as const) {

@@ -144,6 +144,7 @@ export class NMMatrix {
     return this.cachedTranspose;
   }
 
+  /** The column of slot k (its group's first column plus its in-group position). */
   slotColumn(k: number): number {
     const group = Math.floor(k / this.n) % this.groupsPerRow;
     return group * this.m + this.slotPosition(k);

@@ -89,15 +89,24 @@ export abstract class LinearLayer {
     this.engine = engine;
     if (!ctx) return;
     const fixed = new OperationScope(ctx);
-    this.gpu = {
-      ctx,
-      fixed,
-      bias: fixed.upload('bias', this.bias),
-      biasVelocity: fixed.upload('bias velocity', this.biasVelocity),
-      biasSecond: fixed.upload('bias second moment', this.biasSecond),
-      gradB: fixed.output('bias gradient', this.out * 4),
-    };
-    this.attachWeights(this.gpu);
+    try {
+      this.gpu = {
+        ctx,
+        fixed,
+        bias: fixed.upload('bias', this.bias),
+        biasVelocity: fixed.upload('bias velocity', this.biasVelocity),
+        biasSecond: fixed.upload('bias second moment', this.biasSecond),
+        gradB: fixed.output('bias gradient', this.out * 4),
+      };
+      this.attachWeights(this.gpu);
+    } catch (e) {
+      // E.g. a DeviceLimitError naming the weights: nothing stays allocated, and the layer stays unattached.
+      this.releaseWeights();
+      fixed.release();
+      this.gpu = undefined;
+      this.engine = undefined;
+      throw e;
+    }
   }
 
   /** Y = W·X + b; X is in × batch (feature-major). */

@@ -108,6 +108,11 @@ export class NMLinear extends LinearLayer {
         const rebuilt = { ...encodeNMTranspose(s, next, this.W, r.indices, r.rowPtr), owner: next };
         return { result: r.values, byteLength: 0, decode: () => rebuilt };
       });
+      if (this.resident !== r) {
+        // Disposed while the update ran: the new index has no layer to go to.
+        next.release();
+        return;
+      }
       r.transpose.owner.release();
       r.transpose = transpose;
     } catch (e) {
@@ -146,17 +151,22 @@ export class NMLinear extends LinearLayer {
   protected attachWeights(gpu: LayerGpu): void {
     const owner = gpu.fixed;
     const topology = new OperationScope(gpu.ctx);
-    this.resident = {
-      owner,
-      values: owner.upload('W.values', this.W.values),
-      indices: owner.upload('W.indices', this.W.indices),
-      gradient: owner.output('weight gradient', this.W.nnz * 4),
-      velocity: owner.upload('velocity', this.velocity),
-      second: owner.upload('second moment', this.second),
-      rowPtr: owner.upload('W (row pointers)', this.W.rowPointers()),
-      colOrder: owner.upload('column order', Uint32Array.from({ length: this.in }, (_, i) => i)),
-      transpose: { ...uploadTranspose(topology, this.W), owner: topology },
-    };
+    try {
+      this.resident = {
+        owner,
+        values: owner.upload('W.values', this.W.values),
+        indices: owner.upload('W.indices', this.W.indices),
+        gradient: owner.output('weight gradient', this.W.nnz * 4),
+        velocity: owner.upload('velocity', this.velocity),
+        second: owner.upload('second moment', this.second),
+        rowPtr: owner.upload('W (row pointers)', this.W.rowPointers()),
+        colOrder: owner.upload('column order', Uint32Array.from({ length: this.in }, (_, i) => i)),
+        transpose: { ...uploadTranspose(topology, this.W), owner: topology },
+      };
+    } catch (e) {
+      topology.release(); // the rest belongs to the fixed scope, which attach releases
+      throw e;
+    }
   }
 
   protected releaseWeights(): void {

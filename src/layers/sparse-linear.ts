@@ -261,16 +261,21 @@ export class SparseLinear extends LinearLayer {
     const owner = new OperationScope(gpu.ctx);
     // The host's own derived indices, identical to what the GPU rebuilds after evolve.
     const t = this.W.transposeIndex();
-    this.generation = {
-      owner,
-      csr: uploadCsr(owner, this.W, this.velocity, this.second),
-      derived: {
-        rowOf: owner.upload('rowOf', this.W.rowIndices()),
-        colPtr: owner.upload('colPtr', t.colPtr),
-        rowIdx: owner.upload('transpose rowIdx', t.rowIdx),
-        perm: owner.upload('transpose perm', t.perm),
-      },
-    };
+    try {
+      this.generation = {
+        owner,
+        csr: uploadCsr(owner, this.W, this.velocity, this.second),
+        derived: {
+          rowOf: owner.upload('rowOf', this.W.rowIndices()),
+          colPtr: owner.upload('colPtr', t.colPtr),
+          rowIdx: owner.upload('transpose rowIdx', t.rowIdx),
+          perm: owner.upload('transpose perm', t.perm),
+        },
+      };
+    } catch (e) {
+      owner.release(); // what attach allocated in the fixed scope, attach releases
+      throw e;
+    }
     this.gpuGradW = gpu.fixed.output('weight gradient', this.W.nnz * 4);
     // Identity visiting orders: an evolved layer's rows change length, and re-sorting them is not worth a pass.
     this.rowOrder = gpu.fixed.upload('row order', identity(this.out));
