@@ -25,8 +25,8 @@ export interface SuiteConfig {
   /** Sparsities at which the (slow) mathjs sparse multiply is measured. */
   mathjsSparsities: number[];
   /**
-   * The formats of one op and shape take turns run by run when their weights
-   * fit this many device bytes together; beyond it (the full run's widest
+   * The formats of one op and shape take turns run by run when what they keep
+   * on the device (estimateDeviceBytes) fits this many bytes together; beyond it (the full run's widest
    * shapes) each is timed alone, so a small GPU is not asked to hold every
    * format of a 16384-wide layer at once.
    */
@@ -158,7 +158,7 @@ export async function runSuite(config: SuiteConfig, env: SuiteEnvironment): Prom
         }
         members.push({
           label: `webgpu ${op} ${describeVariant(v)} ${shapeLabel(shape)}`,
-          deviceBytes: bytes,
+          deviceBytes: estimateDeviceBytes(op, v.format, shape, v.sparsity, v.m ?? 4),
           setUp: () => {
             const w = weights(key, () => makeWeights(v.format, shape.rows, shape.cols, { sparsity: v.sparsity, n: v.n ?? 2, m: v.m ?? 4, seed: 7 + shapeIndex }));
             return setUpWgsparseGpu(gpu, op, w, shape, config.timing);
@@ -169,7 +169,7 @@ export async function runSuite(config: SuiteConfig, env: SuiteEnvironment): Prom
         for (const peer of env.peers.filter((p) => p.backend === 'webgpu')) {
           members.push({
             label: `webgpu forward dense ${peer.impl} ${shapeLabel(shape)}`,
-            deviceBytes: estimateWeightBytes('dense', shape, 0),
+            deviceBytes: estimateDeviceBytes('forward', 'dense', shape, 0, 4),
             setUp: () => setUpPeer(peer, weights(denseKey, makeDense), shape, config.timing),
           });
         }
@@ -236,6 +236,24 @@ function shapeLabel(s: Shape): string {
   return `${s.rows}×${s.cols}×${s.batch}`;
 }
 
+/**
+ * What one prepared case keeps on the device: weights with their indices
+ * (the transpose index for backward, the row of every entry for SDDMM), the
+ * dense operands and the result. Interleaving holds a whole group at once,
+ * so this, not the largest buffer, is what interleaveBudgetBytes bounds.
+ */
+function estimateDeviceBytes(op: BenchOp, format: string, s: Shape, sparsity: number, m: number): number {
+  const cells = s.rows * s.cols;
+  const activations = (s.rows + s.cols) * s.batch * 4;
+  if (format === 'dense') return cells * 4 + activations + (op === 'sddmm' ? cells * 4 : 0);
+  const nnz = Math.ceil(cells * (1 - sparsity));
+  // CSR: value + column per entry, row pointers and visiting order; N:M: value + log2(m)-bit position.
+  const weights = format === 'csr' ? nnz * 8 + (s.rows + 1) * 8 : nnz * (4 + Math.log2(m) / 8);
+  const derived = op === 'backward' ? nnz * 8 + (s.cols + 1) * 8 : op === 'sddmm' ? nnz * 8 : 0;
+  return Math.ceil(weights + derived + activations);
+}
+
+/** The largest single buffer of a case's weights (the values), checked against the device's buffer limit. */
 function estimateWeightBytes(format: string, s: Shape, sparsity: number): number {
   const cells = s.rows * s.cols;
   return format === 'dense' ? cells * 4 : format === 'csr' ? Math.ceil(cells * (1 - sparsity) * 4) : Math.ceil(cells * (1 - sparsity) * 4);
