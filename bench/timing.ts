@@ -125,10 +125,20 @@ export function repeatedSampler(run: (repeats: number) => Promise<number>, optio
 export async function timeInterleaved(samplers: readonly Sampler[], runs: number): Promise<Timing[]> {
   for (const s of samplers) await s.prepare();
   const samples = samplers.map(() => [] as number[]);
-  for (let round = 0; round < runs; round++) {
+  const modes = samplers.map((s) => s.timing);
+  // Usually exactly `runs` rounds; more only for a sampler that had to start over.
+  for (let round = 0; samples.some((x) => x.length < runs); round++) {
     for (let j = 0; j < samplers.length; j++) {
       const i = (round + j) % samplers.length;
-      samples[i]!.push(await samplers[i]!.sample());
+      if (samples[i]!.length >= runs) continue;
+      const ms = await samplers[i]!.sample();
+      if (samplers[i]!.timing !== modes[i]) {
+        // Timestamps stopped working mid-way: GPU pass times and wall times do
+        // not mix in one median, so the case starts over in its new mode.
+        samples[i]!.length = 0;
+        modes[i] = samplers[i]!.timing;
+      }
+      samples[i]!.push(ms);
     }
   }
   return samplers.map((s, i) => ({ medianMs: median(samples[i]!), minMs: minimum(samples[i]!), runs: runs, repeatsPerRun: s.repeatsPerRun, timing: s.timing }));

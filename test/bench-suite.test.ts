@@ -94,6 +94,32 @@ describe('benchmark suite', () => {
     expect(timings.every((t) => t.minMs <= t.medianMs)).toBe(true);
   });
 
+  test('timeInterleaved starts a sampler over when its timing mode changes mid-way (timestamps dropped)', async () => {
+    let calls = 0;
+    let mode: 'timestamp' | 'wall' = 'timestamp';
+    const switching: Sampler = {
+      repeatsPerRun: 1,
+      get timing() {
+        return mode;
+      },
+      prepare: async () => {},
+      // Four GPU-time samples of 1 ms, then timestamps stop: wall samples of 5 ms.
+      sample: async () => {
+        calls++;
+        if (calls === 5) mode = 'wall';
+        return mode === 'timestamp' ? 1 : 5;
+      },
+      dispose: () => {},
+    };
+    const steady: Sampler = { repeatsPerRun: 1, timing: 'wall', prepare: async () => {}, sample: async () => 2, dispose: () => {} };
+    const [t, u] = await timeInterleaved([switching, steady], 10);
+    expect(t!.timing).toBe('wall');
+    expect(t!.runs).toBe(10);
+    expect(t!.minMs).toBe(5); // none of the 1 ms timestamp samples is left in
+    expect(calls).toBe(14);
+    expect(u!.runs).toBe(10);
+  });
+
   test('the schema validator rejects what the README says is required', () => {
     expect(validateReport({})).not.toEqual([]);
     const bad = { schema: 'wgsparse-bench/1', date: 'x', adapter: null, cases: [{ op: 'forward', format: 'csr', impl: 'wgsparse', backend: 'cpu', runs: 3 }] };
