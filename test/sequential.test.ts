@@ -159,6 +159,31 @@ describe(`Sequential on WebGPU (${adapterName(gpu)}) and the CPU`, () => {
     });
   }
 
+  test('layers evolved from an onEpochEnd callback: the next epoch trains on the new topology, GPU = CPU', async () => {
+    const models = backends.map(([, engine]) => new Sequential(engine, mixedLayers()));
+    const histories = await Promise.all(
+      models.map((m) =>
+        m.fit(train, {
+          epochs: 3,
+          batchSize: 50,
+          seed: 9,
+          optimizer: sgd({ lr: 0.05 }),
+          // Not fit's evolution option: the layers are evolved behind the recorded training step's back.
+          onEpochEnd: async (log) => {
+            for (const layer of m.linearLayers) {
+              if (layer instanceof SparseLinear || layer instanceof NMLinear) await layer.evolve({ zeta: 0.3, seed: 40 + log.epoch });
+            }
+          },
+        }),
+      ),
+    );
+    const [hg, hc] = histories as [History, History];
+    for (let e = 0; e < 3; e++) relClose(hg.epochs[e]!.loss, hc.epochs[e]!.loss, 1e-4, `epoch ${e} loss`);
+    const [sg, sc] = models.map((m) => m.linearLayers[0] as SparseLinear);
+    expect((await sg!.weights()).W.colIdx).toEqual((await sc!.weights()).W.colIdx);
+    models.forEach((m) => m.dispose());
+  });
+
   test('fit on WebGPU reads back only the metrics (one 12-byte read per readMetrics) and SET counters', async () => {
     const E = 3;
     const model = smallModel(gpu, 31);

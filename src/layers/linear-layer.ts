@@ -64,6 +64,22 @@ export abstract class LinearLayer {
     this.gradB = new Float32Array(outputs);
   }
 
+  private buffersVersion = 0;
+
+  /**
+   * Changes whenever evolution replaced GPU buffers of the layer (its CSR, or
+   * an index): whoever recorded commands that bind them (a model's training
+   * step) records again.
+   */
+  get gpuBuffersVersion(): number {
+    return this.buffersVersion;
+  }
+
+  /** Subclasses call this after swapping in new GPU buffers. */
+  protected gpuBuffersReplaced(): void {
+    this.buffersVersion++;
+  }
+
   /** Stored weights. */
   abstract get weightCount(): number;
 

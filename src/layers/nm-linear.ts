@@ -115,6 +115,7 @@ export class NMLinear extends LinearLayer {
       }
       r.transpose.owner.release();
       r.transpose = transpose;
+      this.gpuBuffersReplaced();
     } catch (e) {
       next.release();
       throw e;

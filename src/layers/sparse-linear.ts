@@ -226,6 +226,7 @@ export class SparseLinear extends LinearLayer {
     });
     g.owner.release();
     this.generation = { owner: next, csr, derived: derived! };
+    this.gpuBuffersReplaced();
   }
 
   async connectionsPerInput(): Promise<Uint32Array> {

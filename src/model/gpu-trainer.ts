@@ -37,6 +37,8 @@ export class GpuTrainer implements Trainer {
   /** [t]: the optimizer's 1-based update count (Adam's bias correction). */
   private readonly updateBuffer: GPUBuffer;
   private readonly passes = new Map<string, ResidentPass>();
+  /** The layers' gpuBuffersVersion when the passes were recorded. */
+  private recordedVersions = '';
   private readonly stepWord = new Uint32Array(1);
   private labelWords = new Uint32Array(0);
   private submitted = 0;
@@ -148,6 +150,13 @@ export class GpuTrainer implements Trainer {
   }
 
   private pass(mode: Mode, batch: number): ResidentPass {
+    // A layer evolved outside fit's own schedule (e.g. layer.evolve() from a
+    // callback) replaced buffers the recorded passes bind: record again.
+    const versions = this.settings.plan.stages.map((stage) => stage.layer.gpuBuffersVersion).join(',');
+    if (versions !== this.recordedVersions) {
+      this.invalidate();
+      this.recordedVersions = versions;
+    }
     const key = `${mode}:${batch}`;
     let pass = this.passes.get(key);
     if (!pass) {
