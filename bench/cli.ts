@@ -10,7 +10,7 @@ import { defaultConfig, runSuite, type Shape } from './suite.js';
 const USAGE = `npm run bench -- [options]
   --quick               small shapes, finishes in minutes on a 2-core machine without a GPU
   --shapes RxCxB,...    GPU shapes (weights rows×cols, batch), e.g. 4096x4096x256
-  --runs N              timed runs per case (≥ 10, default 10)
+  --runs N              timed runs per case (≥ 10; default 21 with --quick, else 10)
   --ops forward,backward,sddmm
   --no-peers            skip tfjs and mathjs
   --no-evolve           skip the topology-evolution cases
