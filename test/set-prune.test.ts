@@ -1,10 +1,12 @@
 /**
- * SET pruning: the GPU survivors equal the CPU reference transcription for
- * the same weights, and the CPU transcription removes what the paper says
- * (ζ of the negative and ζ of the positive weights, those closest to zero).
+ * SET pruning: the CPU survivors (counters + radix select) equal a literal
+ * transcription of the reference implementation (sort, scan for the value
+ * closest to zero from both ends), the GPU's equal the CPU's for the same
+ * weights, and they remove what the paper says (ζ of the negative and ζ of
+ * the positive weights, those closest to zero).
  */
 import { describe, expect, test } from 'vitest';
-import { setKeepFlagsCpu, setKeepFlagsGpu } from '../kernels/set/prune.js';
+import { selectRanksCpu, setKeepFlagsCpu, setKeepFlagsGpu, setThresholdRanks } from '../kernels/set/prune.js';
 import { GpuContext } from '../src/engine/gpu-context.js';
 import { CSRMatrix, InvalidArgumentError, RandomStream } from '../src/index.js';
 import { pruneCsrCpu, pruneCsrGpu } from '../kernels/set/prune-csr.js';
@@ -30,6 +32,36 @@ function weights(n: number, seed: number, shape: 'mixed' | 'positive' | 'negativ
   });
 }
 
+/** The reference implementation's rule, transcribed literally (a full sort). */
+function referenceKeepFlags(values: Float32Array, zeta: number): Uint32Array {
+  const n = values.length;
+  const flags = new Uint32Array(n);
+  if (n === 0) return flags;
+  const sorted = Float32Array.from(values).sort();
+  let first = 0;
+  for (let i = 1; i < n; i++) if (Math.abs(sorted[i]!) < Math.abs(sorted[first]!)) first = i;
+  let lastFromEnd = 0; // argmin over the reversed array: the last occurrence
+  for (let i = 1; i < n; i++) if (Math.abs(sorted[n - 1 - i]!) < Math.abs(sorted[n - 1 - lastFromEnd]!)) lastFromEnd = i;
+  const { negative, positive } = setThresholdRanks(n, first, n - lastFromEnd, zeta);
+  for (let i = 0; i < n; i++) flags[i] = values[i]! > sorted[positive]! || values[i]! < sorted[negative]! ? 1 : 0;
+  return flags;
+}
+
+describe('the CPU selection against a sort', () => {
+  test('selectRanksCpu returns the sorted values at both ranks (ties, ±0, tiny arrays)', () => {
+    const rng = new RandomStream(9);
+    for (const n of [1, 2, 5, 300, 5000]) {
+      const values = Float32Array.from({ length: n }, (_, i) => (i % 7 === 0 ? (i % 14 === 0 ? 0 : -0) : Math.round(rng.uniform(-20, 20)) / 4));
+      const sorted = Float32Array.from(values).sort();
+      for (const [r0, r1] of [[0, n - 1], [Math.floor(n / 3), Math.floor((2 * n) / 3)], [n - 1, n - 1]] as Array<[number, number]>) {
+        const [a, b] = selectRanksCpu(values, r0, r1);
+        expect(Object.is(a, sorted[r0]), `n ${n}, rank ${r0}: ${a} vs ${sorted[r0]}`).toBe(true);
+        expect(Object.is(b, sorted[r1]), `n ${n}, rank ${r1}: ${b} vs ${sorted[r1]}`).toBe(true);
+      }
+    }
+  });
+});
+
 describe(`SET magnitude pruning on WebGPU (${adapterName(engine)}) vs the CPU reference`, () => {
   for (const [name, values] of [
     ['mixed signs, 10,000', weights(10_000, 1, 'mixed')],
@@ -42,6 +74,7 @@ describe(`SET magnitude pruning on WebGPU (${adapterName(engine)}) vs the CPU re
     for (const zeta of [0, 0.3, 1]) {
       test(`${name}, ζ = ${zeta}`, async () => {
         const cpu = setKeepFlagsCpu(values, zeta);
+        expect(cpu).toEqual(referenceKeepFlags(values, zeta));
         const gpu = await setKeepFlagsGpu(ctx, values, zeta);
         expect(gpu).toEqual(cpu);
       });

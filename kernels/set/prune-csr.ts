@@ -31,25 +31,29 @@ export function pruneCsrCpu(W: CSRMatrix, state: Float32Array, zeta: number, sec
     assertLength('second', second, W.nnz);
   }
   const flags = setKeepFlagsCpu(W.values, zeta);
+  let keptNnz = 0;
+  for (let k = 0; k < flags.length; k++) keptNnz += flags[k]!;
   const rowPtr = new Uint32Array(W.rows + 1);
-  const colIdx: number[] = [];
-  const values: number[] = [];
-  const kept: number[] = [];
-  const keptSecond: number[] = [];
+  const colIdx = new Uint32Array(keptNnz);
+  const values = new Float32Array(keptNnz);
+  const kept = new Float32Array(keptNnz);
+  const keptSecond = second ? new Float32Array(keptNnz) : undefined;
+  let out = 0;
   for (let r = 0; r < W.rows; r++) {
     for (let k = W.rowPtr[r]!; k < W.rowPtr[r + 1]!; k++) {
       if (!flags[k]) continue;
-      colIdx.push(W.colIdx[k]!);
-      values.push(W.values[k]!);
-      kept.push(state[k]!);
-      if (second) keptSecond.push(second[k]!);
+      colIdx[out] = W.colIdx[k]!;
+      values[out] = W.values[k]!;
+      kept[out] = state[k]!;
+      if (keptSecond) keptSecond[out] = second![k]!;
+      out++;
     }
-    rowPtr[r + 1] = colIdx.length;
+    rowPtr[r + 1] = out;
   }
   return {
-    W: new CSRMatrix({ rows: W.rows, cols: W.cols, rowPtr, colIdx: Uint32Array.from(colIdx), values: Float32Array.from(values) }),
-    state: Float32Array.from(kept),
-    ...(second ? { second: Float32Array.from(keptSecond) } : {}),
+    W: new CSRMatrix({ rows: W.rows, cols: W.cols, rowPtr, colIdx, values }),
+    state: kept,
+    ...(keptSecond ? { second: keptSecond } : {}),
   };
 }
 

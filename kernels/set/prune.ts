@@ -26,9 +26,12 @@ export function checkZeta(zeta: number): void {
 }
 
 /**
- * SET's survivors on the CPU, exactly as the reference chooses them: sort,
- * find the value closest to zero from both ends, read the two thresholds at
- * the ranks above, keep w > smallestPositive or w < largestNegative.
+ * SET's survivors on the CPU, exactly as the reference chooses them: in the
+ * sorted weights, the value closest to zero is found from both ends, the two
+ * thresholds are read at the ranks above, and w > smallestPositive or
+ * w < largestNegative survive. The ranks come from counters (as on the GPU:
+ * with a = min |w|, the first such position is #{w < −a} and the last is
+ * n − 1 − #{w > a}), and the two values by selection, not a full sort.
  * Returns 0/1 flags aligned with `values`.
  */
 export function setKeepFlagsCpu(values: Float32Array, zeta: number): Uint32Array {
@@ -36,16 +39,56 @@ export function setKeepFlagsCpu(values: Float32Array, zeta: number): Uint32Array
   const n = values.length;
   const flags = new Uint32Array(n);
   if (n === 0) return flags;
-  const sorted = Float32Array.from(values).sort();
-  let first = 0;
-  for (let i = 1; i < n; i++) if (Math.abs(sorted[i]!) < Math.abs(sorted[first]!)) first = i;
-  let lastFromEnd = 0; // argmin over the reversed array: the last occurrence
-  for (let i = 1; i < n; i++) if (Math.abs(sorted[n - 1 - i]!) < Math.abs(sorted[n - 1 - lastFromEnd]!)) lastFromEnd = i;
-  const { negative, positive } = setThresholdRanks(n, first, n - lastFromEnd, zeta);
-  const largestNegative = sorted[negative]!;
-  const smallestPositive = sorted[positive]!;
-  for (let i = 0; i < n; i++) flags[i] = values[i]! > smallestPositive || values[i]! < largestNegative ? 1 : 0;
+  let a = Infinity;
+  for (let i = 0; i < n; i++) a = Math.min(a, Math.abs(values[i]!));
+  let below = 0;
+  let above = 0;
+  for (let i = 0; i < n; i++) {
+    if (values[i]! < -a) below++;
+    else if (values[i]! > a) above++;
+  }
+  const { negative, positive } = setThresholdRanks(n, below, n - above, zeta);
+  const [largestNegative, smallestPositive] = selectRanksCpu(values, negative, positive);
+  for (let i = 0; i < n; i++) flags[i] = values[i]! > smallestPositive! || values[i]! < largestNegative! ? 1 : 0;
   return flags;
+}
+
+/**
+ * The values at ranks r0 ≤ r1 of the ascending order (−0 before +0, as a
+ * sort orders them): a radix select over order-preserving u32 keys, an 8-bit
+ * digit per pass, each pass keeping only the keys that still share the
+ * selected prefix (the CPU twin of select.wgsl).
+ */
+export function selectRanksCpu(values: Float32Array, r0: number, r1: number): [number, number] {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const keys = new Uint32Array(values.length);
+  for (let i = 0; i < keys.length; i++) {
+    const b = bits[i]!;
+    keys[i] = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+  }
+  return [keyToValue(selectKey(keys, r0)), keyToValue(selectKey(keys, r1))];
+}
+
+function selectKey(all: Uint32Array, rank: number): number {
+  let keys = all;
+  const counts = new Uint32Array(256);
+  for (let shift = 24; ; shift -= 8) {
+    counts.fill(0);
+    for (let i = 0; i < keys.length; i++) counts[(keys[i]! >>> shift) & 255]!++;
+    let digit = 0;
+    while (rank >= counts[digit]!) rank -= counts[digit++]!;
+    if (shift === 0) return keys.find((k) => (k & 255) === digit)!;
+    // Keep the keys of the chosen digit (they hold the rank); the rest are done with.
+    const kept = new Uint32Array(counts[digit]!);
+    let at = 0;
+    for (let i = 0; i < keys.length; i++) if (((keys[i]! >>> shift) & 255) === digit) kept[at++] = keys[i]!;
+    keys = kept;
+  }
+}
+
+function keyToValue(key: number): number {
+  const bits = key & 0x80000000 ? (key & 0x7fffffff) >>> 0 : ~key >>> 0;
+  return new Float32Array(Uint32Array.of(bits).buffer)[0]!;
 }
 
 /** Records min |w| and the two counters outside [-a, a]; returns the 16-byte stats buffer. */
