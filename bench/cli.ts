@@ -14,7 +14,7 @@ const USAGE = `npm run bench -- [options]
   --ops forward,backward,sddmm
   --no-peers            skip tfjs and mathjs
   --no-evolve           skip the topology-evolution cases
-  --out FILE            JSON path (default bench/results/<date>-<adapter>.json; a .csv is written beside it)
+  --out FILE            JSON path (default bench/results/<date>-<adapter>[-quick].json; a .csv is written beside it)
   --help`;
 
 interface Args {
