@@ -26,9 +26,9 @@ export interface SuiteConfig {
   mathjsSparsities: number[];
   /**
    * The formats of one op and shape take turns run by run when what they keep
-   * on the device (estimateDeviceBytes) fits this many bytes together; beyond it (the full run's widest
-   * shapes) each is timed alone, so a small GPU is not asked to hold every
-   * format of a 16384-wide layer at once.
+   * on the device (estimateDeviceBytes) fits this many bytes together; beyond
+   * it (the full run's widest shapes) each is timed alone, so a small GPU is
+   * not asked to hold every format of a 16384-wide layer at once.
    */
   interleaveBudgetBytes: number;
   /** Layers of the topology-evolution cases (GPU only); empty to skip them. */
@@ -259,7 +259,7 @@ function estimateDeviceBytes(op: BenchOp, format: string, s: Shape, sparsity: nu
 /** The largest single buffer of a case's weights (the values), checked against the device's buffer limit. */
 function estimateWeightBytes(format: string, s: Shape, sparsity: number): number {
   const cells = s.rows * s.cols;
-  return format === 'dense' ? cells * 4 : format === 'csr' ? Math.ceil(cells * (1 - sparsity) * 4) : Math.ceil(cells * (1 - sparsity) * 4);
+  return format === 'dense' ? cells * 4 : Math.ceil(cells * (1 - sparsity) * 4);
 }
 
 function activations(w: Weights, batch: number): { X: DenseMatrix; dY: DenseMatrix } {

@@ -21,6 +21,7 @@ import {
   WgsparseError,
 } from '../src/index.js';
 import { cpuEngine, gpuEngine } from './helpers/engines.js';
+import { trackLiveBuffers } from './helpers/live-buffers.js';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -340,18 +341,7 @@ describe('buffers larger than the engine limit (webgpu, maxBufferBytes 1024)', (
 
   test('a layer whose weights exceed the limit is refused by name at attach, keeps nothing allocated, and attaches elsewhere', async () => {
     const device = limited.device!;
-    const live = new Set<GPUBuffer>();
-    const create = device.createBuffer.bind(device);
-    device.createBuffer = (descriptor: GPUBufferDescriptor) => {
-      const buffer = create(descriptor);
-      live.add(buffer);
-      const destroy = buffer.destroy.bind(buffer);
-      buffer.destroy = () => {
-        live.delete(buffer);
-        destroy();
-      };
-      return buffer;
-    };
+    const { live, restore } = trackLiveBuffers(device);
     try {
       for (const [name, make, argument] of [
         ['SparseLinear', () => new SparseLinear({ in: 300, out: 2, density: 1, seed: 1 }), 'W.colIdx'],
@@ -373,7 +363,7 @@ describe('buffers larger than the engine limit (webgpu, maxBufferBytes 1024)', (
         layer.dispose();
       }
     } finally {
-      device.createBuffer = create;
+      restore();
     }
   });
 });

@@ -7,24 +7,12 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { DenseLinear, DenseMatrix, NMLinear, Sequential, SparseLinear, relu, rigl, set, softmax, syntheticClassification } from '../src/index.js';
 import { adapterName, gpuEngine } from './helpers/engines.js';
+import { trackLiveBuffers } from './helpers/live-buffers.js';
 
 const gpu = await gpuEngine();
 const device = gpu.device!;
-const live = new Set<GPUBuffer>();
-const create = device.createBuffer.bind(device);
-device.createBuffer = (descriptor: GPUBufferDescriptor) => {
-  const buffer = create(descriptor);
-  live.add(buffer);
-  const destroy = buffer.destroy.bind(buffer);
-  buffer.destroy = () => {
-    live.delete(buffer);
-    destroy();
-  };
-  return buffer;
-};
-afterAll(() => {
-  device.createBuffer = create;
-});
+const { live, restore } = trackLiveBuffers(device);
+afterAll(restore);
 
 describe(`GPU buffers are released (${adapterName(gpu)})`, () => {
   test('layers: forward, backward, three evolutions, dispose', async () => {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../../src/errors.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
-import { randomU32, randomU32Keyed, randomUnit, streamKey } from '../../src/random.js';
+import { randomU32Keyed, randomUnit, streamKey } from '../../src/random.js';
 
 /**
  * SET regrowth, shared definitions of both backends. Candidates are drawn
@@ -28,13 +28,6 @@ export function candidatesForRound(remaining: number, rows: number, cols: number
 /** floor(u · n / 2³²), exact for u < 2³² and n < 2²¹ (the product stays below 2⁵³). */
 export function mulhi(u: number, n: number): number {
   return Math.floor((u * n) / 4294967296);
-}
-
-export function candidate(seed: number, round: number, j: number, rows: number, cols: number): { row: number; col: number } {
-  return {
-    row: mulhi(randomU32(seed, REGROW_STREAM + 3 * round, j), rows),
-    col: mulhi(randomU32(seed, REGROW_STREAM + 3 * round + 1, j), cols),
-  };
 }
 
 /** The new weight of candidate j of round t, rounded to f32 exactly as the GPU computes it. */

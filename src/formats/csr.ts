@@ -298,6 +298,11 @@ export function buildTransposeIndex(rows: number, cols: number, rowPtr: Uint32Ar
   return { colPtr, rowIdx, perm, order: orderByLengthDesc(colPtr, cols) };
 }
 
+/** 0, 1, …, count − 1: rows (or columns, or samples) in their own order. */
+export function identityOrder(count: number): Uint32Array {
+  return Uint32Array.from({ length: count }, (_, i) => i);
+}
+
 /** Rows (or columns) sorted by decreasing segment length, by counting sort. */
 export function orderByLengthDesc(ptr: Uint32Array, count: number): Uint32Array {
   let maxLen = 0;

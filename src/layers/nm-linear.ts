@@ -10,6 +10,7 @@ import { encodeNMEvolve, nmEvolveCpu } from '../../kernels/set/nm-evolve.js';
 import { checkZeta } from '../../kernels/set/prune.js';
 import { NMMatrix } from '../formats/nm.js';
 import { LinearLayer, type LayerGpu } from './linear-layer.js';
+import { identityOrder } from '../formats/csr.js';
 
 export interface NMLinearOptions {
   in: number;
@@ -161,7 +162,7 @@ export class NMLinear extends LinearLayer {
         velocity: owner.upload('velocity', this.velocity),
         second: owner.upload('second moment', this.second),
         rowPtr: owner.upload('W (row pointers)', this.W.rowPointers()),
-        colOrder: owner.upload('column order', Uint32Array.from({ length: this.in }, (_, i) => i)),
+        colOrder: owner.upload('column order', identityOrder(this.in)),
         transpose: { ...uploadTranspose(topology, this.W), owner: topology },
       };
     } catch (e) {

@@ -10,7 +10,7 @@ import { readCsr, uploadCsr, type CsrBuffers } from '../../kernels/set/resident-
 import { encodeGatherCsr, spmmCsr, spmmCsrT } from '../../kernels/spmm-csr.js';
 import { OperationScope } from '../engine/gpu-context.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
-import { CSRMatrix, erdosRenyiDensity } from '../formats/csr.js';
+import { CSRMatrix, erdosRenyiDensity, identityOrder } from '../formats/csr.js';
 import type { DenseMatrix } from '../formats/dense.js';
 import { initLimit, type WeightInit } from '../formats/init.js';
 import { LinearLayer, type LayerGpu } from './linear-layer.js';
@@ -279,8 +279,8 @@ export class SparseLinear extends LinearLayer {
     }
     this.gpuGradW = gpu.fixed.output('weight gradient', this.W.nnz * 4);
     // Identity visiting orders: an evolved layer's rows change length, and re-sorting them is not worth a pass.
-    this.rowOrder = gpu.fixed.upload('row order', identity(this.out));
-    this.colOrder = gpu.fixed.upload('column order', identity(this.in));
+    this.rowOrder = gpu.fixed.upload('row order', identityOrder(this.out));
+    this.colOrder = gpu.fixed.upload('column order', identityOrder(this.in));
   }
 
   protected releaseWeights(): void {
@@ -331,6 +331,3 @@ function copyWeights(W: CSRMatrix, rows: number, cols: number): CSRMatrix {
   return new CSRMatrix({ rows, cols, rowPtr: Uint32Array.from(W.rowPtr), colIdx: Uint32Array.from(W.colIdx), values: Float32Array.from(W.values) });
 }
 
-function identity(n: number): Uint32Array {
-  return Uint32Array.from({ length: n }, (_, i) => i);
-}

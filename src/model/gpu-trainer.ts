@@ -37,8 +37,8 @@ export class GpuTrainer implements Trainer {
   /** [t]: the optimizer's 1-based update count (Adam's bias correction). */
   private readonly updateBuffer: GPUBuffer;
   private readonly passes = new Map<string, ResidentPass>();
-  /** The layers' gpuBuffersVersion when the passes were recorded. */
-  private recordedVersions = '';
+  /** The sum of the layers' gpuBuffersVersion when the passes were recorded. */
+  private recordedVersions = 0;
   private readonly stepWord = new Uint32Array(1);
   private labelWords = new Uint32Array(0);
   private submitted = 0;
@@ -125,11 +125,6 @@ export class GpuTrainer implements Trainer {
     };
   }
 
-  invalidate(): void {
-    for (const pass of this.passes.values()) pass.scope.release();
-    this.passes.clear();
-  }
-
   dispose(): void {
     this.invalidate();
     this.shared.release();
@@ -149,10 +144,18 @@ export class GpuTrainer implements Trainer {
     this.submitted++;
   }
 
+  /** Drops the recorded passes (and their activation buffers). */
+  private invalidate(): void {
+    for (const pass of this.passes.values()) pass.scope.release();
+    this.passes.clear();
+  }
+
   private pass(mode: Mode, batch: number): ResidentPass {
-    // A layer evolved outside fit's own schedule (e.g. layer.evolve() from a
-    // callback) replaced buffers the recorded passes bind: record again.
-    const versions = this.settings.plan.stages.map((stage) => stage.layer.gpuBuffersVersion).join(',');
+    // Evolution (fit's own, or layer.evolve() from a callback) replaced
+    // buffers the recorded passes bind: record again. Versions only grow, so
+    // their sum changes exactly when one does.
+    let versions = 0;
+    for (const stage of this.settings.plan.stages) versions += stage.layer.gpuBuffersVersion;
     if (versions !== this.recordedVersions) {
       this.invalidate();
       this.recordedVersions = versions;

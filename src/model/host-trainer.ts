@@ -78,8 +78,6 @@ export class HostTrainer implements Trainer {
     };
   }
 
-  invalidate(): void {}
-
   dispose(): void {}
 
   /** Runs the stages; returns each stage's input and pre-activation (the last one: the logits). */

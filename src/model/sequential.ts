@@ -14,6 +14,7 @@ import { layersFromSnapshot, snapshotLayers } from './persist.js';
 import { planStages, type ModelLayer, type StagePlan } from './stages.js';
 import type { GradientSnapshot, Metrics, Trainer } from './trainer.js';
 import { SparseLinear } from '../layers/sparse-linear.js';
+import { identityOrder } from '../formats/csr.js';
 
 export interface BatchProgress {
   epoch: number;
@@ -169,7 +170,6 @@ export class Sequential {
             const evolveStarted = now();
             log.zeta = zetaAfterEpoch(o.evolution, epoch, o.epochs);
             await this.evolveLayers(o.evolution, log.zeta, randomU32(o.seed, 0xe701, epoch), { trainer, data, batchSize: o.batchSize });
-            trainer.invalidate();
             log.evolveSeconds = (now() - evolveStarted) / 1000;
           }
           history.epochs.push(log);
@@ -417,9 +417,6 @@ export class Sequential {
   }
 }
 
-function identityOrder(count: number): Uint32Array {
-  return Uint32Array.from({ length: count }, (_, i) => i);
-}
 
 function now(): number {
   return globalThis.performance.now();

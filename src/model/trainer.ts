@@ -36,8 +36,6 @@ export interface Trainer {
    * dropout) and keeps each stage's input and output gradient for RigL growth.
    */
   gradientSnapshot(x: Float32Array, labels: Uint8Array, batch: number): Promise<GradientSnapshot>;
-  /** Drops recorded passes: the layers' GPU buffers changed (topology evolution). */
-  invalidate(): void;
   dispose(): void;
 }
 
