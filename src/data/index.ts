@@ -5,5 +5,6 @@
  */
 export * from './dataset.js';
 export * from './idx.js';
+export * from './image-border.js';
 export * from './standardize.js';
 export * from './synthetic.js';
