@@ -37,7 +37,12 @@ export default defineConfig({
     outDir: 'dist',
     target: 'es2022',
     sourcemap: true,
-    rollupOptions: { external: ['webgpu', /^node:/] },
+    // Not minified, and names kept where the bundler renames a binding: error
+    // messages (`${this.constructor.name} layer has been disposed`), stack
+    // traces and console.log must show SparseLinear, not `Y`. A consumer's
+    // bundler minifies the application as a whole.
+    minify: false,
+    rolldownOptions: { external: ['webgpu', /^node:/], output: { keepNames: true } },
   },
   server: { port: 5173, strictPort: true },
   test: {
