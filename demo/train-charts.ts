@@ -17,6 +17,15 @@ interface Chart {
 
 let charts: Chart[] = [];
 
+/** The last non-null value of a series (null when it has none). */
+function latest(values: ArrayLike<number | null | undefined> | undefined): number | null {
+  for (let i = (values?.length ?? 0) - 1; i >= 0; i--) {
+    const v = values![i];
+    if (v != null) return v;
+  }
+  return null;
+}
+
 export function destroyCharts(): void {
   for (const c of charts) c.plot.destroy();
   charts = [];
@@ -31,7 +40,11 @@ function makeChart(container: HTMLElement, title: string, unit: (v: number) => s
     width: 2,
     spanGaps: true,
     points: { show: true, size: 6, fill: stroke },
-    value: (_u, v) => (v == null ? '–' : unit(v)),
+    // Without a cursor on the chart (idx null) the legend shows the latest epoch's value, not a placeholder.
+    value: (u, v, si, idx) => {
+      const shown = idx == null ? latest(u.data[si]) : v;
+      return shown == null ? '–' : unit(shown);
+    },
     ...(dash ? { dash } : {}),
   });
   const plot = new uPlot(
@@ -44,7 +57,7 @@ function makeChart(container: HTMLElement, title: string, unit: (v: number) => s
         { label: 'epoch', values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : '')) },
         { values: (_u, splits) => splits.map((v) => (v == null ? '' : unit(v))), size: 56 },
       ],
-      series: [{ label: 'epoch' }, series('training', TRAIN), series('test', TEST, [6, 3])],
+      series: [{ label: 'epoch', value: (u, v, _si, idx) => String((idx == null ? latest(u.data[0]) : v) ?? '–') }, series('training', TRAIN), series('test', TEST, [6, 3])],
     },
     [[], [], []],
     target,

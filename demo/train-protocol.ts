@@ -35,6 +35,14 @@ export interface ModelSummary {
   denseParameters: number;
 }
 
+/** The first layer per input pixel (784 numbers each): what the heat maps show. */
+export interface FirstLayerMaps {
+  /** Connections per input (Sequential.inputConnectivity()). */
+  counts: Uint32Array;
+  /** Σ |w| over each input's connections. */
+  strength: Float32Array;
+}
+
 export interface Evaluation {
   loss: number;
   accuracy: number;
@@ -50,14 +58,14 @@ export type Reply =
   | { type: 'trained'; stopped: boolean; epochs: number; evaluation: Evaluation | null; seconds: number }
   | { type: 'prediction'; probabilities: number[] }
   | { type: 'saved'; bytes: ArrayBuffer }
-  | { type: 'loaded'; model: ModelSummary; metadata: ModelMetadata; heatmap: Uint32Array; evaluation: Evaluation; data: DataInfo };
+  | { type: 'loaded'; model: ModelSummary; metadata: ModelMetadata; maps: FirstLayerMaps; evaluation: Evaluation; data: DataInfo };
 
 export type TrainEvent =
   | { kind: 'status'; text: string }
   | { kind: 'data'; data: DataInfo }
-  | { kind: 'model'; model: ModelSummary; heatmap: Uint32Array }
+  | { kind: 'model'; model: ModelSummary; maps: FirstLayerMaps }
   | { kind: 'batch'; epoch: number; batch: number; batches: number; samples: number }
-  | { kind: 'epoch'; log: EpochLog; heatmap: Uint32Array };
+  | { kind: 'epoch'; log: EpochLog; maps: FirstLayerMaps };
 
 export type ToWorker = { type: 'request'; id: number; request: Request } | { type: 'stop' };
 

@@ -1,6 +1,6 @@
-// DOM rendering of the training page: device, model size, epoch table,
-// connectivity heat maps and the prediction bars.
-import type { EpochLog } from '../src/index.js';
+// DOM rendering of the training page: device, model size, epoch table and
+// the prediction bars (the heat maps are train-maps.ts).
+import type { EpochLog, MlpVariant } from '../src/index.js';
 import { adapterList, fmt, h } from './bench-view.js';
 import { VARIANT_LABELS } from './train-params.js';
 import type { DataInfo, DeviceInfo, Evaluation, ModelSummary } from './train-protocol.js';
@@ -10,8 +10,21 @@ export { fmt, h };
 export const int = (n: number): string => n.toLocaleString('en-US');
 export const pct = (x: number, digits = 2): string => `${(x * 100).toFixed(digits)} %`;
 
+/** What the backend's products run on, as the device table names it. */
+export function backendLabel(info: Pick<DeviceInfo, 'backend' | 'cpuKernels'>): string {
+  if (info.backend === 'webgpu') return 'WebGPU';
+  return info.cpuKernels === 'wasm-simd' ? 'CPU, WebAssembly SIMD' : 'CPU, plain JavaScript (typed arrays)';
+}
+
 export function renderDevice(container: HTMLElement, note: HTMLElement, info: DeviceInfo): void {
-  container.replaceChildren(adapterList(info, 'a dedicated worker (the page stays responsive)'));
+  const list = adapterList(info, 'a dedicated worker (the page stays responsive)');
+  // adapterList (shared with the benchmark page) names the CPU backend without its kernels; say which run here.
+  const backend = list.querySelector('dd');
+  if (backend) {
+    backend.textContent = backendLabel(info);
+    backend.dataset.cpuKernels = info.cpuKernels;
+  }
+  container.replaceChildren(list);
   note.dataset.backend = info.backend;
   if (info.backend === 'webgpu') {
     const a = info.adapter;
@@ -23,6 +36,21 @@ export function renderDevice(container: HTMLElement, note: HTMLElement, info: De
     const kernels = info.cpuKernels === 'wasm-simd' ? 'WebAssembly SIMD kernels' : 'plain JavaScript kernels (no WebAssembly SIMD here)';
     note.textContent = `CPU fallback: ${info.fallbackReason ?? 'no reason given'}. Training runs on the CPU backend with ${kernels} (slower than a GPU; keep the network small).`;
   }
+}
+
+const VARIANT_HINTS: Record<MlpVariant, string> = {
+  'set-csr': 'SET drops the weakest connections after each epoch and regrows as many at random.',
+  'nm-2:4': 'Every group of 4 consecutive inputs keeps 2 weights per unit; after each epoch the weakest move to a free slot of their group.',
+  dense: 'Every input connects to every unit: the baseline the sparse variants are measured against.',
+};
+
+/** The Weights field's description for the chosen variant. */
+export const variantHint = (variant: string): string => VARIANT_HINTS[variant as MlpVariant] ?? '';
+
+/** What the drawing pad says while nothing is drawn. */
+export function padHint(hasModel: boolean, training: boolean): string {
+  if (training) return 'Training… draw a digit; the prediction appears when training ends.';
+  return hasModel ? 'Draw a digit: the model’s ten probabilities appear here.' : 'Train or load a model, then draw a digit.';
 }
 
 export function renderData(container: HTMLElement, info: DataInfo): void {
@@ -74,57 +102,6 @@ export function renderEpochs(container: HTMLElement, logs: readonly EpochLog[]):
       h('table', { id: 'epochs-table' }, h('caption', {}, 'Per epoch: training metrics with dropout, test metrics without'), h('thead', {}, head), h('tbody', {}, ...rows)),
     ),
   );
-}
-
-// viridis, 9 stops
-const STOPS: Array<[number, number, number]> = [
-  [68, 1, 84],
-  [71, 44, 122],
-  [59, 81, 139],
-  [44, 113, 142],
-  [33, 144, 141],
-  [39, 173, 129],
-  [92, 200, 99],
-  [170, 220, 50],
-  [253, 231, 37],
-];
-
-export function colour(t: number): [number, number, number] {
-  const x = Math.min(1, Math.max(0, t)) * (STOPS.length - 1);
-  const i = Math.min(STOPS.length - 2, Math.floor(x));
-  const f = x - i;
-  const a = STOPS[i]!;
-  const b = STOPS[i + 1]!;
-  return [a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1]), a[2] + f * (b[2] - a[2])];
-}
-
-export const gradientCss = (): string => `linear-gradient(to right, ${STOPS.map(([r, g, b]) => `rgb(${r} ${g} ${b})`).join(', ')})`;
-
-/** A side × side map of counts onto a canvas of that many pixels (CSS scales it up, pixelated), 0 … max. */
-export function drawHeatmap(canvas: HTMLCanvasElement, counts: ArrayLike<number>, max: number, side = 28): void {
-  canvas.width = side;
-  canvas.height = side;
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return;
-  const image = ctx.createImageData(side, side);
-  for (let i = 0; i < side * side; i++) {
-    const [r, g, b] = colour(max > 0 ? (counts[i] ?? 0) / max : 0);
-    image.data.set([r, g, b, 255], i * 4);
-  }
-  ctx.putImageData(image, 0, 0);
-}
-
-export function heatmapStats(counts: ArrayLike<number>): { min: number; max: number; total: number } {
-  let min = Infinity;
-  let max = 0;
-  let total = 0;
-  for (let i = 0; i < counts.length; i++) {
-    const c = counts[i]!;
-    min = Math.min(min, c);
-    max = Math.max(max, c);
-    total += c;
-  }
-  return { min: Number.isFinite(min) ? min : 0, max, total };
 }
 
 /** Ten bars, the most probable marked; items carry data-digit and data-probability. */

@@ -18,7 +18,7 @@ import {
 } from '../src/index.js';
 import { DataCache } from './train-data.js';
 import { layerSizes, type TrainParams } from './train-params.js';
-import type { FromWorker, ModelSummary, Reply, Request, ToWorker, TrainEvent } from './train-protocol.js';
+import type { FirstLayerMaps, FromWorker, ModelSummary, Reply, Request, ToWorker, TrainEvent } from './train-protocol.js';
 
 const post = (message: FromWorker, transfer: Transferable[] = []): void => (self as unknown as Worker).postMessage(message, transfer);
 
@@ -78,6 +78,24 @@ function variantOf(m: Sequential, metadata: ModelMetadata): MlpVariant | null {
   return null;
 }
 
+/** Connections and Σ |w| per input of the first layer (a weight read-back on WebGPU). */
+async function firstLayerMaps(m: Sequential): Promise<FirstLayerMaps> {
+  const layer = m.linearLayers[0]!;
+  const strength = new Float32Array(layer.in);
+  if (layer instanceof SparseLinear) {
+    const { W } = await layer.weights();
+    for (let k = 0; k < W.nnz; k++) strength[W.colIdx[k]!]! += Math.abs(W.values[k]!);
+  } else if (layer instanceof NMLinear) {
+    const W = await layer.weights();
+    const columns = W.slotColumns();
+    for (let k = 0; k < columns.length; k++) strength[columns[k]!]! += Math.abs(W.values[k]!);
+  } else if (layer instanceof DenseLinear) {
+    const W = await layer.weights();
+    for (let r = 0; r < W.rows; r++) for (let c = 0; c < W.cols; c++) strength[c]! += Math.abs(W.data[r * W.cols + c]!);
+  }
+  return { counts: await m.inputConnectivity(), strength };
+}
+
 function assertIdle(what: string): void {
   if (controller) throw new Error(`cannot ${what} while the model is training or loading; stop it first`);
 }
@@ -100,7 +118,7 @@ async function train(engine: Engine, p: TrainParams, emit: (e: TrainEvent) => vo
     trained = new Sequential(engine, setMlpLayers({ sizes: layerSizes(p), variant: p.variant, epsilon: p.epsilon, dropoutRate: p.dropout, seed: p.seed }));
     model = trained;
     summary = summarize(trained, p.variant);
-    emit({ kind: 'model', model: summary, heatmap: await trained.inputConnectivity() });
+    emit({ kind: 'model', model: summary, maps: await firstLayerMaps(trained) });
     emit({ kind: 'status', text: 'Training…' });
     let lastPost = 0;
     let lastYield = performance.now();
@@ -126,7 +144,7 @@ async function train(engine: Engine, p: TrainParams, emit: (e: TrainEvent) => vo
       },
       onEpochEnd: async (log) => {
         epochs++;
-        emit({ kind: 'epoch', log, heatmap: await m.inputConnectivity() });
+        emit({ kind: 'epoch', log, maps: await firstLayerMaps(m) });
       },
     });
     return { type: 'trained', stopped: false, epochs, evaluation: await m.evaluate(loaded.test, { batchSize: 256 }), seconds: (performance.now() - started) / 1000 };
@@ -158,11 +176,11 @@ async function load(engine: Engine, request: Extract<Request, { type: 'load' }>,
     const metadata = Sequential.metadataOf(bytes);
     const d = await data.load(request.params, false, ctrl.signal, (text) => emit({ kind: 'status', text }));
     const evaluation = await loaded.evaluate(d.test, { batchSize: 256 });
-    const heatmap = await loaded.inputConnectivity();
+    const maps = await firstLayerMaps(loaded);
     model?.dispose();
     model = loaded;
     summary = summarize(loaded, variantOf(loaded, metadata));
-    return { type: 'loaded', model: summary, metadata, heatmap, evaluation, data: d.info };
+    return { type: 'loaded', model: summary, metadata, maps, evaluation, data: d.info };
   } catch (e) {
     if (model !== loaded) loaded.dispose();
     throw e;

@@ -15,12 +15,11 @@ import { TrainClient, WorkerError } from './train-client.js';
 import { DrawingPad } from './train-pad.js';
 import { formatParam, layerSizes, paramsToSearch, parseParams, PARAM_NAMES, PARSERS, type TrainParams } from './train-params.js';
 import type { DataInfo, DeviceInfo, Evaluation, ModelSummary, TrainEvent } from './train-protocol.js';
+import { InputMapView, shares, type BorderShares } from './train-maps.js';
 import {
-  drawHeatmap,
-  gradientCss,
   h,
-  heatmapStats,
   int,
+  padHint,
   pct,
   renderData,
   renderDevice,
@@ -28,6 +27,7 @@ import {
   renderEvaluation,
   renderModel,
   renderProbabilities,
+  variantHint,
 } from './train-view.js';
 import { byId } from './bench-view.js';
 
@@ -47,6 +47,12 @@ export interface TrainResults {
   heatmaps: number[][];
   /** The same before training. */
   initialHeatmap: number[] | null;
+  /** Σ |w| per input pixel of the first layer after every finished epoch, and before training. */
+  strengths: number[][];
+  initialStrength: number[] | null;
+  /** The share of the first layer on the blank border (borderShare) after every finished epoch, and before training. */
+  borderShares: BorderShares[];
+  initialBorderShare: BorderShares | null;
   /** Test accuracy and loss of the model as it ended (null until the run ends, or if it stopped before training). */
   finalAccuracy: number | null;
   finalLoss: number | null;
@@ -62,6 +68,7 @@ export interface LoadedModel {
   metadata: ModelMetadata;
   evaluation: Evaluation;
   heatmap: number[];
+  strength: number[];
 }
 
 declare global {
@@ -119,6 +126,7 @@ function syncFieldStates(): void {
   const variant = input('variant').value;
   input('epsilon').disabled = variant !== 'set-csr';
   input('zeta').disabled = variant === 'dense';
+  $('d-variant').textContent = variantHint(variant);
 }
 
 function readForm(): { params: TrainParams; errors: string[] } {
@@ -194,29 +202,13 @@ function setBusy(busy: boolean): void {
   stopButton.disabled = !busy;
   saveButton.disabled = busy || !hasModel;
   loadInput.disabled = busy;
+  if (pad.isEmpty) predictionText.textContent = padHint(hasModel, busy);
 }
 
 // ---------------------------------------------------------------------------
 // Heat maps
 
-let initialCounts: ArrayLike<number> | null = null;
-let currentCounts: ArrayLike<number> | null = null;
-
-function drawHeatmaps(caption: string, initialCaption = 'Before training'): void {
-  $('heatmap-initial-caption').textContent = initialCaption;
-  const max = Math.max(initialCounts ? heatmapStats(initialCounts).max : 0, currentCounts ? heatmapStats(currentCounts).max : 0);
-  const blank = new Uint32Array(784);
-  drawHeatmap($<HTMLCanvasElement>('heatmap-initial'), initialCounts ?? blank, max);
-  drawHeatmap($<HTMLCanvasElement>('heatmap'), currentCounts ?? blank, max);
-  $('heatmap-max').textContent = max > 0 ? int(max) : '–';
-  $('heatmap-caption').textContent = caption;
-  const current = currentCounts ? heatmapStats(currentCounts) : null;
-  $('heatmap').setAttribute(
-    'aria-label',
-    current ? `Connections per pixel, ${caption.toLowerCase()}: ${int(current.min)} to ${int(current.max)}, ${int(current.total)} in all` : 'No model yet',
-  );
-}
-$('heatmap-gradient').style.background = gradientCss();
+const maps = new InputMapView();
 
 // ---------------------------------------------------------------------------
 // Training
@@ -236,12 +228,12 @@ function onEvent(event: TrainEvent, p: TrainParams, logs: EpochLog[]): void {
     case 'model':
       r.parameters = event.model.parameters;
       r.denseParameters = event.model.denseParameters;
-      r.initialHeatmap = Array.from(event.heatmap);
+      r.initialHeatmap = Array.from(event.maps.counts);
+      r.initialStrength = Array.from(event.maps.strength);
+      r.initialBorderShare = shares(event.maps);
       hasModel = true;
       renderModel($('model-info'), event.model, 'trained in this tab');
-      initialCounts = event.heatmap;
-      currentCounts = event.heatmap;
-      drawHeatmaps('Before training');
+      maps.start(p.variant, event.maps);
       setState('training');
       break;
     case 'batch': {
@@ -257,11 +249,12 @@ function onEvent(event: TrainEvent, p: TrainParams, logs: EpochLog[]): void {
       const log = event.log;
       logs.push(log);
       r.epochs.push(log);
-      r.heatmaps.push(Array.from(event.heatmap));
+      r.heatmaps.push(Array.from(event.maps.counts));
+      r.strengths.push(Array.from(event.maps.strength));
+      r.borderShares.push(shares(event.maps));
       renderEpochs($('epochs'), logs);
       updateCharts(logs);
-      currentCounts = event.heatmap;
-      drawHeatmaps(`After epoch ${log.epoch + 1}${log.zeta === undefined ? '' : ` and its topology update (ζ = ${log.zeta})`}`);
+      maps.update(event.maps, `After epoch ${log.epoch + 1}${log.zeta === undefined ? '' : ` and its topology update (ζ = ${log.zeta})`}`);
       progressLabel.textContent = `Epoch ${log.epoch + 1} of ${p.epochs}: test accuracy ${log.valAccuracy === undefined ? '–' : pct(log.valAccuracy)}, loss ${log.loss.toFixed(4)}`;
       break;
     }
@@ -294,6 +287,10 @@ async function train(p: TrainParams): Promise<void> {
     epochs: [],
     heatmaps: [],
     initialHeatmap: null,
+    strengths: [],
+    initialStrength: null,
+    borderShares: [],
+    initialBorderShare: null,
     finalAccuracy: null,
     finalLoss: null,
     parameters: 0,
@@ -361,7 +358,7 @@ stopButton.addEventListener('click', () => {
 function predict(pixels: Float32Array | null): Promise<void> {
   if (!pixels) {
     probs.replaceChildren();
-    predictionText.textContent = 'Draw a digit.';
+    predictionText.textContent = padHint(hasModel, training);
     delete window.__trainPrediction;
     return Promise.resolve();
   }
@@ -446,13 +443,11 @@ loadInput.addEventListener('change', () => {
       }, [bytes]);
       hasModel = true;
       lastEvaluation = reply.evaluation;
-      const loaded: LoadedModel = { fileName: file.name, model: reply.model, metadata: reply.metadata, evaluation: reply.evaluation, heatmap: Array.from(reply.heatmap) };
+      const loaded: LoadedModel = { fileName: file.name, model: reply.model, metadata: reply.metadata, evaluation: reply.evaluation, heatmap: Array.from(reply.maps.counts), strength: Array.from(reply.maps.strength) };
       window.__trainLoaded = loaded;
       renderModel($('model-info'), reply.model, `loaded from ${file.name}`);
       renderEvaluation($('evaluation'), `Loaded model on the test set (${int(reply.data.test)} samples, ${reply.data.source}):`, reply.evaluation);
-      initialCounts = null;
-      currentCounts = reply.heatmap;
-      drawHeatmaps(`Loaded from ${file.name}`, 'Before training: not stored in a model file');
+      maps.loaded(reply.model.variant, reply.maps, `Loaded from ${file.name}`);
       fileStatus.textContent = `Loaded ${file.name}: ${int(reply.model.parameters)} parameters, test accuracy ${pct(reply.evaluation.accuracy)}.`;
       setState('done');
     } catch (e) {
@@ -478,7 +473,6 @@ setState('idle');
 fillForm(params);
 showFormErrors(initial.errors);
 renderEpochs($('epochs'), []);
-drawHeatmaps('After the latest epoch');
 setBusy(false);
 client.ready.then(
   (info) => {
