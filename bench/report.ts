@@ -1,50 +1,93 @@
-import type { BenchCaseResult, BenchReport } from './schema.js';
+import type { BenchCaseResult, BenchReport, BenchSkip, FloorCheck } from './schema.js';
 
-export interface FloorCheck {
-  name: string;
-  ratio: number | null;
-  floor: number;
-  pass: boolean;
-  detail: string;
-}
+export type { FloorCheck } from './schema.js';
 
 const find = (cases: BenchCaseResult[], p: (c: BenchCaseResult) => boolean) => cases.find(p);
 
-/** The issue's performance floors, computed from one run's cases (ratios of medians). */
+/**
+ * What the adapter really is when it only emulates a GPU on the CPU
+ * (SwiftShader, llvmpipe/lavapipe, WARP), else null: GPU floors measured on
+ * it say nothing about a GPU.
+ */
+export function emulatedAdapter(adapter: BenchReport['adapter']): string | null {
+  if (!adapter) return null;
+  const text = `${adapter.vendor} ${adapter.architecture} ${adapter.description}`;
+  if (/swiftshader/i.test(text)) return 'SwiftShader, a CPU emulation of a GPU';
+  if (/llvmpipe|lavapipe/i.test(text)) return 'llvmpipe/lavapipe, a CPU emulation of a GPU';
+  if (/microsoft basic render|\bwarp\b/i.test(text)) return 'WARP, a CPU emulation of a GPU';
+  return null;
+}
+
+/** The issue's performance floors, computed from one run's cases (ratios of medians), each MISS or unmeasured one with its reason. */
 export function checkFloors(report: BenchReport): FloorCheck[] {
   const out: FloorCheck[] = [];
   const cases = report.cases;
-  const add = (name: string, floor: number, num: BenchCaseResult | undefined, den: BenchCaseResult | undefined) => {
+  const config = report.config;
+  const emulated = emulatedAdapter(report.adapter);
+  const noGpu = report.adapter === null ? 'no WebGPU adapter: the GPU cases did not run (this floor needs a GPU)' : null;
+  const peersOff = (impl: string) => (config.peers && !config.peers.includes(impl as never) ? `${impl} was not measured (peers off: --no-peers, peers=0)` : null);
+  const skippedFor = (label: string) => report.skipped.find((s) => s.kind === 'case' && s.label.includes(label))?.reason ?? null;
+  const add = (name: string, floor: number, needsGpu: boolean, num: BenchCaseResult | undefined, den: BenchCaseResult | undefined, whyMissing: () => string) => {
     const ratio = num && den ? num.medianMs / den.medianMs : null;
+    const pass = ratio !== null && ratio >= floor;
+    const status = ratio === null ? 'not measured' : pass ? 'pass' : 'miss';
+    const reason =
+      status === 'not measured' ? whyMissing() : status === 'miss' && needsGpu && emulated ? `the adapter is ${emulated}: this floor needs a real GPU, so a miss here says nothing about one` : null;
     out.push({
       name,
       ratio,
       floor,
-      pass: ratio !== null && ratio >= floor,
+      pass,
+      status,
+      needsGpu,
+      reason,
       detail: num && den ? `${num.medianMs.toFixed(3)} ms / ${den.medianMs.toFixed(3)} ms (${den.rows}×${den.cols}×${den.batch})` : 'not measured in this run',
     });
   };
-  for (const shape of report.config.shapes) {
+  for (const shape of config.shapes) {
+    const label = `${shape.rows}×${shape.cols}×${shape.batch}`;
     const at = (c: BenchCaseResult) => c.backend === 'webgpu' && c.op === 'forward' && c.rows === shape.rows && c.cols === shape.cols && c.batch === shape.batch;
     const dense = find(cases, (c) => at(c) && c.impl === 'wgsparse' && c.format === 'dense');
-    if (!dense) continue;
-    const label = `${shape.rows}×${shape.cols}×${shape.batch}`;
-    add(`wgsparse GEMM vs tfjs-webgpu matMul, ${label}`, 1.0, find(cases, (c) => at(c) && c.impl === 'tfjs-webgpu'), dense);
-    add(`CSR 90% vs wgsparse GEMM, ${label}`, 4, dense, find(cases, (c) => at(c) && c.format === 'csr' && Math.abs(c.sparsity - 0.9) < 0.01));
-    add(`CSR 99% vs wgsparse GEMM, ${label}`, 20, dense, find(cases, (c) => at(c) && c.format === 'csr' && Math.abs(c.sparsity - 0.99) < 0.005));
-    add(`2:4 vs wgsparse GEMM, ${label}`, 1.5, dense, find(cases, (c) => at(c) && c.format === 'nm' && c.n === 2 && c.m === 4));
+    const gpuMissing = (what: string, off: string | null) => () =>
+      noGpu ?? (config.ops && !config.ops.includes('forward') ? 'the forward product was not measured (ops)' : null) ?? skippedFor(`webgpu forward ${what}`) ?? skippedFor(`webgpu forward dense ${label}`) ?? off ?? `${what} was not measured in this run`;
+    const csr = (s: number) => find(cases, (c) => at(c) && c.format === 'csr' && Math.abs(c.sparsity - s) < (s > 0.98 ? 0.005 : 0.01));
+    add(`wgsparse GEMM vs tfjs-webgpu matMul, ${label}`, 1.0, true, find(cases, (c) => at(c) && c.impl === 'tfjs-webgpu'), dense, gpuMissing(`dense ${label}`, peersOff('tfjs-webgpu')));
+    add(`CSR 90% vs wgsparse GEMM, ${label}`, 4, true, dense, csr(0.9), gpuMissing(`csr 90% ${label}`, config.sparsities && !config.sparsities.includes(0.9) ? 'sparsity 0.9 was not among the sparsities' : null));
+    add(`CSR 99% vs wgsparse GEMM, ${label}`, 20, true, dense, csr(0.99), gpuMissing(`csr 99% ${label}`, config.sparsities && !config.sparsities.includes(0.99) ? 'sparsity 0.99 was not among the sparsities' : null));
+    add(`2:4 vs wgsparse GEMM, ${label}`, 1.5, true, dense, find(cases, (c) => at(c) && c.format === 'nm' && c.n === 2 && c.m === 4), gpuMissing(`2:4 ${label}`, config.nm && !config.nm.some(([n, m]) => n === 2 && m === 4) ? '2:4 was not among the N:M patterns' : null));
   }
-  for (const evolve of cases.filter((c) => c.op === 'evolve')) {
+  const evolveCases = cases.filter((c) => c.op === 'evolve');
+  for (const evolve of evolveCases) {
     const same = (op: string) => find(cases, (c) => c.op === op && c.rows === evolve.rows && c.cols === evolve.cols && c.nnz === evolve.nnz);
-    add(`GPU evolve vs CPU round trip (read back, evolve, upload), ${evolve.nnz} connections`, 5, same('evolve-roundtrip'), evolve);
+    const missing = () => 'not measured in this run';
+    add(`GPU evolve vs CPU round trip (read back, evolve, upload), ${evolve.nnz} connections`, 5, true, same('evolve-roundtrip'), evolve, missing);
     // "under 10 % of an epoch" as a ratio: epoch / evolve ≥ 10.
-    add(`epoch (forward + backward, 60,000 samples) vs GPU evolve, ${evolve.nnz} connections`, 10, same('epoch'), evolve);
+    add(`epoch (forward + backward, 60,000 samples) vs GPU evolve, ${evolve.nnz} connections`, 10, true, same('epoch'), evolve, missing);
+  }
+  if (evolveCases.length === 0) {
+    const asked = config.evolve ?? [];
+    const why = asked.length === 0 ? 'topology evolution was not measured (evolve off: --no-evolve, evolve=0)' : (noGpu ?? 'the evolve cases did not run');
+    const layers = asked.length ? asked.map((e) => `${e.rows}×${e.cols} at density ${e.density}`).join(', ') : 'no layer';
+    add(`GPU evolve vs CPU round trip (read back, evolve, upload), ${layers}`, 5, true, undefined, undefined, () => why);
+    add(`epoch (forward + backward, 60,000 samples) vs GPU evolve, ${layers}`, 10, true, undefined, undefined, () => why);
   }
   const cpu = (c: BenchCaseResult) => c.backend === 'cpu' && c.op === 'forward';
   const csr90 = find(cases, (c) => cpu(c) && c.impl === 'wgsparse' && c.format === 'csr' && Math.abs(c.sparsity - 0.9) < 0.01);
-  add('CPU CSR 90% vs mathjs sparse multiply', 50, find(cases, (c) => cpu(c) && c.impl === 'mathjs' && Math.abs(c.sparsity - 0.9) < 0.01), csr90);
-  add('CPU CSR 90% vs tfjs-cpu dense matMul', 3, find(cases, (c) => cpu(c) && c.impl === 'tfjs-cpu'), csr90);
+  const cpuMissing = (impl: string) => () =>
+    peersOff(impl) ?? (config.sparsities && !config.sparsities.includes(0.9) ? 'sparsity 0.9 was not among the sparsities' : `${impl} or CPU CSR 90% was not measured in this run`);
+  add('CPU CSR 90% vs mathjs sparse multiply', 50, false, find(cases, (c) => cpu(c) && c.impl === 'mathjs' && Math.abs(c.sparsity - 0.9) < 0.01), csr90, cpuMissing('mathjs'));
+  add('CPU CSR 90% vs tfjs-cpu dense matMul', 3, false, find(cases, (c) => cpu(c) && c.impl === 'tfjs-cpu'), csr90, cpuMissing('tfjs-cpu'));
   return out;
+}
+
+/**
+ * The report as written to JSON (CLI and page alike): with its floors, and
+ * with every floor that could not be evaluated listed in `skipped` too.
+ */
+export function finishReport(report: BenchReport): BenchReport & { floors: FloorCheck[] } {
+  const floors = checkFloors(report);
+  const checks: BenchSkip[] = floors.filter((f) => f.status === 'not measured').map((f) => ({ kind: 'check', label: f.name, reason: f.reason ?? 'not measured in this run' }));
+  return { ...report, skipped: [...report.skipped.filter((s) => s.kind === 'case'), ...checks], floors };
 }
 
 function fmt(x: number, digits = 2): string {
@@ -87,8 +130,20 @@ export function formatTable(report: BenchReport): string {
   return lines.join('\n');
 }
 
+/** One line per floor: PASS, MISS or SKIP, and for a MISS or SKIP why (e.g. the adapter is SwiftShader). */
 export function formatFloors(floors: FloorCheck[]): string {
-  return floors.map((f) => `  ${f.pass ? 'PASS' : 'MISS'}  ${f.name}: ${f.ratio === null ? '-' : `${fmt(f.ratio)}×`} (floor ${f.floor}×; ${f.detail})`).join('\n');
+  return floors
+    .map((f) => {
+      const head = f.status === 'pass' ? 'PASS' : f.status === 'miss' ? 'MISS' : 'SKIP';
+      const measured = f.ratio === null ? 'not measured' : `${fmt(f.ratio)}×`;
+      return `  ${head}  ${f.name}: ${measured} (floor ${f.floor}×${f.ratio === null ? '' : `; ${f.detail}`})${f.reason ? ` — ${f.reason}` : ''}`;
+    })
+    .join('\n');
+}
+
+/** One line per skipped case or check, with its reason. */
+export function formatSkipped(skipped: BenchSkip[]): string {
+  return skipped.map((s) => `  SKIP  ${s.kind} ${s.label}: ${s.reason}`).join('\n');
 }
 
 const CSV_FIELDS = ['op', 'format', 'n', 'm', 'sparsity', 'rows', 'cols', 'batch', 'nnz', 'impl', 'backend', 'medianMs', 'minMs', 'runs', 'repeatsPerRun', 'timing', 'gflops', 'denseEquivalentGflops', 'gbps', 'speedupVsDense', 'maxAbsError', 'interleaved'] as const;

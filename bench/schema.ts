@@ -61,10 +61,49 @@ export interface BenchReport {
   features: string[];
   limits: Record<string, number>;
   environment: { runtime: string; platform: string };
-  config: { quick: boolean; runs: number; shapes: Array<{ rows: number; cols: number; batch: number }>; cpuShape: { rows: number; cols: number; batch: number } };
-  /** Cases that could not run here, with the reason (never dropped silently). */
-  skipped: Array<{ label: string; reason: string }>;
+  config: {
+    quick: boolean;
+    runs: number;
+    shapes: Array<{ rows: number; cols: number; batch: number }>;
+    cpuShape: { rows: number; cols: number; batch: number };
+    /** What was asked for (absent in reports written before these fields existed). */
+    ops?: BenchOp[];
+    sparsities?: number[];
+    nm?: Array<[number, number]>;
+    /** The evolve layers asked for (empty: evolution not measured). */
+    evolve?: Array<{ rows: number; cols: number; density: number; batch: number }>;
+    /** The peers measured (empty: none). */
+    peers?: BenchImpl[];
+  };
+  /** Cases, and floor checks, that could not run here, each with the reason (never dropped silently). */
+  skipped: BenchSkip[];
   cases: BenchCaseResult[];
+  /** The performance floors evaluated on this report (bench/report.ts checkFloors); written to the JSON files. */
+  floors?: FloorCheck[];
+}
+
+/** A case (or group of cases) that did not run, or a floor check that could not be evaluated, and why. */
+export interface BenchSkip {
+  kind: 'case' | 'check';
+  /** The case (e.g. `webgpu forward 512×512×64`) or the floor's name. */
+  label: string;
+  reason: string;
+}
+
+/** One of the issue's performance floors, evaluated on one run. */
+export interface FloorCheck {
+  name: string;
+  /** The measured ratio of medians (null when not measured). */
+  ratio: number | null;
+  floor: number;
+  pass: boolean;
+  status: 'pass' | 'miss' | 'not measured';
+  /** The floor is about GPU behaviour: an emulated adapter (SwiftShader) cannot meet or refute it. */
+  needsGpu: boolean;
+  /** Why it was not measured, or why a miss says little (e.g. the adapter is SwiftShader); null otherwise. */
+  reason: string | null;
+  /** The two medians and the shape, or 'not measured in this run'. */
+  detail: string;
 }
 
 const REQUIRED_NUMBERS = ['sparsity', 'rows', 'cols', 'batch', 'nnz', 'medianMs', 'minMs', 'runs', 'gflops'] as const;
@@ -79,6 +118,14 @@ export function validateReport(report: unknown): string[] {
   const a = r.adapter as Record<string, unknown> | null;
   if (a !== null && (typeof a !== 'object' || ['vendor', 'architecture', 'description'].some((k) => typeof a[k] !== 'string'))) {
     problems.push('adapter must be null or have string vendor, architecture, description');
+  }
+  if (!Array.isArray(r.skipped)) problems.push('skipped must be an array');
+  else {
+    r.skipped.forEach((s: unknown, i: number) => {
+      const k = s as Record<string, unknown>;
+      if (!['case', 'check'].includes(k?.kind as string)) problems.push(`skipped[${i}].kind must be case or check`);
+      if (typeof k?.label !== 'string' || typeof k?.reason !== 'string' || k.reason === '') problems.push(`skipped[${i}] needs a label and a reason`);
+    });
   }
   if (!Array.isArray(r.cases) || r.cases.length === 0) return [...problems, 'cases must be a non-empty array'];
   r.cases.forEach((c: unknown, i: number) => {

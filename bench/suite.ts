@@ -84,6 +84,8 @@ export interface SuiteProgress {
 export interface SuiteEnvironment {
   /** The WebGPU engine, when there is one. */
   gpu: Engine | undefined;
+  /** Why there is no WebGPU engine (the 'auto' engine's fallbackReason): every GPU case is listed as skipped with it. */
+  gpuUnavailable?: string;
   cpu: Engine;
   peers: Peer[];
   onProgress?: (p: SuiteProgress) => void;
@@ -156,7 +158,7 @@ export async function runSuite(config: SuiteConfig, env: SuiteEnvironment): Prom
         const key = `${shape.rows}x${shape.cols}:${describeVariant(v)}`;
         const bytes = estimateWeightBytes(v.format, shape, v.sparsity);
         if (bytes > gpu.maxBufferBytes) {
-          skipped.push({ label: `${op} ${describeVariant(v)} ${shapeLabel(shape)}`, reason: `weights need ${bytes} bytes, over the device's ${gpu.maxBufferBytes}-byte buffer limit` });
+          skipped.push({ kind: 'case', label: `webgpu ${op} ${describeVariant(v)} ${shapeLabel(shape)}`, reason: `weights need ${bytes} bytes, over the device's ${gpu.maxBufferBytes}-byte buffer limit` });
           continue;
         }
         members.push({
@@ -179,6 +181,13 @@ export async function runSuite(config: SuiteConfig, env: SuiteEnvironment): Prom
       }
       groups.push({ label: `webgpu ${op} ${shapeLabel(shape)}`, members });
     }
+  }
+
+  if (!env.gpu) {
+    // Said, not dropped: a CPU-only report lists the GPU cases it could not measure.
+    const reason = `no WebGPU adapter${env.gpuUnavailable ? ` (${env.gpuUnavailable})` : ''}: the GPU cases need one`;
+    for (const shape of config.shapes) for (const op of config.ops) skipped.push({ kind: 'case', label: `webgpu ${op} ${shapeLabel(shape)} (${variants(config).map(describeVariant).join(', ')}${op === 'forward' && env.peers.length ? ', tfjs-webgpu' : ''})`, reason });
+    for (const shape of config.evolve) skipped.push({ kind: 'case', label: `webgpu evolve / round trip / epoch, ${shape.rows}×${shape.cols} at density ${shape.density}`, reason });
   }
 
   for (const shape of env.gpu ? config.evolve : []) {
@@ -229,7 +238,17 @@ export async function runSuite(config: SuiteConfig, env: SuiteEnvironment): Prom
     features: device ? [...device.features].map(String).sort() : [],
     limits,
     environment: env.environment,
-    config: { quick: config.quick, runs: config.timing.runs, shapes: config.shapes, cpuShape: config.cpuShape },
+    config: {
+      quick: config.quick,
+      runs: config.timing.runs,
+      shapes: config.shapes,
+      cpuShape: config.cpuShape,
+      ops: config.ops,
+      sparsities: config.sparsities,
+      nm: config.nm,
+      evolve: config.evolve,
+      peers: [...new Set(env.peers.filter((p) => env.gpu || p.backend === 'cpu').map((p) => p.impl))],
+    },
     skipped,
     cases,
   };

@@ -2,14 +2,14 @@
 // stays responsive through long CPU cases) or the page itself (?worker=0).
 import type { BenchReport } from '../bench/schema.js';
 import type { SuiteProgress } from '../bench/suite.js';
-import type { BenchParams } from './bench-params.js';
+import type { BenchOptions } from '../bench/bench-options.js';
 import type { FromWorker, ToWorker } from './bench-protocol.js';
 import { BenchRunner, type DeviceInfo } from './bench-runner.js';
 
 export interface BenchHost {
   /** The device the benchmark will run on (re-created after stop()). */
   ready(): Promise<DeviceInfo>;
-  run(params: BenchParams, onProgress: (p: SuiteProgress) => void): Promise<BenchReport>;
+  run(params: BenchOptions, onProgress: (p: SuiteProgress) => void): Promise<BenchReport>;
   /** Stops a run; its run() promise rejects with StoppedError. */
   stop(): void;
 }
@@ -83,7 +83,7 @@ class WorkerHost implements BenchHost {
     return this.readyPromise;
   }
 
-  async run(params: BenchParams, onProgress: (p: SuiteProgress) => void): Promise<BenchReport> {
+  async run(params: BenchOptions, onProgress: (p: SuiteProgress) => void): Promise<BenchReport> {
     await this.readyPromise;
     if (this.pending) throw new Error('a benchmark is already running');
     return new Promise<BenchReport>((resolve, reject) => {
@@ -115,7 +115,7 @@ class PageHost implements BenchHost {
     return (await this.runner).info;
   }
 
-  async run(params: BenchParams, onProgress: (p: SuiteProgress) => void): Promise<BenchReport> {
+  async run(params: BenchOptions, onProgress: (p: SuiteProgress) => void): Promise<BenchReport> {
     const runner = await this.runner;
     const controller = new AbortController();
     this.controller = controller;

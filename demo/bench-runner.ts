@@ -5,7 +5,7 @@ import { createMathjsPeer, createTfjsCpuPeer, createTfjsWebgpuPeer, type Peer } 
 import type { BenchReport } from '../bench/schema.js';
 import { runSuite, type SuiteProgress } from '../bench/suite.js';
 import { createEngine, type AdapterInfo, type Engine } from '../src/index.js';
-import { toSuiteConfig, type BenchParams } from './bench-params.js';
+import { toSuiteConfig, type BenchOptions } from '../bench/bench-options.js';
 
 /** What the page shows about where the benchmark runs. */
 export interface DeviceInfo {
@@ -61,7 +61,7 @@ export class BenchRunner {
     return device ? device.lost.then((i) => `the GPU device was lost (${i.reason}): ${i.message}`) : new Promise(() => {});
   }
 
-  async run(params: BenchParams, onProgress: (p: SuiteProgress) => void, signal?: AbortSignal): Promise<BenchReport> {
+  async run(params: BenchOptions, onProgress: (p: SuiteProgress) => void, signal?: AbortSignal): Promise<BenchReport> {
     if (this.running) throw new Error('a benchmark is already running');
     this.running = true;
     const peers: Peer[] = [];
@@ -72,6 +72,7 @@ export class BenchRunner {
       }
       return await runSuite(toSuiteConfig(params), {
         gpu: this.gpu.backend === 'webgpu' ? this.gpu : undefined,
+        ...(this.gpu.fallbackReason ? { gpuUnavailable: this.gpu.fallbackReason } : {}),
         cpu: this.cpu,
         peers,
         onProgress,

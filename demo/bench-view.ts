@@ -160,7 +160,7 @@ export function renderResults(container: HTMLElement, cases: BenchCaseResult[], 
 
 export function renderFloors(container: HTMLElement, floors: FloorCheck[]): void {
   const rows = floors.map((f) => {
-    const status = f.ratio === null ? 'not measured' : f.pass ? 'pass' : 'miss';
+    const status = f.status;
     return h(
       'tr',
       { 'data-status': status },
@@ -169,9 +169,11 @@ export function renderFloors(container: HTMLElement, floors: FloorCheck[]): void
       h('td', { class: 'num' }, `≥ ${f.floor}×`),
       h('td', { class: `status ${status.replace(' ', '-')}` }, status === 'pass' ? 'PASS' : status === 'miss' ? 'MISS' : 'not measured'),
       h('td', {}, f.detail),
+      // Why a floor was not measured, or why its miss says little (an emulated adapter).
+      h('td', { class: 'reason' }, f.reason ?? ''),
     );
   });
-  const head = h('tr', {}, ...['Floor', 'Measured', 'Required', 'Result', 'Detail'].map((t, i) => h('th', { scope: 'col', class: i === 1 || i === 2 ? 'num' : '' }, t)));
+  const head = h('tr', {}, ...['Floor', 'Measured', 'Required', 'Result', 'Detail', 'Why'].map((t, i) => h('th', { scope: 'col', class: i === 1 || i === 2 ? 'num' : '' }, t)));
   container.replaceChildren(h('div', { class: 'table-wrap' }, h('table', { id: 'floors-table' }, h('caption', {}, 'Performance floors: ratios of medians measured in this run'), h('thead', {}, head), h('tbody', {}, ...rows))));
 }
 

@@ -5,27 +5,13 @@
 // For scripts and tests: window.__benchState ('idle' | 'running' | 'done' |
 // 'error'), window.__benchResults (the latest BenchReport) and
 // window.__benchError (the message, in state 'error').
-import { checkFloors, toCsv } from '../bench/report.js';
+import { finishReport, toCsv } from '../bench/report.js';
 import { validateReport, type BenchCaseResult, type BenchReport } from '../bench/schema.js';
 import type { SuiteProgress } from '../bench/suite.js';
 import { renderCharts } from './bench-charts.js';
 import { createHost, StoppedError } from './bench-host.js';
-import {
-  ALL_OPS,
-  defaultParams,
-  formatNm,
-  formatShape,
-  formatShapes,
-  formatSparsities,
-  paramsToSearch,
-  parseNm,
-  parseParams,
-  parseShape,
-  parseShapes,
-  parseSparsities,
-  type BenchParams,
-  type Preset,
-} from './bench-params.js';
+import { BENCH_OPTIONS, benchOptionsToSearch, defaultOptions, parseBenchSearch, type BenchOptions, type BenchPreset } from '../bench/bench-options.js';
+import { bindOptionsForm, showErrors, wireOptionsForm } from './params-form.js';
 import { byId, fmt, h, renderDevice, renderFloors, renderResults } from './bench-view.js';
 
 export type BenchState = 'idle' | 'running' | 'done' | 'error';
@@ -51,9 +37,6 @@ const progressLabel = $('progress-label');
 const runError = $('run-error');
 const formErrors = $('form-errors');
 
-const input = (name: string) => form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement;
-const opBoxes = () => Array.from(form.querySelectorAll<HTMLInputElement>('input[name="ops"]'));
-
 function setState(state: BenchState, error?: string): void {
   window.__benchState = state;
   document.body.dataset.benchState = state;
@@ -64,111 +47,36 @@ function setState(state: BenchState, error?: string): void {
 // ---------------------------------------------------------------------------
 // Parameters: URL ⇄ form
 
-const initial = parseParams(new URLSearchParams(location.search));
-let params: BenchParams = initial.params;
-/** ?worker=0 runs the suite on the page's main thread instead of a worker (read once, kept in the URL). */
-const inWorker = new URLSearchParams(location.search).get('worker') !== '0';
+// One option module for the page and `npm run bench` (bench/bench-options.ts):
+// the same names, defaults and messages in the URL, the form and on the command line.
+const initial = parseBenchSearch(new URLSearchParams(location.search));
+let params: BenchOptions = initial.options;
+const bound = bindOptionsForm(form, BENCH_OPTIONS);
 
-function fillForm(p: BenchParams): void {
-  input('preset').value = p.preset;
-  input('shapes').value = formatShapes(p.shapes);
-  input('cpuShape').value = formatShape(p.cpuShape);
-  input('sparsities').value = formatSparsities(p.sparsities);
-  input('nm').value = formatNm(p.nm);
-  for (const box of opBoxes()) box.checked = p.ops.includes(box.value as BenchParams['ops'][number]);
-  input('runs').value = String(p.runs);
-  input('warmups').value = String(p.warmups);
-  input('targetMs').value = String(p.targetMs);
-  (input('peers') as HTMLInputElement).checked = p.peers;
-  (input('evolve') as HTMLInputElement).checked = p.evolve;
-}
-
-/** The form's parameters, or the problems with them (each field marked aria-invalid). */
-function readForm(): { params: BenchParams; errors: string[] } {
-  const errors: string[] = [];
-  const p = defaultParams(input('preset').value as Preset);
-  p.autorun = params.autorun;
-  const field = <T>(name: string, parse: (text: string) => T, set: (v: T) => void) => {
-    const el = input(name);
-    try {
-      set(parse(el.value));
-      el.removeAttribute('aria-invalid');
-    } catch (e) {
-      el.setAttribute('aria-invalid', 'true');
-      errors.push(e instanceof Error ? e.message : String(e));
-    }
-  };
-  const integer = (min: number, label: string) => (text: string) => {
-    const v = Number(text);
-    if (text.trim() === '' || !Number.isInteger(v) || v < min) throw new Error(`${label} must be an integer ≥ ${min}`);
-    return v;
-  };
-  field('shapes', parseShapes, (v) => (p.shapes = v));
-  field('cpuShape', parseShape, (v) => (p.cpuShape = v));
-  field('sparsities', parseSparsities, (v) => (p.sparsities = v));
-  field('nm', parseNm, (v) => (p.nm = v));
-  field('runs', integer(10, 'Timed runs'), (v) => (p.runs = v));
-  field('warmups', integer(0, 'Warm-up runs'), (v) => (p.warmups = v));
-  field(
-    'targetMs',
-    (text) => {
-      const v = Number(text);
-      if (!(v > 0 && v <= 10_000)) throw new Error('Target ms must be a number in (0, 10000]');
-      return v;
-    },
-    (v) => (p.targetMs = v),
-  );
-  p.ops = ALL_OPS.filter((op) => opBoxes().some((b) => b.checked && b.value === op));
-  if (p.ops.length === 0 && p.shapes.length > 0) errors.push('Choose at least one operation.');
-  p.peers = (input('peers') as HTMLInputElement).checked;
-  p.evolve = (input('evolve') as HTMLInputElement).checked;
-  return { params: p, errors };
-}
-
-function showFormErrors(errors: string[]): void {
-  formErrors.replaceChildren(...(errors.length ? [h('ul', {}, ...errors.map((e) => h('li', {}, e)))] : []));
-}
-
-function writeUrl(p: BenchParams): void {
-  const search = paramsToSearch(p);
-  if (!inWorker) search.set('worker', '0');
-  const query = search.toString();
-  history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}${location.hash}`);
-}
-
-form.addEventListener('change', (event) => {
-  if ((event.target as HTMLElement).getAttribute('name') === 'preset') {
-    const fresh = defaultParams(input('preset').value as Preset);
-    fresh.autorun = params.autorun;
-    fillForm(fresh);
-  }
-  const read = readForm();
-  showFormErrors(read.errors);
-  if (read.errors.length === 0) {
-    params = read.params;
-    writeUrl(params);
-  }
-});
-
-form.addEventListener('input', () => {
-  const read = readForm();
-  if (read.errors.length === 0) {
-    showFormErrors([]);
-    params = read.params;
-    writeUrl(params);
-  }
+wireOptionsForm(form, bound, {
+  current: () => params,
+  accept: (values) => (params = values),
+  errors: formErrors,
+  toSearch: benchOptionsToSearch,
+  onChange: (event) => {
+    // Choosing a preset resets the fields to its defaults.
+    const target = event.target as HTMLSelectElement;
+    if (target.getAttribute('name') !== 'preset') return;
+    bound.fill({ ...defaultOptions(target.value as BenchPreset), autorun: params.autorun, worker: params.worker });
+  },
+  submit: (values) => void run(values),
 });
 
 // ---------------------------------------------------------------------------
 // Running
 
-const host = createHost(inWorker, (message) => {
+const host = createHost(params.worker, (message) => {
   const note = $('backend-note');
   note.className = 'note warning';
   note.textContent = `${message}. Reload the page to measure again.`;
 });
 let running = false;
-let latest: BenchReport | undefined;
+let latest: ReturnType<typeof finishReport> | undefined;
 
 function showProgress(p: SuiteProgress, live: BenchCaseResult[], nominal: readonly number[]): void {
   progress.max = Math.max(1, p.total);
@@ -184,7 +92,7 @@ function showProgress(p: SuiteProgress, live: BenchCaseResult[], nominal: readon
   }
 }
 
-async function run(p: BenchParams): Promise<void> {
+async function run(p: BenchOptions): Promise<void> {
   if (running) return;
   running = true;
   setState('running');
@@ -204,7 +112,7 @@ async function run(p: BenchParams): Promise<void> {
   const live: BenchCaseResult[] = [];
   const started = performance.now();
   try {
-    const report = await host.run(p, (progressEvent) => showProgress(progressEvent, live, p.sparsities));
+    const report = finishReport(await host.run(p, (progressEvent) => showProgress(progressEvent, live, p.sparsities)));
     latest = report;
     window.__benchResults = report;
     showReport(report, p.sparsities);
@@ -242,29 +150,16 @@ async function run(p: BenchParams): Promise<void> {
   }
 }
 
-function showReport(report: BenchReport, nominal: readonly number[]): void {
+function showReport(report: ReturnType<typeof finishReport>, nominal: readonly number[]): void {
   renderResults($('results'), report.cases, nominal);
+  // Cases that could not run (e.g. every GPU case without an adapter), each with its reason; floors say theirs in their table.
+  const cases = report.skipped.filter((s) => s.kind === 'case');
   $('skipped').replaceChildren(
-    ...(report.skipped.length
-      ? [h('h3', {}, 'Skipped'), h('ul', {}, ...report.skipped.map((s) => h('li', {}, `${s.label}: ${s.reason}`)))]
-      : []),
+    ...(cases.length ? [h('h3', {}, 'Skipped'), h('ul', { id: 'skipped-list' }, ...cases.map((s) => h('li', { 'data-kind': s.kind }, `${s.label}: ${s.reason}`)))] : []),
   );
-  renderFloors($('floors'), checkFloors(report));
+  renderFloors($('floors'), report.floors);
   renderCharts($('charts'), report.cases, nominal);
 }
-
-form.addEventListener('submit', (event) => {
-  event.preventDefault();
-  const read = readForm();
-  showFormErrors(read.errors);
-  if (read.errors.length) {
-    form.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
-    return;
-  }
-  params = read.params;
-  writeUrl(params);
-  void run(params);
-});
 
 stopButton.addEventListener('click', () => host.stop());
 
@@ -287,7 +182,7 @@ function download(text: string, type: string, name: string): void {
 }
 
 jsonButton.addEventListener('click', () => {
-  if (latest) download(JSON.stringify({ ...latest, floors: checkFloors(latest) }, null, 2) + '\n', 'application/json', `${fileStem(latest)}.json`);
+  if (latest) download(JSON.stringify(latest, null, 2) + '\n', 'application/json', `${fileStem(latest)}.json`);
 });
 csvButton.addEventListener('click', () => {
   if (latest) download(toCsv(latest), 'text/csv', `${fileStem(latest)}.csv`);
@@ -297,14 +192,14 @@ csvButton.addEventListener('click', () => {
 // Start
 
 setState('idle');
-fillForm(params);
-showFormErrors(initial.errors);
+bound.fill(params);
+showErrors(formErrors, initial.errors);
 host.ready().then(
   (info) => {
     renderDevice($('device'), $('backend-note'), info);
     runButton.disabled = false;
     if (params.autorun) {
-      if (initial.errors.length) setState('error', `bad URL parameters: ${initial.errors.join('; ')}`);
+      if (initial.errors.length) setState('error', `bad URL parameters: ${initial.errors.map((e) => e.message).join('; ')}`);
       else void run(params);
     }
   },

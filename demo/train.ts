@@ -13,7 +13,10 @@ import type { AdapterInfo, EpochLog, MlpVariant, ModelMetadata } from '../src/in
 import { resetCharts, updateCharts } from './train-charts.js';
 import { TrainClient, WorkerError } from './train-client.js';
 import { DrawingPad } from './train-pad.js';
-import { formatParam, layerSizes, paramsToSearch, parseParams, PARAM_NAMES, PARSERS, type TrainParams } from './train-params.js';
+import { TRAIN_OPTIONS } from '../bench/train-options.js';
+import { plural } from '../bench/options-core.js';
+import { bindOptionsForm, showErrors, wireOptionsForm } from './params-form.js';
+import { checkParams, layerSizes, paramsToSearch, parseParams, toTrainOptions, toTrainParams, type TrainParams } from './train-params.js';
 import type { DataInfo, DeviceInfo, Evaluation, ModelSummary, TrainEvent } from './train-protocol.js';
 import { InputMapView, shares, type BorderShares } from './train-maps.js';
 import {
@@ -116,8 +119,12 @@ function setState(next: TrainState, error?: string): void {
 const initial = parseParams(new URLSearchParams(location.search));
 let params: TrainParams = initial.params;
 
+// One option module for the page and `npm run train` (bench/train-options.ts):
+// the same names, defaults and messages in the URL, the form and on the command line.
+const bound = bindOptionsForm(form, TRAIN_OPTIONS);
+
 function fillForm(p: TrainParams): void {
-  for (const key of PARAM_NAMES) if (key !== 'autorun') input(key).value = formatParam(key, p[key]);
+  bound.fill(toTrainOptions(p));
   syncFieldStates();
 }
 
@@ -130,48 +137,19 @@ function syncFieldStates(): void {
 }
 
 function readForm(): { params: TrainParams; errors: string[] } {
-  const errors: string[] = [];
-  const p: TrainParams = { ...params };
-  for (const key of PARAM_NAMES) {
-    if (key === 'autorun') continue;
-    const el = input(key);
-    try {
-      (p as unknown as Record<string, unknown>)[key] = PARSERS[key](el.value);
-      el.removeAttribute('aria-invalid');
-    } catch (e) {
-      el.setAttribute('aria-invalid', 'true');
-      errors.push(e instanceof Error ? e.message : String(e));
-    }
-  }
-  return { params: p, errors };
+  const read = bound.read(toTrainOptions(params));
+  const errors = read.errors.length ? read.errors : checkParams(read.values);
+  return { params: toTrainParams(read.values), errors: errors.map((e) => e.message) };
 }
 
-function showFormErrors(errors: string[]): void {
-  formErrors.replaceChildren(...(errors.length ? [h('ul', {}, ...errors.map((e) => h('li', {}, e)))] : []));
-}
-
-function writeUrl(p: TrainParams): void {
-  const query = paramsToSearch(p).toString();
-  history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}${location.hash}`);
-}
-
-form.addEventListener('change', () => {
-  syncFieldStates();
-  const read = readForm();
-  showFormErrors(read.errors);
-  if (read.errors.length === 0) {
-    params = read.params;
-    writeUrl(params);
-  }
-});
-
-form.addEventListener('input', () => {
-  const read = readForm();
-  if (read.errors.length === 0) {
-    showFormErrors([]);
-    params = read.params;
-    writeUrl(params);
-  }
+wireOptionsForm(form, bound, {
+  current: () => toTrainOptions(params),
+  accept: (values) => (params = toTrainParams(values)),
+  check: checkParams,
+  errors: formErrors,
+  toSearch: (values) => paramsToSearch(toTrainParams(values)),
+  onChange: syncFieldStates,
+  submit: () => void train(params),
 });
 
 // ---------------------------------------------------------------------------
@@ -313,12 +291,12 @@ async function train(p: TrainParams): Promise<void> {
     }
     const took = `${((performance.now() - started) / 1000).toFixed(1)} s`;
     if (reply.stopped) {
-      progressLabel.textContent = `Stopped after ${reply.epochs} of ${p.epochs} epochs (${took}).${reply.evaluation ? ` Test accuracy ${pct(reply.evaluation.accuracy)}.` : ''}`;
+      progressLabel.textContent = `Stopped after ${reply.epochs} of ${plural(p.epochs, 'epoch')} (${took}).${reply.evaluation ? ` Test accuracy ${pct(reply.evaluation.accuracy)}.` : ''}`;
       setState('stopped');
     } else {
       progress.max = 1;
       progress.value = 1;
-      progressLabel.textContent = `Done: ${p.epochs} epochs in ${took}, test accuracy ${pct(reply.evaluation!.accuracy)}.`;
+      progressLabel.textContent = `Done: ${plural(p.epochs, 'epoch')} in ${took}, test accuracy ${pct(reply.evaluation!.accuracy)}.`;
       setState('done');
     }
   } catch (e) {
@@ -332,19 +310,6 @@ async function train(p: TrainParams): Promise<void> {
   }
   if (hasModel && !pad.isEmpty) void predict(pad.pixels());
 }
-
-form.addEventListener('submit', (event) => {
-  event.preventDefault();
-  const read = readForm();
-  showFormErrors(read.errors);
-  if (read.errors.length) {
-    form.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
-    return;
-  }
-  params = read.params;
-  writeUrl(params);
-  void train(params);
-});
 
 stopButton.addEventListener('click', () => {
   client.stop();
@@ -471,7 +436,7 @@ loadInput.addEventListener('change', () => {
 
 setState('idle');
 fillForm(params);
-showFormErrors(initial.errors);
+showErrors(formErrors, initial.errors);
 renderEpochs($('epochs'), []);
 setBusy(false);
 client.ready.then(
@@ -480,7 +445,7 @@ client.ready.then(
     renderDevice($('device'), $('backend-note'), info);
     setBusy(false);
     if (params.autorun) {
-      if (initial.errors.length) setState('error', `bad URL parameters: ${initial.errors.join('; ')}`);
+      if (initial.errors.length) setState('error', `bad URL parameters: ${initial.errors.map((e) => e.message).join('; ')}`);
       else void train(params);
     }
   },

@@ -1,0 +1,223 @@
+// The benchmark's options, for both of its programs: `npm run bench`
+// (bench/cli.ts: `--cpu-shape 64x64x8`) and the page /demo/bench.html
+// (`?cpuShape=64x64x8`, and its form). One list, one parser per option, one
+// set of defaults (those of the preset), one set of messages; `toSuiteConfig`
+// turns the options into bench/suite.ts's configuration.
+import { SUPPORTED_M } from '../src/index.js';
+import {
+  BadValue,
+  formatFlag,
+  list,
+  parseChoice,
+  parseFlag,
+  parseInteger,
+  expandShorthands,
+  readArgv,
+  readSearch,
+  usage,
+  writeSearch,
+  OptionError,
+  type OptionProgram,
+  type OptionSpecs,
+} from './options-core.js';
+import type { BenchOp } from './schema.js';
+import { defaultConfig, type Shape, type SuiteConfig } from './suite.js';
+
+export type BenchPreset = 'quick' | 'full';
+export const BENCH_PRESETS: readonly BenchPreset[] = ['quick', 'full'];
+
+export interface BenchOptions {
+  /** Which suite configuration the other options start from. */
+  preset: BenchPreset;
+  /** GPU shapes (outputs × inputs × batch). */
+  shapes: Shape[];
+  /** The CPU cases' shape. */
+  cpuShape: Shape;
+  sparsities: number[];
+  nm: Array<[number, number]>;
+  ops: BenchOp[];
+  /** Timed runs per case (≥ 10, which the report schema requires). */
+  runs: number;
+  warmups: number;
+  /** Each timed run repeats the product until it lasts this long. */
+  targetMs: number;
+  /** Measure tfjs (webgpu, cpu) and mathjs too. */
+  peers: boolean;
+  /** Measure the topology-evolution cases (GPU only). */
+  evolve: boolean;
+  /** CLI: the JSON file ('' = bench/results/<date>-<adapter>[-quick].json). */
+  out: string;
+  /** Page: start a run as soon as the page has loaded. */
+  autorun: boolean;
+  /** Page: run in a dedicated worker (false: on the page's main thread). */
+  worker: boolean;
+}
+
+export const ALL_OPS: readonly BenchOp[] = ['forward', 'backward', 'sddmm'];
+
+/** Where each program starts when no preset is given: the CLI measures the full suite (for real GPUs), the page the quick one. */
+export const DEFAULT_PRESET: Record<OptionProgram, BenchPreset> = { cli: 'full', page: 'quick' };
+
+const PROGRAMS = { cli: 'npm run bench', page: 'the benchmark page' } as const;
+
+export function defaultOptions(preset: BenchPreset): BenchOptions {
+  const c = defaultConfig(preset === 'quick');
+  return {
+    preset,
+    shapes: c.shapes,
+    cpuShape: c.cpuShape,
+    sparsities: c.sparsities,
+    nm: c.nm,
+    ops: c.ops,
+    runs: c.timing.runs,
+    warmups: c.timing.warmups,
+    targetMs: c.timing.targetRunMs,
+    peers: true,
+    evolve: c.evolve.length > 0,
+    out: '',
+    autorun: false,
+    worker: true,
+  };
+}
+
+export const formatShape = (s: Shape): string => `${s.rows}x${s.cols}x${s.batch}`;
+export const formatShapes = (s: Shape[]): string => s.map(formatShape).join(',');
+export const formatSparsities = (s: number[]): string => s.join(',');
+export const formatNm = (nm: Array<[number, number]>): string => nm.map(([n, m]) => `${n}:${m}`).join(',');
+
+export function parseShape(text: string): Shape {
+  const parts = text.trim().toLowerCase().split(/[x×]/).map(Number);
+  if (parts.length !== 3 || !parts.every((v) => Number.isInteger(v) && v > 0)) {
+    throw new BadValue(`bad shape "${text}": use ROWSxCOLSxBATCH, e.g. 512x512x64`);
+  }
+  return { rows: parts[0]!, cols: parts[1]!, batch: parts[2]! };
+}
+
+export function parseShapes(text: string): Shape[] {
+  const shapes = list(text).map(parseShape);
+  if (shapes.length === 0) throw new BadValue('give at least one shape, e.g. 512x512x64');
+  return shapes;
+}
+
+export function parseSparsities(text: string): number[] {
+  const values = list(text).map((s) => {
+    const v = Number(s);
+    if (!(v > 0 && v < 1)) throw new BadValue(`bad sparsity "${s}": use fractions between 0 and 1, e.g. 0.9`);
+    return v;
+  });
+  return [...new Set(values)].sort((a, b) => a - b);
+}
+
+export function parseNm(text: string): Array<[number, number]> {
+  return list(text).map((s) => {
+    const [n, m] = s.split(':').map(Number);
+    if (!(Number.isInteger(n) && Number.isInteger(m) && (SUPPORTED_M as readonly number[]).includes(m!) && n! >= 1 && n! < m!)) {
+      throw new BadValue(`bad N:M pattern "${s}": use N:M with M in ${SUPPORTED_M.join(', ')} and 1 ≤ N < M, e.g. 2:4`);
+    }
+    return [n!, m!] as [number, number];
+  });
+}
+
+export function parseOps(text: string): BenchOp[] {
+  const ops = list(text);
+  const bad = ops.filter((o) => !(ALL_OPS as readonly string[]).includes(o));
+  if (bad.length) throw new BadValue(`unknown op ${bad.join(', ')}: use ${ALL_OPS.join(', ')}`);
+  if (ops.length === 0) throw new BadValue(`choose at least one of ${ALL_OPS.join(', ')}`);
+  return ALL_OPS.filter((o) => ops.includes(o));
+}
+
+function parseTargetMs(text: string): number {
+  const v = Number(text);
+  if (text.trim() === '' || !(v > 0 && v <= 10_000)) throw new BadValue(`must be a number of milliseconds in (0, 10000], got "${text}"`);
+  return v;
+}
+
+const flag = { flag: true, parse: parseFlag, format: formatFlag } as const;
+
+/** Every option of the benchmark, in --help's order. */
+export const BENCH_OPTIONS: OptionSpecs<BenchOptions> = [
+  {
+    key: 'preset',
+    scope: 'both',
+    placeholder: 'quick|full',
+    help: 'the configuration the other options start from: quick (512×512×64 + evolution at 1 M connections, minutes on 2 cores without a GPU) or full (1024² … 16384², for real GPUs)',
+    parse: (t) => parseChoice(t, BENCH_PRESETS),
+    format: (v) => v,
+  },
+  { key: 'shapes', scope: 'both', placeholder: 'RxCxB,…', help: 'GPU shapes: weights rows×cols, batch', parse: parseShapes, format: formatShapes },
+  { key: 'cpuShape', scope: 'both', placeholder: 'RxCxB', help: "the CPU cases' shape (smaller: CPU peers are slow)", parse: parseShape, format: formatShape },
+  { key: 'sparsities', scope: 'both', placeholder: 'S,…', help: 'CSR sparsities, fractions of zero weights', parse: parseSparsities, format: formatSparsities },
+  { key: 'nm', scope: 'both', placeholder: 'N:M,…', help: `N:M patterns (M in ${SUPPORTED_M.join(', ')}); empty for none`, parse: parseNm, format: formatNm },
+  { key: 'ops', scope: 'both', placeholder: ALL_OPS.join(','), help: 'products to measure', parse: parseOps, format: (v) => v.join(',') },
+  { key: 'runs', scope: 'both', placeholder: 'N', help: 'timed runs per case (≥ 10)', parse: (t) => parseInteger(t, 10), format: String },
+  { key: 'warmups', scope: 'both', placeholder: 'N', help: 'untimed runs before the timed ones', parse: (t) => parseInteger(t, 0), format: String },
+  { key: 'targetMs', scope: 'both', placeholder: 'MS', help: 'each timed run repeats the product until it lasts this long', parse: parseTargetMs, format: String },
+  { key: 'peers', scope: 'both', ...flag, help: 'measure tfjs (WebGPU, CPU) and mathjs too' },
+  { key: 'evolve', scope: 'both', ...flag, help: 'measure topology evolution (SET, GPU only)' },
+  { key: 'out', scope: 'cli', placeholder: 'FILE', help: 'the JSON file (a .csv is written beside it)', shownDefault: 'bench/results/<date>-<adapter>[-quick].json', parse: (t) => t, format: (v) => v },
+  { key: 'autorun', scope: 'page', ...flag, help: 'start a run when the page has loaded' },
+  { key: 'worker', scope: 'page', ...flag, help: "run in a dedicated worker (0: on the page's main thread)" },
+];
+
+/** `--quick` is `--preset quick` (as before presets had a name). */
+export const BENCH_SHORTHANDS = { '--quick': ['--preset', 'quick'] } as const;
+
+/** Resolves given options over the defaults of their preset (the program's default preset when none is given). */
+function resolve(given: Partial<BenchOptions>, program: OptionProgram): BenchOptions {
+  const preset = given.preset ?? DEFAULT_PRESET[program];
+  return { ...defaultOptions(preset), ...given, preset };
+}
+
+/** The CLI's options; throws OptionError (naming the option) for anything it does not accept. */
+export function parseBenchArgv(argv: readonly string[]): BenchOptions {
+  const options = resolve(readArgv(BENCH_OPTIONS, expandShorthands(argv, BENCH_SHORTHANDS), PROGRAMS), 'cli');
+  check(options);
+  return options;
+}
+
+/** The page's options from its URL: unknown or bad parameters are reported (and left at their defaults). */
+export function parseBenchSearch(search: URLSearchParams): { options: BenchOptions; errors: OptionError[] } {
+  const { given, errors } = readSearch(BENCH_OPTIONS, search, PROGRAMS);
+  const options = resolve(given, 'page');
+  try {
+    check(options);
+  } catch (e) {
+    if (!(e instanceof OptionError)) throw e;
+    errors.push(e);
+  }
+  return { options, errors };
+}
+
+/** Checks across options: something must be measured. */
+function check(o: BenchOptions): void {
+  if (o.ops.length === 0 && o.shapes.length > 0) throw new OptionError('ops', `choose at least one of ${ALL_OPS.join(', ')}`);
+}
+
+/** The page's query string: what differs from the preset's defaults (the preset itself when not the page's). */
+export function benchOptionsToSearch(o: BenchOptions): URLSearchParams {
+  const search = writeSearch(BENCH_OPTIONS, o, defaultOptions(o.preset));
+  if (o.preset === DEFAULT_PRESET.page) search.delete('preset');
+  else search.set('preset', o.preset);
+  return search;
+}
+
+export const BENCH_USAGE = usage(BENCH_OPTIONS, 'npm run bench --', defaultOptions(DEFAULT_PRESET.cli), {
+  shorthands: BENCH_SHORTHANDS,
+  notes: [
+    "Defaults shown are the full preset's; --preset quick changes shapes, cpu-shape, runs, target-ms and the evolve layer.",
+    'The benchmark page (/demo/bench.html) takes the same options as URL parameters: --cpu-shape 64x64x8 is ?cpuShape=64x64x8, --no-peers is ?peers=0.',
+  ],
+});
+
+/** The suite configuration: defaultConfig of the preset, overridden by the options. */
+export function toSuiteConfig(o: BenchOptions): SuiteConfig {
+  const config = defaultConfig(o.preset === 'quick');
+  config.shapes = o.shapes;
+  config.cpuShape = o.cpuShape;
+  config.sparsities = o.sparsities;
+  config.nm = o.nm;
+  config.ops = o.ops;
+  config.timing = { ...config.timing, runs: o.runs, warmups: o.warmups, targetRunMs: o.targetMs };
+  if (!o.evolve) config.evolve = [];
+  return config;
+}

