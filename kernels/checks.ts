@@ -18,11 +18,14 @@ export function checkDense(argument: string, value: unknown): asserts value is D
 
 /**
  * A sparse operand of the right type. Its structure was validated when it was
- * built, but `values` is a mutable Float32Array, so finiteness is checked again
- * here (O(nnz), small beside the product).
+ * built and is re-checked against its fingerprint (a corrupted rowPtr could
+ * otherwise make a product run for minutes); `values` is a mutable
+ * Float32Array, so finiteness is checked again. Both O(nnz), small beside the
+ * product.
  */
 export function checkSparse<T extends CSRMatrix | NMMatrix>(argument: string, value: unknown, ctor: abstract new (...args: never[]) => T, label: string): asserts value is T {
   assertInstance(argument, value, ctor, label);
+  (value as T).verifyStructure(argument);
   checkFinite(`${argument}.values`, (value as T).values, (k) => `stored value ${k}`);
 }
 

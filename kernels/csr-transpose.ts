@@ -112,6 +112,7 @@ export const csrDerivedIndices: Kernel<[W: CSRMatrix], { rowOf: Uint32Array; col
   name: 'csrDerivedIndices',
   validate(W) {
     if (!(W instanceof CSRMatrix)) throw new InvalidArgumentError('W', 'must be a CSRMatrix');
+    W.verifyStructure('W');
   },
   cpu(W) {
     const { colPtr, rowIdx, perm } = W.transposeIndex();

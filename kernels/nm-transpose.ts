@@ -45,6 +45,7 @@ export const nmTransposeIndex: Kernel<[W: NMMatrix], { colPtr: Uint32Array; rowI
   name: 'nmTransposeIndex',
   validate(W) {
     if (!(W instanceof NMMatrix)) throw new InvalidArgumentError('W', 'must be an NMMatrix');
+    W.verifyStructure('W');
   },
   cpu(W) {
     const { colPtr, rowIdx, perm } = W.transposeIndex();

@@ -34,6 +34,7 @@ export interface EvolveSetResult {
 
 function prepare(W: CSRMatrix, options: EvolveSetOptions): { state: Float32Array; limit: number } {
   if (!(W instanceof CSRMatrix)) throw new InvalidArgumentError('W', 'must be a CSRMatrix');
+  W.verifyStructure('W');
   assertFinite('W.values', W.values, (k) => `stored value ${k}`);
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be an object with zeta and seed');
   checkZeta(options.zeta);

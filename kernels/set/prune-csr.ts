@@ -15,6 +15,7 @@ export interface PrunedCsr {
 
 function check(W: CSRMatrix, state: Float32Array, zeta: number): void {
   if (!(W instanceof CSRMatrix)) throw new InvalidArgumentError('W', 'must be a CSRMatrix');
+  W.verifyStructure('W');
   if (!(state instanceof Float32Array)) throw new InvalidArgumentError('state', 'must be a Float32Array');
   assertLength('state', state, W.nnz);
   checkZeta(zeta);

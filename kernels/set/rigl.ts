@@ -86,6 +86,7 @@ export function checkGradientOperands(X: unknown, dY: unknown, rows: number, col
 
 export function checkGrow(kept: CSRMatrix, keptState: Float32Array, targetNnz: number): void {
   if (!(kept instanceof CSRMatrix)) throw new InvalidArgumentError('kept', 'must be a CSRMatrix');
+  kept.verifyStructure('kept');
   if (!(keptState instanceof Float32Array)) throw new InvalidArgumentError('keptState', 'must be a Float32Array');
   assertLength('keptState', keptState, kept.nnz);
   if (!Number.isSafeInteger(targetNnz) || targetNnz < kept.nnz || targetNnz > kept.rows * kept.cols) {
@@ -96,6 +97,7 @@ export function checkGrow(kept: CSRMatrix, keptState: Float32Array, targetNnz: n
 
 export function checkEvolveRigl(W: CSRMatrix, options: EvolveRiglOptions): { state: Float32Array; blockBytes: number; X: DenseMatrix; dY: DenseMatrix } {
   if (!(W instanceof CSRMatrix)) throw new InvalidArgumentError('W', 'must be a CSRMatrix');
+  W.verifyStructure('W');
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be an object with zeta, X and dY');
   checkZeta(options.zeta);
   const { X, dY } = checkGradientOperands(options.X, options.dY, W.rows, W.cols, 'options.');

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { RandomStream } from '../random.js';
 import { DenseMatrix } from './dense.js';
 import { initLimit, type WeightInit } from './init.js';
+import { indexFingerprint } from './fingerprint.js';
 import { assertCount, assertFinite, assertLength } from './validate.js';
 import { buildTransposeIndex, type CSRTransposeIndex } from './csr.js';
 
@@ -37,6 +38,7 @@ export class NMMatrix {
   readonly values: Float32Array;
   readonly indices: Uint32Array;
   private cachedTranspose: CSRTransposeIndex | undefined;
+  private readonly indicesFingerprint: number;
 
   constructor(parts: NMParts) {
     const { rows, cols, n, m, values, indices } = parts;
@@ -67,6 +69,23 @@ export class NMMatrix {
       }
     }
     assertFinite('values', values, (k) => `slot ${k}`);
+    this.indicesFingerprint = indexFingerprint(indices);
+  }
+
+  /**
+   * Throws an InvalidArgumentError naming `argument.indices` when the packed
+   * positions were written to after construction (the transpose index and GPU
+   * copies derive from them); every product, evolution and layer taking this
+   * matrix calls it. `values` may change in place.
+   */
+  verifyStructure(argument = 'W'): void {
+    if (indexFingerprint(this.indices) !== this.indicesFingerprint) {
+      throw new InvalidArgumentError(
+        `${argument}.indices`,
+        'was changed after the NMMatrix was built; its structure is immutable (the transpose index and GPU copies derive from it). ' +
+          'Build a new NMMatrix from the edited arrays, which validates them: new NMMatrix({ rows, cols, n, m, values, indices })',
+      );
+    }
   }
 
   get groupsPerRow(): number {

@@ -62,6 +62,7 @@ export class NMLinear extends LinearLayer {
     const given = options.weights;
     if (given !== undefined) {
       if (!(given instanceof NMMatrix)) throw new InvalidArgumentError('options.weights', 'must be an NMMatrix');
+      given.verifyStructure('options.weights');
       if (given.rows !== this.out || given.cols !== this.in) {
         throw new ShapeMismatchError('options.weights', `is ${given.rows} × ${given.cols} but the layer is out × in = ${this.out} × ${this.in}`);
       }
@@ -134,7 +135,11 @@ export class NMLinear extends LinearLayer {
   async weights(): Promise<NMMatrix> {
     this.assertLive();
     const r = this.resident;
-    if (!this.gpu || !r) return this.W.withValues(Float32Array.from(this.W.values));
+    // A copy of the structure too: the snapshot is the caller's, and writing to it must not reach the layer.
+    if (!this.gpu || !r) {
+      const { rows, cols, n, m, values, indices } = this.W;
+      return new NMMatrix({ rows, cols, n, m, values: Float32Array.from(values), indices: Uint32Array.from(indices) });
+    }
     const bytes = this.W.nnz * 4;
     const indexBytes = this.W.indices.byteLength;
     return this.gpu.ctx.run('read N:M weights', (s) => {

@@ -253,7 +253,8 @@ export class SparseLinear extends LinearLayer {
     this.assertLive();
     const gpu = this.gpu;
     const g = this.generation;
-    if (!gpu || !g) return { W: this.W.withValues(Float32Array.from(this.W.values)), bias: await this.biases(), velocity: Float32Array.from(this.velocity) };
+    // A copy of the structure too: the snapshot is the caller's, and writing to it must not reach the layer.
+    if (!gpu || !g) return { W: copyCsr(this.W), bias: await this.biases(), velocity: Float32Array.from(this.velocity) };
     const { W, state } = await readCsr(gpu.ctx, g.csr, this.out, this.in, this.W.nnz);
     return { W, bias: await this.biases(), velocity: state };
   }
@@ -327,7 +328,12 @@ export class SparseLinear extends LinearLayer {
 
 function copyWeights(W: CSRMatrix, rows: number, cols: number): CSRMatrix {
   if (!(W instanceof CSRMatrix)) throw new InvalidArgumentError('options.weights', 'must be a CSRMatrix');
+  W.verifyStructure('options.weights');
   if (W.rows !== rows || W.cols !== cols) throw new ShapeMismatchError('options.weights', `is ${W.rows} × ${W.cols} but the layer is out × in = ${rows} × ${cols}`);
-  return new CSRMatrix({ rows, cols, rowPtr: Uint32Array.from(W.rowPtr), colIdx: Uint32Array.from(W.colIdx), values: Float32Array.from(W.values) });
+  return copyCsr(W);
+}
+
+function copyCsr(W: CSRMatrix): CSRMatrix {
+  return new CSRMatrix({ rows: W.rows, cols: W.cols, rowPtr: Uint32Array.from(W.rowPtr), colIdx: Uint32Array.from(W.colIdx), values: Float32Array.from(W.values) });
 }
 
