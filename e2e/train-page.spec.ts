@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { expect, test, type Locator, type Page, type TestInfo } from '@playwright/test';
+import { borderShare } from '../src/data/image-border.js';
 
 // Both projects run every test: 'webgpu' (SwiftShader) must train on WebGPU,
 // 'no-webgpu' must say it fell back to the CPU and train there. The main test
@@ -36,6 +37,7 @@ async function expectBackend(page: Page, results: Results, gpu: boolean): Promis
     await expect(note).toContainText('Training on WebGPU');
     await expect(note).toContainText(/swiftshader/i);
     await expect(page.locator('#adapter')).toContainText('WebGPU');
+    await expect(page.locator('#adapter')).not.toContainText('CPU');
   } else {
     expect(results.backend).toBe('cpu');
     expect(results.fallbackReason).toBeTruthy();
@@ -43,10 +45,32 @@ async function expectBackend(page: Page, results: Results, gpu: boolean): Promis
     await expect(note).toContainText(`CPU fallback: ${results.fallbackReason!}`);
     // Chromium has WebAssembly SIMD: the CPU backend's products run on it.
     await expect(note).toContainText('WebAssembly SIMD kernels');
+    // ... and the device table says so too, not "typed arrays".
+    await expect(page.locator('#adapter dd').first()).toHaveText('CPU, WebAssembly SIMD');
+    await expect(page.locator('#adapter')).not.toContainText('typed arrays');
   }
 }
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** Distinct colours painted on a 28 × 28 map canvas. */
+async function canvasColours(canvas: Locator): Promise<{ width: number; colours: number }> {
+  return canvas.evaluate((c: HTMLCanvasElement) => {
+    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    return { width: c.width, colours: new Set(Array.from({ length: data.length / 4 }, (_, i) => data[i * 4]! * 65536 + data[i * 4 + 1]! * 256 + data[i * 4 + 2]!)).size };
+  });
+}
+
+/** The border share the page shows (start → now), as its data attributes hold it. */
+async function shownShare(page: Page, id: string): Promise<{ start: number; now: number; text: string }> {
+  const dd = page.locator(`#${id}`);
+  return { start: Number(await dd.getAttribute('data-start')), now: Number(await dd.getAttribute('data-now')), text: (await dd.textContent()) ?? '' };
+}
+
+/** The uPlot legends' values once training is over and no cursor is on a chart. */
+async function legendValues(page: Page): Promise<string[]> {
+  return page.locator('#charts .u-legend .u-value').allTextContents();
+}
 
 /** Draws a "1"-like stroke with the mouse on the pad. */
 async function drawStroke(page: Page): Promise<void> {
@@ -106,13 +130,49 @@ test('trains from URL parameters: backend, accuracy, charts, heat maps, drawing 
   expect(moved, 'pixels whose connection count changed between the first and last epoch').toBeGreaterThan(50);
   expect(sum(last)).toBe(sum(first));
   expect(sum(first)).toBe(sum(results.initialHeatmap!));
-  const painted = await page.locator('#heatmap').evaluate((c: HTMLCanvasElement) => {
-    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    return { width: c.width, colours: new Set(Array.from({ length: data.length / 4 }, (_, i) => data[i * 4]! * 65536 + data[i * 4 + 1]! * 256 + data[i * 4 + 2]!)).size };
-  });
+  const painted = await canvasColours(page.locator('#heatmap'));
   expect(painted.width).toBe(28);
   expect(painted.colours, 'distinct colours on the heat map').toBeGreaterThan(5);
   await expect(page.locator('#heatmap-caption')).toContainText('After epoch 4');
+
+  // The change since the start, on its own map: SET moved connections, so it is not uniform.
+  await expect(page.locator('#heatmap-measure')).toHaveAttribute('data-measure', 'connections');
+  const change = await canvasColours(page.locator('#heatmap-diff'));
+  expect(change.width).toBe(28);
+  expect(change.colours, 'distinct colours on the change map after SET').toBeGreaterThan(5);
+  await expect(page.locator('#heatmap-diff-caption')).toContainText('after epoch 4 − before training');
+  await expect(page.locator('#heatmap-diff-max')).toHaveText(/^(≥ )?\+\d+$/);
+  await expect(page.locator('#heatmap-story')).toHaveAttribute('data-variant', 'set-csr');
+  // The number that tells it: the share of input connections on the blank border, start → now, from borderShare.
+  const connections = await shownShare(page, 'border-share-connections');
+  expect(connections.start).toBeCloseTo(borderShare(results.initialHeatmap!), 12);
+  expect(connections.now).toBeCloseTo(borderShare(last), 12);
+  expect(results.initialBorderShare!.connections).toBe(connections.start);
+  expect(results.borderShares.map((b) => b.connections)).toEqual(results.heatmaps.map((m) => borderShare(m)));
+  expect(connections.now, 'SET changed the border share').not.toBe(connections.start);
+  expect(connections.text).toContain(`${(connections.start * 100).toFixed(1)} % → ${(connections.now * 100).toFixed(1)} %`);
+  await expect(page.locator('#border-share')).toContainText('Share of input connections on the blank border');
+  const strength = await shownShare(page, 'border-share-strength');
+  expect(results.strengths).toHaveLength(4);
+  expect(strength.start).toBeCloseTo(borderShare(results.initialStrength!), 12);
+  expect(strength.now).toBeCloseTo(borderShare(results.strengths[3]!), 12);
+  // Another measure redraws the maps and keeps both numbers.
+  await page.getByLabel('weight strength per pixel (Σ |w|)').check();
+  await expect(page.locator('#heatmap-measure')).toHaveAttribute('data-measure', 'strength');
+  await expect(page.locator('#heatmap-unit')).toContainText('weight strength');
+  expect((await canvasColours(page.locator('#heatmap-diff'))).colours).toBeGreaterThan(5);
+  await page.getByLabel('connections per pixel').check();
+  await testInfo.attach('heat maps after SET', { body: await page.locator('section:has(#heatmap)').screenshot(), contentType: 'image/png' });
+
+  // The charts' legends show the last epoch, not placeholders, with no cursor on them.
+  const legends = await legendValues(page);
+  expect(legends).toHaveLength(6);
+  for (const v of legends) expect(v, `legend values ${legends.join(' | ')}`).toMatch(/^\d/);
+  expect(legends[0]).toBe('4');
+
+  // The pad says what to do now that there is a model.
+  await expect(page.locator('#prediction')).toContainText('Draw a digit');
+  await expect(page.locator('#prediction')).not.toContainText('Train or load');
 
   // The drawing pad: a stroke gives ten probabilities.
   await drawStroke(page);
@@ -124,6 +184,7 @@ test('trains from URL parameters: backend, accuracy, charts, heat maps, drawing 
   await testInfo.attach('drawing pad with a prediction', { body: await page.locator('section:has(#pad)').screenshot(), contentType: 'image/png' });
   await page.getByRole('button', { name: 'Clear' }).click();
   await expect(page.locator('#probs li')).toHaveCount(0);
+  await expect(page.locator('#prediction')).not.toContainText('Train or load');
 
   // Save: a .wgsparse download of a model file.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save model' }).click()]);
@@ -144,6 +205,11 @@ test('trains from URL parameters: backend, accuracy, charts, heat maps, drawing 
   expect(loaded.evaluation.accuracy).toBe(results.finalAccuracy);
   expect(loaded.evaluation.loss).toBeCloseTo(results.finalLoss!, 6);
   expect(loaded.heatmap).toEqual(last);
+  expect(loaded.strength).toHaveLength(784);
+  // A file holds no "before": the share is shown for now only, and there is no change map.
+  expect(await page.locator('#border-share-connections').getAttribute('data-start')).toBeNull();
+  expect(Number(await page.locator('#border-share-connections').getAttribute('data-now'))).toBeCloseTo(borderShare(last), 12);
+  await expect(page.locator('#heatmap-diff-caption')).toContainText('needs the map before training');
   await expect(page.locator('#file-status')).toContainText('Loaded');
   await expect(page.locator('#model-info')).toContainText('loaded from');
   await expect(page.locator('#file-error')).toBeHidden();
@@ -182,6 +248,28 @@ test('mirrors the form in the URL, trains from the Train button, and stops on St
   await expect(page.getByLabel('Weights')).toHaveValue('nm-2:4');
   await expect(page.getByLabel('Training samples')).toHaveValue('2000');
   await expect(page.getByLabel('ε (sparsity)')).toBeDisabled();
+  await expect(page.locator('#prediction')).toHaveText('Train or load a model, then draw a digit.');
+
+  // The Weights field describes the chosen variant, and its select shows the whole label of every option.
+  await expect(page.locator('#d-variant')).toContainText('group of 4');
+  await expect(page.locator('#d-variant')).not.toContainText('SET');
+  await page.getByLabel('Weights').selectOption('set-csr');
+  await expect(page.locator('#d-variant')).toContainText('SET drops');
+  await page.getByLabel('Weights').selectOption('dense');
+  await expect(page.locator('#d-variant')).not.toContainText('SET');
+  await page.getByLabel('Weights').selectOption('nm-2:4');
+  await expect(page.locator('#d-variant')).toContainText('group of 4');
+  const clipped = await page.locator('#f-variant').evaluate((select: HTMLSelectElement) => {
+    const style = getComputedStyle(select);
+    const ctx = document.createElement('canvas').getContext('2d')!;
+    ctx.font = style.font;
+    // Room for the text: the box less its padding, borders and the drop-down arrow (about 1.5em).
+    const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 1.5 * parseFloat(style.fontSize);
+    return Array.from(select.options)
+      .filter((o) => ctx.measureText(o.text).width > room)
+      .map((o) => `${o.text}: ${ctx.measureText(o.text).width.toFixed(0)} px in ${room.toFixed(0)} px`);
+  });
+  expect(clipped, 'options cut off in the Weights select').toEqual([]);
   await page.getByLabel('Hidden layers').fill('1000-1000-1000-1000');
   await page.getByLabel('Hidden layers').blur();
   await expect(page.locator('#form-errors')).toContainText('give 1 to 3 widths');
@@ -193,6 +281,7 @@ test('mirrors the form in the URL, trains from the Train button, and stops on St
   // Train with the edited form, stop after the first epoch.
   await page.getByRole('button', { name: 'Train' }).click();
   await page.waitForFunction(() => (window.__trainResults?.epochs.length ?? 0) >= 1, undefined, { timeout: 60_000 });
+  await expect(page.locator('#prediction')).toContainText('the prediction appears when training ends');
   await page.getByRole('button', { name: 'Stop' }).click();
   await page.waitForFunction(() => window.__trainState !== 'training', undefined, { timeout: 30_000 });
   expect(await page.evaluate(() => window.__trainState)).toBe('stopped');
@@ -204,8 +293,21 @@ test('mirrors the form in the URL, trains from the Train button, and stops on St
   expect(results.finalAccuracy, 'a stopped model is still evaluated').not.toBeNull();
   expect(results.parameters).toBeLessThan(results.denseParameters);
   await expect(page.locator('#progress-label')).toContainText('Stopped after');
+  // 2:4: every group of 4 pixels keeps 2 weights per unit and the groups line up with the border, so the
+  // border's share of the connections cannot move (384 of 784 pixels); the map shows weight strength instead.
+  await expect(page.locator('#heatmap-story')).toHaveAttribute('data-variant', 'nm-2:4');
+  await expect(page.locator('#heatmap-story')).toContainText('by construction');
+  await expect(page.locator('#heatmap-measure')).toHaveAttribute('data-measure', 'strength');
+  const counts = await shownShare(page, 'border-share-connections');
+  expect(counts.start).toBe(384 / 784);
+  expect(counts.now).toBe(384 / 784);
+  await expect(page.locator('#border-share-connections')).toContainText('unchanged');
+  const strength = await shownShare(page, 'border-share-strength');
+  expect(strength.now, 'the trained 2:4 layer\'s strength moved').not.toBe(strength.start);
+  expect((await canvasColours(page.locator('#heatmap-diff'))).colours, 'the 2:4 change map (strength)').toBeGreaterThan(5);
   await expect(page.getByRole('button', { name: 'Save model' })).toBeEnabled();
   await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
+  await expect(page.locator('#prediction')).toContainText('Draw a digit');
   await testInfo.attach('training page after Stop', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
 });
 
@@ -223,4 +325,9 @@ test('learns MNIST: a small subset of the real data set', async ({ page }, testI
   expect(results.data?.test).toBe(1000);
   expect(results.finalAccuracy!, 'MNIST test accuracy after 3 epochs on 2,000 images').toBeGreaterThanOrEqual(MNIST_FLOOR);
   await expect(page.locator('#data-info')).toContainText('MNIST');
+  // Pattern discovery on real digits: the first layer's weight moves off the always-blank border
+  // (49.2 % → 45.9 % in these 3 short epochs, measured; the connections follow over longer runs).
+  const strength = await shownShare(page, 'border-share-strength');
+  expect(strength.now, `border share of the input weight strength: ${strength.text}`).toBeLessThan(strength.start - 0.01);
+  await expect(page.locator('#border-share-connections')).toContainText('→');
 });
