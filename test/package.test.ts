@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { projectRoot, runAsConsumer } from './helpers/consumer.js';
@@ -191,16 +191,16 @@ const resolutions: Record<string, { module: string; moduleResolution: string }> 
 /**
  * A TypeScript compiler: the project's own (`spec` 'project'), or the newest
  * release of `typescript@<spec>` from npm, installed once into
- * node_modules/.cache/wgsparse-typescript/<version> and reused. Without the
- * registry it takes the newest cached version that matches, saying so; with
- * neither it fails.
+ * ~/.cache/wgsparse-typescript/<version> (outside node_modules, which `npm ci`
+ * empties; $XDG_CACHE_HOME is honoured) and reused. Without the registry it
+ * takes the newest cached version that matches, saying so; with neither it fails.
  */
 function typescript(spec: string): { version: string; tsc: string } {
   if (spec === 'project') {
     const dir = join(root, 'node_modules', 'typescript');
     return { version: (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version, tsc: join(dir, 'bin', 'tsc') };
   }
-  const cache = join(root, 'node_modules', '.cache', 'wgsparse-typescript');
+  const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'wgsparse-typescript');
   const tscIn = (version: string) => join(cache, version, 'node_modules', 'typescript', 'bin', 'tsc');
   let version: string | undefined;
   const view = spawnSync('npm', ['view', `typescript@${spec}`, 'version', '--json'], { encoding: 'utf8', timeout: 60_000 });
@@ -222,7 +222,7 @@ function typescript(spec: string): { version: string; tsc: string } {
     mkdirSync(cache, { recursive: true });
     const tmp = mkdtempSync(join(cache, `.${version}-`));
     writeFileSync(join(tmp, 'package.json'), '{ "private": true }\n');
-    execFileSync('npm', ['install', `typescript@${version}`, '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('npm', ['install', `typescript@${version}`, '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       renameSync(tmp, join(cache, version));
     } catch {
