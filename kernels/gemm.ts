@@ -1,6 +1,7 @@
 import { DenseMatrix } from '../src/formats/dense.js';
 import { gemmVariant } from './programs.js';
-import { InvalidArgumentError, ShapeMismatchError } from '../src/errors.js';
+import { ShapeMismatchError } from '../src/errors.js';
+import { assertFloat32 } from '../src/formats/validate.js';
 import { checkDense } from './checks.js';
 import type { Kernel } from './kernel.js';
 import type { OperationScope } from '../src/engine/gpu-context.js';
@@ -28,7 +29,7 @@ export const gemm: Kernel<[A: DenseMatrix, B: DenseMatrix, options?: GemmOptions
       throw new ShapeMismatchError('B', `op(A) has ${k} columns but op(B) has ${kB} rows (transA=${!!options?.transA}, transB=${!!options?.transB})`);
     }
     const alpha = options?.alpha;
-    if (alpha !== undefined && !Number.isFinite(alpha)) throw new InvalidArgumentError('options.alpha', `must be finite, got ${alpha}`);
+    if (alpha !== undefined) assertFloat32('options.alpha', alpha);
   },
   cpu(A, B, options) {
     const { m, n, k } = dims(A, B, options);

@@ -3,7 +3,7 @@ import { DenseMatrix } from '../src/formats/dense.js';
 import { NMMatrix } from '../src/formats/nm.js';
 import type { OperationScope } from '../src/engine/gpu-context.js';
 import { programs } from './programs.js';
-import { InvalidArgumentError } from '../src/errors.js';
+import { assertFloat32 } from '../src/formats/validate.js';
 import { checkDense, checkRowsMatch, checkSameCols, checkSparse } from './checks.js';
 import type { GpuPlan, Kernel } from './kernel.js';
 import { nmPatternWords } from './spmm-nm.js';
@@ -64,7 +64,7 @@ function checkOperands(W: CSRMatrix | NMMatrix, dY: DenseMatrix, X: DenseMatrix,
   checkRowsMatch('X', X.rows, W.cols, 'W.cols');
   checkSameCols('X', X, dY, 'dY');
   const alpha = options?.alpha;
-  if (alpha !== undefined && !Number.isFinite(alpha)) throw new InvalidArgumentError('options.alpha', `must be finite, got ${alpha}`);
+  if (alpha !== undefined) assertFloat32('options.alpha', alpha);
 }
 
 function sddmmCpu(

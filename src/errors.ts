@@ -98,3 +98,30 @@ export class TrainingDivergedError extends WgsparseError {
     );
   }
 }
+
+/**
+ * A host array could not be allocated: more elements than a typed array may
+ * hold here, or more memory than the JavaScript engine could get.
+ * `requestedBytes` says how much was asked for.
+ */
+export class AllocationError extends InvalidArgumentError {
+  override name = 'AllocationError';
+  constructor(
+    argument: string,
+    readonly requestedBytes: number,
+    detail: string,
+  ) {
+    super(argument, `asks for ${formatBytes(requestedBytes)} in one array, more than this JavaScript engine could allocate (${detail}); use smaller sizes`);
+  }
+}
+
+function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${bytes} bytes (${value.toPrecision(3)} ${units[unit]})`;
+}

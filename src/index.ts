@@ -25,6 +25,7 @@ export {
   GpuError,
   BackendUnavailableError,
   TrainingDivergedError,
+  AllocationError,
 } from './errors.js';
 export { Sequential, type FitOptions, type History, type EpochLog, type BatchProgress } from './model/sequential.js';
 export { relu, leakyRelu, dropout, softmax, type ActivationLayer } from './model/activations.js';

@@ -2,7 +2,7 @@ import { OperationScope, type GpuContext } from '../../src/engine/gpu-context.js
 import { InvalidArgumentError } from '../../src/errors.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 import { initLimit, type WeightInit } from '../../src/formats/init.js';
-import { assertFinite, assertLength } from '../../src/formats/validate.js';
+import { assertFinite, assertLength, assertSeed } from '../../src/formats/validate.js';
 import { pruneCsrCpu, pruneResident } from './prune-csr.js';
 import { checkZeta } from './prune.js';
 import { checkRegrow, regrowCsrCpu } from './regrow.js';
@@ -38,9 +38,7 @@ function prepare(W: CSRMatrix, options: EvolveSetOptions): { state: Float32Array
   assertFinite('W.values', W.values, (k) => `stored value ${k}`);
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be an object with zeta and seed');
   checkZeta(options.zeta);
-  if (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 0xffffffff) {
-    throw new InvalidArgumentError('options.seed', `must be a u32 integer, got ${String(options.seed)}`);
-  }
+  assertSeed('options.seed', options.seed);
   const state = options.state ?? new Float32Array(W.nnz);
   if (!(state instanceof Float32Array)) throw new InvalidArgumentError('options.state', 'must be a Float32Array');
   assertLength('options.state', state, W.nnz);

@@ -7,6 +7,7 @@
  * gathers: the one copy a batch needs anyway doubles as the layout change.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { assertSeed } from '../formats/validate.js';
 import { RandomStream } from '../random.js';
 import { assertCount, assertFinite, assertInstance, assertLength } from '../formats/validate.js';
 
@@ -95,12 +96,6 @@ export function shuffledOrder(count: number, seed: number): Uint32Array {
   return order;
 }
 
-/** Seeds are u32 because the random streams reduce them mod 2^32: larger ones would alias. */
-export function assertSeed(argument: string, seed: number): void {
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new InvalidArgumentError(argument, `must be a u32 integer, got ${String(seed)}`);
-  }
-}
 
 /**
  * Gathers samples order[start … start + size) into `out` FEATURE-MAJOR with

@@ -11,7 +11,8 @@
 import { InvalidArgumentError } from '../errors.js';
 import { RandomStream } from '../random.js';
 import { assertCount } from '../formats/validate.js';
-import { assertSeed, shuffledOrder, type Dataset } from './dataset.js';
+import { shuffledOrder, type Dataset } from './dataset.js';
+import { assertSeed } from '../formats/validate.js';
 
 /** Separate streams so that, e.g., changing count never changes the prototypes. */
 const PROTOTYPE_STREAM = 1;

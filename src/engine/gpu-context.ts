@@ -176,8 +176,10 @@ export class GpuContext {
 
   createBuffer(argument: string, byteLength: number, usage: GPUBufferUsageFlags): GPUBuffer {
     if (byteLength > this.maxBufferBytes) throw new DeviceLimitError(argument, byteLength, this.maxBufferBytes);
-    // Zero-sized bindings are invalid; 4 bytes keep empty operands bindable.
-    const size = Math.max(4, Math.ceil(byteLength / 4) * 4);
+    // Zero-sized bindings are invalid, and a binding must hold at least one
+    // element of its array: 16 bytes (a vec4<f32>, the widest element any
+    // shader binds) keep empty operands (batch 0, nnz 0) bindable everywhere.
+    const size = Math.max(16, Math.ceil(byteLength / 4) * 4);
     return this.device.createBuffer({ label: argument, size, usage });
   }
 

@@ -3,7 +3,7 @@ import { RandomStream } from '../random.js';
 import { DenseMatrix } from './dense.js';
 import { initLimit, type WeightInit } from './init.js';
 import { indexFingerprint } from './fingerprint.js';
-import { assertCount, assertFinite, assertLength, assertProbability } from './validate.js';
+import { allocate, assertCount, assertFinite, assertIndexDimension, assertLength, assertProbability, MAX_INDEX_DIMENSION } from './validate.js';
 
 export interface CSRParts {
   rows: number;
@@ -71,6 +71,7 @@ export class CSRMatrix {
     const { rows, cols, rowPtr, colIdx, values } = parts;
     assertCount('rows', rows);
     assertCount('cols', cols);
+    assertIndexDimension('cols', cols);
     if (!(rowPtr instanceof Uint32Array)) throw new InvalidArgumentError('rowPtr', 'must be a Uint32Array');
     if (!(colIdx instanceof Uint32Array)) throw new InvalidArgumentError('colIdx', 'must be a Uint32Array');
     if (!(values instanceof Float32Array)) throw new InvalidArgumentError('values', 'must be a Float32Array');
@@ -212,19 +213,26 @@ export class CSRMatrix {
     const { rows, cols, seed = 1, init = 'he-uniform' } = options;
     assertCount('rows', rows);
     assertCount('cols', cols);
+    assertIndexDimension('rows', rows);
+    assertIndexDimension('cols', cols);
     const p = erdosRenyiDensity(options);
+    const densityArgument = options.density !== undefined ? 'density' : 'epsilon';
     const limit = initLimit(init, cols, rows);
     const rng = new RandomStream(seed, 0xc5a);
-    const rowPtr = new Uint32Array(rows + 1);
-    const counts = new Uint32Array(rows);
+    const rowPtr = allocate('rows', Uint32Array, rows + 1);
+    const counts = allocate('rows', Uint32Array, rows);
     let nnz = 0;
     for (let r = 0; r < rows; r++) {
       counts[r] = rng.binomial(cols, p);
       nnz += counts[r]!;
+      // rowPtr is 32-bit: past 2³² − 1 it would wrap silently.
+      if (nnz > MAX_INDEX_DIMENSION) {
+        throw new InvalidArgumentError(densityArgument, `gives more than 2³² − 1 nonzeros for ${rows} × ${cols} (CSR offsets are 32-bit); use a lower ${densityArgument}`);
+      }
       rowPtr[r + 1] = nnz;
     }
-    const colIdx = new Uint32Array(nnz);
-    const values = new Float32Array(nnz);
+    const colIdx = allocate(densityArgument, Uint32Array, nnz);
+    const values = allocate(densityArgument, Float32Array, nnz);
     const chosen = new Set<number>();
     for (let r = 0; r < rows; r++) {
       const k = counts[r]!;

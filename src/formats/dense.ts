@@ -1,4 +1,4 @@
-import { assertCount, assertLength } from './validate.js';
+import { allocate, assertCount, assertLength } from './validate.js';
 import { InvalidArgumentError } from '../errors.js';
 import { RandomStream } from '../random.js';
 
@@ -18,7 +18,7 @@ export class DenseMatrix {
     this.rows = rows;
     this.cols = cols;
     if (data === undefined) {
-      this.data = new Float32Array(rows * cols);
+      this.data = allocate('rows × cols', Float32Array, rows * cols);
     } else {
       assertLength('data', data, rows * cols);
       this.data = data instanceof Float32Array ? data : Float32Array.from(data);

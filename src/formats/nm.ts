@@ -3,7 +3,7 @@ import { RandomStream } from '../random.js';
 import { DenseMatrix } from './dense.js';
 import { initLimit, type WeightInit } from './init.js';
 import { indexFingerprint } from './fingerprint.js';
-import { assertCount, assertFinite, assertLength } from './validate.js';
+import { allocate, assertCount, assertFinite, assertIndexDimension, assertLength } from './validate.js';
 import { buildTransposeIndex, type CSRTransposeIndex } from './csr.js';
 
 /** M values the kernels support: powers of two whose indices pack into ≤ 4 bits. */
@@ -184,12 +184,14 @@ export class NMMatrix {
     const { rows, cols, n = 2, m = 4, seed = 1, init = 'he-uniform' } = options;
     assertCount('rows', rows);
     assertCount('cols', cols);
+    assertIndexDimension('rows', rows);
+    assertIndexDimension('cols', cols);
     checkNM(n, m);
     if (cols % m !== 0) throw new InvalidArgumentError('cols', `must be a multiple of m = ${m}, got ${cols}`);
     const rng = new RandomStream(seed, 0x2a4);
     const limit = initLimit(init, cols, rows);
     const groups = rows * (cols / m);
-    const values = new Float32Array(groups * n);
+    const values = allocate('rows × cols', Float32Array, groups * n);
     const positions = new Uint8Array(groups * n);
     const pick = new Uint8Array(m);
     for (let g = 0; g < groups; g++) {

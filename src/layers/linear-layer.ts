@@ -5,7 +5,7 @@ import type { Engine } from '../engine/engine.js';
 import { OperationScope, type GpuContext } from '../engine/gpu-context.js';
 import { DisposedError, InvalidArgumentError } from '../errors.js';
 import { DenseMatrix } from '../formats/dense.js';
-import { assertCount, assertFinite, assertLength } from '../formats/validate.js';
+import { allocate, assertCount, assertFinite, assertFloat32, assertIndexDimension, assertLength } from '../formats/validate.js';
 
 /** What a layer's optimizer pass applies: SGD with momentum (the SET reference's) or Adam. */
 export type OptimizerSettings = ({ readonly kind: 'sgd' } & SgdOptions) | ({ readonly kind: 'adam' } & AdamOptions);
@@ -14,7 +14,7 @@ export type OptimizerSettings = ({ readonly kind: 'sgd' } & SgdOptions) | ({ rea
 export function checkSgdOptions(options: SgdOptions): void {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be an object with lr, momentum and weightDecay');
   for (const key of ['lr', 'momentum', 'weightDecay'] as const) {
-    if (!Number.isFinite(options[key])) throw new InvalidArgumentError(`options.${key}`, `must be finite, got ${options[key]}`);
+    assertFloat32(`options.${key}`, options[key]);
   }
 }
 
@@ -51,6 +51,8 @@ export abstract class LinearLayer {
   constructor(inputs: number, outputs: number, bias?: Float32Array) {
     assertCount('options.in', inputs, { min: 1 });
     assertCount('options.out', outputs, { min: 1 });
+    assertIndexDimension('options.in', inputs);
+    assertIndexDimension('options.out', outputs);
     this.in = inputs;
     this.out = outputs;
     if (bias !== undefined) {
@@ -58,7 +60,7 @@ export abstract class LinearLayer {
       assertLength('options.bias', bias, outputs);
       assertFinite('options.bias', bias, (k) => `bias ${k}`);
     }
-    this.bias = bias ? Float32Array.from(bias) : new Float32Array(outputs);
+    this.bias = bias ? Float32Array.from(bias) : allocate('options.out', Float32Array, outputs);
     this.biasVelocity = new Float32Array(outputs);
     this.biasSecond = new Float32Array(outputs);
     this.gradB = new Float32Array(outputs);

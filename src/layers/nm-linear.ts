@@ -11,6 +11,7 @@ import { checkZeta } from '../../kernels/set/prune.js';
 import { NMMatrix } from '../formats/nm.js';
 import { LinearLayer, type LayerGpu } from './linear-layer.js';
 import { identityOrder } from '../formats/csr.js';
+import { assertSeed } from '../formats/validate.js';
 
 export interface NMLinearOptions {
   in: number;
@@ -90,9 +91,7 @@ export class NMLinear extends LinearLayer {
   async evolve(options: { zeta: number; seed: number }): Promise<void> {
     this.requireEngine();
     checkZeta(options.zeta);
-    if (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 0xffffffff) {
-      throw new InvalidArgumentError('options.seed', `must be a u32 integer, got ${String(options.seed)}`);
-    }
+    assertSeed('options.seed', options.seed);
     const limit = initLimit(this.init, this.in, this.out);
     const r = this.resident;
     if (!this.gpu || !r) {

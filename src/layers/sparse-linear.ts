@@ -13,6 +13,7 @@ import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
 import { CSRMatrix, erdosRenyiDensity, identityOrder } from '../formats/csr.js';
 import type { DenseMatrix } from '../formats/dense.js';
 import { initLimit, type WeightInit } from '../formats/init.js';
+import { assertSeed } from '../formats/validate.js';
 import { LinearLayer, type LayerGpu } from './linear-layer.js';
 
 export interface SparseLinearOptions {
@@ -122,6 +123,8 @@ export class SparseLinear extends LinearLayer {
     this.requireEngine();
     checkZeta(options.zeta);
     const growth = options.growth ?? 'random';
+    // Gradient growth draws nothing; random growth's seed is checked here, before either backend.
+    if (growth !== 'gradient') assertSeed('options.seed', options.seed);
     if (growth === 'gradient') return this.evolveByGradient(options);
     if (growth !== 'random') throw new InvalidArgumentError('options.growth', `must be 'random' or 'gradient', got ${String(growth)}`);
     const gpu = this.gpu;

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
+import { assertFloat32 } from '../formats/validate.js';
 
 /**
  * The parameter-free entries of a Sequential, as plain data (they save as
@@ -21,7 +22,7 @@ export function relu(): ActivationLayer {
  * "alternated left ReLU" (alpha = −0.6, +0.6, −0.6 on its three hidden layers).
  */
 export function leakyRelu(alpha: number): ActivationLayer {
-  if (!Number.isFinite(alpha)) throw new InvalidArgumentError('alpha', `must be finite, got ${alpha}`);
+  assertFloat32('alpha', alpha);
   return { kind: 'leaky-relu', alpha };
 }
 

@@ -1,6 +1,7 @@
 import type { SgdOptions } from '../../kernels/elementwise.js';
 import type { AdamOptions } from '../../kernels/adam.js';
 import { InvalidArgumentError } from '../errors.js';
+import { assertFloat32 } from '../formats/validate.js';
 import { checkSgdOptions } from '../layers/linear-layer.js';
 
 /** The optimizer of a fit(): SGD with momentum and weight decay, as the SET reference updates. */
@@ -29,7 +30,7 @@ export function sgd(options: Partial<SgdOptions> = {}): SgdOptimizer {
 export function adam(options: Partial<AdamOptions> = {}): AdamOptimizer {
   const o = { lr: options.lr ?? 0.001, beta1: options.beta1 ?? 0.9, beta2: options.beta2 ?? 0.999, epsilon: options.epsilon ?? 1e-8, weightDecay: options.weightDecay ?? 0 };
   for (const [key, value] of Object.entries(o)) {
-    if (!Number.isFinite(value)) throw new InvalidArgumentError(`options.${key}`, `must be finite, got ${value}`);
+    assertFloat32(`options.${key}`, value);
   }
   for (const key of ['beta1', 'beta2'] as const) {
     if (!(o[key] >= 0 && o[key] < 1)) throw new InvalidArgumentError(`options.${key}`, `must be in [0, 1), got ${o[key]}`);
