@@ -153,3 +153,15 @@ describe('sizes no host array can hold give an AllocationError naming the argume
     expectNamed(thrown(() => new SparseLinear({ in: 2 ** 40, out: 10, epsilon: 20 })), InvalidArgumentError, 'options.in');
   });
 });
+
+describe('subnormal intermediates (documented in the README: the GPU may flush them)', () => {
+  test('gemm of 1e-30 × 1e-9 with alpha 1000: 1e-36 on the CPU; on WebGPU the same or 0, never anything else', async () => {
+    const A = DenseMatrix.fromRows([[1e-30]]);
+    const B = DenseMatrix.fromRows([[1e-9]]);
+    const onCpu = (await (await cpuEngine()).gemm(A, B, { alpha: 1000 })).data[0]!;
+    expect(onCpu).toBeCloseTo(Math.fround(1e-36), 42);
+    const onGpu = (await (await gpuEngine()).gemm(A, B, { alpha: 1000 })).data[0]!;
+    console.log(`[wgsparse tests] subnormal product on WebGPU: ${onGpu} (CPU ${onCpu})`);
+    expect([0, onCpu]).toContain(onGpu);
+  });
+});

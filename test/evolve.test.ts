@@ -3,7 +3,7 @@
  * nothing but a few counters is read back before the result itself.
  */
 import { describe, expect, test } from 'vitest';
-import { CSRMatrix, DisposedError, InvalidArgumentError, createEngine } from '../src/index.js';
+import { CSRMatrix, DenseMatrix, DisposedError, InvalidArgumentError, SparseLinear, createEngine } from '../src/index.js';
 import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';
 import { mappedBufferSizes } from './helpers/readbacks.js';
 
@@ -54,5 +54,27 @@ describe(`engine.evolveSet on WebGPU (${adapterName(gpu)}) and the CPU`, () => {
     const disposed = await createEngine({ backend: 'webgpu' });
     disposed.dispose();
     await expect(disposed.evolveSet(W, { zeta: 0.3, seed: 1 })).rejects.toBeInstanceOf(DisposedError);
+  });
+});
+
+describe('ζ = 0 evolves nothing, on both backends, for engines and layers', () => {
+  test.each([
+    ['webgpu', gpuEngine],
+    ['cpu', cpuEngine],
+  ] as const)('%s', async (_name, make) => {
+    const engine = await make();
+    const W = CSRMatrix.random({ rows: 40, cols: 30, density: 0.2, seed: 5 });
+    const result = await engine.evolveSet(W, { zeta: 0, seed: 1 });
+    expect(result.removed).toBe(0);
+    expect(result.W.rowPtr).toEqual(W.rowPtr);
+    expect(result.W.colIdx).toEqual(W.colIdx);
+    expect(result.W.values).toEqual(W.values);
+    const layer = new SparseLinear({ in: 30, out: 40, weights: W });
+    layer.attach(engine);
+    const X = DenseMatrix.random(30, 4, { seed: 6 });
+    const before = await layer.forward(X);
+    expect(await layer.evolve({ zeta: 0, seed: 2 })).toEqual({ removed: 0 });
+    expect(await layer.forward(X)).toEqual(before);
+    layer.dispose();
   });
 });

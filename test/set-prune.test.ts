@@ -74,7 +74,8 @@ describe(`SET magnitude pruning on WebGPU (${adapterName(engine)}) vs the CPU re
     for (const zeta of [0, 0.3, 1]) {
       test(`${name}, ζ = ${zeta}`, async () => {
         const cpu = setKeepFlagsCpu(values, zeta);
-        expect(cpu).toEqual(referenceKeepFlags(values, zeta));
+        // ζ = 0 is the one documented difference: nothing is removed.
+        expect(cpu).toEqual(zeta === 0 ? new Uint32Array(values.length).fill(1) : referenceKeepFlags(values, zeta));
         const gpu = await setKeepFlagsGpu(ctx, values, zeta);
         expect(gpu).toEqual(cpu);
       });
@@ -95,6 +96,42 @@ describe(`SET magnitude pruning on WebGPU (${adapterName(engine)}) vs the CPU re
     const keptMinAbsNeg = Math.min(...values.filter((v, i) => v < 0 && keep[i]).map(Math.abs));
     expect(removedMaxAbsNeg).toBeLessThanOrEqual(keptMinAbsNeg);
     expect(keptMinAbs).toBeGreaterThan(0);
+  });
+
+  describe('the rule at its edges (documented in setKeepFlagsCpu, Engine.evolveSet and the README)', () => {
+    const both = async (values: Float32Array, zeta: number): Promise<Uint32Array> => {
+      const cpu = setKeepFlagsCpu(values, zeta);
+      expect(await setKeepFlagsGpu(ctx, values, zeta)).toEqual(cpu);
+      return cpu;
+    };
+    const removed = (flags: Uint32Array): number => flags.length - flags.reduce((a, b) => a + b, 0);
+
+    test('ties at a threshold all go: six equal weights with ζ = 0.3 are all removed, as the reference removes them', async () => {
+      const six = new Float32Array(6).fill(0.5);
+      expect(referenceKeepFlags(six, 0.3)).toEqual(new Uint32Array(6));
+      expect(await both(six, 0.3)).toEqual(new Uint32Array(6));
+      // Among distinct magnitudes only the threshold's ties go beyond ζ.
+      const mixed = Float32Array.of(-0.4, -0.3, -0.3, -0.3, -0.2, 0.2, 0.5, 0.5, 0.5, 0.9);
+      expect(await both(mixed, 0.3)).toEqual(referenceKeepFlags(mixed, 0.3));
+    });
+
+    test('stored zeros (+0 and −0) are never kept; besides them ζ of each sign goes', async () => {
+      // 942 weights: 300 zeros (half of them −0), 321 negative, 321 positive.
+      const values = Float32Array.from({ length: 942 }, (_, i) => (i < 300 ? (i % 2 ? -0 : 0) : i % 2 ? -(i / 1000) : i / 1000));
+      const flags = await both(values, 0.3);
+      expect(flags).toEqual(referenceKeepFlags(values, 0.3));
+      for (let i = 0; i < 300; i++) expect(flags[i], `zero at ${i}`).toBe(0);
+      const signedRemoved = removed(flags) - 300;
+      expect(signedRemoved).toBeGreaterThanOrEqual(Math.floor(0.3 * 642) - 2);
+      expect(signedRemoved).toBeLessThanOrEqual(Math.ceil(0.3 * 642) + 2);
+    });
+
+    test('ζ = 0 removes nothing (where the reference would still drop the weight closest to zero)', async () => {
+      for (const values of [weights(1_000, 7, 'mixed'), new Float32Array(6).fill(0.5), Float32Array.of(0, -0, 0.1, -0.1)]) {
+        expect(removed(referenceKeepFlags(values, 0))).toBeGreaterThan(0);
+        expect(removed(await both(values, 0))).toBe(0);
+      }
+    });
   });
 
   test('ζ outside [0, 1] is a typed error naming zeta', async () => {

@@ -72,8 +72,9 @@ export async function pruneResident(
   nnz: number,
   zeta: number,
 ): Promise<{ kept: CsrBuffers; keptNnz: number }> {
+  // ζ = 0 removes nothing (see setKeepFlagsCpu): the layer is its own survivor set.
+  if (nnz === 0 || zeta === 0) return { kept: csr, keptNnz: nnz };
   const kept = allocateCsr(owner, 'kept', rows, nnz, csr.second !== undefined);
-  if (nnz === 0) return { kept: csr, keptNnz: 0 };
   const stats = await ctx.run('SET prune (stats)', (s) => ({
     result: encodeSetStats(s, csr.values, nnz),
     byteLength: 12,

@@ -33,11 +33,20 @@ export function checkZeta(zeta: number): void {
  * with a = min |w|, the first such position is #{w < −a} and the last is
  * n − 1 − #{w > a}), and the two values by selection, not a full sort.
  * Returns 0/1 flags aligned with `values`.
+ *
+ * What this rule means at the edges (the reference's, kept on purpose):
+ * - a weight equal to a threshold is removed, so ties at the threshold all
+ *   go (six equal weights with ζ = 0.3: all six);
+ * - stored zeros (+0 and −0) are never kept (neither > smallestPositive ≥ 0
+ *   nor < largestNegative ≤ 0): the reference's scipy matrices hold none;
+ * - ζ = 0 removes nothing. This is our one deliberate difference: the
+ *   reference's thresholds would still remove the weight(s) closest to zero.
  */
 export function setKeepFlagsCpu(values: Float32Array, zeta: number): Uint32Array {
   checkZeta(zeta);
   const n = values.length;
   const flags = new Uint32Array(n);
+  if (zeta === 0) return flags.fill(1);
   if (n === 0) return flags;
   let a = Infinity;
   for (let i = 0; i < n; i++) a = Math.min(a, Math.abs(values[i]!));
@@ -126,6 +135,7 @@ export async function setKeepFlagsGpu(ctx: GpuContext, values: Float32Array, zet
   checkZeta(zeta);
   if (!(values instanceof Float32Array)) throw new InvalidArgumentError('values', 'must be a Float32Array');
   const n = values.length;
+  if (zeta === 0) return new Uint32Array(n).fill(1); // as setKeepFlagsCpu: ζ = 0 removes nothing
   if (n === 0) return new Uint32Array(0);
   let valuesBuffer: GPUBuffer | undefined;
   const statsOp = await ctx.prepare('SET stats', (s) => {

@@ -149,7 +149,9 @@ export class Engine {
    * random absent positions. nnz is unchanged; optimizer state moves with its
    * weight, new weights start with zero state. On WebGPU the thresholds,
    * compaction and regrowth run on the GPU (a few counters are read back);
-   * for the same seed both backends return the same layer.
+   * for the same seed both backends return the same layer. As in the
+   * reference, weights equal to a threshold are all removed and stored zeros
+   * are never kept; ζ = 0 removes nothing (see setKeepFlagsCpu).
    */
   async evolveSet(W: CSRMatrix, options: EvolveSetOptions): Promise<EvolveSetResult> {
     if (this.disposed) throw new DisposedError('engine');
