@@ -28,7 +28,11 @@ export function encodeSoftmaxCrossEntropy(
   });
 }
 
-/** metrics (3 floats) += (Σ loss, Σ correct, batch) from perSample; one workgroup, no atomics. */
+/**
+ * metrics (3 floats: mean loss, Σ correct, samples) updated with the batch in
+ * perSample; the loss as a running mean, so finite losses never overflow f32.
+ * One workgroup, no atomics.
+ */
 export function encodeAccumulateMetrics(s: OperationScope, batch: number, perSample: GPUBuffer, metrics: GPUBuffer): void {
   const p = s.uniform([0, batch, 0, 1]);
   s.dispatch({ pipeline: s.pipeline(programs.accumulateMetrics), buffers: [p, undefined, undefined, perSample, metrics], workgroups: 1 });

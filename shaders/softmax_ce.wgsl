@@ -3,8 +3,8 @@
 //   softmaxCrossEntropy  per sample: loss = logsumexp(z) − z[label], whether
 //                        argmax(z) = label, and in place either the gradient
 //                        p − onehot(label) (training) or p (inference)
-//   accumulateMetrics    metrics += (Σ loss, Σ correct, batch), one workgroup,
-//                        so an epoch's figures need a single read-back
+//   accumulateMetrics    metrics ← (running mean loss, Σ correct, samples), one
+//                        workgroup, so an epoch's figures need a single read-back
 
 const THREADS: u32 = 256u;
 
@@ -20,7 +20,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> labels: array<u32>;
 // [loss of each sample | 1.0 where the prediction was right]
 @group(0) @binding(3) var<storage, read_write> perSample: array<f32>;
-// [Σ loss, Σ correct, samples]; f32 counts stay exact to 2^24 samples.
+// [mean loss so far, Σ correct, samples]; f32 counts stay exact to 2^24 samples.
+// The loss is kept as a mean, not a sum: an f32 sum of finite losses overflows
+// to Infinity (about 3.4e38) where the CPU's f64 sum stays finite.
 @group(0) @binding(4) var<storage, read_write> metrics: array<f32>;
 
 @compute @workgroup_size(THREADS)
@@ -56,8 +58,10 @@ fn accumulateMetrics(@builtin(local_invocation_id) lid: vec3u) {
   let B = params.batch;
   var loss = 0.0;
   var correct = 0.0;
+  // Terms scaled by 1/B: every partial sum is at most the batch's largest loss.
+  let scale = 1.0 / f32(B);
   for (var b = lid.x; b < B; b += THREADS) {
-    loss += perSample[b];
+    loss += perSample[b] * scale;
     correct += perSample[B + b];
   }
   lossSums[lid.x] = loss;
@@ -71,8 +75,10 @@ fn accumulateMetrics(@builtin(local_invocation_id) lid: vec3u) {
     workgroupBarrier();
   }
   if (lid.x == 0u) {
-    metrics[0] += lossSums[0];
+    let samples = metrics[2] + f32(B);
+    // A convex blend of the mean so far and this batch's mean: finite when both are.
+    metrics[0] += (lossSums[0] - metrics[0]) * (f32(B) / samples);
     metrics[1] += correctSums[0];
-    metrics[2] += f32(B);
+    metrics[2] = samples;
   }
 }

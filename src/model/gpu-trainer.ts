@@ -30,7 +30,7 @@ interface ResidentPass {
  */
 export class GpuTrainer implements Trainer {
   private readonly shared: OperationScope;
-  /** [Σ loss, Σ correct, samples] accumulated on the GPU. */
+  /** [mean loss, Σ correct, samples] accumulated on the GPU (the loss as a mean: an f32 sum overflows). */
   private readonly metrics: GPUBuffer;
   /** [training step]: seeds the dropout masks of the batch. */
   private readonly stepBuffer: GPUBuffer;
@@ -80,12 +80,13 @@ export class GpuTrainer implements Trainer {
   }
 
   async readMetrics(): Promise<Metrics> {
-    const [loss, correct, samples] = await this.ctx.run('read metrics', (s) => {
+    const [meanLoss, correct, samples] = await this.ctx.run('read metrics', (s) => {
       const out = s.output('metrics read-back', 12);
       s.copy(this.metrics, out, 12);
       return { result: out, byteLength: 12, decode: (b) => Array.from(new Float32Array(b)) };
     });
-    return metricsFrom(loss!, correct!, samples!);
+    // The sum in f64 on the host, where it cannot overflow.
+    return metricsFrom(meanLoss! * samples!, correct!, samples!);
   }
 
   async predictBatch(x: Float32Array, batch: number): Promise<Float32Array> {
