@@ -50,14 +50,47 @@ export class DisposedError extends WgsparseError {
   }
 }
 
-/** The GPU device was lost (driver reset, tab backgrounded, destroy()). */
+/** What survived a device loss on the host, and how to continue from it. */
+export interface KeptState {
+  /** E.g. "the model state at the end of epoch 3 (weights with their sparse structure, biases, optimizer state)". */
+  readonly description: string;
+  /** What to call to continue, e.g. "model.attach(await createEngine()); await model.fit(data, { ...sameOptions, initialEpoch: 3 })". */
+  readonly resume: string;
+  /** For an interrupted fit: the `initialEpoch` that resumes it (= epochs completed and kept). */
+  readonly initialEpoch?: number;
+  /** For an interrupted fit: the epochs it completed, up to the kept state. */
+  readonly history?: History;
+}
+
+/**
+ * The GPU device was lost (driver reset, tab backgrounded, GPU process crash,
+ * destroy()). Whatever lived only on that device is gone; `kept` says what a
+ * model or layer still holds on the host and how to continue from it. Without
+ * `kept` (an Engine's one-off products) the operands you passed in are
+ * host-side and intact: run them again on a new engine.
+ */
 export class DeviceLostError extends WgsparseError {
   override name = 'DeviceLostError';
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    readonly kept?: KeptState,
+  ) {
     super(
-      `the WebGPU device was lost (${reason}); host-side matrices are intact: ` +
-        'create a new engine and run again',
+      kept
+        ? `the WebGPU device was lost (${reason}); ${kept.description} is kept on the host: ${kept.resume}`
+        : `the WebGPU device was lost (${reason}); host-side operands (the matrices you passed in) are intact: ` +
+            'create a new engine and run again (a layer or model keeps its own host copy: attach it to the new engine)',
     );
+  }
+
+  /** For an interrupted fit: the `initialEpoch` that resumes it. */
+  get initialEpoch(): number | undefined {
+    return this.kept?.initialEpoch;
+  }
+
+  /** For an interrupted fit: the epochs completed up to the kept state. */
+  get history(): History | undefined {
+    return this.kept?.history;
   }
 }
 

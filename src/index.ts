@@ -26,6 +26,7 @@ export {
   BackendUnavailableError,
   TrainingDivergedError,
   AllocationError,
+  type KeptState,
 } from './errors.js';
 export { Sequential, type FitOptions, type History, type EpochLog, type BatchProgress } from './model/sequential.js';
 export { relu, leakyRelu, dropout, softmax, type ActivationLayer } from './model/activations.js';

@@ -5,7 +5,7 @@ import { initLimit, type WeightInit } from '../formats/init.js';
 import { RandomStream } from '../random.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
 import { assertFinite } from '../formats/validate.js';
-import { LinearLayer, type LayerGpu } from './linear-layer.js';
+import { LinearLayer, type LayerGpu, type StateArrays, type StatePart } from './linear-layer.js';
 
 export interface DenseLinearOptions {
   in: number;
@@ -82,6 +82,22 @@ export class DenseLinear extends LinearLayer {
       velocity: gpu.fixed.upload('velocity', this.velocity),
       second: gpu.fixed.upload('second moment', this.second),
     };
+  }
+
+  protected weightStateParts(): StatePart[] {
+    const r = this.resident!;
+    const length = this.W.data.length;
+    return [
+      { buffer: r.values, type: 'f32', length },
+      { buffer: r.velocity, type: 'f32', length },
+      { buffer: r.second, type: 'f32', length },
+    ];
+  }
+
+  protected keepWeightState(arrays: StateArrays): void {
+    this.W = new DenseMatrix(this.out, this.in, arrays.f32());
+    this.velocity = arrays.f32();
+    this.second = arrays.f32();
   }
 
   protected releaseWeights(): void {

@@ -3,7 +3,7 @@ import { encodeAddBias, encodeRowSums, encodeSgdMomentum, sgdMomentumCpu, type S
 import { adamCpu, encodeAdam, type AdamOptions } from '../../kernels/adam.js';
 import type { Engine } from '../engine/engine.js';
 import { OperationScope, type GpuContext } from '../engine/gpu-context.js';
-import { DisposedError, InvalidArgumentError } from '../errors.js';
+import { DeviceLostError, DisposedError, InvalidArgumentError } from '../errors.js';
 import { DenseMatrix } from '../formats/dense.js';
 import { allocate, assertCount, assertFinite, assertFloat32, assertIndexDimension, assertLength } from '../formats/validate.js';
 
@@ -16,6 +16,41 @@ export function checkSgdOptions(options: SgdOptions): void {
   for (const key of ['lr', 'momentum', 'weightDecay'] as const) {
     assertFloat32(`options.${key}`, options[key]);
   }
+}
+
+/** @internal One array of a layer's training state on the GPU: read back into a host array of this type and length. */
+export interface StatePart {
+  buffer: GPUBuffer;
+  type: 'f32' | 'u32';
+  length: number;
+}
+
+/** @internal Read-back state arrays, taken in the order of the parts they came from. */
+export class StateArrays {
+  private next = 0;
+  constructor(private readonly arrays: ReadonlyArray<Float32Array | Uint32Array>) {}
+
+  f32(): Float32Array {
+    const a = this.arrays[this.next++];
+    if (!(a instanceof Float32Array)) throw new TypeError(`state array ${this.next - 1} is not a Float32Array`);
+    return a;
+  }
+
+  u32(): Uint32Array {
+    const a = this.arrays[this.next++];
+    if (!(a instanceof Uint32Array)) throw new TypeError(`state array ${this.next - 1} is not a Uint32Array`);
+    return a;
+  }
+}
+
+/** The reason a context's device was lost (its DeviceLostError carries it). */
+function lossReason(ctx: GpuContext): string {
+  try {
+    ctx.assertUsable();
+  } catch (e) {
+    if (e instanceof DeviceLostError) return e.reason;
+  }
+  return 'unknown';
 }
 
 /** The GPU side every linear layer has: its context and the bias state. */
@@ -47,6 +82,15 @@ export abstract class LinearLayer {
   private engine: Engine | undefined;
   protected gpu: LayerGpu | undefined;
   private disposed = false;
+  /**
+   * While the state lives on the GPU, the host arrays are a copy of it at
+   * some point (attach, or a model's end-of-epoch copy): what they hold, and
+   * whether the GPU has moved on since. After a device loss they are what is
+   * left.
+   */
+  private hostCopy = { description: 'the state of this layer when it was attached', current: true };
+  /** Set when the layer left a lost device: attach(newEngine) continues from the host copy. */
+  private lost: { reason: string; description: string } | undefined;
 
   constructor(inputs: number, outputs: number, bias?: Float32Array) {
     assertCount('options.in', inputs, { min: 1 });
@@ -80,6 +124,68 @@ export abstract class LinearLayer {
   /** Subclasses call this after swapping in new GPU buffers. */
   protected gpuBuffersReplaced(): void {
     this.buffersVersion++;
+    this.gpuStateChanging();
+  }
+
+  /** @internal The GPU state moves past the host copy (a training step, an evolve): a loss from now on loses work. */
+  gpuStateChanging(): void {
+    if (this.gpu) this.hostCopy.current = false;
+  }
+
+  /**
+   * @internal The arrays of the layer's training state on the GPU, in a fixed
+   * order: biases and their optimizer moments, then the subclass's weights
+   * with their structure and moments. What a model keeps at every epoch end.
+   */
+  keptStateParts(): StatePart[] {
+    const gpu = this.requireGpu();
+    const bias = (buffer: GPUBuffer): StatePart => ({ buffer, type: 'f32', length: this.out });
+    return [bias(gpu.bias), bias(gpu.biasVelocity), bias(gpu.biasSecond), ...this.weightStateParts()];
+  }
+
+  /**
+   * @internal Makes read-back arrays (in keptStateParts() order) the layer's
+   * host copy, described for a later DeviceLostError (e.g. "the model state at
+   * the end of epoch 3"). The GPU state is untouched: the copy is only used
+   * if the device is lost.
+   */
+  keepHostCopy(arrays: StateArrays, description: string): void {
+    this.bias = arrays.f32();
+    this.biasVelocity = arrays.f32();
+    this.biasSecond = arrays.f32();
+    this.keepWeightState(arrays);
+    this.hostCopy = { description, current: true };
+  }
+
+  /** @internal Whether the host copy equals the GPU state (nothing to read back to keep it). */
+  get hostCopyIsCurrent(): boolean {
+    return this.hostCopy.current;
+  }
+
+  /** @internal Renames a current host copy (e.g. "the model state at the start of this fit"). */
+  describeHostCopy(description: string): void {
+    this.hostCopy.description = description;
+  }
+
+  /** @internal Whether the layer's device was lost (its state then lives only in the host copy). */
+  get deviceLost(): boolean {
+    return this.gpu?.ctx.isLost === true;
+  }
+
+  /**
+   * @internal Leaves a lost device: the host copy becomes the layer's state
+   * (the GPU buffers are gone with the device) and the layer is unattached,
+   * so attach(newEngine) continues from the copy. A model calls this for its
+   * layers, whose host copies it keeps consistent.
+   */
+  detachAfterLoss(): void {
+    const gpu = this.gpu;
+    if (!gpu || !gpu.ctx.isLost) return;
+    this.lost = { reason: lossReason(gpu.ctx), description: this.hostCopy.description };
+    this.releaseWeights();
+    gpu.fixed.release();
+    this.gpu = undefined;
+    this.engine = undefined;
   }
 
   /** Stored weights. */
@@ -98,13 +204,23 @@ export abstract class LinearLayer {
     return this.in * this.out + this.out;
   }
 
-  /** Binds the layer to an engine; on WebGPU its state moves to the GPU once, here. */
+  /**
+   * Binds the layer to an engine; on WebGPU its state moves to the GPU once,
+   * here. A layer whose engine lost its device can be attached to a new one
+   * (WebGPU or CPU): it continues from its host copy (see DeviceLostError).
+   */
   attach(engine: Engine): void {
-    this.assertLive();
+    if (this.disposed) throw new DisposedError(`${this.constructor.name} layer`);
+    if (this.gpu?.ctx.isLost) {
+      if (this.engine === engine) throw this.lossError(lossReason(this.gpu.ctx));
+      this.detachAfterLoss();
+    }
     if (this.engine === engine) return;
-    if (this.engine) throw new InvalidArgumentError('engine', 'this layer is already attached to another engine');
+    if (this.engine) throw new InvalidArgumentError('engine', 'this layer is already attached to another engine (one whose device still works)');
     const ctx = engine.gpuContextForLayers();
     this.engine = engine;
+    this.lost = undefined;
+    this.hostCopy = { description: `the state of this ${this.constructor.name} when it was attached`, current: true };
     if (!ctx) return;
     const fixed = new OperationScope(ctx);
     try {
@@ -178,6 +294,7 @@ export abstract class LinearLayer {
       this.stepHost(options);
       return;
     }
+    this.gpuStateChanging();
     await gpu.ctx.run(`${this.constructor.name}.step`, (s) => {
       this.encodeStepPass(s, options);
       return { result: gpu.bias, byteLength: 0, decode: () => undefined };
@@ -297,6 +414,10 @@ export abstract class LinearLayer {
 
   /** Moves the weight state to the GPU (called once by attach on WebGPU). */
   protected abstract attachWeights(gpu: LayerGpu): void;
+  /** The weight arrays (with their structure and optimizer moments) on the GPU, as keptStateParts() lists them. */
+  protected abstract weightStateParts(): StatePart[];
+  /** Takes the read-back arrays of weightStateParts(), in order, as the host weight state. */
+  protected abstract keepWeightState(arrays: StateArrays): void;
   protected abstract releaseWeights(): void;
   protected abstract forwardCpu(X: DenseMatrix): DenseMatrix;
   protected abstract backwardCpu(dY: DenseMatrix): DenseMatrix;
@@ -308,8 +429,28 @@ export abstract class LinearLayer {
   protected abstract encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void;
   protected abstract weightStateGpu(): { values: GPUBuffer; gradient: GPUBuffer; velocity: GPUBuffer; second: GPUBuffer };
 
+  /**
+   * Every public method passes here first. After a device loss the layer
+   * leaves the lost device when its host copy is current (nothing was lost;
+   * reads then answer from the copy); otherwise the GPU updates since the
+   * copy are gone, and that is an error that says what is left.
+   */
   protected assertLive(): void {
     if (this.disposed) throw new DisposedError(`${this.constructor.name} layer`);
+    const gpu = this.gpu;
+    if (gpu?.ctx.isLost) {
+      if (!this.hostCopy.current) throw this.lossError(lossReason(gpu.ctx));
+      this.detachAfterLoss();
+    }
+  }
+
+  private lossError(reason: string): DeviceLostError {
+    const description = this.lost?.description ?? this.hostCopy.description;
+    const since = this.hostCopy.current || this.lost ? '' : ' (its GPU updates since then are lost)';
+    return new DeviceLostError(reason, {
+      description: `${description}${since}`,
+      resume: 'layer.attach(newEngine) (or model.attach(newEngine) for a model\'s layers) continues from it, on WebGPU or the CPU',
+    });
   }
 
   private requireGpu(): LayerGpu {
@@ -320,6 +461,7 @@ export abstract class LinearLayer {
 
   protected requireEngine(): Engine {
     this.assertLive();
+    if (!this.engine && this.lost) throw this.lossError(this.lost.reason);
     if (!this.engine) throw new InvalidArgumentError('engine', 'attach(engine) the layer before using it');
     if (this.engine.isDisposed) throw new DisposedError('engine');
     return this.engine;

@@ -9,7 +9,7 @@ import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
 import { encodeNMEvolve, nmEvolveCpu } from '../../kernels/set/nm-evolve.js';
 import { checkZeta } from '../../kernels/set/prune.js';
 import { NMMatrix } from '../formats/nm.js';
-import { LinearLayer, type LayerGpu } from './linear-layer.js';
+import { LinearLayer, type LayerGpu, type StateArrays, type StatePart } from './linear-layer.js';
 import { identityOrder } from '../formats/csr.js';
 import { assertSeed } from '../formats/validate.js';
 
@@ -173,6 +173,24 @@ export class NMLinear extends LinearLayer {
       topology.release(); // the rest belongs to the fixed scope, which attach releases
       throw e;
     }
+  }
+
+  protected weightStateParts(): StatePart[] {
+    const r = this.resident!;
+    const nnz = this.W.nnz;
+    return [
+      { buffer: r.values, type: 'f32', length: nnz },
+      { buffer: r.indices, type: 'u32', length: this.W.indices.length },
+      { buffer: r.velocity, type: 'f32', length: nnz },
+      { buffer: r.second, type: 'f32', length: nnz },
+    ];
+  }
+
+  protected keepWeightState(arrays: StateArrays): void {
+    // The mask may have evolved on the GPU: the copy brings its positions.
+    this.W = new NMMatrix({ rows: this.out, cols: this.in, n: this.n, m: this.m, values: arrays.f32(), indices: arrays.u32() });
+    this.velocity = arrays.f32();
+    this.second = arrays.f32();
   }
 
   protected releaseWeights(): void {

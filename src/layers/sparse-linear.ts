@@ -14,7 +14,7 @@ import { CSRMatrix, erdosRenyiDensity, identityOrder } from '../formats/csr.js';
 import type { DenseMatrix } from '../formats/dense.js';
 import { initLimit, type WeightInit } from '../formats/init.js';
 import { assertSeed } from '../formats/validate.js';
-import { LinearLayer, type LayerGpu } from './linear-layer.js';
+import { LinearLayer, type LayerGpu, type StateArrays, type StatePart } from './linear-layer.js';
 
 export interface SparseLinearOptions {
   /** Inputs (features in). */
@@ -285,6 +285,25 @@ export class SparseLinear extends LinearLayer {
     // Identity visiting orders: an evolved layer's rows change length, and re-sorting them is not worth a pass.
     this.rowOrder = gpu.fixed.upload('row order', identityOrder(this.out));
     this.colOrder = gpu.fixed.upload('column order', identityOrder(this.in));
+  }
+
+  protected weightStateParts(): StatePart[] {
+    const { csr } = this.generation!;
+    const nnz = this.W.nnz;
+    return [
+      { buffer: csr.rowPtr, type: 'u32', length: this.out + 1 },
+      { buffer: csr.colIdx, type: 'u32', length: nnz },
+      { buffer: csr.values, type: 'f32', length: nnz },
+      { buffer: csr.state, type: 'f32', length: nnz },
+      { buffer: csr.second!, type: 'f32', length: nnz },
+    ];
+  }
+
+  protected keepWeightState(arrays: StateArrays): void {
+    // Evolution moved the structure on the GPU: the copy brings its own (validated here, off the hot path).
+    this.W = new CSRMatrix({ rows: this.out, cols: this.in, rowPtr: arrays.u32(), colIdx: arrays.u32(), values: arrays.f32() });
+    this.velocity = arrays.f32();
+    this.second = arrays.f32();
   }
 
   protected releaseWeights(): void {

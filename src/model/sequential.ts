@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/engine.js';
-import { DisposedError, InvalidArgumentError, ShapeMismatchError, TrainingDivergedError } from '../errors.js';
+import { DeviceLostError, DisposedError, GpuError, InvalidArgumentError, ShapeMismatchError, TrainingDivergedError, type KeptState } from '../errors.js';
+import type { GpuContext } from '../engine/gpu-context.js';
 import { DenseMatrix } from '../formats/dense.js';
 import { assertCount } from '../formats/validate.js';
 import { gatherBatch, shuffledOrder, validateDataset, type Dataset } from '../data/dataset.js';
@@ -11,6 +12,7 @@ import { HostTrainer } from './host-trainer.js';
 import { sgd, type Optimizer } from './optimizer.js';
 import { decodeModel, encodeModel, ModelFormatError, type ModelMetadata } from './model-file.js';
 import { layersFromSnapshot, snapshotLayers } from './persist.js';
+import { keepHostCopies } from './keep.js';
 import { planStages, type ModelLayer, type StagePlan } from './stages.js';
 import type { GradientSnapshot, Metrics, Trainer } from './trainer.js';
 import { SparseLinear } from '../layers/sparse-linear.js';
@@ -41,7 +43,16 @@ export interface EpochLog {
 }
 
 export interface FitOptions {
+  /** The epoch to train up to (with initialEpoch > 0, not a count: tfjs-layers' meaning). */
   epochs: number;
+  /**
+   * 0-based epoch to start at (default 0): resumes an interrupted fit with
+   * the same options, e.g. after a device loss (DeviceLostError.initialEpoch).
+   * Shuffling, dropout and evolution seeds follow the epoch number, so a
+   * resumed fit trains as the uninterrupted one would have; History holds
+   * only the epochs this call runs.
+   */
+  initialEpoch?: number;
   batchSize: number;
   /** Default sgd(): the SET reference's settings. */
   optimizer?: Optimizer;
@@ -93,14 +104,54 @@ export class Sequential {
   private busy = false;
   /** Optimizer updates so far, across fit() calls (Adam's t). */
   private updates = 0;
+  private current: Engine;
+  /**
+   * What the layers' host copies hold (on WebGPU they are refreshed at every
+   * epoch end and after evolve()): the state a device loss falls back to.
+   */
+  private kept: { description: string; updates: number; initialEpoch?: number; history?: History } = {
+    description: 'the model state when it was attached',
+    updates: 0,
+  };
+  /** Why the device was lost, once the model has fallen back to its host copy; cleared by attach(). */
+  private lostReason: string | undefined;
 
-  constructor(
-    readonly engine: Engine,
-    layers: readonly ModelLayer[],
-  ) {
+  constructor(engine: Engine, layers: readonly ModelLayer[]) {
     this.plan = planStages(layers);
     this.layers = [...layers];
+    this.current = engine;
     for (const stage of this.plan.stages) stage.layer.attach(engine);
+  }
+
+  /** The engine the model runs on (see attach()). */
+  get engine(): Engine {
+    return this.current;
+  }
+
+  /**
+   * Moves the model to a new engine (WebGPU or CPU) after its device was
+   * lost: it continues from the state kept on the host (a fit keeps it at
+   * every epoch end; the DeviceLostError says which). A model on a working
+   * engine stays there.
+   */
+  attach(engine: Engine): void {
+    this.assertLive();
+    if (typeof engine !== 'object' || engine === null || typeof (engine as Partial<Engine>).gpuContextForLayers !== 'function') {
+      throw new InvalidArgumentError('engine', 'must be an Engine (createEngine())');
+    }
+    if (engine.isDisposed) throw new DisposedError('engine');
+    if (this.busy) throw new InvalidArgumentError('model', 'a fit/evaluate/predict/evolve of this model is still running; await it first');
+    this.settleLoss();
+    if (engine === this.current) {
+      if (this.lostReason !== undefined) throw this.lostError(this.lostReason, 'callAgain');
+      return;
+    }
+    if (this.lostReason === undefined) {
+      throw new InvalidArgumentError('engine', 'the model is attached to an engine whose device still works; attach() moves a model only after a device loss');
+    }
+    for (const layer of this.linearLayers) layer.attach(engine);
+    this.current = engine;
+    this.lostReason = undefined;
   }
 
   /** The linear layers, in order. */
@@ -126,21 +177,31 @@ export class Sequential {
     return this.linearLayers.reduce((n, l) => n + l.denseParameterCount, 0);
   }
 
-  /** Trains on `data` (sample-major inputs, class labels); see FitOptions. */
+  /**
+   * Trains on `data` (sample-major inputs, class labels); see FitOptions. On
+   * WebGPU the model state is kept on the host at every epoch end, so a
+   * device loss costs at most the current epoch: the DeviceLostError says
+   * what was kept and how to resume (attach() a new engine, fit again with
+   * initialEpoch).
+   */
   async fit(data: Dataset, options: FitOptions): Promise<History> {
     const o = this.checkFit(data, options);
     return this.exclusive(async () => {
+      const ctx = this.engine.gpuContextForLayers();
       const trainer = this.trainer(o.optimizer, o.seed);
       const history: History = { epochs: [] };
       const batches = Math.ceil(data.count / o.batchSize);
       const x = new Float32Array(data.features * o.batchSize);
       const labels = new Uint8Array(o.batchSize);
-      let step = 0;
+      // Dropout masks follow the step, so a resumed fit continues the same sequence.
+      let step = o.initialEpoch * batches;
       let samples = 0;
       try {
-        for (let epoch = 0; epoch < o.epochs; epoch++) {
+        if (ctx) await this.keep(ctx, `the model state at the start of this fit (before epoch ${o.initialEpoch + 1})`, { initialEpoch: o.initialEpoch, history: { epochs: [] } });
+        for (let epoch = o.initialEpoch; epoch < o.epochs; epoch++) {
           const started = now();
           const order = o.shuffle ? shuffledOrder(data.count, randomU32(o.seed, 0x5f1e, epoch)) : identityOrder(data.count);
+          for (const layer of this.linearLayers) layer.gpuStateChanging();
           const metrics = await this.guarded(trainer, 'Sequential.fit', async () => {
             trainer.resetMetrics();
             for (let b = 0; b < batches; b++) {
@@ -173,8 +234,14 @@ export class Sequential {
             log.evolveSeconds = (now() - evolveStarted) / 1000;
           }
           history.epochs.push(log);
+          // After evolution: the copy is the state the next epoch starts from. A non-finite
+          // loss (stopOnNonFinite: false) means overflowed weights: the last finite copy stays.
+          if (ctx && Number.isFinite(log.loss)) await this.keep(ctx, `the model state at the end of epoch ${epoch + 1}`, { initialEpoch: epoch + 1, history: { epochs: [...history.epochs] } });
           await o.onEpochEnd?.(log);
         }
+      } catch (e) {
+        if (ctx) await this.throwIfLost(e, ctx, 'resumeFit');
+        throw e;
       } finally {
         trainer.dispose();
       }
@@ -190,10 +257,14 @@ export class Sequential {
     const batchSize = options.batchSize ?? 256;
     assertCount('options.batchSize', batchSize, { min: 1 });
     return this.exclusive(async () => {
+      const ctx = this.requireDevice();
       const trainer = this.trainer(sgd(), 1);
       try {
         const m = await this.evaluateWith(trainer, data, batchSize);
         return { loss: m.loss, accuracy: m.accuracy };
+      } catch (e) {
+        if (ctx) await this.throwIfLost(e, ctx, 'callAgain');
+        throw e;
       } finally {
         trainer.dispose();
       }
@@ -211,6 +282,7 @@ export class Sequential {
       if (!Number.isFinite(X.data[i]!)) throw new InvalidArgumentError('X', `value ${i} is ${X.data[i]}; inputs must be finite`);
     }
     return this.exclusive(async () => {
+      const ctx = this.requireDevice();
       const trainer = this.trainer(sgd(), 1);
       const count = X.cols;
       const out = new DenseMatrix(this.outputSize, count);
@@ -226,6 +298,9 @@ export class Sequential {
             for (let j = 0; j < size; j++) out.data[c * count + start + j] = y[c * size + j]!;
           }
         }
+      } catch (e) {
+        if (ctx) await this.throwIfLost(e, ctx, 'callAgain');
+        throw e;
       } finally {
         trainer.dispose();
       }
@@ -245,12 +320,17 @@ export class Sequential {
     const batchSize = options.batchSize ?? 128;
     assertCount('options.batchSize', batchSize, { min: 1 });
     await this.exclusive(async () => {
-      if (!data) return this.evolveLayers(evolution, evolution.zeta, seed);
-      const trainer = this.trainer(sgd(), 1);
+      const ctx = this.requireDevice();
+      const trainer = data ? this.trainer(sgd(), 1) : undefined;
       try {
-        await this.evolveLayers(evolution, evolution.zeta, seed, { trainer, data, batchSize });
+        await this.evolveLayers(evolution, evolution.zeta, seed, trainer && data ? { trainer, data, batchSize } : undefined);
+        // The topology moved: keep the evolved model, so a later loss does not undo this call.
+        if (ctx) await this.keep(ctx, 'the model state after evolve()', {});
+      } catch (e) {
+        if (ctx) await this.throwIfLost(e, ctx, 'callAgain');
+        throw e;
       } finally {
-        trainer.dispose();
+        trainer?.dispose();
       }
     });
   }
@@ -261,12 +341,15 @@ export class Sequential {
    */
   async inputConnectivity(): Promise<Uint32Array> {
     this.assertLive();
+    // After a device loss: the kept copy's connectivity.
+    this.settleLoss();
     return this.plan.stages[0]!.layer.connectionsPerInput();
   }
 
   /**
    * The model as a file (docs/model-format.md): topology, weights as stored
-   * (CSR, N:M, dense) and biases; optimizer state is not saved.
+   * (CSR, N:M, dense) and biases; optimizer state is not saved. After a
+   * device loss it saves the state kept on the host (see DeviceLostError).
    */
   async save(metadata: ModelMetadata = {}): Promise<Uint8Array> {
     this.assertLive();
@@ -351,6 +434,66 @@ export class Sequential {
     return ctx ? new GpuTrainer(ctx, settings) : new HostTrainer(settings);
   }
 
+  /**
+   * Refreshes the host copy of the whole model (one read-back; nothing when
+   * no layer moved past its copy) and records what it is; a state that is not
+   * finite is not kept (the previous copy stays).
+   */
+  private async keep(ctx: GpuContext, description: string, fit: { initialEpoch?: number; history?: History }): Promise<void> {
+    if (await keepHostCopies(ctx, this.linearLayers, description)) this.kept = { description, updates: this.updates, ...fit };
+  }
+
+  /**
+   * When the device was lost, falls back to the kept host copy: every layer
+   * leaves the lost device holding it. Idempotent; a no-op while the device works.
+   */
+  private settleLoss(): void {
+    if (this.lostReason !== undefined) return;
+    const reason = lossReasonOf(this.current);
+    if (reason === undefined) return;
+    for (const layer of this.linearLayers) layer.detachAfterLoss();
+    this.updates = this.kept.updates;
+    this.lostReason = reason;
+  }
+
+  /** The GPU context of a working engine (undefined on the CPU); a lost one is a DeviceLostError naming the kept state. */
+  private requireDevice(): GpuContext | undefined {
+    if (this.lostReason !== undefined) throw this.lostError(this.lostReason, 'callAgain');
+    return this.engine.gpuContextForLayers();
+  }
+
+  /**
+   * A loss reports asynchronously: an operation can fail (a rejected
+   * mapping, a validation error from a destroyed device) a moment before
+   * device.lost settles. When `error` came from a loss, falls back to the
+   * kept copy and throws the DeviceLostError that says what it is.
+   */
+  private async throwIfLost(error: unknown, ctx: GpuContext, advice: 'resumeFit' | 'callAgain'): Promise<void> {
+    if (!ctx.isLost && (error instanceof DeviceLostError || error instanceof GpuError)) await settledWithin(ctx.device.lost, 2000);
+    if (!ctx.isLost) return;
+    this.settleLoss();
+    throw this.lostError(this.lostReason ?? 'unknown', advice);
+  }
+
+  private lostError(reason: string, advice: 'resumeFit' | 'callAgain'): DeviceLostError {
+    const k = this.kept;
+    const attach = 'model.attach(await createEngine())';
+    const initialEpoch = advice === 'resumeFit' ? k.initialEpoch : undefined;
+    let resume: string;
+    if (initialEpoch !== undefined) {
+      resume = `${attach}, then model.fit(data, { ...the same options, initialEpoch: ${initialEpoch} }) continues the fit`;
+    } else {
+      resume = `${attach} (WebGPU or the CPU) continues from it`;
+    }
+    const kept: KeptState = {
+      description: `${k.description} (weights with their sparse structure, biases and optimizer state)`,
+      resume: `${resume}; model.save() stores it`,
+      ...(initialEpoch !== undefined ? { initialEpoch } : {}),
+      ...(initialEpoch !== undefined && k.history ? { history: k.history } : {}),
+    };
+    return new DeviceLostError(reason, kept);
+  }
+
   private guarded<T>(trainer: Trainer, operation: string, body: () => Promise<T>): Promise<T> {
     const ctx = this.engine.gpuContextForLayers();
     return trainer instanceof GpuTrainer && ctx ? ctx.guard(operation, body) : body();
@@ -360,6 +503,7 @@ export class Sequential {
   private async exclusive<T>(body: () => Promise<T>): Promise<T> {
     this.assertLive();
     if (this.engine.isDisposed) throw new DisposedError('engine');
+    this.settleLoss();
     if (this.busy) throw new InvalidArgumentError('model', 'another fit/evaluate/predict/evolve of this model is still running; await it first');
     this.busy = true;
     try {
@@ -375,6 +519,10 @@ export class Sequential {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be an object with epochs and batchSize');
     assertCount('options.epochs', options.epochs, { min: 1 });
     assertCount('options.batchSize', options.batchSize, { min: 1 });
+    const initialEpoch = options.initialEpoch ?? 0;
+    if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch > options.epochs) {
+      throw new InvalidArgumentError('options.initialEpoch', `must be an integer in [0, epochs = ${options.epochs}], got ${String(initialEpoch)}`);
+    }
     const seed = options.seed ?? 1;
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new InvalidArgumentError('options.seed', `must be a u32 integer, got ${String(seed)}`);
     const syncEvery = options.syncEvery ?? 4;
@@ -387,6 +535,7 @@ export class Sequential {
     if (options.validationData !== undefined) this.checkData('options.validationData', options.validationData);
     return {
       epochs: options.epochs,
+      initialEpoch,
       batchSize: options.batchSize,
       optimizer: options.optimizer ?? sgd(),
       evolution: options.evolution,
@@ -417,6 +566,27 @@ export class Sequential {
   }
 }
 
+
+/** Why the engine's device was lost, or undefined while it works (or was disposed). */
+function lossReasonOf(engine: Engine): string | undefined {
+  if (engine.isDisposed) return undefined;
+  try {
+    engine.gpuContextForLayers();
+    return undefined;
+  } catch (e) {
+    return e instanceof DeviceLostError ? e.reason : undefined;
+  }
+}
+
+/** Waits for `promise` at most `ms` (device.lost never settles while the device works). */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 function now(): number {
   return globalThis.performance.now();
