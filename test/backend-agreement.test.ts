@@ -17,20 +17,8 @@ import {
   SparseLinear,
 } from '../src/index.js';
 import { cpuEngine, gpuEngine } from './helpers/engines.js';
+import { caught, expectNamedError, thrown } from './helpers/expect-error.js';
 
-async function caught(fn: () => unknown): Promise<unknown> {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
-
-function expectNamed(error: unknown, cls: abstract new (...args: never[]) => Error, argument: string): void {
-  expect(error, `expected ${cls.name} naming ${argument}, got ${String(error)}`).toBeInstanceOf(cls);
-  expect((error as InvalidArgumentError).argument).toBe(argument);
-}
 
 const backends = [
   ['webgpu', gpuEngine],
@@ -84,8 +72,8 @@ describe('evolve seeds are checked before either backend runs', () => {
     const sparseBefore = await sparse.forward(X);
     const nmBefore = await nm.forward(X);
     for (const seed of badSeeds) {
-      expectNamed(await caught(() => sparse.evolve({ zeta: 0.3, seed } as never)), InvalidArgumentError, 'options.seed');
-      expectNamed(await caught(() => nm.evolve({ zeta: 0.3, seed } as never)), InvalidArgumentError, 'options.seed');
+      expectNamedError(await caught(() => sparse.evolve({ zeta: 0.3, seed } as never)), InvalidArgumentError, 'options.seed');
+      expectNamedError(await caught(() => nm.evolve({ zeta: 0.3, seed } as never)), InvalidArgumentError, 'options.seed');
     }
     // Nothing changed on the way to the errors.
     expect(await sparse.forward(X)).toEqual(sparseBefore);
@@ -105,52 +93,39 @@ describe('scalars outside float32 range are refused, naming them', () => {
   test.each(backends)('gemm and sddmm alpha (%s)', async (_name, make) => {
     const engine = await make();
     for (const alpha of [1e300, -1e300, 1e40, 3.5e38]) {
-      expectNamed(await caught(() => engine.gemm(A, B, { alpha })), InvalidArgumentError, 'options.alpha');
-      expectNamed(await caught(() => engine.sddmmCsr(W, DenseMatrix.random(3, 2), DenseMatrix.random(4, 2), { alpha })), InvalidArgumentError, 'options.alpha');
+      expectNamedError(await caught(() => engine.gemm(A, B, { alpha })), InvalidArgumentError, 'options.alpha');
+      expectNamedError(await caught(() => engine.sddmmCsr(W, DenseMatrix.random(3, 2), DenseMatrix.random(4, 2), { alpha })), InvalidArgumentError, 'options.alpha');
     }
     // The largest float32 itself is accepted.
     expect((await engine.gemm(A, B, { alpha: 3.4028234663852886e38 })).rows).toBe(3);
   });
 
   test('optimizer settings, layer steps and leaky ReLU slopes', async () => {
-    expectNamed(await caught(() => sgd({ lr: 1e39 })), InvalidArgumentError, 'options.lr');
-    expectNamed(await caught(() => leakyRelu(-1e40)), InvalidArgumentError, 'alpha');
+    expectNamedError(await caught(() => sgd({ lr: 1e39 })), InvalidArgumentError, 'options.lr');
+    expectNamedError(await caught(() => leakyRelu(-1e40)), InvalidArgumentError, 'alpha');
     const layer = new SparseLinear({ in: 4, out: 3, density: 0.5 });
     layer.attach(await cpuEngine());
-    expectNamed(await caught(() => layer.step({ lr: 0.01, momentum: 1e39, weightDecay: 0 })), InvalidArgumentError, 'options.momentum');
+    expectNamedError(await caught(() => layer.step({ lr: 0.01, momentum: 1e39, weightDecay: 0 })), InvalidArgumentError, 'options.momentum');
     layer.dispose();
   });
 });
 
 describe('sizes no host array can hold give an AllocationError naming the argument and the bytes', () => {
   test('new DenseMatrix(1e6, 1e6)', () => {
-    const error = (() => {
-      try {
-        new DenseMatrix(1e6, 1e6);
-      } catch (e) {
-        return e;
-      }
-    })();
-    expectNamed(error, AllocationError, 'rows × cols');
+    const error = thrown(() => new DenseMatrix(1e6, 1e6));
+    expectNamedError(error, AllocationError, 'rows × cols');
     expect((error as AllocationError).requestedBytes).toBe(4e12);
     expect((error as Error).message).toMatch(/4000000000000 bytes \(3\.64 TiB\)/);
   });
 
   test('CSRMatrix.random and NMMatrix.random past 32-bit indices or nonzero counts', () => {
-    const thrown = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return e;
-      }
-    };
-    expectNamed(thrown(() => CSRMatrix.random({ rows: 2 ** 40, cols: 10, density: 0.1 })), InvalidArgumentError, 'rows');
-    expectNamed(thrown(() => CSRMatrix.random({ rows: 10, cols: 2 ** 40, density: 0.1 })), InvalidArgumentError, 'cols');
+    expectNamedError(thrown(() => CSRMatrix.random({ rows: 2 ** 40, cols: 10, density: 0.1 })), InvalidArgumentError, 'rows');
+    expectNamedError(thrown(() => CSRMatrix.random({ rows: 10, cols: 2 ** 40, density: 0.1 })), InvalidArgumentError, 'cols');
     // 10⁵ × 10⁵ dense: 10¹⁰ nonzeros cannot be counted by 32-bit offsets (they would wrap).
-    expectNamed(thrown(() => CSRMatrix.random({ rows: 100_000, cols: 100_000, density: 1 })), InvalidArgumentError, 'density');
-    expectNamed(thrown(() => NMMatrix.random({ rows: 2 ** 40, cols: 8 })), InvalidArgumentError, 'rows');
-    expectNamed(thrown(() => NMMatrix.random({ rows: 1_000_000, cols: 1_000_000 })), AllocationError, 'rows × cols');
-    expectNamed(thrown(() => new SparseLinear({ in: 2 ** 40, out: 10, epsilon: 20 })), InvalidArgumentError, 'options.in');
+    expectNamedError(thrown(() => CSRMatrix.random({ rows: 100_000, cols: 100_000, density: 1 })), InvalidArgumentError, 'density');
+    expectNamedError(thrown(() => NMMatrix.random({ rows: 2 ** 40, cols: 8 })), InvalidArgumentError, 'rows');
+    expectNamedError(thrown(() => NMMatrix.random({ rows: 1_000_000, cols: 1_000_000 })), AllocationError, 'rows × cols');
+    expectNamedError(thrown(() => new SparseLinear({ in: 2 ** 40, out: 10, epsilon: 20 })), InvalidArgumentError, 'options.in');
   });
 });
 

@@ -21,6 +21,7 @@ import {
   WgsparseError,
 } from '../src/index.js';
 import { cpuEngine, gpuEngine } from './helpers/engines.js';
+import { caught } from './helpers/expect-error.js';
 import { trackLiveBuffers } from './helpers/live-buffers.js';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -34,15 +35,6 @@ const N = NMMatrix.fromDense(DenseMatrix.fromRows([[1, 0, 0, 2], [0, 3, 4, 0]]),
 const X4 = DenseMatrix.fromRows([[1], [2], [3], [4]]);
 const NX4 = [9, 18];
 
-/** What `fn` threw or rejected with (undefined if it did neither). */
-async function caught(fn: () => unknown): Promise<unknown> {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 /** The error is exactly the expected class (not just a parent) and names the argument. */
 function expectNamed(error: unknown, cls: ErrorClass, argument: string): void {

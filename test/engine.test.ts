@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { BackendUnavailableError, createEngine, CSRMatrix, DenseMatrix, DeviceLostError, DisposedError, NMMatrix } from '../src/index.js';
+import { caught } from './helpers/expect-error.js';
 
 // W = [[1,0,2],[0,0,0],[0,3,0]], X = [[1,2],[3,4],[5,6]] → W·X = [[11,14],[0,0],[9,12]] (exact in f32).
 const W = CSRMatrix.fromDense(DenseMatrix.fromRows([[1, 0, 2], [0, 0, 0], [0, 3, 0]]));
@@ -38,14 +39,6 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   }
 }
 
-async function caught(fn: () => unknown): Promise<unknown> {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 describe('backend selection', () => {
   test("backend 'cpu': the CPU, no fallback reason, no device", async () => {

@@ -9,15 +9,8 @@
 import { describe, expect, test } from 'vitest';
 import { CSRMatrix, DenseMatrix, type Engine, InvalidArgumentError, NMLinear, NMMatrix, SparseLinear } from '../src/index.js';
 import { cpuEngine, gpuEngine } from './helpers/engines.js';
+import { caught, thrown } from './helpers/expect-error.js';
 
-async function caught(fn: () => unknown): Promise<unknown> {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 function expectStructureError(error: unknown, argument: string): void {
   expect(error, `expected InvalidArgumentError naming ${argument}, got ${String(error)}`).toBeInstanceOf(InvalidArgumentError);
@@ -129,28 +122,10 @@ describe('layers', () => {
   test('SparseLinear and NMLinear refuse changed weights, naming options.weights', () => {
     const W = CSRMatrix.random({ rows: 5, cols: 6, density: 0.5, seed: 8 });
     W.colIdx[0] = W.colIdx[0] === 0 ? 1 : 0;
-    expectStructureError(
-      (() => {
-        try {
-          new SparseLinear({ in: 6, out: 5, weights: W });
-        } catch (e) {
-          return e;
-        }
-      })(),
-      'options.weights.colIdx',
-    );
+    expectStructureError(thrown(() => new SparseLinear({ in: 6, out: 5, weights: W })), 'options.weights.colIdx');
     const N = NMMatrix.random({ rows: 2, cols: 8, seed: 9 });
     N.indices[0] = N.indices[0]! ^ 0b11;
-    expectStructureError(
-      (() => {
-        try {
-          new NMLinear({ in: 8, out: 2, weights: N });
-        } catch (e) {
-          return e;
-        }
-      })(),
-      'options.weights.indices',
-    );
+    expectStructureError(thrown(() => new NMLinear({ in: 8, out: 2, weights: N })), 'options.weights.indices');
   });
 
   test.each(backends)('a snapshot from weights() is the caller’s: writing to its structure does not reach the layer (%s)', async (_name, make) => {
