@@ -13,6 +13,7 @@ import {
   createEngine,
   DenseLinear,
   DenseMatrix,
+  DeviceLimitError,
   DeviceLostError,
   InvalidArgumentError,
   NMLinear,
@@ -249,6 +250,31 @@ describe('attach after a loss', () => {
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect((error as InvalidArgumentError).argument).toBe('engine');
     m.dispose();
+    engine.dispose();
+  });
+
+  test('a move that fails part-way (a device too small for one layer) leaves the model whole for another engine', async () => {
+    const engine = await ownEngine();
+    const m = model(engine);
+    const before = await modelState(m);
+    engine.device!.destroy();
+    await engine.device!.lost;
+    // 3000-byte buffers take the first layer (~640 nonzeros) but not the N:M one (960 weights): the move fails part-way.
+    const small = await createEngine({ backend: 'webgpu', maxBufferBytes: 3000 });
+    const failed = (() => {
+      try {
+        m.attach(small);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(failed).toBeInstanceOf(DeviceLimitError);
+    m.attach(cpuEngineSync);
+    expect(m.engine).toBe(cpuEngineSync);
+    expect(await modelState(m)).toEqual(before);
+    await expect(m.fit(data, { ...options, epochs: 1 })).resolves.toBeDefined();
+    m.dispose();
+    small.dispose();
     engine.dispose();
   });
 

@@ -243,6 +243,18 @@ export abstract class LinearLayer {
     }
   }
 
+  /**
+   * @internal Undoes an attach nothing has run on yet (a model whose move to
+   * a new engine failed part-way): the GPU copy goes, the host state (which
+   * attach only uploads) stays, and the layer is unattached again.
+   */
+  detachUnused(): void {
+    this.releaseWeights();
+    this.gpu?.fixed.release();
+    this.gpu = undefined;
+    this.engine = undefined;
+  }
+
   /** Y = W·X + b; X is in × batch (feature-major). */
   async forward(X: DenseMatrix): Promise<DenseMatrix> {
     this.requireEngine();

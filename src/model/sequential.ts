@@ -149,7 +149,17 @@ export class Sequential {
     if (this.lostReason === undefined) {
       throw new InvalidArgumentError('engine', 'the model is attached to an engine whose device still works; attach() moves a model only after a device loss');
     }
-    for (const layer of this.linearLayers) layer.attach(engine);
+    const attached: LinearLayer[] = [];
+    try {
+      for (const layer of this.linearLayers) {
+        layer.attach(engine);
+        attached.push(layer);
+      }
+    } catch (e) {
+      // E.g. a DeviceLimitError on a smaller device: all or nothing, so another engine can be tried.
+      for (const layer of attached) layer.detachUnused();
+      throw e;
+    }
     this.current = engine;
     this.lostReason = undefined;
   }
