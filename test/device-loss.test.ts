@@ -236,6 +236,27 @@ describe('a device lost during fit', () => {
   });
 });
 
+describe('a device lost after model.evolve() (which reads back only counters)', () => {
+  test('the error says the evolve is lost; save() refuses until attach, which continues from the copy before it', async () => {
+    const engine = await ownEngine();
+    const m = model(engine);
+    await m.fit(data, { ...options, epochs: 1 });
+    const kept = await modelState(m);
+    await m.evolve(set({ zeta: 0.3 }), 3);
+    expect(await modelState(m)).not.toEqual(kept);
+    engine.device!.destroy();
+    await engine.device!.lost;
+    const saving = await rejection(m.save());
+    expect(saving).toBeInstanceOf(DeviceLostError);
+    expect((saving as DeviceLostError).message).toMatch(/end of epoch 1 .*\(the model\.evolve\(\) since then is lost\)/);
+    m.attach(cpuEngineSync);
+    expect(await modelState(m)).toEqual(kept);
+    await expect(m.save()).resolves.toBeInstanceOf(Uint8Array);
+    m.dispose();
+    engine.dispose();
+  });
+});
+
 describe('attach after a loss', () => {
   test('a model on a working engine is not moved', async () => {
     const engine = await ownEngine();

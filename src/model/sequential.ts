@@ -113,6 +113,8 @@ export class Sequential {
     description: 'the model state when it was attached',
     updates: 0,
   };
+  /** GPU work past the kept copy that no fit epoch has kept yet (a model.evolve()): what a loss would undo. */
+  private unkept: string | undefined;
   /** Why the device was lost, once the model has fallen back to its host copy; cleared by attach(). */
   private lostReason: string | undefined;
 
@@ -162,6 +164,7 @@ export class Sequential {
     }
     this.current = engine;
     this.lostReason = undefined;
+    this.unkept = undefined;
   }
 
   /** The linear layers, in order. */
@@ -334,8 +337,8 @@ export class Sequential {
       const trainer = data ? this.trainer(sgd(), 1) : undefined;
       try {
         await this.evolveLayers(evolution, evolution.zeta, seed, trainer && data ? { trainer, data, batchSize } : undefined);
-        // The topology moved: keep the evolved model, so a later loss does not undo this call.
-        if (ctx) await this.keep(ctx, 'the model state after evolve()', {});
+        // An update reads back only counters (no copy here): a later loss would undo it, and says so.
+        if (ctx) this.unkept = 'the model.evolve() since then';
       } catch (e) {
         if (ctx) await this.throwIfLost(e, ctx, 'callAgain');
         throw e;
@@ -363,7 +366,11 @@ export class Sequential {
    */
   async save(metadata: ModelMetadata = {}): Promise<Uint8Array> {
     this.assertLive();
-    return this.exclusive(async () => encodeModel({ layers: await snapshotLayers(this.layers), metadata }));
+    return this.exclusive(async () => {
+      // Saving a copy that silently lacks an evolve() the caller saw succeed would be a quiet loss.
+      if (this.lostReason !== undefined && this.unkept !== undefined) throw this.lostError(this.lostReason, 'callAgain');
+      return encodeModel({ layers: await snapshotLayers(this.layers), metadata });
+    });
   }
 
   /**
@@ -450,7 +457,10 @@ export class Sequential {
    * finite is not kept (the previous copy stays).
    */
   private async keep(ctx: GpuContext, description: string, fit: { initialEpoch?: number; history?: History }): Promise<void> {
-    if (await keepHostCopies(ctx, this.linearLayers, description)) this.kept = { description, updates: this.updates, ...fit };
+    if (await keepHostCopies(ctx, this.linearLayers, description)) {
+      this.kept = { description, updates: this.updates, ...fit };
+      this.unkept = undefined;
+    }
   }
 
   /**
@@ -495,8 +505,9 @@ export class Sequential {
     } else {
       resume = `${attach} (WebGPU or the CPU) continues from it`;
     }
+    const lost = this.unkept ? ` (${this.unkept} is lost)` : '';
     const kept: KeptState = {
-      description: `${k.description} (weights with their sparse structure, biases and optimizer state)`,
+      description: `${k.description} (weights with their sparse structure, biases and optimizer state)${lost}`,
       resume: `${resume}; model.save() stores it`,
       ...(initialEpoch !== undefined ? { initialEpoch } : {}),
       ...(initialEpoch !== undefined && k.history ? { history: k.history } : {}),
