@@ -91,7 +91,7 @@ function suggest(name: string, known: string[]): string | undefined {
   let best: { name: string; d: number } | undefined;
   for (const k of known) {
     const d = distance(name, k);
-    if (d <= Math.max(2, Math.floor(name.length / 3)) && (!best || d < best.d)) best = { name: k, d };
+    if (d <= Math.max(2, Math.ceil(name.replace(/^-+/, '').length / 3)) && (!best || d < best.d)) best = { name: k, d };
   }
   return best?.name;
 }

@@ -11,6 +11,7 @@ import type { SuiteProgress } from '../bench/suite.js';
 import { renderCharts } from './bench-charts.js';
 import { createHost, StoppedError } from './bench-host.js';
 import { BENCH_OPTIONS, benchOptionsToSearch, defaultOptions, parseBenchSearch, type BenchOptions, type BenchPreset } from '../bench/bench-options.js';
+import { plural } from '../bench/options-core.js';
 import { bindOptionsForm, showErrors, wireOptionsForm } from './params-form.js';
 import { byId, fmt, h, renderDevice, renderFloors, renderResults } from './bench-view.js';
 
@@ -118,7 +119,7 @@ async function run(p: BenchOptions): Promise<void> {
     showReport(report, p.sparsities);
     progress.max = 1;
     progress.value = 1;
-    progressLabel.textContent = `Done: ${report.cases.length} cases in ${((performance.now() - started) / 1000).toFixed(1)} s.`;
+    progressLabel.textContent = `Done: ${plural(report.cases.length, 'case')} in ${((performance.now() - started) / 1000).toFixed(1)} s.`;
     jsonButton.disabled = false;
     csvButton.disabled = false;
     // Shown and exportable either way, but a report off the schema is a failed run.

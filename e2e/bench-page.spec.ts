@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
-import { validateReport, type BenchReport } from '../bench/schema.js';
+import { validateReport, type BenchReport, type FloorCheck } from '../bench/schema.js';
 
 // Both projects run both tests: 'webgpu' (SwiftShader) measures the GPU and
 // CPU cases, 'no-webgpu' must say it fell back to the CPU and still measure
@@ -77,10 +77,29 @@ test('runs the suite from URL parameters: tables, floors, charts, JSON and CSV e
   // JSON export: the whole report (plus its floors) as a Blob download.
   const [jsonDownload] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
   expect(jsonDownload.suggestedFilename()).toMatch(/^wgsparse-bench-.*\.json$/);
-  const exported = JSON.parse(await readFile((await jsonDownload.path())!, 'utf8')) as BenchReport & { floors: unknown[] };
+  const exported = JSON.parse(await readFile((await jsonDownload.path())!, 'utf8')) as BenchReport & { floors: FloorCheck[] };
   expect(validateReport(exported)).toEqual([]);
   expect(exported.cases).toHaveLength(report.cases.length);
   expect(exported.floors.length).toBeGreaterThan(0);
+
+  // Floors and skipped cases say why (issue 11 item 12). evolve=0 here: the evolve floors were not measured, and say so.
+  const evolveFloor = page.locator('#floors-table tbody tr', { hasText: 'GPU evolve vs CPU round trip' });
+  await expect(evolveFloor).toHaveAttribute('data-status', 'not measured');
+  await expect(evolveFloor.locator('td.reason')).toContainText('evolve off');
+  expect(exported.floors.every((f) => f.status === 'pass' || (typeof f.reason === 'string' && f.reason.length > 0)), 'every MISS or unmeasured floor has a reason').toBe(true);
+  expect(exported.skipped.filter((s) => s.kind === 'check').map((s) => s.label)).toEqual(exported.floors.filter((f) => f.status === 'not measured').map((f) => f.name));
+  const skippedCases = exported.skipped.filter((s) => s.kind === 'case');
+  if (gpu) {
+    expect(skippedCases).toEqual([]);
+    // On SwiftShader a GPU floor's miss says that it needs a real GPU.
+    for (const f of exported.floors.filter((x) => x.status === 'miss' && x.needsGpu)) expect(f.reason, f.name).toContain('real GPU');
+  } else {
+    // The CPU-only JSON lists the GPU cases it could not run (it said "skipped": [] before).
+    expect(skippedCases.map((s) => s.label)).toEqual(['webgpu forward 128×128×16 (dense, csr 90%, 2:4, tfjs-webgpu)']);
+    expect(skippedCases[0]!.reason).toContain('no WebGPU adapter');
+    await expect(page.locator('#skipped-list')).toContainText('no WebGPU adapter');
+    for (const f of exported.floors.filter((x) => x.needsGpu)) expect(f.reason, f.name).toContain(f.name.startsWith('GPU evolve') || f.name.startsWith('epoch') ? 'evolve off' : 'no WebGPU adapter');
+  }
 
   // CSV export: a header line, then one line per case.
   const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
@@ -149,4 +168,18 @@ test('shows the device, mirrors the form in the URL, and runs from the Run butto
   }
   await expect(page.locator('table.results tr[data-variant="csr 80%"]')).toHaveCount(gpu ? 2 : 1);
   await testInfo.attach('benchmark page after a Run', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+});
+
+test('refuses unknown and bad URL parameters by name, with the messages of npm run bench', async ({ page }) => {
+  // The page and the CLI share bench/bench-options.ts: ?sparsity= is refused as --sparsity is, runs=5 as --runs 5.
+  await page.goto('/demo/bench.html?sparsity=0.9&runs=5&cpuShape=32x32x8&nm=1:4&autorun=1');
+  await page.waitForFunction(() => window.__benchState === 'error', undefined, { timeout: 60_000 });
+  const error = await page.evaluate(() => window.__benchError);
+  expect(error).toContain('sparsity: unknown parameter (did you mean sparsities?)');
+  expect(error).toContain('runs: must be an integer ≥ 10, got "5"');
+  await expect(page.locator('#form-errors')).toContainText('sparsity: unknown parameter');
+  // The good parameters still reached the form; nothing ran.
+  await expect(page.getByLabel('N:M patterns')).toHaveValue('1:4');
+  await expect(page.getByLabel('CPU shape')).toHaveValue('32x32x8');
+  expect(await page.evaluate(() => window.__benchResults)).toBeUndefined();
 });

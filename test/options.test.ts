@@ -95,8 +95,8 @@ describe('benchmark options (npm run bench and /demo/bench.html)', () => {
     expect(optionError(() => parseBenchArgv(['--runs'])).message).toContain('needs a value');
     // Page-only options on the command line, CLI-only ones in the URL: refused with the program that takes them.
     expect(optionError(() => parseBenchArgv(['--autorun'])).message).toContain('the benchmark page only');
-    const url = parseBenchSearch(new URLSearchParams('out=x.json&sparsitys=0.9'));
-    expect(url.errors.map((x) => x.message)).toEqual(['out: an option of npm run bench only', 'sparsitys: unknown parameter (did you mean sparsities?)']);
+    const url = parseBenchSearch(new URLSearchParams('out=x.json&sparsity=0.9'));
+    expect(url.errors.map((x) => x.message)).toEqual(['out: an option of npm run bench only', 'sparsity: unknown parameter (did you mean sparsities?)']);
   });
 
   test('--help lists every option the CLI takes, with its default', () => {
