@@ -3,7 +3,7 @@ import { evolveSetCpu } from '../kernels/set/evolve.js';
 import { pruneResident } from '../kernels/set/prune-csr.js';
 import { regrowResident } from '../kernels/set/regrow-gpu.js';
 import { readCsr, uploadCsr } from '../kernels/set/resident-csr.js';
-import { GpuContext, OperationScope } from '../src/engine/gpu-context.js';
+import { GpuContext, OperationScope } from '../src/gpu/gpu-context.js';
 import { CSRMatrix, DenseMatrix, type Engine } from '../src/index.js';
 import type { BenchCaseResult, EvolveOp } from './schema.js';
 import { timeGpuOperation, timeRepeated, type Timing, type TimingOptions } from './timing.js';

@@ -1,4 +1,4 @@
-import type { OperationScope } from '../src/engine/gpu-context.js';
+import type { OperationScope } from '../src/gpu/gpu-context.js';
 import { randomU32, streamKey } from '../src/random.js';
 import { programs } from './programs.js';
 

@@ -1,16 +1,9 @@
-import type { OperationScope } from '../src/engine/gpu-context.js';
+import type { OperationScope } from '../src/gpu/gpu-context.js';
 import { programs } from './programs.js';
+import type { AdamOptions } from '../src/options.js';
 
 const THREADS = 256;
 
-export interface AdamOptions {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  /** Decoupled: w ← w − wd·w after the Adam step (the SGD rule's decay, AdamW-style). */
-  weightDecay: number;
-}
 
 /** One Adam update of `count` weights in place; `step` holds t (u32, 1-based). */
 export function encodeAdam(

@@ -1,7 +1,7 @@
-import { bindings, type OperationScope } from '../src/engine/gpu-context.js';
+import { bindings, type OperationScope } from '../src/gpu/gpu-context.js';
 import { CSRMatrix } from '../src/formats/csr.js';
 import { InvalidArgumentError } from '../src/errors.js';
-import type { GpuPlan, Kernel } from './kernel.js';
+import type { GpuPlan, Kernel } from '../src/gpu/kernel.js';
 import { programs } from './programs.js';
 import { encodeExclusiveScan } from './primitives/scan.js';
 

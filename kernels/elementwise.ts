@@ -1,13 +1,9 @@
-import type { OperationScope } from '../src/engine/gpu-context.js';
+import type { OperationScope } from '../src/gpu/gpu-context.js';
 import { programs } from './programs.js';
+import type { SgdOptions } from '../src/options.js';
 
 const THREADS = 256;
 
-export interface SgdOptions {
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-}
 
 function params(s: OperationScope, rows: number, cols: number, count: number, floats: [number, number, number, number]): GPUBuffer {
   return s.uniform([rows, cols, count, 0, ...floats], [4, 5, 6, 7]);

@@ -3,20 +3,13 @@ import { gemmVariant } from './programs.js';
 import { ShapeMismatchError } from '../src/errors.js';
 import { assertFloat32 } from '../src/formats/validate.js';
 import { checkDense } from './checks.js';
-import type { Kernel } from './kernel.js';
-import type { OperationScope } from '../src/engine/gpu-context.js';
+import type { Kernel } from '../src/gpu/kernel.js';
+import type { OperationScope } from '../src/gpu/gpu-context.js';
 import { gatherWasm } from './wasm/gather-wasm.js';
+import type { GemmOptions } from '../src/options.js';
 
 const TILE = 64;
 
-export interface GemmOptions {
-  /** Use Aᵀ (A is stored K × M). */
-  transA?: boolean;
-  /** Use Bᵀ (B is stored N × K). */
-  transB?: boolean;
-  /** Scale of the product. Default 1. */
-  alpha?: number;
-}
 
 /** C = alpha · op(A) · op(B), dense, row-major. */
 export const gemm: Kernel<[A: DenseMatrix, B: DenseMatrix, options?: GemmOptions], DenseMatrix> = {

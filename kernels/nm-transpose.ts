@@ -1,8 +1,8 @@
-import type { OperationScope } from '../src/engine/gpu-context.js';
+import type { OperationScope } from '../src/gpu/gpu-context.js';
 import { InvalidArgumentError } from '../src/errors.js';
 import { NMMatrix } from '../src/formats/nm.js';
 import { encodeCsrDerived } from './csr-transpose.js';
-import type { GpuPlan, Kernel } from './kernel.js';
+import type { GpuPlan, Kernel } from '../src/gpu/kernel.js';
 import { programs } from './programs.js';
 
 const THREADS = 256;

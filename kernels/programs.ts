@@ -17,24 +17,13 @@ import activationSource from '../shaders/activation.wgsl?raw';
 import softmaxCeSource from '../shaders/softmax_ce.wgsl?raw';
 import adamSource from '../shaders/adam.wgsl?raw';
 import riglSource from '../shaders/rigl.wgsl?raw';
-import { specializeShader } from '../src/engine/shader-source.js';
-
-/**
- * Every compute program wgsparse compiles: a cache key made of everything
- * that changes the WGSL (kernel, feature flags, override constants), the
- * source, and its constants. Kernels reference these; tests compile them all.
- */
-export interface ShaderProgram {
-  readonly key: string;
-  code(): string;
-  readonly constants: Record<string, number>;
-  /** Defaults to 'main'. */
-  readonly entryPoint?: string;
-}
+import commonSource from '../shaders/common.wgsl?raw';
+import { specializeShader, type ShaderProgram } from '../src/gpu/program.js';
 
 function program(key: string, source: string, flags: Record<string, boolean> = {}, constants: Record<string, number> = {}, entryPoint = 'main'): ShaderProgram {
   let code: string | undefined;
-  return { key, code: () => (code ??= specializeShader(source, flags)), constants, entryPoint };
+  // shaders/common.wgsl first: the helpers every kernel may call.
+  return { key, code: () => (code ??= `${commonSource}\n${specializeShader(source, flags)}`), constants, entryPoint };
 }
 
 function gemmProgram(transA: boolean, transB: boolean): ShaderProgram {

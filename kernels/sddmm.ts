@@ -1,22 +1,19 @@
 import { CSRMatrix } from '../src/formats/csr.js';
 import { DenseMatrix } from '../src/formats/dense.js';
 import { NMMatrix } from '../src/formats/nm.js';
-import type { OperationScope } from '../src/engine/gpu-context.js';
+import type { OperationScope } from '../src/gpu/gpu-context.js';
 import { programs } from './programs.js';
 import { assertFloat32 } from '../src/formats/validate.js';
 import { checkDense, checkRowsMatch, checkSameCols, checkSparse } from './checks.js';
-import type { GpuPlan, Kernel } from './kernel.js';
+import type { GpuPlan, Kernel } from '../src/gpu/kernel.js';
 import { nmPatternWords } from './spmm-nm.js';
 import { sddmmWasm } from './wasm/sddmm-wasm.js';
 import { nmColumns, type NMColumns } from './wasm/instance.js';
+import type { SddmmOptions } from '../src/options.js';
 
 /** Must match ENTRIES in shaders/sddmm.wgsl. */
 const ENTRIES_PER_WORKGROUP = 64;
 
-export interface SddmmOptions {
-  /** Scale of the result, e.g. 1/batch for a mean gradient. Default 1. */
-  alpha?: number;
-}
 
 /**
  * dW = alpha · (dY · Xᵀ) sampled at W's nonzeros: returns one value per stored

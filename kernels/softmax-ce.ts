@@ -1,4 +1,4 @@
-import type { OperationScope } from '../src/engine/gpu-context.js';
+import type { OperationScope } from '../src/gpu/gpu-context.js';
 import { programs } from './programs.js';
 
 const THREADS = 256;

@@ -1,11 +1,11 @@
 import { CSRMatrix } from '../src/formats/csr.js';
 import { DenseMatrix } from '../src/formats/dense.js';
-import type { OperationScope } from '../src/engine/gpu-context.js';
+import type { OperationScope } from '../src/gpu/gpu-context.js';
 import { gatherCsrProgram } from './programs.js';
 import { gatherWasm } from './wasm/gather-wasm.js';
 import type { NMColumns } from './wasm/instance.js';
 import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
-import type { GpuPlan, Kernel } from './kernel.js';
+import type { GpuPlan, Kernel } from '../src/gpu/kernel.js';
 
 /** Must match ROWS_PER_WG and TILE_B in shaders/spmm_gather.wgsl. */
 export const GATHER_ROWS_PER_WORKGROUP = 8;

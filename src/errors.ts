@@ -4,7 +4,7 @@
  * parsing messages.
  */
 
-import type { History } from './model/sequential.js';
+import type { History } from './history.js';
 
 export class WgsparseError extends Error {
   override name = 'WgsparseError';

@@ -1,6 +1,6 @@
 export { createEngine, Engine, type EngineOptions, type BackendName, type KernelName, type KernelArgs, type KernelResult } from './engine/engine.js';
-export type { PreparedOperation } from './engine/gpu-context.js';
-export type { AdapterInfo } from './engine/acquire-device.js';
+export type { PreparedOperation } from './gpu/gpu-context.js';
+export type { AdapterInfo } from './gpu/acquire-device.js';
 export { CSRMatrix, type CSRParts, type CSRTransposeIndex, type CSRRandomOptions } from './formats/csr.js';
 export { NMMatrix, type NMParts, SUPPORTED_M } from './formats/nm.js';
 export { DenseMatrix } from './formats/dense.js';
@@ -8,11 +8,8 @@ export { LinearLayer } from './layers/linear-layer.js';
 export { SparseLinear, type SparseLinearOptions, type SparseEvolveOptions } from './layers/sparse-linear.js';
 export { NMLinear, type NMLinearOptions } from './layers/nm-linear.js';
 export { DenseLinear, type DenseLinearOptions } from './layers/dense-linear.js';
-export type { SgdOptions } from '../kernels/elementwise.js';
 export type { WeightInit } from './formats/init.js';
-export type { GemmOptions } from '../kernels/gemm.js';
-export type { SddmmOptions } from '../kernels/sddmm.js';
-export type { EvolveSetOptions, EvolveSetResult } from '../kernels/set/evolve.js';
+export type { AdamOptions, EvolveSetOptions, EvolveSetResult, GemmOptions, SddmmOptions, SgdOptions } from './options.js';
 export { RandomStream, randomU32, randomUnit } from './random.js';
 export { cosineZeta } from './sparsity/schedule.js';
 export {
@@ -28,11 +25,11 @@ export {
   AllocationError,
   type KeptState,
 } from './errors.js';
-export { Sequential, type FitOptions, type History, type EpochLog, type BatchProgress } from './model/sequential.js';
+export { Sequential, type FitOptions, type BatchProgress } from './model/sequential.js';
+export type { EpochLog, History } from './history.js';
 export { relu, leakyRelu, dropout, softmax, type ActivationLayer } from './model/activations.js';
 export type { ModelLayer } from './model/stages.js';
 export { sgd, adam, type Optimizer, type SgdOptimizer, type AdamOptimizer } from './model/optimizer.js';
-export type { AdamOptions } from '../kernels/adam.js';
 export { set, rigl, type Evolution } from './model/evolution.js';
 export { type Dataset, validateDataset, subset, shuffledOrder, gatherBatch } from './data/dataset.js';
 export { featureStatistics, standardize, type FeatureStatistics } from './data/standardize.js';

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { adamCpu, encodeAdam, type AdamOptions } from '../kernels/adam.js';
+import { adamCpu, encodeAdam } from '../kernels/adam.js';
+import type { AdamOptions } from '../src/options.js';
 import {
   adam,
   DenseLinear,
@@ -134,7 +135,7 @@ describe('training with Adam', () => {
 
 describe('a second per-weight state follows its weight through evolution', () => {
   test('CSR: GPU prune + regrow move `second` exactly like `state`', async () => {
-    const { OperationScope } = await import('../src/engine/gpu-context.js');
+    const { OperationScope } = await import('../src/gpu/gpu-context.js');
     const { CSRMatrix } = await import('../src/index.js');
     const { uploadCsr, readCsr } = await import('../kernels/set/resident-csr.js');
     const { pruneResident } = await import('../kernels/set/prune-csr.js');

@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { exclusiveScan } from '../kernels/primitives/scan.js';
 import { encodeRadixSelect, keyToFloat, selectRank } from '../kernels/primitives/select.js';
-import type { GpuPlan, Kernel } from '../kernels/kernel.js';
+import type { GpuPlan, Kernel } from '../src/gpu/kernel.js';
 import { compactIndices } from '../kernels/primitives/compact.js';
 import { randomFill } from '../kernels/primitives/random.js';
 import { CSRMatrix, RandomStream } from '../src/index.js';

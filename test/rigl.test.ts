@@ -12,7 +12,7 @@ import { evolveRiglCpu, growByGradientCpu } from '../kernels/set/rigl.js';
 import { evolveRiglGpu, growByGradientGpu, growResident, uploadGradientOperands } from '../kernels/set/rigl-gpu.js';
 import { pruneResident } from '../kernels/set/prune-csr.js';
 import { readCsr, uploadCsr } from '../kernels/set/resident-csr.js';
-import { GpuContext, OperationScope } from '../src/engine/gpu-context.js';
+import { GpuContext, OperationScope } from '../src/gpu/gpu-context.js';
 import { CSRMatrix, DenseMatrix, InvalidArgumentError, ShapeMismatchError, SparseLinear, type Engine } from '../src/index.js';
 import { csrWithEmptyLines, emptyCsr } from './helpers/cases.js';
 import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';

@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { selectRanksCpu, setKeepFlagsCpu, setKeepFlagsGpu, setThresholdRanks } from '../kernels/set/prune.js';
-import { GpuContext } from '../src/engine/gpu-context.js';
+import { GpuContext } from '../src/gpu/gpu-context.js';
 import { CSRMatrix, InvalidArgumentError, RandomStream } from '../src/index.js';
 import { pruneCsrCpu, pruneCsrGpu } from '../kernels/set/prune-csr.js';
 import { csrWithEmptyLines, powerLawCsr } from './helpers/cases.js';

@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import { create, globals } from 'webgpu';
-import { programs, type ShaderProgram } from '../kernels/programs.js';
+import { programs } from '../kernels/programs.js';
+import type { ShaderProgram } from '../src/gpu/program.js';
 import { adapterName, gpuEngine } from './helpers/engines.js';
 
 Object.assign(globalThis, globals);

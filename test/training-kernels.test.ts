@@ -31,7 +31,7 @@
 import { describe, expect, test } from 'vitest';
 import { activateCpu, deriveCpu, encodeActivate, encodeDerive, type ActivationParams } from '../kernels/activation.js';
 import { encodeAccumulateMetrics, encodeSoftmaxCrossEntropy, softmaxCrossEntropyCpu } from '../kernels/softmax-ce.js';
-import { OperationScope, type GpuContext } from '../src/engine/gpu-context.js';
+import { OperationScope, type GpuContext } from '../src/gpu/gpu-context.js';
 import { RandomStream, randomU32, randomUnit } from '../src/index.js';
 import { adapterName, gpuEngine } from './helpers/engines.js';
 import { expectClose } from './helpers/reference.js';

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../../src/errors.js';
 import { randomU32 } from '../../src/random.js';
-import type { GpuPlan, Kernel } from '../kernel.js';
+import type { GpuPlan, Kernel } from '../../src/gpu/kernel.js';
 import { programs } from '../programs.js';
 
 const THREADS = 256;

@@ -1,6 +1,6 @@
-import type { OperationScope } from '../../src/engine/gpu-context.js';
+import type { OperationScope } from '../../src/gpu/gpu-context.js';
 import { InvalidArgumentError } from '../../src/errors.js';
-import type { GpuPlan, Kernel } from '../kernel.js';
+import type { GpuPlan, Kernel } from '../../src/gpu/kernel.js';
 import { programs } from '../programs.js';
 
 const THREADS = 256;

@@ -1,4 +1,4 @@
-import { OperationScope, type GpuContext } from '../../src/engine/gpu-context.js';
+import { OperationScope, type GpuContext } from '../../src/gpu/gpu-context.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 import { initLimit, type WeightInit } from '../../src/formats/init.js';
@@ -8,29 +8,7 @@ import { checkZeta } from './prune.js';
 import { checkRegrow, regrowCsrCpu } from './regrow.js';
 import { regrowResident } from './regrow-gpu.js';
 import { readCsr, uploadCsr } from './resident-csr.js';
-
-export interface EvolveSetOptions {
-  /** Fraction of the negative and of the positive weights removed (SET's ζ, ≈ 0.3). */
-  zeta: number;
-  /** Seed of the regrowth draws. */
-  seed: number;
-  /** Per-weight optimizer state (e.g. momentum) that moves with its weight; zeros if omitted. */
-  state?: Float32Array;
-  /** A second per-weight state (e.g. Adam's second moment) moved the same way; returned as `second`. */
-  second?: Float32Array;
-  /** Initialisation of regrown weights, with the layer's own fan-in (default 'he-uniform', as the reference). */
-  init?: WeightInit;
-}
-
-export interface EvolveSetResult {
-  W: CSRMatrix;
-  state: Float32Array;
-  second?: Float32Array;
-  /** Connections removed (and regrown). */
-  removed: number;
-  /** Regrowth rounds it took. */
-  rounds: number;
-}
+import type { EvolveSetOptions, EvolveSetResult } from '../../src/options.js';
 
 function prepare(W: CSRMatrix, options: EvolveSetOptions): { state: Float32Array; limit: number } {
   if (!(W instanceof CSRMatrix)) throw new InvalidArgumentError('W', 'must be a CSRMatrix');

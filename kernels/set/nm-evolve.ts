@@ -1,4 +1,4 @@
-import type { OperationScope } from '../../src/engine/gpu-context.js';
+import type { OperationScope } from '../../src/gpu/gpu-context.js';
 import { NMMatrix, packPositions } from '../../src/formats/nm.js';
 import { randomU32, randomUnit } from '../../src/random.js';
 import type { NMBuffers } from '../spmm-nm.js';

@@ -1,4 +1,4 @@
-import { OperationScope, type GpuContext } from '../../src/engine/gpu-context.js';
+import { OperationScope, type GpuContext } from '../../src/gpu/gpu-context.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 import { assertLength } from '../../src/formats/validate.js';

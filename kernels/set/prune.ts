@@ -1,4 +1,4 @@
-import type { GpuContext, OperationScope } from '../../src/engine/gpu-context.js';
+import type { GpuContext, OperationScope } from '../../src/gpu/gpu-context.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { assertProbability } from '../../src/formats/validate.js';
 import { encodeRadixSelect } from '../primitives/select.js';

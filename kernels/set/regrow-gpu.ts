@@ -1,4 +1,4 @@
-import { OperationScope, type GpuContext, bindings } from '../../src/engine/gpu-context.js';
+import { OperationScope, type GpuContext, bindings } from '../../src/gpu/gpu-context.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 import { encodeExclusiveScan } from '../primitives/scan.js';
 import { programs } from '../programs.js';

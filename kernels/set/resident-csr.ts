@@ -1,4 +1,4 @@
-import type { GpuContext, OperationScope } from '../../src/engine/gpu-context.js';
+import type { GpuContext, OperationScope } from '../../src/gpu/gpu-context.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 
 /** A CSR layer and its per-weight optimizer state, living in GPU buffers. */

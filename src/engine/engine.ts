@@ -1,16 +1,17 @@
-import { gemm, type GemmOptions } from '../../kernels/gemm.js';
+import { gemm } from '../../kernels/gemm.js';
 import { wasmGatherAvailable } from '../../kernels/wasm/gather-wasm.js';
-import type { Kernel } from '../../kernels/kernel.js';
-import { sddmmCsr, sddmmNM, type SddmmOptions } from '../../kernels/sddmm.js';
+import type { Kernel } from '../gpu/kernel.js';
+import { sddmmCsr, sddmmNM } from '../../kernels/sddmm.js';
 import { spmmCsr, spmmCsrT } from '../../kernels/spmm-csr.js';
 import { spmmNM, spmmNMT } from '../../kernels/spmm-nm.js';
-import { evolveSetCpu, evolveSetGpu, type EvolveSetOptions, type EvolveSetResult } from '../../kernels/set/evolve.js';
+import { evolveSetCpu, evolveSetGpu } from '../../kernels/set/evolve.js';
+import type { EvolveSetOptions, EvolveSetResult, GemmOptions, SddmmOptions } from '../options.js';
 import { BackendUnavailableError, DisposedError, InvalidArgumentError } from '../errors.js';
 import type { CSRMatrix } from '../formats/csr.js';
 import type { DenseMatrix } from '../formats/dense.js';
 import type { NMMatrix } from '../formats/nm.js';
-import { acquireDevice, type AdapterInfo } from './acquire-device.js';
-import { GpuContext, type PreparedOperation } from './gpu-context.js';
+import { acquireDevice, type AdapterInfo } from '../gpu/acquire-device.js';
+import { GpuContext, type PreparedOperation } from '../gpu/gpu-context.js';
 import { stagingSession } from '../../kernels/wasm/instance.js';
 
 export type BackendName = 'webgpu' | 'cpu';

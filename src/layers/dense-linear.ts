@@ -1,5 +1,5 @@
 import { encodeGemm, gemm } from '../../kernels/gemm.js';
-import type { OperationScope } from '../engine/gpu-context.js';
+import type { OperationScope } from '../gpu/gpu-context.js';
 import { DenseMatrix } from '../formats/dense.js';
 import { initLimit, type WeightInit } from '../formats/init.js';
 import { RandomStream } from '../random.js';

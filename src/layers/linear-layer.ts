@@ -1,8 +1,9 @@
 import { checkDense, checkRowsMatch, checkSameCols } from '../../kernels/checks.js';
-import { encodeAddBias, encodeRowSums, encodeSgdMomentum, sgdMomentumCpu, type SgdOptions } from '../../kernels/elementwise.js';
-import { adamCpu, encodeAdam, type AdamOptions } from '../../kernels/adam.js';
+import { encodeAddBias, encodeRowSums, encodeSgdMomentum, sgdMomentumCpu } from '../../kernels/elementwise.js';
+import { adamCpu, encodeAdam } from '../../kernels/adam.js';
+import type { AdamOptions, SgdOptions } from '../options.js';
 import type { Engine } from '../engine/engine.js';
-import { OperationScope, type GpuContext } from '../engine/gpu-context.js';
+import { OperationScope, type GpuContext } from '../gpu/gpu-context.js';
 import { DeviceLostError, DisposedError, InvalidArgumentError } from '../errors.js';
 import { DenseMatrix } from '../formats/dense.js';
 import { allocate, assertCount, assertFinite, assertFloat32, assertIndexDimension, assertLength } from '../formats/validate.js';

@@ -2,7 +2,7 @@ import { encodeSddmm, sddmmNM } from '../../kernels/sddmm.js';
 import { encodeSpmmNM, nmPatternWords, spmmNM, spmmNMT, type NMBuffers } from '../../kernels/spmm-nm.js';
 import { encodeGatherCsr } from '../../kernels/spmm-csr.js';
 import { encodeNMTranspose, type NMTransposeBuffers } from '../../kernels/nm-transpose.js';
-import { OperationScope } from '../engine/gpu-context.js';
+import { OperationScope } from '../gpu/gpu-context.js';
 import type { DenseMatrix } from '../formats/dense.js';
 import { initLimit, type WeightInit } from '../formats/init.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';

@@ -8,7 +8,7 @@ import { checkBlockBytes, checkGradientOperands, gradientGrowthCpu, mergeGrownCp
 import { growResident, uploadGradientOperands, type GradientOperands } from '../../kernels/set/rigl-gpu.js';
 import { readCsr, uploadCsr, type CsrBuffers } from '../../kernels/set/resident-csr.js';
 import { encodeGatherCsr, spmmCsr, spmmCsrT } from '../../kernels/spmm-csr.js';
-import { OperationScope } from '../engine/gpu-context.js';
+import { OperationScope } from '../gpu/gpu-context.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
 import { CSRMatrix, erdosRenyiDensity, identityOrder } from '../formats/csr.js';
 import type { DenseMatrix } from '../formats/dense.js';

@@ -1,6 +1,6 @@
 import { encodeActivate, encodeDerive } from '../../kernels/activation.js';
 import { encodeAccumulateMetrics, encodeSoftmaxCrossEntropy } from '../../kernels/softmax-ce.js';
-import { OperationScope, type GpuContext, type Step } from '../engine/gpu-context.js';
+import { OperationScope, type GpuContext, type Step } from '../gpu/gpu-context.js';
 import { activationParams } from './stages.js';
 import { SparseLinear } from '../layers/sparse-linear.js';
 import { lastStage, metricsFrom, type GradientSnapshot, type Metrics, type Trainer, type TrainerSettings } from './trainer.js';

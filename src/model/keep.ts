@@ -1,4 +1,4 @@
-import type { GpuContext } from '../engine/gpu-context.js';
+import type { GpuContext } from '../gpu/gpu-context.js';
 import { StateArrays, type LinearLayer, type StatePart } from '../layers/linear-layer.js';
 
 /**

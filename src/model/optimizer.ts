@@ -1,5 +1,4 @@
-import type { SgdOptions } from '../../kernels/elementwise.js';
-import type { AdamOptions } from '../../kernels/adam.js';
+import type { AdamOptions, SgdOptions } from '../options.js';
 import { InvalidArgumentError } from '../errors.js';
 import { assertFloat32 } from '../formats/validate.js';
 import { checkSgdOptions } from '../layers/linear-layer.js';

@@ -1,11 +1,12 @@
 import type { Engine } from '../engine/engine.js';
 import { DeviceLostError, DisposedError, GpuError, InvalidArgumentError, ShapeMismatchError, TrainingDivergedError, type KeptState } from '../errors.js';
-import type { GpuContext } from '../engine/gpu-context.js';
+import type { GpuContext } from '../gpu/gpu-context.js';
 import { DenseMatrix } from '../formats/dense.js';
 import { assertCount } from '../formats/validate.js';
 import { gatherBatch, shuffledOrder, validateDataset, type Dataset } from '../data/dataset.js';
 import { LinearLayer } from '../layers/linear-layer.js';
 import { randomU32 } from '../random.js';
+import type { EpochLog, History } from '../history.js';
 import { zetaAfterEpoch, type Evolution } from './evolution.js';
 import { GpuTrainer } from './gpu-trainer.js';
 import { HostTrainer } from './host-trainer.js';
@@ -25,21 +26,6 @@ export interface BatchProgress {
   batches: number;
   /** Samples trained on so far in this fit(). */
   samples: number;
-}
-
-export interface EpochLog {
-  epoch: number;
-  /** Mean training loss and accuracy over the epoch (with dropout, as trained). */
-  loss: number;
-  accuracy: number;
-  /** On validationData, when given. */
-  valLoss?: number;
-  valAccuracy?: number;
-  /** ζ of the topology update after this epoch (absent when none ran). */
-  zeta?: number;
-  /** Training time of the epoch, and of its topology update. */
-  seconds: number;
-  evolveSeconds: number;
 }
 
 export interface FitOptions {
@@ -75,10 +61,6 @@ export interface FitOptions {
    * every epoch anyway) and saves training on overflowed weights.
    */
   stopOnNonFinite?: boolean;
-}
-
-export interface History {
-  epochs: EpochLog[];
 }
 
 /** The evolvable layers: SparseLinear (SET) and NMLinear (within-group). */

@@ -1,5 +1,5 @@
-import type { Kernel } from '../../kernels/kernel.js';
-import { GpuContext } from '../../src/engine/gpu-context.js';
+import type { Kernel } from '../../src/gpu/kernel.js';
+import { GpuContext } from '../../src/gpu/gpu-context.js';
 import type { Engine } from '../../src/index.js';
 
 /** Runs an internal kernel (one without an Engine method) on an engine's device, borrowed. */

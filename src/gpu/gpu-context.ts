@@ -1,6 +1,6 @@
 import { DeviceLimitError, DeviceLostError, DisposedError, GpuError } from '../errors.js';
-import type { GpuPlan } from '../../kernels/kernel.js';
-import type { ShaderProgram } from '../../kernels/programs.js';
+import type { GpuPlan } from './plan.js';
+import type { ShaderProgram } from './program.js';
 import { foldWorkgroups } from './workgroups.js';
 
 /** One step of an operation: a compute dispatch, or a buffer copy between dispatches. */
