@@ -120,6 +120,16 @@ describe('floors say why they missed or were not measured', () => {
     expect(reason('CPU CSR 90% vs mathjs')).toContain('peers off');
   });
 
+  test('a CSR case that came out off the asked sparsity (a small shape) is named as the reason its floor was not measured', () => {
+    const r = report(null, [
+      result({ op: 'forward', format: 'csr', backend: 'cpu', medianMs: 1, sparsity: 0.922, rows: 32, cols: 32 }),
+      result({ op: 'forward', format: 'dense', backend: 'cpu', medianMs: 5, impl: 'tfjs-cpu', rows: 32, cols: 32 }),
+    ]);
+    const floor = checkFloors(r).find((f) => f.name === 'CPU CSR 90% vs tfjs-cpu dense matMul')!;
+    expect(floor.status).toBe('not measured');
+    expect(floor.reason).toBe("the CSR case asked at 0.9 came out at 92.2 % sparsity (32×32: too small a shape to land within the floor's tolerance)");
+  });
+
   test('a CPU-only suite run lists every GPU case it could not measure, with the reason (not "skipped": [])', async () => {
     const config = defaultConfig(true);
     config.shapes = [{ rows: 48, cols: 40, batch: 9 }];
