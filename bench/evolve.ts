@@ -1,7 +1,7 @@
 import { encodeCsrDerived } from '../kernels/csr-transpose.js';
 import { evolveSetCpu } from '../kernels/set/evolve.js';
 import { pruneResident } from '../kernels/set/prune-csr.js';
-import { regrowResident } from '../kernels/set/regrow-gpu.js';
+import { regrowResident } from '../kernels/set/regrow.js';
 import { readCsr, uploadCsr } from '../kernels/set/resident-csr.js';
 import { GpuContext, OperationScope } from '../src/gpu/gpu-context.js';
 import { CSRMatrix, DenseMatrix, type Engine } from '../src/index.js';

@@ -3,7 +3,7 @@ import { DenseMatrix } from '../src/formats/dense.js';
 import { NMMatrix } from '../src/formats/nm.js';
 import { ShapeMismatchError } from '../src/errors.js';
 import { assertFinite, assertInstance } from '../src/formats/validate.js';
-import { allFiniteWasm } from './wasm/finite-wasm.js';
+import { allFiniteWasm } from './wasm/checks-wasm.js';
 
 /** assertFinite, with the common all-finite case answered by the SIMD scan. */
 function checkFinite(argument: string, array: Float32Array, describe: (i: number) => string): void {

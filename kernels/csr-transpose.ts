@@ -6,7 +6,7 @@ import { programs } from './programs.js';
 import { encodeExclusiveScan } from './primitives/scan.js';
 
 const THREADS = 256;
-/** Must match BAND_THREADS in shaders/csr_transpose.wgsl. */
+/** Must match BAND_THREADS in shaders/csr-transpose.wgsl. */
 const BAND_THREADS = 16;
 /** Mean column length from which the band-wise counting sort replaces the per-column sort. */
 const BANDS_FROM_COLUMN_LENGTH = 32;

@@ -5,7 +5,7 @@ import { assertFloat32 } from '../src/formats/validate.js';
 import { checkDense } from './checks.js';
 import type { Kernel } from '../src/gpu/kernel.js';
 import type { OperationScope } from '../src/gpu/gpu-context.js';
-import { gatherWasm } from './wasm/gather-wasm.js';
+import { gatherWasm } from './wasm/spmm-wasm.js';
 import type { GemmOptions } from '../src/options.js';
 
 const TILE = 64;

@@ -1,28 +1,28 @@
-import gatherSource from '../shaders/spmm_gather.wgsl?raw';
-import nmColumnsSource from '../shaders/nm_columns.wgsl?raw';
+import gatherSource from '../shaders/spmm.wgsl?raw';
+import nmColumnsSource from '../shaders/nm-transpose.wgsl?raw';
 import sddmmSource from '../shaders/sddmm.wgsl?raw';
 import gemmSource from '../shaders/gemm.wgsl?raw';
-import scanSource from '../shaders/scan.wgsl?raw';
-import selectSource from '../shaders/select.wgsl?raw';
-import compactSource from '../shaders/compact.wgsl?raw';
-import randomSource from '../shaders/random.wgsl?raw';
-import setPruneSource from '../shaders/set_prune.wgsl?raw';
-import csrCompactSource from '../shaders/csr_compact.wgsl?raw';
-import setRegrowSource from '../shaders/set_regrow.wgsl?raw';
-import csrTransposeSource from '../shaders/csr_transpose.wgsl?raw';
+import scanSource from '../shaders/primitives/scan.wgsl?raw';
+import selectSource from '../shaders/primitives/select.wgsl?raw';
+import compactSource from '../shaders/primitives/compact.wgsl?raw';
+import randomSource from '../shaders/fragments/random.wgsl?raw';
+import setPruneSource from '../shaders/set/prune.wgsl?raw';
+import csrCompactSource from '../shaders/set/compact-csr.wgsl?raw';
+import setRegrowSource from '../shaders/set/regrow.wgsl?raw';
+import csrTransposeSource from '../shaders/csr-transpose.wgsl?raw';
 import elementwiseSource from '../shaders/elementwise.wgsl?raw';
-import nmEvolveSource from '../shaders/nm_evolve.wgsl?raw';
-import randomFillSource from '../shaders/random_fill.wgsl?raw';
+import nmEvolveSource from '../shaders/set/nm-evolve.wgsl?raw';
+import randomFillSource from '../shaders/primitives/random-fill.wgsl?raw';
 import activationSource from '../shaders/activation.wgsl?raw';
-import softmaxCeSource from '../shaders/softmax_ce.wgsl?raw';
+import softmaxCeSource from '../shaders/softmax-ce.wgsl?raw';
 import adamSource from '../shaders/adam.wgsl?raw';
 import riglSource from '../shaders/rigl.wgsl?raw';
-import commonSource from '../shaders/common.wgsl?raw';
+import commonSource from '../shaders/fragments/common.wgsl?raw';
 import { specializeShader, type ShaderProgram } from '../src/gpu/program.js';
 
 function program(key: string, source: string, flags: Record<string, boolean> = {}, constants: Record<string, number> = {}, entryPoint = 'main'): ShaderProgram {
   let code: string | undefined;
-  // shaders/common.wgsl first: the helpers every kernel may call.
+  // shaders/fragments/common.wgsl first: the helpers every kernel may call.
   return { key, code: () => (code ??= `${commonSource}\n${specializeShader(source, flags)}`), constants, entryPoint };
 }
 
@@ -36,7 +36,7 @@ function gemmProgram(transA: boolean, transB: boolean): ShaderProgram {
  */
 const gatherNMPrograms = new Map<string, ShaderProgram>();
 export function gatherNMProgram(n: number, m: number, vec4: boolean, aligned: boolean): ShaderProgram {
-  const key = `spmm_gather:nm:${n}:${m}${vec4 ? ':vec4' : ''}${aligned ? ':aligned' : ''}`;
+  const key = `spmm:nm:${n}:${m}${vec4 ? ':vec4' : ''}${aligned ? ':aligned' : ''}`;
   let p = gatherNMPrograms.get(key);
   if (!p) {
     p = program(key, gatherSource, { NM: true, VEC4: vec4, ALIGNED: aligned }, { NM_N: n, NM_M: m });
@@ -52,7 +52,7 @@ export function gatherCsrProgram(transpose: boolean, vec4: boolean): ShaderProgr
 }
 
 function regrowPrograms() {
-  const entry = (name: string) => program(`set_regrow:${name}`, randomSource + setRegrowSource, {}, {}, name);
+  const entry = (name: string) => program(`set/regrow:${name}`, randomSource + setRegrowSource, {}, {}, name);
   return {
     regrowGenerate: entry('generate'),
     regrowScatterBuckets: entry('scatterBuckets'),
@@ -65,13 +65,13 @@ function regrowPrograms() {
 }
 
 export const programs = {
-  gatherCsr: program('spmm_gather:csr', gatherSource, { CSR: true }),
-  gatherCsrVec4: program('spmm_gather:csr:vec4', gatherSource, { CSR: true, VEC4: true }),
-  gatherCsrTranspose: program('spmm_gather:csr+perm', gatherSource, { CSR: true, PERM: true }),
-  gatherCsrTransposeVec4: program('spmm_gather:csr+perm:vec4', gatherSource, { CSR: true, PERM: true, VEC4: true }),
+  gatherCsr: program('spmm:csr', gatherSource, { CSR: true }),
+  gatherCsrVec4: program('spmm:csr:vec4', gatherSource, { CSR: true, VEC4: true }),
+  gatherCsrTranspose: program('spmm:csr+perm', gatherSource, { CSR: true, PERM: true }),
+  gatherCsrTransposeVec4: program('spmm:csr+perm:vec4', gatherSource, { CSR: true, PERM: true, VEC4: true }),
   gatherNM24: gatherNMProgram(2, 4, false, false),
   gatherNM24Vec4Aligned: gatherNMProgram(2, 4, true, true),
-  nmColumns: program('nm_columns', nmColumnsSource),
+  nmColumns: program('nm-transpose', nmColumnsSource),
   sddmmCsr: program('sddmm:csr', sddmmSource, { CSR: true }),
   sddmmCsrVec4: program('sddmm:csr:vec4', sddmmSource, { CSR: true, VEC4: true }),
   sddmmNM: program('sddmm:nm', sddmmSource, { NM: true }),
@@ -82,30 +82,30 @@ export const programs = {
   selectPick: program('select:pick', selectSource, {}, {}, 'pick'),
   compactScatter: program('compact:scatter', compactSource),
   randomFill: program('random:fill', randomSource + randomFillSource),
-  setAbsMin: program('set_prune:absMin', setPruneSource, {}, {}, 'absMin'),
-  setCountOutside: program('set_prune:countOutside', setPruneSource, {}, {}, 'countOutside'),
-  setKeepFlags: program('set_prune:keepFlags', setPruneSource, {}, {}, 'keepFlags'),
-  csrScatterKept: program('csr_compact:scatterKept', csrCompactSource, {}, {}, 'scatterKept'),
-  csrRowPointers: program('csr_compact:rowPointers', csrCompactSource, {}, {}, 'rowPointers'),
+  setAbsMin: program('set/prune:absMin', setPruneSource, {}, {}, 'absMin'),
+  setCountOutside: program('set/prune:countOutside', setPruneSource, {}, {}, 'countOutside'),
+  setKeepFlags: program('set/prune:keepFlags', setPruneSource, {}, {}, 'keepFlags'),
+  csrScatterKept: program('set/compact-csr:scatterKept', csrCompactSource, {}, {}, 'scatterKept'),
+  csrRowPointers: program('set/compact-csr:rowPointers', csrCompactSource, {}, {}, 'rowPointers'),
   ...regrowPrograms(),
-  nmGroupMinimum: program('nm_evolve:groupMinimum', randomSource + nmEvolveSource, {}, {}, 'groupMinimum'),
-  nmEvolveGroups: program('nm_evolve:evolveGroups', randomSource + nmEvolveSource, {}, {}, 'evolveGroups'),
-  nmPackWords: program('nm_evolve:packWords', randomSource + nmEvolveSource, {}, {}, 'packWords'),
+  nmGroupMinimum: program('set/nm-evolve:groupMinimum', randomSource + nmEvolveSource, {}, {}, 'groupMinimum'),
+  nmEvolveGroups: program('set/nm-evolve:evolveGroups', randomSource + nmEvolveSource, {}, {}, 'evolveGroups'),
+  nmPackWords: program('set/nm-evolve:packWords', randomSource + nmEvolveSource, {}, {}, 'packWords'),
   addBias: program('elementwise:addBias', elementwiseSource, {}, {}, 'addBias'),
   rowSums: program('elementwise:rowSums', elementwiseSource, {}, {}, 'rowSums'),
   sgdMomentum: program('elementwise:sgdMomentum', elementwiseSource, {}, {}, 'sgdMomentum'),
   activate: program('activation:activate', randomSource + activationSource, {}, {}, 'activate'),
   derive: program('activation:derive', randomSource + activationSource, {}, {}, 'derive'),
   adam: program('adam', adamSource),
-  softmaxCrossEntropy: program('softmax_ce:softmaxCrossEntropy', softmaxCeSource, {}, {}, 'softmaxCrossEntropy'),
-  accumulateMetrics: program('softmax_ce:accumulateMetrics', softmaxCeSource, {}, {}, 'accumulateMetrics'),
-  csrRowsOfEntries: program('csr_transpose:rowsOfEntries', csrTransposeSource, {}, {}, 'rowsOfEntries'),
-  csrCountColumns: program('csr_transpose:countColumns', csrTransposeSource, {}, {}, 'countColumns'),
-  csrScatterColumns: program('csr_transpose:scatterColumns', csrTransposeSource, {}, {}, 'scatterColumns'),
-  csrSortColumns: program('csr_transpose:sortColumns', csrTransposeSource, {}, {}, 'sortColumns'),
-  csrCountColumnBlocks: program('csr_transpose:countColumnBlocks', csrTransposeSource, {}, {}, 'countColumnBlocks'),
-  csrColumnPointers: program('csr_transpose:columnPointers', csrTransposeSource, {}, {}, 'columnPointers'),
-  csrScatterColumnBlocks: program('csr_transpose:scatterColumnBlocks', csrTransposeSource, {}, {}, 'scatterColumnBlocks'),
+  softmaxCrossEntropy: program('softmax-ce:softmaxCrossEntropy', softmaxCeSource, {}, {}, 'softmaxCrossEntropy'),
+  accumulateMetrics: program('softmax-ce:accumulateMetrics', softmaxCeSource, {}, {}, 'accumulateMetrics'),
+  csrRowsOfEntries: program('csr-transpose:rowsOfEntries', csrTransposeSource, {}, {}, 'rowsOfEntries'),
+  csrCountColumns: program('csr-transpose:countColumns', csrTransposeSource, {}, {}, 'countColumns'),
+  csrScatterColumns: program('csr-transpose:scatterColumns', csrTransposeSource, {}, {}, 'scatterColumns'),
+  csrSortColumns: program('csr-transpose:sortColumns', csrTransposeSource, {}, {}, 'sortColumns'),
+  csrCountColumnBlocks: program('csr-transpose:countColumnBlocks', csrTransposeSource, {}, {}, 'countColumnBlocks'),
+  csrColumnPointers: program('csr-transpose:columnPointers', csrTransposeSource, {}, {}, 'columnPointers'),
+  csrScatterColumnBlocks: program('csr-transpose:scatterColumnBlocks', csrTransposeSource, {}, {}, 'scatterColumnBlocks'),
   gemmNN: gemmProgram(false, false),
   gemmNT: gemmProgram(false, true),
   gemmTN: gemmProgram(true, false),

@@ -6,7 +6,7 @@ import { programs } from './programs.js';
 import { assertFloat32 } from '../src/formats/validate.js';
 import { checkDense, checkRowsMatch, checkSameCols, checkSparse } from './checks.js';
 import type { GpuPlan, Kernel } from '../src/gpu/kernel.js';
-import { nmPatternWords } from './spmm-nm.js';
+import { nmPatternWords } from './spmm.js';
 import { sddmmWasm } from './wasm/sddmm-wasm.js';
 import { nmColumns, type NMColumns } from './wasm/instance.js';
 import type { SddmmOptions } from '../src/options.js';

@@ -5,7 +5,7 @@ const THREADS = 256;
 
 /**
  * Softmax cross-entropy over feature-major logits (classes × batch), in place
- * (shaders/softmax_ce.wgsl): with `gradient` the logits become p − onehot —
+ * (shaders/softmax-ce.wgsl): with `gradient` the logits become p − onehot —
  * the loss gradient the last layer's backward takes (it divides by the batch)
  * — otherwise the probabilities. With labels, the per-sample loss and
  * correctness go to perSample (2·batch floats).

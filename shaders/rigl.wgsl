@@ -5,7 +5,7 @@
 //                      workgroup as in gemm.wgsl; each g sums over the batch
 //                      in order b = 0, 1, … (the CPU twin's order)
 //   maskPresent        −1 at the positions present in the kept layer
-//   (radix select of the k-th largest key of the pool, select.wgsl)
+//   (radix select of the k-th largest key of the pool, shaders/primitives/select.wgsl)
 //   countCandidates    per chunk of CHUNK pool slots: how many are > and
 //                      = the threshold (the chunk counts are then scanned)
 //   scatterCandidates  the new top-k: every >, and the first k − #> of the
@@ -79,7 +79,7 @@ var<workgroup> chunkCount: array<atomic<u32>, 2>;
 var<workgroup> partial: array<vec2u, THREADS>;
 var<workgroup> groupTotal: array<vec2u, SCAN_GROUPS>;
 
-// As select.wgsl: a u32 that sorts like the float.
+// As shaders/primitives/select.wgsl: a u32 that sorts like the float.
 fn sortableKey(v: f32) -> u32 {
   let bits = bitcast<u32>(v);
   return select(bits ^ 0x80000000u, ~bits, (bits & 0x80000000u) != 0u);

@@ -3,7 +3,7 @@
  *
  * Counter-based (not stateful) so the GPU can draw the i-th number of a stream
  * in any thread without coordination, and the CPU backend can draw exactly the
- * same numbers. `shaders/random.wgsl` is the bit-exact WGSL twin of `randomU32`.
+ * same numbers. `shaders/fragments/random.wgsl` is the bit-exact WGSL twin of `randomU32`.
  */
 
 /** A 32-bit integer finaliser (lowbias32, Chris Wellons' hash prospector). */

@@ -664,7 +664,7 @@ describe('RandomStream / randomU32', () => {
     expect(randomU32(1, 0, 0)).not.toBe(randomU32(2, 0, 0));
     expect(randomU32(1, 0, 0)).not.toBe(randomU32(1, 1, 0));
     expect(randomU32(1, 0, 0)).not.toBe(randomU32(1, 0, 1));
-    // Pinned values: a change of the hash would break the GPU twin (random.wgsl).
+    // Pinned values: a change of the hash would break the GPU twin (shaders/fragments/random.wgsl).
     // (lowbias32 maps 0 to 0, so seed 0, stream 0, counter 0 draws 0.)
     expect([randomU32(0, 0, 0), randomU32(1, 2, 3), randomU32(0xffffffff, 0xffffffff, 0xffffffff)]).toEqual([0, 3106051243, 1693864417]);
   });

@@ -15,7 +15,7 @@ import { CSRMatrix, DenseMatrix, NMMatrix, type Engine } from '../src/index.js';
 import { absProductScale, csrWithEmptyLines, emptyCsr, powerLawCsr } from './helpers/cases.js';
 import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';
 import { expectClose, referenceMatMul, referenceSddmm } from './helpers/reference.js';
-import { nmWordAligned } from '../kernels/spmm-nm.js';
+import { nmWordAligned } from '../kernels/spmm.js';
 
 const gpu = await gpuEngine();
 const cpu = await cpuEngine();

@@ -7,7 +7,7 @@ import { exclusiveScan } from '../kernels/primitives/scan.js';
 import { encodeRadixSelect, keyToFloat, selectRank } from '../kernels/primitives/select.js';
 import type { GpuPlan, Kernel } from '../src/gpu/kernel.js';
 import { compactIndices } from '../kernels/primitives/compact.js';
-import { randomFill } from '../kernels/primitives/random.js';
+import { randomFill } from '../kernels/primitives/random-fill.js';
 import { CSRMatrix, RandomStream } from '../src/index.js';
 import { csrDerivedIndices, transposeBands } from '../kernels/csr-transpose.js';
 import { csrWithEmptyLines, emptyCsr, powerLawCsr } from './helpers/cases.js';

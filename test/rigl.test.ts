@@ -8,8 +8,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import { pruneCsrCpu } from '../kernels/set/prune-csr.js';
-import { evolveRiglCpu, growByGradientCpu } from '../kernels/set/rigl.js';
-import { evolveRiglGpu, growByGradientGpu, growResident, uploadGradientOperands } from '../kernels/set/rigl-gpu.js';
+import { evolveRiglCpu, growByGradientCpu } from '../kernels/rigl.js';
+import { evolveRiglGpu, growByGradientGpu, growResident, uploadGradientOperands } from '../kernels/rigl.js';
 import { pruneResident } from '../kernels/set/prune-csr.js';
 import { readCsr, uploadCsr } from '../kernels/set/resident-csr.js';
 import { GpuContext, OperationScope } from '../src/gpu/gpu-context.js';

@@ -8,7 +8,7 @@
 import { describe, expect, test } from 'vitest';
 import { pruneCsrCpu } from '../kernels/set/prune-csr.js';
 import { regrowCsrCpu } from '../kernels/set/regrow.js';
-import { regrowBands, regrowCsrGpu } from '../kernels/set/regrow-gpu.js';
+import { regrowBands, regrowCsrGpu } from '../kernels/set/regrow.js';
 import { GpuContext } from '../src/gpu/gpu-context.js';
 import { CSRMatrix, DenseMatrix } from '../src/index.js';
 import { adapterName, gpuEngine } from './helpers/engines.js';

@@ -6,15 +6,15 @@
  * remainder columns — while declining batches that are not a multiple of 4.
  */
 import { describe, expect, test } from 'vitest';
-import { gatherWasm, wasmGatherAvailable } from '../kernels/wasm/gather-wasm.js';
+import { gatherWasm, wasmGatherAvailable } from '../kernels/wasm/spmm-wasm.js';
 import { sddmmWasm } from '../kernels/wasm/sddmm-wasm.js';
-import { scatterWasm } from '../kernels/wasm/scatter-wasm.js';
+import { scatterWasm } from '../kernels/wasm/spmm-wasm.js';
 import { nmColumns, setWasmKernelsEnabled, stagingSession, wasmMemoryBytes } from '../kernels/wasm/instance.js';
-import { allFiniteWasm } from '../kernels/wasm/finite-wasm.js';
+import { allFiniteWasm } from '../kernels/wasm/checks-wasm.js';
 import { checkDense } from '../kernels/checks.js';
 import { InvalidArgumentError } from '../src/index.js';
-import { spmmCsr, spmmCsrT } from '../kernels/spmm-csr.js';
-import { spmmNM, spmmNMT } from '../kernels/spmm-nm.js';
+import { spmmCsr, spmmCsrT } from '../kernels/spmm.js';
+import { spmmNM, spmmNMT } from '../kernels/spmm.js';
 import { sddmmCsr, sddmmNM } from '../kernels/sddmm.js';
 import { gemm } from '../kernels/gemm.js';
 import { createEngine, NMMatrix } from '../src/index.js';

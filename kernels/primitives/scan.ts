@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../../src/errors.js';
 import type { GpuPlan, Kernel } from '../../src/gpu/kernel.js';
 import { programs } from '../programs.js';
 
-/** Must match THREADS and CHUNK in shaders/scan.wgsl. */
+/** Must match THREADS and CHUNK in shaders/primitives/scan.wgsl. */
 const SCAN_THREADS = 64;
 const SCAN_CHUNK = 64;
 

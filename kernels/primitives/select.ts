@@ -32,7 +32,7 @@ export function encodeRadixSelect(s: OperationScope, values: GPUBuffer, count: n
   return state;
 }
 
-/** The float whose sortable key is `key` (inverse of sortableKey in select.wgsl). */
+/** The float whose sortable key is `key` (inverse of sortableKey in shaders/primitives/select.wgsl). */
 export function keyToFloat(key: number): number {
   const bits = key & 0x80000000 ? (key ^ 0x80000000) >>> 0 : ~key >>> 0;
   const view = new DataView(new ArrayBuffer(4));

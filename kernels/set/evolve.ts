@@ -6,7 +6,7 @@ import { assertFinite, assertLength, assertSeed } from '../../src/formats/valida
 import { pruneCsrCpu, pruneResident } from './prune-csr.js';
 import { checkZeta } from './prune.js';
 import { checkRegrow, regrowCsrCpu } from './regrow.js';
-import { regrowResident } from './regrow-gpu.js';
+import { regrowResident } from './regrow.js';
 import { readCsr, uploadCsr } from './resident-csr.js';
 import type { EvolveSetOptions, EvolveSetResult } from '../../src/options.js';
 

@@ -1,7 +1,7 @@
 import type { OperationScope } from '../../src/gpu/gpu-context.js';
 import { NMMatrix, packPositions } from '../../src/formats/nm.js';
 import { randomU32, randomUnit } from '../../src/random.js';
-import type { NMBuffers } from '../spmm-nm.js';
+import type { NMBuffers } from '../spmm.js';
 import { encodeRadixSelect } from '../primitives/select.js';
 import { programs } from '../programs.js';
 import { mulhi } from './regrow.js';

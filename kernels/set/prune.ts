@@ -66,7 +66,7 @@ export function setKeepFlagsCpu(values: Float32Array, zeta: number): Uint32Array
  * The values at ranks r0 ≤ r1 of the ascending order (−0 before +0, as a
  * sort orders them): a radix select over order-preserving u32 keys, an 8-bit
  * digit per pass, each pass keeping only the keys that still share the
- * selected prefix (the CPU twin of select.wgsl).
+ * selected prefix (the CPU twin of shaders/primitives/select.wgsl).
  */
 export function selectRanksCpu(values: Float32Array, r0: number, r1: number): [number, number] {
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
@@ -105,7 +105,7 @@ export function encodeSetStats(s: OperationScope, values: GPUBuffer, count: numb
   const stats = s.output('SET stats', 16);
   s.writeWords(stats, new Uint32Array([0x7f800000, 0, 0, 0])); // +Infinity, the identity of min
   const params = s.uniform([count, 0, 0, 0]);
-  // A bounded grid that strides over the rest (see set_prune.wgsl).
+  // A bounded grid that strides over the rest (see shaders/set/prune.wgsl).
   const workgroups = Math.max(1, Math.min(STATS_MAX_WORKGROUPS, Math.ceil(count / (THREADS * STATS_VALUES_PER_THREAD))));
   s.dispatch({ pipeline: s.pipeline(programs.setAbsMin), buffers: [params, values, stats], workgroups });
   s.dispatch({ pipeline: s.pipeline(programs.setCountOutside), buffers: [params, values, stats], workgroups });

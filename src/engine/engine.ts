@@ -1,9 +1,9 @@
 import { gemm } from '../../kernels/gemm.js';
-import { wasmGatherAvailable } from '../../kernels/wasm/gather-wasm.js';
+import { wasmGatherAvailable } from '../../kernels/wasm/spmm-wasm.js';
 import type { Kernel } from '../gpu/kernel.js';
 import { sddmmCsr, sddmmNM } from '../../kernels/sddmm.js';
-import { spmmCsr, spmmCsrT } from '../../kernels/spmm-csr.js';
-import { spmmNM, spmmNMT } from '../../kernels/spmm-nm.js';
+import { spmmCsr, spmmCsrT } from '../../kernels/spmm.js';
+import { spmmNM, spmmNMT } from '../../kernels/spmm.js';
 import { evolveSetCpu, evolveSetGpu } from '../../kernels/set/evolve.js';
 import type { EvolveSetOptions, EvolveSetResult, GemmOptions, SddmmOptions } from '../options.js';
 import { BackendUnavailableError, DisposedError, InvalidArgumentError } from '../errors.js';

@@ -1,7 +1,7 @@
 /**
  * Folds a 1-D workgroup count into a 3-D dispatch that respects
  * maxComputeWorkgroupsPerDimension (65,535 by default). Shaders recover the
- * linear id with linearWorkgroupId() from shaders/common.wgsl and skip ids
+ * linear id with linearWorkgroupId() from shaders/fragments/common.wgsl and skip ids
  * ≥ the real count (the fold may round up).
  */
 export function foldWorkgroups(count: number, maxPerDimension: number): [number, number, number] {

@@ -1,6 +1,6 @@
 import { encodeSddmm, sddmmNM } from '../../kernels/sddmm.js';
-import { encodeSpmmNM, nmPatternWords, spmmNM, spmmNMT, type NMBuffers } from '../../kernels/spmm-nm.js';
-import { encodeGatherCsr } from '../../kernels/spmm-csr.js';
+import { encodeSpmmNM, nmPatternWords, spmmNM, spmmNMT, type NMBuffers } from '../../kernels/spmm.js';
+import { encodeGatherCsr } from '../../kernels/spmm.js';
 import { encodeNMTranspose, type NMTransposeBuffers } from '../../kernels/nm-transpose.js';
 import { OperationScope } from '../gpu/gpu-context.js';
 import type { DenseMatrix } from '../formats/dense.js';

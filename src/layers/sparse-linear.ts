@@ -3,11 +3,11 @@ import { CSR_PATTERN_WORDS, encodeSddmm, sddmmCsr } from '../../kernels/sddmm.js
 import { evolveSetCpu } from '../../kernels/set/evolve.js';
 import { pruneCsrCpu, pruneResident } from '../../kernels/set/prune-csr.js';
 import { checkZeta } from '../../kernels/set/prune.js';
-import { regrowResident } from '../../kernels/set/regrow-gpu.js';
-import { checkBlockBytes, checkGradientOperands, gradientGrowthCpu, mergeGrownCpu } from '../../kernels/set/rigl.js';
-import { growResident, uploadGradientOperands, type GradientOperands } from '../../kernels/set/rigl-gpu.js';
+import { regrowResident } from '../../kernels/set/regrow.js';
+import { checkBlockBytes, checkGradientOperands, gradientGrowthCpu, mergeGrownCpu } from '../../kernels/rigl.js';
+import { growResident, uploadGradientOperands, type GradientOperands } from '../../kernels/rigl.js';
 import { readCsr, uploadCsr, type CsrBuffers } from '../../kernels/set/resident-csr.js';
-import { encodeGatherCsr, spmmCsr, spmmCsrT } from '../../kernels/spmm-csr.js';
+import { encodeGatherCsr, spmmCsr, spmmCsrT } from '../../kernels/spmm.js';
 import { OperationScope } from '../gpu/gpu-context.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
 import { CSRMatrix, erdosRenyiDensity, identityOrder } from '../formats/csr.js';

@@ -1,6 +1,6 @@
 // The column of every N:M slot, decoded from the packed in-group positions:
 // the column index a CSR would hold, so that the CSR transpose build
-// (csr_transpose.wgsl) can index an N:M layer whose mask evolved on the GPU.
+// (csr-transpose.wgsl) can index an N:M layer whose mask evolved on the GPU.
 
 const THREADS: u32 = 256u;
 

@@ -1,10 +1,10 @@
 /**
  * The finiteness scan of every kernel's operands (kernels/checks.ts) on
- * WebAssembly SIMD (kernels/wasm/finite.wat): about 10× the JavaScript loop
+ * WebAssembly SIMD (kernels/wasm/checks.wat): about 10× the JavaScript loop
  * on large arrays, copy included. At 512 × 512 × 64 and 90 % sparsity the
  * JavaScript checks took ~0.15 ms of a ~0.4 ms CPU product.
  */
-import finiteModule from './finite.wat';
+import finiteModule from './checks.wat';
 import { inStagingSession, stage, wasmKernel } from './instance.js';
 
 const load = wasmKernel<{ allFinite: (at: number, count: number) => number }>(finiteModule);

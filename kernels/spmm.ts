@@ -1,0 +1,251 @@
+import { CSRMatrix } from '../src/formats/csr.js';
+import { DenseMatrix } from '../src/formats/dense.js';
+import type { OperationScope } from '../src/gpu/gpu-context.js';
+import { gatherCsrProgram, gatherNMProgram } from './programs.js';
+import { gatherWasm } from './wasm/spmm-wasm.js';
+import { nmColumns, type NMColumns } from './wasm/instance.js';
+import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
+import type { GpuPlan, Kernel } from '../src/gpu/kernel.js';
+import { NMMatrix } from '../src/formats/nm.js';
+import { scatterWasm } from './wasm/spmm-wasm.js';
+
+/** Must match ROWS_PER_WG and TILE_B in shaders/spmm.wgsl. */
+export const GATHER_ROWS_PER_WORKGROUP = 8;
+export const GATHER_TILE_B = 128;
+
+/** Y = W · X (W: CSR rows × cols, X: cols × batch) → rows × batch. */
+export const spmmCsr: Kernel<[W: CSRMatrix, X: DenseMatrix], DenseMatrix> = {
+  name: 'spmmCsr',
+  validate(W, X) {
+    checkSparse('W', W, CSRMatrix, 'CSRMatrix');
+    checkDense('X', X);
+    checkRowsMatch('X', X.rows, W.cols, 'W.cols');
+  },
+  cpu(W, X) {
+    return gatherCpu(W.rows, X, W.rowPtr, W.colIdx, W.values, undefined);
+  },
+  plan(scope, W, X) {
+    return gatherPlan(scope, W.rows, X, W.rowPtr, W.colIdx, W.values, W.rowOrder(), undefined);
+  },
+};
+
+/** dX = Wᵀ · dY (dY: rows × batch) → cols × batch, a gather through W's transpose index. */
+export const spmmCsrT: Kernel<[W: CSRMatrix, dY: DenseMatrix], DenseMatrix> = {
+  name: 'spmmCsrT',
+  validate(W, dY) {
+    checkSparse('W', W, CSRMatrix, 'CSRMatrix');
+    checkDense('dY', dY);
+    checkRowsMatch('dY', dY.rows, W.rows, 'W.rows');
+  },
+  cpu(W, dY) {
+    const t = W.transposeIndex();
+    return gatherCpu(W.cols, dY, t.colPtr, t.rowIdx, W.values, t.perm);
+  },
+  plan(scope, W, dY) {
+    const t = W.transposeIndex();
+    return gatherPlan(scope, W.cols, dY, t.colPtr, t.rowIdx, W.values, t.order, t.perm);
+  },
+};
+
+/** out[r] = Σ_k values[k] · X[idx[k]] over ptr[r] … ptr[r+1]: the CPU gather of CSR, its transpose and N:M. */
+export function gatherCpu(
+  rows: number,
+  X: DenseMatrix,
+  ptr: Uint32Array,
+  columns: Uint32Array | NMColumns,
+  values: Float32Array,
+  perm: Uint32Array | undefined,
+): DenseMatrix {
+  const batch = X.cols;
+  const x = X.data;
+  const simd = gatherWasm(rows, batch, ptr, columns, values, perm, x);
+  if (simd) return new DenseMatrix(rows, batch, simd);
+  const idx = columns instanceof Uint32Array ? columns : columns.decoded();
+  // Without WebAssembly SIMD (or for batch % 4 != 0): the same float32
+  // arithmetic as the SIMD kernel — each product rounded to f32, then added
+  // to the f32 row in entry order — so results do not depend on the path
+  // (e.g. on the batch size of predict).
+  const out = new Float32Array(rows * batch);
+  const batch4 = batch - (batch % 4);
+  for (let r = 0; r < rows; r++) {
+    const o = r * batch;
+    for (let k = ptr[r]!; k < ptr[r + 1]!; k++) {
+      const v = values[perm ? perm[k]! : k]!;
+      const xOff = idx[k]! * batch;
+      let b = 0;
+      for (; b < batch4; b += 4) {
+        out[o + b]! += Math.fround(v * x[xOff + b]!);
+        out[o + b + 1]! += Math.fround(v * x[xOff + b + 1]!);
+        out[o + b + 2]! += Math.fround(v * x[xOff + b + 2]!);
+        out[o + b + 3]! += Math.fround(v * x[xOff + b + 3]!);
+      }
+      for (; b < batch; b++) out[o + b]! += Math.fround(v * x[xOff + b]!);
+    }
+  }
+  return new DenseMatrix(rows, batch, out);
+}
+
+/** A CSR (or its transpose index) in GPU buffers, as the gather kernel reads it. */
+export interface GatherOperand {
+  values: GPUBuffer;
+  ptr: GPUBuffer;
+  idx: GPUBuffer;
+  /** Rows in the order to visit them (longest first, or identity). */
+  order: GPUBuffer;
+  /** Present for Wᵀ through the transpose index: entry → position in values. */
+  perm?: GPUBuffer;
+}
+
+/** Records Y (rows × batch) = A · X (· × batch) for a GPU-resident sparse A; no transfers. */
+export function encodeGatherCsr(s: OperationScope, rows: number, batch: number, A: GatherOperand, X: GPUBuffer, Y: GPUBuffer): void {
+  const pipeline = s.pipeline(gatherCsrProgram(A.perm !== undefined, batch % 4 === 0));
+  const batchTiles = Math.ceil(batch / GATHER_TILE_B);
+  const buffers = [s.uniform([rows, batch, batchTiles, 0, 0, 0, 0, 0]), X, Y, A.values, A.ptr, A.idx, A.order, ...(A.perm ? [A.perm] : [])];
+  s.dispatch({ pipeline, buffers, workgroups: Math.ceil(rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles });
+}
+
+/** Uploads a CSR (or a transpose index and the values it permutes) and X, and records the gather. */
+export function gatherPlan(
+  s: OperationScope,
+  rows: number,
+  X: DenseMatrix,
+  ptr: Uint32Array,
+  idx: Uint32Array,
+  values: Float32Array,
+  order: Uint32Array,
+  perm: Uint32Array | undefined,
+): GpuPlan<DenseMatrix> {
+  const batch = X.cols;
+  const usePerm = perm !== undefined;
+  const byteLength = rows * batch * 4;
+  // Operands first, so a limit error names the operand at fault before the result.
+  const x = s.upload(usePerm ? 'dY' : 'X', X.data);
+  const A: GatherOperand = {
+    values: s.upload('W.values', values),
+    ptr: s.upload(usePerm ? 'W (transpose colPtr)' : 'W.rowPtr', ptr),
+    idx: s.upload(usePerm ? 'W (transpose rowIdx)' : 'W.colIdx', idx),
+    order: s.upload('W (row order)', order),
+    ...(perm ? { perm: s.upload('W (transpose perm)', perm) } : {}),
+  };
+  const result = s.output('result', byteLength);
+  encodeGatherCsr(s, rows, batch, A, x, result);
+  return { result, byteLength, decode: (bytes) => new DenseMatrix(rows, batch, new Float32Array(bytes)) };
+}
+
+/** Y = W · X for N:M W (rows × cols), X: cols × batch → rows × batch. */
+export const spmmNM: Kernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix> = {
+  name: 'spmmNM',
+  validate(W, X) {
+    checkSparse('W', W, NMMatrix, 'NMMatrix');
+    checkDense('X', X);
+    checkRowsMatch('X', X.rows, W.cols, 'W.cols');
+  },
+  cpu(W, X) {
+    // The CSR gather with implicit row pointers: every row holds slotsPerRow slots.
+    return gatherCpu(W.rows, X, W.rowPointers(), nmColumns(W), W.values, undefined);
+  },
+  plan(s, W, X) {
+    const batch = X.cols;
+    const byteLength = W.rows * batch * 4;
+    // Operands first, so a limit error names the operand at fault before the result.
+    const x = s.upload('X', X.data);
+    const weights = { values: s.upload('W.values', W.values), indices: s.upload('W.indices', W.indices) };
+    const result = s.output('result', byteLength);
+    encodeSpmmNM(s, W, batch, weights, x, result);
+    return { result, byteLength, decode: (bytes) => new DenseMatrix(W.rows, batch, new Float32Array(bytes)) };
+  },
+};
+
+/**
+ * dX = Wᵀ · dY for N:M W, dY: rows × batch → cols × batch. On the GPU a gather
+ * through W's transpose index, like spmmCsrT (a walk of every row per group
+ * of M columns, atomic-free without an index, measured 2.4× slower on
+ * SwiftShader and gave a GPU only groups × batch tiles of parallel work).
+ */
+export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
+  name: 'spmmNMT',
+  validate(W, dY) {
+    checkSparse('W', W, NMMatrix, 'NMMatrix');
+    checkDense('dY', dY);
+    checkRowsMatch('dY', dY.rows, W.rows, 'W.rows');
+  },
+  cpu(W, dY) {
+    const batch = dY.cols;
+    const dy = dY.data;
+    const slotsPerRow = W.slotsPerRow;
+    const simd = scatterWasm(W.rows, W.cols, batch, W.rowPointers(), nmColumns(W), W.values, dy);
+    if (simd) return new DenseMatrix(W.cols, batch, simd);
+    const columns = W.slotColumns();
+    // The SIMD kernel's float32 arithmetic (products rounded, then added in row order).
+    const out = new Float32Array(W.cols * batch);
+    const batch4 = batch - (batch % 4);
+    for (let r = 0; r < W.rows; r++) {
+      const yOff = r * batch;
+      for (let k = r * slotsPerRow; k < (r + 1) * slotsPerRow; k++) {
+        const v = W.values[k]!;
+        const xOff = columns[k]! * batch;
+        let b = 0;
+        for (; b < batch4; b += 4) {
+          out[xOff + b]! += Math.fround(v * dy[yOff + b]!);
+          out[xOff + b + 1]! += Math.fround(v * dy[yOff + b + 1]!);
+          out[xOff + b + 2]! += Math.fround(v * dy[yOff + b + 2]!);
+          out[xOff + b + 3]! += Math.fround(v * dy[yOff + b + 3]!);
+        }
+        for (; b < batch; b++) out[xOff + b]! += Math.fround(v * dy[yOff + b]!);
+      }
+    }
+    return new DenseMatrix(W.cols, batch, out);
+  },
+  plan(s, W, dY) {
+    // The CSR transpose's gather through W's transpose index (cached on W):
+    // rows of Wᵀ are W's columns, and each gathers its rows' dY.
+    const t = W.transposeIndex();
+    return gatherPlan(s, W.cols, dY, t.colPtr, t.rowIdx, W.values, t.order, t.perm);
+  },
+};
+
+/** The shape of an N:M operand: what its kernels need besides the buffers. */
+export interface NMShape {
+  rows: number;
+  cols: number;
+  n: number;
+  m: number;
+}
+
+/** N:M weights in GPU buffers: slot values and packed in-group positions. */
+export interface NMBuffers {
+  values: GPUBuffer;
+  indices: GPUBuffer;
+}
+
+function nmWords(W: NMShape): { groupsPerRow: number; slotsPerRow: number; bits: number } {
+  const groupsPerRow = W.cols / W.m;
+  return { groupsPerRow, slotsPerRow: groupsPerRow * W.n, bits: Math.log2(W.m) };
+}
+
+/**
+ * Whether every row starts on a packed word, so the gather walks a row's
+ * slots in one flat loop and loads a word every 32 / log2(M) slots (2:4 when
+ * cols % 32 == 0, 2:8 when cols % 40 == 0).
+ */
+export function nmWordAligned(W: NMShape): boolean {
+  const { slotsPerRow, bits } = nmWords(W);
+  return slotsPerRow % Math.floor(32 / bits) === 0;
+}
+
+/** Records Y (rows × batch) = W · X for GPU-resident N:M weights; no transfers. */
+export function encodeSpmmNM(s: OperationScope, W: NMShape, batch: number, weights: NMBuffers, X: GPUBuffer, Y: GPUBuffer): void {
+  const { groupsPerRow, slotsPerRow, bits } = nmWords(W);
+  const batchTiles = Math.ceil(batch / GATHER_TILE_B);
+  s.dispatch({
+    pipeline: s.pipeline(gatherNMProgram(W.n, W.m, batch % 4 === 0, nmWordAligned(W))),
+    buffers: [s.uniform([W.rows, batch, batchTiles, slotsPerRow, groupsPerRow, W.n, W.m, bits]), X, Y, weights.values, weights.indices],
+    workgroups: Math.ceil(W.rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles,
+  });
+}
+
+/** The pattern words of the N:M SDDMM (see encodeSddmm). */
+export function nmPatternWords(W: NMShape): number[] {
+  const { groupsPerRow, slotsPerRow, bits } = nmWords(W);
+  return [slotsPerRow, groupsPerRow, W.n, W.m, bits];
+}
