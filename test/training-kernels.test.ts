@@ -31,7 +31,7 @@
 import { describe, expect, test } from 'vitest';
 import { activateCpu, deriveCpu, encodeActivate, encodeDerive, type ActivationParams } from '../kernels/activation.js';
 import { encodeAccumulateMetrics, encodeSoftmaxCrossEntropy, softmaxCrossEntropyCpu } from '../kernels/softmax-ce.js';
-import { OperationScope, type GpuContext } from '../src/gpu/gpu-context.js';
+import { BufferOwner, OperationScope, type GpuContext } from '../src/gpu/gpu-context.js';
 import { RandomStream, randomU32, randomUnit } from '../src/index.js';
 import { adapterName, gpuEngine } from './helpers/engines.js';
 import { expectClose } from './helpers/reference.js';
@@ -360,12 +360,13 @@ describe(`softmax cross-entropy kernel on WebGPU (${adapterName(gpu)}) vs CPU tw
     }
   });
 
-  test('metrics accumulate (Σ loss, Σ correct, samples) over several batches of different sizes', async () => {
+  test('metrics accumulate (mean loss, Σ correct, samples) over several batches of different sizes', async () => {
     const classes = 10;
     const batches = [255, 300, 1, 257, 64];
-    const shared = new OperationScope(ctx);
+    const shared = new BufferOwner(ctx);
     try {
-      const metrics = shared.upload('metrics', new Float32Array([1.5, 2, 3])); // accumulates onto what is there
+      // Accumulates onto what is there: a mean loss of 0.5 over 3 samples (Σ 1.5).
+      const metrics = shared.upload('metrics', new Float32Array([0.5, 2, 3]));
       let lossSum = 1.5;
       let correctSum = 2;
       let samples = 3;
@@ -397,7 +398,8 @@ describe(`softmax cross-entropy kernel on WebGPU (${adapterName(gpu)}) vs CPU tw
         s.copy(metrics, out, 12);
         return { result: out, byteLength: 12, decode: (b) => new Float32Array(b) };
       });
-      expect(Math.abs(m[0]! - lossSum)).toBeLessThanOrEqual(1e-5 * lossSum);
+      // The loss is kept as a running mean (so f32 cannot overflow); times the samples it is the sum.
+      expect(Math.abs(m[0]! * m[2]! - lossSum)).toBeLessThanOrEqual(1e-5 * lossSum);
       expect(m[1]).toBe(correctSum);
       expect(m[2]).toBe(samples);
       expect(correctSum - 2).toBeGreaterThan(samples / 4); // the strong logits made some right
