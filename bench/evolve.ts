@@ -3,7 +3,7 @@ import { evolveSetCpu } from '../kernels/set/evolve.js';
 import { pruneResident } from '../kernels/set/prune-csr.js';
 import { regrowResident } from '../kernels/set/regrow.js';
 import { readCsr, uploadCsr } from '../kernels/set/resident-csr.js';
-import { GpuContext, OperationScope } from '../src/gpu/gpu-context.js';
+import { BufferOwner, GpuContext } from '../src/gpu/gpu-context.js';
 import { CSRMatrix, DenseMatrix, type Engine } from '../src/index.js';
 import type { BenchCaseResult, EvolveOp } from './schema.js';
 import { timeGpuOperation, timeRepeated, type Timing, type TimingOptions } from './timing.js';
@@ -34,14 +34,14 @@ export async function measureEvolution(engine: Engine, shape: EvolveShape, timin
   const W = CSRMatrix.random({ rows: shape.rows, cols: shape.cols, density: shape.density, seed: 21 });
   const state = new Float32Array(W.nnz);
   const limit = Math.sqrt(6 / W.cols);
-  const layer = new OperationScope(ctx);
+  const layer = new BufferOwner(ctx);
   try {
     const resident = uploadCsr(layer, W, state);
     let seed = 0;
     const evolve = await timeRepeated(async (repeats) => {
       const t0 = performance.now();
       for (let i = 0; i < repeats; i++) {
-        const owner = new OperationScope(ctx);
+        const owner = new BufferOwner(ctx);
         try {
           const { kept, keptNnz } = await pruneResident(ctx, owner, resident, W.rows, W.nnz, zeta);
           const { buffers } = await regrowResident(ctx, owner, kept, keptNnz, W.rows, W.cols, W.nnz, seed++, limit);
@@ -64,7 +64,7 @@ export async function measureEvolution(engine: Engine, shape: EvolveShape, timin
       for (let i = 0; i < repeats; i++) {
         const host = await readCsr(ctx, resident, W.rows, W.cols, W.nnz);
         const evolved = evolveSetCpu(host.W, { zeta, seed: seed++, state: host.state });
-        const owner = new OperationScope(ctx);
+        const owner = new BufferOwner(ctx);
         uploadCsr(owner, evolved.W, evolved.state);
         // The same derived indices as the GPU side builds, computed here and uploaded.
         const t = evolved.W.transposeIndex();

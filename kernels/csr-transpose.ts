@@ -1,4 +1,4 @@
-import { bindings, type OperationScope } from '../src/gpu/gpu-context.js';
+import { bindings, type BufferOwner, type OperationScope } from '../src/gpu/gpu-context.js';
 import { CSRMatrix } from '../src/formats/csr.js';
 import { InvalidArgumentError } from '../src/errors.js';
 import type { GpuPlan, Kernel } from '../src/gpu/kernel.js';
@@ -38,7 +38,7 @@ export interface TransposeBuffers {
  */
 export function encodeCsrDerived(
   s: OperationScope,
-  owner: OperationScope,
+  owner: BufferOwner,
   csr: { rowPtr: GPUBuffer; colIdx: GPUBuffer },
   rows: number,
   cols: number,

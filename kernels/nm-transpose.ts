@@ -1,4 +1,4 @@
-import type { OperationScope } from '../src/gpu/gpu-context.js';
+import type { BufferOwner, OperationScope } from '../src/gpu/gpu-context.js';
 import { InvalidArgumentError } from '../src/errors.js';
 import { NMMatrix } from '../src/formats/nm.js';
 import { encodeCsrDerived } from './csr-transpose.js';
@@ -23,7 +23,7 @@ export interface NMTransposeBuffers {
  */
 export function encodeNMTranspose(
   s: OperationScope,
-  owner: OperationScope,
+  owner: BufferOwner,
   W: { rows: number; cols: number; n: number; m: number },
   indices: GPUBuffer,
   rowPtr: GPUBuffer,

@@ -5,7 +5,7 @@ import { assertLength } from '../src/formats/validate.js';
 import { checkDense } from './checks.js';
 import { pruneCsrCpu, pruneResident } from './set/prune-csr.js';
 import { checkZeta } from './set/prune.js';
-import { OperationScope, bindings, type GpuContext } from '../src/gpu/gpu-context.js';
+import { BufferOwner, OperationScope, bindings, type GpuContext } from '../src/gpu/gpu-context.js';
 import { encodeExclusiveScan } from './primitives/scan.js';
 import { encodeRadixSelect } from './primitives/select.js';
 import { programs } from './programs.js';
@@ -321,7 +321,7 @@ export interface GradientOperands {
  */
 export async function growResident(
   ctx: GpuContext,
-  owner: OperationScope,
+  owner: BufferOwner,
   kept: CsrBuffers,
   keptNnz: number,
   rows: number,
@@ -406,7 +406,7 @@ export async function growResident(
 }
 
 /** Uploads a host batch for growResident into buffers owned by `owner`. */
-export function uploadGradientOperands(owner: OperationScope, X: DenseMatrix, dY: DenseMatrix): GradientOperands {
+export function uploadGradientOperands(owner: BufferOwner, X: DenseMatrix, dY: DenseMatrix): GradientOperands {
   return { X: owner.upload('X', X.data), dY: owner.upload('dY', dY.data), batch: X.cols };
 }
 
@@ -423,7 +423,7 @@ export async function growByGradientGpu(
   checkGrow(kept, keptState, targetNnz);
   checkGradientOperands(X, dY, kept.rows, kept.cols);
   const blockBytes = checkBlockBytes('options.blockBytes', options?.blockBytes);
-  const owner = new OperationScope(ctx);
+  const owner = new BufferOwner(ctx);
   try {
     const csr = uploadCsr(owner, kept, keptState);
     const buffers = await growResident(ctx, owner, csr, kept.nnz, kept.rows, kept.cols, targetNnz, uploadGradientOperands(owner, X, dY), blockBytes);
@@ -441,7 +441,7 @@ export async function growByGradientGpu(
 export async function evolveRiglGpu(ctx: GpuContext, W: CSRMatrix, options: EvolveRiglOptions): Promise<EvolveRiglResult> {
   const { state, blockBytes, X, dY } = checkEvolveRigl(W, options);
   if (options.zeta === 0) return { W: W.withValues(Float32Array.from(W.values)), state: Float32Array.from(state), removed: 0 };
-  const owner = new OperationScope(ctx);
+  const owner = new BufferOwner(ctx);
   try {
     const { kept, keptNnz } = await pruneResident(ctx, owner, uploadCsr(owner, W, state), W.rows, W.nnz, options.zeta);
     const buffers = await growResident(ctx, owner, kept, keptNnz, W.rows, W.cols, W.nnz, uploadGradientOperands(owner, X, dY), blockBytes);

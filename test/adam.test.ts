@@ -135,7 +135,7 @@ describe('training with Adam', () => {
 
 describe('a second per-weight state follows its weight through evolution', () => {
   test('CSR: GPU prune + regrow move `second` exactly like `state`', async () => {
-    const { OperationScope } = await import('../src/gpu/gpu-context.js');
+    const { BufferOwner } = await import('../src/gpu/gpu-context.js');
     const { CSRMatrix } = await import('../src/index.js');
     const { uploadCsr, readCsr } = await import('../kernels/set/resident-csr.js');
     const { pruneResident } = await import('../kernels/set/prune-csr.js');
@@ -144,7 +144,7 @@ describe('a second per-weight state follows its weight through evolution', () =>
     const ctx = engine.gpuContextForLayers()!;
     const W = CSRMatrix.random({ rows: 70, cols: 90, density: 0.2, seed: 3, init: 'uniform' });
     const state = randomArray(W.nnz, 4);
-    const owner = new OperationScope(ctx);
+    const owner = new BufferOwner(ctx);
     try {
       const { kept, keptNnz } = await pruneResident(ctx, owner, uploadCsr(owner, W, state, state), W.rows, W.nnz, 0.3);
       const { buffers } = await regrowResident(ctx, owner, kept, keptNnz, W.rows, W.cols, W.nnz, 5, 0.1);

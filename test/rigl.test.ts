@@ -12,7 +12,7 @@ import { evolveRiglCpu, growByGradientCpu } from '../kernels/rigl.js';
 import { evolveRiglGpu, growByGradientGpu, growResident, uploadGradientOperands } from '../kernels/rigl.js';
 import { pruneResident } from '../kernels/set/prune-csr.js';
 import { readCsr, uploadCsr } from '../kernels/set/resident-csr.js';
-import { GpuContext, OperationScope } from '../src/gpu/gpu-context.js';
+import { BufferOwner, GpuContext } from '../src/gpu/gpu-context.js';
 import { CSRMatrix, DenseMatrix, InvalidArgumentError, ShapeMismatchError, SparseLinear, type Engine } from '../src/index.js';
 import { csrWithEmptyLines, emptyCsr } from './helpers/cases.js';
 import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';
@@ -306,7 +306,7 @@ describe(`RigL growth on WebGPU (${adapterName(gpu)}) vs the CPU`, () => {
     const state = Float32Array.from(W.values, (v) => v * 3);
     const X = DenseMatrix.random(90, 6, { seed: 1 });
     const dY = DenseMatrix.random(70, 6, { seed: 2 });
-    const owner = new OperationScope(ctx);
+    const owner = new BufferOwner(ctx);
     try {
       const { kept, keptNnz } = await pruneResident(ctx, owner, uploadCsr(owner, W, state, state), W.rows, W.nnz, 0.3);
       const buffers = await growResident(ctx, owner, kept, keptNnz, W.rows, W.cols, W.nnz, uploadGradientOperands(owner, X, dY), 90 * 4 * 8);

@@ -1,4 +1,4 @@
-import { OperationScope, type GpuContext } from '../../src/gpu/gpu-context.js';
+import { BufferOwner, type GpuContext } from '../../src/gpu/gpu-context.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 import { initLimit, type WeightInit } from '../../src/formats/init.js';
@@ -39,7 +39,7 @@ export function evolveSetCpu(W: CSRMatrix, options: EvolveSetOptions): EvolveSet
 export async function evolveSetGpu(ctx: GpuContext, W: CSRMatrix, options: EvolveSetOptions): Promise<EvolveSetResult> {
   const { state, limit } = prepare(W, options);
   checkRegrow(W, W.nnz);
-  const owner = new OperationScope(ctx);
+  const owner = new BufferOwner(ctx);
   try {
     const { kept, keptNnz } = await pruneResident(ctx, owner, uploadCsr(owner, W, state), W.rows, W.nnz, options.zeta);
     const { buffers, rounds } = await regrowResident(ctx, owner, kept, keptNnz, W.rows, W.cols, W.nnz, options.seed, limit);

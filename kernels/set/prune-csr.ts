@@ -1,4 +1,4 @@
-import { OperationScope, type GpuContext } from '../../src/gpu/gpu-context.js';
+import { BufferOwner, type GpuContext } from '../../src/gpu/gpu-context.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 import { assertLength } from '../../src/formats/validate.js';
@@ -66,7 +66,7 @@ export function pruneCsrCpu(W: CSRMatrix, state: Float32Array, zeta: number, sec
  */
 export async function pruneResident(
   ctx: GpuContext,
-  owner: OperationScope,
+  owner: BufferOwner,
   csr: CsrBuffers,
   rows: number,
   nnz: number,
@@ -94,7 +94,7 @@ export async function pruneResident(
 /** SET pruning of a host CSR on the GPU (uploads W, reads the pruned layer back). */
 export async function pruneCsrGpu(ctx: GpuContext, W: CSRMatrix, state: Float32Array, zeta: number): Promise<PrunedCsr> {
   check(W, state, zeta);
-  const owner = new OperationScope(ctx);
+  const owner = new BufferOwner(ctx);
   try {
     const { kept, keptNnz } = await pruneResident(ctx, owner, uploadCsr(owner, W, state), W.rows, W.nnz, zeta);
     return await readCsr(ctx, kept, W.rows, W.cols, keptNnz);

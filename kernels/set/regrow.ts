@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../../src/errors.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 import { randomU32Keyed, randomUnit, streamKey } from '../../src/random.js';
-import { OperationScope, bindings, type GpuContext } from '../../src/gpu/gpu-context.js';
+import { BufferOwner, bindings, type GpuContext } from '../../src/gpu/gpu-context.js';
 import { encodeExclusiveScan } from '../primitives/scan.js';
 import { programs } from '../programs.js';
 import { allocateCsr, readCsr, uploadCsr, type CsrBuffers } from './resident-csr.js';
@@ -193,7 +193,7 @@ export function regrowBands(rows: number, cols: number, candidates: number): { b
  */
 export async function regrowResident(
   ctx: GpuContext,
-  owner: OperationScope,
+  owner: BufferOwner,
   start: CsrBuffers,
   startNnz: number,
   rows: number,
@@ -288,7 +288,7 @@ export async function regrowCsrGpu(
   limit: number,
 ): Promise<{ W: CSRMatrix; state: Float32Array; rounds: number }> {
   checkRegrow(kept, targetNnz);
-  const owner = new OperationScope(ctx);
+  const owner = new BufferOwner(ctx);
   try {
     const { buffers, rounds } = await regrowResident(ctx, owner, uploadCsr(owner, kept, keptState), kept.nnz, kept.rows, kept.cols, targetNnz, seed, limit);
     return { ...(await readCsr(ctx, buffers, kept.rows, kept.cols, targetNnz)), rounds };

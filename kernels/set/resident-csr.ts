@@ -1,4 +1,4 @@
-import type { GpuContext, OperationScope } from '../../src/gpu/gpu-context.js';
+import type { BufferOwner, GpuContext } from '../../src/gpu/gpu-context.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 
 /** A CSR layer and its per-weight optimizer state, living in GPU buffers. */
@@ -12,7 +12,7 @@ export interface CsrBuffers {
 }
 
 /** Uploads a host CSR and its state into buffers owned by `owner`. */
-export function uploadCsr(owner: OperationScope, W: CSRMatrix, state: Float32Array, second?: Float32Array): CsrBuffers {
+export function uploadCsr(owner: BufferOwner, W: CSRMatrix, state: Float32Array, second?: Float32Array): CsrBuffers {
   return {
     rowPtr: owner.upload('W.rowPtr', W.rowPtr),
     colIdx: owner.upload('W.colIdx', W.colIdx),
@@ -23,7 +23,7 @@ export function uploadCsr(owner: OperationScope, W: CSRMatrix, state: Float32Arr
 }
 
 /** Buffers for a layer of up to `capacity` entries. */
-export function allocateCsr(owner: OperationScope, name: string, rows: number, capacity: number, withSecond = false): CsrBuffers {
+export function allocateCsr(owner: BufferOwner, name: string, rows: number, capacity: number, withSecond = false): CsrBuffers {
   return {
     rowPtr: owner.output(`${name} rowPtr`, (rows + 1) * 4),
     colIdx: owner.output(`${name} colIdx`, capacity * 4),

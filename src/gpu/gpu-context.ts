@@ -24,13 +24,16 @@ export function bindings(map: Record<number, GPUBuffer>): Array<GPUBuffer | unde
   return out;
 }
 
-/** What an operation under construction has allocated; released after it runs. */
-export class OperationScope {
+/**
+ * Owns GPU buffers until release(): a layer's weights, an evolution's
+ * scratch, an operation's temporaries. Buffers are named after the argument
+ * they hold, so a limit error says which one was too large.
+ */
+export class BufferOwner {
   readonly temporaries: GPUBuffer[] = [];
-  readonly dispatches: Step[] = [];
-  constructor(private readonly ctx: GpuContext) {}
+  constructor(protected readonly ctx: GpuContext) {}
 
-  /** Uploads host data into a new storage buffer (named after the argument for limit errors). */
+  /** Uploads host data into a new storage buffer. */
   upload(argument: string, data: Float32Array | Uint32Array): GPUBuffer {
     const buffer = this.ctx.createBuffer(argument, data.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
     this.temporaries.push(buffer);
@@ -38,7 +41,7 @@ export class OperationScope {
     return buffer;
   }
 
-  /** Writes words into a buffer this scope created (queued before the operation's dispatches). */
+  /** Writes words into a buffer (queued before any later submission's dispatches). */
   writeWords(buffer: GPUBuffer, words: Uint32Array): void {
     this.ctx.device.queue.writeBuffer(buffer, 0, words.buffer, words.byteOffset, words.byteLength);
   }
@@ -65,6 +68,21 @@ export class OperationScope {
     return buffer;
   }
 
+  /** Destroys every buffer this owner created. */
+  release(): void {
+    for (const b of this.temporaries) b.destroy();
+    this.temporaries.length = 0;
+  }
+}
+
+/**
+ * A pass being recorded: its dispatches and copies in order, and (as a
+ * BufferOwner) the temporaries it needs, released after it ran. Kernels'
+ * encode functions take one and only record into it.
+ */
+export class OperationScope extends BufferOwner {
+  readonly dispatches: Step[] = [];
+
   pipeline(program: ShaderProgram): GPUComputePipeline {
     return this.ctx.pipeline(program);
   }
@@ -76,11 +94,6 @@ export class OperationScope {
   /** A buffer-to-buffer copy, ordered with the dispatches around it. */
   copy(source: GPUBuffer, destination: GPUBuffer, byteLength: number, destinationOffset = 0, sourceOffset = 0): void {
     if (byteLength > 0) this.dispatches.push({ copy: { source, sourceOffset, destination, destinationOffset, byteLength } });
-  }
-
-  release(): void {
-    for (const b of this.temporaries) b.destroy();
-    this.temporaries.length = 0;
   }
 }
 

@@ -3,7 +3,7 @@ import { encodeAddBias, encodeRowSums, encodeSgdMomentum, sgdMomentumCpu } from 
 import { adamCpu, encodeAdam } from '../../kernels/adam.js';
 import type { AdamOptions, SgdOptions } from '../options.js';
 import type { Engine } from '../engine/engine.js';
-import { OperationScope, type GpuContext } from '../gpu/gpu-context.js';
+import { BufferOwner, OperationScope, type GpuContext } from '../gpu/gpu-context.js';
 import { DeviceLostError, DisposedError, InvalidArgumentError } from '../errors.js';
 import { DenseMatrix } from '../formats/dense.js';
 import { allocate, assertCount, assertFinite, assertFloat32, assertIndexDimension, assertLength } from '../formats/validate.js';
@@ -58,7 +58,7 @@ function lossReason(ctx: GpuContext): string {
 export interface LayerGpu {
   ctx: GpuContext;
   /** Buffers that live as long as the layer. */
-  fixed: OperationScope;
+  fixed: BufferOwner;
   bias: GPUBuffer;
   biasVelocity: GPUBuffer;
   /** Adam's second moment of the biases (the first is biasVelocity). */
@@ -223,7 +223,7 @@ export abstract class LinearLayer {
     this.lost = undefined;
     this.hostCopy = { description: `the state of this ${this.constructor.name} when it was attached`, current: true };
     if (!ctx) return;
-    const fixed = new OperationScope(ctx);
+    const fixed = new BufferOwner(ctx);
     try {
       this.gpu = {
         ctx,

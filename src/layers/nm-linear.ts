@@ -2,7 +2,7 @@ import { encodeSddmm, sddmmNM } from '../../kernels/sddmm.js';
 import { encodeSpmmNM, nmPatternWords, spmmNM, spmmNMT, type NMBuffers } from '../../kernels/spmm.js';
 import { encodeGatherCsr } from '../../kernels/spmm.js';
 import { encodeNMTranspose, type NMTransposeBuffers } from '../../kernels/nm-transpose.js';
-import { OperationScope } from '../gpu/gpu-context.js';
+import { BufferOwner, OperationScope } from '../gpu/gpu-context.js';
 import type { DenseMatrix } from '../formats/dense.js';
 import { initLimit, type WeightInit } from '../formats/init.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
@@ -47,13 +47,13 @@ export class NMLinear extends LinearLayer {
         gradient: GPUBuffer;
         velocity: GPUBuffer;
         second: GPUBuffer;
-        owner: OperationScope;
+        owner: BufferOwner;
         /** Implicit row pointers (r · slotsPerRow), what the transpose rebuild indexes with. */
         rowPtr: GPUBuffer;
         /** Identity visiting order of the backward gather (column lengths change as the mask evolves). */
         colOrder: GPUBuffer;
         /** The backward pass's transpose index, rebuilt on the GPU whenever the mask evolves; owned by its own scope. */
-        transpose: NMTransposeBuffers & { owner: OperationScope };
+        transpose: NMTransposeBuffers & { owner: BufferOwner };
       })
     | undefined;
 
@@ -101,7 +101,7 @@ export class NMLinear extends LinearLayer {
       this.second = result.second;
       return;
     }
-    const next = new OperationScope(this.gpu.ctx);
+    const next = new BufferOwner(this.gpu.ctx);
     try {
       const transpose = await this.gpu.ctx.run('NMLinear.evolve', (s) => {
         encodeNMEvolve(s, this.W, r, options.zeta, options.seed, limit);
@@ -156,7 +156,7 @@ export class NMLinear extends LinearLayer {
 
   protected attachWeights(gpu: LayerGpu): void {
     const owner = gpu.fixed;
-    const topology = new OperationScope(gpu.ctx);
+    const topology = new BufferOwner(gpu.ctx);
     try {
       this.resident = {
         owner,
@@ -236,7 +236,7 @@ export class NMLinear extends LinearLayer {
 }
 
 /** The host's transpose index of W, identical to what the GPU rebuilds after evolve. */
-function uploadTranspose(owner: OperationScope, W: NMMatrix): NMTransposeBuffers {
+function uploadTranspose(owner: BufferOwner, W: NMMatrix): NMTransposeBuffers {
   const t = W.transposeIndex();
   return { colPtr: owner.upload('colPtr', t.colPtr), rowIdx: owner.upload('transpose rowIdx', t.rowIdx), perm: owner.upload('transpose perm', t.perm) };
 }

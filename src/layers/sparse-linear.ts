@@ -8,7 +8,7 @@ import { checkBlockBytes, checkGradientOperands, gradientGrowthCpu, mergeGrownCp
 import { growResident, uploadGradientOperands, type GradientOperands } from '../../kernels/rigl.js';
 import { readCsr, uploadCsr, type CsrBuffers } from '../../kernels/set/resident-csr.js';
 import { encodeGatherCsr, spmmCsr, spmmCsrT } from '../../kernels/spmm.js';
-import { OperationScope } from '../gpu/gpu-context.js';
+import { BufferOwner, OperationScope } from '../gpu/gpu-context.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
 import { CSRMatrix, erdosRenyiDensity, identityOrder } from '../formats/csr.js';
 import type { DenseMatrix } from '../formats/dense.js';
@@ -55,7 +55,7 @@ export interface SparseEvolveOptions {
 
 /** The GPU weight state: replaced whole by every evolve (a new generation). */
 interface Generation {
-  owner: OperationScope;
+  owner: BufferOwner;
   csr: CsrBuffers;
   derived: TransposeBuffers;
 }
@@ -138,8 +138,8 @@ export class SparseLinear extends LinearLayer {
     }
     const limit = initLimit(this.init, this.in, this.out);
     const nnz = this.W.nnz;
-    const scratch = new OperationScope(gpu.ctx);
-    const next = new OperationScope(gpu.ctx);
+    const scratch = new BufferOwner(gpu.ctx);
+    const next = new BufferOwner(gpu.ctx);
     try {
       const { kept, keptNnz } = await pruneResident(gpu.ctx, scratch, g.csr, this.out, nnz, options.zeta);
       const { buffers } = await regrowResident(gpu.ctx, scratch, kept, keptNnz, this.out, this.in, nnz, options.seed, limit);
@@ -184,12 +184,12 @@ export class SparseLinear extends LinearLayer {
     return this.growResidentByGradient(zeta, () => operands, checkBlockBytes('blockBytes', blockBytes));
   }
 
-  private async growResidentByGradient(zeta: number, operands: (scratch: OperationScope) => GradientOperands, blockBytes: number): Promise<{ removed: number }> {
+  private async growResidentByGradient(zeta: number, operands: (scratch: BufferOwner) => GradientOperands, blockBytes: number): Promise<{ removed: number }> {
     const nnz = this.W.nnz;
     const gpu = this.gpu!;
     const g = this.generation!;
-    const scratch = new OperationScope(gpu.ctx);
-    const next = new OperationScope(gpu.ctx);
+    const scratch = new BufferOwner(gpu.ctx);
+    const next = new BufferOwner(gpu.ctx);
     try {
       const { kept, keptNnz } = await pruneResident(gpu.ctx, scratch, g.csr, this.out, nnz, zeta);
       const buffers = await growResident(gpu.ctx, scratch, kept, keptNnz, this.out, this.in, nnz, operands(scratch), blockBytes);
@@ -208,7 +208,7 @@ export class SparseLinear extends LinearLayer {
    * of its own (so the evolve's scratch can go), rebuilds the derived
    * indices on the GPU and releases the previous generation.
    */
-  private async install(gpu: LayerGpu, g: Generation, buffers: CsrBuffers, next: OperationScope): Promise<void> {
+  private async install(gpu: LayerGpu, g: Generation, buffers: CsrBuffers, next: BufferOwner): Promise<void> {
     const nnz = this.W.nnz;
     const csr: CsrBuffers = {
       rowPtr: next.output('W.rowPtr', (this.out + 1) * 4),
@@ -263,7 +263,7 @@ export class SparseLinear extends LinearLayer {
   }
 
   protected attachWeights(gpu: LayerGpu): void {
-    const owner = new OperationScope(gpu.ctx);
+    const owner = new BufferOwner(gpu.ctx);
     // The host's own derived indices, identical to what the GPU rebuilds after evolve.
     const t = this.W.transposeIndex();
     try {

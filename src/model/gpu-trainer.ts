@@ -1,6 +1,6 @@
 import { encodeActivate, encodeDerive } from '../../kernels/activation.js';
 import { encodeAccumulateMetrics, encodeSoftmaxCrossEntropy } from '../../kernels/softmax-ce.js';
-import { OperationScope, type GpuContext, type Step } from '../gpu/gpu-context.js';
+import { BufferOwner, OperationScope, type GpuContext, type Step } from '../gpu/gpu-context.js';
 import { activationParams } from './stages.js';
 import { SparseLinear } from '../layers/sparse-linear.js';
 import { lastStage, metricsFrom, type GradientSnapshot, type Metrics, type Trainer, type TrainerSettings } from './trainer.js';
@@ -29,7 +29,7 @@ interface ResidentPass {
  * written, and the loss/accuracy sums are read back once per readMetrics().
  */
 export class GpuTrainer implements Trainer {
-  private readonly shared: OperationScope;
+  private readonly shared: BufferOwner;
   /** [mean loss, Σ correct, samples] accumulated on the GPU (the loss as a mean: an f32 sum overflows). */
   private readonly metrics: GPUBuffer;
   /** [training step]: seeds the dropout masks of the batch. */
@@ -47,7 +47,7 @@ export class GpuTrainer implements Trainer {
     private readonly ctx: GpuContext,
     private readonly settings: TrainerSettings,
   ) {
-    this.shared = new OperationScope(ctx);
+    this.shared = new BufferOwner(ctx);
     this.metrics = this.shared.output('metrics', 12);
     this.stepBuffer = this.shared.output('training step', 4);
     this.updateBuffer = this.shared.output('optimizer update count', 4);
