@@ -3,7 +3,7 @@ import { DenseMatrix } from '../src/formats/dense.js';
 import { NMMatrix } from '../src/formats/nm.js';
 import { ShapeMismatchError } from '../src/errors.js';
 import { assertFinite, assertInstance } from '../src/formats/validate.js';
-import { allFiniteWasm } from './wasm/checks-wasm.js';
+import { allFiniteWasm, indexFingerprintWasm } from './wasm/checks-wasm.js';
 
 /** assertFinite, with the common all-finite case answered by the SIMD scan. */
 function checkFinite(argument: string, array: Float32Array, describe: (i: number) => string): void {
@@ -25,7 +25,7 @@ export function checkDense(argument: string, value: unknown): asserts value is D
  */
 export function checkSparse<T extends CSRMatrix | NMMatrix>(argument: string, value: unknown, ctor: abstract new (...args: never[]) => T, label: string): asserts value is T {
   assertInstance(argument, value, ctor, label);
-  (value as T).verifyStructure(argument);
+  (value as T).verifyStructure(argument, indexFingerprintWasm);
   checkFinite(`${argument}.values`, (value as T).values, (k) => `stored value ${k}`);
 }
 

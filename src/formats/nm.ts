@@ -78,8 +78,9 @@ export class NMMatrix {
    * copies derive from them); every product, evolution and layer taking this
    * matrix calls it. `values` may change in place.
    */
-  verifyStructure(argument = 'W'): void {
-    if (indexFingerprint(this.indices) !== this.indicesFingerprint) {
+  verifyStructure(argument = 'W', fingerprint: (array: Uint32Array) => number = indexFingerprint): void {
+    // `fingerprint`: @internal, the kernels pass the SIMD twin of indexFingerprint (same value, faster).
+    if (fingerprint(this.indices) !== this.indicesFingerprint) {
       throw new InvalidArgumentError(
         `${argument}.indices`,
         'was changed after the NMMatrix was built; its structure is immutable (the transpose index and GPU copies derive from it). ' +
