@@ -17,6 +17,8 @@ export interface DeviceInfo {
   limits: Record<string, number>;
   /** Where the suite runs: a dedicated worker or the page's main thread. */
   realm: 'worker' | 'page';
+  /** What the CPU backend's products run on (Engine.cpuKernels). */
+  cpuKernels: 'wasm-simd' | 'javascript';
 }
 
 export const KEY_LIMITS = [
@@ -51,6 +53,7 @@ export class BenchRunner {
       features: device ? [...device.features].map(String).sort() : [],
       limits,
       realm,
+      cpuKernels: cpu.cpuKernels,
     };
     return new BenchRunner(gpu, cpu, info);
   }

@@ -20,11 +20,18 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   return e as T;
 }
 
+/** What the backend's products run on, as the device tables name it. */
+export function backendLabel(info: Pick<DeviceInfo, 'backend' | 'cpuKernels'>): string {
+  if (info.backend === 'webgpu') return 'WebGPU';
+  return info.cpuKernels === 'wasm-simd' ? 'CPU, WebAssembly SIMD' : 'CPU, plain JavaScript (typed arrays)';
+}
+
 /** The backend and adapter as a definition list (shared by the benchmark and training pages). */
-export function adapterList(info: Pick<DeviceInfo, 'backend' | 'adapter'>, runsIn: string): HTMLDListElement {
+export function adapterList(info: Pick<DeviceInfo, 'backend' | 'adapter' | 'cpuKernels'>, runsIn: string): HTMLDListElement {
   const dl = h('dl', { id: 'adapter' });
   const item = (term: string, value: string) => dl.append(h('dt', {}, term), h('dd', {}, value || '(not reported)'));
-  item('Backend', info.backend === 'webgpu' ? 'WebGPU' : 'CPU (typed arrays)');
+  item('Backend', backendLabel(info));
+  dl.querySelector('dd')!.dataset.cpuKernels = info.cpuKernels;
   if (info.adapter) {
     item('Vendor', info.adapter.vendor);
     item('Architecture', info.adapter.architecture);
@@ -197,7 +204,7 @@ export function renderDevice(container: HTMLElement, note: HTMLElement, info: De
     );
     note.className = 'note ok';
     note.dataset.backend = 'webgpu';
-    note.textContent = 'WebGPU is available: the GPU cases run on this adapter, the CPU cases on the typed-array backend.';
+    note.textContent = 'WebGPU is available: the GPU cases run on this adapter, the CPU cases on the CPU backend.';
   } else {
     note.className = 'note warning';
     note.dataset.backend = 'cpu';

@@ -10,21 +10,8 @@ export { fmt, h };
 export const int = (n: number): string => n.toLocaleString('en-US');
 export const pct = (x: number, digits = 2): string => `${(x * 100).toFixed(digits)} %`;
 
-/** What the backend's products run on, as the device table names it. */
-export function backendLabel(info: Pick<DeviceInfo, 'backend' | 'cpuKernels'>): string {
-  if (info.backend === 'webgpu') return 'WebGPU';
-  return info.cpuKernels === 'wasm-simd' ? 'CPU, WebAssembly SIMD' : 'CPU, plain JavaScript (typed arrays)';
-}
-
 export function renderDevice(container: HTMLElement, note: HTMLElement, info: DeviceInfo): void {
-  const list = adapterList(info, 'a dedicated worker (the page stays responsive)');
-  // adapterList (shared with the benchmark page) names the CPU backend without its kernels; say which run here.
-  const backend = list.querySelector('dd');
-  if (backend) {
-    backend.textContent = backendLabel(info);
-    backend.dataset.cpuKernels = info.cpuKernels;
-  }
-  container.replaceChildren(list);
+  container.replaceChildren(adapterList(info, 'a dedicated worker (the page stays responsive)'));
   note.dataset.backend = info.backend;
   if (info.backend === 'webgpu') {
     const a = info.adapter;

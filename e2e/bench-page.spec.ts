@@ -165,6 +165,8 @@ test('shows the device, mirrors the form in the URL, and runs from the Run butto
   } else {
     expect(report.adapter).toBeNull();
     expect(report.cases.map((c) => c.backend)).toEqual(['cpu', 'cpu', 'cpu']);
+    // The device table names what the CPU products run on (Chromium has WebAssembly SIMD), not "typed arrays".
+    await expect(page.locator('#adapter dd').first()).toHaveText('CPU, WebAssembly SIMD');
   }
   await expect(page.locator('table.results tr[data-variant="csr 80%"]')).toHaveCount(gpu ? 2 : 1);
   await testInfo.attach('benchmark page after a Run', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });

@@ -331,3 +331,16 @@ test('learns MNIST: a small subset of the real data set', async ({ page }, testI
   expect(strength.now, `border share of the input weight strength: ${strength.text}`).toBeLessThan(strength.start - 0.01);
   await expect(page.locator('#border-share-connections')).toContainText('→');
 });
+
+test('refuses unknown and bad URL parameters by name, with the messages of npm run train', async ({ page }) => {
+  // The page and the CLI share bench/train-options.ts: ?hiden= is refused as --hiden is, epochs=0 as --epochs 0.
+  await page.goto('/demo/train.html?hiden=300-300&epochs=0&batch=16&autorun=1');
+  await page.waitForFunction(() => window.__trainState === 'error', undefined, { timeout: 60_000 });
+  const error = await page.evaluate(() => window.__trainError);
+  expect(error).toContain('hiden: unknown parameter (did you mean hidden?)');
+  expect(error).toContain('epochs: must be an integer in [1, 1000], got "0"');
+  await expect(page.locator('#form-errors')).toContainText('hiden: unknown parameter');
+  // The good parameter still reached the form; nothing trained.
+  await expect(page.getByLabel('Batch size', { exact: false })).toHaveValue('16');
+  expect(await page.evaluate(() => window.__trainResults)).toBeUndefined();
+});
