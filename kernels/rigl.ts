@@ -3,13 +3,13 @@ import { CSRMatrix } from '../src/formats/csr.js';
 import { DenseMatrix } from '../src/formats/dense.js';
 import { assertLength } from '../src/formats/validate.js';
 import { checkDense } from './checks.js';
-import { pruneCsrCpu, pruneResident } from './set/prune-csr.js';
+import { pruneCsrCpu } from './set/prune-csr.js';
 import { checkZeta } from './set/prune.js';
 import { BufferOwner, OperationScope, bindings, type GpuContext } from '../src/gpu/gpu-context.js';
 import { encodeExclusiveScan } from './primitives/scan.js';
 import { encodeRadixSelect } from './primitives/select.js';
 import { programs } from './programs.js';
-import { allocateCsr, readCsr, uploadCsr, type CsrBuffers } from './set/resident-csr.js';
+import { allocateCsr, type CsrBuffers } from './set/resident-csr.js';
 
 /**
  * RigL growth (Evci et al. 2020), shared definitions of both backends.
@@ -408,45 +408,4 @@ export async function growResident(
 /** Uploads a host batch for growResident into buffers owned by `owner`. */
 export function uploadGradientOperands(owner: BufferOwner, X: DenseMatrix, dY: DenseMatrix): GradientOperands {
   return { X: owner.upload('X', X.data), dY: owner.upload('dY', dY.data), batch: X.cols };
-}
-
-/** RigL growth of a host CSR on the GPU (uploads the kept layer and the batch, reads the result back). */
-export async function growByGradientGpu(
-  ctx: GpuContext,
-  kept: CSRMatrix,
-  keptState: Float32Array,
-  targetNnz: number,
-  X: DenseMatrix,
-  dY: DenseMatrix,
-  options: GrowByGradientOptions = {},
-): Promise<{ W: CSRMatrix; state: Float32Array }> {
-  checkGrow(kept, keptState, targetNnz);
-  checkGradientOperands(X, dY, kept.rows, kept.cols);
-  const blockBytes = checkBlockBytes('options.blockBytes', options?.blockBytes);
-  const owner = new BufferOwner(ctx);
-  try {
-    const csr = uploadCsr(owner, kept, keptState);
-    const buffers = await growResident(ctx, owner, csr, kept.nnz, kept.rows, kept.cols, targetNnz, uploadGradientOperands(owner, X, dY), blockBytes);
-    return await readCsr(ctx, buffers, kept.rows, kept.cols, targetNnz);
-  } finally {
-    owner.release();
-  }
-}
-
-/**
- * One RigL topology update on the GPU, the twin of evolveRiglCpu: SET's
- * pruning (two counters and the kept count read back), then growth by
- * gradient magnitude (nothing read back); the evolved layer is read back once.
- */
-export async function evolveRiglGpu(ctx: GpuContext, W: CSRMatrix, options: EvolveRiglOptions): Promise<EvolveRiglResult> {
-  const { state, blockBytes, X, dY } = checkEvolveRigl(W, options);
-  if (options.zeta === 0) return { W: W.withValues(Float32Array.from(W.values)), state: Float32Array.from(state), removed: 0 };
-  const owner = new BufferOwner(ctx);
-  try {
-    const { kept, keptNnz } = await pruneResident(ctx, owner, uploadCsr(owner, W, state), W.rows, W.nnz, options.zeta);
-    const buffers = await growResident(ctx, owner, kept, keptNnz, W.rows, W.cols, W.nnz, uploadGradientOperands(owner, X, dY), blockBytes);
-    return { ...(await readCsr(ctx, buffers, W.rows, W.cols, W.nnz)), removed: W.nnz - keptNnz };
-  } finally {
-    owner.release();
-  }
 }

@@ -9,13 +9,14 @@
 import { describe, expect, test } from 'vitest';
 import { pruneCsrCpu } from '../kernels/set/prune-csr.js';
 import { evolveRiglCpu, growByGradientCpu } from '../kernels/rigl.js';
-import { evolveRiglGpu, growByGradientGpu, growResident, uploadGradientOperands } from '../kernels/rigl.js';
+import { growResident, uploadGradientOperands } from '../kernels/rigl.js';
 import { pruneResident } from '../kernels/set/prune-csr.js';
 import { readCsr, uploadCsr } from '../kernels/set/resident-csr.js';
 import { BufferOwner, GpuContext } from '../src/gpu/gpu-context.js';
 import { CSRMatrix, DenseMatrix, InvalidArgumentError, ShapeMismatchError, SparseLinear, type Engine } from '../src/index.js';
 import { csrWithEmptyLines, emptyCsr } from './helpers/cases.js';
 import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';
+import { evolveRiglGpu, growByGradientGpu } from './helpers/gpu-wrappers.js';
 import { mappedBufferSizes } from './helpers/readbacks.js';
 import { expectClose, referenceMatMul } from './helpers/reference.js';
 

@@ -6,12 +6,13 @@
  * the positive weights, those closest to zero).
  */
 import { describe, expect, test } from 'vitest';
-import { selectRanksCpu, setKeepFlagsCpu, setKeepFlagsGpu, setThresholdRanks } from '../kernels/set/prune.js';
+import { selectRanksCpu, setKeepFlagsCpu, setThresholdRanks } from '../kernels/set/prune.js';
 import { GpuContext } from '../src/gpu/gpu-context.js';
 import { CSRMatrix, InvalidArgumentError, RandomStream } from '../src/index.js';
-import { pruneCsrCpu, pruneCsrGpu } from '../kernels/set/prune-csr.js';
+import { pruneCsrCpu } from '../kernels/set/prune-csr.js';
 import { csrWithEmptyLines, powerLawCsr } from './helpers/cases.js';
 import { adapterName, gpuEngine } from './helpers/engines.js';
+import { pruneCsrGpu, setKeepFlagsGpu } from './helpers/gpu-wrappers.js';
 
 const engine = await gpuEngine();
 const ctx = new GpuContext(engine.device!, false, undefined);

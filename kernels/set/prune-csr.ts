@@ -4,7 +4,7 @@ import { CSRMatrix } from '../../src/formats/csr.js';
 import { assertLength } from '../../src/formats/validate.js';
 import { encodeCompactCsr } from './compact-csr.js';
 import { checkZeta, encodeSetKeepFlags, encodeSetStats, setKeepFlagsCpu, setThresholdRanks } from './prune.js';
-import { allocateCsr, readCsr, uploadCsr, type CsrBuffers } from './resident-csr.js';
+import { allocateCsr, type CsrBuffers } from './resident-csr.js';
 
 /** A pruned layer: the surviving weights and their optimizer state, moved together. */
 export interface PrunedCsr {
@@ -89,16 +89,4 @@ export async function pruneResident(
     return { result: count, byteLength: 4, decode: (bytes) => new Uint32Array(bytes)[0]! };
   });
   return { kept, keptNnz };
-}
-
-/** SET pruning of a host CSR on the GPU (uploads W, reads the pruned layer back). */
-export async function pruneCsrGpu(ctx: GpuContext, W: CSRMatrix, state: Float32Array, zeta: number): Promise<PrunedCsr> {
-  check(W, state, zeta);
-  const owner = new BufferOwner(ctx);
-  try {
-    const { kept, keptNnz } = await pruneResident(ctx, owner, uploadCsr(owner, W, state), W.rows, W.nnz, zeta);
-    return await readCsr(ctx, kept, W.rows, W.cols, keptNnz);
-  } finally {
-    owner.release();
-  }
 }

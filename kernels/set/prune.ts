@@ -1,5 +1,4 @@
-import type { GpuContext, OperationScope } from '../../src/gpu/gpu-context.js';
-import { InvalidArgumentError } from '../../src/errors.js';
+import type { OperationScope } from '../../src/gpu/gpu-context.js';
 import { assertProbability } from '../../src/formats/validate.js';
 import { encodeRadixSelect } from '../primitives/select.js';
 import { programs } from '../programs.js';
@@ -124,33 +123,4 @@ export function encodeSetKeepFlags(s: OperationScope, values: GPUBuffer, count: 
     workgroups: Math.ceil(count / THREADS),
   });
   return flags;
-}
-
-/**
- * SET's survivors computed on the GPU: two dispatch groups with one read-back
- * of two counters between them (the ranks need them); the weights themselves
- * are never read back. Returns the same flags as setKeepFlagsCpu.
- */
-export async function setKeepFlagsGpu(ctx: GpuContext, values: Float32Array, zeta: number): Promise<Uint32Array> {
-  checkZeta(zeta);
-  if (!(values instanceof Float32Array)) throw new InvalidArgumentError('values', 'must be a Float32Array');
-  const n = values.length;
-  if (zeta === 0) return new Uint32Array(n).fill(1); // as setKeepFlagsCpu: ζ = 0 removes nothing
-  if (n === 0) return new Uint32Array(0);
-  let valuesBuffer: GPUBuffer | undefined;
-  const statsOp = await ctx.prepare('SET stats', (s) => {
-    valuesBuffer = s.upload('values', values);
-    const stats = encodeSetStats(s, valuesBuffer, n);
-    return { result: stats, byteLength: 12, decode: (bytes) => new Uint32Array(bytes) };
-  });
-  try {
-    const stats = await statsOp.run();
-    const ranks = setThresholdRanks(n, stats[1]!, n - stats[2]!, zeta);
-    return await ctx.run('SET keep flags', (s) => {
-      const flags = encodeSetKeepFlags(s, valuesBuffer!, n, ranks);
-      return { result: flags, byteLength: n * 4, decode: (bytes) => new Uint32Array(bytes) };
-    });
-  } finally {
-    statsOp.dispose();
-  }
 }

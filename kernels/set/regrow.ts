@@ -4,7 +4,7 @@ import { randomU32Keyed, randomUnit, streamKey } from '../../src/random.js';
 import { BufferOwner, bindings, type GpuContext } from '../../src/gpu/gpu-context.js';
 import { encodeExclusiveScan } from '../primitives/scan.js';
 import { programs } from '../programs.js';
-import { allocateCsr, readCsr, uploadCsr, type CsrBuffers } from './resident-csr.js';
+import { allocateCsr, type CsrBuffers } from './resident-csr.js';
 
 /**
  * SET regrowth, shared definitions of both backends. Candidates are drawn
@@ -276,23 +276,4 @@ export async function regrowResident(
     round++;
   }
   return { buffers: current, rounds: round };
-}
-
-/** SET regrowth of a host CSR on the GPU (uploads the kept layer, reads the result back). */
-export async function regrowCsrGpu(
-  ctx: GpuContext,
-  kept: CSRMatrix,
-  keptState: Float32Array,
-  targetNnz: number,
-  seed: number,
-  limit: number,
-): Promise<{ W: CSRMatrix; state: Float32Array; rounds: number }> {
-  checkRegrow(kept, targetNnz);
-  const owner = new BufferOwner(ctx);
-  try {
-    const { buffers, rounds } = await regrowResident(ctx, owner, uploadCsr(owner, kept, keptState), kept.nnz, kept.rows, kept.cols, targetNnz, seed, limit);
-    return { ...(await readCsr(ctx, buffers, kept.rows, kept.cols, targetNnz)), rounds };
-  } finally {
-    owner.release();
-  }
 }
