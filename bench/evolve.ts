@@ -6,7 +6,7 @@ import { readCsr, uploadCsr } from '../kernels/set/resident-csr.js';
 import { BufferOwner, GpuContext } from '../src/gpu/gpu-context.js';
 import { CSRMatrix, DenseMatrix, type Engine } from '../src/index.js';
 import type { BenchCaseResult, EvolveOp } from './schema.js';
-import { timeGpuOperation, timeRepeated, type Timing, type TimingOptions } from './timing.js';
+import { timeGpuOperation, timeRepeated, timingFields, type Timing, type TimingOptions } from './timing.js';
 
 export interface EvolveShape {
   rows: number;
@@ -118,11 +118,7 @@ function describe(op: EvolveOp, backend: 'webgpu' | 'cpu', W: CSRMatrix, shape: 
     nnz: W.nnz,
     impl: 'wgsparse',
     backend,
-    medianMs: t.medianMs,
-    minMs: t.minMs,
-    runs: t.runs,
-    repeatsPerRun: t.repeatsPerRun,
-    timing: t.timing,
+    ...timingFields(t),
     gflops: 0,
     denseEquivalentGflops: 0,
     gbps: 0,

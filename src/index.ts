@@ -33,7 +33,7 @@ export { sgd, adam, type Optimizer, type SgdOptimizer, type AdamOptimizer } from
 export { set, rigl, type Evolution } from './model/evolution.js';
 export { type Dataset, validateDataset, subset, shuffledOrder, gatherBatch } from './data/dataset.js';
 export { featureStatistics, standardize, type FeatureStatistics } from './data/standardize.js';
-export { parseIdx, idxToDataset, type IdxArray, type IdxData, type IdxDatasetOptions } from './data/idx.js';
+export { parseIdx, idxToDataset, MNIST_FILES, type IdxArray, type IdxData, type IdxDatasetOptions } from './data/idx.js';
 export { syntheticClassification, syntheticImages, type SyntheticOptions, type SyntheticImageOptions } from './data/synthetic.js';
 export { borderShare, isBorderPixel, MNIST_BORDER_WIDTH, type BorderOptions } from './data/image-border.js';
 export { setMlpLayers, variantEvolution, MLP_VARIANTS, type MlpVariant, type SetMlpOptions } from './model/presets.js';

