@@ -1,4 +1,4 @@
-import { CSRMatrix, DenseMatrix } from '../../src/index.js';
+import { CSRMatrix, DenseMatrix, NMMatrix } from '../../src/index.js';
 
 /** A CSR with a power-law row-length profile: row r holds about max/(r+1) nonzeros. */
 export function powerLawCsr(rows: number, cols: number, seed: number): CSRMatrix {
@@ -48,4 +48,64 @@ export function absProductScale(W: DenseMatrix, X: DenseMatrix, transW = false):
     }
   }
   return out;
+}
+
+/** A seeded random or edge-case CSR and the batch to multiply it with (spmm.test.ts, sddmm.test.ts). */
+export interface CsrCase {
+  name: string;
+  W: CSRMatrix;
+  batch: number;
+}
+
+export const csrCases: CsrCase[] = [
+  { name: 'random 37×50 batch 9', W: CSRMatrix.random({ rows: 37, cols: 50, density: 0.2, seed: 1, init: 'uniform' }), batch: 9 },
+  { name: 'random 130×70 batch 128', W: CSRMatrix.random({ rows: 130, cols: 70, density: 0.1, seed: 2, init: 'uniform' }), batch: 128 },
+  { name: 'random 200×300 batch 67 (not tile multiples)', W: CSRMatrix.random({ rows: 200, cols: 300, density: 0.05, seed: 3, init: 'uniform' }), batch: 67 },
+  { name: 'batch 1', W: CSRMatrix.random({ rows: 65, cols: 33, density: 0.3, seed: 4, init: 'uniform' }), batch: 1 },
+  { name: '1×1', W: CSRMatrix.random({ rows: 1, cols: 1, density: 1, seed: 5, init: 'uniform' }), batch: 1 },
+  { name: 'density 1', W: CSRMatrix.random({ rows: 19, cols: 23, density: 1, seed: 6, init: 'uniform' }), batch: 5 },
+  { name: 'nnz 0', W: emptyCsr(17, 29), batch: 4 },
+  { name: 'empty rows and columns', W: csrWithEmptyLines(41, 37, 7), batch: 13 },
+  { name: 'power-law rows (one row ≫ others)', W: powerLawCsr(97, 300, 8), batch: 70 },
+  // Batch a multiple of 4 takes the vec4 loads: a partial tile inside one thread's 16 columns, and across tiles.
+  { name: 'batch 20 (vec4 loads, partial tile)', W: CSRMatrix.random({ rows: 45, cols: 61, density: 0.2, seed: 10, init: 'uniform' }), batch: 20 },
+  { name: 'power-law rows, batch 136 (vec4, two tiles)', W: powerLawCsr(83, 150, 11), batch: 136 },
+  { name: 'long rows (chunking)', W: CSRMatrix.random({ rows: 9, cols: 1000, density: 0.6, seed: 9, init: 'uniform' }), batch: 3 },
+];
+
+export interface NMShape {
+  n: number;
+  m: number;
+  rows: number;
+  cols: number;
+  batch: number;
+}
+
+export const nmShapes: NMShape[] = [
+  { n: 2, m: 4, rows: 33, cols: 64, batch: 9 },
+  { n: 2, m: 4, rows: 130, cols: 260, batch: 128 },
+  { n: 1, m: 4, rows: 21, cols: 44, batch: 1 },
+  { n: 2, m: 8, rows: 50, cols: 96, batch: 70 },
+  { n: 1, m: 2, rows: 7, cols: 6, batch: 3 },
+  { n: 4, m: 16, rows: 12, cols: 48, batch: 5 },
+  { n: 4, m: 4, rows: 5, cols: 8, batch: 2 },
+  { n: 2, m: 4, rows: 1, cols: 4, batch: 1 },
+  { n: 2, m: 8, rows: 19, cols: 40, batch: 12 },
+  { n: 1, m: 4, rows: 40, cols: 24, batch: 132 },
+  // Word-aligned rows (nmWordAligned): the gather's flat loop loads a packed word every 32 / log2(M) slots.
+  { n: 2, m: 8, rows: 13, cols: 80, batch: 8 },
+  { n: 2, m: 4, rows: 37, cols: 96, batch: 12 },
+  { n: 4, m: 16, rows: 9, cols: 64, batch: 8 },
+  { n: 1, m: 2, rows: 11, cols: 128, batch: 7 },
+];
+
+/**
+ * The N:M matrix of a shape and its test name. Pruning a dense random matrix
+ * exercises real magnitude choices; zeroing some groups exercises zero-valued
+ * padding slots.
+ */
+export function nmCase({ n, m, rows, cols, batch }: NMShape): { name: string; W: NMMatrix } {
+  const dense = DenseMatrix.random(rows, cols, { seed: rows * 7 + cols });
+  for (let i = 0; i < dense.data.length; i += 11 * m) dense.data.fill(0, i, i + m);
+  return { name: `${n}:${m} ${rows}×${cols} batch ${batch}`, W: NMMatrix.pruneDense(dense, { n, m }) };
 }

@@ -26,6 +26,17 @@ export function referenceSddmm(dY: DenseMatrix, X: DenseMatrix, rows: ArrayLike<
 }
 
 /**
+ * The kernels' tolerance against a float64 reference. Float32 summation of K
+ * terms has a forward error bounded by about K·ε·Σ|terms| (ε = 2^-24 ≈ 6e-8);
+ * typical errors grow like sqrt(K)·ε·Σ|terms|. We compare with
+ * |diff| ≤ 1e-5 · max(1, Σ|terms|) per output: loose enough for any summation
+ * order at K ≤ ~100 terms of typical cancellation and a few thousand worst
+ * case, tight enough that one wrong or missing term (which is of order
+ * Σ|terms|/K) is caught.
+ */
+export const KERNEL_TOL = 1e-5;
+
+/**
  * Float32 results differ from a float64 reference by accumulated rounding:
  * about sqrt(K)·ε·Σ|terms| for a K-term dot product. We allow a bound
  * proportional to the absolute sum of terms (scale), which is what the
