@@ -1,0 +1,264 @@
+// JavaScript models of today's product shaders for the GPU execution model:
+// each function emits, for a given CSR matrix and batch, the accesses the
+// shader performs, invocation by invocation, in the trace format of
+// bench/model/trace.ts. They are transcriptions of the WGSL, not the WGSL
+// itself — a stopgap until tracing variants of the shaders (a `//!TRACE`
+// specialisation writing events into a storage buffer on SwiftShader) produce
+// the same traces from the code that runs. A shader change must be mirrored
+// here by hand until then: these model shaders/spmm.wgsl and
+// shaders/sddmm.wgsl as of commit c1f9255.
+//
+// Not modelled: `params` (a uniform buffer, served by the constant cache as a
+// broadcast), and the loop bound `rowPtr[r + 1u]`, which the source reads on
+// every iteration but a compiler hoists out of the loop (a `read` binding
+// cannot change during the dispatch): it is counted once, before the loop.
+import type { CSRMatrix } from '../../src/index.js';
+import { InvocationRecorder, type DispatchTrace, type InvocationTrace, type OperationTrace, sampleWorkgroups, stepOf, type WorkgroupTrace } from './trace.js';
+
+/** shaders/spmm.wgsl: THREADS_B × ROWS_PER_WG invocations per workgroup, COLS_PER_THREAD batch columns each. */
+export const GATHER_SHAPE = { threadsB: 8, rowsPerWorkgroup: 8, colsPerThread: 16, tileB: 128 } as const;
+/** shaders/sddmm.wgsl: ENTRIES invocations (one stored entry each) per workgroup. */
+export const SDDMM_ENTRIES = 64;
+
+export interface ModelOptions {
+  /** Trace at most this many workgroups per dispatch, evenly spaced with the first and last (default: all). */
+  maxWorkgroups?: number;
+}
+
+/** A sparse operand as the gather reads it: CSR, or a transpose index with its perm. */
+export interface GatherOperandModel {
+  /** Rows of the product (W.rows, or W.cols for Wᵀ). */
+  rows: number;
+  ptr: Uint32Array;
+  idx: Uint32Array;
+  /** Rows in visiting order (longest first). */
+  order: Uint32Array;
+  perm?: Uint32Array;
+}
+
+const F32 = 4;
+const VEC4 = 16;
+
+// Access sites of the gather (see stepOf): before the loop, the stores after
+// it, then the loop body, whose step advances with the nonzero's position in
+// the row.
+const G_ORDER = 0;
+const G_PTR = 1;
+const G_PTR_END = 2;
+const G_STORE = 3; // VEC4: 4 sites (q); scalar: 16 (i)
+const G_PERM = 19;
+const G_VALUES = 20;
+const G_COL = 21;
+const G_X = 22; // VEC4: 4 sites; scalar full path: 16
+const G_X_PARTIAL = 38; // scalar partial path: 16
+const G_SITES = 54;
+
+/**
+ * The dispatch shaders/spmm.wgsl (flags CSR [+PERM] [+VEC4]) runs for
+ * Y = A · X: workgroup g owns rows slot = ⌊g / batchTiles⌋·8 + lid.y (visited
+ * through `order`) and batch columns b0 = (g mod batchTiles)·128 + lid.x·16 …
+ * b0 + 15; local_invocation_index = lid.x + 8·lid.y, so a 32-lane warp holds
+ * 4 rows × 8 column runs.
+ */
+export function modelGatherDispatch(label: string, A: GatherOperandModel, batch: number, options: ModelOptions = {}): DispatchTrace {
+  const { threadsB, rowsPerWorkgroup, colsPerThread, tileB } = GATHER_SHAPE;
+  const vec4 = batch % 4 === 0;
+  const batchTiles = Math.ceil(batch / tileB);
+  const workgroupCount = Math.ceil(A.rows / rowsPerWorkgroup) * batchTiles;
+  const ids = sampleWorkgroups(workgroupCount, options.maxWorkgroups ?? workgroupCount);
+  const threads = threadsB * rowsPerWorkgroup;
+
+  function invocation(g: number, x: number, y: number): InvocationTrace | undefined {
+    const slot = Math.floor(g / batchTiles) * rowsPerWorkgroup + y;
+    const b0 = (g % batchTiles) * tileB + x * colsPerThread;
+    if (slot >= A.rows || b0 >= batch) return undefined;
+    const rec = new InvocationRecorder();
+    const step = (site: number, iteration = 0): number => stepOf(site, G_SITES, iteration);
+    rec.load(step(G_ORDER), 'rowOrder', slot * F32, F32);
+    const r = A.order[slot]!;
+    const full = b0 + colsPerThread <= batch;
+    rec.load(step(G_PTR), 'rowPtr', r * F32, F32);
+    rec.load(step(G_PTR_END), 'rowPtr', (r + 1) * F32, F32);
+    const start = A.ptr[r]!;
+    const end = A.ptr[r + 1]!;
+    for (let k = start; k < end; k++) {
+      const it = k - start;
+      // accumulate(values[perm[k]] or values[k], colIdx[k], b0, full): arguments left to right.
+      let v = k;
+      if (A.perm) {
+        rec.load(step(G_PERM, it), 'perm', k * F32, F32);
+        v = A.perm[k]!;
+      }
+      rec.load(step(G_VALUES, it), 'values', v * F32, F32);
+      rec.load(step(G_COL, it), 'colIdx', k * F32, F32);
+      const col = A.idx[k]!;
+      if (vec4) {
+        // X as array<vec4f>: base = (col·batch + b0) / 4, loads X[base + q], q = 0 … 3.
+        const base = (col * batch + b0) / 4;
+        for (let q = 0; q < 4; q++) rec.load(step(G_X + q, it), 'X', (base + q) * VEC4, VEC4);
+      } else if (full) {
+        // vec4f(X[o], X[o + 1u], X[o + 2u], X[o + 3u]) for o = base + 4q: 16 scalar loads.
+        const base = col * batch + b0;
+        for (let i = 0; i < colsPerThread; i++) rec.load(step(G_X + i, it), 'X', (base + i) * F32, F32);
+      } else {
+        const base = col * batch + b0;
+        for (let i = 0; i < colsPerThread; i++) {
+          if (b0 + i < batch) rec.load(step(G_X_PARTIAL + i, it), 'X', (base + i) * F32, F32);
+        }
+      }
+    }
+    if (vec4) {
+      const base = (r * batch + b0) / 4;
+      for (let q = 0; q < 4; q++) {
+        if (b0 + q * 4 < batch) rec.store(step(G_STORE + q), 'Y', (base + q) * VEC4, VEC4);
+      }
+    } else {
+      const base = r * batch + b0;
+      for (let i = 0; i < colsPerThread; i++) {
+        if (b0 + i < batch) rec.store(step(G_STORE + i), 'Y', (base + i) * F32, F32);
+      }
+    }
+    return { globalIndex: g * threads + x + threadsB * y, localIndex: x + threadsB * y, events: rec.events };
+  }
+
+  return {
+    label,
+    workgroupSize: [threadsB, rowsPerWorkgroup, 1],
+    workgroupCount,
+    workgroupMemoryBytes: 0,
+    tracedWorkgroups: ids.length,
+    *workgroups(): Iterable<WorkgroupTrace> {
+      for (const g of ids) {
+        const invocations: InvocationTrace[] = [];
+        for (let y = 0; y < rowsPerWorkgroup; y++) {
+          for (let x = 0; x < threadsB; x++) {
+            const inv = invocation(g, x, y);
+            if (inv) invocations.push(inv);
+          }
+        }
+        yield { workgroup: g, invocations };
+      }
+    },
+  };
+}
+
+const sparsityOf = (W: CSRMatrix): number => 1 - W.nnz / (W.rows * W.cols);
+
+/** One host-level product (engine.spmm and friends): one dispatch, one read-back of the result (kernels/spmm.ts, kernels/sddmm.ts). */
+const HOST_READBACKS = 1;
+
+/** Model of spmm_csr (forward Y = W·X): shaders/spmm.wgsl with CSR [+VEC4], rows visited longest first. */
+export function modelGatherCsr(W: CSRMatrix, batch: number, options: ModelOptions = {}): OperationTrace {
+  const variant = batch % 4 === 0 ? 'CSR+VEC4' : 'CSR';
+  const A: GatherOperandModel = { rows: W.rows, ptr: W.rowPtr, idx: W.colIdx, order: W.rowOrder() };
+  return {
+    kernel: 'spmm_csr',
+    variant,
+    rows: W.rows,
+    cols: W.cols,
+    batch,
+    sparsity: sparsityOf(W),
+    dispatches: [modelGatherDispatch(`spmm_csr (${variant})`, A, batch, options)],
+    readbacks: HOST_READBACKS,
+  };
+}
+
+/** Model of spmm_csr_t (backward dX = Wᵀ·dY): the same shader with CSR+PERM [+VEC4] over W's transpose index. */
+export function modelGatherCsrT(W: CSRMatrix, batch: number, options: ModelOptions = {}): OperationTrace {
+  const variant = batch % 4 === 0 ? 'CSR+PERM+VEC4' : 'CSR+PERM';
+  const t = W.transposeIndex();
+  const A: GatherOperandModel = { rows: W.cols, ptr: t.colPtr, idx: t.rowIdx, order: t.order, perm: t.perm };
+  return {
+    kernel: 'spmm_csr_t',
+    variant,
+    rows: W.rows,
+    cols: W.cols,
+    batch,
+    sparsity: sparsityOf(W),
+    dispatches: [modelGatherDispatch(`spmm_csr_t (${variant})`, A, batch, options)],
+    readbacks: HOST_READBACKS,
+  };
+}
+
+// Access sites of the SDDMM: the entry's row and column, its store, then the
+// loop over the batch (iteration q = b / 4).
+const S_ROW = 0;
+const S_COL = 1;
+const S_STORE = 2;
+const S_Y = 3; // VEC4: 1 site; scalar: 4 full + 4 partial
+const S_X_VEC4 = 4;
+const S_SITES_VEC4 = 5;
+const S_X = 11; // scalar: 4 full + 4 partial
+const S_SITES = 19;
+
+/** The dispatch of shaders/sddmm.wgsl (CSR [+VEC4]): invocation k = g·64 + lid.x computes entry k over the whole batch. */
+export function modelSddmmDispatch(label: string, rowOf: Uint32Array, colIdx: Uint32Array, batch: number, options: ModelOptions = {}): DispatchTrace {
+  const nnz = colIdx.length;
+  const vec4 = batch % 4 === 0;
+  const sites = vec4 ? S_SITES_VEC4 : S_SITES;
+  const workgroupCount = Math.ceil(nnz / SDDMM_ENTRIES);
+  const ids = sampleWorkgroups(workgroupCount, options.maxWorkgroups ?? workgroupCount);
+  const step = (site: number, iteration = 0): number => stepOf(site, sites, iteration);
+
+  function invocation(k: number, lane: number): InvocationTrace {
+    const rec = new InvocationRecorder();
+    rec.load(step(S_ROW), 'rowOf', k * F32, F32);
+    rec.load(step(S_COL), 'colIdx', k * F32, F32);
+    const r = rowOf[k]!;
+    const c = colIdx[k]!;
+    if (vec4) {
+      const quads = batch / 4;
+      for (let q = 0; q < quads; q++) {
+        rec.load(step(S_Y, q), 'dY', (r * quads + q) * VEC4, VEC4);
+        rec.load(step(S_X_VEC4, q), 'X', (c * quads + q) * VEC4, VEC4);
+      }
+    } else {
+      // acc += load4Y(r, b) * load4X(c, b): four scalar loads each, bounds-checked in a partial quad.
+      for (let b = 0; b < batch; b += 4) {
+        const it = b / 4;
+        const fullQuad = b + 3 < batch;
+        for (const [buffer, row, site] of [['dY', r, S_Y], ['X', c, S_X]] as const) {
+          for (let i = 0; i < 4; i++) {
+            if (fullQuad) rec.load(step(site + i, it), buffer, (row * batch + b + i) * F32, F32);
+            else if (b + i < batch) rec.load(step(site + 4 + i, it), buffer, (row * batch + b + i) * F32, F32);
+          }
+        }
+      }
+    }
+    rec.store(step(S_STORE), 'outValues', k * F32, F32);
+    return { globalIndex: k, localIndex: lane, events: rec.events };
+  }
+
+  return {
+    label,
+    workgroupSize: [SDDMM_ENTRIES, 1, 1],
+    workgroupCount,
+    workgroupMemoryBytes: 0,
+    tracedWorkgroups: ids.length,
+    *workgroups(): Iterable<WorkgroupTrace> {
+      for (const g of ids) {
+        const invocations: InvocationTrace[] = [];
+        for (let lane = 0; lane < SDDMM_ENTRIES; lane++) {
+          const k = g * SDDMM_ENTRIES + lane;
+          if (k < nnz) invocations.push(invocation(k, lane));
+        }
+        yield { workgroup: g, invocations };
+      }
+    },
+  };
+}
+
+/** Model of sddmm_csr (weight gradient dW = dY·Xᵀ at W's entries): shaders/sddmm.wgsl with CSR [+VEC4]. */
+export function modelSddmmCsr(W: CSRMatrix, batch: number, options: ModelOptions = {}): OperationTrace {
+  const variant = batch % 4 === 0 ? 'CSR+VEC4' : 'CSR';
+  return {
+    kernel: 'sddmm_csr',
+    variant,
+    rows: W.rows,
+    cols: W.cols,
+    batch,
+    sparsity: sparsityOf(W),
+    dispatches: [modelSddmmDispatch(`sddmm_csr (${variant})`, W.rowIndices(), W.colIdx, batch, options)],
+    readbacks: HOST_READBACKS,
+  };
+}

@@ -1,0 +1,195 @@
+/**
+ * The activation kernel three ways: on WebGPU (kernels/activation.ts recorded
+ * into an OperationScope and run on the engine's context), its CPU twin, and
+ * an independent naive loop written here in float64 from the documented
+ * semantics:
+ *
+ *   activate  a = f(z)·mask,  f(z) = z > 0 ? z : alpha·z
+ *   derive    g ← g·f'(z)·mask, f'(z) = z > 0 ? 1 : alpha
+ *   mask      dropping only while training with rate > 0:
+ *             batchSeed = randomU32(seed, stream, step),
+ *             keep iff randomUnit(batchSeed, stream, i) ≥ rate (rate as the
+ *             f32 the shader's uniform holds), kept values scaled by 1/(1 − rate)
+ *
+ * Tolerance: one or two float32 products per element (alpha·z, then the f32
+ * scale 1/(1 − rate)), so the GPU is within ~2 ulp of the exact value; we
+ * allow 4 ulp-ish (5e-7 relative). The mask itself is compared exactly: which
+ * elements are zeroed must be identical everywhere.
+ */
+import { describe, expect, test } from 'vitest';
+import { activateCpu, deriveCpu, encodeActivate, encodeDerive, type ActivationParams } from '../kernels/activation.js';
+import type { GpuContext } from '../src/gpu/gpu-context.js';
+import { randomU32, randomUnit } from '../src/index.js';
+import { adapterName, gpuEngine } from './helpers/engines.js';
+import { randomValues, SENTINEL } from './helpers/kernel-values.js';
+
+const gpu = await gpuEngine();
+const ctx: GpuContext = gpu.gpuContextForLayers()!;
+
+/** Elements beyond count, to catch a missing bounds guard in the last workgroup. */
+const SLACK = 300;
+
+// --- naive references (float64, written from the shader's documentation) ---
+
+function naiveKeep(count: number, p: ActivationParams, dropping: boolean, step: number): { keep: boolean[]; scale: number } {
+  if (!dropping || p.rate <= 0) return { keep: new Array<boolean>(count).fill(true), scale: 1 };
+  const batchSeed = randomU32(p.seed, p.stream, step);
+  const rate32 = Math.fround(p.rate); // the shader compares against its f32 uniform
+  const keep = Array.from({ length: count }, (_, i) => randomUnit(batchSeed, p.stream, i) >= rate32);
+  return { keep, scale: 1 / (1 - p.rate) };
+}
+
+function naiveActivate(Z: Float32Array, p: ActivationParams, training: boolean, step: number): Float64Array {
+  const alpha = Math.fround(p.alpha);
+  const { keep, scale } = naiveKeep(Z.length, p, training, step);
+  return Float64Array.from(Z, (z, i) => (keep[i] ? (z > 0 ? z : alpha * z) * scale : 0));
+}
+
+function naiveDerive(Z: Float32Array, G: Float32Array, p: ActivationParams, step: number): Float64Array {
+  const alpha = Math.fround(p.alpha);
+  const { keep, scale } = naiveKeep(Z.length, p, true, step);
+  return Float64Array.from(G, (g, i) => (keep[i] ? g * (Z[i]! > 0 ? 1 : alpha) * scale : 0));
+}
+
+// --- GPU drivers ---
+
+async function activateGpu(Z: Float32Array, p: ActivationParams, training: boolean, step: number): Promise<Float32Array> {
+  const count = Z.length;
+  const out = await ctx.run('test activate', (s) => {
+    const z = s.upload('Z', Z);
+    const a = s.upload('A', new Float32Array(count + SLACK).fill(SENTINEL));
+    const stepBuffer = s.upload('step', Uint32Array.of(step));
+    encodeActivate(s, count, p, training, z, a, stepBuffer);
+    return { result: a, byteLength: (count + SLACK) * 4, decode: (b) => new Float32Array(b) };
+  });
+  expectSentinelTail(out, count, 'activate');
+  return out.subarray(0, count);
+}
+
+async function deriveGpu(Z: Float32Array, G: Float32Array, p: ActivationParams, step: number): Promise<Float32Array> {
+  const count = Z.length;
+  const g = new Float32Array(count + SLACK).fill(SENTINEL);
+  g.set(G);
+  const out = await ctx.run('test derive', (s) => {
+    const z = s.upload('Z', Z);
+    const buffer = s.upload('G', g);
+    const stepBuffer = s.upload('step', Uint32Array.of(step));
+    encodeDerive(s, count, p, z, buffer, stepBuffer);
+    return { result: buffer, byteLength: (count + SLACK) * 4, decode: (b) => new Float32Array(b) };
+  });
+  expectSentinelTail(out, count, 'derive');
+  return out.subarray(0, count);
+}
+
+function expectSentinelTail(out: Float32Array, count: number, label: string): void {
+  for (let i = count; i < out.length; i++) {
+    if (out[i] !== SENTINEL) throw new Error(`${label}: element ${i} past count ${count} was written (${out[i]})`);
+  }
+}
+
+describe(`activation kernel (leaky ReLU + inverted dropout) on WebGPU (${adapterName(gpu)}) vs CPU twin vs naive loop`, () => {
+  const alphas = [0, 1, -0.6, 0.6];
+  const rates = [0, 0.3, 0.9];
+  const counts = [1, 255, 257, 1000];
+  for (const alpha of alphas) {
+    for (const rate of rates) {
+      test(`activate + derive: alpha ${alpha}, rate ${rate}, counts ${counts.join('/')}`, async () => {
+        for (const count of counts) {
+          const p: ActivationParams = { alpha, rate, seed: 1234 + count, stream: 2 };
+          const step = 17;
+          const Z = randomValues(count, count);
+          const G = randomValues(count, count + 1, -1, 1);
+          const label = `count ${count}`;
+
+          // Training: dropout on (when rate > 0).
+          const ref = naiveActivate(Z, p, true, step);
+          const aGpu = await activateGpu(Z, p, true, step);
+          const aCpu = new Float32Array(count);
+          activateCpu(Z, aCpu, p, true, step);
+          // Which elements are zeroed must agree exactly; values within 5e-7 relative.
+          for (let i = 0; i < count; i++) {
+            expect(aGpu[i] === 0, `${label}: gpu zero pattern at ${i}`).toBe(ref[i] === 0);
+            expect(aCpu[i] === 0, `${label}: cpu zero pattern at ${i}`).toBe(ref[i] === 0);
+          }
+          expectRelClose(aGpu, ref, 5e-7, `${label} gpu activate vs naive`);
+          expectRelClose(aCpu, ref, 5e-7, `${label} cpu activate vs naive`);
+
+          // Inference: no dropout at all, exactly f(z).
+          const refEval = naiveActivate(Z, p, false, step);
+          const eGpu = await activateGpu(Z, p, false, step);
+          const eCpu = new Float32Array(count);
+          activateCpu(Z, eCpu, p, false, step);
+          expectRelClose(eGpu, refEval, 5e-7, `${label} gpu activate (inference) vs naive`);
+          expectRelClose(eCpu, refEval, 5e-7, `${label} cpu activate (inference) vs naive`);
+          for (let i = 0; i < count; i++) {
+            const f = Z[i]! > 0 ? Z[i]! : Math.fround(alpha) * Z[i]!;
+            expect(eGpu[i], `${label}: inference value ${i} is f(z)`).toBe(Math.fround(f));
+          }
+
+          // Derive: the forward's mask (same seed, stream, step), f'(z) = 1 or alpha.
+          const dRef = naiveDerive(Z, G, p, step);
+          const dGpu = await deriveGpu(Z, G, p, step);
+          const dCpu = Float32Array.from(G);
+          deriveCpu(Z, dCpu, p, step);
+          expectRelClose(dGpu, dRef, 5e-7, `${label} gpu derive vs naive`);
+          expectRelClose(dCpu, dRef, 5e-7, `${label} cpu derive vs naive`);
+          // Every activation dropout zeroed gets a zero gradient, and every kept one a nonzero gradient (G ≠ 0, f' ≠ 0).
+          for (let i = 0; i < count; i++) {
+            const droppedForward = aGpu[i] === 0 && Z[i] !== 0 && alpha !== 0 && Math.abs(Z[i]!) > 1e-10;
+            if (droppedForward) expect(dGpu[i] === 0, `${label}: dropped activation ${i} has zero gradient (${dGpu[i]})`).toBe(true);
+            if (aGpu[i] !== 0 && G[i] !== 0) expect(dGpu[i], `${label}: kept activation ${i} has a gradient`).not.toBe(0);
+          }
+        }
+      });
+    }
+  }
+
+  test('observed keep fraction ≈ 1 − rate (binomial bound), masks differ between steps, streams and seeds', async () => {
+    const count = 100_003;
+    const ones = new Float32Array(count).fill(1);
+    for (const rate of [0.3, 0.9]) {
+      const p: ActivationParams = { alpha: 0, rate, seed: 99, stream: 1 };
+      const a = await activateGpu(ones, p, true, 5);
+      const scale = Math.fround(1 / (1 - rate));
+      let kept = 0;
+      for (const v of a) {
+        expect(v === 0 || v === scale).toBe(true);
+        if (v !== 0) kept++;
+      }
+      // Kept ~ Binomial(n, 1 − rate): 6 standard deviations.
+      const sd = Math.sqrt(count * rate * (1 - rate));
+      expect(Math.abs(kept - count * (1 - rate))).toBeLessThan(6 * sd);
+      // Each half on its own too (no position-dependent pattern).
+      const half = Math.floor(count / 2);
+      const keptFirst = a.subarray(0, half).reduce((n, v) => n + (v !== 0 ? 1 : 0), 0);
+      expect(Math.abs(keptFirst - half * (1 - rate))).toBeLessThan(6 * Math.sqrt(half * rate * (1 - rate)));
+      // Inverted dropout keeps the mean: E[a] = 1.
+      expect(Math.abs(a.reduce((s, v) => s + v, 0) / count - 1)).toBeLessThan((6 * sd * scale) / count);
+
+      // Other step / stream / seed: a fresh, independent mask (agreement ≈ r² + (1 − r)²).
+      for (const other of [
+        { ...p, step: 6 },
+        { ...p, stream: 2, step: 5 },
+        { ...p, seed: 100, step: 5 },
+      ]) {
+        const b = await activateGpu(ones, other, true, other.step);
+        let same = 0;
+        for (let i = 0; i < count; i++) if ((a[i] === 0) === (b[i] === 0)) same++;
+        const agree = rate * rate + (1 - rate) * (1 - rate);
+        const sdAgree = Math.sqrt(count * agree * (1 - agree));
+        expect(Math.abs(same - count * agree)).toBeLessThan(6 * sdAgree);
+      }
+      // Same step: the same mask (that is what derive relies on).
+      expect(await activateGpu(ones, p, true, 5)).toEqual(a);
+    }
+  });
+});
+
+function expectRelClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel: number, label: string): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    const d = Math.abs(actual[i]! - expected[i]!);
+    const tol = rel * Math.abs(expected[i]!) + 1e-37;
+    if (!(d <= tol)) throw new Error(`${label}: element ${i} is ${actual[i]}, expected ${expected[i]} (|diff| ${d} > tol ${tol})`);
+  }
+}

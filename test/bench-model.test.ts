@@ -1,0 +1,299 @@
+// The GPU execution model's analyzer (bench/model) on toy kernels with known
+// answers, then its models of today's gather and SDDMM shaders.
+import { describe, expect, it } from 'vitest';
+import {
+  activeLanes,
+  analyzeDispatch,
+  analyzeOperation,
+  combined,
+  linesPer512B,
+  sectorsPer512B,
+  sectorsPerAccess,
+  type DispatchAnalysis,
+} from '../bench/model/analyze.js';
+import { modelGatherCsr, modelGatherCsrT, modelSddmmCsr } from '../bench/model/kernels.js';
+import { PROFILES, workgroupsPerSM } from '../bench/model/profiles.js';
+import { type DispatchTrace, InvocationRecorder, type MemoryEvent, sampleWorkgroups, type WorkgroupTrace } from '../bench/model/trace.js';
+import { CSRMatrix } from '../src/index.js';
+
+/** A toy 1-D dispatch: `body(global, local, rec)` records one invocation's accesses. */
+function toy(threads: number, workgroups: number, body: (global: number, local: number, rec: InvocationRecorder) => void, label = 'toy'): DispatchTrace {
+  return {
+    label,
+    workgroupSize: [threads, 1, 1],
+    workgroupCount: workgroups,
+    workgroupMemoryBytes: 0,
+    tracedWorkgroups: workgroups,
+    *workgroups(): Iterable<WorkgroupTrace> {
+      for (let g = 0; g < workgroups; g++) {
+        const invocations = [];
+        for (let l = 0; l < threads; l++) {
+          const rec = new InvocationRecorder();
+          body(g * threads + l, l, rec);
+          if (rec.events.length) invocations.push({ globalIndex: g * threads + l, localIndex: l, events: rec.events });
+        }
+        yield { workgroup: g, invocations };
+      }
+    },
+  };
+}
+
+const w32 = { warpSize: 32 };
+
+describe('analyzer on toy kernels', () => {
+  it('perfectly coalesced f32 loads: 4 sectors per warp access, 16 per 512 useful bytes', () => {
+    const a = analyzeDispatch(toy(64, 3, (gid, _l, rec) => rec.load(0, 'x', gid * 4, 4)), w32);
+    expect(a.loads.accesses).toBe(6);
+    expect(sectorsPerAccess(a.loads)).toBe(4);
+    expect(sectorsPer512B(a.loads)).toBe(16);
+    expect(linesPer512B(a.loads)).toBe(4);
+    expect(activeLanes(a.loads)).toBe(1);
+    expect(a.stores.accesses).toBe(0);
+    expect(sectorsPer512B(a.stores)).toBeNull();
+  });
+
+  it('loads with a 64-byte stride: 32 sectors per warp access, 128 per 512 useful bytes', () => {
+    const a = analyzeDispatch(toy(32, 1, (gid, _l, rec) => rec.load(0, 'x', gid * 64, 4)), w32);
+    expect(sectorsPerAccess(a.loads)).toBe(32);
+    expect(sectorsPer512B(a.loads)).toBe(128);
+  });
+
+  it('a broadcast (every lane the same address) touches 1 sector for 4 useful bytes', () => {
+    const a = analyzeDispatch(toy(32, 1, (_g, _l, rec) => rec.load(0, 'x', 256, 4)), w32);
+    expect(a.loads.sectors).toBe(1);
+    expect(a.loads.usefulBytes).toBe(4);
+    expect(sectorsPerAccess(a.loads)).toBe(1);
+    expect(activeLanes(a.loads)).toBe(1);
+  });
+
+  it('half the lanes idle: active 0.5, coalescing unchanged', () => {
+    const a = analyzeDispatch(
+      toy(64, 1, (gid, l, rec) => {
+        if (l % 32 < 16) rec.load(0, 'x', gid * 4, 4);
+      }),
+      w32,
+    );
+    expect(a.loads.accesses).toBe(2);
+    expect(activeLanes(a.loads)).toBe(0.5);
+    expect(sectorsPer512B(a.loads)).toBe(16);
+  });
+
+  it('lanes past the end of a workgroup (48 invocations, 32-lane warps) count as inactive', () => {
+    const a = analyzeDispatch(toy(48, 1, (gid, _l, rec) => rec.store(0, 'y', gid * 4, 4)), w32);
+    expect(a.stores.accesses).toBe(2);
+    expect(activeLanes(a.stores)).toBe(0.75);
+  });
+
+  it("a lane-private run of 16 floats per lane (today's gather): 32 sectors per 512 B as vec4, 128 as f32", () => {
+    const vec4 = analyzeDispatch(
+      toy(32, 1, (gid, _l, rec) => {
+        for (let q = 0; q < 4; q++) rec.load(q, 'x', gid * 64 + q * 16, 16);
+      }),
+      w32,
+    );
+    expect(vec4.loads.accesses).toBe(4);
+    expect(sectorsPerAccess(vec4.loads)).toBe(32);
+    expect(sectorsPer512B(vec4.loads)).toBe(32);
+    // Neighbouring lanes 64 B apart: 16 lines of 128 B per 512 B, the issue's "about 64" in sector units.
+    expect(linesPer512B(vec4.loads)).toBe(16);
+    const scalar = analyzeDispatch(
+      toy(32, 1, (gid, _l, rec) => {
+        for (let i = 0; i < 16; i++) rec.load(i, 'x', gid * 64 + i * 4, 4);
+      }),
+      w32,
+    );
+    expect(scalar.loads.accesses).toBe(16);
+    expect(sectorsPer512B(scalar.loads)).toBe(128);
+  });
+
+  it('64-lane warps: 8 sectors per coalesced f32 access, a 32-invocation workgroup fills half a warp', () => {
+    const a = analyzeDispatch(toy(128, 1, (gid, _l, rec) => rec.load(0, 'x', gid * 4, 4)), { warpSize: 64 });
+    expect(a.loads.accesses).toBe(2);
+    expect(sectorsPerAccess(a.loads)).toBe(8);
+    expect(sectorsPer512B(a.loads)).toBe(16);
+    const half = analyzeDispatch(toy(32, 2, (gid, _l, rec) => rec.load(0, 'x', gid * 4, 4)), { warpSize: 64 });
+    expect(activeLanes(half.loads)).toBe(0.5);
+    // The same loads with 32-lane warps are whole warps.
+    expect(activeLanes(analyzeDispatch(toy(32, 2, (gid, _l, rec) => rec.load(0, 'x', gid * 4, 4)), w32).loads)).toBe(1);
+  });
+
+  it('groups by step: lanes at different loop iterations are different accesses; buffers and kinds are separate', () => {
+    const a = analyzeDispatch(
+      toy(32, 1, (gid, l, rec) => {
+        rec.load(0, 'x', gid * 4, 4);
+        rec.load(0, 'w', gid * 4, 4); // same step, another buffer: its own access
+        rec.store(1, 'x', gid * 4, 4);
+        if (l === 0) rec.load(2, 'x', 0, 4); // one lane alone
+      }),
+      w32,
+    );
+    expect(a.loads.accesses).toBe(3);
+    expect(a.stores.accesses).toBe(1);
+    expect(a.byBuffer.get('w')!.loads.sectors).toBe(4);
+    expect(a.byBuffer.get('x')!.loads.sectors).toBe(5);
+    expect(activeLanes(a.loads)).toBeCloseTo((1 + 1 + 1 / 32) / 3, 12);
+    expect(sectorsPer512B(combined(a.loads, a.stores))).toBe((13 * 512) / (128 * 3 + 4));
+  });
+
+  it('overlapping lanes count their bytes once; an unaligned 16-byte load spans two sectors', () => {
+    const a = analyzeDispatch(toy(2, 1, (_g, l, rec) => rec.load(0, 'x', 24 + l * 8, 16)), w32);
+    expect(a.loads.usefulBytes).toBe(24); // [24, 40) ∪ [32, 48)
+    expect(a.loads.sectors).toBe(2);
+  });
+
+  it('the serial chain is the most steps one invocation runs; dispatches of an operation add up', () => {
+    const chain = (n: number): DispatchTrace =>
+      toy(32, 1, (gid, _l, rec) => {
+        for (let i = 0; i <= gid % n; i++) rec.load(i, 'x', i * 4, 4);
+      });
+    expect(analyzeDispatch(chain(10), w32).maxSerialSteps).toBe(10);
+    const op = analyzeOperation(
+      { kernel: 'toy', variant: '', rows: 1, cols: 1, batch: 1, sparsity: 0, dispatches: [chain(10), chain(3)], readbacks: 1 },
+      PROFILES.h100,
+    );
+    expect(op.model.maxSerialSteps).toBe(13);
+    expect(op.model.dispatches).toBe(2);
+    expect(op.model.readbacks).toBe(1);
+  });
+
+  it('refuses an invocation outside its workgroup', () => {
+    const bad: DispatchTrace = {
+      ...toy(4, 1, () => undefined),
+      workgroups: () => [{ workgroup: 0, invocations: [{ globalIndex: 9, localIndex: 9, events: [] as MemoryEvent[] }] }],
+    };
+    expect(() => analyzeDispatch(bad, w32)).toThrow(/local index 9/);
+  });
+
+  it('samples workgroups evenly, first and last included', () => {
+    expect(sampleWorkgroups(10, 4)).toEqual([0, 3, 6, 9]);
+    expect(sampleWorkgroups(3, 8)).toEqual([0, 1, 2]);
+    expect(sampleWorkgroups(0, 8)).toEqual([]);
+  });
+});
+
+describe('workgroups per multiprocessor', () => {
+  it('H100: N / 132, capped by 32 resident workgroups, 2048 threads or 228 KB of workgroup memory', () => {
+    const h = PROFILES.h100;
+    expect(workgroupsPerSM(h, 264, 64)).toEqual({ dispatched: 2, maxResident: 32, limitedBy: 'workgroups', resident: 2, waves: 1 });
+    expect(workgroupsPerSM(h, 66, 64).dispatched).toBe(0.5);
+    expect(workgroupsPerSM(h, 132 * 32 * 2 + 1, 64).waves).toBe(3);
+    expect(workgroupsPerSM(h, 1000, 1024)).toMatchObject({ maxResident: 2, limitedBy: 'threads' });
+    // 1000 invocations occupy 32 whole warps, as 1024 do.
+    expect(workgroupsPerSM(h, 1000, 1000).maxResident).toBe(2);
+    expect(workgroupsPerSM(h, 1000, 64, 48 * 1024)).toMatchObject({ maxResident: 4, limitedBy: 'workgroup memory', resident: 4 });
+  });
+
+  it('other profiles: an AMD CU holds 16 workgroups, a Xe-LP subslice 1792 SIMD16 invocations', () => {
+    expect(workgroupsPerSM(PROFILES['amd-cdna'], 240, 64)).toMatchObject({ dispatched: 2, maxResident: 16, limitedBy: 'workgroups' });
+    expect(workgroupsPerSM(PROFILES['intel-xe-lp'], 6, 256)).toMatchObject({ dispatched: 1, maxResident: 7, limitedBy: 'threads' });
+    expect(workgroupsPerSM(PROFILES['apple-m2'], 10, 1024)).toMatchObject({ dispatched: 1, maxResident: 3, limitedBy: 'threads' });
+  });
+});
+
+describe("models of today's product shaders", () => {
+  const W = CSRMatrix.random({ rows: 512, cols: 512, density: 0.1, seed: 7 });
+  const byBuffer = (a: DispatchAnalysis, name: string) => a.byBuffer.get(name)!;
+
+  it('CSR gather, batch 128 (VEC4): X loads touch 32 sectors (16 lines) per 512 B; loads about 33 in all', () => {
+    const op = analyzeOperation(modelGatherCsr(W, 128), PROFILES.h100);
+    const d = op.dispatches[0]!;
+    const x = byBuffer(d, 'X').loads;
+    // One sector per active lane (a row's lanes drop out when it ends): at most 32 per access.
+    expect(sectorsPerAccess(x)!).toBeLessThanOrEqual(32);
+    expect(sectorsPerAccess(x)!).toBeGreaterThan(30);
+    expect(sectorsPer512B(x)).toBe(32);
+    expect(linesPer512B(x)! * 4).toBe(64); // the issue's "about 64", counted in 128-byte lines
+    expect(op.model.sectorsPer512B.loads!).toBeGreaterThan(32);
+    expect(op.model.sectorsPer512B.loads!).toBeLessThan(36);
+    expect(op.model.sectorsPer512B.stores).toBe(32);
+    // 4 rows share a warp: colIdx and values are 4 sectors for 16 distinct bytes.
+    expect(sectorsPer512B(byBuffer(d, 'colIdx').loads)).toBe(128);
+    expect(op.model.activeLanes!).toBeGreaterThan(0.9);
+    // 512 rows / 8 per workgroup = 64 workgroups: under half a workgroup per H100 SM.
+    expect(op.model.workgroupsPerSM.dispatched).toBeCloseTo(64 / 132, 12);
+    let longest = 0;
+    for (let r = 0; r < W.rows; r++) longest = Math.max(longest, W.rowPtr[r + 1]! - W.rowPtr[r]!);
+    // rowOrder, rowPtr[r], rowPtr[r + 1], 6 per nonzero (values, colIdx, 4 × X), 4 stores.
+    expect(op.model.maxSerialSteps).toBe(3 + 6 * longest + 4);
+    expect(op.model).toMatchObject({ kernel: 'spmm_csr', variant: 'CSR+VEC4', dispatches: 1, readbacks: 1, batch: 128 });
+  });
+
+  it('CSR gather, batch 64: half of every warp idle (lanes 4–7 of a row have no columns)', () => {
+    const op = analyzeOperation(modelGatherCsr(W, 64), PROFILES.h100);
+    const x = byBuffer(op.dispatches[0]!, 'X').loads;
+    expect(sectorsPer512B(x)).toBe(32);
+    expect(activeLanes(x)!).toBeLessThanOrEqual(0.5);
+    expect(activeLanes(x)!).toBeGreaterThan(0.4);
+  });
+
+  it('CSR gather, batch 1: scalar loads, one lane per row, up to 128 sectors per 512 B', () => {
+    const op = analyzeOperation(modelGatherCsr(W, 1), PROFILES.h100);
+    const x = byBuffer(op.dispatches[0]!, 'X').loads;
+    expect(op.model.variant).toBe('CSR');
+    // A sector per 4-byte load, less where two rows of the warp read columns less than 8 apart (X rows are 4 B).
+    expect(sectorsPer512B(x)!).toBeLessThanOrEqual(128);
+    expect(sectorsPer512B(x)!).toBeGreaterThan(100);
+    expect(activeLanes(x)!).toBeLessThanOrEqual(4 / 32);
+  });
+
+  it('every output element is stored exactly once, whatever the batch (the model covers the product)', () => {
+    for (const batch of [1, 6, 64, 136]) {
+      for (const trace of [modelGatherCsr(W, batch), modelGatherCsrT(W, batch)]) {
+        const stored = new Map<number, number>();
+        for (const wg of trace.dispatches[0]!.workgroups()) {
+          for (const inv of wg.invocations) {
+            for (const e of inv.events) {
+              if (e.kind !== 'store') continue;
+              for (let b = e.byteOffset; b < e.byteOffset + e.bytes; b += 4) stored.set(b, (stored.get(b) ?? 0) + 1);
+            }
+          }
+        }
+        const outRows = trace.kernel === 'spmm_csr' ? W.rows : W.cols;
+        expect(stored.size).toBe(outRows * batch);
+        expect([...stored.values()].every((n) => n === 1)).toBe(true);
+      }
+    }
+  });
+
+  it('the transpose gather reads values through perm and X as the forward does', () => {
+    const op = analyzeOperation(modelGatherCsrT(W, 128), PROFILES.h100);
+    const d = op.dispatches[0]!;
+    expect(op.model.variant).toBe('CSR+PERM+VEC4');
+    expect(sectorsPer512B(byBuffer(d, 'X').loads)).toBe(32);
+    expect(byBuffer(d, 'perm').loads.accesses).toBe(byBuffer(d, 'values').loads.accesses);
+  });
+
+  it('SDDMM, batch 128 (VEC4): X 32 sectors (32 lines) per 512 B, coalesced indices and stores', () => {
+    const op = analyzeOperation(modelSddmmCsr(W, 128), PROFILES.h100);
+    const d = op.dispatches[0]!;
+    const x = byBuffer(d, 'X').loads;
+    expect(sectorsPer512B(x)).toBe(32);
+    expect(linesPer512B(x)! * 4).toBe(128); // the issue's "about 128", counted in 128-byte lines
+    // Neighbouring entries share their dY row: a broadcast of 16 bytes, 1 or 2 sectors.
+    expect(sectorsPer512B(byBuffer(d, 'dY').loads)!).toBeGreaterThanOrEqual(32);
+    expect(sectorsPer512B(byBuffer(d, 'dY').loads)!).toBeLessThan(40);
+    expect(sectorsPer512B(byBuffer(d, 'rowOf').loads)).toBeCloseTo(16, 0);
+    expect(op.model.sectorsPer512B.stores).toBeCloseTo(16, 0);
+    expect(op.model.maxSerialSteps).toBe(2 + 2 * 32 + 1);
+    expect(op.model.workgroupsPerSM.dispatched).toBeCloseTo(Math.ceil(W.nnz / 64) / 132, 12);
+  });
+
+  it('SDDMM, batch 6: scalar loads of both operands, about 128 sectors per 512 B for X', () => {
+    const op = analyzeOperation(modelSddmmCsr(W, 6), PROFILES.h100);
+    expect(op.model.variant).toBe('CSR');
+    // A sector per 4-byte load, less where neighbouring entries' X rows (24 B) share one.
+    const x = sectorsPer512B(byBuffer(op.dispatches[0]!, 'X').loads)!;
+    expect(x).toBeLessThanOrEqual(128);
+    expect(x).toBeGreaterThan(110);
+    // 4 loads of dY and 4 of X in the full quad, 2 + 2 in the partial one.
+    expect(op.model.maxSerialSteps).toBe(2 + 8 + 4 + 1);
+  });
+
+  it('a sample of workgroups gives the figures of the whole dispatch, within a few per cent', () => {
+    const all = analyzeOperation(modelGatherCsr(W, 128), PROFILES.h100).model;
+    const sampled = analyzeOperation(modelGatherCsr(W, 128, { maxWorkgroups: 8 }), PROFILES.h100).model;
+    expect(sampled.sectorsPer512B.all!).toBeCloseTo(all.sectorsPer512B.all!, 0);
+    expect(sampled.maxSerialSteps).toBe(all.maxSerialSteps); // the first workgroup holds the longest rows
+    expect(sampled.workgroupsPerSM).toEqual(all.workgroupsPerSM);
+  });
+});
