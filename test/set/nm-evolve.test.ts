@@ -4,10 +4,10 @@
  * kept weights keep value and velocity; ζ selects the weakest groups.
  */
 import { describe, expect, test } from 'vitest';
-import { nmEvolveCpu } from '../kernels/set/nm-evolve.js';
-import { DenseMatrix, NMLinear, NMMatrix, type Engine } from '../src/index.js';
-import { expectClose } from './helpers/reference.js';
-import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';
+import { nmEvolveCpu } from '../../kernels/set/nm-evolve.js';
+import { DenseMatrix, NMLinear, NMMatrix, type Engine } from '../../src/index.js';
+import { expectClose } from '../helpers/reference.js';
+import { adapterName, cpuEngine, gpuEngine } from '../helpers/engines.js';
 
 const gpu = await gpuEngine();
 const cpu = await cpuEngine();

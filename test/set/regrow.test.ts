@@ -6,13 +6,13 @@
  * positions are uniform.
  */
 import { describe, expect, test } from 'vitest';
-import { pruneCsrCpu } from '../kernels/set/prune-csr.js';
-import { regrowCsrCpu } from '../kernels/set/regrow.js';
-import { regrowBands } from '../kernels/set/regrow.js';
-import { GpuContext } from '../src/gpu/gpu-context.js';
-import { CSRMatrix, DenseMatrix } from '../src/index.js';
-import { adapterName, gpuEngine } from './helpers/engines.js';
-import { regrowCsrGpu } from './helpers/gpu-wrappers.js';
+import { pruneCsrCpu } from '../../kernels/set/prune-csr.js';
+import { regrowCsrCpu } from '../../kernels/set/regrow.js';
+import { regrowBands } from '../../kernels/set/regrow.js';
+import { GpuContext } from '../../src/gpu/gpu-context.js';
+import { CSRMatrix, DenseMatrix } from '../../src/index.js';
+import { adapterName, gpuEngine } from '../helpers/engines.js';
+import { regrowCsrGpu } from '../helpers/gpu-wrappers.js';
 
 const engine = await gpuEngine();
 const ctx = new GpuContext(engine.device!, false, undefined);

@@ -3,9 +3,9 @@
  * nothing but a few counters is read back before the result itself.
  */
 import { describe, expect, test } from 'vitest';
-import { CSRMatrix, DenseMatrix, DisposedError, InvalidArgumentError, SparseLinear, createEngine } from '../src/index.js';
-import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';
-import { mappedBufferSizes } from './helpers/readbacks.js';
+import { CSRMatrix, DenseMatrix, DisposedError, InvalidArgumentError, SparseLinear, createEngine } from '../../src/index.js';
+import { adapterName, cpuEngine, gpuEngine } from '../helpers/engines.js';
+import { mappedBufferSizes } from '../helpers/readbacks.js';
 
 const gpu = await gpuEngine();
 const cpu = await cpuEngine();
