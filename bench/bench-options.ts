@@ -21,6 +21,8 @@ import {
   type OptionSpecs,
 } from './options-core.js';
 import type { BenchOp } from './schema.js';
+import { DEFAULT_MODEL_SHAPES, DEFAULT_MODEL_SPARSITIES } from './model/run.js';
+import { PROFILE_NAMES, type ProfileName } from './model/profiles.js';
 import { defaultConfig, type Shape, type SuiteConfig } from './suite.js';
 
 export type BenchPreset = 'quick' | 'full';
@@ -51,6 +53,14 @@ export interface BenchOptions {
   autorun: boolean;
   /** Page: run in a dedicated worker (false: on the page's main thread). */
   worker: boolean;
+  /** CLI: print the GPU execution model (bench/model) and write it into the JSON instead of timing. */
+  model: boolean;
+  /** CLI: the model's device profile. */
+  modelProfile: ProfileName;
+  /** CLI: the model's shapes (rows × cols × batch). */
+  modelShapes: Shape[];
+  /** CLI: the model's CSR sparsities. */
+  modelSparsities: number[];
 }
 
 export const ALL_OPS: readonly BenchOp[] = ['forward', 'backward', 'sddmm'];
@@ -77,6 +87,10 @@ export function defaultOptions(preset: BenchPreset): BenchOptions {
     out: '',
     autorun: false,
     worker: true,
+    model: false,
+    modelProfile: 'h100',
+    modelShapes: DEFAULT_MODEL_SHAPES,
+    modelSparsities: DEFAULT_MODEL_SPARSITIES,
   };
 }
 
@@ -157,6 +171,10 @@ export const BENCH_OPTIONS: OptionSpecs<BenchOptions> = [
   { key: 'out', scope: 'cli', placeholder: 'FILE', help: 'the JSON file (a .csv is written beside it)', shownDefault: 'bench/results/<date>-<adapter>[-quick].json', parse: (t) => t, format: (v) => v },
   { key: 'autorun', scope: 'page', ...flag, help: 'start a run when the page has loaded' },
   { key: 'worker', scope: 'page', ...flag, help: "run in a dedicated worker (0: on the page's main thread)" },
+  { key: 'model', scope: 'cli', ...flag, help: 'print the GPU execution model of the products (sectors per 512 B, active lanes, workgroups per SM, …) and write it into the JSON; no timing' },
+  { key: 'modelProfile', scope: 'cli', placeholder: PROFILE_NAMES.join('|'), help: "the model's device profile", parse: (t) => parseChoice(t, PROFILE_NAMES), format: (v) => v },
+  { key: 'modelShapes', scope: 'cli', placeholder: 'RxCxB,…', help: "the model's shapes", parse: parseShapes, format: formatShapes },
+  { key: 'modelSparsities', scope: 'cli', placeholder: 'S,…', help: "the model's CSR sparsities", parse: parseSparsities, format: formatSparsities },
 ];
 
 /** `--quick` is `--preset quick` (as before presets had a name). */

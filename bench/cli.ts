@@ -6,8 +6,9 @@ import { createMathjsPeer, createTfjsCpuPeer, createTfjsWebgpuPeer, type Peer } 
 import { BENCH_USAGE, parseBenchArgv, toSuiteConfig, type BenchOptions } from './bench-options.js';
 import { OptionError } from './options-core.js';
 import { emulatedAdapter, finishReport, formatFloors, formatSkipped, formatTable, toCsv } from './report.js';
-import { validateReport } from './schema.js';
+import { BENCH_SCHEMA, validateReport, type BenchReport } from './schema.js';
 import { runSuite } from './suite.js';
+import { DEFAULT_MODEL_WORKGROUPS, formatModelTable, runModel } from './model/run.js';
 
 /**
  * `npm run bench`: options from bench/bench-options.ts (the page's too).
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`${e.message}\n\n${BENCH_USAGE}`);
     return 2;
   }
+  if (options.model) return modelOnly(options);
   const config = toSuiteConfig(options);
 
   const gpu: Engine = await createEngine({ backend: 'auto' });
@@ -74,12 +76,52 @@ export async function main(argv: string[]): Promise<number> {
   const cases = finished.skipped.filter((s) => s.kind === 'case');
   if (cases.length) console.log(`\nSkipped cases:\n${formatSkipped(cases)}`);
 
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  const root = resolveRoot();
   const adapter = (report.adapter ? `${report.adapter.vendor}-${report.adapter.architecture}` : 'cpu').replace(/[^a-zA-Z0-9_-]+/g, '-') || 'unknown';
   const out = options.out || join(root, 'bench', 'results', `${report.date.slice(0, 10)}-${adapter}${options.preset === 'quick' ? '-quick' : ''}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(finished, null, 2) + '\n');
   writeFileSync(out.replace(/\.json$/, '') + '.csv', toCsv(report));
   console.log(`\nwrote ${out} (+ .csv) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return 0;
+}
+
+const resolveRoot = (): string => resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * `--model`: the GPU execution model of the products (bench/model), printed
+ * and written as the report's `model`; nothing is timed, so the report has no
+ * cases, no adapter and no floors.
+ */
+function modelOnly(options: BenchOptions): number {
+  const started = performance.now();
+  const { model, analyses } = runModel({
+    profile: options.modelProfile,
+    shapes: options.modelShapes,
+    sparsities: options.modelSparsities,
+    maxWorkgroups: DEFAULT_MODEL_WORKGROUPS,
+  });
+  console.log(formatModelTable(model, analyses));
+  const report: BenchReport = {
+    schema: BENCH_SCHEMA,
+    date: new Date().toISOString(),
+    adapter: null,
+    features: [],
+    limits: {},
+    environment: { runtime: `node ${process.versions.node}`, platform: `${process.platform}-${process.arch}` },
+    config: { quick: options.preset === 'quick', runs: options.runs, shapes: [], cpuShape: options.cpuShape, ops: [], sparsities: [], nm: [], evolve: [], peers: [] },
+    skipped: [{ kind: 'case', label: 'timing suite', reason: '--model alone times nothing: the model reads traces of the shaders, it needs no GPU' }],
+    cases: [],
+    model,
+  };
+  const problems = validateReport(report);
+  if (problems.length) {
+    console.error(`report does not match the schema:\n  ${problems.join('\n  ')}`);
+    return 1;
+  }
+  const out = options.out || join(resolveRoot(), 'bench', 'results', `${report.date.slice(0, 10)}-model-${model.profile.name}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  console.log(`\nwrote ${out} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return 0;
 }

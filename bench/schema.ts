@@ -1,8 +1,14 @@
+import type { BenchModel } from './model/run.js';
+import { PROFILE_NAMES } from './model/profiles.js';
+
+export type { BenchModel } from './model/run.js';
+
 /**
  * The benchmark's JSON format (documented in bench/README.md). Version it when
  * a field changes meaning.
  */
 export const BENCH_SCHEMA = 'wgsparse-bench/1';
+
 
 export type BenchOp = 'forward' | 'backward' | 'sddmm';
 /** Topology-evolution cases (SET): GPU evolve, the CPU round trip it replaces, and a training epoch for scale. */
@@ -80,6 +86,12 @@ export interface BenchReport {
   cases: BenchCaseResult[];
   /** The performance floors evaluated on this report (bench/report.ts checkFloors); written to the JSON files. */
   floors?: FloorCheck[];
+  /**
+   * The GPU execution model (`--model`, bench/model): figures a model of the
+   * shaders gives for a device profile, not measurements. A report with a
+   * model may have no cases (`--model` alone does not time anything).
+   */
+  model?: BenchModel;
 }
 
 /** A case (or group of cases) that did not run, or a floor check that could not be evaluated, and why. */
@@ -127,7 +139,8 @@ export function validateReport(report: unknown): string[] {
       if (typeof k?.label !== 'string' || typeof k?.reason !== 'string' || k.reason === '') problems.push(`skipped[${i}] needs a label and a reason`);
     });
   }
-  if (!Array.isArray(r.cases) || r.cases.length === 0) return [...problems, 'cases must be a non-empty array'];
+  if (r.model !== undefined) problems.push(...validateModel(r.model));
+  if (!Array.isArray(r.cases) || (r.cases.length === 0 && r.model === undefined)) return [...problems, 'cases must be a non-empty array (or empty beside a model)'];
   r.cases.forEach((c: unknown, i: number) => {
     const k = c as Record<string, unknown>;
     if (!['forward', 'backward', 'sddmm', 'evolve', 'evolve-roundtrip', 'epoch'].includes(k.op as string)) problems.push(`cases[${i}].op`);
@@ -139,6 +152,46 @@ export function validateReport(report: unknown): string[] {
     if (k.interleaved !== undefined && typeof k.interleaved !== 'boolean') problems.push(`cases[${i}].interleaved must be a boolean when present`);
     if (typeof k.runs === 'number' && k.runs < 10) problems.push(`cases[${i}].runs must be ≥ 10`);
     if (typeof k.minMs === 'number' && typeof k.medianMs === 'number' && k.minMs > k.medianMs) problems.push(`cases[${i}]: minMs > medianMs`);
+  });
+  return problems;
+}
+
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const isRatioOrNull = (v: unknown): boolean => v === null || (typeof v === 'number' && Number.isFinite(v) && v >= 0);
+
+/** The violations of a report's `model` field (bench/README.md, "GPU execution model"). */
+export function validateModel(model: unknown): string[] {
+  const problems: string[] = [];
+  if (typeof model !== 'object' || model === null) return ['model must be an object'];
+  const m = model as Record<string, unknown>;
+  const p = m.profile as Record<string, unknown> | null;
+  if (typeof p !== 'object' || p === null || !(PROFILE_NAMES as readonly unknown[]).includes(p.name)) problems.push(`model.profile.name must be one of ${PROFILE_NAMES.join(', ')}`);
+  else for (const f of ['multiprocessors', 'warpSize', 'maxThreadsPerSM', 'maxWorkgroupsPerSM', 'workgroupMemoryPerSM']) if (!isCount(p[f]) || p[f] === 0) problems.push(`model.profile.${f} must be a positive integer`);
+  if (m.traces !== 'js-model') problems.push('model.traces must be js-model');
+  if (!Array.isArray(m.kernels)) return [...problems, 'model.kernels must be an array'];
+  m.kernels.forEach((k: unknown, i: number) => {
+    const e = (k ?? {}) as Record<string, unknown>;
+    const at = `model.kernels[${i}]`;
+    if (typeof e.kernel !== 'string' || typeof e.variant !== 'string') problems.push(`${at} needs a kernel and a variant`);
+    for (const f of ['rows', 'cols', 'batch', 'maxSerialSteps', 'dispatches', 'readbacks']) if (!isCount(e[f])) problems.push(`${at}.${f} must be a non-negative integer`);
+    if (!(typeof e.sparsity === 'number' && e.sparsity >= 0 && e.sparsity <= 1)) problems.push(`${at}.sparsity must be in [0, 1]`);
+    const s = e.sectorsPer512B as Record<string, unknown> | null;
+    if (typeof s !== 'object' || s === null || !['loads', 'stores', 'all'].every((f) => isRatioOrNull(s[f]))) problems.push(`${at}.sectorsPer512B must hold loads, stores and all (numbers or null)`);
+    else if (typeof s.all === 'number' && s.all < 16 - 1e-9) problems.push(`${at}.sectorsPer512B.all is below 16, which 32-byte sectors cannot reach`);
+    if (!(e.activeLanes === null || (typeof e.activeLanes === 'number' && e.activeLanes >= 0 && e.activeLanes <= 1))) problems.push(`${at}.activeLanes must be in [0, 1] or null`);
+    const w = e.workgroupsPerSM as Record<string, unknown> | null;
+    if (
+      typeof w !== 'object' ||
+      w === null ||
+      !isRatioOrNull(w.dispatched) ||
+      w.dispatched === null ||
+      !isCount(w.maxResident) ||
+      !isCount(w.resident) ||
+      !(isCount(w.waves) || w.waves === null) ||
+      !['threads', 'workgroups', 'workgroup memory'].includes(w.limitedBy as string)
+    ) {
+      problems.push(`${at}.workgroupsPerSM must hold dispatched, maxResident, limitedBy, resident and waves`);
+    }
   });
   return problems;
 }

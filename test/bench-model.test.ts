@@ -1,6 +1,13 @@
 // The GPU execution model's analyzer (bench/model) on toy kernels with known
 // answers, then its models of today's gather and SDDMM shaders.
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { parseBenchArgv } from '../bench/bench-options.js';
+import { main as benchMain } from '../bench/cli.js';
+import { OptionError } from '../bench/options-core.js';
+import { validateModel, validateReport, type BenchReport } from '../bench/schema.js';
 import {
   activeLanes,
   analyzeDispatch,
@@ -295,5 +302,53 @@ describe("models of today's product shaders", () => {
     expect(sampled.sectorsPer512B.all!).toBeCloseTo(all.sectorsPer512B.all!, 0);
     expect(sampled.maxSerialSteps).toBe(all.maxSerialSteps); // the first workgroup holds the longest rows
     expect(sampled.workgroupsPerSM).toEqual(all.workgroupsPerSM);
+  });
+});
+
+describe('npm run bench -- --model', () => {
+  it('prints the model, times nothing, and writes model: { profile, kernels } that the schema accepts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wgsparse-model-'));
+    const logs = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const out = join(dir, 'model.json');
+      expect(await benchMain(['--model', '--model-shapes', '64x64x64', '--model-sparsities', '0.9', '--model-profile', 'amd-cdna', '--out', out])).toBe(0);
+      const printed = logs.mock.calls.map((c) => String(c[0])).join('\n');
+      expect(printed).toContain('64-lane warps');
+      expect(printed).toMatch(/spmm_csr_t\s+CSR\+PERM\+VEC4/);
+      const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
+      expect(validateReport(report)).toEqual([]);
+      expect(report.cases).toEqual([]);
+      expect(report.skipped[0]!.label).toBe('timing suite');
+      expect(report.model!.profile.name).toBe('amd-cdna');
+      expect(report.model!.kernels.map((k) => k.kernel)).toEqual(['spmm_csr', 'spmm_csr_t', 'sddmm_csr']);
+      for (const k of report.model!.kernels) {
+        expect(Object.keys(k).sort()).toEqual(
+          ['kernel', 'variant', 'rows', 'cols', 'batch', 'sparsity', 'sectorsPer512B', 'activeLanes', 'workgroupsPerSM', 'maxSerialSteps', 'dispatches', 'readbacks'].sort(),
+        );
+        expect(k).toMatchObject({ rows: 64, cols: 64, batch: 64, dispatches: 1, readbacks: 1 });
+      }
+      // 64-lane wavefronts hold 8 rows × 4 active column runs of the gather at batch 64: half idle, as with 32 lanes.
+      expect(report.model!.kernels[0]!.activeLanes!).toBeLessThanOrEqual(0.5);
+    } finally {
+      logs.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the schema refuses a model off its format; --model-profile takes the four profiles only', () => {
+    const { model } = { model: { profile: { ...PROFILES.h100 }, traces: 'js-model', kernels: [] as unknown[] } };
+    expect(validateModel(model)).toEqual([]);
+    const good = analyzeOperation(modelSddmmCsr(CSRMatrix.random({ rows: 32, cols: 32, density: 0.5, seed: 1 }), 8), PROFILES.h100).model;
+    expect(validateModel({ ...model, kernels: [good] })).toEqual([]);
+    expect(validateModel({ ...model, kernels: [{ ...good, sectorsPer512B: { loads: 10, stores: null, all: 10 } }] })).toEqual([
+      'model.kernels[0].sectorsPer512B.all is below 16, which 32-byte sectors cannot reach',
+    ]);
+    expect(validateModel({ ...model, profile: { ...PROFILES.h100, name: 'gtx' } })[0]).toMatch(/model.profile.name/);
+    expect(validateModel({ ...model, kernels: [{ ...good, readbacks: -1, activeLanes: 2 }] })).toHaveLength(2);
+    const bare = { schema: 'wgsparse-bench/1', date: new Date().toISOString(), adapter: null, features: [], limits: {}, skipped: [], cases: [] };
+    expect(validateReport(bare)).toContain('cases must be a non-empty array (or empty beside a model)');
+    expect(validateReport({ ...bare, model })).toEqual([]);
+    expect(parseBenchArgv(['--model', '--model-profile', 'intel-xe-lp'])).toMatchObject({ model: true, modelProfile: 'intel-xe-lp' });
+    expect(() => parseBenchArgv(['--model-profile', 'gtx'])).toThrow(OptionError);
   });
 });

@@ -1,0 +1,92 @@
+// `npm run bench -- --model`: the GPU execution model of the products at a
+// few shapes, for one device profile — the table the CLI prints and the
+// `model` field of the benchmark JSON (documented in bench/README.md).
+import { CSRMatrix } from '../../src/index.js';
+import { analyzeOperation, linesPer512B, sectorsPerAccess, type KernelModel, type OperationAnalysis } from './analyze.js';
+import { modelGatherCsr, modelGatherCsrT, modelSddmmCsr } from './kernels.js';
+import { PROFILES, type DeviceProfile, type ProfileName } from './profiles.js';
+
+export interface ModelShape {
+  rows: number;
+  cols: number;
+  batch: number;
+}
+
+export interface ModelConfig {
+  profile: ProfileName;
+  shapes: ModelShape[];
+  sparsities: number[];
+  /** Workgroups traced per dispatch (evenly spaced, first and last included); the rest are not analysed. */
+  maxWorkgroups: number;
+}
+
+export const DEFAULT_MODEL_SHAPES: ModelShape[] = [512, 4096].flatMap((n) => [1, 64, 128].map((batch) => ({ rows: n, cols: n, batch })));
+export const DEFAULT_MODEL_SPARSITIES = [0.9, 0.99];
+export const DEFAULT_MODEL_WORKGROUPS = 32;
+
+/** The `model` field of the benchmark JSON. */
+export interface BenchModel {
+  profile: DeviceProfile;
+  /** Where the traces came from: JavaScript models of the shaders (bench/model/kernels.ts), until WGSL tracing variants exist. */
+  traces: 'js-model';
+  kernels: KernelModel[];
+}
+
+/** Runs the model: every shape × sparsity × product (forward, its transpose, SDDMM). */
+export function runModel(config: ModelConfig): { model: BenchModel; analyses: OperationAnalysis[] } {
+  const profile = PROFILES[config.profile];
+  const options = { maxWorkgroups: config.maxWorkgroups };
+  const analyses: OperationAnalysis[] = [];
+  const layers = new Map<string, CSRMatrix>();
+  for (const shape of config.shapes) {
+    for (const sparsity of config.sparsities) {
+      const key = `${shape.rows}x${shape.cols}@${sparsity}`;
+      let W = layers.get(key);
+      if (!W) {
+        W = CSRMatrix.random({ rows: shape.rows, cols: shape.cols, density: 1 - sparsity, seed: 1 });
+        layers.set(key, W);
+      }
+      for (const trace of [modelGatherCsr(W, shape.batch, options), modelGatherCsrT(W, shape.batch, options), modelSddmmCsr(W, shape.batch, options)]) {
+        analyses.push(analyzeOperation(trace, profile));
+      }
+    }
+  }
+  return { model: { profile, traces: 'js-model', kernels: analyses.map((a) => a.model) }, analyses };
+}
+
+const num = (x: number | null, digits = 1): string => (x === null ? '-' : x.toFixed(digits));
+
+/** The table the CLI prints: one line per kernel, variant and shape. */
+export function formatModelTable(model: BenchModel, analyses: OperationAnalysis[]): string {
+  const p = model.profile;
+  const header = ['kernel', 'variant', 'W', 'sparsity', 'batch', 'ld sec/access', 'ld sec/512B', 'st sec/512B', 'all sec/512B', 'ld lines/512B', 'active lanes', 'WG/SM', 'max resident', 'serial steps', 'dispatches', 'read-backs'];
+  const rows = analyses.map(({ model: k, loads }) => [
+    k.kernel,
+    k.variant,
+    `${k.rows}×${k.cols}`,
+    `${(k.sparsity * 100).toFixed(1)}%`,
+    String(k.batch),
+    num(sectorsPerAccess(loads)),
+    num(k.sectorsPer512B.loads),
+    num(k.sectorsPer512B.stores),
+    num(k.sectorsPer512B.all),
+    num(linesPer512B(loads)),
+    num(k.activeLanes, 2),
+    num(k.workgroupsPerSM.dispatched, 2),
+    `${k.workgroupsPerSM.maxResident} (${k.workgroupsPerSM.limitedBy})`,
+    String(k.maxSerialSteps),
+    String(k.dispatches),
+    String(k.readbacks),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => '  ' + r.map((v, i) => (i < 2 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
+  return [
+    `GPU execution model — ${p.label}: ${p.multiprocessors} multiprocessors, ${p.warpSize}-lane warps (a model of today's shaders, not a measurement)`,
+    line(header),
+    '  ' + widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map(line),
+    '  sec = 32-byte sectors (16 per 512 useful bytes is perfect coalescing), lines = 128-byte lines (4 is perfect; ×4 to compare with sectors);',
+    '  WG/SM = workgroups dispatched per multiprocessor (aim for ≥ 2); serial steps = memory accesses of the longest invocation;',
+    '  dispatches and read-backs = those of one host-level call (engine.spmm …), counted from kernels/*.ts, not measured.',
+  ].join('\n');
+}
