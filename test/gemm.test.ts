@@ -4,9 +4,11 @@
  * KERNEL_TOL in helpers/reference.ts).
  */
 import { describe, expect, test } from 'vitest';
+import { gemm } from '../kernels/gemm.js';
 import { DenseMatrix } from '../src/index.js';
 import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';
 import { expectClose, KERNEL_TOL as TOL, referenceMatMul } from './helpers/reference.js';
+import { expectSameBitsWithoutWasm } from './helpers/wasm.js';
 
 const gpu = await gpuEngine();
 const cpu = await cpuEngine();
@@ -47,4 +49,13 @@ describe(`dense GEMM on WebGPU (${adapterName(gpu)}) vs CPU vs mathjs`, () => {
     const g = await gpu.gemm(A, B, { alpha: -2.5 });
     expectClose(g.data, ref, 30, 'gpu vs mathjs', TOL);
   });
+});
+
+// The CPU twin multiplies through the WebAssembly gather of kernels/wasm/spmm.wat.
+describe('the JavaScript fallbacks compute the same float32 bits as the SIMD kernels', () => {
+  const cases: Array<[string, () => Float32Array]> = [
+    ['gemm', () => gemm.cpu(DenseMatrix.random(9, 13, { seed: 51 }), DenseMatrix.random(13, 8, { seed: 52 }), { alpha: 0.7 }).data],
+    ['gemm transA transB', () => gemm.cpu(DenseMatrix.random(13, 9, { seed: 53 }), DenseMatrix.random(8, 13, { seed: 54 }), { transA: true, transB: true }).data],
+  ];
+  for (const [name, run] of cases) test(name, () => expectSameBitsWithoutWasm(run));
 });
