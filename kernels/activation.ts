@@ -1,8 +1,8 @@
-import type { OperationScope } from '../src/gpu/gpu-context.js';
+import type { OperationScope, UniformBlock } from '../src/gpu/gpu-context.js';
 import { randomU32, streamKey } from '../src/random.js';
 import { programs } from './programs.js';
 
-const THREADS = 256;
+const { THREADS } = programs.activate.layout.consts;
 
 /**
  * A linear layer's nonlinearity and dropout, fused (shaders/activation.wgsl):
@@ -20,19 +20,19 @@ export interface ActivationParams {
   stream: number;
 }
 
-function params(s: OperationScope, count: number, p: ActivationParams, training: boolean): GPUBuffer {
+function params(s: OperationScope, count: number, p: ActivationParams, training: boolean): UniformBlock<typeof programs.activate.layout> {
   const dropout = training && p.rate > 0;
-  return s.uniform([count, dropout ? 1 : 0, p.seed >>> 0, p.stream >>> 0, p.alpha, p.rate, 1 / (1 - p.rate), 0], [4, 5, 6, 7]);
+  return s.uniforms(programs.activate, { count, dropout: dropout ? 1 : 0, seed: p.seed >>> 0, stream: p.stream >>> 0, alpha: p.alpha, rate: p.rate, scale: 1 / (1 - p.rate) });
 }
 
 /** A = f(Z) · mask, count elements; `step` holds the training step (one u32) that seeds this batch's mask. */
 export function encodeActivate(s: OperationScope, count: number, p: ActivationParams, training: boolean, Z: GPUBuffer, A: GPUBuffer, step: GPUBuffer): void {
-  s.dispatch({ pipeline: s.pipeline(programs.activate), buffers: [params(s, count, p, training), Z, A, step], workgroups: Math.ceil(count / THREADS) });
+  s.dispatch(programs.activate, { bindings: { z: Z, values: A, step }, uniforms: params(s, count, p, training), workgroups: Math.ceil(count / THREADS) });
 }
 
 /** G ← G · f'(Z) · mask in place (dA becomes dZ), with the forward's mask. */
 export function encodeDerive(s: OperationScope, count: number, p: ActivationParams, Z: GPUBuffer, G: GPUBuffer, step: GPUBuffer): void {
-  s.dispatch({ pipeline: s.pipeline(programs.derive), buffers: [params(s, count, p, true), Z, G, step], workgroups: Math.ceil(count / THREADS) });
+  s.dispatch(programs.derive, { bindings: { z: Z, values: G, step }, uniforms: params(s, count, p, true), workgroups: Math.ceil(count / THREADS) });
 }
 
 /**

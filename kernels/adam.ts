@@ -2,7 +2,7 @@ import type { OperationScope } from '../src/gpu/gpu-context.js';
 import { programs } from './programs.js';
 import type { AdamOptions } from '../src/options.js';
 
-const THREADS = 256;
+const { THREADS } = programs.adam.layout.consts;
 
 
 /** One Adam update of `count` weights in place; `step` holds t (u32, 1-based). */
@@ -16,8 +16,11 @@ export function encodeAdam(
   step: GPUBuffer,
   o: AdamOptions,
 ): void {
-  const params = s.uniform([count, 0, 0, 0, o.lr, o.beta1, o.beta2, o.epsilon, o.weightDecay, 0, 0, 0], [4, 5, 6, 7, 8]);
-  s.dispatch({ pipeline: s.pipeline(programs.adam), buffers: [params, weights, gradient, firstMoment, secondMoment, step], workgroups: Math.ceil(count / THREADS) });
+  s.dispatch(programs.adam, {
+    bindings: { weights, gradient, firstMoment, secondMoment, step },
+    uniforms: { count, lr: o.lr, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, weightDecay: o.weightDecay },
+    workgroups: Math.ceil(count / THREADS),
+  });
 }
 
 /** The CPU twin of encodeAdam, in f32 steps like the GPU. */

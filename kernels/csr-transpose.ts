@@ -1,13 +1,12 @@
-import { bindings, type BufferOwner, type OperationScope } from '../src/gpu/gpu-context.js';
+import type { BufferOwner, OperationScope, UniformBlock } from '../src/gpu/gpu-context.js';
 import { CSRMatrix } from '../src/formats/csr.js';
 import { InvalidArgumentError } from '../src/errors.js';
 import type { GpuPlan, Kernel } from '../src/gpu/kernel.js';
 import { programs } from './programs.js';
 import { encodeExclusiveScan } from './primitives/scan.js';
 
-const THREADS = 256;
-/** Must match BAND_THREADS in shaders/csr-transpose.wgsl. */
-const BAND_THREADS = 16;
+const { THREADS, BAND_THREADS } = programs.csrRowsOfEntries.layout.consts;
+type Params = UniformBlock<typeof programs.csrRowsOfEntries.layout>;
 /** Mean column length from which the band-wise counting sort replaces the per-column sort. */
 const BANDS_FROM_COLUMN_LENGTH = 32;
 
@@ -52,8 +51,8 @@ export function encodeCsrDerived(
     perm: owner.output('transpose perm', nnz * 4),
   };
   const bands = transposeBands(rows, cols, nnz);
-  const params = s.uniform([rows, cols, nnz, bands, Math.max(1, Math.ceil(rows / bands)), 0, 0, 0]);
-  s.dispatch({ pipeline: s.pipeline(programs.csrRowsOfEntries), buffers: bindings({ 0: params, 1: csr.rowPtr, 3: out.rowOf }), workgroups: Math.ceil(rows / THREADS) });
+  const params = s.uniforms(programs.csrRowsOfEntries, { rows, cols, nnz, blocks: bands, rowsPerBlock: Math.max(1, Math.ceil(rows / bands)) });
+  s.dispatch(programs.csrRowsOfEntries, { bindings: { rowPtr: csr.rowPtr, rowOf: out.rowOf }, uniforms: params, workgroups: Math.ceil(rows / THREADS) });
   if (bands > 1) encodeTransposeByBands(s, params, csr, out, cols, nnz, bands);
   else encodeTransposeBySort(s, params, csr, out, cols, nnz);
   return out;
@@ -62,7 +61,7 @@ export function encodeCsrDerived(
 /** Long columns: counts per (column, row band), one scan, then each band's rows walked in order. */
 function encodeTransposeByBands(
   s: OperationScope,
-  params: GPUBuffer,
+  params: Params,
   csr: { rowPtr: GPUBuffer; colIdx: GPUBuffer },
   out: TransposeBuffers,
   cols: number,
@@ -70,12 +69,12 @@ function encodeTransposeByBands(
   bands: number,
 ): void {
   const table = s.output('column band counts', (cols * bands + 1) * 4);
-  s.dispatch({ pipeline: s.pipeline(programs.csrCountColumnBlocks), buffers: bindings({ 0: params, 2: csr.colIdx, 3: out.rowOf, 4: table }), workgroups: Math.ceil(nnz / THREADS) });
+  s.dispatch(programs.csrCountColumnBlocks, { bindings: { colIdx: csr.colIdx, rowOf: out.rowOf, colCount: table }, uniforms: params, workgroups: Math.ceil(nnz / THREADS) });
   encodeExclusiveScan(s, table, cols * bands + 1);
-  s.dispatch({ pipeline: s.pipeline(programs.csrColumnPointers), buffers: bindings({ 0: params, 4: table, 8: out.colPtr }), workgroups: Math.ceil((cols + 1) / THREADS) });
-  s.dispatch({
-    pipeline: s.pipeline(programs.csrScatterColumnBlocks),
-    buffers: bindings({ 0: params, 1: csr.rowPtr, 2: csr.colIdx, 4: table, 6: out.rowIdx, 7: out.perm }),
+  s.dispatch(programs.csrColumnPointers, { bindings: { colCount: table, colPtrOut: out.colPtr }, uniforms: params, workgroups: Math.ceil((cols + 1) / THREADS) });
+  s.dispatch(programs.csrScatterColumnBlocks, {
+    bindings: { rowPtr: csr.rowPtr, colIdx: csr.colIdx, colCount: table, rowIdx: out.rowIdx, perm: out.perm },
+    uniforms: params,
     workgroups: Math.ceil(bands / BAND_THREADS),
   });
 }
@@ -83,7 +82,7 @@ function encodeTransposeByBands(
 /** Short columns: counts, scan, an unordered scatter, then a sort of each (short) column by row. */
 function encodeTransposeBySort(
   s: OperationScope,
-  params: GPUBuffer,
+  params: Params,
   csr: { rowPtr: GPUBuffer; colIdx: GPUBuffer },
   out: TransposeBuffers,
   cols: number,
@@ -91,18 +90,18 @@ function encodeTransposeBySort(
 ): void {
   const perEntry = Math.ceil(nnz / THREADS);
   const counts = s.output('column counts', (cols + 1) * 4);
-  s.dispatch({ pipeline: s.pipeline(programs.csrCountColumns), buffers: bindings({ 0: params, 2: csr.colIdx, 4: counts }), workgroups: perEntry });
+  s.dispatch(programs.csrCountColumns, { bindings: { colIdx: csr.colIdx, colCount: counts }, uniforms: params, workgroups: perEntry });
   s.copy(counts, out.colPtr, cols * 4);
   encodeExclusiveScan(s, out.colPtr, cols + 1);
   s.copy(s.output('zeros', (cols + 1) * 4), counts, (cols + 1) * 4);
-  s.dispatch({
-    pipeline: s.pipeline(programs.csrScatterColumns),
-    buffers: bindings({ 0: params, 2: csr.colIdx, 3: out.rowOf, 4: counts, 5: out.colPtr, 6: out.rowIdx, 7: out.perm }),
+  s.dispatch(programs.csrScatterColumns, {
+    bindings: { colIdx: csr.colIdx, rowOf: out.rowOf, colCount: counts, colPtr: out.colPtr, rowIdx: out.rowIdx, perm: out.perm },
+    uniforms: params,
     workgroups: perEntry,
   });
-  s.dispatch({
-    pipeline: s.pipeline(programs.csrSortColumns),
-    buffers: bindings({ 0: params, 5: out.colPtr, 6: out.rowIdx, 7: out.perm }),
+  s.dispatch(programs.csrSortColumns, {
+    bindings: { colPtr: out.colPtr, rowIdx: out.rowIdx, perm: out.perm },
+    uniforms: params,
     workgroups: Math.ceil(cols / THREADS),
   });
 }

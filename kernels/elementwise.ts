@@ -2,28 +2,24 @@ import type { OperationScope } from '../src/gpu/gpu-context.js';
 import { programs } from './programs.js';
 import type { SgdOptions } from '../src/options.js';
 
-const THREADS = 256;
-
-
-function params(s: OperationScope, rows: number, cols: number, count: number, floats: [number, number, number, number]): GPUBuffer {
-  return s.uniform([rows, cols, count, 0, ...floats], [4, 5, 6, 7]);
-}
+const { THREADS } = programs.addBias.layout.consts;
 
 /** Y (rows × cols) += bias[row]. */
 export function encodeAddBias(s: OperationScope, rows: number, cols: number, Y: GPUBuffer, bias: GPUBuffer): void {
-  s.dispatch({ pipeline: s.pipeline(programs.addBias), buffers: [params(s, rows, cols, 0, [0, 0, 0, 0]), Y, bias], workgroups: Math.ceil((rows * cols) / THREADS) });
+  s.dispatch(programs.addBias, { bindings: { matrix: Y, vector: bias }, uniforms: { rows, cols }, workgroups: Math.ceil((rows * cols) / THREADS) });
 }
 
 /** out[r] = alpha · Σ_b M[r, b]. */
 export function encodeRowSums(s: OperationScope, rows: number, cols: number, alpha: number, M: GPUBuffer, out: GPUBuffer): void {
-  s.dispatch({ pipeline: s.pipeline(programs.rowSums), buffers: [params(s, rows, cols, 0, [alpha, 0, 0, 0]), M, out], workgroups: Math.ceil(rows / THREADS) });
+  s.dispatch(programs.rowSums, { bindings: { matrix: M, vector: out }, uniforms: { rows, cols, alpha }, workgroups: Math.ceil(rows / THREADS) });
 }
 
 /** SGD with momentum and weight decay, in place, as the SET reference does it. */
 export function encodeSgdMomentum(s: OperationScope, count: number, weights: GPUBuffer, gradient: GPUBuffer, velocity: GPUBuffer, o: SgdOptions): void {
-  s.dispatch({
-    pipeline: s.pipeline(programs.sgdMomentum),
-    buffers: [params(s, 0, 0, count, [0, o.lr, o.momentum, o.weightDecay]), undefined, weights, gradient, velocity],
+  s.dispatch(programs.sgdMomentum, {
+    // `vector` holds the weights here.
+    bindings: { vector: weights, gradient, velocity },
+    uniforms: { count, lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay },
     workgroups: Math.ceil(count / THREADS),
   });
 }

@@ -1,5 +1,5 @@
 import { DenseMatrix } from '../src/formats/dense.js';
-import { gemmVariant } from './programs.js';
+import { gemmVariant, programs } from './programs.js';
 import { ShapeMismatchError } from '../src/errors.js';
 import { assertFloat32 } from '../src/formats/validate.js';
 import { checkDense } from './checks.js';
@@ -8,7 +8,8 @@ import type { OperationScope } from '../src/gpu/gpu-context.js';
 import { gatherWasm } from './wasm/spmm-wasm.js';
 import type { GemmOptions } from '../src/options.js';
 
-const TILE = 64;
+/** Each workgroup computes a TS × TS tile of C (fragments/gemm-tile.wgsl). */
+const TILE = programs.gemmNN.layout.consts.TS;
 
 
 /** C = alpha · op(A) · op(B), dense, row-major. */
@@ -80,9 +81,9 @@ export function encodeGemm(s: OperationScope, dims: { m: number; n: number; k: n
   if (k === 0 || m === 0 || n === 0) return;
   const tilesM = Math.ceil(m / TILE);
   const tilesN = Math.ceil(n / TILE);
-  s.dispatch({
-    pipeline: s.pipeline(gemmVariant(!!options.transA, !!options.transB)),
-    buffers: [s.uniform([m, n, k, tilesN, tilesM, options.alpha ?? 1], [5]), A, B, C],
+  s.dispatch(gemmVariant(!!options.transA, !!options.transB), {
+    bindings: { A, B, C },
+    uniforms: { M: m, N: n, K: k, tilesN, tilesM, alpha: options.alpha ?? 1 },
     workgroups: tilesM * tilesN,
   });
 }

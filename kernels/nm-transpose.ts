@@ -5,7 +5,7 @@ import { encodeCsrDerived } from './csr-transpose.js';
 import type { GpuPlan, Kernel } from '../src/gpu/kernel.js';
 import { programs } from './programs.js';
 
-const THREADS = 256;
+const { THREADS } = programs.nmColumns.layout.consts;
 
 /** The transpose index of an N:M matrix in GPU buffers (as NMMatrix.transposeIndex() holds it). */
 export interface NMTransposeBuffers {
@@ -31,9 +31,9 @@ export function encodeNMTranspose(
   const groupsPerRow = W.cols / W.m;
   const slots = W.rows * groupsPerRow * W.n;
   const columns = s.output('N:M slot columns', slots * 4);
-  s.dispatch({
-    pipeline: s.pipeline(programs.nmColumns),
-    buffers: [s.uniform([slots, W.n, W.m, Math.log2(W.m), groupsPerRow, 0, 0, 0]), indices, columns],
+  s.dispatch(programs.nmColumns, {
+    bindings: { packed: indices, columns },
+    uniforms: { slots, n: W.n, m: W.m, bits: Math.log2(W.m), groupsPerRow },
     workgroups: Math.ceil(slots / THREADS),
   });
   const { colPtr, rowIdx, perm } = encodeCsrDerived(s, owner, { rowPtr, colIdx: columns }, W.rows, W.cols, slots, false);

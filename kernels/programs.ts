@@ -5,7 +5,6 @@ import gemmSource from '../shaders/gemm.wgsl?raw';
 import scanSource from '../shaders/primitives/scan.wgsl?raw';
 import selectSource from '../shaders/primitives/select.wgsl?raw';
 import compactSource from '../shaders/primitives/compact.wgsl?raw';
-import randomSource from '../shaders/fragments/random.wgsl?raw';
 import setPruneSource from '../shaders/set/prune.wgsl?raw';
 import csrCompactSource from '../shaders/set/compact-csr.wgsl?raw';
 import setRegrowSource from '../shaders/set/regrow.wgsl?raw';
@@ -18,110 +17,455 @@ import softmaxCeSource from '../shaders/softmax-ce.wgsl?raw';
 import adamSource from '../shaders/adam.wgsl?raw';
 import riglSource from '../shaders/rigl.wgsl?raw';
 import commonSource from '../shaders/fragments/common.wgsl?raw';
+import randomSource from '../shaders/fragments/random.wgsl?raw';
+import sortableKeySource from '../shaders/fragments/sortable-key.wgsl?raw';
+import gemmTileSource from '../shaders/fragments/gemm-tile.wgsl?raw';
+import workgroupScanSource from '../shaders/fragments/workgroup-scan.wgsl?raw';
+import rowMergeSource from '../shaders/fragments/row-merge.wgsl?raw';
+import { layoutWgsl, type ShaderLayout } from '../src/gpu/layout.js';
 import { specializeShader, type ShaderProgram } from '../src/gpu/program.js';
 
-function program(key: string, source: string, flags: Record<string, boolean> = {}, constants: Record<string, number> = {}, entryPoint = 'main'): ShaderProgram {
-  let code: string | undefined;
-  // shaders/fragments/common.wgsl first: the helpers every kernel may call.
-  return { key, code: () => (code ??= `${commonSource}\n${specializeShader(source, flags)}`), constants, entryPoint };
+/** Shared WGSL pieces, included by the shaders that call them instead of copied. */
+export const fragments = {
+  random: randomSource,
+  sortableKey: sortableKeySource,
+  gemmTile: gemmTileSource,
+  workgroupScan: workgroupScanSource,
+  rowMerge: rowMergeSource,
+} as const;
+
+type Fragment = keyof typeof fragments;
+
+/** A WGSL file with its declared layout and the fragments it calls. */
+interface Shader<L extends ShaderLayout> {
+  readonly source: string;
+  readonly layout: L;
+  readonly includes: readonly Fragment[];
 }
 
-function gemmProgram(transA: boolean, transB: boolean): ShaderProgram {
-  return program(`gemm:${transA ? 't' : 'n'}${transB ? 't' : 'n'}`, gemmSource, {}, { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 });
+function shader<const L extends ShaderLayout>(source: string, layout: L, includes: readonly Fragment[] = []): Shader<L> {
+  return { source, layout, includes };
 }
+
+interface ProgramOptions {
+  flags?: Record<string, boolean>;
+  /** `override` constants (what changes the compiled code, such as N:M's n and m). */
+  constants?: Record<string, number>;
+  entryPoint?: string;
+}
+
+function program<L extends ShaderLayout>(key: string, s: Shader<L>, options: ProgramOptions = {}): ShaderProgram<L> {
+  let source: string | undefined;
+  let code: string | undefined;
+  const authored = () =>
+    // shaders/fragments/common.wgsl first: the helpers every kernel may call.
+    (source ??= [commonSource, ...s.includes.map((f) => fragments[f]), specializeShader(s.source, options.flags)].join('\n'));
+  return {
+    key,
+    layout: s.layout,
+    source: authored,
+    code: () => (code ??= layoutWgsl(s.layout) + authored()),
+    constants: options.constants ?? {},
+    entryPoint: options.entryPoint ?? 'main',
+  };
+}
+
+/** Entry point `name` of a multi-entry shader, keyed `${stem}:${name}`. */
+function entry<L extends ShaderLayout>(stem: string, s: Shader<L>, name: string, constants?: Record<string, number>): ShaderProgram<L> {
+  return program(`${stem}:${name}`, s, { entryPoint: name, ...(constants ? { constants } : {}) });
+}
+
+/** The workgroup size of the one-thread-per-element kernels. */
+const threads = { THREADS: 256 } as const;
+
+// --- spmm: one shader for CSR, Wᵀ through the transpose index, and N:M (flags) ---
+
+/** A workgroup covers ROWS_PER_WG rows × THREADS_B · COLS_PER_THREAD batch columns. */
+const gatherConsts = { THREADS_B: 8, COLS_PER_THREAD: 16, ROWS_PER_WG: 8 } as const;
+
+function gatherIo(vec4: boolean) {
+  return vec4 ? ({ X: 'r vec4f', Y: 'rw vec4f', values: 'r f32' } as const) : ({ X: 'r f32', Y: 'rw f32', values: 'r f32' } as const);
+}
+
+function gatherCsrShader(perm: boolean, vec4: boolean) {
+  return shader(gatherSource, {
+    consts: gatherConsts,
+    uniforms: { rows: 'u32', batch: 'u32', batchTiles: 'u32' },
+    // rowOrder: rows in the order to visit them (longest first); perm (Wᵀ): entry → position in values.
+    bindings: { ...gatherIo(vec4), rowPtr: 'r u32', colIdx: 'r u32', rowOrder: 'r u32', ...(perm ? { perm: 'r u32' } : {}) },
+  });
+}
+
+function gatherNMShader(vec4: boolean, aligned: boolean) {
+  return shader(gatherSource, {
+    consts: gatherConsts,
+    // Word-aligned rows walk their slots in one flat loop, without groupsPerRow.
+    uniforms: { rows: 'u32', batch: 'u32', batchTiles: 'u32', slotsPerRow: 'u32', ...(aligned ? {} : { groupsPerRow: 'u32' }) },
+    bindings: { ...gatherIo(vec4), packed: 'r u32' },
+  });
+}
+
+export type GatherCsrProgram = ShaderProgram<ReturnType<typeof gatherCsrShader>['layout']>;
+export type GatherNMProgram = ShaderProgram<ReturnType<typeof gatherNMShader>['layout']>;
 
 /**
  * The N:M gather, specialised per (n, m) so its group loops unroll, for vec4
  * loads, and for word-aligned layouts (see nmWordAligned); compiled on first use.
  */
-const gatherNMPrograms = new Map<string, ShaderProgram>();
-export function gatherNMProgram(n: number, m: number, vec4: boolean, aligned: boolean): ShaderProgram {
+const gatherNMPrograms = new Map<string, GatherNMProgram>();
+export function gatherNMProgram(n: number, m: number, vec4: boolean, aligned: boolean): GatherNMProgram {
   const key = `spmm:nm:${n}:${m}${vec4 ? ':vec4' : ''}${aligned ? ':aligned' : ''}`;
   let p = gatherNMPrograms.get(key);
   if (!p) {
-    p = program(key, gatherSource, { NM: true, VEC4: vec4, ALIGNED: aligned }, { NM_N: n, NM_M: m });
+    p = program(key, gatherNMShader(vec4, aligned), { flags: { NM: true, VEC4: vec4, ALIGNED: aligned }, constants: { NM_N: n, NM_M: m } });
     gatherNMPrograms.set(key, p);
   }
   return p;
 }
 
+function gatherCsr(perm: boolean, vec4: boolean): GatherCsrProgram {
+  return program(`spmm:csr${perm ? '+perm' : ''}${vec4 ? ':vec4' : ''}`, gatherCsrShader(perm, vec4), { flags: { CSR: true, PERM: perm, VEC4: vec4 } });
+}
+
 /** The CSR gather (forward, or Wᵀ through the transpose index), with vec4 loads of X when the batch allows. */
-export function gatherCsrProgram(transpose: boolean, vec4: boolean): ShaderProgram {
+export function gatherCsrProgram(transpose: boolean, vec4: boolean): GatherCsrProgram {
   if (transpose) return vec4 ? programs.gatherCsrTransposeVec4 : programs.gatherCsrTranspose;
   return vec4 ? programs.gatherCsrVec4 : programs.gatherCsr;
 }
 
-function regrowPrograms() {
-  const entry = (name: string) => program(`set/regrow:${name}`, randomSource + setRegrowSource, {}, {}, name);
-  return {
-    regrowGenerate: entry('generate'),
-    regrowScatterBuckets: entry('scatterBuckets'),
-    regrowRowBuckets: entry('rowBuckets'),
-    regrowValidate: entry('validate'),
-    regrowCountAccepted: entry('countAccepted'),
-    regrowMergeRows: entry('mergeRows'),
-    regrowGatherValues: entry('gatherValues'),
-  };
+// --- sddmm: CSR and N:M patterns (flags) ---
+
+const sddmmConsts = { ENTRIES: 64 } as const;
+
+function sddmmIo(vec4: boolean) {
+  return vec4 ? ({ dY: 'r vec4f', X: 'r vec4f', outValues: 'rw f32' } as const) : ({ dY: 'r f32', X: 'r f32', outValues: 'rw f32' } as const);
 }
 
+function sddmmCsr(vec4: boolean) {
+  const layout = { consts: sddmmConsts, uniforms: { nnz: 'u32', batch: 'u32', alpha: 'f32' }, bindings: { ...sddmmIo(vec4), rowOf: 'r u32', colIdx: 'r u32' } } as const;
+  return program(`sddmm:csr${vec4 ? ':vec4' : ''}`, shader(sddmmSource, layout), { flags: { CSR: true, VEC4: vec4 } });
+}
+
+function sddmmNM(vec4: boolean) {
+  const layout = {
+    consts: sddmmConsts,
+    uniforms: { nnz: 'u32', batch: 'u32', alpha: 'f32', slotsPerRow: 'u32', groupsPerRow: 'u32', n: 'u32', m: 'u32', bits: 'u32' },
+    bindings: { ...sddmmIo(vec4), packed: 'r u32' },
+  } as const;
+  return program(`sddmm:nm${vec4 ? ':vec4' : ''}`, shader(sddmmSource, layout), { flags: { NM: true, VEC4: vec4 } });
+}
+
+// --- dense GEMM and RigL's gradient blocks share fragments/gemm-tile.wgsl ---
+
+/** The GEMM tile's side: each workgroup computes a TS × TS tile. */
+const gemmTileConsts = { TS: 64 } as const;
+
+const gemm = shader(
+  gemmSource,
+  {
+    consts: gemmTileConsts,
+    uniforms: { M: 'u32', N: 'u32', K: 'u32', tilesN: 'u32', tilesM: 'u32', alpha: 'f32' },
+    bindings: { A: 'r f32', B: 'r f32', C: 'rw f32' },
+  },
+  ['gemmTile'],
+);
+
+function gemmProgram(transA: boolean, transB: boolean) {
+  return program(`gemm:${transA ? 't' : 'n'}${transB ? 't' : 'n'}`, gemm, { constants: { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 } });
+}
+
+/**
+ * The kept layer and its merged successor, as fragments/row-merge.wgsl reads
+ * and writes them: source[e] is the kept index of merged entry e, or
+ * NEW_ENTRY | the includer's word for a new one.
+ */
+const rowMergeBindings = {
+  rowPtr: 'r u32',
+  colIdx: 'r u32',
+  values: 'r f32',
+  state: 'r f32',
+  newRowPtr: 'rw u32',
+  newColIdx: 'rw u32',
+  newValues: 'rw f32',
+  newState: 'rw f32',
+  source: 'rw u32',
+} as const;
+
+const rigl = shader(
+  riglSource,
+  {
+    consts: { ...gemmTileConsts, ...threads, ITEMS: 12 },
+    uniforms: {
+      rows: 'u32',
+      cols: 'u32',
+      batch: 'u32',
+      row0: 'u32',
+      blockRows: 'u32',
+      k: 'u32',
+      // Pool size k + blockRows · cols (blocks); the grown layer's nnz (merge).
+      count: 'u32',
+      tilesN: 'u32',
+    },
+    bindings: {
+      dY: 'r f32',
+      X: 'r f32',
+      pool: 'rw f32',
+      // Per chunk: slots above / equal to the threshold (chunks + 1 words, scanned in place between the passes).
+      chunkGt: 'rw u32',
+      chunkEq: 'rw u32',
+      // Radix select state: word 0 is the threshold's sortable key.
+      threshold: 'r u32[4]',
+      // Candidate positions (row, col).
+      carryIn: 'r vec2u',
+      carryOut: 'rw vec2u',
+      carryValue: 'rw f32',
+      growCount: 'rw atomic<u32>',
+      growPtr: 'r u32',
+      ...rowMergeBindings,
+    },
+  },
+  ['sortableKey', 'gemmTile', 'workgroupScan', 'rowMerge'],
+);
+
+const regrow = shader(
+  setRegrowSource,
+  {
+    consts: threads,
+    uniforms: {
+      candidates: 'u32',
+      rows: 'u32',
+      cols: 'u32',
+      seed: 'u32',
+      remaining: 'u32',
+      limit: 'f32',
+      stream: 'u32',
+      // Columns per band, and bands per row: cell of (row, col) = row · bands + col / colsPerBand.
+      colsPerBand: 'u32',
+      bands: 'u32',
+    },
+    bindings: {
+      candRow: 'rw u32',
+      candCol: 'rw u32',
+      bucketCount: 'rw atomic<u32>',
+      bucketPtr: 'r u32',
+      // (j, col) per candidate, grouped by row; bit 31 of j marks an accepted candidate.
+      bucket: 'rw vec2u',
+      valid: 'rw u32',
+      rank: 'r u32',
+      newCount: 'rw u32',
+      // Scanned cell counts (rows · bands + 1), and the row-level view written from them.
+      cellPtr: 'r u32',
+      rowBucketPtr: 'rw u32',
+      ...rowMergeBindings,
+    },
+  },
+  ['random', 'rowMerge'],
+);
+
+// --- primitives ---
+
+const scan = shader(scanSource, {
+  // CHUNK consecutive values per thread.
+  consts: { THREADS: 64, CHUNK: 64 },
+  // fromTotals: 1 when `totals` holds the scanned chunk totals to start from; 0 for the last level, where one chunk holds everything.
+  uniforms: { count: 'u32', fromTotals: 'u32' },
+  bindings: { data: 'rw u32', totals: 'rw u32' },
+});
+
+const select = shader(
+  selectSource,
+  {
+    consts: threads,
+    // selects: 1 or 2.
+    uniforms: { count: 'u32', shift: 'u32', selects: 'u32' },
+    // Select j: state[4j] = key prefix, state[4j + 1] = prefix mask, state[4j + 2] = remaining rank; its bins at hist[256j].
+    bindings: { values: 'r f32', state: 'rw u32[8]', hist: 'rw atomic<u32>[512]' },
+  },
+  ['sortableKey'],
+);
+
+const compact = shader(compactSource, { consts: threads, uniforms: { count: 'u32' }, bindings: { flags: 'r u32', positions: 'r u32', indices: 'rw u32' } });
+
+const randomFill = shader(
+  randomFillSource,
+  { consts: threads, uniforms: { count: 'u32', seed: 'u32', stream: 'u32', first: 'u32' }, bindings: { out: 'rw u32' } },
+  ['random'],
+);
+
+// --- SET and N:M evolution ---
+
+const prune = shader(
+  setPruneSource,
+  {
+    consts: threads,
+    uniforms: { count: 'u32' },
+    // stats[0] = bits of min |w|, stats[1] = #{w < -a}, stats[2] = #{w > a};
+    // thresholds: the selected sortable keys of largestNegative (word 0) and smallestPositive (word 4).
+    bindings: { values: 'r f32', stats: 'rw atomic<u32>[4]', thresholds: 'r u32[8]', flags: 'rw u32' },
+  },
+  ['sortableKey'],
+);
+
+const compactCsr = shader(csrCompactSource, {
+  consts: threads,
+  uniforms: { nnz: 'u32', rows: 'u32' },
+  bindings: {
+    flags: 'r u32',
+    positions: 'r u32',
+    colIdx: 'r u32',
+    values: 'r f32',
+    state: 'r f32',
+    outColIdx: 'rw u32',
+    outValues: 'rw f32',
+    outState: 'rw f32',
+    rowPtr: 'r u32',
+    outRowPtr: 'rw u32',
+  },
+});
+
+const nmEvolve = shader(
+  nmEvolveSource,
+  {
+    consts: threads,
+    uniforms: { groups: 'u32', n: 'u32', m: 'u32', bits: 'u32', words: 'u32', seed: 'u32', stream: 'u32', slots: 'u32', limit: 'f32' },
+    bindings: {
+      values: 'rw f32',
+      velocity: 'rw f32',
+      packed: 'rw u32',
+      groupMin: 'rw f32',
+      // Selected sortable key of the threshold (radix select state, word 0).
+      threshold: 'r u32[4]',
+      positions: 'rw u32',
+      // A second per-slot optimizer state (Adam's second moment), moved like velocity.
+      second: 'rw f32',
+    },
+  },
+  ['random', 'sortableKey'],
+);
+
+// --- training steps ---
+
+const elementwise = shader(elementwiseSource, {
+  consts: threads,
+  uniforms: { rows: 'u32', cols: 'u32', count: 'u32', alpha: 'f32', lr: 'f32', momentum: 'f32', weightDecay: 'f32' },
+  bindings: { matrix: 'rw f32', vector: 'rw f32', gradient: 'r f32', velocity: 'rw f32' },
+});
+
+const activation = shader(
+  activationSource,
+  {
+    consts: threads,
+    // dropout: 1 while training with rate > 0; stream: the layer's position, so layers draw independent masks; scale: 1 / (1 - rate).
+    uniforms: { count: 'u32', dropout: 'u32', seed: 'u32', stream: 'u32', alpha: 'f32', rate: 'f32', scale: 'f32' },
+    // step[0]: the training step, written before each batch, so every batch draws a new mask.
+    bindings: { z: 'r f32', values: 'rw f32', step: 'r u32' },
+  },
+  ['random'],
+);
+
+const adam = shader(adamSource, {
+  consts: threads,
+  uniforms: { count: 'u32', lr: 'f32', beta1: 'f32', beta2: 'f32', epsilon: 'f32', weightDecay: 'f32' },
+  // step[0]: t, the 1-based update count.
+  bindings: { weights: 'rw f32', gradient: 'r f32', firstMoment: 'rw f32', secondMoment: 'rw f32', step: 'r u32' },
+});
+
+const softmaxCe = shader(softmaxCeSource, {
+  consts: threads,
+  // gradient: 1 writes p − onehot, 0 writes p; labeled: 0 for no labels (predict), loss and accuracy are not computed.
+  uniforms: { classes: 'u32', batch: 'u32', gradient: 'u32', labeled: 'u32' },
+  // perSample: [loss of each sample | 1.0 where the prediction was right];
+  // metrics: [mean loss so far, Σ correct, samples], f32 counts exact to 2^24 samples. The loss is
+  // kept as a mean, not a sum: an f32 sum of finite losses overflows to Infinity (about 3.4e38) where the CPU's f64 sum stays finite.
+  bindings: { logits: 'rw f32', labels: 'r u32', perSample: 'rw f32', metrics: 'rw f32' },
+});
+
+// --- derived CSR indices ---
+
+const nmColumns = shader(nmColumnsSource, {
+  consts: threads,
+  uniforms: { slots: 'u32', n: 'u32', m: 'u32', bits: 'u32', groupsPerRow: 'u32' },
+  bindings: { packed: 'r u32', columns: 'rw u32' },
+});
+
+const csrTranspose = shader(csrTransposeSource, {
+  consts: { ...threads, BAND_THREADS: 16 },
+  uniforms: { rows: 'u32', cols: 'u32', nnz: 'u32', blocks: 'u32', rowsPerBlock: 'u32' },
+  bindings: {
+    rowPtr: 'r u32',
+    colIdx: 'r u32',
+    rowOf: 'rw u32',
+    colCount: 'rw atomic<u32>',
+    colPtr: 'r u32',
+    rowIdx: 'rw u32',
+    perm: 'rw u32',
+    colPtrOut: 'rw u32',
+  },
+});
+
 export const programs = {
-  gatherCsr: program('spmm:csr', gatherSource, { CSR: true }),
-  gatherCsrVec4: program('spmm:csr:vec4', gatherSource, { CSR: true, VEC4: true }),
-  gatherCsrTranspose: program('spmm:csr+perm', gatherSource, { CSR: true, PERM: true }),
-  gatherCsrTransposeVec4: program('spmm:csr+perm:vec4', gatherSource, { CSR: true, PERM: true, VEC4: true }),
+  gatherCsr: gatherCsr(false, false),
+  gatherCsrVec4: gatherCsr(false, true),
+  gatherCsrTranspose: gatherCsr(true, false),
+  gatherCsrTransposeVec4: gatherCsr(true, true),
   gatherNM24: gatherNMProgram(2, 4, false, false),
   gatherNM24Vec4Aligned: gatherNMProgram(2, 4, true, true),
-  nmColumns: program('nm-transpose', nmColumnsSource),
-  sddmmCsr: program('sddmm:csr', sddmmSource, { CSR: true }),
-  sddmmCsrVec4: program('sddmm:csr:vec4', sddmmSource, { CSR: true, VEC4: true }),
-  sddmmNM: program('sddmm:nm', sddmmSource, { NM: true }),
-  sddmmNMVec4: program('sddmm:nm:vec4', sddmmSource, { NM: true, VEC4: true }),
-  scanChunkTotals: program('scan:chunkTotals', scanSource, {}, {}, 'chunkTotals'),
-  scanChunks: program('scan:chunks', scanSource, {}, {}, 'scanChunks'),
-  selectHistogram: program('select:histogram', selectSource, {}, {}, 'histogram'),
-  selectPick: program('select:pick', selectSource, {}, {}, 'pick'),
-  compactScatter: program('compact:scatter', compactSource),
-  randomFill: program('random:fill', randomSource + randomFillSource),
-  setAbsMin: program('set/prune:absMin', setPruneSource, {}, {}, 'absMin'),
-  setCountOutside: program('set/prune:countOutside', setPruneSource, {}, {}, 'countOutside'),
-  setKeepFlags: program('set/prune:keepFlags', setPruneSource, {}, {}, 'keepFlags'),
-  csrScatterKept: program('set/compact-csr:scatterKept', csrCompactSource, {}, {}, 'scatterKept'),
-  csrRowPointers: program('set/compact-csr:rowPointers', csrCompactSource, {}, {}, 'rowPointers'),
-  ...regrowPrograms(),
-  nmGroupMinimum: program('set/nm-evolve:groupMinimum', randomSource + nmEvolveSource, {}, {}, 'groupMinimum'),
-  nmEvolveGroups: program('set/nm-evolve:evolveGroups', randomSource + nmEvolveSource, {}, {}, 'evolveGroups'),
-  nmPackWords: program('set/nm-evolve:packWords', randomSource + nmEvolveSource, {}, {}, 'packWords'),
-  addBias: program('elementwise:addBias', elementwiseSource, {}, {}, 'addBias'),
-  rowSums: program('elementwise:rowSums', elementwiseSource, {}, {}, 'rowSums'),
-  sgdMomentum: program('elementwise:sgdMomentum', elementwiseSource, {}, {}, 'sgdMomentum'),
-  activate: program('activation:activate', randomSource + activationSource, {}, {}, 'activate'),
-  derive: program('activation:derive', randomSource + activationSource, {}, {}, 'derive'),
-  adam: program('adam', adamSource),
-  softmaxCrossEntropy: program('softmax-ce:softmaxCrossEntropy', softmaxCeSource, {}, {}, 'softmaxCrossEntropy'),
-  accumulateMetrics: program('softmax-ce:accumulateMetrics', softmaxCeSource, {}, {}, 'accumulateMetrics'),
-  csrRowsOfEntries: program('csr-transpose:rowsOfEntries', csrTransposeSource, {}, {}, 'rowsOfEntries'),
-  csrCountColumns: program('csr-transpose:countColumns', csrTransposeSource, {}, {}, 'countColumns'),
-  csrScatterColumns: program('csr-transpose:scatterColumns', csrTransposeSource, {}, {}, 'scatterColumns'),
-  csrSortColumns: program('csr-transpose:sortColumns', csrTransposeSource, {}, {}, 'sortColumns'),
-  csrCountColumnBlocks: program('csr-transpose:countColumnBlocks', csrTransposeSource, {}, {}, 'countColumnBlocks'),
-  csrColumnPointers: program('csr-transpose:columnPointers', csrTransposeSource, {}, {}, 'columnPointers'),
-  csrScatterColumnBlocks: program('csr-transpose:scatterColumnBlocks', csrTransposeSource, {}, {}, 'scatterColumnBlocks'),
+  nmColumns: program('nm-transpose', nmColumns),
+  sddmmCsr: sddmmCsr(false),
+  sddmmCsrVec4: sddmmCsr(true),
+  sddmmNM: sddmmNM(false),
+  sddmmNMVec4: sddmmNM(true),
+  scanChunkTotals: entry('scan', scan, 'chunkTotals'),
+  scanChunks: entry('scan', scan, 'scanChunks'),
+  selectHistogram: entry('select', select, 'histogram'),
+  selectPick: entry('select', select, 'pick'),
+  compactScatter: program('compact:scatter', compact),
+  randomFill: program('random:fill', randomFill),
+  setAbsMin: entry('set/prune', prune, 'absMin'),
+  setCountOutside: entry('set/prune', prune, 'countOutside'),
+  setKeepFlags: entry('set/prune', prune, 'keepFlags'),
+  csrScatterKept: entry('set/compact-csr', compactCsr, 'scatterKept'),
+  csrRowPointers: entry('set/compact-csr', compactCsr, 'rowPointers'),
+  regrowGenerate: entry('set/regrow', regrow, 'generate'),
+  regrowScatterBuckets: entry('set/regrow', regrow, 'scatterBuckets'),
+  regrowRowBuckets: entry('set/regrow', regrow, 'rowBuckets'),
+  regrowValidate: entry('set/regrow', regrow, 'validate'),
+  regrowCountAccepted: entry('set/regrow', regrow, 'countAccepted'),
+  regrowMergeRows: entry('set/regrow', regrow, 'mergeRows'),
+  regrowGatherValues: entry('set/regrow', regrow, 'gatherValues'),
+  nmGroupMinimum: entry('set/nm-evolve', nmEvolve, 'groupMinimum'),
+  nmEvolveGroups: entry('set/nm-evolve', nmEvolve, 'evolveGroups'),
+  nmPackWords: entry('set/nm-evolve', nmEvolve, 'packWords'),
+  addBias: entry('elementwise', elementwise, 'addBias'),
+  rowSums: entry('elementwise', elementwise, 'rowSums'),
+  sgdMomentum: entry('elementwise', elementwise, 'sgdMomentum'),
+  activate: entry('activation', activation, 'activate'),
+  derive: entry('activation', activation, 'derive'),
+  adam: program('adam', adam),
+  softmaxCrossEntropy: entry('softmax-ce', softmaxCe, 'softmaxCrossEntropy'),
+  accumulateMetrics: entry('softmax-ce', softmaxCe, 'accumulateMetrics'),
+  csrRowsOfEntries: entry('csr-transpose', csrTranspose, 'rowsOfEntries'),
+  csrCountColumns: entry('csr-transpose', csrTranspose, 'countColumns'),
+  csrScatterColumns: entry('csr-transpose', csrTranspose, 'scatterColumns'),
+  csrSortColumns: entry('csr-transpose', csrTranspose, 'sortColumns'),
+  csrCountColumnBlocks: entry('csr-transpose', csrTranspose, 'countColumnBlocks'),
+  csrColumnPointers: entry('csr-transpose', csrTranspose, 'columnPointers'),
+  csrScatterColumnBlocks: entry('csr-transpose', csrTranspose, 'scatterColumnBlocks'),
   gemmNN: gemmProgram(false, false),
   gemmNT: gemmProgram(false, true),
   gemmTN: gemmProgram(true, false),
   gemmTT: gemmProgram(true, true),
-  // --- RigL growth by gradient magnitude (kernels/set/rigl-gpu.ts, shaders/rigl.wgsl) ---
-  riglBlockGradient: program('rigl:blockGradient', riglSource, {}, {}, 'blockGradient'),
-  riglMaskPresent: program('rigl:maskPresent', riglSource, {}, {}, 'maskPresent'),
-  riglCountCandidates: program('rigl:countCandidates', riglSource, {}, {}, 'countCandidates'),
-  riglScatterCandidates: program('rigl:scatterCandidates', riglSource, {}, {}, 'scatterCandidates'),
-  riglCountGrown: program('rigl:countGrown', riglSource, {}, {}, 'countGrown'),
-  riglRowPointers: program('rigl:rowPointers', riglSource, {}, {}, 'rowPointers'),
-  riglMergeRows: program('rigl:mergeRows', riglSource, {}, {}, 'mergeRows'),
-  riglGatherValues: program('rigl:gatherValues', riglSource, {}, {}, 'gatherValues'),
-  // --- end RigL ---
+  // RigL growth by gradient magnitude (kernels/rigl.ts): its gradient tile is gemm NT (B = Xᵀ read from X).
+  riglBlockGradient: entry('rigl', rigl, 'blockGradient', { TRANS_B: 1 }),
+  riglMaskPresent: entry('rigl', rigl, 'maskPresent'),
+  riglCountCandidates: entry('rigl', rigl, 'countCandidates'),
+  riglScatterCandidates: entry('rigl', rigl, 'scatterCandidates'),
+  riglCountGrown: entry('rigl', rigl, 'countGrown'),
+  riglRowPointers: entry('rigl', rigl, 'rowPointers'),
+  riglMergeRows: entry('rigl', rigl, 'mergeRows'),
+  riglGatherValues: entry('rigl', rigl, 'gatherValues'),
 } as const satisfies Record<string, ShaderProgram>;
 
-export function gemmVariant(transA: boolean, transB: boolean): ShaderProgram {
+export function gemmVariant(transA: boolean, transB: boolean): ShaderProgram<typeof gemm.layout> {
   return transA ? (transB ? programs.gemmTT : programs.gemmTN) : transB ? programs.gemmNT : programs.gemmNN;
 }

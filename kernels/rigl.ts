@@ -5,7 +5,7 @@ import { assertLength } from '../src/formats/validate.js';
 import { checkDense } from './checks.js';
 import { pruneCsrCpu } from './set/prune-csr.js';
 import { checkZeta } from './set/prune.js';
-import { BufferOwner, OperationScope, bindings, type GpuContext } from '../src/gpu/gpu-context.js';
+import { BufferOwner, OperationScope, type GpuContext } from '../src/gpu/gpu-context.js';
 import { encodeExclusiveScan } from './primitives/scan.js';
 import { encodeRadixSelect } from './primitives/select.js';
 import { programs } from './programs.js';
@@ -291,11 +291,9 @@ export function evolveRiglCpu(W: CSRMatrix, options: EvolveRiglOptions): EvolveR
   return { ...grown, removed: W.nnz - kept.W.nnz };
 }
 
-const THREADS = 256;
-/** Must match TS in shaders/rigl.wgsl. */
-const TILE = 64;
-/** Pool slots per workgroup of the count / scatter passes; must match CHUNK in shaders/rigl.wgsl. */
-const CHUNK = 3072;
+const { THREADS, TS: TILE, ITEMS } = programs.riglBlockGradient.layout.consts;
+/** Pool slots per workgroup of the count / scatter passes (CHUNK in shaders/rigl.wgsl). */
+const CHUNK = ITEMS * THREADS;
 /** Gradient blocks recorded per submission (bounds one command buffer's length). */
 const BLOCKS_PER_SUBMIT = 16;
 /** f32 −1: a candidate slot that holds no candidate yet. */
@@ -345,24 +343,20 @@ export async function growResident(
     const row0 = block * blockRows;
     const n = Math.min(blockRows, rows - row0);
     const count = k + n * cols;
-    const params = s.uniform([rows, cols, grad.batch, row0, n, k, count, tilesN]);
+    const uniforms = s.uniforms(programs.riglBlockGradient, { rows, cols, batch: grad.batch, row0, blockRows: n, k, count, tilesN });
     const carryIn = carry[block % 2]!;
     const carryOut = carry[(block + 1) % 2]!;
     s.copy(carryValue, pool, k * 4);
-    s.dispatch({ pipeline: s.pipeline(programs.riglBlockGradient), buffers: bindings({ 0: params, 1: grad.dY, 2: grad.X, 3: pool }), workgroups: Math.ceil(n / TILE) * tilesN });
-    s.dispatch({ pipeline: s.pipeline(programs.riglMaskPresent), buffers: bindings({ 0: params, 3: pool, 4: kept.rowPtr, 5: kept.colIdx }), workgroups: n });
+    s.dispatch(programs.riglBlockGradient, { bindings: { dY: grad.dY, X: grad.X, pool }, uniforms, workgroups: Math.ceil(n / TILE) * tilesN });
+    s.dispatch(programs.riglMaskPresent, { bindings: { pool, rowPtr: kept.rowPtr, colIdx: kept.colIdx }, uniforms, workgroups: n });
     const threshold = encodeRadixSelect(s, pool, count, [count - k]);
     const chunks = Math.ceil(count / CHUNK);
     const chunkGt = s.output('RigL chunk counts >', (chunks + 1) * 4);
     const chunkEq = s.output('RigL chunk counts =', (chunks + 1) * 4);
-    s.dispatch({ pipeline: s.pipeline(programs.riglCountCandidates), buffers: bindings({ 0: params, 3: pool, 6: chunkGt, 7: chunkEq, 8: threshold }), workgroups: chunks });
+    s.dispatch(programs.riglCountCandidates, { bindings: { pool, chunkGt, chunkEq, threshold }, uniforms, workgroups: chunks });
     encodeExclusiveScan(s, chunkGt, chunks + 1);
     encodeExclusiveScan(s, chunkEq, chunks + 1);
-    s.dispatch({
-      pipeline: s.pipeline(programs.riglScatterCandidates),
-      buffers: bindings({ 0: params, 3: pool, 6: chunkGt, 7: chunkEq, 8: threshold, 9: carryIn, 10: carryOut, 11: carryValue }),
-      workgroups: chunks,
-    });
+    s.dispatch(programs.riglScatterCandidates, { bindings: { pool, chunkGt, chunkEq, threshold, carryIn, carryOut, carryValue }, uniforms, workgroups: chunks });
   };
 
   for (let first = 0; first < blocks; first += BLOCKS_PER_SUBMIT) {
@@ -376,25 +370,21 @@ export async function growResident(
   const grown = carry[blocks % 2]!;
   const result = allocateCsr(owner, 'grown', rows, targetNnz, kept.second !== undefined);
   await ctx.run('RigL merge', (s) => {
-    const params = s.uniform([rows, cols, 0, 0, 0, k, targetNnz, 0]);
+    const uniforms = s.uniforms(programs.riglMergeRows, { rows, cols, k, count: targetNnz });
     const growPtr = s.output('grown per row', (rows + 1) * 4);
-    s.dispatch({ pipeline: s.pipeline(programs.riglCountGrown), buffers: bindings({ 0: params, 9: grown, 12: growPtr }), workgroups: Math.ceil(k / THREADS) });
+    s.dispatch(programs.riglCountGrown, { bindings: { carryIn: grown, growCount: growPtr }, uniforms, workgroups: Math.ceil(k / THREADS) });
     encodeExclusiveScan(s, growPtr, rows + 1);
-    s.dispatch({
-      pipeline: s.pipeline(programs.riglRowPointers),
-      buffers: bindings({ 0: params, 4: kept.rowPtr, 13: growPtr, 14: result.rowPtr }),
-      workgroups: Math.ceil((rows + 1) / THREADS),
-    });
+    s.dispatch(programs.riglRowPointers, { bindings: { rowPtr: kept.rowPtr, growPtr, newRowPtr: result.rowPtr }, uniforms, workgroups: Math.ceil((rows + 1) / THREADS) });
     const source = s.output('merge sources', targetNnz * 4);
-    s.dispatch({
-      pipeline: s.pipeline(programs.riglMergeRows),
-      buffers: bindings({ 0: params, 4: kept.rowPtr, 5: kept.colIdx, 9: grown, 13: growPtr, 14: result.rowPtr, 15: result.colIdx, 16: source }),
+    s.dispatch(programs.riglMergeRows, {
+      bindings: { rowPtr: kept.rowPtr, colIdx: kept.colIdx, carryIn: grown, growPtr, newRowPtr: result.rowPtr, newColIdx: result.colIdx, source },
+      uniforms,
       workgroups: Math.ceil(rows / THREADS),
     });
     const gather = (state: GPUBuffer, nextState: GPUBuffer) =>
-      s.dispatch({
-        pipeline: s.pipeline(programs.riglGatherValues),
-        buffers: bindings({ 0: params, 16: source, 17: kept.values, 18: state, 19: result.values, 20: nextState }),
+      s.dispatch(programs.riglGatherValues, {
+        bindings: { source, values: kept.values, state, newValues: result.values, newState: nextState },
+        uniforms,
         workgroups: Math.ceil(targetNnz / THREADS),
       });
     gather(kept.state, result.state);

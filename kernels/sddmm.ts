@@ -11,8 +11,7 @@ import { sddmmWasm } from './wasm/sddmm-wasm.js';
 import { nmColumns, type NMColumns } from './wasm/instance.js';
 import type { SddmmOptions } from '../src/options.js';
 
-/** Must match ENTRIES in shaders/sddmm.wgsl. */
-const ENTRIES_PER_WORKGROUP = 64;
+const ENTRIES_PER_WORKGROUP = programs.sddmmCsr.layout.consts.ENTRIES;
 
 
 /**
@@ -113,11 +112,19 @@ export function encodeSddmm(
   X: GPUBuffer,
   out: GPUBuffer,
 ): void {
-  // Word 2 of the uniforms is alpha, an f32.
-  const buffers = [s.uniform([nnz, batch, alpha, ...patternWords], [2]), dY, X, out, ...pattern];
   const vec4 = batch % 4 === 0;
-  const program = format === 'csr' ? (vec4 ? programs.sddmmCsrVec4 : programs.sddmmCsr) : vec4 ? programs.sddmmNMVec4 : programs.sddmmNM;
-  s.dispatch({ pipeline: s.pipeline(program), buffers, workgroups: Math.ceil(nnz / ENTRIES_PER_WORKGROUP) });
+  const workgroups = Math.ceil(nnz / ENTRIES_PER_WORKGROUP);
+  if (format === 'csr') {
+    const [rowOf, colIdx] = pattern;
+    s.dispatch(vec4 ? programs.sddmmCsrVec4 : programs.sddmmCsr, { bindings: { dY, X, outValues: out, rowOf, colIdx }, uniforms: { nnz, batch, alpha }, workgroups });
+  } else {
+    const [slotsPerRow = 0, groupsPerRow = 0, n = 0, m = 0, bits = 0] = patternWords;
+    s.dispatch(vec4 ? programs.sddmmNMVec4 : programs.sddmmNM, {
+      bindings: { dY, X, outValues: out, packed: pattern[0] },
+      uniforms: { nnz, batch, alpha, slotsPerRow, groupsPerRow, n, m, bits },
+      workgroups,
+    });
+  }
 }
 
 export const CSR_PATTERN_WORDS = [0, 0, 0, 0, 0] as const;

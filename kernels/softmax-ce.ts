@@ -1,7 +1,7 @@
 import type { OperationScope } from '../src/gpu/gpu-context.js';
 import { programs } from './programs.js';
 
-const THREADS = 256;
+const { THREADS } = programs.softmaxCrossEntropy.layout.consts;
 
 /**
  * Softmax cross-entropy over feature-major logits (classes × batch), in place
@@ -19,11 +19,10 @@ export function encodeSoftmaxCrossEntropy(
   perSample: GPUBuffer,
   gradient: boolean,
 ): void {
-  const p = s.uniform([classes, batch, gradient ? 1 : 0, labels ? 1 : 0]);
-  s.dispatch({
-    pipeline: s.pipeline(programs.softmaxCrossEntropy),
+  s.dispatch(programs.softmaxCrossEntropy, {
     // An unlabeled call still binds something at `labels`, and it must not alias perSample (read_write).
-    buffers: [p, logits, labels ?? s.output('no labels', 4), perSample],
+    bindings: { logits, labels: labels ?? s.output('no labels', 4), perSample },
+    uniforms: { classes, batch, gradient: gradient ? 1 : 0, labeled: labels ? 1 : 0 },
     workgroups: Math.ceil(batch / THREADS),
   });
 }
@@ -34,8 +33,7 @@ export function encodeSoftmaxCrossEntropy(
  * One workgroup, no atomics.
  */
 export function encodeAccumulateMetrics(s: OperationScope, batch: number, perSample: GPUBuffer, metrics: GPUBuffer): void {
-  const p = s.uniform([0, batch, 0, 1]);
-  s.dispatch({ pipeline: s.pipeline(programs.accumulateMetrics), buffers: [p, undefined, undefined, perSample, metrics], workgroups: 1 });
+  s.dispatch(programs.accumulateMetrics, { bindings: { perSample, metrics }, uniforms: { batch }, workgroups: 1 });
 }
 
 /** CPU twin: returns Σ loss and Σ correct over the batch (labels given), rewriting logits in place. */

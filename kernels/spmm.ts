@@ -1,7 +1,7 @@
 import { CSRMatrix } from '../src/formats/csr.js';
 import { DenseMatrix } from '../src/formats/dense.js';
 import type { OperationScope } from '../src/gpu/gpu-context.js';
-import { gatherCsrProgram, gatherNMProgram } from './programs.js';
+import { gatherCsrProgram, gatherNMProgram, programs } from './programs.js';
 import { gatherWasm } from './wasm/spmm-wasm.js';
 import { nmColumns, type NMColumns } from './wasm/instance.js';
 import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
@@ -9,9 +9,9 @@ import type { GpuPlan, Kernel } from '../src/gpu/kernel.js';
 import { NMMatrix } from '../src/formats/nm.js';
 import { scatterWasm } from './wasm/spmm-wasm.js';
 
-/** Must match ROWS_PER_WG and TILE_B in shaders/spmm.wgsl. */
-export const GATHER_ROWS_PER_WORKGROUP = 8;
-export const GATHER_TILE_B = 128;
+const { ROWS_PER_WG, THREADS_B, COLS_PER_THREAD } = programs.gatherCsr.layout.consts;
+/** Batch columns per workgroup (TILE_B in shaders/spmm.wgsl). */
+const TILE_B = THREADS_B * COLS_PER_THREAD;
 
 /** Y = W · X (W: CSR rows × cols, X: cols × batch) → rows × batch. */
 export const spmmCsr: Kernel<[W: CSRMatrix, X: DenseMatrix], DenseMatrix> = {
@@ -98,10 +98,12 @@ export interface GatherOperand {
 
 /** Records Y (rows × batch) = A · X (· × batch) for a GPU-resident sparse A; no transfers. */
 export function encodeGatherCsr(s: OperationScope, rows: number, batch: number, A: GatherOperand, X: GPUBuffer, Y: GPUBuffer): void {
-  const pipeline = s.pipeline(gatherCsrProgram(A.perm !== undefined, batch % 4 === 0));
-  const batchTiles = Math.ceil(batch / GATHER_TILE_B);
-  const buffers = [s.uniform([rows, batch, batchTiles, 0, 0, 0, 0, 0]), X, Y, A.values, A.ptr, A.idx, A.order, ...(A.perm ? [A.perm] : [])];
-  s.dispatch({ pipeline, buffers, workgroups: Math.ceil(rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles });
+  const batchTiles = Math.ceil(batch / TILE_B);
+  s.dispatch(gatherCsrProgram(A.perm !== undefined, batch % 4 === 0), {
+    bindings: { X, Y, values: A.values, rowPtr: A.ptr, colIdx: A.idx, rowOrder: A.order, ...(A.perm ? { perm: A.perm } : {}) },
+    uniforms: { rows, batch, batchTiles },
+    workgroups: Math.ceil(rows / ROWS_PER_WG) * batchTiles,
+  });
 }
 
 /** Uploads a CSR (or a transpose index and the values it permutes) and X, and records the gather. */
@@ -235,12 +237,13 @@ export function nmWordAligned(W: NMShape): boolean {
 
 /** Records Y (rows × batch) = W · X for GPU-resident N:M weights; no transfers. */
 export function encodeSpmmNM(s: OperationScope, W: NMShape, batch: number, weights: NMBuffers, X: GPUBuffer, Y: GPUBuffer): void {
-  const { groupsPerRow, slotsPerRow, bits } = nmWords(W);
-  const batchTiles = Math.ceil(batch / GATHER_TILE_B);
-  s.dispatch({
-    pipeline: s.pipeline(gatherNMProgram(W.n, W.m, batch % 4 === 0, nmWordAligned(W))),
-    buffers: [s.uniform([W.rows, batch, batchTiles, slotsPerRow, groupsPerRow, W.n, W.m, bits]), X, Y, weights.values, weights.indices],
-    workgroups: Math.ceil(W.rows / GATHER_ROWS_PER_WORKGROUP) * batchTiles,
+  const { groupsPerRow, slotsPerRow } = nmWords(W);
+  const batchTiles = Math.ceil(batch / TILE_B);
+  const aligned = nmWordAligned(W);
+  s.dispatch(gatherNMProgram(W.n, W.m, batch % 4 === 0, aligned), {
+    bindings: { X, Y, values: weights.values, packed: weights.indices },
+    uniforms: { rows: W.rows, batch, batchTiles, slotsPerRow, ...(aligned ? {} : { groupsPerRow }) },
+    workgroups: Math.ceil(W.rows / ROWS_PER_WG) * batchTiles,
   });
 }
 

@@ -7,25 +7,6 @@
 // counter-based PRNG (same seed, stream and element), so backward sees the
 // forward's mask and the CPU twin draws the same one.
 
-const THREADS: u32 = 256u;
-
-struct Params {
-  count: u32,
-  dropout: u32,    // 1 while training with rate > 0
-  seed: u32,
-  stream: u32,     // the layer's position, so layers draw independent masks
-  alpha: f32,
-  rate: f32,
-  scale: f32,      // 1 / (1 - rate)
-  _pad: f32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> z: array<f32>;
-@group(0) @binding(2) var<storage, read_write> values: array<f32>;
-// [step]: the training step, written before each batch, so every batch draws a new mask.
-@group(0) @binding(3) var<storage, read> step: array<u32>;
-
 fn keepScale(i: u32) -> f32 {
   if (params.dropout == 0u) { return 1.0; }
   let batchSeed = randomU32(params.seed, params.stream, step[0]);

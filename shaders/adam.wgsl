@@ -4,31 +4,6 @@
 // t is read from a buffer, not baked in, so one recorded training step serves
 // every batch.
 
-const THREADS: u32 = 256u;
-
-struct Params {
-  count: u32,
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
-  lr: f32,
-  beta1: f32,
-  beta2: f32,
-  epsilon: f32,
-  weightDecay: f32,
-  _pad3: f32,
-  _pad4: f32,
-  _pad5: f32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> weights: array<f32>;
-@group(0) @binding(2) var<storage, read> gradient: array<f32>;
-@group(0) @binding(3) var<storage, read_write> firstMoment: array<f32>;
-@group(0) @binding(4) var<storage, read_write> secondMoment: array<f32>;
-// [t]: the 1-based update count.
-@group(0) @binding(5) var<storage, read> step: array<u32>;
-
 @compute @workgroup_size(THREADS)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = linearInvocationId(wid, groups, lid, THREADS);

@@ -14,29 +14,6 @@
 //   so entries land sorted by row with no sort at all (a stable counting sort;
 //   the insertion sort's cost grows with the square of the column length).
 
-const THREADS: u32 = 256u;
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  nnz: u32,
-  blocks: u32,
-  rowsPerBlock: u32,
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> rowPtr: array<u32>;
-@group(0) @binding(2) var<storage, read> colIdx: array<u32>;
-@group(0) @binding(3) var<storage, read_write> rowOf: array<u32>;
-@group(0) @binding(4) var<storage, read_write> colCount: array<atomic<u32>>;
-@group(0) @binding(5) var<storage, read> colPtr: array<u32>;
-@group(0) @binding(6) var<storage, read_write> rowIdx: array<u32>;
-@group(0) @binding(7) var<storage, read_write> perm: array<u32>;
-@group(0) @binding(8) var<storage, read_write> colPtrOut: array<u32>;
-
 @compute @workgroup_size(THREADS)
 fn rowsOfEntries(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let r = linearInvocationId(wid, groups, lid, THREADS);
@@ -96,10 +73,8 @@ fn columnPointers(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) gr
   if (c <= params.cols) { colPtrOut[c] = atomicLoad(&colCount[c * params.blocks]); }
 }
 
-// Few threads, each walking many entries: small workgroups, so that
-// implementations that run one workgroup per core still spread them.
-const BAND_THREADS: u32 = 16u;
-
+// Few threads (BAND_THREADS), each walking many entries: small workgroups, so
+// that implementations that run one workgroup per core still spread them.
 @compute @workgroup_size(BAND_THREADS)
 fn scatterColumnBlocks(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let band = linearInvocationId(wid, groups, lid, BAND_THREADS);

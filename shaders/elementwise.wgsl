@@ -3,25 +3,6 @@
 //   rowSums      out[r] = alpha · Σ_b M[r, b]          (the bias gradient)
 //   sgdMomentum  v ← μ·v − lr·g ;  w ← w + v − wd·w   (the SET reference's update)
 
-const THREADS: u32 = 256u;
-
-struct Params {
-  rows: u32,
-  cols: u32,
-  count: u32,
-  _pad: u32,
-  alpha: f32,
-  lr: f32,
-  momentum: f32,
-  weightDecay: f32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> matrix: array<f32>;
-@group(0) @binding(2) var<storage, read_write> vector: array<f32>;
-@group(0) @binding(3) var<storage, read> gradient: array<f32>;
-@group(0) @binding(4) var<storage, read_write> velocity: array<f32>;
-
 @compute @workgroup_size(THREADS)
 fn addBias(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = linearInvocationId(wid, groups, lid, THREADS);

@@ -12,29 +12,6 @@
 //        2× faster on SwiftShader, where each scalar load pays its own address
 //        and bounds arithmetic)
 
-const ENTRIES: u32 = 64u;
-
-struct Params {
-  nnz: u32,
-  batch: u32,
-  alpha: f32,
-  slotsPerRow: u32,
-  groupsPerRow: u32,
-  n: u32,
-  m: u32,
-  bits: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-//!VEC4 @group(0) @binding(1) var<storage, read> dY: array<vec4f>;
-//!VEC4 @group(0) @binding(2) var<storage, read> X: array<vec4f>;
-//!!VEC4 @group(0) @binding(1) var<storage, read> dY: array<f32>;
-//!!VEC4 @group(0) @binding(2) var<storage, read> X: array<f32>;
-@group(0) @binding(3) var<storage, read_write> outValues: array<f32>;
-//!CSR @group(0) @binding(4) var<storage, read> rowOf: array<u32>;
-//!CSR @group(0) @binding(5) var<storage, read> colIdx: array<u32>;
-//!NM @group(0) @binding(4) var<storage, read> packed: array<u32>;
-
 fn entryRow(k: u32) -> u32 {
   //!CSR return rowOf[k];
   //!NM return k / params.slotsPerRow;

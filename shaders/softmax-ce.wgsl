@@ -6,25 +6,6 @@
 //   accumulateMetrics    metrics ← (running mean loss, Σ correct, samples), one
 //                        workgroup, so an epoch's figures need a single read-back
 
-const THREADS: u32 = 256u;
-
-struct Params {
-  classes: u32,
-  batch: u32,
-  gradient: u32,   // 1: write p − onehot; 0: write p
-  labeled: u32,    // 0: no labels (predict), loss and accuracy are not computed
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> logits: array<f32>;
-@group(0) @binding(2) var<storage, read> labels: array<u32>;
-// [loss of each sample | 1.0 where the prediction was right]
-@group(0) @binding(3) var<storage, read_write> perSample: array<f32>;
-// [mean loss so far, Σ correct, samples]; f32 counts stay exact to 2^24 samples.
-// The loss is kept as a mean, not a sum: an f32 sum of finite losses overflows
-// to Infinity (about 3.4e38) where the CPU's f64 sum stays finite.
-@group(0) @binding(4) var<storage, read_write> metrics: array<f32>;
-
 @compute @workgroup_size(THREADS)
 fn softmaxCrossEntropy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let b = linearInvocationId(wid, groups, lid, THREADS);

@@ -19,33 +19,8 @@
 //              loads with dynamic lane picks measured ~10 % slower on
 //              SwiftShader, whose loops each carry lane-mask bookkeeping).
 
-const THREADS_B: u32 = 8u;
-const COLS_PER_THREAD: u32 = 16u;
-const TILE_B: u32 = 128u; // THREADS_B * COLS_PER_THREAD
-const ROWS_PER_WG: u32 = 8u;
+const TILE_B: u32 = THREADS_B * COLS_PER_THREAD;
 
-struct Params {
-  rows: u32,
-  batch: u32,
-  batchTiles: u32,
-  slotsPerRow: u32,
-  groupsPerRow: u32,
-  n: u32,
-  m: u32,
-  bits: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-//!VEC4 @group(0) @binding(1) var<storage, read> X: array<vec4f>;
-//!!VEC4 @group(0) @binding(1) var<storage, read> X: array<f32>;
-//!VEC4 @group(0) @binding(2) var<storage, read_write> Y: array<vec4f>;
-//!!VEC4 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(3) var<storage, read> values: array<f32>;
-//!CSR @group(0) @binding(4) var<storage, read> rowPtr: array<u32>;
-//!CSR @group(0) @binding(5) var<storage, read> colIdx: array<u32>;
-//!CSR @group(0) @binding(6) var<storage, read> rowOrder: array<u32>;
-//!PERM @group(0) @binding(7) var<storage, read> perm: array<u32>;
-//!NM @group(0) @binding(4) var<storage, read> packed: array<u32>;
 //!NM override NM_N: u32 = 2u;
 //!NM override NM_M: u32 = 4u;
 

@@ -4,7 +4,7 @@ import type { GpuPlan, Kernel } from '../../src/gpu/kernel.js';
 import { programs } from '../programs.js';
 import { encodeExclusiveScan } from './scan.js';
 
-const THREADS = 256;
+const { THREADS } = programs.compactScatter.layout.consts;
 
 /**
  * Records a stable compaction of the indices whose 0/1 flag is set. Returns
@@ -16,8 +16,7 @@ export function encodeCompact(s: OperationScope, flags: GPUBuffer, count: number
   s.copy(flags, positions, count * 4);
   encodeExclusiveScan(s, positions, count + 1);
   const indices = s.output('compact indices', count * 4);
-  const params = s.uniform([count, 0, 0, 0]);
-  s.dispatch({ pipeline: s.pipeline(programs.compactScatter), buffers: [params, flags, positions, indices], workgroups: Math.ceil(count / THREADS) });
+  s.dispatch(programs.compactScatter, { bindings: { flags, positions, indices }, uniforms: { count }, workgroups: Math.ceil(count / THREADS) });
   return { indices, positions };
 }
 

@@ -3,7 +3,7 @@ import { randomU32 } from '../../src/random.js';
 import type { GpuPlan, Kernel } from '../../src/gpu/kernel.js';
 import { programs } from '../programs.js';
 
-const THREADS = 256;
+const { THREADS } = programs.randomFill.layout.consts;
 
 /** count values of the counter-based stream (seed, stream) from counter `first`. */
 export const randomFill: Kernel<[count: number, seed: number, stream: number, first: number], Uint32Array> = {
@@ -18,7 +18,7 @@ export const randomFill: Kernel<[count: number, seed: number, stream: number, fi
   },
   plan(s, count, seed, stream, first): GpuPlan<Uint32Array> {
     const out = s.output('random values', count * 4);
-    s.dispatch({ pipeline: s.pipeline(programs.randomFill), buffers: [s.uniform([count, seed, stream, first]), out], workgroups: Math.ceil(count / THREADS) });
+    s.dispatch(programs.randomFill, { bindings: { out }, uniforms: { count, seed, stream, first }, workgroups: Math.ceil(count / THREADS) });
     return { result: out, byteLength: count * 4, decode: (bytes) => new Uint32Array(bytes) };
   },
 };

@@ -3,9 +3,7 @@ import { InvalidArgumentError } from '../../src/errors.js';
 import type { GpuPlan, Kernel } from '../../src/gpu/kernel.js';
 import { programs } from '../programs.js';
 
-/** Must match THREADS and CHUNK in shaders/primitives/scan.wgsl. */
-const SCAN_THREADS = 64;
-const SCAN_CHUNK = 64;
+const { THREADS: SCAN_THREADS, CHUNK: SCAN_CHUNK } = programs.scanChunks.layout.consts;
 
 /**
  * Records an in-place exclusive prefix sum of `count` u32 values in `data`
@@ -18,14 +16,14 @@ export function encodeExclusiveScan(s: OperationScope, data: GPUBuffer, count: n
   const chunks = Math.ceil(count / SCAN_CHUNK);
   const workgroups = Math.ceil(chunks / SCAN_THREADS);
   if (chunks === 1) {
-    s.dispatch({ pipeline: s.pipeline(programs.scanChunks), buffers: [s.uniform([count, 0, 0, 0]), data, s.output('scan totals', 4)], workgroups: 1 });
+    s.dispatch(programs.scanChunks, { bindings: { data, totals: s.output('scan totals', 4) }, uniforms: { count, fromTotals: 0 }, workgroups: 1 });
     return;
   }
-  const params = s.uniform([count, 1, 0, 0]);
+  const uniforms = s.uniforms(programs.scanChunks, { count, fromTotals: 1 });
   const totals = s.output('scan chunk totals', chunks * 4);
-  s.dispatch({ pipeline: s.pipeline(programs.scanChunkTotals), buffers: [params, data, totals], workgroups });
+  s.dispatch(programs.scanChunkTotals, { bindings: { data, totals }, uniforms, workgroups });
   encodeExclusiveScan(s, totals, chunks);
-  s.dispatch({ pipeline: s.pipeline(programs.scanChunks), buffers: [params, data, totals], workgroups });
+  s.dispatch(programs.scanChunks, { bindings: { data, totals }, uniforms, workgroups });
 }
 
 /** Exclusive prefix sum as a standalone kernel (tests, and host-side callers). */

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../../src/errors.js';
 import type { GpuPlan, Kernel } from '../../src/gpu/kernel.js';
 import { programs } from '../programs.js';
 
-const THREADS = 256;
+const { THREADS } = programs.selectHistogram.layout.consts;
 /**
  * Values per thread in the histogram passes: each workgroup streams many
  * values before it pays for its barrier and its 256 global atomics (64 per
@@ -25,14 +25,14 @@ export function encodeRadixSelect(s: OperationScope, values: GPUBuffer, count: n
   const hist = s.output('select histogram', 512 * 4);
   const workgroups = Math.max(1, Math.min(MAX_WORKGROUPS, Math.ceil(count / (THREADS * VALUES_PER_THREAD))));
   for (const shift of [24, 16, 8, 0]) {
-    const params = s.uniform([count, shift, ranks.length, 0]);
-    s.dispatch({ pipeline: s.pipeline(programs.selectHistogram), buffers: [params, values, state, hist], workgroups });
-    s.dispatch({ pipeline: s.pipeline(programs.selectPick), buffers: [params, undefined, state, hist], workgroups: 1 });
+    const uniforms = s.uniforms(programs.selectHistogram, { count, shift, selects: ranks.length });
+    s.dispatch(programs.selectHistogram, { bindings: { values, state, hist }, uniforms, workgroups });
+    s.dispatch(programs.selectPick, { bindings: { state, hist }, uniforms, workgroups: 1 });
   }
   return state;
 }
 
-/** The float whose sortable key is `key` (inverse of sortableKey in shaders/primitives/select.wgsl). */
+/** The float whose sortable key is `key` (inverse of sortableKey in shaders/fragments/sortable-key.wgsl). */
 export function keyToFloat(key: number): number {
   const bits = key & 0x80000000 ? (key ^ 0x80000000) >>> 0 : ~key >>> 0;
   const view = new DataView(new ArrayBuffer(4));

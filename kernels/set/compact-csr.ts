@@ -3,7 +3,7 @@ import { programs } from '../programs.js';
 import { encodeExclusiveScan } from '../primitives/scan.js';
 import type { CsrBuffers } from './resident-csr.js';
 
-const THREADS = 256;
+const { THREADS } = programs.csrScatterKept.layout.consts;
 
 /**
  * Records the compaction of a GPU CSR to its flagged entries into `kept`
@@ -15,20 +15,16 @@ export function encodeCompactCsr(s: OperationScope, csr: CsrBuffers, rows: numbe
   const positions = s.output('kept positions', (nnz + 1) * 4);
   s.copy(flags, positions, nnz * 4);
   encodeExclusiveScan(s, positions, nnz + 1);
-  const params = s.uniform([nnz, rows, 0, 0]);
+  const uniforms = s.uniforms(programs.csrScatterKept, { nnz, rows });
   const scatter = (state: GPUBuffer, keptState: GPUBuffer) =>
-    s.dispatch({
-      pipeline: s.pipeline(programs.csrScatterKept),
-      buffers: [params, flags, positions, csr.colIdx, csr.values, state, kept.colIdx, kept.values, keptState],
+    s.dispatch(programs.csrScatterKept, {
+      bindings: { flags, positions, colIdx: csr.colIdx, values: csr.values, state, outColIdx: kept.colIdx, outValues: kept.values, outState: keptState },
+      uniforms,
       workgroups: Math.ceil(nnz / THREADS),
     });
   scatter(csr.state, kept.state);
   // A second state moves by the same scatter again (columns and values are rewritten identically).
   if (csr.second && kept.second) scatter(csr.second, kept.second);
-  s.dispatch({
-    pipeline: s.pipeline(programs.csrRowPointers),
-    buffers: [params, undefined, positions, undefined, undefined, undefined, undefined, undefined, undefined, csr.rowPtr, kept.rowPtr],
-    workgroups: Math.ceil((rows + 1) / THREADS),
-  });
+  s.dispatch(programs.csrRowPointers, { bindings: { positions, rowPtr: csr.rowPtr, outRowPtr: kept.rowPtr }, uniforms, workgroups: Math.ceil((rows + 1) / THREADS) });
   return positions;
 }

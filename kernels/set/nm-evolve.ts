@@ -6,7 +6,7 @@ import { encodeRadixSelect } from '../primitives/select.js';
 import { programs } from '../programs.js';
 import { mulhi } from './regrow.js';
 
-const THREADS = 256;
+const { THREADS } = programs.nmEvolveGroups.layout.consts;
 export const NM_EVOLVE_STREAM = 0x2e4000;
 /** Sortable key of +Infinity: a threshold every finite group minimum is below. */
 const KEY_POSITIVE_INFINITY = 0xff800000;
@@ -97,10 +97,10 @@ export function encodeNMEvolve(
   const bits = Math.log2(m);
   const words = Math.ceil(slots / Math.floor(32 / bits));
   if (groups === 0) return;
-  const params = s.uniform([groups, n, m, bits, words, seed, NM_EVOLVE_STREAM, slots, limit, 0, 0, 0], [8]);
+  const uniforms = s.uniforms(programs.nmEvolveGroups, { groups, n, m, bits, words, seed, stream: NM_EVOLVE_STREAM, slots, limit });
   const groupMin = s.output('group minima', groups * 4);
   const perGroup = Math.ceil(groups / THREADS);
-  s.dispatch({ pipeline: s.pipeline(programs.nmGroupMinimum), buffers: [params, weights.values, undefined, undefined, groupMin], workgroups: perGroup });
+  s.dispatch(programs.nmGroupMinimum, { bindings: { values: weights.values, groupMin }, uniforms, workgroups: perGroup });
   const rank = nmEvolveRank(groups, zeta);
   let threshold: GPUBuffer;
   if (rank >= groups) {
@@ -110,10 +110,10 @@ export function encodeNMEvolve(
     threshold = encodeRadixSelect(s, groupMin, groups, [rank]);
   }
   const positions = s.output('new positions', slots * 4);
-  s.dispatch({
-    pipeline: s.pipeline(programs.nmEvolveGroups),
-    buffers: [params, weights.values, weights.velocity, weights.indices, groupMin, threshold, positions, weights.second],
+  s.dispatch(programs.nmEvolveGroups, {
+    bindings: { values: weights.values, velocity: weights.velocity, packed: weights.indices, groupMin, threshold, positions, second: weights.second },
+    uniforms,
     workgroups: perGroup,
   });
-  s.dispatch({ pipeline: s.pipeline(programs.nmPackWords), buffers: [params, undefined, undefined, weights.indices, undefined, undefined, positions], workgroups: Math.ceil(words / THREADS) });
+  s.dispatch(programs.nmPackWords, { bindings: { packed: weights.indices, positions }, uniforms, workgroups: Math.ceil(words / THREADS) });
 }

@@ -3,7 +3,7 @@ import { assertProbability } from '../../src/formats/validate.js';
 import { encodeRadixSelect } from '../primitives/select.js';
 import { programs } from '../programs.js';
 
-const THREADS = 256;
+const { THREADS } = programs.setAbsMin.layout.consts;
 /** As in radix select: many values per thread, one global atomic per workgroup. */
 const STATS_VALUES_PER_THREAD = 64;
 const STATS_MAX_WORKGROUPS = 1024;
@@ -103,11 +103,11 @@ function keyToValue(key: number): number {
 export function encodeSetStats(s: OperationScope, values: GPUBuffer, count: number): GPUBuffer {
   const stats = s.output('SET stats', 16);
   s.writeWords(stats, new Uint32Array([0x7f800000, 0, 0, 0])); // +Infinity, the identity of min
-  const params = s.uniform([count, 0, 0, 0]);
+  const uniforms = s.uniforms(programs.setAbsMin, { count });
   // A bounded grid that strides over the rest (see shaders/set/prune.wgsl).
   const workgroups = Math.max(1, Math.min(STATS_MAX_WORKGROUPS, Math.ceil(count / (THREADS * STATS_VALUES_PER_THREAD))));
-  s.dispatch({ pipeline: s.pipeline(programs.setAbsMin), buffers: [params, values, stats], workgroups });
-  s.dispatch({ pipeline: s.pipeline(programs.setCountOutside), buffers: [params, values, stats], workgroups });
+  s.dispatch(programs.setAbsMin, { bindings: { values, stats }, uniforms, workgroups });
+  s.dispatch(programs.setCountOutside, { bindings: { values, stats }, uniforms, workgroups });
   return stats;
 }
 
@@ -116,11 +116,6 @@ export function encodeSetKeepFlags(s: OperationScope, values: GPUBuffer, count: 
   // Word 0: largestNegative's key, word 4: smallestPositive's (as keepFlags reads them).
   const thresholds = encodeRadixSelect(s, values, count, [ranks.negative, ranks.positive]);
   const flags = s.output('SET keep flags', count * 4);
-  const params = s.uniform([count, 0, 0, 0]);
-  s.dispatch({
-    pipeline: s.pipeline(programs.setKeepFlags),
-    buffers: [params, values, undefined, thresholds, flags],
-    workgroups: Math.ceil(count / THREADS),
-  });
+  s.dispatch(programs.setKeepFlags, { bindings: { values, thresholds, flags }, uniforms: { count }, workgroups: Math.ceil(count / THREADS) });
   return flags;
 }

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../../src/errors.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 import { randomU32Keyed, randomUnit, streamKey } from '../../src/random.js';
-import { BufferOwner, bindings, type GpuContext } from '../../src/gpu/gpu-context.js';
+import { BufferOwner, type GpuContext } from '../../src/gpu/gpu-context.js';
 import { encodeExclusiveScan } from '../primitives/scan.js';
 import { programs } from '../programs.js';
 import { allocateCsr, type CsrBuffers } from './resident-csr.js';
@@ -172,7 +172,7 @@ function validCandidates(
   return { rowStart, candCol, candJ, accept };
 }
 
-const THREADS = 256;
+const { THREADS } = programs.regrowGenerate.layout.consts;
 
 /**
  * Column bands of the candidate buckets: about one candidate per (row, band)
@@ -216,53 +216,42 @@ export async function regrowResident(
       const stream = REGROW_STREAM + 3 * round;
       const { bands, colsPerBand } = regrowBands(rows, cols, candidates);
       const cells = rows * bands;
-      const params = s.uniform([candidates, rows, cols, seed, round, remaining, limit, stream, colsPerBand, bands, 0, 0], [6]);
+      const uniforms = s.uniforms(programs.regrowGenerate, { candidates, rows, cols, seed, remaining, limit, stream, colsPerBand, bands });
       const perRow = Math.ceil(rows / THREADS);
       const perCandidate = Math.ceil(candidates / THREADS);
       const candRow = s.output('candidate rows', candidates * 4);
       const candCol = s.output('candidate columns', candidates * 4);
       const bucketCount = s.output('cell counts', (cells + 1) * 4);
-      s.dispatch({ pipeline: s.pipeline(programs.regrowGenerate), buffers: bindings({ 0: params, 1: candRow, 2: candCol, 3: bucketCount }), workgroups: perCandidate });
+      s.dispatch(programs.regrowGenerate, { bindings: { candRow, candCol, bucketCount }, uniforms, workgroups: perCandidate });
       const cellPtr = s.output('cell pointers', (cells + 1) * 4);
       s.copy(bucketCount, cellPtr, cells * 4);
       encodeExclusiveScan(s, cellPtr, cells + 1);
       const bucketPtr = s.output('bucket pointers', (rows + 1) * 4);
-      s.dispatch({ pipeline: s.pipeline(programs.regrowRowBuckets), buffers: bindings({ 0: params, 18: cellPtr, 19: bucketPtr }), workgroups: Math.ceil((rows + 1) / THREADS) });
+      s.dispatch(programs.regrowRowBuckets, { bindings: { cellPtr, rowBucketPtr: bucketPtr }, uniforms, workgroups: Math.ceil((rows + 1) / THREADS) });
       s.copy(s.output('zeros', (cells + 1) * 4), bucketCount, (cells + 1) * 4);
       const bucket = s.output('buckets', candidates * 8);
-      s.dispatch({
-        pipeline: s.pipeline(programs.regrowScatterBuckets),
-        buffers: bindings({ 0: params, 1: candRow, 2: candCol, 3: bucketCount, 5: bucket, 18: cellPtr }),
-        workgroups: perCandidate,
-      });
+      s.dispatch(programs.regrowScatterBuckets, { bindings: { candRow, candCol, bucketCount, bucket, cellPtr }, uniforms, workgroups: perCandidate });
       const valid = s.output('valid candidates', (candidates + 1) * 4);
-      s.dispatch({
-        pipeline: s.pipeline(programs.regrowValidate),
-        buffers: bindings({ 0: params, 4: bucketPtr, 5: bucket, 6: valid, 8: from.rowPtr, 9: from.colIdx }),
-        workgroups: perRow,
-      });
+      s.dispatch(programs.regrowValidate, { bindings: { bucketPtr, bucket, valid, rowPtr: from.rowPtr, colIdx: from.colIdx }, uniforms, workgroups: perRow });
       const rank = s.output('candidate ranks', (candidates + 1) * 4);
       s.copy(valid, rank, candidates * 4);
       encodeExclusiveScan(s, rank, candidates + 1);
       const newCount = s.output('new row lengths', (rows + 1) * 4);
-      s.dispatch({
-        pipeline: s.pipeline(programs.regrowCountAccepted),
-        buffers: bindings({ 0: params, 4: bucketPtr, 5: bucket, 6: valid, 7: rank, 8: from.rowPtr, 10: newCount }),
-        workgroups: perRow,
-      });
+      s.dispatch(programs.regrowCountAccepted, { bindings: { bucketPtr, bucket, valid, rank, rowPtr: from.rowPtr, newCount }, uniforms, workgroups: perRow });
       s.copy(newCount, next.rowPtr, (rows + 1) * 4);
       encodeExclusiveScan(s, next.rowPtr, rows + 1);
       const source = s.output('merge sources', targetNnz * 4);
-      s.dispatch({
-        pipeline: s.pipeline(programs.regrowMergeRows),
-        buffers: bindings({ 0: params, 4: bucketPtr, 5: bucket, 8: from.rowPtr, 9: from.colIdx, 11: next.rowPtr, 12: next.colIdx, 13: source }),
+      s.dispatch(programs.regrowMergeRows, {
+        bindings: { bucketPtr, bucket, rowPtr: from.rowPtr, colIdx: from.colIdx, newRowPtr: next.rowPtr, newColIdx: next.colIdx, source },
+        uniforms,
         workgroups: perRow,
       });
-      const gatherParams = s.uniform([targetNnz, rows, cols, seed, round, remaining, limit, stream, colsPerBand, bands, 0, 0], [6]);
+      // The gather reads `candidates` as the layer's capacity.
+      const gatherUniforms = s.uniforms(programs.regrowGatherValues, { candidates: targetNnz, rows, cols, seed, remaining, limit, stream, colsPerBand, bands });
       const gather = (state: GPUBuffer, nextState: GPUBuffer) =>
-        s.dispatch({
-          pipeline: s.pipeline(programs.regrowGatherValues),
-          buffers: bindings({ 0: gatherParams, 11: next.rowPtr, 13: source, 14: from.values, 15: state, 16: next.values, 17: nextState }),
+        s.dispatch(programs.regrowGatherValues, {
+          bindings: { newRowPtr: next.rowPtr, source, values: from.values, state, newValues: next.values, newState: nextState },
+          uniforms: gatherUniforms,
           workgroups: Math.ceil(targetNnz / THREADS),
         });
       gather(from.state, next.state);

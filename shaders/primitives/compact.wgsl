@@ -3,20 +3,6 @@
 // flags (0/1). The order of survivors is kept (a stable compaction), which is
 // what keeps CSR rows sorted when kept weights are compacted.
 
-const THREADS: u32 = 256u;
-
-struct Params {
-  count: u32,
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> flags: array<u32>;
-@group(0) @binding(2) var<storage, read> positions: array<u32>;
-@group(0) @binding(3) var<storage, read_write> indices: array<u32>;
-
 @compute @workgroup_size(THREADS)
 fn main(
   @builtin(workgroup_id) wid: vec3u,

@@ -1,18 +1,6 @@
 // Fills out[i] = randomU32(seed, stream, first + i): the PRNG as a kernel of
 // its own, so tests can hold the GPU stream against the CPU stream.
 
-const THREADS: u32 = 256u;
-
-struct Params {
-  count: u32,
-  seed: u32,
-  stream: u32,
-  first: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> out: array<u32>;
-
 @compute @workgroup_size(THREADS)
 fn main(
   @builtin(workgroup_id) wid: vec3u,

@@ -9,22 +9,6 @@
 // SwiftShader run a barrier by switching between every invocation of the
 // workgroup, which made that scan cost ~1 s per million values there.
 
-const THREADS: u32 = 64u;
-const CHUNK: u32 = 64u;
-
-struct Params {
-  count: u32,
-  // 1 when `totals` holds the scanned chunk totals to start from; 0 for the
-  // last level, where one chunk holds everything.
-  fromTotals: u32,
-  _pad0: u32,
-  _pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> data: array<u32>;
-@group(0) @binding(2) var<storage, read_write> totals: array<u32>;
-
 @compute @workgroup_size(THREADS)
 fn chunkTotals(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let t = linearInvocationId(wid, groups, lid, THREADS);

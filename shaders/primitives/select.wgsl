@@ -10,30 +10,7 @@
 // first pass) they share one histogram: the first pass, where every value
 // matches, is the expensive one.
 
-const THREADS: u32 = 256u;
-
-struct Params {
-  count: u32,
-  shift: u32,
-  // 1 or 2.
-  selects: u32,
-  _pad0: u32,
-}
-
-// Select j: state[4j] = key prefix, state[4j + 1] = prefix mask, state[4j + 2] = remaining rank.
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> values: array<f32>;
-@group(0) @binding(2) var<storage, read_write> state: array<u32, 8>;
-// Bins of select j at 256j.
-@group(0) @binding(3) var<storage, read_write> hist: array<atomic<u32>, 512>;
-
 var<workgroup> local: array<atomic<u32>, 512>;
-
-fn sortableKey(v: f32) -> u32 {
-  let bits = bitcast<u32>(v);
-  // Negative: flip all bits (larger magnitude sorts first); positive: flip the sign bit.
-  return select(bits ^ 0x80000000u, ~bits, (bits & 0x80000000u) != 0u);
-}
 
 // Whether the second select still follows the first (then its counts are the first's).
 fn sharedPrefix() -> bool {

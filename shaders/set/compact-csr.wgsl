@@ -3,27 +3,6 @@
 // i moves to positions[i] (stable, so rows stay sorted) carrying its column,
 // value and optimizer state, and the new rowPtr[r] is positions[rowPtr[r]].
 
-const THREADS: u32 = 256u;
-
-struct Params {
-  nnz: u32,
-  rows: u32,
-  _pad0: u32,
-  _pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> flags: array<u32>;
-@group(0) @binding(2) var<storage, read> positions: array<u32>;
-@group(0) @binding(3) var<storage, read> colIdx: array<u32>;
-@group(0) @binding(4) var<storage, read> values: array<f32>;
-@group(0) @binding(5) var<storage, read> state: array<f32>;
-@group(0) @binding(6) var<storage, read_write> outColIdx: array<u32>;
-@group(0) @binding(7) var<storage, read_write> outValues: array<f32>;
-@group(0) @binding(8) var<storage, read_write> outState: array<f32>;
-@group(0) @binding(9) var<storage, read> rowPtr: array<u32>;
-@group(0) @binding(10) var<storage, read_write> outRowPtr: array<u32>;
-
 @compute @workgroup_size(THREADS)
 fn scatterKept(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = linearInvocationId(wid, groups, lid, THREADS);

@@ -8,42 +8,11 @@
 //   evolveGroups  per group (min |w| < threshold): new positions/values, slots re-sorted
 //   packWords     per packed word: positions → log2(m)-bit fields (no two threads share a word)
 
-const THREADS: u32 = 256u;
 const MAX_N: u32 = 16u;
-
-struct Params {
-  groups: u32,
-  n: u32,
-  m: u32,
-  bits: u32,
-  words: u32,
-  seed: u32,
-  stream: u32,
-  slots: u32,
-  limit: f32,
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> values: array<f32>;
-@group(0) @binding(2) var<storage, read_write> velocity: array<f32>;
-@group(0) @binding(3) var<storage, read_write> packed: array<u32>;
-@group(0) @binding(4) var<storage, read_write> groupMin: array<f32>;
-// Selected sortable key of the threshold (radix select state, word 0).
-@group(0) @binding(5) var<storage, read> threshold: array<u32, 4>;
-@group(0) @binding(6) var<storage, read_write> positions: array<u32>;
-// A second per-slot optimizer state (Adam's second moment), moved like velocity.
-@group(0) @binding(7) var<storage, read_write> second: array<f32>;
 
 fn position(k: u32) -> u32 {
   let perWord = 32u / params.bits;
   return (packed[k / perWord] >> ((k % perWord) * params.bits)) & (params.m - 1u);
-}
-
-fn keyToFloat(key: u32) -> f32 {
-  return bitcast<f32>(select(~key, key ^ 0x80000000u, (key & 0x80000000u) != 0u));
 }
 
 @compute @workgroup_size(THREADS)

@@ -5,27 +5,6 @@
 // ranks of largestNegative and smallestPositive, radix select finds them, and
 // keepFlags marks w > smallestPositive or w < largestNegative.
 
-const THREADS: u32 = 256u;
-
-struct Params {
-  count: u32,
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
-}
-
-// stats[0] = bits of min |w|, stats[1] = #{w < -a}, stats[2] = #{w > a}.
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> values: array<f32>;
-@group(0) @binding(2) var<storage, read_write> stats: array<atomic<u32>, 4>;
-// Selected sortable keys of largestNegative (word 0) and smallestPositive (word 4).
-@group(0) @binding(3) var<storage, read> thresholds: array<u32, 8>;
-@group(0) @binding(4) var<storage, read_write> flags: array<u32>;
-
-fn keyToFloat(key: u32) -> f32 {
-  return bitcast<f32>(select(~key, key ^ 0x80000000u, (key & 0x80000000u) != 0u));
-}
-
 var<workgroup> wgMin: atomic<u32>;
 var<workgroup> wgBelow: atomic<u32>;
 var<workgroup> wgAbove: atomic<u32>;

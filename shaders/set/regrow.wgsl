@@ -13,49 +13,6 @@
 // Every per-row step is a loop of one thread over one row, which keeps the
 // result independent of scheduling (atomics only count or reserve slots).
 
-const THREADS: u32 = 256u;
-const NEW_ENTRY: u32 = 0x80000000u;
-
-struct Params {
-  candidates: u32,
-  rows: u32,
-  cols: u32,
-  seed: u32,
-  round: u32,
-  remaining: u32,
-  limit: f32,
-  stream: u32,
-  // Columns per band, and bands per row: cell of (row, col) = row · bands + col / colsPerBand.
-  colsPerBand: u32,
-  bands: u32,
-  _pad0: u32,
-  _pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> candRow: array<u32>;
-@group(0) @binding(2) var<storage, read_write> candCol: array<u32>;
-@group(0) @binding(3) var<storage, read_write> bucketCount: array<atomic<u32>>;
-@group(0) @binding(4) var<storage, read> bucketPtr: array<u32>;
-// (j, col) per candidate, grouped by row; bit 31 of j marks an accepted candidate.
-@group(0) @binding(5) var<storage, read_write> bucket: array<vec2u>;
-@group(0) @binding(6) var<storage, read_write> valid: array<u32>;
-@group(0) @binding(7) var<storage, read> rank: array<u32>;
-@group(0) @binding(8) var<storage, read> rowPtr: array<u32>;
-@group(0) @binding(9) var<storage, read> colIdx: array<u32>;
-@group(0) @binding(10) var<storage, read_write> newCount: array<u32>;
-@group(0) @binding(11) var<storage, read> newRowPtr: array<u32>;
-@group(0) @binding(12) var<storage, read_write> newColIdx: array<u32>;
-// For each merged entry: its index in the old layout, or NEW_ENTRY | j.
-@group(0) @binding(13) var<storage, read_write> source: array<u32>;
-@group(0) @binding(14) var<storage, read> values: array<f32>;
-@group(0) @binding(15) var<storage, read> state: array<f32>;
-@group(0) @binding(16) var<storage, read_write> newValues: array<f32>;
-@group(0) @binding(17) var<storage, read_write> newState: array<f32>;
-// Scanned cell counts (rows · bands + 1), and the row-level view written from them.
-@group(0) @binding(18) var<storage, read> cellPtr: array<u32>;
-@group(0) @binding(19) var<storage, read_write> rowBucketPtr: array<u32>;
-
 fn cellOf(row: u32, col: u32) -> u32 {
   return row * params.bands + col / params.colsPerBand;
 }
@@ -145,45 +102,40 @@ fn countAccepted(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) gro
   newCount[r] = rowPtr[r + 1u] - rowPtr[r] + accepted;
 }
 
+// The row merge's hooks (fragments/row-merge.wgsl): a row's new entries are
+// its bucket's accepted candidates, whose source word is NEW_ENTRY | j.
+fn newEntries(r: u32) -> vec2u {
+  return vec2u(bucketPtr[r], bucketPtr[r + 1u]);
+}
+
+fn nextNew(i: u32, end: u32) -> u32 {
+  var next = i;
+  while (next < end && (bucket[next].x & NEW_ENTRY) == 0u) { next++; }
+  return next;
+}
+
+fn newColumn(i: u32) -> u32 {
+  return bucket[i].y;
+}
+
+fn newSource(i: u32) -> u32 {
+  return bucket[i].x;
+}
+
+fn newValue(s: u32) -> f32 {
+  let u = randomUnit(params.seed, params.stream + 2u, s & ~NEW_ENTRY);
+  return params.limit * (2.0 * u - 1.0);
+}
+
 @compute @workgroup_size(THREADS)
 fn mergeRows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let r = linearInvocationId(wid, groups, lid, THREADS);
-  if (r >= params.rows) { return; }
-  var k = rowPtr[r];
-  let end = rowPtr[r + 1u];
-  var i = bucketPtr[r];
-  let bucketEnd = bucketPtr[r + 1u];
-  var out = newRowPtr[r];
-  loop {
-    // Next accepted candidate of this row, if any.
-    while (i < bucketEnd && (bucket[i].x & NEW_ENTRY) == 0u) { i++; }
-    let haveNew = i < bucketEnd;
-    if (!haveNew && k >= end) { break; }
-    if (haveNew && (k >= end || bucket[i].y < colIdx[k])) {
-      newColIdx[out] = bucket[i].y;
-      source[out] = bucket[i].x;
-      i++;
-    } else {
-      newColIdx[out] = colIdx[k];
-      source[out] = k;
-      k++;
-    }
-    out++;
-  }
+  if (r < params.rows) { mergeRow(r); }
 }
 
 @compute @workgroup_size(THREADS)
 fn gatherValues(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let e = linearInvocationId(wid, groups, lid, THREADS);
   // Here `candidates` holds the layer's capacity; the merged nnz is newRowPtr[rows].
-  if (e >= params.candidates || e >= newRowPtr[params.rows]) { return; }
-  let s = source[e];
-  if ((s & NEW_ENTRY) != 0u) {
-    let u = randomUnit(params.seed, params.stream + 2u, s & ~NEW_ENTRY);
-    newValues[e] = params.limit * (2.0 * u - 1.0);
-    newState[e] = 0.0;
-  } else {
-    newValues[e] = values[s];
-    newState[e] = state[s];
-  }
+  if (e < params.candidates && e < newRowPtr[params.rows]) { gatherEntry(e); }
 }

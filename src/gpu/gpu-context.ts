@@ -1,5 +1,6 @@
 import { DeviceLimitError, DeviceLostError, DisposedError, GpuError } from '../errors.js';
 import type { GpuPlan } from './plan.js';
+import { bindingsByNumber, uniformBytes, type BindingBuffers, type ShaderLayout, type UniformValues } from './layout.js';
 import type { ShaderProgram } from './program.js';
 import { foldWorkgroups } from './workgroups.js';
 
@@ -17,11 +18,22 @@ export interface Dispatch {
   bindGroup?: GPUBindGroup;
 }
 
-/** Dispatch.buffers from a sparse map (binding number → buffer), for entry points that use a few of many bindings. */
-export function bindings(map: Record<number, GPUBuffer>): Array<GPUBuffer | undefined> {
-  const out: Array<GPUBuffer | undefined> = [];
-  for (const [binding, buffer] of Object.entries(map)) out[Number(binding)] = buffer;
-  return out;
+/** A uniform buffer written for one layout, for several dispatches of the programs that share it. */
+export class UniformBlock<L extends ShaderLayout> {
+  constructor(
+    readonly layout: L,
+    readonly buffer: GPUBuffer,
+  ) {}
+}
+
+/** A dispatch of a program, its buffers and uniforms named as its layout declares them. */
+export interface ProgramDispatch<L extends ShaderLayout> {
+  /** The buffers the entry point uses (an auto layout refuses any other). */
+  bindings: BindingBuffers<L>;
+  /** Fields not given are 0; a UniformBlock shares one buffer between dispatches. */
+  uniforms?: UniformValues<L> | UniformBlock<L>;
+  /** Linear workgroup count; folded into 3-D when recorded. */
+  workgroups: number;
 }
 
 /**
@@ -53,19 +65,13 @@ export class BufferOwner {
     return buffer;
   }
 
-  /** A uniform buffer of 32-bit words (u32 by default; f32 where given as such). */
-  uniform(words: ArrayLike<number>, floats: readonly number[] = []): GPUBuffer {
-    const data = new ArrayBuffer(Math.max(16, Math.ceil((words.length * 4) / 16) * 16));
-    const u32 = new Uint32Array(data);
-    const f32 = new Float32Array(data);
-    for (let i = 0; i < words.length; i++) {
-      if (floats.includes(i)) f32[i] = words[i]!;
-      else u32[i] = words[i]!;
-    }
+  /** A uniform buffer with a program's fields by name (u32 or f32 as declared; fields not given are 0). */
+  uniforms<L extends ShaderLayout>(program: ShaderProgram<L>, values: UniformValues<L>): UniformBlock<L> {
+    const data = uniformBytes(program.layout, values, program.key);
     const buffer = this.ctx.device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.temporaries.push(buffer);
     this.ctx.device.queue.writeBuffer(buffer, 0, data);
-    return buffer;
+    return new UniformBlock(program.layout, buffer);
   }
 
   /** Destroys every buffer this owner created. */
@@ -83,12 +89,12 @@ export class BufferOwner {
 export class OperationScope extends BufferOwner {
   readonly dispatches: Step[] = [];
 
-  pipeline(program: ShaderProgram): GPUComputePipeline {
-    return this.ctx.pipeline(program);
-  }
-
-  dispatch(d: Dispatch): void {
-    this.dispatches.push(d);
+  /** Records a dispatch of `program`, binding buffers and uniforms by their declared names. */
+  dispatch<L extends ShaderLayout>(program: ShaderProgram<L>, d: ProgramDispatch<L>): void {
+    const block = d.uniforms === undefined ? undefined : d.uniforms instanceof UniformBlock ? d.uniforms : this.uniforms(program, d.uniforms);
+    if (block !== undefined && block.layout !== program.layout) throw new Error(`${program.key}: its uniforms were written for another layout`);
+    const buffers = bindingsByNumber(program.layout, block?.buffer, d.bindings, program.key);
+    this.dispatches.push({ pipeline: this.ctx.pipeline(program), buffers, workgroups: d.workgroups });
   }
 
   /** A buffer-to-buffer copy, ordered with the dispatches around it. */

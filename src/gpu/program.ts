@@ -1,12 +1,20 @@
+import type { ShaderLayout } from './layout.js';
+
 /**
  * Every compute program wgsparse compiles: a cache key made of everything
  * that changes the WGSL (kernel, feature flags, override constants), the
- * source, and its constants. Kernels declare them (kernels/programs.ts); the
- * GPU context compiles each once per device.
+ * source, its constants, and its declared layout (uniforms, bindings and
+ * shared consts by name; src/gpu/layout.ts writes their WGSL). Kernels
+ * declare them (kernels/programs.ts); the GPU context compiles each once per
+ * device.
  */
-export interface ShaderProgram {
+export interface ShaderProgram<L extends ShaderLayout = ShaderLayout> {
   readonly key: string;
+  /** The complete WGSL: the layout's declarations, then source(). */
   code(): string;
+  /** What the shader's authors wrote (helpers, included fragments, the specialised kernel), without the layout's declarations. */
+  source(): string;
+  readonly layout: L;
   readonly constants: Record<string, number>;
   /** Defaults to 'main'. */
   readonly entryPoint?: string;
