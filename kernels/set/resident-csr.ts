@@ -33,15 +33,28 @@ export function allocateCsr(owner: BufferOwner, name: string, rows: number, capa
   };
 }
 
-/** Reads a GPU layer back into a host CSRMatrix and state (one read of one packed buffer). */
-export function readCsr(ctx: GpuContext, buffers: CsrBuffers, rows: number, cols: number, nnz: number): Promise<{ W: CSRMatrix; state: Float32Array }> {
-  const words = rows + 1 + 3 * nnz;
+/**
+ * Reads a GPU layer back into a host CSRMatrix and state (one read of one
+ * packed buffer); the second state too when asked for and held.
+ */
+export function readCsr(
+  ctx: GpuContext,
+  buffers: CsrBuffers,
+  rows: number,
+  cols: number,
+  nnz: number,
+  withSecond = false,
+): Promise<{ W: CSRMatrix; state: Float32Array; second?: Float32Array }> {
+  const second = withSecond ? buffers.second : undefined;
+  const arrays = second ? 4 : 3;
+  const words = rows + 1 + arrays * nnz;
   return ctx.run('read CSR', (s) => {
     const out = s.output('CSR read-back', words * 4);
     s.copy(buffers.rowPtr, out, (rows + 1) * 4);
     s.copy(buffers.colIdx, out, nnz * 4, (rows + 1) * 4);
     s.copy(buffers.values, out, nnz * 4, (rows + 1 + nnz) * 4);
     s.copy(buffers.state, out, nnz * 4, (rows + 1 + 2 * nnz) * 4);
+    if (second) s.copy(second, out, nnz * 4, (rows + 1 + 3 * nnz) * 4);
     return {
       result: out,
       byteLength: words * 4,
@@ -52,6 +65,7 @@ export function readCsr(ctx: GpuContext, buffers: CsrBuffers, rows: number, cols
         return {
           W: new CSRMatrix({ rows, cols, rowPtr: u32.slice(0, base), colIdx: u32.slice(base, base + nnz), values: f32.slice(base + nnz, base + 2 * nnz) }),
           state: f32.slice(base + 2 * nnz, base + 3 * nnz),
+          ...(second ? { second: f32.slice(base + 3 * nnz, base + 4 * nnz) } : {}),
         };
       },
     };

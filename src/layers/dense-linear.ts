@@ -1,11 +1,10 @@
-import { encodeGemm, gemm } from '../../kernels/gemm.js';
-import type { OperationScope } from '../gpu/gpu-context.js';
+import { densePasses, ResidentDense } from '../../kernels/resident/dense.js';
 import { DenseMatrix } from '../formats/dense.js';
 import { initLimit, type WeightInit } from '../formats/init.js';
 import { RandomStream } from '../random.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
 import { assertFinite } from '../formats/validate.js';
-import { LinearLayer, type LayerGpu, type StateArrays, type StatePart } from './linear-layer.js';
+import { LinearLayer, type LayerGpu, type StateArrays } from './linear-layer.js';
 
 export interface DenseLinearOptions {
   in: number;
@@ -25,7 +24,7 @@ export class DenseLinear extends LinearLayer {
   private velocity: Float32Array;
   private second: Float32Array;
   private gradW: Float32Array;
-  private resident: { values: GPUBuffer; gradient: GPUBuffer; velocity: GPUBuffer; second: GPUBuffer } | undefined;
+  private operand: ResidentDense | undefined;
 
   constructor(options: DenseLinearOptions) {
     super(options.in, options.out, options.bias);
@@ -64,34 +63,17 @@ export class DenseLinear extends LinearLayer {
   /** A snapshot of the current weights (read back on WebGPU). */
   async weights(): Promise<DenseMatrix> {
     this.assertLive();
-    const r = this.resident;
-    if (!this.gpu || !r) return new DenseMatrix(this.out, this.in, Float32Array.from(this.W.data));
-    const bytes = this.W.data.byteLength;
-    const values = await this.gpu.ctx.run('read dense weights', (s) => {
-      const out = s.output('weights read-back', bytes);
-      s.copy(r.values, out, bytes);
-      return { result: out, byteLength: bytes, decode: (b) => new Float32Array(b) };
-    });
-    return new DenseMatrix(this.out, this.in, values);
+    const operand = this.operand;
+    if (!this.gpu || !operand) return new DenseMatrix(this.out, this.in, Float32Array.from(this.W.data));
+    return operand.read();
   }
 
   protected attachWeights(gpu: LayerGpu): void {
-    this.resident = {
-      values: gpu.fixed.upload('W', this.W.data),
-      gradient: gpu.fixed.output('weight gradient', this.W.data.byteLength),
-      velocity: gpu.fixed.upload('velocity', this.velocity),
-      second: gpu.fixed.upload('second moment', this.second),
-    };
+    this.operand = ResidentDense.upload(gpu.ctx, this.W, this.velocity, this.second);
   }
 
-  protected weightStateParts(): StatePart[] {
-    const r = this.resident!;
-    const length = this.W.data.length;
-    return [
-      { buffer: r.values, type: 'f32', length },
-      { buffer: r.velocity, type: 'f32', length },
-      { buffer: r.second, type: 'f32', length },
-    ];
+  protected resident(): ResidentDense {
+    return this.operand!;
   }
 
   protected keepWeightState(arrays: StateArrays): void {
@@ -101,39 +83,23 @@ export class DenseLinear extends LinearLayer {
   }
 
   protected releaseWeights(): void {
-    this.resident = undefined;
+    this.operand?.release();
+    this.operand = undefined;
   }
 
   protected forwardCpu(X: DenseMatrix): DenseMatrix {
-    return gemm.cpu(this.W, X);
+    return densePasses.forward(this.W, X);
   }
 
   protected backwardCpu(dY: DenseMatrix): DenseMatrix {
-    return gemm.cpu(this.W, dY, { transA: true });
+    return densePasses.backward(this.W, dY);
   }
 
   protected gradientCpu(X: DenseMatrix, dY: DenseMatrix, alpha: number): void {
-    this.gradW.set(gemm.cpu(dY, X, { transB: true, alpha }).data);
+    this.gradW.set(densePasses.gradient(this.W, X, dY, alpha));
   }
 
   protected weightStateCpu() {
     return { values: this.W.data, gradient: this.gradW, velocity: this.velocity, second: this.second };
-  }
-
-  protected encodeForward(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void {
-    encodeGemm(s, { m: this.out, n: batch, k: this.in }, {}, this.resident!.values, X, Y);
-  }
-
-  protected encodeBackward(s: OperationScope, batch: number, dY: GPUBuffer, dX: GPUBuffer): void {
-    encodeGemm(s, { m: this.in, n: batch, k: this.out }, { transA: true }, this.resident!.values, dY, dX);
-  }
-
-  protected encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void {
-    encodeGemm(s, { m: this.out, n: this.in, k: batch }, { transB: true, alpha }, dY, X, this.resident!.gradient);
-  }
-
-  protected weightStateGpu() {
-    const r = this.resident!;
-    return { values: r.values, gradient: r.gradient, velocity: r.velocity, second: r.second };
   }
 }

@@ -1,6 +1,7 @@
 import { checkDense, checkRowsMatch, checkSameCols } from '../../kernels/checks.js';
 import { encodeAddBias, encodeRowSums, encodeSgdMomentum, sgdMomentumCpu } from '../../kernels/elementwise.js';
 import { adamCpu, encodeAdam } from '../../kernels/adam.js';
+import type { ResidentOperand, ResidentPart } from '../../kernels/resident/operand.js';
 import type { AdamOptions, SgdOptions } from '../options.js';
 import type { Engine } from '../engine/engine.js';
 import { BufferOwner, OperationScope, type GpuContext } from '../gpu/gpu-context.js';
@@ -20,11 +21,7 @@ export function checkSgdOptions(options: SgdOptions): void {
 }
 
 /** @internal One array of a layer's training state on the GPU: read back into a host array of this type and length. */
-export interface StatePart {
-  buffer: GPUBuffer;
-  type: 'f32' | 'u32';
-  length: number;
-}
+export type StatePart = ResidentPart;
 
 /** @internal Read-back state arrays, taken in the order of the parts they came from. */
 export class StateArrays {
@@ -141,7 +138,7 @@ export abstract class LinearLayer {
   keptStateParts(): StatePart[] {
     const gpu = this.requireGpu();
     const bias = (buffer: GPUBuffer): StatePart => ({ buffer, type: 'f32', length: this.out });
-    return [bias(gpu.bias), bias(gpu.biasVelocity), bias(gpu.biasSecond), ...this.weightStateParts()];
+    return [bias(gpu.bias), bias(gpu.biasVelocity), bias(gpu.biasSecond), ...this.resident().parts()];
   }
 
   /**
@@ -322,7 +319,7 @@ export abstract class LinearLayer {
   /** @internal Records Y = W·X + b (GPU buffers, batch columns). */
   encodeForwardPass(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void {
     const gpu = this.requireGpu();
-    this.encodeForward(s, batch, X, Y);
+    this.resident().encodeForward(s, batch, X, Y);
     encodeAddBias(s, this.out, batch, Y, gpu.bias);
   }
 
@@ -330,15 +327,16 @@ export abstract class LinearLayer {
   encodeBackwardPass(s: OperationScope, batch: number, X: GPUBuffer, dY: GPUBuffer, dX: GPUBuffer | undefined): void {
     const gpu = this.requireGpu();
     const alpha = 1 / Math.max(1, batch);
-    this.encodeGradient(s, batch, alpha, dY, X);
+    const operand = this.resident();
+    operand.encodeGradient(s, batch, alpha, dY, X);
     encodeRowSums(s, this.out, batch, alpha, dY, gpu.gradB);
-    if (dX) this.encodeBackward(s, batch, dY, dX);
+    if (dX) operand.encodeBackward(s, batch, dY, dX);
   }
 
   /** @internal Records one SGD step of weights and biases. */
   encodeStepPass(s: OperationScope, options: SgdOptions): void {
     const gpu = this.requireGpu();
-    const w = this.weightStateGpu();
+    const w = this.resident().state;
     encodeSgdMomentum(s, this.weightCount, w.values, w.gradient, w.velocity, options);
     encodeSgdMomentum(s, this.out, gpu.bias, gpu.gradB, gpu.biasVelocity, options);
   }
@@ -355,7 +353,7 @@ export abstract class LinearLayer {
       return;
     }
     const gpu = this.requireGpu();
-    const w = this.weightStateGpu();
+    const w = this.resident().state;
     encodeAdam(s, this.weightCount, w.values, w.gradient, w.velocity, w.second, step, optimizer);
     encodeAdam(s, this.out, gpu.bias, gpu.gradB, gpu.biasVelocity, gpu.biasSecond, step, optimizer);
   }
@@ -427,9 +425,13 @@ export abstract class LinearLayer {
 
   /** Moves the weight state to the GPU (called once by attach on WebGPU). */
   protected abstract attachWeights(gpu: LayerGpu): void;
-  /** The weight arrays (with their structure and optimizer moments) on the GPU, as keptStateParts() lists them. */
-  protected abstract weightStateParts(): StatePart[];
-  /** Takes the read-back arrays of weightStateParts(), in order, as the host weight state. */
+  /**
+   * The weights on the GPU in their format's resident operand: the passes
+   * record through it, and its parts() are the weight state keptStateParts()
+   * lists. Only called while the layer is attached to a WebGPU engine.
+   */
+  protected abstract resident(): ResidentOperand;
+  /** Takes the read-back arrays of the operand's parts(), in order, as the host weight state. */
   protected abstract keepWeightState(arrays: StateArrays): void;
   protected abstract releaseWeights(): void;
   protected abstract forwardCpu(X: DenseMatrix): DenseMatrix;
@@ -437,10 +439,6 @@ export abstract class LinearLayer {
   /** Stores alpha · (dY·Xᵀ) at the stored weights. */
   protected abstract gradientCpu(X: DenseMatrix, dY: DenseMatrix, alpha: number): void;
   protected abstract weightStateCpu(): { values: Float32Array; gradient: Float32Array; velocity: Float32Array; second: Float32Array };
-  protected abstract encodeForward(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void;
-  protected abstract encodeBackward(s: OperationScope, batch: number, dY: GPUBuffer, dX: GPUBuffer): void;
-  protected abstract encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void;
-  protected abstract weightStateGpu(): { values: GPUBuffer; gradient: GPUBuffer; velocity: GPUBuffer; second: GPUBuffer };
 
   /**
    * Every public method passes here first. After a device loss the layer

@@ -1,20 +1,11 @@
-import { encodeCsrDerived, type TransposeBuffers } from '../../kernels/csr-transpose.js';
-import { CSR_PATTERN_WORDS, encodeSddmm, sddmmCsr } from '../../kernels/sddmm.js';
-import { evolveSetCpu } from '../../kernels/set/evolve.js';
-import { pruneCsrCpu, pruneResident } from '../../kernels/set/prune-csr.js';
-import { checkZeta } from '../../kernels/set/prune.js';
-import { regrowResident } from '../../kernels/set/regrow.js';
-import { checkBlockBytes, checkGradientOperands, gradientGrowthCpu, mergeGrownCpu } from '../../kernels/rigl.js';
-import { growResident, uploadGradientOperands, type GradientOperands } from '../../kernels/rigl.js';
-import { readCsr, uploadCsr, type CsrBuffers } from '../../kernels/set/resident-csr.js';
-import { encodeGatherCsr, spmmCsr, spmmCsrT } from '../../kernels/spmm.js';
-import { BufferOwner, OperationScope } from '../gpu/gpu-context.js';
+import { csrPasses, ResidentCsr } from '../../kernels/resident/csr.js';
+import { checkCsrEvolve, checkResidentEvolve, evolveCpu, evolveResident } from '../../kernels/set/evolve.js';
+import type { GradientOperands } from '../../kernels/rigl.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
-import { CSRMatrix, erdosRenyiDensity, identityOrder } from '../formats/csr.js';
+import { CSRMatrix, erdosRenyiDensity } from '../formats/csr.js';
 import type { DenseMatrix } from '../formats/dense.js';
 import { initLimit, type WeightInit } from '../formats/init.js';
-import { assertSeed } from '../formats/validate.js';
-import { LinearLayer, type LayerGpu, type StateArrays, type StatePart } from './linear-layer.js';
+import { LinearLayer, type LayerGpu, type StateArrays } from './linear-layer.js';
 
 export interface SparseLinearOptions {
   /** Inputs (features in). */
@@ -53,13 +44,6 @@ export interface SparseEvolveOptions {
   blockBytes?: number;
 }
 
-/** The GPU weight state: replaced whole by every evolve (a new generation). */
-interface Generation {
-  owner: BufferOwner;
-  csr: CsrBuffers;
-  derived: TransposeBuffers;
-}
-
 /**
  * A truly sparse fully-connected layer, Y = W·X + b with W (out × in) in CSR:
  * memory and work follow the nonzeros. Weight gradients exist only at the
@@ -75,10 +59,8 @@ export class SparseLinear extends LinearLayer {
   /** Adam's second moment (the first lives in velocity); follows its weight like velocity. */
   private second: Float32Array;
   private gradW: Float32Array;
-  private generation: Generation | undefined;
-  private gpuGradW: GPUBuffer | undefined;
-  private rowOrder: GPUBuffer | undefined;
-  private colOrder: GPUBuffer | undefined;
+  /** The weights on the GPU (WebGPU only); every evolve installs a new generation in it. */
+  private operand: ResidentCsr | undefined;
 
   constructor(options: SparseLinearOptions) {
     super(options.in, options.out, options.bias);
@@ -117,60 +99,20 @@ export class SparseLinear extends LinearLayer {
    * Velocity follows its weight; new connections start at zero velocity.
    * With growth: 'gradient' the removed count grows back RigL-style at the
    * absent positions of largest |dY·Xᵀ| for the batch given (see
-   * kernels/set/rigl.ts), also without a read-back of weights or gradients.
+   * kernels/rigl.ts), also without a read-back of weights or gradients.
    */
   async evolve(options: SparseEvolveOptions): Promise<{ removed: number }> {
     this.requireEngine();
-    checkZeta(options.zeta);
-    const growth = options.growth ?? 'random';
-    // Gradient growth draws nothing; random growth's seed is checked here, before either backend.
-    if (growth !== 'gradient') assertSeed('options.seed', options.seed);
-    if (growth === 'gradient') return this.evolveByGradient(options);
-    if (growth !== 'random') throw new InvalidArgumentError('options.growth', `must be 'random' or 'gradient', got ${String(growth)}`);
-    const gpu = this.gpu;
-    const g = this.generation;
-    if (!gpu || !g) {
-      const result = evolveSetCpu(this.W, { zeta: options.zeta, seed: options.seed, state: this.velocity, second: this.second, init: this.init });
+    const { zeta, growth } = checkCsrEvolve(options, this.out, this.in, initLimit(this.init, this.in, this.out));
+    const operand = this.operand;
+    if (!this.gpu || !operand) {
+      const result = evolveCpu(this.W, this.velocity, this.second, zeta, growth);
       this.W = result.W;
       this.velocity = result.state;
       this.second = result.second!;
       return { removed: result.removed };
     }
-    const limit = initLimit(this.init, this.in, this.out);
-    const nnz = this.W.nnz;
-    const scratch = new BufferOwner(gpu.ctx);
-    const next = new BufferOwner(gpu.ctx);
-    try {
-      const { kept, keptNnz } = await pruneResident(gpu.ctx, scratch, g.csr, this.out, nnz, options.zeta);
-      const { buffers } = await regrowResident(gpu.ctx, scratch, kept, keptNnz, this.out, this.in, nnz, options.seed, limit);
-      await this.install(gpu, g, buffers, next);
-      return { removed: nnz - keptNnz };
-    } catch (e) {
-      next.release();
-      throw e;
-    } finally {
-      scratch.release();
-    }
-  }
-
-  /** RigL: SET's pruning, then growth at the absent positions of largest |dY·Xᵀ| (new weights and states 0). */
-  private async evolveByGradient(options: SparseEvolveOptions): Promise<{ removed: number }> {
-    const { X, dY } = checkGradientOperands(options.X, options.dY, this.out, this.in, 'options.');
-    const blockBytes = checkBlockBytes('options.blockBytes', options.blockBytes);
-    if (options.zeta === 0) return { removed: 0 };
-    const nnz = this.W.nnz;
-    const gpu = this.gpu;
-    const g = this.generation;
-    if (!gpu || !g) {
-      const kept = pruneCsrCpu(this.W, this.velocity, options.zeta, this.second);
-      const grown = gradientGrowthCpu(kept.W, X, dY, nnz - kept.W.nnz, blockBytes);
-      const result = mergeGrownCpu(kept.W, kept.state, grown);
-      this.W = result.W;
-      this.velocity = result.state;
-      this.second = mergeGrownCpu(kept.W, kept.second!, grown).state;
-      return { removed: nnz - kept.W.nnz };
-    }
-    return this.growResidentByGradient(options.zeta, (scratch) => uploadGradientOperands(scratch, X, dY), blockBytes);
+    return this.evolveOnGpu(operand, () => evolveResident(operand, zeta, growth));
   }
 
   /**
@@ -179,124 +121,47 @@ export class SparseLinear extends LinearLayer {
    */
   async evolveByResidentGradient(zeta: number, operands: GradientOperands, blockBytes?: number): Promise<{ removed: number }> {
     this.requireEngine();
-    checkZeta(zeta);
-    if (zeta === 0) return { removed: 0 };
-    return this.growResidentByGradient(zeta, () => operands, checkBlockBytes('blockBytes', blockBytes));
+    const request = checkResidentEvolve(zeta, operands, blockBytes);
+    const operand = this.operand!;
+    return this.evolveOnGpu(operand, () => evolveResident(operand, request.zeta, request.growth));
   }
 
-  private async growResidentByGradient(zeta: number, operands: (scratch: BufferOwner) => GradientOperands, blockBytes: number): Promise<{ removed: number }> {
-    const nnz = this.W.nnz;
-    const gpu = this.gpu!;
-    const g = this.generation!;
-    const scratch = new BufferOwner(gpu.ctx);
-    const next = new BufferOwner(gpu.ctx);
-    try {
-      const { kept, keptNnz } = await pruneResident(gpu.ctx, scratch, g.csr, this.out, nnz, zeta);
-      const buffers = await growResident(gpu.ctx, scratch, kept, keptNnz, this.out, this.in, nnz, operands(scratch), blockBytes);
-      await this.install(gpu, g, buffers, next);
-      return { removed: nnz - keptNnz };
-    } catch (e) {
-      next.release();
-      throw e;
-    } finally {
-      scratch.release();
-    }
-  }
-
-  /**
-   * Installs an evolved layer as the new generation: moves it into buffers
-   * of its own (so the evolve's scratch can go), rebuilds the derived
-   * indices on the GPU and releases the previous generation.
-   */
-  private async install(gpu: LayerGpu, g: Generation, buffers: CsrBuffers, next: BufferOwner): Promise<void> {
-    const nnz = this.W.nnz;
-    const csr: CsrBuffers = {
-      rowPtr: next.output('W.rowPtr', (this.out + 1) * 4),
-      colIdx: next.output('W.colIdx', nnz * 4),
-      values: next.output('W.values', nnz * 4),
-      state: next.output('velocity', nnz * 4),
-      second: next.output('second moment', nnz * 4),
-    };
-    let derived: TransposeBuffers | undefined;
-    await gpu.ctx.run('SparseLinear.evolve (install)', (s) => {
-      s.copy(buffers.rowPtr, csr.rowPtr, (this.out + 1) * 4);
-      s.copy(buffers.colIdx, csr.colIdx, nnz * 4);
-      s.copy(buffers.values, csr.values, nnz * 4);
-      s.copy(buffers.state, csr.state, nnz * 4);
-      s.copy(buffers.second!, csr.second!, nnz * 4);
-      derived = encodeCsrDerived(s, next, csr, this.out, this.in, nnz);
-      return { result: csr.rowPtr, byteLength: 0, decode: () => undefined };
-    });
-    g.owner.release();
-    this.generation = { owner: next, csr, derived: derived! };
-    this.gpuBuffersReplaced();
+  private async evolveOnGpu(operand: ResidentCsr, evolve: () => Promise<{ removed: number }>): Promise<{ removed: number }> {
+    const before = operand.buffers;
+    const { removed } = await evolve();
+    // A new generation: whoever recorded passes over the old buffers records again.
+    if (operand.buffers !== before) this.gpuBuffersReplaced();
+    return { removed };
   }
 
   async connectionsPerInput(): Promise<Uint32Array> {
     this.assertLive();
-    const gpu = this.gpu;
-    const g = this.generation;
-    if (!gpu || !g) {
+    const operand = this.operand;
+    if (!this.gpu || !operand) {
       const counts = new Uint32Array(this.in);
       for (const c of this.W.colIdx) counts[c]!++;
       return counts;
     }
     // The transpose index's column pointers hold exactly these counts: in + 1 words, no weights.
-    const bytes = (this.in + 1) * 4;
-    const colPtr = await gpu.ctx.run('read column pointers', (s) => {
-      const out = s.output('colPtr read-back', bytes);
-      s.copy(g.derived.colPtr, out, bytes);
-      return { result: out, byteLength: bytes, decode: (b) => new Uint32Array(b) };
-    });
-    return Uint32Array.from({ length: this.in }, (_, c) => colPtr[c + 1]! - colPtr[c]!);
+    return operand.columnCounts();
   }
 
   /** A snapshot of the current weights, biases and velocity (read back on WebGPU). */
   async weights(): Promise<{ W: CSRMatrix; bias: Float32Array; velocity: Float32Array }> {
     this.assertLive();
-    const gpu = this.gpu;
-    const g = this.generation;
+    const operand = this.operand;
     // A copy of the structure too: the snapshot is the caller's, and writing to it must not reach the layer.
-    if (!gpu || !g) return { W: copyCsr(this.W), bias: await this.biases(), velocity: Float32Array.from(this.velocity) };
-    const { W, state } = await readCsr(gpu.ctx, g.csr, this.out, this.in, this.W.nnz);
+    if (!this.gpu || !operand) return { W: copyCsr(this.W), bias: await this.biases(), velocity: Float32Array.from(this.velocity) };
+    const { W, state } = await operand.read();
     return { W, bias: await this.biases(), velocity: state };
   }
 
   protected attachWeights(gpu: LayerGpu): void {
-    const owner = new BufferOwner(gpu.ctx);
-    // The host's own derived indices, identical to what the GPU rebuilds after evolve.
-    const t = this.W.transposeIndex();
-    try {
-      this.generation = {
-        owner,
-        csr: uploadCsr(owner, this.W, this.velocity, this.second),
-        derived: {
-          rowOf: owner.upload('rowOf', this.W.rowIndices()),
-          colPtr: owner.upload('colPtr', t.colPtr),
-          rowIdx: owner.upload('transpose rowIdx', t.rowIdx),
-          perm: owner.upload('transpose perm', t.perm),
-        },
-      };
-    } catch (e) {
-      owner.release(); // what attach allocated in the fixed scope, attach releases
-      throw e;
-    }
-    this.gpuGradW = gpu.fixed.output('weight gradient', this.W.nnz * 4);
-    // Identity visiting orders: an evolved layer's rows change length, and re-sorting them is not worth a pass.
-    this.rowOrder = gpu.fixed.upload('row order', identityOrder(this.out));
-    this.colOrder = gpu.fixed.upload('column order', identityOrder(this.in));
+    this.operand = ResidentCsr.upload(gpu.ctx, this.W, this.velocity, this.second, { training: true });
   }
 
-  protected weightStateParts(): StatePart[] {
-    const { csr } = this.generation!;
-    const nnz = this.W.nnz;
-    return [
-      { buffer: csr.rowPtr, type: 'u32', length: this.out + 1 },
-      { buffer: csr.colIdx, type: 'u32', length: nnz },
-      { buffer: csr.values, type: 'f32', length: nnz },
-      { buffer: csr.state, type: 'f32', length: nnz },
-      { buffer: csr.second!, type: 'f32', length: nnz },
-    ];
+  protected resident(): ResidentCsr {
+    return this.operand!;
   }
 
   protected keepWeightState(arrays: StateArrays): void {
@@ -307,44 +172,24 @@ export class SparseLinear extends LinearLayer {
   }
 
   protected releaseWeights(): void {
-    this.generation?.owner.release();
-    this.generation = undefined;
+    this.operand?.release();
+    this.operand = undefined;
   }
 
   protected forwardCpu(X: DenseMatrix): DenseMatrix {
-    return spmmCsr.cpu(this.W, X);
+    return csrPasses.forward(this.W, X);
   }
 
   protected backwardCpu(dY: DenseMatrix): DenseMatrix {
-    return spmmCsrT.cpu(this.W, dY);
+    return csrPasses.backward(this.W, dY);
   }
 
   protected gradientCpu(X: DenseMatrix, dY: DenseMatrix, alpha: number): void {
-    this.gradW.set(sddmmCsr.cpu(this.W, dY, X, { alpha }));
+    this.gradW.set(csrPasses.gradient(this.W, X, dY, alpha));
   }
 
   protected weightStateCpu() {
     return { values: this.W.values, gradient: this.gradW, velocity: this.velocity, second: this.second };
-  }
-
-  protected encodeForward(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void {
-    const { csr } = this.generation!;
-    encodeGatherCsr(s, this.out, batch, { values: csr.values, ptr: csr.rowPtr, idx: csr.colIdx, order: this.rowOrder! }, X, Y);
-  }
-
-  protected encodeBackward(s: OperationScope, batch: number, dY: GPUBuffer, dX: GPUBuffer): void {
-    const { csr, derived } = this.generation!;
-    encodeGatherCsr(s, this.in, batch, { values: csr.values, ptr: derived.colPtr, idx: derived.rowIdx, order: this.colOrder!, perm: derived.perm }, dY, dX);
-  }
-
-  protected encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void {
-    const { csr, derived } = this.generation!;
-    encodeSddmm(s, 'csr', this.W.nnz, batch, alpha, CSR_PATTERN_WORDS, [derived.rowOf, csr.colIdx], dY, X, this.gpuGradW!);
-  }
-
-  protected weightStateGpu() {
-    const { csr } = this.generation!;
-    return { values: csr.values, gradient: this.gpuGradW!, velocity: csr.state, second: csr.second! };
   }
 }
 

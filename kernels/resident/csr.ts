@@ -1,0 +1,208 @@
+import { BufferOwner, type GpuContext, type OperationScope } from '../../src/gpu/gpu-context.js';
+import { type CSRMatrix, identityOrder } from '../../src/formats/csr.js';
+import { encodeCsrDerived, type TransposeBuffers } from '../csr-transpose.js';
+import { CSR_PATTERN_WORDS, encodeSddmm, sddmmCsr } from '../sddmm.js';
+import { encodeGatherCsr, spmmCsr, spmmCsrT } from '../spmm.js';
+import { readCsr, uploadCsr, type CsrBuffers } from '../set/resident-csr.js';
+import type { HostPasses, ResidentOperand, ResidentPart } from './operand.js';
+
+/** The CPU twins of ResidentCsr's passes. */
+export const csrPasses: HostPasses<CSRMatrix> = {
+  forward: (W, X) => spmmCsr.cpu(W, X),
+  backward: (W, dY) => spmmCsrT.cpu(W, dY),
+  gradient: (W, X, dY, alpha) => sddmmCsr.cpu(W, dY, X, { alpha }),
+};
+
+/** One generation of the weights: replaced whole by every evolution, with the buffers derived from it. */
+interface Generation {
+  owner: BufferOwner;
+  csr: CsrBuffers;
+  /** The row of every entry and the transpose index (training operands only). */
+  derived: TransposeBuffers | undefined;
+}
+
+/** What the training passes read besides the weights; lives as long as the operand. */
+interface TrainingBuffers {
+  owner: BufferOwner;
+  gradient: GPUBuffer;
+  /** Identity visiting orders: an evolved layer's rows change length, and re-sorting them is not worth a pass. */
+  rowOrder: GPUBuffer;
+  colOrder: GPUBuffer;
+}
+
+/**
+ * A CSR weight matrix (rows × cols, nnz constant through evolution) and its
+ * optimizer state in GPU buffers. A training operand (what a SparseLinear
+ * holds) also keeps the transpose index, rebuilt on the GPU at every
+ * install, a gradient buffer and visiting orders; a plain one (an engine's
+ * one-off evolveSet) only the weights and state.
+ */
+export class ResidentCsr implements ResidentOperand {
+  private generation: Generation | undefined;
+  private readonly training: TrainingBuffers | undefined;
+
+  private constructor(
+    readonly ctx: GpuContext,
+    readonly rows: number,
+    readonly cols: number,
+    readonly nnz: number,
+    generation: Generation,
+    training: TrainingBuffers | undefined,
+  ) {
+    this.generation = generation;
+    this.training = training;
+  }
+
+  /**
+   * Uploads W with its per-weight state (and an optional second state, e.g.
+   * Adam's second moment). With `training`, the derived indices come from the
+   * host (identical to what install rebuilds on the GPU).
+   */
+  static upload(ctx: GpuContext, W: CSRMatrix, state: Float32Array, second: Float32Array | undefined, options: { training: boolean }): ResidentCsr {
+    const owner = new BufferOwner(ctx);
+    const fixed = new BufferOwner(ctx);
+    try {
+      const csr = uploadCsr(owner, W, state, second);
+      let derived: TransposeBuffers | undefined;
+      let training: TrainingBuffers | undefined;
+      if (options.training) {
+        const t = W.transposeIndex();
+        derived = {
+          rowOf: owner.upload('rowOf', W.rowIndices()),
+          colPtr: owner.upload('colPtr', t.colPtr),
+          rowIdx: owner.upload('transpose rowIdx', t.rowIdx),
+          perm: owner.upload('transpose perm', t.perm),
+        };
+        training = {
+          owner: fixed,
+          gradient: fixed.output('weight gradient', W.nnz * 4),
+          rowOrder: fixed.upload('row order', identityOrder(W.rows)),
+          colOrder: fixed.upload('column order', identityOrder(W.cols)),
+        };
+      }
+      return new ResidentCsr(ctx, W.rows, W.cols, W.nnz, { owner, csr, derived }, training);
+    } catch (e) {
+      // E.g. a DeviceLimitError naming the array: nothing stays allocated.
+      owner.release();
+      fixed.release();
+      throw e;
+    }
+  }
+
+  /** The current generation's weights and state. */
+  get buffers(): CsrBuffers {
+    return this.live().csr;
+  }
+
+  get state(): { values: GPUBuffer; gradient: GPUBuffer; velocity: GPUBuffer; second: GPUBuffer } {
+    const { csr } = this.live();
+    return { values: csr.values, gradient: this.train().gradient, velocity: csr.state, second: csr.second! };
+  }
+
+  encodeForward(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void {
+    const { csr } = this.live();
+    encodeGatherCsr(s, this.rows, batch, { values: csr.values, ptr: csr.rowPtr, idx: csr.colIdx, order: this.train().rowOrder }, X, Y);
+  }
+
+  encodeBackward(s: OperationScope, batch: number, dY: GPUBuffer, dX: GPUBuffer): void {
+    const { csr } = this.live();
+    const derived = this.derived();
+    encodeGatherCsr(s, this.cols, batch, { values: csr.values, ptr: derived.colPtr, idx: derived.rowIdx, order: this.train().colOrder, perm: derived.perm }, dY, dX);
+  }
+
+  encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void {
+    const { csr } = this.live();
+    encodeSddmm(s, 'csr', this.nnz, batch, alpha, CSR_PATTERN_WORDS, [this.derived().rowOf, csr.colIdx], dY, X, this.train().gradient);
+  }
+
+  parts(): ResidentPart[] {
+    const { csr } = this.live();
+    const parts: ResidentPart[] = [
+      { buffer: csr.rowPtr, type: 'u32', length: this.rows + 1 },
+      { buffer: csr.colIdx, type: 'u32', length: this.nnz },
+      { buffer: csr.values, type: 'f32', length: this.nnz },
+      { buffer: csr.state, type: 'f32', length: this.nnz },
+    ];
+    if (csr.second) parts.push({ buffer: csr.second, type: 'f32', length: this.nnz });
+    return parts;
+  }
+
+  /** Reads the weights and state back (one packed read); the second state too when asked and held. */
+  read(withSecond = false): Promise<{ W: CSRMatrix; state: Float32Array; second?: Float32Array }> {
+    return readCsr(this.ctx, this.live().csr, this.rows, this.cols, this.nnz, withSecond);
+  }
+
+  /** Stored entries of every column (a training operand's transpose column pointers: cols + 1 words, no weights). */
+  async columnCounts(): Promise<Uint32Array> {
+    const derived = this.derived();
+    const bytes = (this.cols + 1) * 4;
+    const colPtr = await this.ctx.run('read column pointers', (s) => {
+      const out = s.output('colPtr read-back', bytes);
+      s.copy(derived.colPtr, out, bytes);
+      return { result: out, byteLength: bytes, decode: (b) => new Uint32Array(b) };
+    });
+    return Uint32Array.from({ length: this.cols }, (_, c) => colPtr[c + 1]! - colPtr[c]!);
+  }
+
+  /**
+   * Makes an evolved layer (nnz entries, in buffers someone else owns, e.g.
+   * an evolution's scratch) the new generation: moves it into buffers of its
+   * own, rebuilds the derived indices on the GPU for a training operand and
+   * releases the previous generation. Nothing is read back.
+   */
+  async install(evolved: CsrBuffers): Promise<void> {
+    const previous = this.live();
+    const { rows, cols, nnz } = this;
+    const next = new BufferOwner(this.ctx);
+    try {
+      const csr: CsrBuffers = {
+        rowPtr: next.output('W.rowPtr', (rows + 1) * 4),
+        colIdx: next.output('W.colIdx', nnz * 4),
+        values: next.output('W.values', nnz * 4),
+        state: next.output('state', nnz * 4),
+        ...(previous.csr.second ? { second: next.output('second state', nnz * 4) } : {}),
+      };
+      const derived = await this.ctx.run('install evolved CSR', (s) => {
+        s.copy(evolved.rowPtr, csr.rowPtr, (rows + 1) * 4);
+        s.copy(evolved.colIdx, csr.colIdx, nnz * 4);
+        s.copy(evolved.values, csr.values, nnz * 4);
+        s.copy(evolved.state, csr.state, nnz * 4);
+        if (csr.second) s.copy(evolved.second!, csr.second, nnz * 4);
+        const built = previous.derived ? encodeCsrDerived(s, next, csr, rows, cols, nnz) : undefined;
+        return { result: csr.rowPtr, byteLength: 0, decode: () => built };
+      });
+      if (this.generation !== previous) {
+        // Released while the update ran: the new generation has no operand to go to.
+        next.release();
+        return;
+      }
+      previous.owner.release();
+      this.generation = { owner: next, csr, derived };
+    } catch (e) {
+      next.release();
+      throw e;
+    }
+  }
+
+  release(): void {
+    this.generation?.owner.release();
+    this.generation = undefined;
+    this.training?.owner.release();
+  }
+
+  private live(): Generation {
+    if (!this.generation) throw new Error('ResidentCsr used after release()');
+    return this.generation;
+  }
+
+  private derived(): TransposeBuffers {
+    const derived = this.live().derived;
+    if (!derived) throw new Error('a plain ResidentCsr has no transpose index (upload it with training: true)');
+    return derived;
+  }
+
+  private train(): TrainingBuffers {
+    if (!this.training) throw new Error('a plain ResidentCsr has no training buffers (upload it with training: true)');
+    return this.training;
+  }
+}

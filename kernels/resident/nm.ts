@@ -1,0 +1,165 @@
+import { BufferOwner, type GpuContext, type OperationScope } from '../../src/gpu/gpu-context.js';
+import { identityOrder } from '../../src/formats/csr.js';
+import { NMMatrix } from '../../src/formats/nm.js';
+import { encodeNMTranspose, type NMTransposeBuffers } from '../nm-transpose.js';
+import { encodeSddmm, sddmmNM } from '../sddmm.js';
+import { encodeGatherCsr, encodeSpmmNM, nmPatternWords, spmmNM, spmmNMT, type NMBuffers, type NMShape } from '../spmm.js';
+import type { HostPasses, ResidentOperand, ResidentPart } from './operand.js';
+
+/** The CPU twins of ResidentNM's passes. */
+export const nmPasses: HostPasses<NMMatrix> = {
+  forward: (W, X) => spmmNM.cpu(W, X),
+  backward: (W, dY) => spmmNMT.cpu(W, dY),
+  gradient: (W, X, dY, alpha) => sddmmNM.cpu(W, dY, X, { alpha }),
+};
+
+/** The N:M weights with the per-slot state that moves with them when the mask evolves. */
+export type NMState = NMBuffers & { velocity: GPUBuffer; second: GPUBuffer };
+
+/**
+ * N:M weights (every group of m along the inputs keeps n) and their
+ * optimizer state in GPU buffers. The slot layout never changes size; an
+ * evolution rewrites positions in place, after which the backward pass's
+ * transpose index is rebuilt on the GPU (replaceMask).
+ */
+export class ResidentNM implements ResidentOperand {
+  readonly shape: NMShape;
+  readonly nnz: number;
+  private readonly indexWords: number;
+  private weights: (NMState & { gradient: GPUBuffer; rowPtr: GPUBuffer; colOrder: GPUBuffer }) | undefined;
+  /** The backward pass's transpose index, owned by its own owner: replaced whenever the mask moves. */
+  private transpose: (NMTransposeBuffers & { owner: BufferOwner }) | undefined;
+
+  private constructor(
+    readonly ctx: GpuContext,
+    private readonly owner: BufferOwner,
+    W: NMMatrix,
+    weights: NMState & { gradient: GPUBuffer; rowPtr: GPUBuffer; colOrder: GPUBuffer },
+    transpose: NMTransposeBuffers & { owner: BufferOwner },
+  ) {
+    this.shape = { rows: W.rows, cols: W.cols, n: W.n, m: W.m };
+    this.nnz = W.nnz;
+    this.indexWords = W.indices.length;
+    this.weights = weights;
+    this.transpose = transpose;
+  }
+
+  /** Uploads W with its velocity and second moment; the transpose index comes from the host (what the GPU rebuilds after evolve). */
+  static upload(ctx: GpuContext, W: NMMatrix, velocity: Float32Array, second: Float32Array): ResidentNM {
+    const owner = new BufferOwner(ctx);
+    const topology = new BufferOwner(ctx);
+    try {
+      const weights = {
+        values: owner.upload('W.values', W.values),
+        indices: owner.upload('W.indices', W.indices),
+        gradient: owner.output('weight gradient', W.nnz * 4),
+        velocity: owner.upload('velocity', velocity),
+        second: owner.upload('second moment', second),
+        // Implicit row pointers (r · slotsPerRow), what the transpose rebuild indexes with.
+        rowPtr: owner.upload('W (row pointers)', W.rowPointers()),
+        // Identity visiting order of the backward gather (column lengths change as the mask evolves).
+        colOrder: owner.upload('column order', identityOrder(W.cols)),
+      };
+      const t = W.transposeIndex();
+      const transpose = {
+        colPtr: topology.upload('colPtr', t.colPtr),
+        rowIdx: topology.upload('transpose rowIdx', t.rowIdx),
+        perm: topology.upload('transpose perm', t.perm),
+        owner: topology,
+      };
+      return new ResidentNM(ctx, owner, W, weights, transpose);
+    } catch (e) {
+      owner.release();
+      topology.release();
+      throw e;
+    }
+  }
+
+  get state(): { values: GPUBuffer; gradient: GPUBuffer; velocity: GPUBuffer; second: GPUBuffer } {
+    const w = this.live();
+    return { values: w.values, gradient: w.gradient, velocity: w.velocity, second: w.second };
+  }
+
+  encodeForward(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void {
+    encodeSpmmNM(s, this.shape, batch, this.live(), X, Y);
+  }
+
+  encodeBackward(s: OperationScope, batch: number, dY: GPUBuffer, dX: GPUBuffer): void {
+    const w = this.live();
+    const t = this.transpose!;
+    encodeGatherCsr(s, this.shape.cols, batch, { values: w.values, ptr: t.colPtr, idx: t.rowIdx, order: w.colOrder, perm: t.perm }, dY, dX);
+  }
+
+  encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void {
+    const w = this.live();
+    encodeSddmm(s, 'nm', this.nnz, batch, alpha, nmPatternWords(this.shape), [w.indices], dY, X, w.gradient);
+  }
+
+  parts(): ResidentPart[] {
+    const w = this.live();
+    return [
+      { buffer: w.values, type: 'f32', length: this.nnz },
+      { buffer: w.indices, type: 'u32', length: this.indexWords },
+      { buffer: w.velocity, type: 'f32', length: this.nnz },
+      { buffer: w.second, type: 'f32', length: this.nnz },
+    ];
+  }
+
+  /** Reads the weights (values and packed positions) back in one read. */
+  read(): Promise<NMMatrix> {
+    const w = this.live();
+    const bytes = this.nnz * 4;
+    const indexBytes = this.indexWords * 4;
+    const { rows, cols, n, m } = this.shape;
+    return this.ctx.run('read N:M weights', (s) => {
+      const out = s.output('weights read-back', bytes + indexBytes);
+      s.copy(w.values, out, bytes);
+      s.copy(w.indices, out, indexBytes, bytes);
+      return {
+        result: out,
+        byteLength: bytes + indexBytes,
+        decode: (b) => new NMMatrix({ rows, cols, n, m, values: new Float32Array(b, 0, this.nnz).slice(), indices: new Uint32Array(b, bytes).slice() }),
+      };
+    });
+  }
+
+  /**
+   * Runs `encode`, which rewrites the mask (and the state that moves with it)
+   * in place, and rebuilds the transpose index in the same pass; nothing is
+   * read back. The previous index is released once the new one exists.
+   */
+  async replaceMask(operation: string, encode: (s: OperationScope, weights: NMState) => void): Promise<void> {
+    const w = this.live();
+    const next = new BufferOwner(this.ctx);
+    try {
+      const rebuilt = await this.ctx.run(operation, (s) => {
+        encode(s, w);
+        // The mask moved: the backward pass needs the new positions' index.
+        const transpose = { ...encodeNMTranspose(s, next, this.shape, w.indices, w.rowPtr), owner: next };
+        return { result: w.values, byteLength: 0, decode: () => transpose };
+      });
+      if (this.weights !== w) {
+        // Released while the update ran: the new index has no operand to go to.
+        next.release();
+        return;
+      }
+      this.transpose!.owner.release();
+      this.transpose = rebuilt;
+    } catch (e) {
+      next.release();
+      throw e;
+    }
+  }
+
+  release(): void {
+    this.transpose?.owner.release();
+    this.transpose = undefined;
+    this.weights = undefined;
+    this.owner.release();
+  }
+
+  private live(): NMState & { gradient: GPUBuffer; rowPtr: GPUBuffer; colOrder: GPUBuffer } {
+    if (!this.weights) throw new Error('ResidentNM used after release()');
+    return this.weights;
+  }
+}
