@@ -3,20 +3,27 @@
 // in kernels/programs.ts): the kept layer rowPtr, colIdx, values, state; the
 // merged layer newRowPtr (already scanned), newColIdx, newValues, newState;
 // and source, each merged entry's index in the kept layer or NEW_ENTRY | a
-// word of the includer's. The includer defines the hooks
+// word of the includer's. Entry points mergeRows (a thread per row, rows
+// params.rows) and gatherValues (a thread per merged entry), THREADS wide.
+// The includer defines the hooks
 //   fn newEntries(r: u32) -> vec2u          [first, end) of row r's new candidates, column-sorted
 //   fn nextNew(i: u32, end: u32) -> u32     the first candidate at or after i that is taken (end if none)
 //   fn newColumn(i: u32) -> u32
 //   fn newSource(i: u32) -> u32             its source word (NEW_ENTRY set)
 //   fn newValue(s: u32) -> f32              the weight of a new entry of source word s
+//   fn mergedEntries() -> u32               how many merged entries gatherValues writes
 
 const NEW_ENTRY: u32 = 0x80000000u;
 
 // Row r of the merged layer: kept and new columns in column order.
-fn mergeRow(r: u32) {
-  var k = rowPtr[r];
+@compute @workgroup_size(THREADS)
+fn mergeRows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = linearInvocationId(wid, groups, lid, THREADS);
+  if (r >= params.rows) { return; }
+  // Kept entries k in [rowPtr[r], end), new candidates i in newEntries(r).
   let end = rowPtr[r + 1u];
   let range = newEntries(r);
+  var k = rowPtr[r];
   var i = range.x;
   var out = newRowPtr[r];
   loop {
@@ -37,7 +44,10 @@ fn mergeRow(r: u32) {
 }
 
 // Entry e of the merged layer: a kept entry brings its value and optimizer state, a new one starts at newValue and 0.
-fn gatherEntry(e: u32) {
+@compute @workgroup_size(THREADS)
+fn gatherValues(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let e = linearInvocationId(wid, groups, lid, THREADS);
+  if (e >= mergedEntries()) { return; }
   let s = source[e];
   if ((s & NEW_ENTRY) != 0u) {
     newValues[e] = newValue(s);

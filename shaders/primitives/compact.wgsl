@@ -4,11 +4,7 @@
 // what keeps CSR rows sorted when kept weights are compacted.
 
 @compute @workgroup_size(THREADS)
-fn main(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) groups: vec3u,
-  @builtin(local_invocation_id) lid: vec3u,
-) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = linearInvocationId(wid, groups, lid, THREADS);
   if (i < params.count && flags[i] != 0u) {
     indices[positions[i]] = i;

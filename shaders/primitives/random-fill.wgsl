@@ -2,11 +2,7 @@
 // its own, so tests can hold the GPU stream against the CPU stream.
 
 @compute @workgroup_size(THREADS)
-fn main(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) groups: vec3u,
-  @builtin(local_invocation_id) lid: vec3u,
-) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = linearInvocationId(wid, groups, lid, THREADS);
   if (i < params.count) {
     out[i] = randomU32(params.seed, params.stream, params.first + i);

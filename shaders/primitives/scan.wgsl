@@ -9,25 +9,28 @@
 // SwiftShader run a barrier by switching between every invocation of the
 // workgroup, which made that scan cost ~1 s per million values there.
 
+// Chunk t: values [first, last) of the count.
+fn chunk(t: u32) -> vec2u {
+  return vec2u(t * CHUNK, min(params.count, t * CHUNK + CHUNK));
+}
+
 @compute @workgroup_size(THREADS)
 fn chunkTotals(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let t = linearInvocationId(wid, groups, lid, THREADS);
-  let first = t * CHUNK;
-  if (first >= params.count) { return; }
-  let last = min(params.count, first + CHUNK);
+  if (t * CHUNK >= params.count) { return; }
+  let range = chunk(t);
   var sum = 0u;
-  for (var i = first; i < last; i++) { sum += data[i]; }
+  for (var i = range.x; i < range.y; i++) { sum += data[i]; }
   totals[t] = sum;
 }
 
 @compute @workgroup_size(THREADS)
 fn scanChunks(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let t = linearInvocationId(wid, groups, lid, THREADS);
-  let first = t * CHUNK;
-  if (first >= params.count) { return; }
-  let last = min(params.count, first + CHUNK);
+  if (t * CHUNK >= params.count) { return; }
+  let range = chunk(t);
   var running = select(0u, totals[t], params.fromTotals == 1u);
-  for (var i = first; i < last; i++) {
+  for (var i = range.x; i < range.y; i++) {
     let v = data[i];
     data[i] = running;
     running += v;

@@ -127,15 +127,7 @@ fn newValue(s: u32) -> f32 {
   return params.limit * (2.0 * u - 1.0);
 }
 
-@compute @workgroup_size(THREADS)
-fn mergeRows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let r = linearInvocationId(wid, groups, lid, THREADS);
-  if (r < params.rows) { mergeRow(r); }
-}
-
-@compute @workgroup_size(THREADS)
-fn gatherValues(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let e = linearInvocationId(wid, groups, lid, THREADS);
+fn mergedEntries() -> u32 {
   // Here `candidates` holds the layer's capacity; the merged nnz is newRowPtr[rows].
-  if (e < params.candidates && e < newRowPtr[params.rows]) { gatherEntry(e); }
+  return min(params.candidates, newRowPtr[params.rows]);
 }
