@@ -33,7 +33,7 @@ function mnistFiles(): Plugin {
 export default defineConfig({
   plugins: [mnistFiles(), watModules()],
   build: {
-    lib: { entry: { wgsparse: 'src/index.ts', node: 'src/node.ts' }, formats: ['es'], fileName: (_format, name) => `${name}.js` },
+    lib: { entry: { wgsparse: 'src/index.ts', node: 'src/node.ts', interop: 'src/interop.ts' }, formats: ['es'], fileName: (_format, name) => `${name}.js` },
     outDir: 'dist',
     target: 'es2022',
     sourcemap: true,
