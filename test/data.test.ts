@@ -492,18 +492,28 @@ function histogram(data: Dataset): number[] {
   return h;
 }
 
+/**
+ * A generator's dataset is valid, the same for a seed and other inputs for
+ * seed + 1, of the given count, features and classes, with the given class
+ * counts and inputs in [0, 1]. Returns it.
+ */
+function expectGenerated<Options extends { seed: number }>(generate: (options: Options) => Dataset, options: Options, shape: [count: number, features: number, classes: number], classCounts: number[]): Dataset {
+  const a = generate(options);
+  validateDataset(a);
+  expect(generate(options)).toEqual(a);
+  expect(generate({ ...options, seed: options.seed + 1 }).inputs).not.toEqual(a.inputs);
+  expect([a.count, a.features, a.classes]).toEqual(shape);
+  expect(histogram(a)).toEqual(classCounts);
+  expect(range(a.inputs).min).toBeGreaterThanOrEqual(0);
+  expect(range(a.inputs).max).toBeLessThanOrEqual(1);
+  return a;
+}
+
 describe('syntheticClassification', () => {
   const options = { count: 1000, features: 64, classes: 4, seed: 7, noise: 0.3 };
 
   test('deterministic for a seed, different across seeds, valid', () => {
-    const a = syntheticClassification(options);
-    validateDataset(a);
-    expect(syntheticClassification(options)).toEqual(a);
-    expect(syntheticClassification({ ...options, seed: 8 }).inputs).not.toEqual(a.inputs);
-    expect([a.count, a.features, a.classes]).toEqual([1000, 64, 4]);
-    expect(histogram(a)).toEqual([250, 250, 250, 250]);
-    expect(range(a.inputs).min).toBeGreaterThanOrEqual(0);
-    expect(range(a.inputs).max).toBeLessThanOrEqual(1);
+    const a = expectGenerated(syntheticClassification, options, [1000, 64, 4], [250, 250, 250, 250]);
     // Shuffled, not round-robin in order.
     expect(Array.from(a.labels.subarray(0, 8))).not.toEqual([0, 1, 2, 3, 0, 1, 2, 3]);
   });
@@ -541,14 +551,7 @@ describe('syntheticImages', () => {
   const options = { count: 400, side: 12, classes: 4, seed: 3 };
 
   test('deterministic, valid, balanced, in [0, 1]', () => {
-    const a = syntheticImages(options);
-    validateDataset(a);
-    expect(syntheticImages(options)).toEqual(a);
-    expect(syntheticImages({ ...options, seed: 4 }).inputs).not.toEqual(a.inputs);
-    expect([a.count, a.features, a.classes]).toEqual([400, 144, 4]);
-    expect(histogram(a)).toEqual([100, 100, 100, 100]);
-    expect(range(a.inputs).min).toBeGreaterThanOrEqual(0);
-    expect(range(a.inputs).max).toBeLessThanOrEqual(1);
+    expectGenerated(syntheticImages, options, [400, 144, 4], [100, 100, 100, 100]);
   });
 
   test('each class lights a different place; classes are separable', () => {

@@ -109,6 +109,17 @@ async function interrupted(lose: (engine: Engine, m: Sequential) => Partial<FitO
   return { m, error: error as DeviceLostError, lostEngine: engine };
 }
 
+/**
+ * Fits on from `initialEpoch`: same seeds, same Adam moments and step count,
+ * same topology, so the uninterrupted run's losses and final state.
+ */
+async function expectResumesAsUninterrupted(m: Sequential, initialEpoch: number): Promise<History> {
+  const resumed = await m.fit(data, { ...options, initialEpoch });
+  expect(lossesOf(resumed)).toEqual(lossesOf(ref.history).slice(initialEpoch));
+  expect(await modelState(m)).toEqual(ref.final);
+  return resumed;
+}
+
 describe('a device lost during fit', () => {
   test('mid-epoch (from onBatchEnd): the error says what was kept; save() and weights() give the end of the last completed epoch; a new WebGPU engine finishes the fit as if nothing happened', async () => {
     const { m, error, lostEngine } = await interrupted((engine) => ({
@@ -144,11 +155,8 @@ describe('a device lost during fit', () => {
     // The saved file holds the kept state: the re-attached model predicts what it loaded as (GPU vs CPU rounding apart).
     const outputs = (await m.predict(probe)).data;
     outputs.forEach((p, i) => expect(p).toBeCloseTo(keptOutputs[i]!, 5));
-    const resumed = await m.fit(data, { ...options, initialEpoch: error.initialEpoch! });
+    const resumed = await expectResumesAsUninterrupted(m, error.initialEpoch!);
     expect(resumed.epochs.map((e) => e.epoch)).toEqual([2, 3]);
-    // Same seeds, same Adam moments and step count, same topology: the uninterrupted run's numbers.
-    expect(lossesOf(resumed)).toEqual(lossesOf(ref.history).slice(2));
-    expect(await modelState(m)).toEqual(ref.final);
     m.dispose();
     fresh.dispose();
     lostEngine.dispose();
@@ -195,9 +203,7 @@ describe('a device lost during fit', () => {
     expect(await modelState(m)).toEqual(ref.ends[1]);
     const fresh = await ownEngine();
     m.attach(fresh);
-    const resumed = await m.fit(data, { ...options, initialEpoch: 2 });
-    expect(lossesOf(resumed)).toEqual(lossesOf(ref.history).slice(2));
-    expect(await modelState(m)).toEqual(ref.final);
+    await expectResumesAsUninterrupted(m, 2);
     m.dispose();
     fresh.dispose();
     lostEngine.dispose();

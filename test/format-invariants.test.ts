@@ -2,6 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import { CSRMatrix, DenseMatrix, NMMatrix, RandomStream, randomU32 } from '../src/index.js';
 import { packPositions } from '../src/formats/nm.js';
+import { expectSeededCsr } from './helpers/cases.js';
 
 describe('CSRMatrix', () => {
   test('fromDense → toDense round-trips and drops exact zeros', () => {
@@ -23,12 +24,7 @@ describe('CSRMatrix', () => {
   });
 
   test('random: seeded, rows sorted and unique, density within 4 standard deviations', () => {
-    const a = CSRMatrix.random({ rows: 300, cols: 400, density: 0.05, seed: 9 });
-    const b = CSRMatrix.random({ rows: 300, cols: 400, density: 0.05, seed: 9 });
-    const c = CSRMatrix.random({ rows: 300, cols: 400, density: 0.05, seed: 10 });
-    expect(a.colIdx).toEqual(b.colIdx);
-    expect(a.values).toEqual(b.values);
-    expect(a.colIdx).not.toEqual(c.colIdx);
+    const a = expectSeededCsr({ rows: 300, cols: 400, density: 0.05, seed: 9 });
     // nnz ~ Binomial(120000, 0.05): mean 6000, sd ≈ 75.5.
     expect(Math.abs(a.nnz - 6000)).toBeLessThan(4 * 75.5);
     // He-uniform values lie within ±sqrt(6 / cols).

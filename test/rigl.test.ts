@@ -16,6 +16,7 @@ import { BufferOwner, GpuContext } from '../src/gpu/gpu-context.js';
 import { CSRMatrix, DenseMatrix, InvalidArgumentError, ShapeMismatchError, SparseLinear, type Engine } from '../src/index.js';
 import { csrWithEmptyLines, emptyCsr } from './helpers/cases.js';
 import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';
+import { expectGrowthInvariants, prunedLayer, type CsrWithState } from './helpers/evolution.js';
 import { evolveRiglGpu, growByGradientGpu } from './helpers/gpu-wrappers.js';
 import { mappedBufferSizes } from './helpers/readbacks.js';
 import { expectClose, referenceMatMul } from './helpers/reference.js';
@@ -73,24 +74,11 @@ function gradientAt(i: number, cols: number, X: DenseMatrix, dY: DenseMatrix): n
 }
 
 /** Kept weights keep value and state; grown ones are 0 with state 0; nnz is the target. */
-function expectGrowthInvariants(result: { W: CSRMatrix; state: Float32Array }, kept: { W: CSRMatrix; state: Float32Array }, target: number): void {
-  expect(result.W.nnz).toBe(target);
-  const keptAt = new Map<number, [number, number]>();
-  const kr = kept.W.rowIndices();
-  kept.W.colIdx.forEach((c, k) => keptAt.set(kr[k]! * kept.W.cols + c, [kept.W.values[k]!, kept.state[k]!]));
-  const rr = result.W.rowIndices();
-  let fresh = 0;
-  result.W.colIdx.forEach((c, k) => {
-    const old = keptAt.get(rr[k]! * result.W.cols + c);
-    if (old) {
-      expect([result.W.values[k], result.state[k]]).toEqual(old);
-    } else {
-      fresh++;
-      expect(result.W.values[k]).toBe(0);
-      expect(result.state[k]).toBe(0);
-    }
+function expectZeroGrowth(result: CsrWithState, kept: CsrWithState, target: number): void {
+  expectGrowthInvariants(result, kept, target, (value, state) => {
+    expect(value).toBe(0);
+    expect(state).toBe(0);
   });
-  expect(fresh).toBe(target - kept.W.nnz);
 }
 
 /**
@@ -115,10 +103,13 @@ function expectSameGrowthUpToRounding(g: number[], c: number[], cols: number, X:
   return false;
 }
 
-function prunedLayer(rows: number, cols: number, density: number, zeta: number, seed: number) {
-  const W = CSRMatrix.random({ rows, cols, density, seed });
-  const state = Float32Array.from(W.values, (v) => v * 10);
-  return { W, state, kept: pruneCsrCpu(W, state, zeta) };
+/** A pruned 20 × 15 layer, a batch and a zero dY, and what a zero gradient grows: the smallest absent row-major indices. */
+function zeroGradientCase() {
+  const { W, kept } = prunedLayer(20, 15, 0.3, 0.3, 2);
+  const present = positions(kept.W);
+  const smallest: number[] = [];
+  for (let i = 0; smallest.length < W.nnz - kept.W.nnz; i++) if (!present.has(i)) smallest.push(i);
+  return { W, kept, X: DenseMatrix.random(15, 4, { seed: 1 }), zeros: new DenseMatrix(20, 4), smallest };
 }
 
 describe('RigL growth on the CPU', () => {
@@ -135,7 +126,7 @@ describe('RigL growth on the CPU', () => {
       const k = W.nnz - kept.W.nnz;
       expect(k, 'removed ≤ absent: growth always finds enough positions').toBeLessThanOrEqual(rows * cols - kept.W.nnz);
       const result = growByGradientCpu(kept.W, kept.state, W.nnz, X, dY);
-      expectGrowthInvariants(result, kept, W.nnz);
+      expectZeroGrowth(result, kept, W.nnz);
       expect(grownPositions(result.W, kept.W)).toEqual(naiveGrowth(kept.W, X, dY, k));
       // The same through evolveRiglCpu (SET's kept set, then growth).
       const evolved = evolveRiglCpu(W, { zeta, X, dY, state: Float32Array.from(W.values, (v) => v * 10) });
@@ -169,14 +160,8 @@ describe('RigL growth on the CPU', () => {
   });
 
   test('a zero gradient grows the smallest absent row-major indices', () => {
-    const { W, kept } = prunedLayer(20, 15, 0.3, 0.3, 2);
-    const X = DenseMatrix.random(15, 4, { seed: 1 });
-    const dY = new DenseMatrix(20, 4);
-    const k = W.nnz - kept.W.nnz;
-    const present = positions(kept.W);
-    const expected: number[] = [];
-    for (let i = 0; expected.length < k; i++) if (!present.has(i)) expected.push(i);
-    expect(grownPositions(growByGradientCpu(kept.W, kept.state, W.nnz, X, dY, { blockBytes: 60 }).W, kept.W)).toEqual(expected);
+    const { W, kept, X, zeros, smallest } = zeroGradientCase();
+    expect(grownPositions(growByGradientCpu(kept.W, kept.state, W.nnz, X, zeros, { blockBytes: 60 }).W, kept.W)).toEqual(smallest);
   });
 
   test('ζ = 0 changes nothing', () => {
@@ -197,7 +182,7 @@ describe('RigL growth on the CPU', () => {
     const state = new Float32Array(W.nnz);
     const kept = pruneCsrCpu(W, state, 0.5);
     const result = growByGradientCpu(kept.W, kept.state, W.nnz, X, dY, { blockBytes: 17 * 4 * 5 });
-    expectGrowthInvariants(result, kept, W.nnz);
+    expectZeroGrowth(result, kept, W.nnz);
     expect(grownPositions(result.W, kept.W)).toEqual(naiveGrowth(kept.W, X, dY, W.nnz - kept.W.nnz));
     const empty = emptyCsr(24, 17);
     const full = growByGradientCpu(empty, new Float32Array(0), 24 * 17, X, dY);
@@ -243,7 +228,7 @@ describe(`RigL growth on WebGPU (${adapterName(gpu)}) vs the CPU`, () => {
       const options = blockBytes !== undefined ? { blockBytes } : {};
       const g = await growByGradientGpu(ctx, kept.W, kept.state, W.nnz, X, dY, options);
       const c = growByGradientCpu(kept.W, kept.state, W.nnz, X, dY, options);
-      expectGrowthInvariants(g, kept, W.nnz);
+      expectZeroGrowth(g, kept, W.nnz);
       if (expectSameGrowthUpToRounding(grownPositions(g.W, kept.W), grownPositions(c.W, kept.W), cols, X, dY, `${rows}×${cols}`)) exact++;
     }
     console.log(`[rigl] random data: GPU grew exactly the CPU set in ${exact} of 3 cases on ${adapterName(gpu)}`);
@@ -264,13 +249,7 @@ describe(`RigL growth on WebGPU (${adapterName(gpu)}) vs the CPU`, () => {
   });
 
   test('edge cases: zero gradient, ζ = 0, empty rows, empty kept layer, a single row', async () => {
-    const { W, kept } = prunedLayer(20, 15, 0.3, 0.3, 2);
-    const X = DenseMatrix.random(15, 4, { seed: 1 });
-    const zeros = new DenseMatrix(20, 4);
-    const k = W.nnz - kept.W.nnz;
-    const present = positions(kept.W);
-    const smallest: number[] = [];
-    for (let i = 0; smallest.length < k; i++) if (!present.has(i)) smallest.push(i);
+    const { W, kept, X, zeros, smallest } = zeroGradientCase();
     for (const blockBytes of [4, 60 * 3, 1 << 20]) {
       const g = await growByGradientGpu(ctx, kept.W, kept.state, W.nnz, X, zeros, { blockBytes });
       expect(grownPositions(g.W, kept.W), `zero gradient, blockBytes ${blockBytes}`).toEqual(smallest);
@@ -355,7 +334,7 @@ describe(`RigL growth on WebGPU (${adapterName(gpu)}) vs the CPU`, () => {
     );
     expect(g.removed).toBe(c.removed);
     const kept = pruneCsrCpu(W, new Float32Array(W.nnz), 0.3);
-    expectGrowthInvariants(g, kept, W.nnz);
+    expectZeroGrowth(g, kept, W.nnz);
     expectSameGrowthUpToRounding(grownPositions(g.W, kept.W), grownPositions(c.W, kept.W), 784, X, dY, '784→1000');
   });
 });
@@ -396,7 +375,7 @@ describe(`SparseLinear.evolve({ growth: 'gradient' }) on WebGPU (${adapterName(g
     expect(wg.velocity).toEqual(wc.velocity);
     // Kept = SET's kept set with its velocity; grown = the reference's top |g|, at 0.
     const kept = pruneCsrCpu(before.W, before.velocity, 0.3);
-    expectGrowthInvariants({ W: wg.W, state: wg.velocity }, kept, before.W.nnz);
+    expectZeroGrowth({ W: wg.W, state: wg.velocity }, kept, before.W.nnz);
     expect(grownPositions(wg.W, kept.W)).toEqual(naiveGrowth(kept.W, X, dY, rg.removed));
     // The transpose index rebuilt on the GPU matches the host's, and backward through it is right.
     const t = wg.W.transposeIndex();

@@ -148,33 +148,3 @@ describe('layers', () => {
     nm.dispose();
   });
 });
-
-describe('the fingerprint itself', () => {
-  test('the WebAssembly SIMD twin gives indexFingerprint’s value for every length and inside or outside a staging session', async () => {
-    const { indexFingerprint } = await import('../src/formats/fingerprint.js');
-    const { indexFingerprintWasm } = await import('../kernels/wasm/checks-wasm.js');
-    const { stagingSession, setWasmKernelsEnabled } = await import('../kernels/wasm/instance.js');
-    const { RandomStream } = await import('../src/random.js');
-    const rng = new RandomStream(21);
-    for (const n of [0, 1, 3, 4, 5, 4095, 4096, 4099, 70_001, (1 << 18) + 7, (1 << 19) + 2]) {
-      const a = Uint32Array.from({ length: n }, () => rng.nextInt(0x7fffffff) * 2 + (rng.nextInt(2) ? 1 : 0));
-      const expected = indexFingerprint(a);
-      expect(indexFingerprintWasm(a), `length ${n}`).toBe(expected);
-      expect(stagingSession(() => indexFingerprintWasm(a)), `length ${n} in a session`).toBe(expected);
-      // Any single change is seen (the lanes are bijective steps).
-      if (n > 0) {
-        const k = rng.nextInt(n);
-        a[k] = a[k]! ^ (1 << rng.nextInt(32));
-        expect(indexFingerprintWasm(a)).not.toBe(expected);
-        expect(indexFingerprint(a)).not.toBe(expected);
-      }
-    }
-    setWasmKernelsEnabled(false);
-    try {
-      const a = Uint32Array.from({ length: 10_000 }, (_, i) => i * 7);
-      expect(indexFingerprintWasm(a)).toBe(indexFingerprint(a));
-    } finally {
-      setWasmKernelsEnabled(true);
-    }
-  });
-});

@@ -1,4 +1,5 @@
-import { CSRMatrix, DenseMatrix, NMMatrix } from '../../src/index.js';
+import { expect } from 'vitest';
+import { CSRMatrix, DenseMatrix, NMMatrix, type CSRRandomOptions } from '../../src/index.js';
 
 /** A CSR with a power-law row-length profile: row r holds about max/(r+1) nonzeros. */
 export function powerLawCsr(rows: number, cols: number, seed: number): CSRMatrix {
@@ -108,4 +109,17 @@ export function nmCase({ n, m, rows, cols, batch }: NMShape): { name: string; W:
   const dense = DenseMatrix.random(rows, cols, { seed: rows * 7 + cols });
   for (let i = 0; i < dense.data.length; i += 11 * m) dense.data.fill(0, i, i + m);
   return { name: `${n}:${m} ${rows}×${cols} batch ${batch}`, W: NMMatrix.pruneDense(dense, { n, m }) };
+}
+
+/** CSRMatrix.random with `options` is seeded: the same seed gives the same matrix, seed + 1 another structure. Returns the matrix. */
+export function expectSeededCsr(options: CSRRandomOptions & { seed: number }): CSRMatrix {
+  const a = CSRMatrix.random(options);
+  const b = CSRMatrix.random(options);
+  const c = CSRMatrix.random({ ...options, seed: options.seed + 1 });
+  expect(b.rowPtr).toEqual(a.rowPtr);
+  expect(b.colIdx).toEqual(a.colIdx);
+  expect(b.values).toEqual(a.values);
+  const same = c.nnz === a.nnz && c.colIdx.every((v, i) => v === a.colIdx[i]);
+  expect(same).toBe(false);
+  return a;
 }

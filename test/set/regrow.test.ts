@@ -6,44 +6,16 @@
  * positions are uniform.
  */
 import { describe, expect, test } from 'vitest';
-import { pruneCsrCpu } from '../../kernels/set/prune-csr.js';
 import { regrowCsrCpu } from '../../kernels/set/regrow.js';
 import { regrowBands } from '../../kernels/set/regrow.js';
 import { GpuContext } from '../../src/gpu/gpu-context.js';
 import { CSRMatrix, DenseMatrix } from '../../src/index.js';
 import { adapterName, gpuEngine } from '../helpers/engines.js';
+import { expectGrowthInvariants, prunedLayer } from '../helpers/evolution.js';
 import { regrowCsrGpu } from '../helpers/gpu-wrappers.js';
 
 const engine = await gpuEngine();
 const ctx = new GpuContext(engine.device!, false, undefined);
-
-function prunedLayer(rows: number, cols: number, density: number, zeta: number, seed: number) {
-  const W = CSRMatrix.random({ rows, cols, density, seed });
-  const momentum = Float32Array.from(W.values, (v) => v * 10);
-  const kept = pruneCsrCpu(W, momentum, zeta);
-  return { W, kept };
-}
-
-function expectLayerInvariants(result: { W: CSRMatrix; state: Float32Array }, kept: { W: CSRMatrix; state: Float32Array }, target: number, limit: number): void {
-  expect(result.W.nnz).toBe(target);
-  const keptAt = new Map<number, [number, number]>();
-  const kr = kept.W.rowIndices();
-  kept.W.colIdx.forEach((c, k) => keptAt.set(kr[k]! * kept.W.cols + c, [kept.W.values[k]!, kept.state[k]!]));
-  const rr = result.W.rowIndices();
-  let fresh = 0;
-  result.W.colIdx.forEach((c, k) => {
-    const old = keptAt.get(rr[k]! * result.W.cols + c);
-    if (old) {
-      expect([result.W.values[k], result.state[k]]).toEqual(old);
-    } else {
-      fresh++;
-      expect(result.state[k]).toBe(0);
-      expect(Math.abs(result.W.values[k]!)).toBeLessThanOrEqual(limit);
-    }
-  });
-  expect(fresh).toBe(target - kept.W.nnz);
-  expect(result.W.nnz - fresh).toBe(kept.W.nnz);
-}
 
 describe(`SET regrowth on WebGPU (${adapterName(engine)}) vs the CPU twin`, () => {
   const cases: Array<[string, ReturnType<typeof prunedLayer>]> = [
@@ -65,7 +37,10 @@ describe(`SET regrowth on WebGPU (${adapterName(engine)}) vs the CPU twin`, () =
       expect(gpu.W.values).toEqual(cpu.W.values);
       expect(gpu.state).toEqual(cpu.state);
       expect(gpu.rounds).toBe(cpu.rounds);
-      expectLayerInvariants(gpu, kept, W.nnz, limit);
+      expectGrowthInvariants(gpu, kept, W.nnz, (value, state) => {
+        expect(state).toBe(0);
+        expect(Math.abs(value)).toBeLessThanOrEqual(limit);
+      });
     });
   }
 

@@ -1,12 +1,15 @@
 /**
- * The WebAssembly SIMD finiteness scan of the operand checks
- * (kernels/wasm/checks.wat, used by kernels/checks.ts) against a scalar loop.
+ * The WebAssembly SIMD kernels of the operand checks (kernels/wasm/checks.wat,
+ * used by kernels/checks.ts): the finiteness scan against a scalar loop, the
+ * structure fingerprint against its JavaScript definition.
  */
 import { describe, expect, test } from 'vitest';
-import { allFiniteWasm } from '../../kernels/wasm/checks-wasm.js';
+import { allFiniteWasm, indexFingerprintWasm } from '../../kernels/wasm/checks-wasm.js';
 import { stagingSession, wasmMemoryBytes } from '../../kernels/wasm/instance.js';
 import { checkDense } from '../../kernels/checks.js';
-import { DenseMatrix, InvalidArgumentError } from '../../src/index.js';
+import { DenseMatrix, InvalidArgumentError, RandomStream } from '../../src/index.js';
+import { indexFingerprint } from '../../src/formats/fingerprint.js';
+import { withoutWasm } from '../helpers/wasm.js';
 
 describe('WebAssembly SIMD finiteness scan (operand checks)', () => {
   test('agrees with a scalar loop for NaN, ±Infinity and denormals, in the vector body and the tail', () => {
@@ -52,5 +55,26 @@ describe('WebAssembly SIMD finiteness scan (operand checks)', () => {
     X.data[130 * 64 + 5] = NaN;
     expect(() => checkDense('X', X)).toThrow(InvalidArgumentError);
     expect(() => checkDense('X', X)).toThrow(/X.*must be finite, found NaN at \(130, 5\)/);
+  });
+});
+
+describe('the fingerprint itself', () => {
+  test('the WebAssembly SIMD twin gives indexFingerprint’s value for every length and inside or outside a staging session', () => {
+    const rng = new RandomStream(21);
+    for (const n of [0, 1, 3, 4, 5, 4095, 4096, 4099, 70_001, (1 << 18) + 7, (1 << 19) + 2]) {
+      const a = Uint32Array.from({ length: n }, () => rng.nextInt(0x7fffffff) * 2 + (rng.nextInt(2) ? 1 : 0));
+      const expected = indexFingerprint(a);
+      expect(indexFingerprintWasm(a), `length ${n}`).toBe(expected);
+      expect(stagingSession(() => indexFingerprintWasm(a)), `length ${n} in a session`).toBe(expected);
+      // Any single change is seen (the lanes are bijective steps).
+      if (n > 0) {
+        const k = rng.nextInt(n);
+        a[k] = a[k]! ^ (1 << rng.nextInt(32));
+        expect(indexFingerprintWasm(a)).not.toBe(expected);
+        expect(indexFingerprint(a)).not.toBe(expected);
+      }
+    }
+    const a = Uint32Array.from({ length: 10_000 }, (_, i) => i * 7);
+    expect(withoutWasm(() => indexFingerprintWasm(a))).toBe(indexFingerprint(a));
   });
 });
