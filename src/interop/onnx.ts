@@ -624,8 +624,9 @@ export function decodeOnnx(bytes: Uint8Array): ModelSnapshot {
         const nm = entry.kind === 'nm-linear' ? { n: entry.n, m: entry.m } : undefined;
         layers.push(linearLayer(layer, entry.kind, entry.init, nm));
       } else if (layer.kind === 'leaky-relu') {
-        if (entry.kind === 'leaky-relu' && !Object.is(entry.alpha, layer.alpha)) fail('mismatch', `the metadata's slope ${entry.alpha} differs from the node's alpha ${layer.alpha}`, { node: layer.node });
-        layers.push({ kind: 'leaky-relu', alpha: layer.alpha });
+        // The node holds the slope as float32 (what both backends compute with); the metadata keeps the double it was given.
+        if (entry.kind === 'leaky-relu' && Math.fround(entry.alpha) !== layer.alpha) fail('mismatch', `the metadata's slope ${entry.alpha} differs from the node's alpha ${layer.alpha}`, { node: layer.node });
+        layers.push({ kind: 'leaky-relu', alpha: entry.kind === 'leaky-relu' ? entry.alpha : layer.alpha });
       } else if (layer.kind !== 'linear') layers.push({ kind: layer.kind });
     }
     if (g !== graphLayers.length) fail('mismatch', `the graph has ${graphLayers.length - g} layer(s) more than its metadata lists`, { node: graphLayers[g]!.node });

@@ -114,7 +114,7 @@ export function readLayerMeta(format: InteropFormat, text: string, where: { tens
         return { kind: e.kind };
       case 'leaky-relu': {
         const alpha = e.alpha;
-        if (typeof alpha !== 'number' || !Number.isFinite(alpha) || Math.fround(alpha) !== alpha) fail(`${at}.alpha must be a finite float32 number, got ${JSON.stringify(alpha)}`);
+        if (typeof alpha !== 'number' || !Number.isFinite(Math.fround(alpha))) fail(`${at}.alpha must be a finite float32 number, got ${JSON.stringify(alpha)}`);
         return { kind: e.kind, alpha: alpha as number };
       }
       case 'dropout': {
