@@ -31,6 +31,7 @@ import {
   type LinearLayer,
 } from '../src/index.js';
 import { cpuEngine, gpuEngine } from './helpers/engines.js';
+import { caught, expectNamedError, thrown } from './helpers/expect-error.js';
 
 const data = syntheticClassification({ count: 160, features: 32, classes: 4, seed: 5 });
 
@@ -77,13 +78,6 @@ function lossesOf(history: History): number[] {
   return history.epochs.map((e) => e.loss);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-}
-
 /** The uninterrupted run on WebGPU: its history and its final state. */
 async function reference(): Promise<{ history: History; final: Awaited<ReturnType<typeof modelState>>; ends: Array<Awaited<ReturnType<typeof modelState>>> }> {
   const gpu = await gpuEngine();
@@ -104,7 +98,7 @@ const ref = await reference();
 async function interrupted(lose: (engine: Engine, m: Sequential) => Partial<FitOptions>): Promise<{ m: Sequential; error: DeviceLostError; lostEngine: Engine }> {
   const engine = await ownEngine();
   const m = model(engine);
-  const error = await rejection(m.fit(data, { ...options, ...lose(engine, m) }));
+  const error = await caught(() => m.fit(data, { ...options, ...lose(engine, m) }));
   expect(error, `got ${String(error)}`).toBeInstanceOf(DeviceLostError);
   return { m, error: error as DeviceLostError, lostEngine: engine };
 }
@@ -143,7 +137,7 @@ describe('a device lost during fit', () => {
     const keptOutputs = (await loaded.predict(probe)).data;
     loaded.dispose();
     // Running needs an engine: a typed error that says what to do.
-    const evaluating = await rejection(m.evaluate(data));
+    const evaluating = await caught(() => m.evaluate(data));
     expect(evaluating).toBeInstanceOf(DeviceLostError);
     expect((evaluating as DeviceLostError).message).toMatch(/model\.attach/);
 
@@ -225,7 +219,7 @@ describe('a device lost during fit', () => {
     const engine = await ownEngine();
     const m = model(engine);
     const before = await modelState(m);
-    const error = await rejection(
+    const error = await caught(() =>
       m.fit(data, {
         ...options,
         onBatchEnd: ({ batch }) => {
@@ -252,7 +246,7 @@ describe('a device lost after model.evolve() (which reads back only counters)', 
     expect(await modelState(m)).not.toEqual(kept);
     engine.device!.destroy();
     await engine.device!.lost;
-    const saving = await rejection(m.save());
+    const saving = await caught(() => m.save());
     expect(saving).toBeInstanceOf(DeviceLostError);
     expect((saving as DeviceLostError).message).toMatch(/end of epoch 1 .*\(the model\.evolve\(\) since then is lost\)/);
     m.attach(cpuEngineSync);
@@ -267,15 +261,7 @@ describe('attach after a loss', () => {
   test('a model on a working engine is not moved', async () => {
     const engine = await ownEngine();
     const m = model(engine);
-    const error = (() => {
-      try {
-        m.attach(cpuEngineSync);
-      } catch (e) {
-        return e;
-      }
-    })();
-    expect(error).toBeInstanceOf(InvalidArgumentError);
-    expect((error as InvalidArgumentError).argument).toBe('engine');
+    expectNamedError(thrown(() => m.attach(cpuEngineSync)), InvalidArgumentError, 'engine');
     m.dispose();
     engine.dispose();
   });
@@ -288,13 +274,7 @@ describe('attach after a loss', () => {
     await engine.device!.lost;
     // 3000-byte buffers take the first layer (~640 nonzeros) but not the N:M one (960 weights): the move fails part-way.
     const small = await createEngine({ backend: 'webgpu', maxBufferBytes: 3000 });
-    const failed = (() => {
-      try {
-        m.attach(small);
-      } catch (e) {
-        return e;
-      }
-    })();
+    const failed = thrown(() => m.attach(small));
     expect(failed).toBeInstanceOf(DeviceLimitError);
     m.attach(cpuEngineSync);
     expect(m.engine).toBe(cpuEngineSync);
@@ -324,7 +304,7 @@ describe('attach after a loss', () => {
     await layer.step({ lr: 0.1, momentum: 0.9, weightDecay: 0 });
     fresh.device!.destroy();
     await fresh.device!.lost;
-    const reading = await rejection(layer.weights());
+    const reading = await caught(() => layer.weights());
     expect(reading).toBeInstanceOf(DeviceLostError);
     expect((reading as DeviceLostError).message).toMatch(/when it was attached \(its GPU updates since then are lost\).*layer\.attach\(newEngine\)/);
     layer.attach(cpuEngineSync);
@@ -364,7 +344,7 @@ describe('epoch loss on the GPU', () => {
   test('initialEpoch is checked', async () => {
     const m = model(cpuEngineSync);
     for (const initialEpoch of [-1, 5, 1.5]) {
-      const error = await rejection(m.fit(data, { ...options, initialEpoch }));
+      const error = await caught(() => m.fit(data, { ...options, initialEpoch }));
       expect(error).toBeInstanceOf(InvalidArgumentError);
       expect((error as InvalidArgumentError).argument).toBe('options.initialEpoch');
     }

@@ -37,6 +37,7 @@ import {
   type ModelLayer,
 } from '../src/index.js';
 import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';
+import { thrown } from './helpers/expect-error.js';
 import { mappedBufferSizes } from './helpers/readbacks.js';
 import { expectClose } from './helpers/reference.js';
 
@@ -484,14 +485,7 @@ describe(`Sequential on WebGPU (${adapterName(gpu)}) and the CPU`, () => {
 
   test('planStages grammar: typed errors naming the entry at fault', () => {
     const lin = (i: number, o: number) => new DenseLinear({ in: i, out: o });
-    const err = (layers: ModelLayer[]) => {
-      try {
-        new Sequential(cpu, layers);
-      } catch (e) {
-        return e;
-      }
-      return undefined;
-    };
+    const err = (layers: ModelLayer[]) => thrown(() => new Sequential(cpu, layers));
     expect(err([])).toMatchObject({ name: 'InvalidArgumentError', argument: 'layers' });
     expect(err([relu(), lin(4, 3), softmax()])).toMatchObject({ name: 'InvalidArgumentError', argument: 'layers[0]' });
     expect(err([softmax()])).toMatchObject({ name: 'InvalidArgumentError', argument: 'layers[0]' });
