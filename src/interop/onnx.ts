@@ -352,10 +352,15 @@ function parse(bytes: Uint8Array): { graph: GraphProto; metadata: string | undef
     model = fromBinary(ModelProtoSchema, bytes, { readUnknownFields: false });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    const truncated = /premature EOF|out of range|EOF/i.test(message);
+    // The decoder runs off the end of a cut file: "premature EOF", or a RangeError reading a fixed-width value.
+    const truncated = /premature EOF|outside the bounds|out of range/i.test(message);
     fail(truncated ? 'truncated' : 'corrupt', `not a valid ONNX protobuf: ${message}`, { cause: e });
   }
-  if (!model.graph) fail('corrupt', 'the model has no graph (not an ONNX model, or cut short before its graph)');
+  if (!model.graph) {
+    // A model header without a graph is most likely a file cut before it (exportOnnx writes the graph last).
+    const header = model.irVersion !== 0n || model.opsetImport.length > 0 || model.producerName !== '';
+    fail(header ? 'truncated' : 'corrupt', header ? 'the model has no graph: the file ends before it' : 'no ONNX model: no graph, IR version or opset');
+  }
   let opset: number | undefined;
   for (const o of model.opsetImport) if (DEFAULT_DOMAINS.has(o.domain)) opset = Number(o.version);
   if (opset === undefined) fail('corrupt', 'the model imports no opset of the default ONNX domain');
@@ -420,9 +425,12 @@ function readGraph(graph: GraphProto): GraphLayer[] {
     if (!ok) fail('mismatch', `a bias of shape [${dims.join(', ')}] does not fit ${out} outputs`, { node: where, tensor: name });
     return data;
   };
-  const pushLinear = (where: string, weight: SparseWeight | DenseMatrix, weightName: string, bias: Float32Array) => {
+  const checkWidth = (where: string, weight: SparseWeight | DenseMatrix, weightName: string) => {
     if (!flattened) fail('mismatch', `a linear layer needs a 2-D input; add a Flatten before it (input shape rank ${inputShape?.rank})`, { node: where });
     if (width !== undefined && weight.cols !== width) fail('mismatch', `the weight takes ${weight.cols} inputs but its input has ${width} features`, { node: where, tensor: weightName });
+  };
+  const pushLinear = (where: string, weight: SparseWeight | DenseMatrix, weightName: string, bias: Float32Array) => {
+    checkWidth(where, weight, weightName);
     width = weight.rows;
     layers.push({ kind: 'linear', node: where, weight, weightName, bias });
   };
@@ -498,6 +506,7 @@ function readGraph(graph: GraphProto): GraphLayer[] {
           const [a, b] = w.dense.dims as [number, number];
           weight = transB ? new DenseMatrix(a, b, w.dense.data) : new DenseMatrix(b, a, transposeDense(a, b, w.dense.data));
         }
+        checkWidth(where, weight, name);
         const bias = node.input.length === 3 && node.input[2] !== '' ? biasOf(node.input[2]!, weight.rows, where) : new Float32Array(weight.rows);
         pushLinear(where, weight, name, bias);
         break;
