@@ -5,7 +5,7 @@
  * device's createBuffer and each buffer's destroy.
  */
 import { afterAll, describe, expect, test } from 'vitest';
-import { DenseLinear, DenseMatrix, NMLinear, Sequential, SparseLinear, relu, rigl, set, softmax, syntheticClassification } from '../src/index.js';
+import { DenseLinear, DenseMatrix, GpuError, NMLinear, Sequential, SparseLinear, relu, rigl, set, softmax, syntheticClassification } from '../src/index.js';
 import { adapterName, gpuEngine } from './helpers/engines.js';
 import { trackLiveBuffers } from './helpers/live-buffers.js';
 
@@ -29,6 +29,29 @@ describe(`GPU buffers are released (${adapterName(gpu)})`, () => {
       layer.dispose();
       expect(live.size - before, `${layer.constructor.name}: buffers left after dispose`).toBe(0);
     }
+  });
+
+  test('a layer disposed while its evolve runs: the update settles (done, or a GpuError) and leaves no buffer', async () => {
+    const before = live.size;
+    for (const layer of [new SparseLinear({ in: 40, out: 24, epsilon: 4, seed: 1 }), new NMLinear({ in: 40, out: 24, seed: 2 })]) {
+      layer.attach(gpu);
+      const pending = layer.evolve({ zeta: 0.3, seed: 1 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      layer.dispose();
+      const outcome = await pending;
+      if (outcome !== undefined) expect(outcome).toBeInstanceOf(GpuError);
+      expect(live.size - before, `${layer.constructor.name}: buffers left`).toBe(0);
+    }
+  });
+
+  test('engine.evolveSet: nothing left after it returns', async () => {
+    const before = live.size;
+    const { CSRMatrix } = await import('../src/index.js');
+    const W = CSRMatrix.random({ rows: 60, cols: 50, density: 0.1, seed: 2 });
+    await gpu.evolveSet(W, { zeta: 0.3, seed: 3, second: new Float32Array(W.nnz) });
+    expect(live.size - before).toBe(0);
   });
 
   test('a model: fits with SET and RigL evolution, evaluate, predict, dispose', async () => {

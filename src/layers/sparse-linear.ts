@@ -129,8 +129,9 @@ export class SparseLinear extends LinearLayer {
   private async evolveOnGpu(operand: ResidentCsr, evolve: () => Promise<{ removed: number }>): Promise<{ removed: number }> {
     const before = operand.buffers;
     const { removed } = await evolve();
-    // A new generation: whoever recorded passes over the old buffers records again.
-    if (operand.buffers !== before) this.gpuBuffersReplaced();
+    // A new generation: whoever recorded passes over the old buffers records again
+    // (unless the layer was disposed while the update ran: then nothing was installed).
+    if (this.operand === operand && operand.buffers !== before) this.gpuBuffersReplaced();
     return { removed };
   }
 

@@ -33,6 +33,18 @@ describe(`engine.evolveSet on WebGPU (${adapterName(gpu)}) and the CPU`, () => {
     }
   });
 
+  test('a second state (Adam\'s second moment) moves with its weight on both backends, new entries 0', async () => {
+    const W = CSRMatrix.random({ rows: 300, cols: 200, density: 0.05, seed: 9 });
+    const state = Float32Array.from(W.values, (v) => v * 0.5);
+    const second = Float32Array.from(W.values, (v) => v * v);
+    const options = { zeta: 0.3, seed: 4, state, second };
+    const [g, c] = await Promise.all([gpu.evolveSet(W, options), cpu.evolveSet(W, options)]);
+    expect(g.W.colIdx).toEqual(c.W.colIdx);
+    expect(g.second).toEqual(c.second);
+    // Where a weight was kept, its second state is its square; regrown entries start at 0.
+    for (let k = 0; k < g.W.nnz; k++) expect([Math.fround(g.W.values[k]! * g.W.values[k]!), 0]).toContain(g.second![k]!);
+  });
+
   test('no weight, index or state array is read back during the update: only counters, then the result', async () => {
     const W = CSRMatrix.random({ rows: 400, cols: 300, density: 0.05, seed: 8 });
     const sizes = await mappedBufferSizes(() => gpu.evolveSet(W, { zeta: 0.3, seed: 1 }));
