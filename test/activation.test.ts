@@ -21,13 +21,10 @@ import { activateCpu, deriveCpu, encodeActivate, encodeDerive, type ActivationPa
 import type { GpuContext } from '../src/gpu/gpu-context.js';
 import { randomU32, randomUnit } from '../src/index.js';
 import { adapterName, gpuEngine } from './helpers/engines.js';
-import { randomValues, SENTINEL } from './helpers/kernel-values.js';
+import { expectSentinelTail, randomValues, SENTINEL, SLACK } from './helpers/kernel-values.js';
 
 const gpu = await gpuEngine();
 const ctx: GpuContext = gpu.gpuContextForLayers()!;
-
-/** Elements beyond count, to catch a missing bounds guard in the last workgroup. */
-const SLACK = 300;
 
 // --- naive references (float64, written from the shader's documentation) ---
 
@@ -79,12 +76,6 @@ async function deriveGpu(Z: Float32Array, G: Float32Array, p: ActivationParams, 
   });
   expectSentinelTail(out, count, 'derive');
   return out.subarray(0, count);
-}
-
-function expectSentinelTail(out: Float32Array, count: number, label: string): void {
-  for (let i = count; i < out.length; i++) {
-    if (out[i] !== SENTINEL) throw new Error(`${label}: element ${i} past count ${count} was written (${out[i]})`);
-  }
 }
 
 describe(`activation kernel (leaky ReLU + inverted dropout) on WebGPU (${adapterName(gpu)}) vs CPU twin vs naive loop`, () => {

@@ -21,13 +21,12 @@ import { programs } from '../kernels/programs.js';
 import type { GpuContext } from '../src/gpu/gpu-context.js';
 import type { SgdOptions } from '../src/index.js';
 import { adapterName, gpuEngine } from './helpers/engines.js';
-import { randomValues, SENTINEL } from './helpers/kernel-values.js';
+import { expectSentinelTail, randomValues, SENTINEL, SLACK } from './helpers/kernel-values.js';
 import { expectClose, KERNEL_TOL } from './helpers/reference.js';
 
 const gpu = await gpuEngine();
 const ctx: GpuContext = gpu.gpuContextForLayers()!;
 const { THREADS } = programs.addBias.layout.consts;
-const SLACK = 300;
 
 /** `values` followed by SLACK sentinels. */
 function withTail(values: Float32Array): Float32Array {
@@ -38,9 +37,7 @@ function withTail(values: Float32Array): Float32Array {
 
 /** The first `count` values of a read-back buffer, after checking that nothing past them was written. */
 function head(out: Float32Array, count: number, label: string): Float32Array {
-  for (let i = count; i < out.length; i++) {
-    if (out[i] !== SENTINEL) throw new Error(`${label}: element ${i} past count ${count} was written (${out[i]})`);
-  }
+  expectSentinelTail(out, count, label);
   return out.subarray(0, count);
 }
 
