@@ -48,8 +48,8 @@ export interface ResidentGradientGrowth {
 export type HostGrowth = RandomGrowth | GradientGrowth;
 export type ResidentGrowth = HostGrowth | ResidentGradientGrowth;
 
-/** What a layer's evolve is asked for (SparseLinear.evolve's options). */
-export interface CsrEvolveRequest {
+/** What a layer's evolve is asked for (SparseLinear.evolve's options; NMLinear.evolve's are zeta and seed). */
+export interface EvolveRequest {
   zeta: number;
   seed: number;
   growth?: 'random' | 'gradient';
@@ -63,7 +63,7 @@ export interface CsrEvolveRequest {
  * says how it grows; `limit` is the layer's initialisation limit (new
  * weights of random growth).
  */
-export function checkCsrEvolve(options: CsrEvolveRequest, rows: number, cols: number, limit: number): { zeta: number; growth: HostGrowth } {
+export function checkEvolve(options: EvolveRequest, rows: number, cols: number, limit: number): { zeta: number; growth: HostGrowth } {
   checkZeta(options.zeta);
   const growth = options.growth ?? 'random';
   if (growth === 'gradient') {
@@ -108,7 +108,7 @@ export interface NMEvolved {
  * in-group evolution (random growth only).
  */
 export function evolveCpu(W: CSRMatrix, state: Float32Array, second: Float32Array | undefined, zeta: number, growth: HostGrowth): CsrEvolved;
-export function evolveCpu(W: NMMatrix, state: Float32Array, second: Float32Array, zeta: number, growth: RandomGrowth): NMEvolved;
+export function evolveCpu(W: NMMatrix, state: Float32Array, second: Float32Array, zeta: number, growth: HostGrowth): NMEvolved;
 export function evolveCpu(W: CSRMatrix | NMMatrix, state: Float32Array, second: Float32Array | undefined, zeta: number, growth: HostGrowth): CsrEvolved | NMEvolved {
   if (W instanceof NMMatrix) {
     if (growth.kind !== 'random') throw new InvalidArgumentError('growth', 'an N:M matrix evolves inside its groups at random only');
@@ -144,7 +144,7 @@ export function evolveCpu(W: CSRMatrix | NMMatrix, state: Float32Array, second: 
  * evolution in place, and the transpose index rebuilt.
  */
 export function evolveResident(operand: ResidentCsr, zeta: number, growth: ResidentGrowth): Promise<{ removed: number; rounds: number }>;
-export function evolveResident(operand: ResidentNM, zeta: number, growth: RandomGrowth): Promise<void>;
+export function evolveResident(operand: ResidentNM, zeta: number, growth: HostGrowth): Promise<void>;
 export async function evolveResident(operand: ResidentCsr | ResidentNM, zeta: number, growth: ResidentGrowth): Promise<{ removed: number; rounds: number } | void> {
   if (operand instanceof ResidentNM) {
     if (growth.kind !== 'random') throw new InvalidArgumentError('growth', 'an N:M matrix evolves inside its groups at random only');

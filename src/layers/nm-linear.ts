@@ -1,12 +1,10 @@
 import { nmPasses, ResidentNM } from '../../kernels/resident/nm.js';
-import { evolveCpu, evolveResident } from '../../kernels/set/evolve.js';
-import { checkZeta } from '../../kernels/set/prune.js';
+import { checkEvolve, evolveCpu, evolveResident } from '../../kernels/set/evolve.js';
 import type { DenseMatrix } from '../formats/dense.js';
 import { initLimit, type WeightInit } from '../formats/init.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
 import { NMMatrix } from '../formats/nm.js';
 import { LinearLayer, type LayerGpu, type StateArrays } from './linear-layer.js';
-import { assertSeed } from '../formats/validate.js';
 
 export interface NMLinearOptions {
   in: number;
@@ -73,18 +71,17 @@ export class NMLinear extends LinearLayer {
    */
   async evolve(options: { zeta: number; seed: number }): Promise<void> {
     this.requireEngine();
-    checkZeta(options.zeta);
-    assertSeed('options.seed', options.seed);
-    const growth = { kind: 'random', seed: options.seed, limit: initLimit(this.init, this.in, this.out) } as const;
+    // Only zeta and seed are taken (growth stays random, inside the groups).
+    const { zeta, growth } = checkEvolve({ zeta: options.zeta, seed: options.seed }, this.out, this.in, initLimit(this.init, this.in, this.out));
     const operand = this.operand;
     if (!this.gpu || !operand) {
-      const result = evolveCpu(this.W, this.velocity, this.second, options.zeta, growth);
+      const result = evolveCpu(this.W, this.velocity, this.second, zeta, growth);
       this.W = result.W;
       this.velocity = result.state;
       this.second = result.second;
       return;
     }
-    await evolveResident(operand, options.zeta, growth);
+    await evolveResident(operand, zeta, growth);
     // Disposed while the update ran: nothing was replaced for this layer.
     if (this.operand !== operand) return;
     this.gpuBuffersReplaced();

@@ -1,5 +1,5 @@
 import { csrPasses, ResidentCsr } from '../../kernels/resident/csr.js';
-import { checkCsrEvolve, checkResidentEvolve, evolveCpu, evolveResident } from '../../kernels/set/evolve.js';
+import { checkEvolve, checkResidentEvolve, evolveCpu, evolveResident } from '../../kernels/set/evolve.js';
 import type { GradientOperands } from '../../kernels/rigl.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
 import { CSRMatrix, erdosRenyiDensity } from '../formats/csr.js';
@@ -103,7 +103,7 @@ export class SparseLinear extends LinearLayer {
    */
   async evolve(options: SparseEvolveOptions): Promise<{ removed: number }> {
     this.requireEngine();
-    const { zeta, growth } = checkCsrEvolve(options, this.out, this.in, initLimit(this.init, this.in, this.out));
+    const { zeta, growth } = checkEvolve(options, this.out, this.in, initLimit(this.init, this.in, this.out));
     const operand = this.operand;
     if (!this.gpu || !operand) {
       const result = evolveCpu(this.W, this.velocity, this.second, zeta, growth);
