@@ -22,6 +22,19 @@ import { main as benchMain } from '../bench/cli.js';
 import { main as trainMain } from '../bench/train-cli.js';
 import { defaultParams, paramsToSearch, parseParams } from '../demo/train-params.js';
 
+/**
+ * A bad value is refused on the command line (`--flag value`) and on the page
+ * (`?key=value`) with one and the same message, naming the option.
+ */
+function expectSameRefusal(parseArgv: (argv: string[]) => unknown, parseSearch: (search: URLSearchParams) => { errors: OptionError[] }, flag: string, key: string, value: string): void {
+  const cli = optionError(() => parseArgv([flag, value]));
+  const page = parseSearch(new URLSearchParams({ [key]: value })).errors;
+  expect(page.map((e) => e.message), `${key}=${value}`).toEqual([cli.message]);
+  expect(cli.option).toBe(key);
+  expect(page[0]!.option).toBe(key);
+  expect(cli.message.startsWith(`${key}: `)).toBe(true);
+}
+
 /** The OptionError thrown by `run`. */
 function optionError(run: () => unknown): OptionError {
   try {
@@ -75,13 +88,7 @@ describe('benchmark options (npm run bench and /demo/bench.html)', () => {
       ['--target-ms', 'targetMs', '0'],
       ['--preset', 'preset', 'medium'],
     ] as const) {
-      const cli = optionError(() => parseBenchArgv([flag, value]));
-      const page = parseBenchSearch(new URLSearchParams({ [key]: value })).errors;
-      expect(page, `${key}=${value}`).toHaveLength(1);
-      expect(cli.option).toBe(key);
-      expect(page[0]!.option).toBe(key);
-      expect(cli.message).toBe(page[0]!.message);
-      expect(cli.message.startsWith(`${key}: `)).toBe(true);
+      expectSameRefusal(parseBenchArgv, parseBenchSearch, flag, key, value);
     }
   });
 
@@ -174,9 +181,7 @@ describe('training options (npm run train and /demo/train.html)', () => {
       ['--data', 'data', 'cifar'],
       ['--seed', 'seed', '-1'],
     ] as const) {
-      const cli = optionError(() => parseTrainArgv([flag, value]));
-      const page = parseTrainSearch(new URLSearchParams({ [key]: value })).errors;
-      expect(page.map((e) => e.message), key).toEqual([cli.message]);
+      expectSameRefusal(parseTrainArgv, parseTrainSearch, flag, key, value);
     }
     expect(optionError(() => parseTrainArgv(['--hiden', '30'])).message).toBe('--hiden: unknown option (did you mean --hidden?); see --help');
     expect(optionError(() => parseTrainArgv(['--autorun'])).message).toContain('the training page only');
