@@ -10,10 +10,12 @@ import { Sequential } from './model/sequential.js';
 import { InteropFormatError, type InteropFormat } from './interop/errors.js';
 import { decodeOnnx, encodeOnnx } from './interop/onnx.js';
 import { decodeSafetensors, encodeSafetensors } from './interop/safetensors.js';
+import { sparsifySnapshot, type SparsifyOptions, type SparsifyTarget } from './interop/sparsify.js';
 
 export { InteropFormatError, UnsupportedOperatorError, type InteropFormat, type InteropErrorReason } from './interop/errors.js';
 export { ONNX_OPSET, ONNX_IR_VERSION, ONNX_METADATA_KEY, SAFETENSORS_METADATA_KEY } from './interop/constants.js';
 export type { LayerMeta } from './interop/snapshot.js';
+export type { SparsifyOptions, SparsifyTarget } from './interop/sparsify.js';
 
 /** The model's layers and weights, read through save() so a fit in progress or a lost device is handled as there. */
 async function snapshotOf(model: Sequential): Promise<ModelSnapshot> {
@@ -66,4 +68,16 @@ export async function exportSafetensors(model: Sequential): Promise<Uint8Array> 
 /** A Sequential from safetensors bytes exportSafetensors wrote; validated whole first, InteropFormatError otherwise. */
 export function importSafetensors(engine: Engine, bytes: Uint8Array): Sequential {
   return build('safetensors', engine, decodeSafetensors(bytes));
+}
+
+/**
+ * A new model on the same engine with the dense layers pruned by weight
+ * magnitude: to CSR at a `density` (per layer, or one threshold over all with
+ * `scope: 'global'`) or at SET's `epsilon` density, or to N:M with `{ n, m }`.
+ * The output layer stays dense unless `includeLast`. The result fine-tunes
+ * with `fit({ evolution: set(...) })`; the original model is left as it is.
+ */
+export async function sparsify(model: Sequential, target: SparsifyTarget, options: SparsifyOptions = {}): Promise<Sequential> {
+  const snapshot = sparsifySnapshot(await snapshotOf(model), target, options);
+  return Sequential.load(model.engine, encodeModel(snapshot));
 }
