@@ -80,8 +80,12 @@ const threads = { THREADS: 256 } as const;
 
 // --- spmm: one shader for CSR, Wᵀ through the transpose index, and N:M (flags) ---
 
-/** A workgroup covers ROWS_PER_WG rows × THREADS_B · COLS_PER_THREAD batch columns. */
-const gatherConsts = { THREADS_B: 8, COLS_PER_THREAD: 16, ROWS_PER_WG: 8 } as const;
+/**
+ * `main` (the emulation profile): a workgroup covers ROWS_PER_WG rows ×
+ * THREADS_B · COLS_PER_THREAD batch columns. `gatherWarp` (the gpu profile):
+ * WARP_ROWS rows × WARP_LANES · WARP_COLS batch columns, WARP_LANES lanes per row.
+ */
+const gatherConsts = { THREADS_B: 8, COLS_PER_THREAD: 16, ROWS_PER_WG: 8, WARP_LANES: 32, WARP_ROWS: 4, WARP_COLS: 4 } as const;
 
 function gatherIo(vec4: boolean) {
   return vec4 ? ({ X: 'r vec4f', Y: 'rw vec4f', values: 'r f32' } as const) : ({ X: 'r f32', Y: 'rw f32', values: 'r f32' } as const);
@@ -127,6 +131,22 @@ function gatherCsr(perm: boolean, vec4: boolean): GatherCsrProgram {
   return program(`spmm:csr${perm ? '+perm' : ''}${vec4 ? ':vec4' : ''}`, gatherCsrShader(perm, vec4), { flags: { CSR: true, PERM: perm, VEC4: vec4 } });
 }
 
+/** The GPU-shaped CSR gather (entry point gatherWarp: a warp per row, lanes along the batch, f32 loads). */
+function gatherCsrWarp(perm: boolean): GatherCsrProgram {
+  return program(`spmm:csr${perm ? '+perm' : ''}:warp`, gatherCsrShader(perm, false), { flags: { CSR: true, PERM: perm, VEC4: false }, entryPoint: 'gatherWarp' });
+}
+
+/** The GPU-shaped N:M gather (entry point gatherWarp), per (n, m) and layout; compiled on first use. */
+export function gatherNMWarpProgram(n: number, m: number, aligned: boolean): GatherNMProgram {
+  const key = `spmm:nm:${n}:${m}${aligned ? ':aligned' : ''}:warp`;
+  let p = gatherNMPrograms.get(key);
+  if (!p) {
+    p = program(key, gatherNMShader(false, aligned), { flags: { NM: true, VEC4: false, ALIGNED: aligned }, constants: { NM_N: n, NM_M: m }, entryPoint: 'gatherWarp' });
+    gatherNMPrograms.set(key, p);
+  }
+  return p;
+}
+
 /** The CSR gather (forward, or Wᵀ through the transpose index), with vec4 loads of X when the batch allows. */
 export function gatherCsrProgram(transpose: boolean, vec4: boolean): GatherCsrProgram {
   if (transpose) return vec4 ? programs.gatherCsrTransposeVec4 : programs.gatherCsrTranspose;
@@ -135,24 +155,26 @@ export function gatherCsrProgram(transpose: boolean, vec4: boolean): GatherCsrPr
 
 // --- sddmm: CSR and N:M patterns (flags) ---
 
-const sddmmConsts = { ENTRIES: 64 } as const;
+/** `main`: ENTRIES entries per workgroup, one invocation each; `sddmmWarp`: WARP_ENTRIES entries × WARP_LANES lanes. */
+const sddmmConsts = { ENTRIES: 64, WARP_LANES: 32, WARP_ENTRIES: 8 } as const;
 
 function sddmmIo(vec4: boolean) {
   return vec4 ? ({ dY: 'r vec4f', X: 'r vec4f', outValues: 'rw f32' } as const) : ({ dY: 'r f32', X: 'r f32', outValues: 'rw f32' } as const);
 }
 
-function sddmmCsr(vec4: boolean) {
+/** `warp`: the GPU-shaped entry point sddmmWarp (lanes along the batch, f32 loads); otherwise `main`, with vec4 loads when the batch allows. */
+function sddmmCsr(vec4: boolean, warp = false) {
   const layout = { consts: sddmmConsts, uniforms: { nnz: 'u32', batch: 'u32', alpha: 'f32' }, bindings: { ...sddmmIo(vec4), rowOf: 'r u32', colIdx: 'r u32' } } as const;
-  return program(`sddmm:csr${vec4 ? ':vec4' : ''}`, shader(sddmmSource, layout), { flags: { CSR: true, VEC4: vec4 } });
+  return program(`sddmm:csr${vec4 ? ':vec4' : ''}${warp ? ':warp' : ''}`, shader(sddmmSource, layout), { flags: { CSR: true, VEC4: vec4 }, entryPoint: warp ? 'sddmmWarp' : 'main' });
 }
 
-function sddmmNM(vec4: boolean) {
+function sddmmNM(vec4: boolean, warp = false) {
   const layout = {
     consts: sddmmConsts,
     uniforms: { nnz: 'u32', batch: 'u32', alpha: 'f32', slotsPerRow: 'u32', groupsPerRow: 'u32', n: 'u32', m: 'u32', bits: 'u32' },
     bindings: { ...sddmmIo(vec4), packed: 'r u32' },
   } as const;
-  return program(`sddmm:nm${vec4 ? ':vec4' : ''}`, shader(sddmmSource, layout), { flags: { NM: true, VEC4: vec4 } });
+  return program(`sddmm:nm${vec4 ? ':vec4' : ''}${warp ? ':warp' : ''}`, shader(sddmmSource, layout), { flags: { NM: true, VEC4: vec4 }, entryPoint: warp ? 'sddmmWarp' : 'main' });
 }
 
 // --- dense GEMM and RigL's gradient blocks share fragments/gemm-tile.wgsl ---
@@ -410,11 +432,17 @@ export const programs = {
   gatherCsrTransposeVec4: gatherCsr(true, true),
   gatherNM24: gatherNMProgram(2, 4, false, false),
   gatherNM24Vec4Aligned: gatherNMProgram(2, 4, true, true),
+  gatherCsrWarp: gatherCsrWarp(false),
+  gatherCsrTransposeWarp: gatherCsrWarp(true),
+  gatherNM24Warp: gatherNMWarpProgram(2, 4, false),
+  gatherNM24AlignedWarp: gatherNMWarpProgram(2, 4, true),
   nmColumns: program('nm-transpose', nmColumns),
   sddmmCsr: sddmmCsr(false),
   sddmmCsrVec4: sddmmCsr(true),
   sddmmNM: sddmmNM(false),
   sddmmNMVec4: sddmmNM(true),
+  sddmmCsrWarp: sddmmCsr(false, true),
+  sddmmNMWarp: sddmmNM(false, true),
   scanChunkTotals: entry('scan', scan, 'chunkTotals'),
   scanChunks: entry('scan', scan, 'scanChunks'),
   selectHistogram: entry('select', select, 'histogram'),

@@ -11,7 +11,7 @@ import { sddmmWasm } from './wasm/sddmm-wasm.js';
 import { nmColumns, type NMColumns } from './wasm/instance.js';
 import type { SddmmOptions } from '../src/options.js';
 
-const ENTRIES_PER_WORKGROUP = programs.sddmmCsr.layout.consts.ENTRIES;
+const { ENTRIES, WARP_ENTRIES } = programs.sddmmCsr.layout.consts;
 
 
 /**
@@ -99,6 +99,9 @@ function sddmmCpu(
  * Records out[k] = alpha · dY[row(k)] · X[col(k)] over a GPU-resident
  * pattern; no transfers. CSR patterns pass [rowOf, colIdx] and zero pattern
  * words; N:M patterns pass [indices] and (slotsPerRow, groupsPerRow, n, m, bits).
+ * The scope's kernel profile picks the entry point: `main` ('emulation', an
+ * invocation per entry, vec4 loads when the batch allows) or `sddmmWarp`
+ * ('gpu', a warp per entry along the batch).
  */
 export function encodeSddmm(
   s: OperationScope,
@@ -112,14 +115,16 @@ export function encodeSddmm(
   X: GPUBuffer,
   out: GPUBuffer,
 ): void {
-  const vec4 = batch % 4 === 0;
-  const workgroups = Math.ceil(nnz / ENTRIES_PER_WORKGROUP);
+  const warp = s.kernelProfile === 'gpu';
+  const vec4 = !warp && batch % 4 === 0;
+  const workgroups = Math.ceil(nnz / (warp ? WARP_ENTRIES : ENTRIES));
   if (format === 'csr') {
     const [rowOf, colIdx] = pattern;
-    s.dispatch(vec4 ? programs.sddmmCsrVec4 : programs.sddmmCsr, { bindings: { dY, X, outValues: out, rowOf, colIdx }, uniforms: { nnz, batch, alpha }, workgroups });
+    const program = warp ? programs.sddmmCsrWarp : vec4 ? programs.sddmmCsrVec4 : programs.sddmmCsr;
+    s.dispatch(program, { bindings: { dY, X, outValues: out, rowOf, colIdx }, uniforms: { nnz, batch, alpha }, workgroups });
   } else {
     const [slotsPerRow = 0, groupsPerRow = 0, n = 0, m = 0, bits = 0] = patternWords;
-    s.dispatch(vec4 ? programs.sddmmNMVec4 : programs.sddmmNM, {
+    s.dispatch(warp ? programs.sddmmNMWarp : vec4 ? programs.sddmmNMVec4 : programs.sddmmNM, {
       bindings: { dY, X, outValues: out, packed: pattern[0] },
       uniforms: { nnz, batch, alpha, slotsPerRow, groupsPerRow, n, m, bits },
       workgroups,

@@ -1,7 +1,7 @@
 import { CSRMatrix } from '../src/formats/csr.js';
 import { DenseMatrix } from '../src/formats/dense.js';
 import type { OperationScope } from '../src/gpu/gpu-context.js';
-import { gatherCsrProgram, gatherNMProgram, programs } from './programs.js';
+import { gatherCsrProgram, gatherNMProgram, gatherNMWarpProgram, programs } from './programs.js';
 import { gatherWasm } from './wasm/spmm-wasm.js';
 import { nmColumns, type NMColumns } from './wasm/instance.js';
 import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
@@ -9,9 +9,18 @@ import type { GpuPlan, Kernel } from '../src/gpu/kernel.js';
 import { NMMatrix } from '../src/formats/nm.js';
 import { scatterWasm } from './wasm/spmm-wasm.js';
 
-const { ROWS_PER_WG, THREADS_B, COLS_PER_THREAD } = programs.gatherCsr.layout.consts;
+const { ROWS_PER_WG, THREADS_B, COLS_PER_THREAD, WARP_LANES, WARP_ROWS, WARP_COLS } = programs.gatherCsr.layout.consts;
 /** Batch columns per workgroup (TILE_B in shaders/spmm.wgsl). */
 const TILE_B = THREADS_B * COLS_PER_THREAD;
+/** The gpu profile's entry point gatherWarp: rows and batch columns per workgroup (WARP_TILE_B). */
+const WARP_TILE_B = WARP_LANES * WARP_COLS;
+
+/** Workgroups and batch tiles of a gather of `rows` rows for the scope's kernel profile. */
+function gatherGrid(s: OperationScope, rows: number, batch: number): { warp: boolean; batchTiles: number; workgroups: number } {
+  const warp = s.kernelProfile === 'gpu';
+  const batchTiles = Math.ceil(batch / (warp ? WARP_TILE_B : TILE_B));
+  return { warp, batchTiles, workgroups: Math.ceil(rows / (warp ? WARP_ROWS : ROWS_PER_WG)) * batchTiles };
+}
 
 /** Y = W · X (W: CSR rows × cols, X: cols × batch) → rows × batch. */
 export const spmmCsr: Kernel<[W: CSRMatrix, X: DenseMatrix], DenseMatrix> = {
@@ -96,13 +105,19 @@ export interface GatherOperand {
   perm?: GPUBuffer;
 }
 
-/** Records Y (rows × batch) = A · X (· × batch) for a GPU-resident sparse A; no transfers. */
+/**
+ * Records Y (rows × batch) = A · X (· × batch) for a GPU-resident sparse A; no
+ * transfers. The scope's kernel profile picks the entry point: `main`
+ * ('emulation', vec4 loads when the batch allows) or `gatherWarp` ('gpu').
+ */
 export function encodeGatherCsr(s: OperationScope, rows: number, batch: number, A: GatherOperand, X: GPUBuffer, Y: GPUBuffer): void {
-  const batchTiles = Math.ceil(batch / TILE_B);
-  s.dispatch(gatherCsrProgram(A.perm !== undefined, batch % 4 === 0), {
+  const { warp, batchTiles, workgroups } = gatherGrid(s, rows, batch);
+  const transpose = A.perm !== undefined;
+  const program = warp ? (transpose ? programs.gatherCsrTransposeWarp : programs.gatherCsrWarp) : gatherCsrProgram(transpose, batch % 4 === 0);
+  s.dispatch(program, {
     bindings: { X, Y, values: A.values, rowPtr: A.ptr, colIdx: A.idx, rowOrder: A.order, ...(A.perm ? { perm: A.perm } : {}) },
     uniforms: { rows, batch, batchTiles },
-    workgroups: Math.ceil(rows / ROWS_PER_WG) * batchTiles,
+    workgroups,
   });
 }
 
@@ -238,12 +253,12 @@ export function nmWordAligned(W: NMShape): boolean {
 /** Records Y (rows × batch) = W · X for GPU-resident N:M weights; no transfers. */
 export function encodeSpmmNM(s: OperationScope, W: NMShape, batch: number, weights: NMBuffers, X: GPUBuffer, Y: GPUBuffer): void {
   const { groupsPerRow, slotsPerRow } = nmWords(W);
-  const batchTiles = Math.ceil(batch / TILE_B);
+  const { warp, batchTiles, workgroups } = gatherGrid(s, W.rows, batch);
   const aligned = nmWordAligned(W);
-  s.dispatch(gatherNMProgram(W.n, W.m, batch % 4 === 0, aligned), {
+  s.dispatch(warp ? gatherNMWarpProgram(W.n, W.m, aligned) : gatherNMProgram(W.n, W.m, batch % 4 === 0, aligned), {
     bindings: { X, Y, values: weights.values, packed: weights.indices },
     uniforms: { rows: W.rows, batch, batchTiles, slotsPerRow, ...(aligned ? {} : { groupsPerRow }) },
-    workgroups: Math.ceil(W.rows / ROWS_PER_WG) * batchTiles,
+    workgroups,
   });
 }
 

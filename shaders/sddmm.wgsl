@@ -58,3 +58,45 @@ fn main(
   //!!VEC4 }
   outValues[k] = params.alpha * (acc.x + acc.y + acc.z + acc.w);
 }
+
+// --- GPU-shaped SDDMM (entry point sddmmWarp; the 'gpu' kernel profile) ---
+// Lanes along the batch, for real GPUs: a workgroup computes WARP_ENTRIES
+// consecutive entries, one warp-sized group of WARP_LANES invocations per
+// entry (local_invocation_index = lid.x + WARP_LANES · lid.y, so a 32-lane
+// warp is one entry). Lane i sums the batch columns i, i + WARP_LANES, …, so
+// a warp reads 128 contiguous bytes of dY and of X per load instead of 32
+// rows 16 bytes each; the lanes' partial sums meet in workgroup memory, and
+// WARP_ENTRIES lanes of the first warp add one entry's partials each (in
+// lane order) and store WARP_ENTRIES neighbouring results at once. Rows of
+// `partials` are padded by one word so those lanes read different banks.
+// Needs no feature; its barrier measured costly on SwiftShader, which keeps
+// `main`. Operands are read as f32 (a warp's 32 floats are already one
+// coalesced 128-byte read): no VEC4 programs of this entry point, whose loads
+// are inert where VEC4 binds vec4f.
+
+const PARTIAL_STRIDE: u32 = WARP_LANES + 1u;
+
+var<workgroup> partials: array<f32, PARTIAL_STRIDE * WARP_ENTRIES>;
+
+@compute @workgroup_size(WARP_LANES, WARP_ENTRIES)
+fn sddmmWarp(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_id) lid: vec3u,
+) {
+  let first = linearWorkgroupId(wid, groups) * WARP_ENTRIES;
+  let k = first + lid.y;
+  var partial = 0.0;
+  if (k < params.nnz) {
+    //!!VEC4 let y = entryRow(k) * params.batch;
+    //!!VEC4 let x = entryCol(k) * params.batch;
+    //!!VEC4 for (var b = lid.x; b < params.batch; b += WARP_LANES) { partial += dY[y + b] * X[x + b]; }
+  }
+  partials[lid.y * PARTIAL_STRIDE + lid.x] = partial;
+  workgroupBarrier();
+  if (lid.y == 0u && lid.x < WARP_ENTRIES && first + lid.x < params.nnz) {
+    var total = 0.0;
+    for (var i = 0u; i < WARP_LANES; i++) { total += partials[lid.x * PARTIAL_STRIDE + i]; }
+    outValues[first + lid.x] = params.alpha * total;
+  }
+}

@@ -111,3 +111,106 @@ fn main(
   //!!VEC4   if (b0 + i < params.batch) { Y[base + i] = acc[i / 4u][i % 4u]; }
   //!!VEC4 }
 }
+
+// --- GPU-shaped gather (entry point gatherWarp; the 'gpu' kernel profile) ---
+// Shaped for real GPUs, where the shape above leaves lanes idle and reads
+// scattered: a workgroup owns WARP_ROWS rows × WARP_TILE_B batch columns, one
+// warp-sized group of WARP_LANES invocations per row (local_invocation_index
+// = lid.x + WARP_LANES · lid.y, so a 32-lane warp is one row). Lane i takes
+// batch columns b0 + i + WARP_LANES · q (q < WARP_COLS): the lanes of a warp
+// read 32 neighbouring floats (128 bytes, 4 sectors) of X per load, for any
+// batch, and every lane has a column whenever the batch is a multiple of 32
+// (no idle lanes at batch 64 or 128). The row's (column, value) pairs are
+// staged WARP_LANES at a time in workgroup memory (one coalesced load per
+// array, instead of every lane reloading each pair), and each staged pair
+// feeds WARP_COLS independent loads of X (several in flight). Needs no
+// feature (no subgroups); the barriers it takes measured costly on
+// SwiftShader, which keeps the entry point above. X is read as f32 (no VEC4
+// programs of this entry point: its loads are coalesced without vectors, and
+// a vec4 per lane would idle half a warp at batch 64), so its X and Y lines
+// are inert where VEC4 binds vec4f.
+
+const WARP_TILE_B: u32 = WARP_LANES * WARP_COLS;
+
+var<workgroup> stagedColumn: array<u32, WARP_LANES * WARP_ROWS>;
+var<workgroup> stagedValue: array<f32, WARP_LANES * WARP_ROWS>;
+var<workgroup> rowLengths: array<u32, WARP_ROWS>;
+var<workgroup> longestRow: u32;
+
+fn rowStart(r: u32) -> u32 {
+  //!CSR return rowPtr[r];
+  //!NM return r * params.slotsPerRow;
+}
+
+fn rowLength(r: u32, start: u32) -> u32 {
+  //!CSR return rowPtr[r + 1u] - start;
+  //!NM return params.slotsPerRow;
+}
+
+// The column of the entry at position k of the arrays, the i-th of its row.
+fn entryColumn(k: u32, i: u32) -> u32 {
+  //!CSR return colIdx[k];
+  //!NM let bits = countTrailingZeros(NM_M);
+  //!NM let perWord = 32u / bits;
+  //!NM return (i / NM_N) * NM_M + ((packed[k / perWord] >> ((k % perWord) * bits)) & (NM_M - 1u));
+}
+
+fn entryValue(k: u32) -> f32 {
+  //!PERM return values[perm[k]];
+  //!!PERM return values[k];
+}
+
+@compute @workgroup_size(WARP_LANES, WARP_ROWS)
+fn gatherWarp(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_id) lid: vec3u,
+) {
+  let g = linearWorkgroupId(wid, groups);
+  let slot = (g / params.batchTiles) * WARP_ROWS + lid.y;
+  let b0 = (g % params.batchTiles) * WARP_TILE_B + lid.x;
+  var r = 0u;
+  var start = 0u;
+  var len = 0u;
+  if (slot < params.rows) {
+    r = rowAt(slot);
+    start = rowStart(r);
+    len = rowLength(r, start);
+  }
+  // The workgroup walks as many strips as its longest row needs (a uniform
+  // bound, so the barriers below are reached by every invocation).
+  if (lid.x == 0u) { rowLengths[lid.y] = len; }
+  workgroupBarrier();
+  if (lid.x == 0u && lid.y == 0u) {
+    var longest = 0u;
+    for (var i = 0u; i < WARP_ROWS; i++) { longest = max(longest, rowLengths[i]); }
+    longestRow = longest;
+  }
+  let strips = (workgroupUniformLoad(&longestRow) + WARP_LANES - 1u) / WARP_LANES;
+  var sum: array<f32, WARP_COLS>;
+  let mine = lid.y * WARP_LANES;
+  for (var s = 0u; s < strips; s++) {
+    let first = s * WARP_LANES;
+    if (first + lid.x < len) {
+      let k = start + first + lid.x;
+      stagedColumn[mine + lid.x] = entryColumn(k, first + lid.x);
+      stagedValue[mine + lid.x] = entryValue(k);
+    }
+    workgroupBarrier();
+    // Entries in row order, as the CPU twin adds them.
+    let count = min(WARP_LANES, len - min(len, first));
+    for (var j = 0u; j < count; j++) {
+      let v = stagedValue[mine + j];
+      let x = stagedColumn[mine + j] * params.batch + b0;
+      for (var q = 0u; q < WARP_COLS; q++) {
+        //!!VEC4 if (b0 + q * WARP_LANES < params.batch) { sum[q] += v * X[x + q * WARP_LANES]; }
+      }
+    }
+    workgroupBarrier();
+  }
+  if (slot >= params.rows) { return; }
+  let y = r * params.batch + b0;
+  for (var q = 0u; q < WARP_COLS; q++) {
+    //!!VEC4 if (b0 + q * WARP_LANES < params.batch) { Y[y + q * WARP_LANES] = sum[q]; }
+  }
+}

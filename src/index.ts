@@ -1,6 +1,7 @@
 export { createEngine, Engine, type EngineOptions, type BackendName, type KernelName, type KernelArgs, type KernelResult } from './engine/engine.js';
 export type { PreparedOperation } from './gpu/gpu-context.js';
 export type { AdapterInfo } from './gpu/acquire-device.js';
+export type { KernelProfile, KernelProfileChoice, KernelProfileOption } from './gpu/kernel-profile.js';
 export { CSRMatrix, type CSRParts, type CSRTransposeIndex, type CSRRandomOptions } from './formats/csr.js';
 export { NMMatrix, type NMParts, SUPPORTED_M } from './formats/nm.js';
 export { DenseMatrix } from './formats/dense.js';

@@ -12,6 +12,7 @@ import type { DenseMatrix } from '../formats/dense.js';
 import type { NMMatrix } from '../formats/nm.js';
 import { acquireDevice, type AdapterInfo } from '../gpu/acquire-device.js';
 import { GpuContext, type PreparedOperation } from '../gpu/gpu-context.js';
+import { KERNEL_PROFILE_OPTIONS, type KernelProfileChoice, type KernelProfileOption } from '../gpu/kernel-profile.js';
 import { stagingSession } from '../../kernels/wasm/instance.js';
 
 export type BackendName = 'webgpu' | 'cpu';
@@ -31,6 +32,14 @@ export interface EngineOptions {
   powerPreference?: GPUPowerPreference;
   /** Cap on any single GPU buffer, below the device's own limit (bytes). */
   maxBufferBytes?: number;
+  /**
+   * The shape of the sparse products on WebGPU: 'auto' (default) picks
+   * 'emulation' on a software adapter such as SwiftShader (the shapes tuned
+   * there) and 'gpu' on a hardware one (warp-per-row gathers and
+   * warp-per-entry SDDMM, coalesced along the batch); the others force one.
+   * Same results within float tolerance; see engine.kernelProfile.
+   */
+  kernels?: KernelProfileOption;
 }
 
 /**
@@ -46,6 +55,8 @@ export class Engine {
     readonly fallbackReason: string | undefined,
     readonly adapterInfo: AdapterInfo | undefined,
     private readonly gpuContext: GpuContext | undefined,
+    /** Which kernel shapes WebGPU runs here and why (undefined on the CPU backend); `options.kernels` overrides. */
+    readonly kernelProfile: KernelProfileChoice | undefined = undefined,
   ) {}
 
   /** @internal use createEngine() */
@@ -58,14 +69,20 @@ export class Engine {
     if (max !== undefined && !(Number.isSafeInteger(max) && max >= 4)) {
       throw new InvalidArgumentError('options.maxBufferBytes', `must be an integer ≥ 4, got ${String(max)}`);
     }
+    const kernelsOption = options.kernels ?? 'auto';
+    if (!KERNEL_PROFILE_OPTIONS.includes(kernelsOption)) {
+      throw new InvalidArgumentError('options.kernels', `must be 'auto', 'emulation' or 'gpu', got ${String(kernelsOption)}`);
+    }
     if (backend === 'cpu') return new Engine('cpu', undefined, undefined, undefined);
     try {
       const acquired = await acquireDevice({
         ...(options.gpu ? { gpu: options.gpu } : {}),
         ...(options.device ? { device: options.device } : {}),
         ...(options.powerPreference ? { powerPreference: options.powerPreference } : {}),
+        kernels: kernelsOption,
       });
-      return new Engine('webgpu', undefined, acquired.adapterInfo, new GpuContext(acquired.device, acquired.owned, acquired.gpu, max));
+      const ctx = new GpuContext(acquired.device, acquired.owned, acquired.gpu, max, acquired.kernelProfile.profile);
+      return new Engine('webgpu', undefined, acquired.adapterInfo, ctx, acquired.kernelProfile);
     } catch (e) {
       if (backend === 'webgpu') throw e;
       const reason = e instanceof BackendUnavailableError ? e.message : `WebGPU initialisation failed: ${e instanceof Error ? e.message : String(e)}`;

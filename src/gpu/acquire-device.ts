@@ -1,4 +1,5 @@
 import { BackendUnavailableError } from '../errors.js';
+import { chooseKernelProfile, type KernelProfileChoice, type KernelProfileOption } from './kernel-profile.js';
 
 export interface AcquiredDevice {
   device: GPUDevice;
@@ -11,6 +12,8 @@ export interface AcquiredDevice {
    * engine holds it for as long as it holds the device.
    */
   gpu: GPU | undefined;
+  /** The kernels' shape for this adapter (src/gpu/kernel-profile.ts). */
+  kernelProfile: KernelProfileChoice;
 }
 
 export interface AdapterInfo {
@@ -68,9 +71,16 @@ export async function findGpu(): Promise<{ gpu: GPU } | { reason: string }> {
   }
 }
 
-export async function acquireDevice(options: { gpu?: GPU; device?: GPUDevice; powerPreference?: GPUPowerPreference }): Promise<AcquiredDevice> {
+export async function acquireDevice(options: {
+  gpu?: GPU;
+  device?: GPUDevice;
+  powerPreference?: GPUPowerPreference;
+  kernels?: KernelProfileOption;
+}): Promise<AcquiredDevice> {
   if (options.device) {
-    return { device: options.device, owned: false, adapterInfo: describe(options.device.adapterInfo), gpu: options.gpu };
+    const adapterInfo = describe(options.device.adapterInfo);
+    const kernelProfile = chooseKernelProfile(adapterInfo, options.kernels, { isFallbackAdapter: isFallback(options.device.adapterInfo, undefined), features: options.device.features });
+    return { device: options.device, owned: false, adapterInfo, gpu: options.gpu, kernelProfile };
   }
   let gpu = options.gpu;
   if (!gpu) {
@@ -97,7 +107,17 @@ export async function acquireDevice(options: { gpu?: GPU; device?: GPUDevice; po
   if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
   if (adapter.features.has('subgroups')) requiredFeatures.push('subgroups' as GPUFeatureName);
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
-  return { device, owned: true, adapterInfo: describe(adapter.info), gpu };
+  const adapterInfo = describe(adapter.info);
+  const kernelProfile = chooseKernelProfile(adapterInfo, options.kernels, { isFallbackAdapter: isFallback(adapter.info, adapter), features: adapter.features });
+  return { device, owned: true, adapterInfo, gpu, kernelProfile };
+}
+
+/** GPUAdapterInfo.isFallbackAdapter (newer), or GPUAdapter.isFallbackAdapter (older, deprecated); undefined where neither says. */
+function isFallback(info: GPUAdapterInfo | undefined, adapter: GPUAdapter | undefined): boolean | undefined {
+  const fromInfo = (info as { isFallbackAdapter?: unknown } | undefined)?.isFallbackAdapter;
+  if (typeof fromInfo === 'boolean') return fromInfo;
+  const fromAdapter = (adapter as { isFallbackAdapter?: unknown } | undefined)?.isFallbackAdapter;
+  return typeof fromAdapter === 'boolean' ? fromAdapter : undefined;
 }
 
 function describe(info: GPUAdapterInfo | undefined): AdapterInfo {

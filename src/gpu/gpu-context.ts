@@ -3,6 +3,7 @@ import type { GpuPlan } from './plan.js';
 import { bindingsByNumber, uniformBytes, type BindingBuffers, type ShaderLayout, type UniformValues } from './layout.js';
 import type { ShaderProgram } from './program.js';
 import { foldWorkgroups } from './workgroups.js';
+import type { KernelProfile } from './kernel-profile.js';
 
 /** One step of an operation: a compute dispatch, or a buffer copy between dispatches. */
 export type Step = Dispatch | { copy: { source: GPUBuffer; sourceOffset: number; destination: GPUBuffer; destinationOffset: number; byteLength: number } };
@@ -89,6 +90,11 @@ export class BufferOwner {
 export class OperationScope extends BufferOwner {
   readonly dispatches: Step[] = [];
 
+  /** The context's kernel profile: kernels with GPU-shaped variants pick their entry point by it. */
+  get kernelProfile(): KernelProfile {
+    return this.ctx.kernelProfile;
+  }
+
   /** Records a dispatch of `program`, binding buffers and uniforms by their declared names. */
   dispatch<L extends ShaderLayout>(program: ShaderProgram<L>, d: ProgramDispatch<L>): void {
     const block = d.uniforms === undefined ? undefined : d.uniforms instanceof UniformBlock ? d.uniforms : this.uniforms(program, d.uniforms);
@@ -169,6 +175,8 @@ export class GpuContext {
     private readonly ownsDevice: boolean,
     private gpu: GPU | undefined,
     maxBufferBytes?: number,
+    /** Which shape of the product kernels to record (src/gpu/kernel-profile.ts); today's SwiftShader-tuned one unless told. */
+    readonly kernelProfile: KernelProfile = 'emulation',
   ) {
     let cache = pipelineCaches.get(device);
     if (!cache) {

@@ -1,0 +1,209 @@
+/**
+ * The GPU-shaped product kernels (issue 13 item 2: the 'gpu' kernel profile,
+ * src/gpu/kernel-profile.ts) and their per-adapter selection:
+ * - chooseKernelProfile on fake adapter infos, and createEngine's `kernels`
+ *   option (SwiftShader gets 'emulation' unless told);
+ * - with 'gpu' forced on SwiftShader, the gathers (entry point gatherWarp:
+ *   CSR, Wᵀ through the transpose index, N:M and its transpose) and SDDMM
+ *   (sddmmWarp: CSR and N:M) against the CPU twin and a naive reference on
+ *   random shapes and edge cases (tolerance KERNEL_TOL: they add in the CPU's
+ *   entry order for the gathers, in another order for SDDMM);
+ * - a short Sequential fit with 'gpu' forced gives the CPU's losses.
+ */
+import { describe, expect, test } from 'vitest';
+import {
+  CSRMatrix,
+  createEngine,
+  DenseLinear,
+  DenseMatrix,
+  InvalidArgumentError,
+  NMLinear,
+  NMMatrix,
+  relu,
+  Sequential,
+  set,
+  sgd,
+  softmax,
+  SparseLinear,
+  subset,
+  syntheticClassification,
+  type Engine,
+  type History,
+} from '../src/index.js';
+import { chooseKernelProfile } from '../src/gpu/kernel-profile.js';
+import { GpuContext, OperationScope } from '../src/gpu/gpu-context.js';
+import { encodeGatherCsr, encodeSpmmNM } from '../kernels/spmm.js';
+import { encodeSddmm } from '../kernels/sddmm.js';
+import { absProductScale, csrCases, emptyCsr, nmCase, powerLawCsr, type CsrCase } from './helpers/cases.js';
+import { cpuEngine, gpuEngine } from './helpers/engines.js';
+import { expectClose, KERNEL_TOL as TOL, referenceMatMul, referenceSddmm } from './helpers/reference.js';
+import { caught, expectNamedError } from './helpers/expect-error.js';
+
+const swiftshader = { vendor: 'google', architecture: 'swiftshader', device: '', description: 'SwiftShader driver 5.0.0' };
+
+describe('kernel profile selection', () => {
+  test('software adapters get emulation, hardware ones gpu; the option overrides', () => {
+    expect(chooseKernelProfile(swiftshader).profile).toBe('emulation');
+    expect(chooseKernelProfile({ vendor: 'mesa', architecture: '', device: '', description: 'llvmpipe (LLVM 15.0.7, 256 bits)' }).profile).toBe('emulation');
+    expect(chooseKernelProfile({ vendor: 'microsoft', architecture: '', device: '', description: 'Microsoft Basic Render Driver' }).profile).toBe('emulation');
+    const nvidia = { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H100 80GB HBM3' };
+    expect(chooseKernelProfile(nvidia)).toEqual({ profile: 'gpu', reason: 'a hardware adapter (nvidia hopper NVIDIA H100 80GB HBM3)' });
+    expect(chooseKernelProfile({ vendor: 'apple', architecture: 'metal-3', device: '', description: '' }).profile).toBe('gpu');
+    expect(chooseKernelProfile({ vendor: 'intel', architecture: 'gen-12lp', device: '', description: '' }, 'auto', { features: new Set(['subgroups']) }).reason).toContain('subgroups');
+    // A browser that hides the adapter's names but says it is the fallback (software) adapter.
+    expect(chooseKernelProfile({ vendor: '', architecture: '', device: '', description: '' }, 'auto', { isFallbackAdapter: true }).profile).toBe('emulation');
+    expect(chooseKernelProfile(undefined).profile).toBe('gpu');
+    expect(chooseKernelProfile(swiftshader, 'gpu')).toEqual({ profile: 'gpu', reason: "forced by the kernels option ('gpu')" });
+    expect(chooseKernelProfile(nvidia, 'emulation').profile).toBe('emulation');
+  });
+
+  test('createEngine: SwiftShader picks emulation, { kernels } forces one, a bad value is refused, the CPU has none', async () => {
+    const auto = await gpuEngine();
+    expect(auto.kernelProfile?.profile).toBe('emulation');
+    expect(auto.kernelProfile?.reason).toMatch(/swiftshader/i);
+    const forced = await forcedGpu;
+    expect(forced.kernelProfile).toEqual({ profile: 'gpu', reason: "forced by the kernels option ('gpu')" });
+    expectNamedError(await caught(() => createEngine({ backend: 'webgpu', kernels: 'fast' as 'gpu' })), InvalidArgumentError, 'options.kernels');
+    expect((await cpuEngine()).kernelProfile).toBeUndefined();
+  });
+
+  test("the gpu profile records the warp entry points, emulation today's", async () => {
+    const device = (await gpuEngine()).device!;
+    const labels = (profile: 'emulation' | 'gpu'): string[] => {
+      const s = new OperationScope(new GpuContext(device, false, undefined, undefined, profile));
+      const b = s.output('b', 64);
+      encodeGatherCsr(s, 4, 8, { values: b, ptr: b, idx: b, order: b }, b, b);
+      encodeGatherCsr(s, 4, 8, { values: b, ptr: b, idx: b, order: b, perm: b }, b, b);
+      encodeSpmmNM(s, { rows: 4, cols: 8, n: 2, m: 4 }, 8, { values: b, indices: b }, b, b);
+      encodeSddmm(s, 'csr', 4, 8, 1, [0, 0, 0, 0, 0], [b, b], b, b, b);
+      encodeSddmm(s, 'nm', 4, 8, 1, [4, 2, 2, 4, 2], [b], b, b, b);
+      const keys = s.dispatches.map((d) => ('pipeline' in d ? d.pipeline.label : 'copy'));
+      s.release();
+      return keys;
+    };
+    expect(labels('gpu')).toEqual(['spmm:csr:warp', 'spmm:csr+perm:warp', 'spmm:nm:2:4:warp', 'sddmm:csr:warp', 'sddmm:nm:warp']);
+    expect(labels('emulation')).toEqual(['spmm:csr:vec4', 'spmm:csr+perm:vec4', 'spmm:nm:2:4:vec4', 'sddmm:csr:vec4', 'sddmm:nm:vec4']);
+  });
+});
+
+const forcedGpu: Promise<Engine> = createEngine({ backend: 'webgpu', kernels: 'gpu' });
+const gpu = await forcedGpu;
+const cpu = await cpuEngine();
+
+/** Skewed rows (a power law: the first rows span many 32-entry strips) and batches around the warp's 32 lanes and 128-column tile. */
+const warpCases: CsrCase[] = [
+  ...csrCases,
+  { name: 'power-law rows, batch 64', W: powerLawCsr(70, 400, 31), batch: 64 },
+  { name: 'power-law rows, batch 33', W: powerLawCsr(37, 250, 32), batch: 33 },
+  { name: 'random 150×90, batch 31', W: CSRMatrix.random({ rows: 150, cols: 90, density: 0.15, seed: 33, init: 'uniform' }), batch: 31 },
+  { name: 'random 61×47, batch 129 (two tiles, one column in the second)', W: CSRMatrix.random({ rows: 61, cols: 47, density: 0.2, seed: 34, init: 'uniform' }), batch: 129 },
+  { name: 'random 66×66, batch 256', W: CSRMatrix.random({ rows: 66, cols: 66, density: 0.05, seed: 35, init: 'uniform' }), batch: 256 },
+  { name: 'one full row of 300 (10 strips), others empty', W: fullRow(6, 300, 2), batch: 40 },
+  { name: 'nnz 0, batch 64', W: emptyCsr(9, 5), batch: 64 },
+];
+
+/** A CSR whose row `r` is full and every other row empty. */
+function fullRow(rows: number, cols: number, r: number): CSRMatrix {
+  const rowPtr = new Uint32Array(rows + 1);
+  for (let i = r + 1; i <= rows; i++) rowPtr[i] = cols;
+  const colIdx = Uint32Array.from({ length: cols }, (_, c) => c);
+  const values = Float32Array.from({ length: cols }, (_, c) => Math.sin(c + 1));
+  return new CSRMatrix({ rows, cols, rowPtr, colIdx, values });
+}
+
+describe("'gpu' profile forced on SwiftShader: the warp kernels vs the CPU twin vs a naive reference", () => {
+  test('the engine really runs the gpu profile', () => {
+    expect(gpu.kernelProfile?.profile).toBe('gpu');
+  });
+
+  for (const { name, W, batch } of warpCases) {
+    test(`spmmCsr, spmmCsrT, sddmmCsr: ${name}`, async () => {
+      const Wd = W.toDense();
+      const X = DenseMatrix.random(W.cols, batch, { seed: 41 });
+      const dY = DenseMatrix.random(W.rows, batch, { seed: 42 });
+      const [y, yc] = await Promise.all([gpu.spmmCsr(W, X), cpu.spmmCsr(W, X)]);
+      const scaleY = absProductScale(Wd, X);
+      expectClose(y.data, referenceMatMul(Wd, X).flat(), scaleY, 'spmmCsr gpu vs mathjs', TOL);
+      expectClose(y.data, yc.data, scaleY, 'spmmCsr gpu vs cpu', TOL);
+      const [dx, dxc] = await Promise.all([gpu.spmmCsrT(W, dY), cpu.spmmCsrT(W, dY)]);
+      const scaleX = absProductScale(Wd, dY, true);
+      expect([dx.rows, dx.cols]).toEqual([W.cols, batch]);
+      expectClose(dx.data, referenceMatMul(Wd, dY, { transA: true }).flat(), scaleX, 'spmmCsrT gpu vs mathjs', TOL);
+      expectClose(dx.data, dxc.data, scaleX, 'spmmCsrT gpu vs cpu', TOL);
+      const alpha = 1 / batch;
+      const [g, gc] = await Promise.all([gpu.sddmmCsr(W, dY, X, { alpha }), cpu.sddmmCsr(W, dY, X, { alpha })]);
+      expect(g.length).toBe(W.nnz);
+      // Σ|terms| ≤ alpha · batch = 1 (entries in [-1, 1]).
+      expectClose(g, referenceSddmm(dY, X, W.rowIndices(), W.colIdx, alpha), 1, 'sddmmCsr gpu vs loop', TOL);
+      expectClose(g, gc, 1, 'sddmmCsr gpu vs cpu', TOL);
+    });
+  }
+
+  const nmShapes = [
+    { n: 2, m: 4, rows: 37, cols: 64, batch: 64 }, // word-aligned rows
+    { n: 2, m: 4, rows: 9, cols: 12, batch: 33 }, // rows across packed words
+    { n: 1, m: 8, rows: 13, cols: 80, batch: 7 },
+    { n: 2, m: 8, rows: 70, cols: 40, batch: 130 },
+  ];
+  for (const shape of nmShapes) {
+    const { name, W } = nmCase(shape);
+    test(`spmmNM, spmmNMT, sddmmNM: ${name}`, async () => {
+      const { batch } = shape;
+      const Wd = W.toDense();
+      const X = DenseMatrix.random(W.cols, batch, { seed: 43 });
+      const dY = DenseMatrix.random(W.rows, batch, { seed: 44 });
+      const [y, yc] = await Promise.all([gpu.spmmNM(W, X), cpu.spmmNM(W, X)]);
+      const scaleY = absProductScale(Wd, X);
+      expectClose(y.data, referenceMatMul(Wd, X).flat(), scaleY, 'spmmNM gpu vs mathjs', TOL);
+      expectClose(y.data, yc.data, scaleY, 'spmmNM gpu vs cpu', TOL);
+      const [dx, dxc] = await Promise.all([gpu.spmmNMT(W, dY), cpu.spmmNMT(W, dY)]);
+      const scaleX = absProductScale(Wd, dY, true);
+      expectClose(dx.data, referenceMatMul(Wd, dY, { transA: true }).flat(), scaleX, 'spmmNMT gpu vs mathjs', TOL);
+      expectClose(dx.data, dxc.data, scaleX, 'spmmNMT gpu vs cpu', TOL);
+      const slotRows = Array.from({ length: W.nnz }, (_, k) => Math.floor(k / W.slotsPerRow));
+      const slotCols = Array.from({ length: W.nnz }, (_, k) => W.slotColumn(k));
+      const [g, gc] = await Promise.all([gpu.sddmmNM(W, dY, X, { alpha: 0.5 }), cpu.sddmmNM(W, dY, X, { alpha: 0.5 })]);
+      expectClose(g, referenceSddmm(dY, X, slotRows, slotCols, 0.5), batch, 'sddmmNM gpu vs loop', TOL);
+      expectClose(g, gc, batch, 'sddmmNM gpu vs cpu', TOL);
+    });
+  }
+
+  test('batch 0 gives empty or zero results', async () => {
+    const W = CSRMatrix.random({ rows: 5, cols: 8, density: 0.5, seed: 1 });
+    const N = NMMatrix.random({ rows: 5, cols: 8, seed: 2 });
+    expect(Array.from(await gpu.sddmmCsr(W, new DenseMatrix(5, 0), new DenseMatrix(8, 0)))).toEqual(new Array(W.nnz).fill(0));
+    expect(Array.from(await gpu.sddmmNM(N, new DenseMatrix(5, 0), new DenseMatrix(8, 0)))).toEqual(new Array(N.nnz).fill(0));
+    const y = await gpu.spmmCsr(W, new DenseMatrix(8, 0));
+    expect([y.rows, y.cols]).toEqual([5, 0]);
+  });
+});
+
+describe("a Sequential fit with the 'gpu' profile forced", () => {
+  test('gives the CPU trainer\'s losses and accuracies (SparseLinear with SET + 2:4 NMLinear + DenseLinear)', async () => {
+    const all = syntheticClassification({ count: 300, features: 64, classes: 4, seed: 3 });
+    const train = subset(all, 0, 240);
+    const valid = subset(all, 240, 60);
+    const layers = () => [
+      new SparseLinear({ in: 64, out: 96, epsilon: 8, seed: 11 }),
+      relu(),
+      new NMLinear({ in: 96, out: 48, seed: 12 }),
+      relu(),
+      new DenseLinear({ in: 48, out: 4, seed: 13 }),
+      softmax(),
+    ];
+    const options = { epochs: 3, batchSize: 40, seed: 7, evolution: set({ zeta: 0.3 }), validationData: valid, optimizer: sgd({ lr: 0.05 }) };
+    const models = [new Sequential(gpu, layers()), new Sequential(cpu, layers())];
+    const [hg, hc] = (await Promise.all(models.map((m) => m.fit(train, options)))) as [History, History];
+    for (let e = 0; e < 3; e++) {
+      const g = hg.epochs[e]!;
+      const c = hc.epochs[e]!;
+      // Same passes, float32 sums in another order (see sequential.test.ts): 1e-4 relative.
+      for (const key of ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const) {
+        const [a, b] = [g[key]!, c[key]!];
+        expect(Math.abs(a - b), `epoch ${e} ${key}: ${a} vs ${b}`).toBeLessThanOrEqual(1e-4 * Math.max(1e-6, Math.abs(b)));
+      }
+    }
+    expect(hg.epochs[2]!.loss).toBeLessThan(hg.epochs[0]!.loss);
+    for (const m of models) m.dispose();
+  });
+});
