@@ -1,4 +1,4 @@
-// JavaScript models of today's product shaders for the GPU execution model:
+// JavaScript models of the product shaders for the GPU execution model:
 // each function emits, for a given CSR matrix and batch, the accesses the
 // shader performs, invocation by invocation, in the trace format of
 // bench/model/trace.ts. They are transcriptions of the WGSL, not the WGSL
@@ -6,7 +6,14 @@
 // specialisation writing events into a storage buffer on SwiftShader) produce
 // the same traces from the code that runs. A shader change must be mirrored
 // here by hand until then: these model shaders/spmm.wgsl and
-// shaders/sddmm.wgsl as of commit c1f9255.
+// shaders/sddmm.wgsl as of commit 38c4643 — both kernel profiles
+// (src/gpu/kernel-profile.ts): the 'emulation' entry points (`main`, variant
+// names starting `emulation`) and the 'gpu' ones (`gatherWarp`, `sddmmWarp`,
+// variant names starting `gpu`).
+//
+// Workgroup memory (`var<workgroup>`: the gpu gather's staged pairs, the gpu
+// SDDMM's partial sums) is not traced: it is on-chip, not the L2/DRAM sectors
+// the analyzer counts. Its loads are in no invocation's serial steps either.
 //
 // Not modelled: `params` (a uniform buffer, served by the constant cache as a
 // broadcast), and the loop bound `rowPtr[r + 1u]`, which the source reads on
@@ -149,7 +156,7 @@ const HOST_READBACKS = 1;
 
 /** Model of spmm_csr (forward Y = W·X): shaders/spmm.wgsl with CSR [+VEC4], rows visited longest first. */
 export function modelGatherCsr(W: CSRMatrix, batch: number, options: ModelOptions = {}): OperationTrace {
-  const variant = batch % 4 === 0 ? 'CSR+VEC4' : 'CSR';
+  const variant = batch % 4 === 0 ? 'emulation CSR+VEC4' : 'emulation CSR';
   const A: GatherOperandModel = { rows: W.rows, ptr: W.rowPtr, idx: W.colIdx, order: W.rowOrder() };
   return {
     kernel: 'spmm_csr',
@@ -165,7 +172,7 @@ export function modelGatherCsr(W: CSRMatrix, batch: number, options: ModelOption
 
 /** Model of spmm_csr_t (backward dX = Wᵀ·dY): the same shader with CSR+PERM [+VEC4] over W's transpose index. */
 export function modelGatherCsrT(W: CSRMatrix, batch: number, options: ModelOptions = {}): OperationTrace {
-  const variant = batch % 4 === 0 ? 'CSR+PERM+VEC4' : 'CSR+PERM';
+  const variant = batch % 4 === 0 ? 'emulation CSR+PERM+VEC4' : 'emulation CSR+PERM';
   const t = W.transposeIndex();
   const A: GatherOperandModel = { rows: W.cols, ptr: t.colPtr, idx: t.rowIdx, order: t.order, perm: t.perm };
   return {
@@ -250,7 +257,7 @@ export function modelSddmmDispatch(label: string, rowOf: Uint32Array, colIdx: Ui
 
 /** Model of sddmm_csr (weight gradient dW = dY·Xᵀ at W's entries): shaders/sddmm.wgsl with CSR [+VEC4]. */
 export function modelSddmmCsr(W: CSRMatrix, batch: number, options: ModelOptions = {}): OperationTrace {
-  const variant = batch % 4 === 0 ? 'CSR+VEC4' : 'CSR';
+  const variant = batch % 4 === 0 ? 'emulation CSR+VEC4' : 'emulation CSR';
   return {
     kernel: 'sddmm_csr',
     variant,
@@ -261,4 +268,191 @@ export function modelSddmmCsr(W: CSRMatrix, batch: number, options: ModelOptions
     dispatches: [modelSddmmDispatch(`sddmm_csr (${variant})`, W.rowIndices(), W.colIdx, batch, options)],
     readbacks: HOST_READBACKS,
   };
+}
+
+// ---------------------------------------------------------------------------
+// The 'gpu' kernel profile (src/gpu/kernel-profile.ts)
+
+/** shaders/spmm.wgsl, entry point gatherWarp: WARP_LANES × WARP_ROWS invocations, WARP_COLS columns per lane (kernels/programs.ts). */
+export const GATHER_WARP_SHAPE = { lanes: 32, rows: 4, cols: 4, tileB: 128 } as const;
+/** shaders/sddmm.wgsl, entry point sddmmWarp: WARP_LANES lanes × WARP_ENTRIES entries per workgroup. */
+export const SDDMM_WARP_SHAPE = { lanes: 32, entries: 8 } as const;
+
+// Access sites of gatherWarp: the row's pointers, the staging loads (one
+// iteration per strip of 32 entries), the loads of X (one iteration per
+// entry of the row, one site per q) and the stores.
+const W_ORDER = 0;
+const W_PTR = 1;
+const W_PTR_END = 2;
+const W_COL = 3;
+const W_PERM = 4;
+const W_VALUES = 5;
+const W_X = 6; // 4 sites (q)
+const W_STORE = 10; // 4 sites (q)
+const W_SITES = 14;
+
+/**
+ * The dispatch of shaders/spmm.wgsl's gatherWarp (flags CSR [+PERM]) for
+ * Y = A · X: workgroup g owns the rows slot = ⌊g / batchTiles⌋·4 + lid.y
+ * (visited through `order`), one 32-lane warp per row (local index lid.x +
+ * 32·lid.y); lane x takes batch columns b0 + 32q, b0 = (g mod batchTiles)·128
+ * + x. The workgroup walks ⌈longest row / 32⌉ strips: lane x stages entry
+ * 32s + x of its row (colIdx, perm, values: coalesced), then every lane reads
+ * X[col, b0 + 32q] for each staged entry.
+ */
+export function modelGatherWarpDispatch(label: string, A: GatherOperandModel, batch: number, options: ModelOptions = {}): DispatchTrace {
+  const { lanes, rows: rowsPerWorkgroup, cols, tileB } = GATHER_WARP_SHAPE;
+  const batchTiles = Math.ceil(batch / tileB);
+  const workgroupCount = Math.ceil(A.rows / rowsPerWorkgroup) * batchTiles;
+  const ids = sampleWorkgroups(workgroupCount, options.maxWorkgroups ?? workgroupCount);
+  const step = (site: number, iteration = 0): number => stepOf(site, W_SITES, iteration);
+
+  function workgroup(g: number): WorkgroupTrace {
+    const lengths: number[] = [];
+    for (let y = 0; y < rowsPerWorkgroup; y++) {
+      const slot = Math.floor(g / batchTiles) * rowsPerWorkgroup + y;
+      const r = slot < A.rows ? A.order[slot]! : -1;
+      lengths.push(r < 0 ? 0 : A.ptr[r + 1]! - A.ptr[r]!);
+    }
+    const strips = Math.ceil(Math.max(0, ...lengths) / lanes);
+    const invocations: InvocationTrace[] = [];
+    for (let y = 0; y < rowsPerWorkgroup; y++) {
+      const slot = Math.floor(g / batchTiles) * rowsPerWorkgroup + y;
+      for (let x = 0; x < lanes; x++) {
+        const b0 = (g % batchTiles) * tileB + x;
+        const rec = new InvocationRecorder();
+        let r = 0;
+        let start = 0;
+        let len = 0;
+        if (slot < A.rows) {
+          rec.load(step(W_ORDER), 'rowOrder', slot * F32, F32);
+          r = A.order[slot]!;
+          rec.load(step(W_PTR), 'rowPtr', r * F32, F32);
+          rec.load(step(W_PTR_END), 'rowPtr', (r + 1) * F32, F32);
+          start = A.ptr[r]!;
+          len = A.ptr[r + 1]! - start;
+        }
+        for (let s = 0; s < strips; s++) {
+          const first = s * lanes;
+          if (first + x < len) {
+            const k = start + first + x;
+            rec.load(step(W_COL, s), 'colIdx', k * F32, F32);
+            if (A.perm) {
+              rec.load(step(W_PERM, s), 'perm', k * F32, F32);
+              rec.load(step(W_VALUES, s), 'values', A.perm[k]! * F32, F32);
+            } else rec.load(step(W_VALUES, s), 'values', k * F32, F32);
+          }
+          const count = Math.min(lanes, len - Math.min(len, first));
+          for (let j = 0; j < count; j++) {
+            const col = A.idx[start + first + j]!;
+            for (let q = 0; q < cols; q++) {
+              if (b0 + q * lanes < batch) rec.load(step(W_X + q, first + j), 'X', (col * batch + b0 + q * lanes) * F32, F32);
+            }
+          }
+        }
+        if (slot < A.rows) {
+          for (let q = 0; q < cols; q++) {
+            if (b0 + q * lanes < batch) rec.store(step(W_STORE + q), 'Y', (r * batch + b0 + q * lanes) * F32, F32);
+          }
+        }
+        const local = x + lanes * y;
+        if (rec.events.length > 0) invocations.push({ globalIndex: g * lanes * rowsPerWorkgroup + local, localIndex: local, events: rec.events });
+      }
+    }
+    return { workgroup: g, invocations };
+  }
+
+  return {
+    label,
+    workgroupSize: [lanes, rowsPerWorkgroup, 1],
+    workgroupCount,
+    // stagedColumn, stagedValue (32 × 4 words each), rowLengths (4), longestRow.
+    workgroupMemoryBytes: (2 * lanes * rowsPerWorkgroup + rowsPerWorkgroup + 1) * F32,
+    tracedWorkgroups: ids.length,
+    *workgroups(): Iterable<WorkgroupTrace> {
+      for (const g of ids) yield workgroup(g);
+    },
+  };
+}
+
+/** Model of spmm_csr with the gpu profile: gatherWarp with CSR, rows visited through W's row order. */
+export function modelGatherCsrWarp(W: CSRMatrix, batch: number, options: ModelOptions = {}): OperationTrace {
+  const variant = 'gpu CSR gatherWarp';
+  const A: GatherOperandModel = { rows: W.rows, ptr: W.rowPtr, idx: W.colIdx, order: W.rowOrder() };
+  return { kernel: 'spmm_csr', variant, rows: W.rows, cols: W.cols, batch, sparsity: sparsityOf(W), dispatches: [modelGatherWarpDispatch(`spmm_csr (${variant})`, A, batch, options)], readbacks: HOST_READBACKS };
+}
+
+/** Model of spmm_csr_t with the gpu profile: gatherWarp with CSR+PERM over W's transpose index. */
+export function modelGatherCsrTWarp(W: CSRMatrix, batch: number, options: ModelOptions = {}): OperationTrace {
+  const variant = 'gpu CSR+PERM gatherWarp';
+  const t = W.transposeIndex();
+  const A: GatherOperandModel = { rows: W.cols, ptr: t.colPtr, idx: t.rowIdx, order: t.order, perm: t.perm };
+  return { kernel: 'spmm_csr_t', variant, rows: W.rows, cols: W.cols, batch, sparsity: sparsityOf(W), dispatches: [modelGatherWarpDispatch(`spmm_csr_t (${variant})`, A, batch, options)], readbacks: HOST_READBACKS };
+}
+
+// Access sites of sddmmWarp: the entry's row and column, the loads of the
+// batch loop (iteration i: columns lane + 32i), the store.
+const SW_ROW = 0;
+const SW_COL = 1;
+const SW_Y = 2;
+const SW_X = 3;
+const SW_STORE = 4;
+const SW_SITES = 5;
+
+/**
+ * The dispatch of shaders/sddmm.wgsl's sddmmWarp (CSR): workgroup g computes
+ * entries g·8 … g·8 + 7, one 32-lane warp per entry (local index lid.x +
+ * 32·lid.y, entry k = g·8 + lid.y); lane x reads dY[row, b] and X[col, b] for
+ * b = x, x + 32, …; after the workgroup-memory reduction, lane x < 8 of the
+ * first warp stores entry g·8 + x.
+ */
+export function modelSddmmWarpDispatch(label: string, rowOf: Uint32Array, colIdx: Uint32Array, batch: number, options: ModelOptions = {}): DispatchTrace {
+  const { lanes, entries } = SDDMM_WARP_SHAPE;
+  const nnz = colIdx.length;
+  const workgroupCount = Math.ceil(nnz / entries);
+  const ids = sampleWorkgroups(workgroupCount, options.maxWorkgroups ?? workgroupCount);
+  const step = (site: number, iteration = 0): number => stepOf(site, SW_SITES, iteration);
+
+  function workgroup(g: number): WorkgroupTrace {
+    const first = g * entries;
+    const invocations: InvocationTrace[] = [];
+    for (let y = 0; y < entries; y++) {
+      for (let x = 0; x < lanes; x++) {
+        const rec = new InvocationRecorder();
+        const k = first + y;
+        if (k < nnz) {
+          rec.load(step(SW_ROW), 'rowOf', k * F32, F32);
+          rec.load(step(SW_COL), 'colIdx', k * F32, F32);
+          const r = rowOf[k]!;
+          const c = colIdx[k]!;
+          for (let b = x, i = 0; b < batch; b += lanes, i++) {
+            rec.load(step(SW_Y, i), 'dY', (r * batch + b) * F32, F32);
+            rec.load(step(SW_X, i), 'X', (c * batch + b) * F32, F32);
+          }
+        }
+        if (y === 0 && x < entries && first + x < nnz) rec.store(step(SW_STORE), 'outValues', (first + x) * F32, F32);
+        const local = x + lanes * y;
+        if (rec.events.length > 0) invocations.push({ globalIndex: g * lanes * entries + local, localIndex: local, events: rec.events });
+      }
+    }
+    return { workgroup: g, invocations };
+  }
+
+  return {
+    label,
+    workgroupSize: [lanes, entries, 1],
+    workgroupCount,
+    // partials: (32 + 1) × 8 words.
+    workgroupMemoryBytes: (lanes + 1) * entries * F32,
+    tracedWorkgroups: ids.length,
+    *workgroups(): Iterable<WorkgroupTrace> {
+      for (const g of ids) yield workgroup(g);
+    },
+  };
+}
+
+/** Model of sddmm_csr with the gpu profile: sddmmWarp with CSR. */
+export function modelSddmmCsrWarp(W: CSRMatrix, batch: number, options: ModelOptions = {}): OperationTrace {
+  const variant = 'gpu CSR sddmmWarp';
+  return { kernel: 'sddmm_csr', variant, rows: W.rows, cols: W.cols, batch, sparsity: sparsityOf(W), dispatches: [modelSddmmWarpDispatch(`sddmm_csr (${variant})`, W.rowIndices(), W.colIdx, batch, options)], readbacks: HOST_READBACKS };
 }

@@ -3,7 +3,7 @@
 // `model` field of the benchmark JSON (documented in bench/README.md).
 import { CSRMatrix } from '../../src/index.js';
 import { analyzeOperation, linesPer512B, sectorsPerAccess, type KernelModel, type OperationAnalysis } from './analyze.js';
-import { modelGatherCsr, modelGatherCsrT, modelSddmmCsr } from './kernels.js';
+import { modelGatherCsr, modelGatherCsrT, modelGatherCsrTWarp, modelGatherCsrWarp, modelSddmmCsr, modelSddmmCsrWarp } from './kernels.js';
 import { PROFILES, type DeviceProfile, type ProfileName } from './profiles.js';
 
 export interface ModelShape {
@@ -32,7 +32,7 @@ export interface BenchModel {
   kernels: KernelModel[];
 }
 
-/** Runs the model: every shape × sparsity × product (forward, its transpose, SDDMM). */
+/** Runs the model: every shape × sparsity × product (forward, its transpose, SDDMM) × kernel profile (emulation, gpu). */
 export function runModel(config: ModelConfig): { model: BenchModel; analyses: OperationAnalysis[] } {
   const profile = PROFILES[config.profile];
   const options = { maxWorkgroups: config.maxWorkgroups };
@@ -46,7 +46,16 @@ export function runModel(config: ModelConfig): { model: BenchModel; analyses: Op
         W = CSRMatrix.random({ rows: shape.rows, cols: shape.cols, density: 1 - sparsity, seed: 1 });
         layers.set(key, W);
       }
-      for (const trace of [modelGatherCsr(W, shape.batch, options), modelGatherCsrT(W, shape.batch, options), modelSddmmCsr(W, shape.batch, options)]) {
+      // Each product twice: the emulation profile's shader (today's SwiftShader path) and the gpu profile's beside it.
+      const traces = [
+        modelGatherCsr(W, shape.batch, options),
+        modelGatherCsrWarp(W, shape.batch, options),
+        modelGatherCsrT(W, shape.batch, options),
+        modelGatherCsrTWarp(W, shape.batch, options),
+        modelSddmmCsr(W, shape.batch, options),
+        modelSddmmCsrWarp(W, shape.batch, options),
+      ];
+      for (const trace of traces) {
         analyses.push(analyzeOperation(trace, profile));
       }
     }
@@ -81,7 +90,7 @@ export function formatModelTable(model: BenchModel, analyses: OperationAnalysis[
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => '  ' + r.map((v, i) => (i < 2 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
   return [
-    `GPU execution model — ${p.label}: ${p.multiprocessors} multiprocessors, ${p.warpSize}-lane warps (a model of today's shaders, not a measurement)`,
+    `GPU execution model — ${p.label}: ${p.multiprocessors} multiprocessors, ${p.warpSize}-lane warps (a model of the shaders of both kernel profiles, not a measurement)`,
     line(header),
     '  ' + widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.map(line),
