@@ -7,6 +7,7 @@ import { OptionError, plural } from './options-core.js';
 import { createEpochProgress, type ProgressStream } from './progress.js';
 import { runTraining, type TrainConfig, type TrainReport } from './train.js';
 import { parseTrainArgv, TRAIN_USAGE, type TrainOptions } from './train-options.js';
+import { exportOnnx, exportSafetensors } from '../src/interop.js';
 
 async function loadData(args: TrainOptions): Promise<{ train: Dataset; test: Dataset }> {
   const data = await loadRaw(args);
@@ -114,6 +115,15 @@ export async function main(argv: string[], output: ProgressStream = process.stdo
             `  epoch ${String(e.epoch).padStart(3)}/${config.epochs}: train loss ${e.trainLoss.toFixed(4)} acc ${(100 * e.trainAccuracy).toFixed(2)} %  test acc ${(100 * e.testAccuracy).toFixed(2)} %  ${e.seconds.toFixed(1)} s (+${e.evolveSeconds.toFixed(2)} s evolve)  ~${left.toFixed(0)} min left`,
           );
           write(r);
+        },
+        onTrained: async (model) => {
+          for (const format of args.export) {
+            const file = `${out.replace(/\.json$/, '')}.${format}`;
+            const bytes = format === 'onnx' ? await exportOnnx(model) : await exportSafetensors(model);
+            mkdirSync(dirname(file), { recursive: true });
+            writeFileSync(file, bytes);
+            progress.line(`  exported ${bytes.length.toLocaleString('en')} bytes of ${format} → ${file}`);
+          }
         },
       });
       progress.end();

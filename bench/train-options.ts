@@ -67,6 +67,8 @@ export interface TrainOptions {
   note: string[];
   /** CLI: the JSON file ('' = bench/results/train-<data>-<variant>-<date>.json). */
   out: string;
+  /** CLI: also write the trained model in these formats, next to the JSON file (wgsparse/interop). */
+  export: Array<'onnx' | 'safetensors'>;
   /** Page: start training when the page has loaded. */
   autorun: boolean;
 }
@@ -107,6 +109,7 @@ export function defaultTrainOptions(preset: TrainPreset): TrainOptions {
     backend: 'auto',
     note: [],
     out: '',
+    export: [],
     autorun: false,
   };
 }
@@ -189,6 +192,15 @@ export const TRAIN_OPTIONS: OptionSpecs<TrainOptions> = [
   },
   { key: 'note', scope: 'cli', repeatable: true, placeholder: 'TEXT', help: 'a note stored in the results file (repeatable)', parse: (t) => [t], format: (v) => v.join('; ') },
   { key: 'out', scope: 'cli', placeholder: 'FILE', help: 'the JSON file', shownDefault: 'bench/results/train-<data>-<variant>-<date>[-quick].json', parse: (t) => t, format: (v) => v },
+  {
+    key: 'export',
+    scope: 'cli',
+    repeatable: true,
+    placeholder: 'onnx|safetensors',
+    help: 'also write the trained model as ONNX or safetensors next to the JSON file, same name (repeatable; docs/interop.md)',
+    parse: (t) => [parseChoice(t, ['onnx', 'safetensors'] as const)],
+    format: (v) => v.join(','),
+  },
   { key: 'autorun', scope: 'page', ...flag, help: 'start training when the page has loaded' },
 ];
 

@@ -73,6 +73,8 @@ export interface TrainReport {
 export interface TrainHooks {
   onProgress?: (epoch: number, batch: number, batches: number) => void;
   onEpoch?: (report: TrainReport, epoch: TrainEpoch) => void | Promise<void>;
+  /** Called with the trained model once every epoch has run, before it is disposed (to export it). */
+  onTrained?: (model: Sequential) => void | Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -135,6 +137,7 @@ export async function runTraining(engine: Engine, config: TrainConfig, data: { t
       },
     });
     report.complete = true;
+    await hooks.onTrained?.(model);
   } finally {
     report.totalSeconds = (performance.now() - started) / 1000;
     model.dispose();
