@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { projectRoot, runAsConsumer } from './helpers/consumer.js';
 
@@ -15,6 +15,15 @@ const root = projectRoot;
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   exports: Record<string, { types: string; import: string } & Record<string, string>>;
 };
+
+/** A built entry's code with every chunk it imports, transitively (static relative imports). */
+function entryCode(file: string, seen = new Set<string>()): string {
+  if (seen.has(file)) return '';
+  seen.add(file);
+  const code = readFileSync(file, 'utf8');
+  const chunks = [...code.matchAll(/(?:import|export)[^'"]*?from\s*['"](\.\/[^'"]+\.js)['"]|import\s*['"](\.\/[^'"]+\.js)['"]/g)].map((m) => m[1] ?? m[2]!);
+  return [code, ...chunks.map((c) => entryCode(join(dirname(file), c), seen))].join('\n');
+}
 
 /** Conditions are tried in order: the declarations ("types@<6", then "types") before the code. */
 function expectTypesFirst(entry: Record<string, string>): void {
@@ -31,14 +40,17 @@ describe('the built package', () => {
   });
 
   test('bundle inlines every shader and has no ?raw imports left', () => {
-    const bundle = readFileSync(join(root, pkg.exports['.']!.import), 'utf8');
+    // The main entry and the chunks it imports (shared with wgsparse/interop since the build splits them).
+    const bundle = entryCode(join(root, pkg.exports['.']!.import));
     // Shader comments may name other .wgsl files; an import specifier must not.
     expect(/['"][^'"\n]*\.wgsl(\?raw)?['"]/.test(bundle), 'no .wgsl import left in the bundle').toBe(false);
     // The unminified bundle names each inlined module in a comment (`// shaders/gemm.wgsl?raw`).
     expect(/['"][^'"\n]*\?raw['"]/.test(bundle), 'no ?raw import left').toBe(false);
     // Every shader file's first line is in the bundle, so no shader was left behind.
     const shaderDir = join(root, 'shaders');
-    for (const file of readdirSync(shaderDir).filter((f) => f.endsWith('.wgsl'))) {
+    const shaders = readdirSync(shaderDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.wgsl'));
+    expect(shaders.length).toBeGreaterThan(20);
+    for (const file of shaders) {
       const firstLine = readFileSync(join(shaderDir, file), 'utf8').split('\n')[0]!;
       expect(bundle.includes(firstLine), `${file} is inlined`).toBe(true);
     }
