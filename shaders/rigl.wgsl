@@ -1,4 +1,4 @@
-// RigL growth on the GPU (see kernels/set/rigl.ts for the rule): grow k
+// RigL growth on the GPU (see kernels/rigl.ts for the rule): grow k
 // connections at the absent positions with the largest |g|, G = dY·Xᵀ,
 // never materialising G. Per block of rows (host loop, no read-back):
 //   blockGradient      |G| of the block into pool[k …], a TS × TS tile per
