@@ -1,4 +1,4 @@
-import { encodeCsrDerived } from '../kernels/csr-transpose.js';
+import { csrDerivedIndices } from '../kernels/csr-transpose.js';
 import { evolveSetCpu } from '../kernels/set/evolve.js';
 import { pruneResident } from '../kernels/set/prune-csr.js';
 import { regrowResident } from '../kernels/set/regrow.js';
@@ -47,7 +47,7 @@ export async function measureEvolution(engine: Engine, shape: EvolveShape, timin
           const { buffers } = await regrowResident(ctx, owner, kept, keptNnz, W.rows, W.cols, W.nnz, seed++, limit);
           // As SparseLinear.evolve: the next backward pass needs the transpose index.
           await ctx.run('evolve (transpose index)', (s) => {
-            encodeCsrDerived(s, owner, buffers, W.rows, W.cols, W.nnz);
+            csrDerivedIndices.encode(s, owner, buffers, W.rows, W.cols, W.nnz);
             return { result: buffers.rowPtr, byteLength: 0, decode: () => undefined };
           });
           // Nothing is read back after the rebuild: wait for the GPU to finish it.

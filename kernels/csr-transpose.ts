@@ -1,9 +1,9 @@
 import type { BufferOwner, OperationScope, UniformBlock } from '../src/gpu/gpu-context.js';
 import { CSRMatrix } from '../src/formats/csr.js';
 import { InvalidArgumentError } from '../src/errors.js';
-import type { GpuPlan, Kernel } from '../src/gpu/kernel.js';
+import type { GpuPlan, HostKernel } from '../src/gpu/kernel.js';
 import { programs } from './programs.js';
-import { encodeExclusiveScan } from './primitives/scan.js';
+import { exclusiveScan } from './primitives/scan.js';
 
 const { THREADS, BAND_THREADS } = programs.csrRowsOfEntries.layout.consts;
 type Params = UniformBlock<typeof programs.csrRowsOfEntries.layout>;
@@ -28,38 +28,8 @@ export interface TransposeBuffers {
   perm: GPUBuffer;
 }
 
-/**
- * Records the derived indices of a GPU CSR (rows × cols, nnz entries): the
- * row of every entry and the transpose index, identical to the host's
- * CSRMatrix.rowIndices() and transposeIndex() (colPtr, rowIdx, perm).
- * Buffers are created in `owner`; temporaries in `s`, and rowOf too when the
- * caller has no use for it (`keepRowOf` false; the build itself needs it).
- */
-export function encodeCsrDerived(
-  s: OperationScope,
-  owner: BufferOwner,
-  csr: { rowPtr: GPUBuffer; colIdx: GPUBuffer },
-  rows: number,
-  cols: number,
-  nnz: number,
-  keepRowOf = true,
-): TransposeBuffers {
-  const out: TransposeBuffers = {
-    rowOf: (keepRowOf ? owner : s).output('rowOf', nnz * 4),
-    colPtr: owner.output('colPtr', (cols + 1) * 4),
-    rowIdx: owner.output('transpose rowIdx', nnz * 4),
-    perm: owner.output('transpose perm', nnz * 4),
-  };
-  const bands = transposeBands(rows, cols, nnz);
-  const params = s.uniforms(programs.csrRowsOfEntries, { rows, cols, nnz, blocks: bands, rowsPerBlock: Math.max(1, Math.ceil(rows / bands)) });
-  s.dispatch(programs.csrRowsOfEntries, { bindings: { rowPtr: csr.rowPtr, rowOf: out.rowOf }, uniforms: params, workgroups: Math.ceil(rows / THREADS) });
-  if (bands > 1) encodeTransposeByBands(s, params, csr, out, cols, nnz, bands);
-  else encodeTransposeBySort(s, params, csr, out, cols, nnz);
-  return out;
-}
-
 /** Long columns: counts per (column, row band), one scan, then each band's rows walked in order. */
-function encodeTransposeByBands(
+function recordTransposeByBands(
   s: OperationScope,
   params: Params,
   csr: { rowPtr: GPUBuffer; colIdx: GPUBuffer },
@@ -70,7 +40,7 @@ function encodeTransposeByBands(
 ): void {
   const table = s.output('column band counts', (cols * bands + 1) * 4);
   s.dispatch(programs.csrCountColumnBlocks, { bindings: { colIdx: csr.colIdx, rowOf: out.rowOf, colCount: table }, uniforms: params, workgroups: Math.ceil(nnz / THREADS) });
-  encodeExclusiveScan(s, table, cols * bands + 1);
+  exclusiveScan.encode(s, table, cols * bands + 1);
   s.dispatch(programs.csrColumnPointers, { bindings: { colCount: table, colPtrOut: out.colPtr }, uniforms: params, workgroups: Math.ceil((cols + 1) / THREADS) });
   s.dispatch(programs.csrScatterColumnBlocks, {
     bindings: { rowPtr: csr.rowPtr, colIdx: csr.colIdx, colCount: table, rowIdx: out.rowIdx, perm: out.perm },
@@ -80,7 +50,7 @@ function encodeTransposeByBands(
 }
 
 /** Short columns: counts, scan, an unordered scatter, then a sort of each (short) column by row. */
-function encodeTransposeBySort(
+function recordTransposeBySort(
   s: OperationScope,
   params: Params,
   csr: { rowPtr: GPUBuffer; colIdx: GPUBuffer },
@@ -92,7 +62,7 @@ function encodeTransposeBySort(
   const counts = s.output('column counts', (cols + 1) * 4);
   s.dispatch(programs.csrCountColumns, { bindings: { colIdx: csr.colIdx, colCount: counts }, uniforms: params, workgroups: perEntry });
   s.copy(counts, out.colPtr, cols * 4);
-  encodeExclusiveScan(s, out.colPtr, cols + 1);
+  exclusiveScan.encode(s, out.colPtr, cols + 1);
   s.copy(s.output('zeros', (cols + 1) * 4), counts, (cols + 1) * 4);
   s.dispatch(programs.csrScatterColumns, {
     bindings: { colIdx: csr.colIdx, rowOf: out.rowOf, colCount: counts, colPtr: out.colPtr, rowIdx: out.rowIdx, perm: out.perm },
@@ -106,8 +76,23 @@ function encodeTransposeBySort(
   });
 }
 
-/** The derived indices of a host CSR computed on the GPU (tests; layers keep them resident). */
-export const csrDerivedIndices: Kernel<[W: CSRMatrix], { rowOf: Uint32Array; colPtr: Uint32Array; rowIdx: Uint32Array; perm: Uint32Array }> = {
+type DerivedIndices = { rowOf: Uint32Array; colPtr: Uint32Array; rowIdx: Uint32Array; perm: Uint32Array };
+
+/**
+ * The derived indices of a CSR (rows × cols, nnz entries): the row of every
+ * entry and the transpose index, identical to the host's
+ * CSRMatrix.rowIndices() and transposeIndex() (colPtr, rowIdx, perm). On the
+ * GPU over a resident CSR (a training operand rebuilds them at every
+ * install): buffers are created in `owner`; temporaries in `s`, and rowOf too
+ * when the caller has no use for it (`keepRowOf` false; the build itself
+ * needs it). The plan (tests) uploads a host CSR and reads them back.
+ */
+export const csrDerivedIndices: HostKernel<
+  [W: CSRMatrix],
+  DerivedIndices,
+  [owner: BufferOwner, csr: { rowPtr: GPUBuffer; colIdx: GPUBuffer }, rows: number, cols: number, nnz: number, keepRowOf?: boolean],
+  TransposeBuffers
+> = {
   name: 'csrDerivedIndices',
   validate(W) {
     if (!(W instanceof CSRMatrix)) throw new InvalidArgumentError('W', 'must be a CSRMatrix');
@@ -117,9 +102,23 @@ export const csrDerivedIndices: Kernel<[W: CSRMatrix], { rowOf: Uint32Array; col
     const { colPtr, rowIdx, perm } = W.transposeIndex();
     return { rowOf: W.rowIndices(), colPtr, rowIdx, perm };
   },
-  plan(s, W): GpuPlan<{ rowOf: Uint32Array; colPtr: Uint32Array; rowIdx: Uint32Array; perm: Uint32Array }> {
+  encode(s, owner, csr, rows, cols, nnz, keepRowOf = true) {
+    const out: TransposeBuffers = {
+      rowOf: (keepRowOf ? owner : s).output('rowOf', nnz * 4),
+      colPtr: owner.output('colPtr', (cols + 1) * 4),
+      rowIdx: owner.output('transpose rowIdx', nnz * 4),
+      perm: owner.output('transpose perm', nnz * 4),
+    };
+    const bands = transposeBands(rows, cols, nnz);
+    const params = s.uniforms(programs.csrRowsOfEntries, { rows, cols, nnz, blocks: bands, rowsPerBlock: Math.max(1, Math.ceil(rows / bands)) });
+    s.dispatch(programs.csrRowsOfEntries, { bindings: { rowPtr: csr.rowPtr, rowOf: out.rowOf }, uniforms: params, workgroups: Math.ceil(rows / THREADS) });
+    if (bands > 1) recordTransposeByBands(s, params, csr, out, cols, nnz, bands);
+    else recordTransposeBySort(s, params, csr, out, cols, nnz);
+    return out;
+  },
+  plan(s, W): GpuPlan<DerivedIndices> {
     const { rows, cols, nnz } = W;
-    const d = encodeCsrDerived(s, s, { rowPtr: s.upload('W.rowPtr', W.rowPtr), colIdx: s.upload('W.colIdx', W.colIdx) }, rows, cols, nnz);
+    const d = csrDerivedIndices.encode(s, s, { rowPtr: s.upload('W.rowPtr', W.rowPtr), colIdx: s.upload('W.colIdx', W.colIdx) }, rows, cols, nnz);
     const words = 3 * nnz + cols + 1;
     const out = s.output('derived indices', words * 4);
     s.copy(d.rowOf, out, nnz * 4);

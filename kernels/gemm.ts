@@ -3,8 +3,7 @@ import { gemmVariant, programs } from './programs.js';
 import { ShapeMismatchError } from '../src/errors.js';
 import { assertFloat32 } from '../src/formats/validate.js';
 import { checkDense } from './checks.js';
-import type { Kernel } from '../src/gpu/kernel.js';
-import type { OperationScope } from '../src/gpu/gpu-context.js';
+import { hostKernel } from '../src/gpu/kernel.js';
 import { gatherWasm } from './wasm/spmm-wasm.js';
 import type { GemmOptions } from '../src/options.js';
 
@@ -12,8 +11,15 @@ import type { GemmOptions } from '../src/options.js';
 const TILE = programs.gemmNN.layout.consts.TS;
 
 
+/** The sizes of a GEMM: C is m × n, the inner dimension k. */
+export interface GemmDims {
+  m: number;
+  n: number;
+  k: number;
+}
+
 /** C = alpha · op(A) · op(B), dense, row-major. */
-export const gemm: Kernel<[A: DenseMatrix, B: DenseMatrix, options?: GemmOptions], DenseMatrix> = {
+export const gemm = hostKernel<[A: DenseMatrix, B: DenseMatrix, options?: GemmOptions], DenseMatrix, [dims: GemmDims, options: GemmOptions, A: GPUBuffer, B: GPUBuffer, C: GPUBuffer]>({
   name: 'gemm',
   validate(A, B, options) {
     checkDense('A', A);
@@ -52,17 +58,33 @@ export const gemm: Kernel<[A: DenseMatrix, B: DenseMatrix, options?: GemmOptions
     }
     return new DenseMatrix(m, n, out);
   },
-  plan(s, A, B, options) {
+  /**
+   * Records C (m × n) = alpha · op(A) · op(B) over GPU buffers; no transfers.
+   * C is overwritten; with k = 0 nothing is dispatched (C must already be zero).
+   */
+  encode(s, dims, options, A, B, C) {
+    const { m, n, k } = dims;
+    if (k === 0 || m === 0 || n === 0) return;
+    const tilesM = Math.ceil(m / TILE);
+    const tilesN = Math.ceil(n / TILE);
+    s.dispatch(gemmVariant(!!options.transA, !!options.transB), {
+      bindings: { A, B, C },
+      uniforms: { M: m, N: n, K: k, tilesN, tilesM, alpha: options.alpha ?? 1 },
+      workgroups: tilesM * tilesN,
+    });
+  },
+  upload(s, A, B, options) {
     const { m, n, k } = dims(A, B, options);
-    const byteLength = m * n * 4;
     // Operands first, so a limit error names the operand at fault before the result.
     const a = s.upload('A', A.data);
     const b = s.upload('B', B.data);
-    const result = s.output('result', byteLength);
-    encodeGemm(s, { m, n, k }, options ?? {}, a, b, result);
-    return { result, byteLength, decode: (bytes) => new DenseMatrix(m, n, new Float32Array(bytes)) };
+    return { byteLength: m * n * 4, encodeArgs: (C) => [{ m, n, k }, options ?? {}, a, b, C] };
   },
-};
+  decode(bytes, A, B, options) {
+    const { m, n } = dims(A, B, options);
+    return new DenseMatrix(m, n, new Float32Array(bytes));
+  },
+});
 
 function dims(A: DenseMatrix, B: DenseMatrix, options: GemmOptions | undefined) {
   const m = options?.transA ? A.cols : A.rows;
@@ -70,22 +92,6 @@ function dims(A: DenseMatrix, B: DenseMatrix, options: GemmOptions | undefined) 
   const kB = options?.transB ? B.cols : B.rows;
   const n = options?.transB ? B.rows : B.cols;
   return { m, n, k, kB };
-}
-
-/**
- * Records C (m × n) = alpha · op(A) · op(B) over GPU buffers; no transfers.
- * C is overwritten; with k = 0 nothing is dispatched (C must already be zero).
- */
-export function encodeGemm(s: OperationScope, dims: { m: number; n: number; k: number }, options: GemmOptions, A: GPUBuffer, B: GPUBuffer, C: GPUBuffer): void {
-  const { m, n, k } = dims;
-  if (k === 0 || m === 0 || n === 0) return;
-  const tilesM = Math.ceil(m / TILE);
-  const tilesN = Math.ceil(n / TILE);
-  s.dispatch(gemmVariant(!!options.transA, !!options.transB), {
-    bindings: { A, B, C },
-    uniforms: { M: m, N: n, K: k, tilesN, tilesM, alpha: options.alpha ?? 1 },
-    workgroups: tilesM * tilesN,
-  });
 }
 
 /** Column indices 0 … k−1 repeated for m rows: the "sparse" pattern of a dense matrix (cached per shape). */

@@ -1,8 +1,8 @@
-import type { BufferOwner, OperationScope } from '../src/gpu/gpu-context.js';
+import type { BufferOwner } from '../src/gpu/gpu-context.js';
 import { InvalidArgumentError } from '../src/errors.js';
 import { NMMatrix } from '../src/formats/nm.js';
-import { encodeCsrDerived } from './csr-transpose.js';
-import type { GpuPlan, Kernel } from '../src/gpu/kernel.js';
+import { csrDerivedIndices } from './csr-transpose.js';
+import type { GpuPlan, HostKernel } from '../src/gpu/kernel.js';
 import { programs } from './programs.js';
 
 const { THREADS } = programs.nmColumns.layout.consts;
@@ -14,34 +14,23 @@ export interface NMTransposeBuffers {
   perm: GPUBuffer;
 }
 
-/**
- * Records the transpose index of GPU-resident N:M weights whose mask may have
- * changed on the GPU (NMLinear.evolve): the slots' columns are decoded from
- * the packed positions, then indexed like a CSR's with the implicit row
- * pointers `rowPtr` (r · slotsPerRow, rows + 1 words). Index buffers are
- * created in `owner`, temporaries in `s`; nothing is read back.
- */
-export function encodeNMTranspose(
-  s: OperationScope,
-  owner: BufferOwner,
-  W: { rows: number; cols: number; n: number; m: number },
-  indices: GPUBuffer,
-  rowPtr: GPUBuffer,
-): NMTransposeBuffers {
-  const groupsPerRow = W.cols / W.m;
-  const slots = W.rows * groupsPerRow * W.n;
-  const columns = s.output('N:M slot columns', slots * 4);
-  s.dispatch(programs.nmColumns, {
-    bindings: { packed: indices, columns },
-    uniforms: { slots, n: W.n, m: W.m, bits: Math.log2(W.m), groupsPerRow },
-    workgroups: Math.ceil(slots / THREADS),
-  });
-  const { colPtr, rowIdx, perm } = encodeCsrDerived(s, owner, { rowPtr, colIdx: columns }, W.rows, W.cols, slots, false);
-  return { colPtr, rowIdx, perm };
-}
+type TransposeIndex = { colPtr: Uint32Array; rowIdx: Uint32Array; perm: Uint32Array };
 
-/** The transpose index of an N:M matrix built on the GPU, as a standalone kernel (tests). */
-export const nmTransposeIndex: Kernel<[W: NMMatrix], { colPtr: Uint32Array; rowIdx: Uint32Array; perm: Uint32Array }> = {
+/**
+ * The transpose index of an N:M matrix (as NMMatrix.transposeIndex() holds
+ * it). On the GPU for resident weights whose mask may have changed there
+ * (NMLinear.evolve): the slots' columns are decoded from the packed positions,
+ * then indexed like a CSR's with the implicit row pointers `rowPtr`
+ * (r · slotsPerRow, rows + 1 words). Index buffers are created in `owner`,
+ * temporaries in `s`; nothing is read back. The plan (tests) uploads a host
+ * matrix and reads the index back.
+ */
+export const nmTransposeIndex: HostKernel<
+  [W: NMMatrix],
+  TransposeIndex,
+  [owner: BufferOwner, W: { rows: number; cols: number; n: number; m: number }, indices: GPUBuffer, rowPtr: GPUBuffer],
+  NMTransposeBuffers
+> = {
   name: 'nmTransposeIndex',
   validate(W) {
     if (!(W instanceof NMMatrix)) throw new InvalidArgumentError('W', 'must be an NMMatrix');
@@ -51,9 +40,21 @@ export const nmTransposeIndex: Kernel<[W: NMMatrix], { colPtr: Uint32Array; rowI
     const { colPtr, rowIdx, perm } = W.transposeIndex();
     return { colPtr, rowIdx, perm };
   },
-  plan(s, W): GpuPlan<{ colPtr: Uint32Array; rowIdx: Uint32Array; perm: Uint32Array }> {
+  encode(s, owner, W, indices, rowPtr) {
+    const groupsPerRow = W.cols / W.m;
+    const slots = W.rows * groupsPerRow * W.n;
+    const columns = s.output('N:M slot columns', slots * 4);
+    s.dispatch(programs.nmColumns, {
+      bindings: { packed: indices, columns },
+      uniforms: { slots, n: W.n, m: W.m, bits: Math.log2(W.m), groupsPerRow },
+      workgroups: Math.ceil(slots / THREADS),
+    });
+    const { colPtr, rowIdx, perm } = csrDerivedIndices.encode(s, owner, { rowPtr, colIdx: columns }, W.rows, W.cols, slots, false);
+    return { colPtr, rowIdx, perm };
+  },
+  plan(s, W): GpuPlan<TransposeIndex> {
     const { cols, nnz } = W;
-    const t = encodeNMTranspose(s, s, W, s.upload('W.indices', W.indices), s.upload('W (row pointers)', W.rowPointers()));
+    const t = nmTransposeIndex.encode(s, s, W, s.upload('W.indices', W.indices), s.upload('W (row pointers)', W.rowPointers()));
     const words = 2 * nnz + cols + 1;
     const out = s.output('transpose index', words * 4);
     s.copy(t.colPtr, out, (cols + 1) * 4);

@@ -6,8 +6,8 @@ import { checkDense } from './checks.js';
 import { pruneCsrCpu } from './set/prune-csr.js';
 import { checkZeta } from './set/prune.js';
 import { BufferOwner, OperationScope, type GpuContext } from '../src/gpu/gpu-context.js';
-import { encodeExclusiveScan } from './primitives/scan.js';
-import { encodeRadixSelect } from './primitives/select.js';
+import { exclusiveScan } from './primitives/scan.js';
+import { selectRank } from './primitives/select.js';
 import { programs } from './programs.js';
 import { allocateCsr, type CsrBuffers } from './set/resident-csr.js';
 
@@ -349,13 +349,13 @@ export async function growResident(
     s.copy(carryValue, pool, k * 4);
     s.dispatch(programs.riglBlockGradient, { bindings: { dY: grad.dY, X: grad.X, pool }, uniforms, workgroups: Math.ceil(n / TILE) * tilesN });
     s.dispatch(programs.riglMaskPresent, { bindings: { pool, rowPtr: kept.rowPtr, colIdx: kept.colIdx }, uniforms, workgroups: n });
-    const threshold = encodeRadixSelect(s, pool, count, [count - k]);
+    const threshold = selectRank.encode(s, pool, count, [count - k]);
     const chunks = Math.ceil(count / CHUNK);
     const chunkGt = s.output('RigL chunk counts >', (chunks + 1) * 4);
     const chunkEq = s.output('RigL chunk counts =', (chunks + 1) * 4);
     s.dispatch(programs.riglCountCandidates, { bindings: { pool, chunkGt, chunkEq, threshold }, uniforms, workgroups: chunks });
-    encodeExclusiveScan(s, chunkGt, chunks + 1);
-    encodeExclusiveScan(s, chunkEq, chunks + 1);
+    exclusiveScan.encode(s, chunkGt, chunks + 1);
+    exclusiveScan.encode(s, chunkEq, chunks + 1);
     s.dispatch(programs.riglScatterCandidates, { bindings: { pool, chunkGt, chunkEq, threshold, carryIn, carryOut, carryValue }, uniforms, workgroups: chunks });
   };
 
@@ -373,7 +373,7 @@ export async function growResident(
     const uniforms = s.uniforms(programs.riglMergeRows, { rows, cols, k, count: targetNnz });
     const growPtr = s.output('grown per row', (rows + 1) * 4);
     s.dispatch(programs.riglCountGrown, { bindings: { carryIn: grown, growCount: growPtr }, uniforms, workgroups: Math.ceil(k / THREADS) });
-    encodeExclusiveScan(s, growPtr, rows + 1);
+    exclusiveScan.encode(s, growPtr, rows + 1);
     s.dispatch(programs.riglRowPointers, { bindings: { rowPtr: kept.rowPtr, growPtr, newRowPtr: result.rowPtr }, uniforms, workgroups: Math.ceil((rows + 1) / THREADS) });
     const source = s.output('merge sources', targetNnz * 4);
     s.dispatch(programs.riglMergeRows, {

@@ -5,8 +5,8 @@ import type { OperationScope } from '../src/gpu/gpu-context.js';
 import { programs } from './programs.js';
 import { assertFloat32 } from '../src/formats/validate.js';
 import { checkDense, checkRowsMatch, checkSameCols, checkSparse } from './checks.js';
-import type { GpuPlan, Kernel } from '../src/gpu/kernel.js';
-import { nmPatternWords } from './spmm.js';
+import { hostKernel, type HostTransfer } from '../src/gpu/kernel.js';
+import { nmPatternWords, type NMShape } from './spmm.js';
 import { sddmmWasm } from './wasm/sddmm-wasm.js';
 import { nmColumns, type NMColumns } from './wasm/instance.js';
 import type { SddmmOptions } from '../src/options.js';
@@ -14,11 +14,21 @@ import type { SddmmOptions } from '../src/options.js';
 const { ENTRIES, WARP_ENTRIES } = programs.sddmmCsr.layout.consts;
 
 
+/** A CSR's sampling pattern in GPU buffers: the row and the column of every stored entry. */
+export interface CsrPattern {
+  rowOf: GPUBuffer;
+  colIdx: GPUBuffer;
+}
+
+/** The GPU arguments of an SDDMM: out (one value per stored entry) = alpha · dY[row] · X[col] over `pattern`. */
+type SddmmArgs<Shape, Pattern> = [shape: Shape, batch: number, alpha: number, pattern: Pattern, dY: GPUBuffer, X: GPUBuffer, out: GPUBuffer];
+type SddmmHostArgs<W> = [W: W, dY: DenseMatrix, X: DenseMatrix, options?: SddmmOptions];
+
 /**
  * dW = alpha · (dY · Xᵀ) sampled at W's nonzeros: returns one value per stored
  * entry, aligned with W.values (W's values themselves are not read).
  */
-export const sddmmCsr: Kernel<[W: CSRMatrix, dY: DenseMatrix, X: DenseMatrix, options?: SddmmOptions], Float32Array> = {
+export const sddmmCsr = hostKernel<SddmmHostArgs<CSRMatrix>, Float32Array, SddmmArgs<number, CsrPattern>>({
   name: 'sddmmCsr',
   validate(W, dY, X, options) {
     checkSparse('W', W, CSRMatrix, 'CSRMatrix');
@@ -27,17 +37,18 @@ export const sddmmCsr: Kernel<[W: CSRMatrix, dY: DenseMatrix, X: DenseMatrix, op
   cpu(W, dY, X, options) {
     return sddmmCpu(W.nnz, dY, X, options, W.rowIndices(), W.colIdx);
   },
-  plan(scope, W, dY, X, options) {
-    const rowOf = W.rowIndices();
-    return sddmmPlan(scope, 'csr', W.nnz, dY, X, options, CSR_PATTERN_WORDS, (s) => [
-      s.upload('W (row of each nonzero)', rowOf),
-      s.upload('W.colIdx', W.colIdx),
-    ]);
+  /** Records the SDDMM of `nnz` entries over a GPU-resident CSR pattern; no transfers. */
+  encode(s, nnz, batch, alpha, pattern, dY, X, out) {
+    recordSddmm(s, 'csr', nnz, batch, alpha, CSR_PATTERN_WORDS, [pattern.rowOf, pattern.colIdx], dY, X, out);
   },
-};
+  ...sddmmTransfer((s, W) => {
+    const rowOf = W.rowIndices();
+    return { shape: W.nnz, pattern: { rowOf: s.upload('W (row of each nonzero)', rowOf), colIdx: s.upload('W.colIdx', W.colIdx) } };
+  }),
+});
 
 /** The N:M twin of sddmmCsr: one value per stored slot, aligned with W.values. */
-export const sddmmNM: Kernel<[W: NMMatrix, dY: DenseMatrix, X: DenseMatrix, options?: SddmmOptions], Float32Array> = {
+export const sddmmNM = hostKernel<SddmmHostArgs<NMMatrix>, Float32Array, SddmmArgs<NMShape, GPUBuffer>>({
   name: 'sddmmNM',
   validate(W, dY, X, options) {
     checkSparse('W', W, NMMatrix, 'NMMatrix');
@@ -48,10 +59,12 @@ export const sddmmNM: Kernel<[W: NMMatrix, dY: DenseMatrix, X: DenseMatrix, opti
     for (let r = 0; r < W.rows; r++) rowOf.fill(r, r * W.slotsPerRow, (r + 1) * W.slotsPerRow);
     return sddmmCpu(W.nnz, dY, X, options, rowOf, nmColumns(W));
   },
-  plan(scope, W, dY, X, options) {
-    return sddmmPlan(scope, 'nm', W.nnz, dY, X, options, nmPatternWords(W), (s) => [s.upload('W.indices', W.indices)]);
+  /** Records the SDDMM at every slot of GPU-resident N:M positions (`indices`, packed); no transfers. */
+  encode(s, W, batch, alpha, indices, dY, X, out) {
+    recordSddmm(s, 'nm', W.rows * (W.cols / W.m) * W.n, batch, alpha, nmPatternWords(W), [indices], dY, X, out);
   },
-};
+  ...sddmmTransfer((s, W) => ({ shape: W, pattern: s.upload('W.indices', W.indices) })),
+});
 
 function checkOperands(W: CSRMatrix | NMMatrix, dY: DenseMatrix, X: DenseMatrix, options: SddmmOptions | undefined): void {
   checkDense('dY', dY);
@@ -103,7 +116,7 @@ function sddmmCpu(
  * invocation per entry, vec4 loads when the batch allows) or `sddmmWarp`
  * ('gpu', a warp per entry along the batch).
  */
-export function encodeSddmm(
+function recordSddmm(
   s: OperationScope,
   format: 'csr' | 'nm',
   nnz: number,
@@ -132,24 +145,23 @@ export function encodeSddmm(
   }
 }
 
-export const CSR_PATTERN_WORDS = [0, 0, 0, 0, 0] as const;
+const CSR_PATTERN_WORDS = [0, 0, 0, 0, 0] as const;
 
-function sddmmPlan(
-  s: OperationScope,
-  format: 'csr' | 'nm',
-  nnz: number,
-  dY: DenseMatrix,
-  X: DenseMatrix,
-  options: SddmmOptions | undefined,
-  patternWords: readonly number[],
-  uploadPattern: (s: OperationScope) => GPUBuffer[],
-): GpuPlan<Float32Array> {
-  const byteLength = nnz * 4;
-  // Operands first, so a limit error names the operand at fault before the result.
-  const dy = s.upload('dY', dY.data);
-  const x = s.upload('X', X.data);
-  const pattern = uploadPattern(s);
-  const result = s.output('result', byteLength);
-  encodeSddmm(s, format, nnz, X.cols, options?.alpha ?? 1, patternWords, pattern, dy, x, result);
-  return { result, byteLength, decode: (bytes) => new Float32Array(bytes) };
+/**
+ * The transfer of an SDDMM kernel: dY, X, then W's pattern (`pattern`
+ * uploads it and gives the shape encode takes); one f32 per stored entry back.
+ */
+function sddmmTransfer<W extends CSRMatrix | NMMatrix, Shape, Pattern>(
+  pattern: (s: OperationScope, W: W) => { shape: Shape; pattern: Pattern },
+): HostTransfer<SddmmHostArgs<W>, Float32Array, SddmmArgs<Shape, Pattern>> {
+  return {
+    upload(s, W, dY, X, options) {
+      // Operands first, so a limit error names the operand at fault before the result.
+      const dy = s.upload('dY', dY.data);
+      const x = s.upload('X', X.data);
+      const p = pattern(s, W);
+      return { byteLength: W.nnz * 4, encodeArgs: (out) => [p.shape, X.cols, options?.alpha ?? 1, p.pattern, dy, x, out] };
+    },
+    decode: (bytes) => new Float32Array(bytes),
+  };
 }

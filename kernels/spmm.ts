@@ -5,7 +5,7 @@ import { gatherCsrProgram, gatherNMProgram, gatherNMWarpProgram, programs } from
 import { gatherWasm } from './wasm/spmm-wasm.js';
 import { nmColumns, type NMColumns } from './wasm/instance.js';
 import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
-import type { GpuPlan, Kernel } from '../src/gpu/kernel.js';
+import { hostKernel, type HostTransfer } from '../src/gpu/kernel.js';
 import { NMMatrix } from '../src/formats/nm.js';
 import { scatterWasm } from './wasm/spmm-wasm.js';
 
@@ -22,8 +22,26 @@ function gatherGrid(s: OperationScope, rows: number, batch: number): { warp: boo
   return { warp, batchTiles, workgroups: Math.ceil(rows / (warp ? WARP_ROWS : ROWS_PER_WG)) * batchTiles };
 }
 
+/** A CSR in GPU buffers, as the gather reads it. */
+export interface GatherOperand {
+  values: GPUBuffer;
+  ptr: GPUBuffer;
+  idx: GPUBuffer;
+  /** Rows in the order to visit them (longest first, or identity). */
+  order: GPUBuffer;
+}
+
+/** W's transpose index in GPU buffers (a CSR's or an N:M matrix's) and the values it permutes. */
+export interface TransposeGatherOperand extends GatherOperand {
+  /** Entry of the index → position in values. */
+  perm: GPUBuffer;
+}
+
+/** The GPU arguments of a gather: Y (rows × batch) = A · X (· × batch). */
+type GatherArgs<A extends GatherOperand> = [rows: number, batch: number, A: A, X: GPUBuffer, Y: GPUBuffer];
+
 /** Y = W · X (W: CSR rows × cols, X: cols × batch) → rows × batch. */
-export const spmmCsr: Kernel<[W: CSRMatrix, X: DenseMatrix], DenseMatrix> = {
+export const spmmCsr = hostKernel<[W: CSRMatrix, X: DenseMatrix], DenseMatrix, GatherArgs<GatherOperand>>({
   name: 'spmmCsr',
   validate(W, X) {
     checkSparse('W', W, CSRMatrix, 'CSRMatrix');
@@ -33,13 +51,24 @@ export const spmmCsr: Kernel<[W: CSRMatrix, X: DenseMatrix], DenseMatrix> = {
   cpu(W, X) {
     return gatherCpu(W.rows, X, W.rowPtr, W.colIdx, W.values, undefined);
   },
-  plan(scope, W, X) {
-    return gatherPlan(scope, W.rows, X, W.rowPtr, W.colIdx, W.values, W.rowOrder(), undefined);
+  /** Records Y = A · X for a GPU-resident CSR A; no transfers. */
+  encode(s, rows, batch, A, X, Y) {
+    recordGather(s, rows, batch, A, undefined, X, Y);
   },
-};
+  ...gatherTransfer<CSRMatrix, GatherOperand>(
+    'X',
+    (W) => W.rows,
+    (s, W) => ({
+      values: s.upload('W.values', W.values),
+      ptr: s.upload('W.rowPtr', W.rowPtr),
+      idx: s.upload('W.colIdx', W.colIdx),
+      order: s.upload('W (row order)', W.rowOrder()),
+    }),
+  ),
+});
 
 /** dX = Wᵀ · dY (dY: rows × batch) → cols × batch, a gather through W's transpose index. */
-export const spmmCsrT: Kernel<[W: CSRMatrix, dY: DenseMatrix], DenseMatrix> = {
+export const spmmCsrT = hostKernel<[W: CSRMatrix, dY: DenseMatrix], DenseMatrix, GatherArgs<TransposeGatherOperand>>({
   name: 'spmmCsrT',
   validate(W, dY) {
     checkSparse('W', W, CSRMatrix, 'CSRMatrix');
@@ -50,14 +79,15 @@ export const spmmCsrT: Kernel<[W: CSRMatrix, dY: DenseMatrix], DenseMatrix> = {
     const t = W.transposeIndex();
     return gatherCpu(W.cols, dY, t.colPtr, t.rowIdx, W.values, t.perm);
   },
-  plan(scope, W, dY) {
-    const t = W.transposeIndex();
-    return gatherPlan(scope, W.cols, dY, t.colPtr, t.rowIdx, W.values, t.order, t.perm);
+  /** Records dX (cols × batch) = Wᵀ · dY through a GPU-resident transpose index; no transfers. */
+  encode(s, cols, batch, A, dY, dX) {
+    recordGather(s, cols, batch, A, A.perm, dY, dX);
   },
-};
+  ...transposeGatherTransfer<CSRMatrix>(),
+});
 
 /** out[r] = Σ_k values[k] · X[idx[k]] over ptr[r] … ptr[r+1]: the CPU gather of CSR, its transpose and N:M. */
-export function gatherCpu(
+function gatherCpu(
   rows: number,
   X: DenseMatrix,
   ptr: Uint32Array,
@@ -94,63 +124,65 @@ export function gatherCpu(
   return new DenseMatrix(rows, batch, out);
 }
 
-/** A CSR (or its transpose index) in GPU buffers, as the gather kernel reads it. */
-export interface GatherOperand {
-  values: GPUBuffer;
-  ptr: GPUBuffer;
-  idx: GPUBuffer;
-  /** Rows in the order to visit them (longest first, or identity). */
-  order: GPUBuffer;
-  /** Present for Wᵀ through the transpose index: entry → position in values. */
-  perm?: GPUBuffer;
-}
-
 /**
- * Records Y (rows × batch) = A · X (· × batch) for a GPU-resident sparse A; no
- * transfers. The scope's kernel profile picks the entry point: `main`
+ * Records a gather; the scope's kernel profile picks the entry point: `main`
  * ('emulation', vec4 loads when the batch allows) or `gatherWarp` ('gpu').
  */
-export function encodeGatherCsr(s: OperationScope, rows: number, batch: number, A: GatherOperand, X: GPUBuffer, Y: GPUBuffer): void {
+function recordGather(s: OperationScope, rows: number, batch: number, A: GatherOperand, perm: GPUBuffer | undefined, X: GPUBuffer, Y: GPUBuffer): void {
   const { warp, batchTiles, workgroups } = gatherGrid(s, rows, batch);
-  const transpose = A.perm !== undefined;
+  const transpose = perm !== undefined;
   const program = warp ? (transpose ? programs.gatherCsrTransposeWarp : programs.gatherCsrWarp) : gatherCsrProgram(transpose, batch % 4 === 0);
   s.dispatch(program, {
-    bindings: { X, Y, values: A.values, rowPtr: A.ptr, colIdx: A.idx, rowOrder: A.order, ...(A.perm ? { perm: A.perm } : {}) },
+    bindings: { X, Y, values: A.values, rowPtr: A.ptr, colIdx: A.idx, rowOrder: A.order, ...(perm ? { perm } : {}) },
     uniforms: { rows, batch, batchTiles },
     workgroups,
   });
 }
 
-/** Uploads a CSR (or a transpose index and the values it permutes) and X, and records the gather. */
-export function gatherPlan(
-  s: OperationScope,
-  rows: number,
-  X: DenseMatrix,
-  ptr: Uint32Array,
-  idx: Uint32Array,
-  values: Float32Array,
-  order: Uint32Array,
-  perm: Uint32Array | undefined,
-): GpuPlan<DenseMatrix> {
-  const batch = X.cols;
-  const usePerm = perm !== undefined;
-  const byteLength = rows * batch * 4;
-  // Operands first, so a limit error names the operand at fault before the result.
-  const x = s.upload(usePerm ? 'dY' : 'X', X.data);
-  const A: GatherOperand = {
-    values: s.upload('W.values', values),
-    ptr: s.upload(usePerm ? 'W (transpose colPtr)' : 'W.rowPtr', ptr),
-    idx: s.upload(usePerm ? 'W (transpose rowIdx)' : 'W.colIdx', idx),
-    order: s.upload('W (row order)', order),
-    ...(perm ? { perm: s.upload('W (transpose perm)', perm) } : {}),
+/**
+ * The transfer of a gather kernel: uploads the dense operand (named `dense`,
+ * as the user knows it), then the sparse operand's arrays (`operand`); the
+ * result has `rowsOf(W)` rows.
+ */
+function gatherTransfer<W, A extends GatherOperand>(
+  dense: 'X' | 'dY',
+  rowsOf: (W: W) => number,
+  operand: (s: OperationScope, W: W) => A,
+): HostTransfer<[W: W, X: DenseMatrix], DenseMatrix, GatherArgs<A>> {
+  return {
+    upload(s, W, X) {
+      // Operands first, so a limit error names the operand at fault before the result.
+      const x = s.upload(dense, X.data);
+      const A = operand(s, W);
+      const rows = rowsOf(W);
+      return { byteLength: rows * X.cols * 4, encodeArgs: (Y) => [rows, X.cols, A, x, Y] };
+    },
+    decode(bytes, W, X) {
+      return new DenseMatrix(rowsOf(W), X.cols, new Float32Array(bytes));
+    },
   };
-  const result = s.output('result', byteLength);
-  encodeGatherCsr(s, rows, batch, A, x, result);
-  return { result, byteLength, decode: (bytes) => new DenseMatrix(rows, batch, new Float32Array(bytes)) };
+}
+
+/** The transfer of Wᵀ · dY through W's transpose index (cached on W), for CSR and N:M alike. */
+function transposeGatherTransfer<W extends CSRMatrix | NMMatrix>(): HostTransfer<[W: W, dY: DenseMatrix], DenseMatrix, GatherArgs<TransposeGatherOperand>> {
+  return gatherTransfer<W, TransposeGatherOperand>(
+    'dY',
+    (W) => W.cols,
+    (s, W) => {
+      const t = W.transposeIndex();
+      return {
+        values: s.upload('W.values', W.values),
+        ptr: s.upload('W (transpose colPtr)', t.colPtr),
+        idx: s.upload('W (transpose rowIdx)', t.rowIdx),
+        order: s.upload('W (row order)', t.order),
+        perm: s.upload('W (transpose perm)', t.perm),
+      };
+    },
+  );
 }
 
 /** Y = W · X for N:M W (rows × cols), X: cols × batch → rows × batch. */
-export const spmmNM: Kernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix> = {
+export const spmmNM = hostKernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix, [W: NMShape, batch: number, weights: NMBuffers, X: GPUBuffer, Y: GPUBuffer]>({
   name: 'spmmNM',
   validate(W, X) {
     checkSparse('W', W, NMMatrix, 'NMMatrix');
@@ -161,17 +193,27 @@ export const spmmNM: Kernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix> = {
     // The CSR gather with implicit row pointers: every row holds slotsPerRow slots.
     return gatherCpu(W.rows, X, W.rowPointers(), nmColumns(W), W.values, undefined);
   },
-  plan(s, W, X) {
-    const batch = X.cols;
-    const byteLength = W.rows * batch * 4;
+  /** Records Y (rows × batch) = W · X for GPU-resident N:M weights; no transfers. */
+  encode(s, W, batch, weights, X, Y) {
+    const { groupsPerRow, slotsPerRow } = nmWords(W);
+    const { warp, batchTiles, workgroups } = gatherGrid(s, W.rows, batch);
+    const aligned = nmWordAligned(W);
+    s.dispatch(warp ? gatherNMWarpProgram(W.n, W.m, aligned) : gatherNMProgram(W.n, W.m, batch % 4 === 0, aligned), {
+      bindings: { X, Y, values: weights.values, packed: weights.indices },
+      uniforms: { rows: W.rows, batch, batchTiles, slotsPerRow, ...(aligned ? {} : { groupsPerRow }) },
+      workgroups,
+    });
+  },
+  upload(s, W, X) {
     // Operands first, so a limit error names the operand at fault before the result.
     const x = s.upload('X', X.data);
     const weights = { values: s.upload('W.values', W.values), indices: s.upload('W.indices', W.indices) };
-    const result = s.output('result', byteLength);
-    encodeSpmmNM(s, W, batch, weights, x, result);
-    return { result, byteLength, decode: (bytes) => new DenseMatrix(W.rows, batch, new Float32Array(bytes)) };
+    return { byteLength: W.rows * X.cols * 4, encodeArgs: (Y) => [W, X.cols, weights, x, Y] };
   },
-};
+  decode(bytes, W, X) {
+    return new DenseMatrix(W.rows, X.cols, new Float32Array(bytes));
+  },
+});
 
 /**
  * dX = Wᵀ · dY for N:M W, dY: rows × batch → cols × batch. On the GPU a gather
@@ -179,7 +221,7 @@ export const spmmNM: Kernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix> = {
  * of M columns, atomic-free without an index, measured 2.4× slower on
  * SwiftShader and gave a GPU only groups × batch tiles of parallel work).
  */
-export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
+export const spmmNMT = hostKernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix, GatherArgs<TransposeGatherOperand>>({
   name: 'spmmNMT',
   validate(W, dY) {
     checkSparse('W', W, NMMatrix, 'NMMatrix');
@@ -213,13 +255,16 @@ export const spmmNMT: Kernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix> = {
     }
     return new DenseMatrix(W.cols, batch, out);
   },
-  plan(s, W, dY) {
-    // The CSR transpose's gather through W's transpose index (cached on W):
-    // rows of Wᵀ are W's columns, and each gathers its rows' dY.
-    const t = W.transposeIndex();
-    return gatherPlan(s, W.cols, dY, t.colPtr, t.rowIdx, W.values, t.order, t.perm);
+  /**
+   * Records dX = Wᵀ · dY through GPU-resident transpose index buffers: the
+   * CSR transpose's gather, where rows of Wᵀ are W's columns and each gathers
+   * its rows' dY; no transfers.
+   */
+  encode(s, cols, batch, A, dY, dX) {
+    recordGather(s, cols, batch, A, A.perm, dY, dX);
   },
-};
+  ...transposeGatherTransfer<NMMatrix>(),
+});
 
 /** The shape of an N:M operand: what its kernels need besides the buffers. */
 export interface NMShape {
@@ -250,19 +295,7 @@ export function nmWordAligned(W: NMShape): boolean {
   return slotsPerRow % Math.floor(32 / bits) === 0;
 }
 
-/** Records Y (rows × batch) = W · X for GPU-resident N:M weights; no transfers. */
-export function encodeSpmmNM(s: OperationScope, W: NMShape, batch: number, weights: NMBuffers, X: GPUBuffer, Y: GPUBuffer): void {
-  const { groupsPerRow, slotsPerRow } = nmWords(W);
-  const { warp, batchTiles, workgroups } = gatherGrid(s, W.rows, batch);
-  const aligned = nmWordAligned(W);
-  s.dispatch(warp ? gatherNMWarpProgram(W.n, W.m, aligned) : gatherNMProgram(W.n, W.m, batch % 4 === 0, aligned), {
-    bindings: { X, Y, values: weights.values, packed: weights.indices },
-    uniforms: { rows: W.rows, batch, batchTiles, slotsPerRow, ...(aligned ? {} : { groupsPerRow }) },
-    workgroups,
-  });
-}
-
-/** The pattern words of the N:M SDDMM (see encodeSddmm). */
+/** The pattern words of the N:M SDDMM (see sddmmNM.encode). */
 export function nmPatternWords(W: NMShape): number[] {
   const { groupsPerRow, slotsPerRow, bits } = nmWords(W);
   return [slotsPerRow, groupsPerRow, W.n, W.m, bits];

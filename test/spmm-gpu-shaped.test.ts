@@ -32,8 +32,8 @@ import {
 } from '../src/index.js';
 import { chooseKernelProfile } from '../src/gpu/kernel-profile.js';
 import { GpuContext, OperationScope } from '../src/gpu/gpu-context.js';
-import { encodeGatherCsr, encodeSpmmNM } from '../kernels/spmm.js';
-import { encodeSddmm } from '../kernels/sddmm.js';
+import { spmmCsr, spmmCsrT, spmmNM } from '../kernels/spmm.js';
+import { sddmmCsr, sddmmNM } from '../kernels/sddmm.js';
 import { absProductScale, csrCases, emptyCsr, nmCase, powerLawCsr, type CsrCase } from './helpers/cases.js';
 import { cpuEngine, gpuEngine } from './helpers/engines.js';
 import { expectClose, KERNEL_TOL as TOL, referenceMatMul, referenceSddmm } from './helpers/reference.js';
@@ -72,11 +72,11 @@ describe('kernel profile selection', () => {
     const labels = (profile: 'emulation' | 'gpu'): string[] => {
       const s = new OperationScope(new GpuContext(device, false, undefined, undefined, profile));
       const b = s.output('b', 64);
-      encodeGatherCsr(s, 4, 8, { values: b, ptr: b, idx: b, order: b }, b, b);
-      encodeGatherCsr(s, 4, 8, { values: b, ptr: b, idx: b, order: b, perm: b }, b, b);
-      encodeSpmmNM(s, { rows: 4, cols: 8, n: 2, m: 4 }, 8, { values: b, indices: b }, b, b);
-      encodeSddmm(s, 'csr', 4, 8, 1, [0, 0, 0, 0, 0], [b, b], b, b, b);
-      encodeSddmm(s, 'nm', 4, 8, 1, [4, 2, 2, 4, 2], [b], b, b, b);
+      spmmCsr.encode(s, 4, 8, { values: b, ptr: b, idx: b, order: b }, b, b);
+      spmmCsrT.encode(s, 4, 8, { values: b, ptr: b, idx: b, order: b, perm: b }, b, b);
+      spmmNM.encode(s, { rows: 4, cols: 8, n: 2, m: 4 }, 8, { values: b, indices: b }, b, b);
+      sddmmCsr.encode(s, 4, 8, 1, { rowOf: b, colIdx: b }, b, b, b);
+      sddmmNM.encode(s, { rows: 4, cols: 8, n: 2, m: 4 }, 8, 1, b, b, b, b);
       const keys = s.dispatches.map((d) => ('pipeline' in d ? d.pipeline.label : 'copy'));
       s.release();
       return keys;

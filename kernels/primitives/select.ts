@@ -1,6 +1,5 @@
-import type { OperationScope } from '../../src/gpu/gpu-context.js';
 import { InvalidArgumentError } from '../../src/errors.js';
-import type { GpuPlan, Kernel } from '../../src/gpu/kernel.js';
+import type { GpuPlan, HostKernel } from '../../src/gpu/kernel.js';
 import { programs } from '../programs.js';
 
 const { THREADS } = programs.selectHistogram.layout.consts;
@@ -12,26 +11,6 @@ const { THREADS } = programs.selectHistogram.layout.consts;
 const VALUES_PER_THREAD = 64;
 const MAX_WORKGROUPS = 1024;
 
-/**
- * Records radix selects of the values at `ranks` (one or two, ascending,
- * 0-based) among the first `count` f32 values of `values`, sharing the passes
- * over the values. Returns the 32-byte state buffer; after the dispatches,
- * word 4j holds the sortable key (see keyToFloat) of the value at ranks[j].
- * Nothing is read back.
- */
-export function encodeRadixSelect(s: OperationScope, values: GPUBuffer, count: number, ranks: readonly [number] | readonly [number, number]): GPUBuffer {
-  const state = s.output('select state', 32);
-  s.writeWords(state, new Uint32Array([0, 0, ranks[0], 0, 0, 0, ranks[1] ?? 0, 0]));
-  const hist = s.output('select histogram', 512 * 4);
-  const workgroups = Math.max(1, Math.min(MAX_WORKGROUPS, Math.ceil(count / (THREADS * VALUES_PER_THREAD))));
-  for (const shift of [24, 16, 8, 0]) {
-    const uniforms = s.uniforms(programs.selectHistogram, { count, shift, selects: ranks.length });
-    s.dispatch(programs.selectHistogram, { bindings: { values, state, hist }, uniforms, workgroups });
-    s.dispatch(programs.selectPick, { bindings: { state, hist }, uniforms, workgroups: 1 });
-  }
-  return state;
-}
-
 /** The float whose sortable key is `key` (inverse of sortableKey in shaders/fragments/sortable-key.wgsl). */
 export function keyToFloat(key: number): number {
   const bits = key & 0x80000000 ? (key ^ 0x80000000) >>> 0 : ~key >>> 0;
@@ -40,8 +19,20 @@ export function keyToFloat(key: number): number {
   return view.getFloat32(0);
 }
 
-/** The value at `rank` in ascending order, as a standalone kernel (tests, host callers). */
-export const selectRank: Kernel<[values: Float32Array, rank: number], number> = {
+/**
+ * The value at `rank` in ascending order. On the GPU a radix select over
+ * `count` f32 values of a buffer, of one rank or two at once (ascending,
+ * 0-based; SET's two thresholds share the passes over the values): encode
+ * returns the 32-byte state buffer whose word 4j holds, after the
+ * dispatches, the sortable key (see keyToFloat) of the value at ranks[j];
+ * nothing is read back. The plan (tests, host callers) selects one rank.
+ */
+export const selectRank: HostKernel<
+  [values: Float32Array, rank: number],
+  number,
+  [values: GPUBuffer, count: number, ranks: readonly [number] | readonly [number, number]],
+  GPUBuffer
+> = {
   name: 'selectRank',
   validate(values, rank) {
     if (!(values instanceof Float32Array)) throw new InvalidArgumentError('values', 'must be a Float32Array');
@@ -52,9 +43,21 @@ export const selectRank: Kernel<[values: Float32Array, rank: number], number> = 
   cpu(values, rank) {
     return Float32Array.from(values).sort()[rank]!;
   },
+  encode(s, values, count, ranks) {
+    const state = s.output('select state', 32);
+    s.writeWords(state, new Uint32Array([0, 0, ranks[0], 0, 0, 0, ranks[1] ?? 0, 0]));
+    const hist = s.output('select histogram', 512 * 4);
+    const workgroups = Math.max(1, Math.min(MAX_WORKGROUPS, Math.ceil(count / (THREADS * VALUES_PER_THREAD))));
+    for (const shift of [24, 16, 8, 0]) {
+      const uniforms = s.uniforms(programs.selectHistogram, { count, shift, selects: ranks.length });
+      s.dispatch(programs.selectHistogram, { bindings: { values, state, hist }, uniforms, workgroups });
+      s.dispatch(programs.selectPick, { bindings: { state, hist }, uniforms, workgroups: 1 });
+    }
+    return state;
+  },
   plan(s, values, rank): GpuPlan<number> {
     const buffer = s.upload('values', values);
-    const state = encodeRadixSelect(s, buffer, values.length, [rank]);
+    const state = selectRank.encode(s, buffer, values.length, [rank]);
     return { result: state, byteLength: 4, decode: (bytes) => keyToFloat(new Uint32Array(bytes)[0]!) };
   },
 };

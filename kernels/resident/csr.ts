@@ -1,8 +1,8 @@
 import { BufferOwner, type GpuContext, type OperationScope } from '../../src/gpu/gpu-context.js';
 import { type CSRMatrix, identityOrder } from '../../src/formats/csr.js';
-import { encodeCsrDerived, type TransposeBuffers } from '../csr-transpose.js';
-import { CSR_PATTERN_WORDS, encodeSddmm, sddmmCsr } from '../sddmm.js';
-import { encodeGatherCsr, spmmCsr, spmmCsrT } from '../spmm.js';
+import { csrDerivedIndices, type TransposeBuffers } from '../csr-transpose.js';
+import { sddmmCsr } from '../sddmm.js';
+import { spmmCsr, spmmCsrT } from '../spmm.js';
 import { readCsr, uploadCsr, type CsrBuffers } from '../set/resident-csr.js';
 import type { HostPasses, ResidentOperand, ResidentPart } from './operand.js';
 
@@ -101,18 +101,18 @@ export class ResidentCsr implements ResidentOperand {
 
   encodeForward(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void {
     const { csr } = this.live();
-    encodeGatherCsr(s, this.rows, batch, { values: csr.values, ptr: csr.rowPtr, idx: csr.colIdx, order: this.train().rowOrder }, X, Y);
+    spmmCsr.encode(s, this.rows, batch, { values: csr.values, ptr: csr.rowPtr, idx: csr.colIdx, order: this.train().rowOrder }, X, Y);
   }
 
   encodeBackward(s: OperationScope, batch: number, dY: GPUBuffer, dX: GPUBuffer): void {
     const { csr } = this.live();
     const derived = this.derived();
-    encodeGatherCsr(s, this.cols, batch, { values: csr.values, ptr: derived.colPtr, idx: derived.rowIdx, order: this.train().colOrder, perm: derived.perm }, dY, dX);
+    spmmCsrT.encode(s, this.cols, batch, { values: csr.values, ptr: derived.colPtr, idx: derived.rowIdx, order: this.train().colOrder, perm: derived.perm }, dY, dX);
   }
 
   encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void {
     const { csr } = this.live();
-    encodeSddmm(s, 'csr', this.nnz, batch, alpha, CSR_PATTERN_WORDS, [this.derived().rowOf, csr.colIdx], dY, X, this.train().gradient);
+    sddmmCsr.encode(s, this.nnz, batch, alpha, { rowOf: this.derived().rowOf, colIdx: csr.colIdx }, dY, X, this.train().gradient);
   }
 
   parts(): ResidentPart[] {
@@ -168,7 +168,7 @@ export class ResidentCsr implements ResidentOperand {
         s.copy(evolved.values, csr.values, nnz * 4);
         s.copy(evolved.state, csr.state, nnz * 4);
         if (csr.second) s.copy(evolved.second!, csr.second, nnz * 4);
-        const built = previous.derived ? encodeCsrDerived(s, next, csr, rows, cols, nnz) : undefined;
+        const built = previous.derived ? csrDerivedIndices.encode(s, next, csr, rows, cols, nnz) : undefined;
         return { result: csr.rowPtr, byteLength: 0, decode: () => built };
       });
       if (this.generation !== previous) {

@@ -1,6 +1,6 @@
 import { BufferOwner, type GpuContext, type OperationScope } from '../../src/gpu/gpu-context.js';
 import { DenseMatrix } from '../../src/formats/dense.js';
-import { encodeGemm, gemm } from '../gemm.js';
+import { gemm } from '../gemm.js';
 import type { HostPasses, ResidentOperand, ResidentPart } from './operand.js';
 
 /** The CPU twins of ResidentDense's passes. */
@@ -45,15 +45,15 @@ export class ResidentDense implements ResidentOperand {
   }
 
   encodeForward(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void {
-    encodeGemm(s, { m: this.rows, n: batch, k: this.cols }, {}, this.live().values, X, Y);
+    gemm.encode(s, { m: this.rows, n: batch, k: this.cols }, {}, this.live().values, X, Y);
   }
 
   encodeBackward(s: OperationScope, batch: number, dY: GPUBuffer, dX: GPUBuffer): void {
-    encodeGemm(s, { m: this.cols, n: batch, k: this.rows }, { transA: true }, this.live().values, dY, dX);
+    gemm.encode(s, { m: this.cols, n: batch, k: this.rows }, { transA: true }, this.live().values, dY, dX);
   }
 
   encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void {
-    encodeGemm(s, { m: this.rows, n: this.cols, k: batch }, { transB: true, alpha }, dY, X, this.live().gradient);
+    gemm.encode(s, { m: this.rows, n: this.cols, k: batch }, { transB: true, alpha }, dY, X, this.live().gradient);
   }
 
   parts(): ResidentPart[] {

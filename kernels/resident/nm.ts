@@ -1,9 +1,9 @@
 import { BufferOwner, type GpuContext, type OperationScope } from '../../src/gpu/gpu-context.js';
 import { identityOrder } from '../../src/formats/csr.js';
 import { NMMatrix } from '../../src/formats/nm.js';
-import { encodeNMTranspose, type NMTransposeBuffers } from '../nm-transpose.js';
-import { encodeSddmm, sddmmNM } from '../sddmm.js';
-import { encodeGatherCsr, encodeSpmmNM, nmPatternWords, spmmNM, spmmNMT, type NMBuffers, type NMShape } from '../spmm.js';
+import { nmTransposeIndex, type NMTransposeBuffers } from '../nm-transpose.js';
+import { sddmmNM } from '../sddmm.js';
+import { spmmNM, spmmNMT, type NMBuffers, type NMShape } from '../spmm.js';
 import type { HostPasses, ResidentOperand, ResidentPart } from './operand.js';
 
 /** The CPU twins of ResidentNM's passes. */
@@ -81,18 +81,18 @@ export class ResidentNM implements ResidentOperand {
   }
 
   encodeForward(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void {
-    encodeSpmmNM(s, this.shape, batch, this.live(), X, Y);
+    spmmNM.encode(s, this.shape, batch, this.live(), X, Y);
   }
 
   encodeBackward(s: OperationScope, batch: number, dY: GPUBuffer, dX: GPUBuffer): void {
     const w = this.live();
     const t = this.transpose!;
-    encodeGatherCsr(s, this.shape.cols, batch, { values: w.values, ptr: t.colPtr, idx: t.rowIdx, order: w.colOrder, perm: t.perm }, dY, dX);
+    spmmNMT.encode(s, this.shape.cols, batch, { values: w.values, ptr: t.colPtr, idx: t.rowIdx, order: w.colOrder, perm: t.perm }, dY, dX);
   }
 
   encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void {
     const w = this.live();
-    encodeSddmm(s, 'nm', this.nnz, batch, alpha, nmPatternWords(this.shape), [w.indices], dY, X, w.gradient);
+    sddmmNM.encode(s, this.shape, batch, alpha, w.indices, dY, X, w.gradient);
   }
 
   parts(): ResidentPart[] {
@@ -135,7 +135,7 @@ export class ResidentNM implements ResidentOperand {
       const rebuilt = await this.ctx.run(operation, (s) => {
         encode(s, w);
         // The mask moved: the backward pass needs the new positions' index.
-        const transpose = { ...encodeNMTranspose(s, next, this.shape, w.indices, w.rowPtr), owner: next };
+        const transpose = { ...nmTransposeIndex.encode(s, next, this.shape, w.indices, w.rowPtr), owner: next };
         return { result: w.values, byteLength: 0, decode: () => transpose };
       });
       if (this.weights !== w) {

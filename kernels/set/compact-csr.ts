@@ -1,6 +1,6 @@
 import type { OperationScope } from '../../src/gpu/gpu-context.js';
 import { programs } from '../programs.js';
-import { encodeExclusiveScan } from '../primitives/scan.js';
+import { exclusiveScan } from '../primitives/scan.js';
 import type { CsrBuffers } from './resident-csr.js';
 
 const { THREADS } = programs.csrScatterKept.layout.consts;
@@ -14,7 +14,7 @@ const { THREADS } = programs.csrScatterKept.layout.consts;
 export function encodeCompactCsr(s: OperationScope, csr: CsrBuffers, rows: number, nnz: number, flags: GPUBuffer, kept: CsrBuffers): GPUBuffer {
   const positions = s.output('kept positions', (nnz + 1) * 4);
   s.copy(flags, positions, nnz * 4);
-  encodeExclusiveScan(s, positions, nnz + 1);
+  exclusiveScan.encode(s, positions, nnz + 1);
   const uniforms = s.uniforms(programs.csrScatterKept, { nnz, rows });
   const scatter = (state: GPUBuffer, keptState: GPUBuffer) =>
     s.dispatch(programs.csrScatterKept, {

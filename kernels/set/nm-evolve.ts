@@ -2,7 +2,7 @@ import type { OperationScope } from '../../src/gpu/gpu-context.js';
 import { NMMatrix, packPositions } from '../../src/formats/nm.js';
 import { randomU32, randomUnit } from '../../src/random.js';
 import type { NMBuffers } from '../spmm.js';
-import { encodeRadixSelect } from '../primitives/select.js';
+import { selectRank } from '../primitives/select.js';
 import { programs } from '../programs.js';
 import { mulhi } from './regrow.js';
 
@@ -107,7 +107,7 @@ export function encodeNMEvolve(
     threshold = s.output('threshold', 16);
     s.writeWords(threshold, new Uint32Array([KEY_POSITIVE_INFINITY, 0, 0, 0]));
   } else {
-    threshold = encodeRadixSelect(s, groupMin, groups, [rank]);
+    threshold = selectRank.encode(s, groupMin, groups, [rank]);
   }
   const positions = s.output('new positions', slots * 4);
   s.dispatch(programs.nmEvolveGroups, {

@@ -1,6 +1,6 @@
 import type { OperationScope } from '../../src/gpu/gpu-context.js';
 import { assertProbability } from '../../src/formats/validate.js';
-import { encodeRadixSelect } from '../primitives/select.js';
+import { selectRank } from '../primitives/select.js';
 import { programs } from '../programs.js';
 
 const { THREADS } = programs.setAbsMin.layout.consts;
@@ -114,7 +114,7 @@ export function encodeSetStats(s: OperationScope, values: GPUBuffer, count: numb
 /** Records the two radix selects and the keep flags; returns the flags buffer (count u32). */
 export function encodeSetKeepFlags(s: OperationScope, values: GPUBuffer, count: number, ranks: { negative: number; positive: number }): GPUBuffer {
   // Word 0: largestNegative's key, word 4: smallestPositive's (as keepFlags reads them).
-  const thresholds = encodeRadixSelect(s, values, count, [ranks.negative, ranks.positive]);
+  const thresholds = selectRank.encode(s, values, count, [ranks.negative, ranks.positive]);
   const flags = s.output('SET keep flags', count * 4);
   s.dispatch(programs.setKeepFlags, { bindings: { values, thresholds, flags }, uniforms: { count }, workgroups: Math.ceil(count / THREADS) });
   return flags;

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '../../src/errors.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 import { randomU32Keyed, randomUnit, streamKey } from '../../src/random.js';
 import { BufferOwner, type GpuContext } from '../../src/gpu/gpu-context.js';
-import { encodeExclusiveScan } from '../primitives/scan.js';
+import { exclusiveScan } from '../primitives/scan.js';
 import { programs } from '../programs.js';
 import { allocateCsr, type CsrBuffers } from './resident-csr.js';
 
@@ -225,7 +225,7 @@ export async function regrowResident(
       s.dispatch(programs.regrowGenerate, { bindings: { candRow, candCol, bucketCount }, uniforms, workgroups: perCandidate });
       const cellPtr = s.output('cell pointers', (cells + 1) * 4);
       s.copy(bucketCount, cellPtr, cells * 4);
-      encodeExclusiveScan(s, cellPtr, cells + 1);
+      exclusiveScan.encode(s, cellPtr, cells + 1);
       const bucketPtr = s.output('bucket pointers', (rows + 1) * 4);
       s.dispatch(programs.regrowRowBuckets, { bindings: { cellPtr, rowBucketPtr: bucketPtr }, uniforms, workgroups: Math.ceil((rows + 1) / THREADS) });
       s.copy(s.output('zeros', (cells + 1) * 4), bucketCount, (cells + 1) * 4);
@@ -235,11 +235,11 @@ export async function regrowResident(
       s.dispatch(programs.regrowValidate, { bindings: { bucketPtr, bucket, valid, rowPtr: from.rowPtr, colIdx: from.colIdx }, uniforms, workgroups: perRow });
       const rank = s.output('candidate ranks', (candidates + 1) * 4);
       s.copy(valid, rank, candidates * 4);
-      encodeExclusiveScan(s, rank, candidates + 1);
+      exclusiveScan.encode(s, rank, candidates + 1);
       const newCount = s.output('new row lengths', (rows + 1) * 4);
       s.dispatch(programs.regrowCountAccepted, { bindings: { bucketPtr, bucket, valid, rank, rowPtr: from.rowPtr, newCount }, uniforms, workgroups: perRow });
       s.copy(newCount, next.rowPtr, (rows + 1) * 4);
-      encodeExclusiveScan(s, next.rowPtr, rows + 1);
+      exclusiveScan.encode(s, next.rowPtr, rows + 1);
       const source = s.output('merge sources', targetNnz * 4);
       s.dispatch(programs.regrowMergeRows, {
         bindings: { bucketPtr, bucket, rowPtr: from.rowPtr, colIdx: from.colIdx, newRowPtr: next.rowPtr, newColIdx: next.colIdx, source },

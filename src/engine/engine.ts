@@ -1,6 +1,6 @@
 import { gemm } from '../../kernels/gemm.js';
 import { wasmGatherAvailable } from '../../kernels/wasm/spmm-wasm.js';
-import type { Kernel } from '../gpu/kernel.js';
+import type { HostKernel } from '../gpu/kernel.js';
 import { sddmmCsr, sddmmNM } from '../../kernels/sddmm.js';
 import { spmmCsr, spmmCsrT } from '../../kernels/spmm.js';
 import { spmmNM, spmmNMT } from '../../kernels/spmm.js';
@@ -19,8 +19,8 @@ export type BackendName = 'webgpu' | 'cpu';
 
 const kernels = { spmmCsr, spmmCsrT, sddmmCsr, spmmNM, spmmNMT, sddmmNM, gemm } as const;
 export type KernelName = keyof typeof kernels;
-export type KernelArgs<K extends KernelName> = (typeof kernels)[K] extends Kernel<infer A, unknown> ? A : never;
-export type KernelResult<K extends KernelName> = (typeof kernels)[K] extends Kernel<never, infer R> ? R : never;
+export type KernelArgs<K extends KernelName> = Parameters<(typeof kernels)[K]['validate']>;
+export type KernelResult<K extends KernelName> = ReturnType<(typeof kernels)[K]['cpu']>;
 
 export interface EngineOptions {
   /** 'auto' (default) uses WebGPU when an adapter exists and the CPU otherwise. */
@@ -186,7 +186,7 @@ export class Engine {
   async prepare<K extends KernelName>(name: K, ...args: KernelArgs<K>): Promise<PreparedOperation<KernelResult<K>>> {
     if (this.disposed) throw new DisposedError('engine');
     if (!this.gpuContext) throw new BackendUnavailableError(`prepare('${name}') needs the webgpu backend; this engine runs on the CPU`);
-    const kernel = kernels[name] as unknown as Kernel<KernelArgs<K>, KernelResult<K>>;
+    const kernel = kernels[name] as unknown as HostKernel<KernelArgs<K>, KernelResult<K>>;
     kernel.validate(...args);
     return this.gpuContext.prepare(kernel.name, (scope) => kernel.plan(scope, ...args));
   }
@@ -198,7 +198,7 @@ export class Engine {
     this.gpuContext?.dispose();
   }
 
-  private async execute<Args extends unknown[], Result>(kernel: Kernel<Args, Result>, ...args: Args): Promise<Result> {
+  private async execute<Args extends unknown[], Result>(kernel: HostKernel<Args, Result>, ...args: Args): Promise<Result> {
     if (this.disposed) throw new DisposedError('engine');
     this.gpuContext?.assertUsable();
     if (!this.gpuContext) {

@@ -3,8 +3,8 @@
  * ranks at once (what SET's thresholds use), against its CPU twin and a sort.
  */
 import { describe, expect, test } from 'vitest';
-import { encodeRadixSelect, keyToFloat, selectRank } from '../../kernels/primitives/select.js';
-import type { GpuPlan, Kernel } from '../../src/gpu/kernel.js';
+import { keyToFloat, selectRank } from '../../kernels/primitives/select.js';
+import type { GpuPlan, HostKernel } from '../../src/gpu/kernel.js';
 import { adapterName, gpuEngine } from '../helpers/engines.js';
 import { runOnGpu } from '../helpers/run-kernel.js';
 
@@ -33,15 +33,16 @@ describe(`radix select on WebGPU (${adapterName(gpu)})`, () => {
 });
 
 /** Two ranks in one select (what SET's thresholds use), read back as floats. */
-const selectTwoRanks: Kernel<[values: Float32Array, ranks: [number, number]], [number, number]> = {
+const selectTwoRanks: HostKernel<[values: Float32Array, ranks: [number, number]], [number, number]> = {
   name: 'selectTwoRanks',
   validate() {},
+  encode: selectRank.encode,
   cpu(values, ranks) {
     const sorted = Float32Array.from(values).sort();
     return [sorted[ranks[0]]!, sorted[ranks[1]]!];
   },
   plan(s, values, ranks): GpuPlan<[number, number]> {
-    const state = encodeRadixSelect(s, s.upload('values', values), values.length, ranks);
+    const state = selectRank.encode(s, s.upload('values', values), values.length, ranks);
     return { result: state, byteLength: 32, decode: (bytes) => { const u = new Uint32Array(bytes); return [keyToFloat(u[0]!), keyToFloat(u[4]!)]; } };
   },
 };
