@@ -20,7 +20,7 @@ interface Pending {
 }
 
 type ReplyOf<T extends Reply['type']> = Extract<Reply, { type: T }>;
-const REPLY_TYPE = { train: 'trained', predict: 'prediction', save: 'saved', load: 'loaded' } as const satisfies Record<Request['type'], Reply['type']>;
+const REPLY_TYPE = { train: 'trained', predict: 'prediction', save: 'saved', export: 'exported', load: 'loaded' } as const satisfies Record<Request['type'], Reply['type']>;
 
 export class TrainClient {
   private readonly worker: Worker;

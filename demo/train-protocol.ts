@@ -2,6 +2,7 @@
 // Requests carry an id and are answered once, by a 'reply' or a 'failed' with
 // that id; training also streams 'event's while its request is open.
 import type { AdapterInfo, EpochLog, MlpVariant, ModelMetadata } from '../src/index.js';
+import type { ExportFormat, ModelFileFormat } from './train-files.js';
 import type { TrainParams } from './train-params.js';
 
 /** Where the model runs, as the page states it. */
@@ -52,13 +53,17 @@ export type Request =
   | { type: 'train'; params: TrainParams }
   | { type: 'predict'; pixels: Float32Array }
   | { type: 'save'; metadata: ModelMetadata }
+  /** The model as ONNX or safetensors, through wgsparse/interop (imported by the worker on first use). */
+  | { type: 'export'; format: ExportFormat }
   | { type: 'load'; bytes: ArrayBuffer; fileName: string; params: TrainParams };
 
 export type Reply =
   | { type: 'trained'; stopped: boolean; epochs: number; evaluation: Evaluation | null; seconds: number }
   | { type: 'prediction'; probabilities: number[] }
   | { type: 'saved'; bytes: ArrayBuffer }
-  | { type: 'loaded'; model: ModelSummary; metadata: ModelMetadata; maps: FirstLayerMaps; evaluation: Evaluation; data: DataInfo };
+  | { type: 'exported'; format: ExportFormat; bytes: ArrayBuffer }
+  /** `format`: what the file was read as; `metadata` is empty for ONNX and safetensors (they carry none of wgsparse's). */
+  | { type: 'loaded'; format: ModelFileFormat; model: ModelSummary; metadata: ModelMetadata; maps: FirstLayerMaps; evaluation: Evaluation; data: DataInfo };
 
 export type TrainEvent =
   | { kind: 'status'; text: string }

@@ -17,6 +17,7 @@ import {
   type ModelMetadata,
 } from '../src/index.js';
 import { DataCache } from './train-data.js';
+import { detectFormat, type ExportFormat, type ModelFileFormat } from './train-files.js';
 import { layerSizes, type TrainParams } from './train-params.js';
 import type { FirstLayerMaps, FromWorker, ModelSummary, Reply, Request, ToWorker, TrainEvent } from './train-protocol.js';
 
@@ -33,6 +34,43 @@ enginePromise.then(
   },
   (e: unknown) => post({ type: 'start-failed', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) }),
 );
+
+type Interop = typeof import('../src/interop.js');
+let interopModule: Promise<Interop> | undefined;
+/**
+ * wgsparse/interop (ONNX, safetensors), imported on first use: the page and
+ * this worker start without its protobuf codec. A failed import is retried
+ * on the next request.
+ */
+function interop(): Promise<Interop> {
+  interopModule ??= import('../src/interop.js').catch((e: unknown) => {
+    interopModule = undefined;
+    throw e;
+  });
+  return interopModule;
+}
+
+/** A model from a file's bytes, in the format detectFormat named. Each reader validates the whole file before anything reaches the GPU. */
+async function readModel(engine: Engine, bytes: Uint8Array, format: ModelFileFormat): Promise<Sequential> {
+  switch (format) {
+    case 'wgsparse':
+      return Sequential.load(engine, bytes); // ModelFormatError
+    case 'onnx':
+      return (await interop()).importOnnx(engine, bytes); // InteropFormatError, UnsupportedOperatorError
+    case 'safetensors':
+      return (await interop()).importSafetensors(engine, bytes); // InteropFormatError
+  }
+}
+
+async function exportModel(m: Sequential, format: ExportFormat): Promise<Uint8Array> {
+  const io = await interop();
+  return format === 'onnx' ? io.exportOnnx(m) : io.exportSafetensors(m);
+}
+
+/** The bytes' own buffer when they fill it (no copy), else a copy: something to transfer to the page. */
+function transferable(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
+}
 
 const data = new DataCache();
 let model: Sequential | undefined;
@@ -165,24 +203,26 @@ async function train(engine: Engine, p: TrainParams, emit: (e: TrainEvent) => vo
 async function load(engine: Engine, request: Extract<Request, { type: 'load' }>, emit: (e: TrainEvent) => void): Promise<Reply> {
   assertIdle('load a model');
   const bytes = new Uint8Array(request.bytes);
-  // Throws ModelFormatError for anything but a sound model file, before any GPU allocation.
-  const loaded = Sequential.load(engine, bytes);
   const ctrl = new AbortController();
   controller = ctrl;
+  let loaded: Sequential | undefined;
   try {
+    const format = detectFormat(bytes, request.fileName);
+    // Throws the reader's typed error for anything but a sound file, before any GPU allocation.
+    loaded = await readModel(engine, bytes, format);
     if (loaded.inputSize !== 784 || loaded.outputSize < 10) {
       throw new Error(`this model takes ${loaded.inputSize} inputs and gives ${loaded.outputSize} outputs; the page needs 28 × 28 = 784 inputs and 10 classes`);
     }
-    const metadata = Sequential.metadataOf(bytes);
+    const metadata: ModelMetadata = format === 'wgsparse' ? Sequential.metadataOf(bytes) : {};
     const d = await data.load(request.params, false, ctrl.signal, (text) => emit({ kind: 'status', text }));
     const evaluation = await loaded.evaluate(d.test, { batchSize: 256 });
     const maps = await firstLayerMaps(loaded);
     model?.dispose();
     model = loaded;
     summary = summarize(loaded, variantOf(loaded, metadata));
-    return { type: 'loaded', model: summary, metadata, maps, evaluation, data: d.info };
+    return { type: 'loaded', format, model: summary, metadata, maps, evaluation, data: d.info };
   } catch (e) {
-    if (model !== loaded) loaded.dispose();
+    if (loaded && model !== loaded) loaded.dispose();
     throw e;
   } finally {
     if (controller === ctrl) controller = undefined;
@@ -214,9 +254,16 @@ async function handle(id: number, request: Request): Promise<void> {
         if (!model || !summary) throw new Error('there is no model yet: train one or load a file');
         const metadata: ModelMetadata = { ...request.metadata, sizes: summary.sizes.join('-') };
         if (summary.variant) metadata.variant = summary.variant;
-        const bytes = await model.save(metadata);
-        const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
+        const buffer = transferable(await model.save(metadata));
         reply = { type: 'saved', bytes: buffer };
+        transfer.push(buffer);
+        break;
+      }
+      case 'export': {
+        assertIdle('export');
+        if (!model) throw new Error('there is no model yet: train one or load a file');
+        const buffer = transferable(await exportModel(model, request.format));
+        reply = { type: 'exported', format: request.format, bytes: buffer };
         transfer.push(buffer);
         break;
       }

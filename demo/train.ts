@@ -6,13 +6,14 @@
 // For scripts and tests: window.__trainState ('idle' | 'loading' | 'training'
 // | 'done' | 'error' | 'stopped'), window.__trainResults (the latest run),
 // window.__trainError (the message, in state 'error'), window.__trainLoaded
-// (the latest model loaded from a file), window.__trainFileError (why the
+// (the latest model loaded from a file, in any of the three formats), window.__trainFileError (why the
 // latest file did not load) and window.__trainPrediction (the drawing pad's
 // latest probabilities).
 import type { AdapterInfo, EpochLog, MlpVariant, ModelMetadata } from '../src/index.js';
 import { resetCharts, updateCharts } from './train-charts.js';
 import { TrainClient, WorkerError } from './train-client.js';
 import { DrawingPad } from './train-pad.js';
+import { FILE_ERRORS, FORMAT_LABELS, modelFileName, type ExportFormat, type ModelFileFormat } from './train-files.js';
 import { TRAIN_OPTIONS } from '../bench/train-options.js';
 import { plural } from '../bench/options-core.js';
 import { bindOptionsForm, showErrors, wireOptionsForm } from './params-form.js';
@@ -67,6 +68,8 @@ export interface TrainResults {
 
 export interface LoadedModel {
   fileName: string;
+  /** What the file was read as. */
+  format: ModelFileFormat;
   model: ModelSummary;
   metadata: ModelMetadata;
   evaluation: Evaluation;
@@ -91,6 +94,7 @@ const form = $<HTMLFormElement>('params-form');
 const trainButton = $<HTMLButtonElement>('run');
 const stopButton = $<HTMLButtonElement>('stop');
 const saveButton = $<HTMLButtonElement>('save');
+const exportButtons: Record<ExportFormat, HTMLButtonElement> = { onnx: $<HTMLButtonElement>('export-onnx'), safetensors: $<HTMLButtonElement>('export-safetensors') };
 const loadInput = $<HTMLInputElement>('load-file');
 const progress = $<HTMLProgressElement>('progress');
 const progressCount = $<HTMLOutputElement>('progress-count');
@@ -172,6 +176,8 @@ function queued<T>(body: () => Promise<T>): Promise<T> {
 
 let training = false;
 let hasModel = false;
+/** Where the worker's model came from: the latest run, or the latest file loaded. */
+let modelOrigin: 'trained' | 'loaded' | undefined;
 let lastEvaluation: Evaluation | null = null;
 
 function setBusy(busy: boolean): void {
@@ -179,6 +185,7 @@ function setBusy(busy: boolean): void {
   trainButton.disabled = busy || !device;
   stopButton.disabled = !busy;
   saveButton.disabled = busy || !hasModel;
+  for (const button of Object.values(exportButtons)) button.disabled = busy || !hasModel;
   loadInput.disabled = busy;
   if (pad.isEmpty) predictionText.textContent = padHint(hasModel, busy);
 }
@@ -210,6 +217,7 @@ function onEvent(event: TrainEvent, p: TrainParams, logs: EpochLog[]): void {
       r.initialStrength = Array.from(event.maps.strength);
       r.initialBorderShare = shares(event.maps);
       hasModel = true;
+      modelOrigin = 'trained';
       renderModel($('model-info'), event.model, 'trained in this tab');
       maps.start(p.variant, event.maps);
       setState('training');
@@ -364,6 +372,32 @@ function download(blob: Blob, name: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
+/** The current model's file name: the trained run's variant and widths, or the loaded model's. */
+function fileNameFor(format: ModelFileFormat): string {
+  const source = modelOrigin === 'loaded' ? window.__trainLoaded?.model : results;
+  return modelFileName(source?.variant, source?.sizes, format);
+}
+
+for (const [format, button] of Object.entries(exportButtons) as [ExportFormat, HTMLButtonElement][]) {
+  button.addEventListener('click', () => {
+    void queued(async () => {
+      fileError.hidden = true;
+      const label = FORMAT_LABELS[format];
+      fileStatus.textContent = `Exporting the model as ${label}…`;
+      try {
+        const reply = await client.request({ type: 'export', format });
+        const name = fileNameFor(format);
+        download(new Blob([reply.bytes], { type: 'application/octet-stream' }), name);
+        fileStatus.textContent = `Downloaded ${name} (${label}, ${int(reply.bytes.byteLength)} bytes).`;
+      } catch (e) {
+        fileStatus.textContent = '';
+        fileError.textContent = `Could not export the model as ${label}: ${e instanceof Error ? e.message : String(e)}`;
+        fileError.hidden = false;
+      }
+    });
+  });
+}
+
 saveButton.addEventListener('click', () => {
   void queued(async () => {
     fileError.hidden = true;
@@ -376,9 +410,7 @@ saveButton.addEventListener('click', () => {
       }
       if (lastEvaluation) metadata.testAccuracy = lastEvaluation.accuracy;
       const reply = await client.request({ type: 'save', metadata });
-      const variant = (results?.variant ?? window.__trainLoaded?.model.variant ?? 'model').replace(':', '-');
-      const sizes = (results?.sizes ?? window.__trainLoaded?.model.sizes ?? []).slice(1, -1).join('-');
-      const name = `wgsparse-${variant}${sizes ? `-${sizes}` : ''}.wgsparse`;
+      const name = fileNameFor('wgsparse');
       download(new Blob([reply.bytes], { type: 'application/octet-stream' }), name);
       fileStatus.textContent = `Saved ${name} (${int(reply.bytes.byteLength)} bytes).`;
     } catch (e) {
@@ -407,17 +439,20 @@ loadInput.addEventListener('change', () => {
         if (event.kind === 'status') fileStatus.textContent = event.text;
       }, [bytes]);
       hasModel = true;
+      modelOrigin = 'loaded';
       lastEvaluation = reply.evaluation;
-      const loaded: LoadedModel = { fileName: file.name, model: reply.model, metadata: reply.metadata, evaluation: reply.evaluation, heatmap: Array.from(reply.maps.counts), strength: Array.from(reply.maps.strength) };
+      const format = FORMAT_LABELS[reply.format];
+      const loaded: LoadedModel = { fileName: file.name, format: reply.format, model: reply.model, metadata: reply.metadata, evaluation: reply.evaluation, heatmap: Array.from(reply.maps.counts), strength: Array.from(reply.maps.strength) };
       window.__trainLoaded = loaded;
-      renderModel($('model-info'), reply.model, `loaded from ${file.name}`);
+      renderModel($('model-info'), reply.model, `loaded from ${file.name} (${format})`);
       renderEvaluation($('evaluation'), `Loaded model on the test set (${int(reply.data.test)} samples, ${reply.data.source}):`, reply.evaluation);
       maps.loaded(reply.model.variant, reply.maps, `Loaded from ${file.name}`);
-      fileStatus.textContent = `Loaded ${file.name}: ${int(reply.model.parameters)} parameters, test accuracy ${pct(reply.evaluation.accuracy)}.`;
+      fileStatus.textContent = `Loaded ${file.name} (${format}): ${int(reply.model.parameters)} parameters, test accuracy ${pct(reply.evaluation.accuracy)}.`;
       setState('done');
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      const kind = e instanceof WorkerError && e.errorName === 'ModelFormatError' ? 'not a usable model file' : 'could not load it';
+      // ModelFormatError (wgsparse's format), InteropFormatError and UnsupportedOperatorError (ONNX, safetensors): the file is at fault.
+      const kind = e instanceof WorkerError && FILE_ERRORS.has(e.errorName) ? 'not a usable model file' : 'could not load it';
       window.__trainFileError = message;
       fileError.textContent = `${file.name}: ${kind}. ${message}`;
       fileError.hidden = false;

@@ -236,6 +236,120 @@ test('trains from URL parameters: backend, accuracy, charts, heat maps, drawing 
   expect(pageErrors, 'uncaught errors on the page').toEqual([]);
 });
 
+/** Requests for wgsparse/interop or its protobuf runtime, as the dev server serves them (the worker imports them on first use). */
+const INTEROP_CODE = /\/src\/interop(\.ts|\/)|bufbuild/;
+
+test('downloads the model as ONNX and safetensors, loads both back, refuses a cut file; wgsparse/interop loads only then', async ({ page }, testInfo) => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(TINY);
+  const results = await waitForRun(page);
+  await expectBackend(page, results, onGpu(testInfo));
+  // The page and its worker trained without the interop code: the worker's own modules were requested, none of it.
+  expect(requests.some((u) => u.includes('/demo/train-worker.ts')), 'the worker\'s requests are seen').toBe(true);
+  expect(requests.some((u) => u.includes('/src/model/sequential.ts')), 'the library\'s modules are requested one by one').toBe(true);
+  expect(requests.filter((u) => INTEROP_CODE.test(u)), 'interop code requested before an export or a foreign file').toEqual([]);
+
+  // What the trained model says about a drawn digit, and how the page lists its layers.
+  await drawStroke(page);
+  await expect(page.locator('#probs li')).toHaveCount(10);
+  const trained = (await page.evaluate(() => window.__trainPrediction))!;
+  expect(trained).toHaveLength(10);
+  const layers = await page.locator('#model-info ul.layers li').allTextContents();
+  expect(layers).toHaveLength(3);
+  const last = results.heatmaps[results.heatmaps.length - 1]!;
+
+  // Download both: Playwright's download event, the name from the variant and widths, the bytes in the format.
+  const files = new Map<'onnx' | 'safetensors', Buffer>();
+  for (const [format, label] of [['onnx', 'ONNX'], ['safetensors', 'safetensors']] as const) {
+    const button = page.getByRole('button', { name: label, exact: true });
+    await expect(button).toBeEnabled();
+    const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+    const name = `wgsparse-set-csr-64-64.${format}`;
+    expect(download.suggestedFilename()).toBe(name);
+    const path = (await download.path())!;
+    const bytes = await readFile(path);
+    files.set(format, bytes);
+    await expect(page.locator('#file-status')).toHaveText(`Downloaded ${name} (${label}, ${bytes.length.toLocaleString('en-US')} bytes).`);
+  }
+  expect(requests.filter((u) => INTEROP_CODE.test(u)).length, 'the worker imported wgsparse/interop for the export').toBeGreaterThan(0);
+  // ONNX: a ModelProto (field 1, ir_version 8, first) carrying the layer list in its metadata.
+  const onnx = files.get('onnx')!;
+  expect([...onnx.subarray(0, 2)]).toEqual([0x08, 0x08]);
+  expect(onnx.includes(Buffer.from('wgsparse.layers'))).toBe(true);
+  // safetensors: a u64 header length, a JSON header with the CSR parts of every layer and the architecture.
+  const st = files.get('safetensors')!;
+  const headerLength = Number(st.readBigUInt64LE(0));
+  const header = JSON.parse(st.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, { dtype: string; shape: number[] } | Record<string, string>>;
+  expect(header['layers.0.crow_indices']).toMatchObject({ dtype: 'I64', shape: [65] });
+  expect(header['layers.0.values']).toMatchObject({ dtype: 'F32' });
+  const architecture = JSON.parse((header.__metadata__ as Record<string, string>)['wgsparse.layers']!) as { layers: { kind: string }[] };
+  expect(architecture.layers.map((l) => l.kind)).toEqual(['sparse-linear', 'leaky-relu', 'dropout', 'sparse-linear', 'leaky-relu', 'dropout', 'sparse-linear', 'softmax']);
+
+  // Load each back: the same network (summary, first layer), the same test score, the same prediction on the pad.
+  for (const format of ['onnx', 'safetensors'] as const) {
+    const name = `wgsparse-set-csr-64-64.${format}`;
+    await page.evaluate(() => {
+      delete window.__trainLoaded;
+      delete window.__trainPrediction;
+    });
+    await page.locator('#load-file').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: files.get(format)! });
+    // The page predicts the drawn digit again once the model is loaded.
+    await page.waitForFunction(() => window.__trainLoaded !== undefined && window.__trainPrediction !== undefined, undefined, { timeout: 60_000 });
+    const loaded = (await page.evaluate(() => window.__trainLoaded))!;
+    expect(loaded.fileName).toBe(name);
+    expect(loaded.format).toBe(format);
+    expect(loaded.model.variant).toBe('set-csr');
+    expect(loaded.model.sizes).toEqual([784, 64, 64, 10]);
+    expect(loaded.model.parameters).toBe(results.parameters);
+    expect(loaded.model.denseParameters).toBe(results.denseParameters);
+    expect(loaded.model.layers).toEqual(layers);
+    expect(loaded.metadata, 'ONNX and safetensors carry none of the native file\'s metadata').toEqual({});
+    expect(loaded.heatmap).toEqual(last);
+    expect(loaded.evaluation.accuracy).toBe(results.finalAccuracy);
+    expect(loaded.evaluation.loss).toBeCloseTo(results.finalLoss!, 6);
+    const label = format === 'onnx' ? 'ONNX' : 'safetensors';
+    await expect(page.locator('#model-info')).toContainText(`loaded from ${name} (${label})`);
+    await expect(page.locator('#file-status')).toContainText(`Loaded ${name} (${label})`);
+    await expect(page.locator('#file-error')).toBeHidden();
+    const prediction = (await page.evaluate(() => window.__trainPrediction))!;
+    expect(prediction.indexOf(Math.max(...prediction)), `the digit read from the ${label} model`).toBe(trained.indexOf(Math.max(...trained)));
+    console.log(`[e2e] ${label} model loaded on ${results.backend}: ${files.get(format)!.length} bytes, largest probability difference from the trained model ${Math.max(...prediction.map((p, d) => Math.abs(p - trained[d]!)))}`);
+    for (let d = 0; d < 10; d++) expect(prediction[d]!, `probability of ${d}, ${label} model vs trained`).toBeCloseTo(trained[d]!, 6);
+    expect(await page.evaluate(() => window.__trainState)).toBe('done');
+  }
+
+  // Damaged files: the ONNX bytes cut in half, a safetensors file cut inside its tensors. Each is refused with the
+  // InteropFormatError's message, and the model loaded before (the safetensors one) stays in place.
+  const damaged = [
+    { name: 'half.onnx', buffer: onnx.subarray(0, Math.floor(onnx.length / 2)), error: 'onnx (truncated)' },
+    { name: 'cut.safetensors', buffer: st.subarray(0, 8 + headerLength + 100), error: 'safetensors (truncated)' },
+  ];
+  for (const file of damaged) {
+    await page.evaluate(() => delete window.__trainFileError);
+    await page.locator('#load-file').setInputFiles({ name: file.name, mimeType: 'application/octet-stream', buffer: Buffer.from(file.buffer) });
+    await page.waitForFunction(() => window.__trainFileError !== undefined, undefined, { timeout: 30_000 });
+    await expect(page.locator('#file-error')).toBeVisible();
+    await expect(page.locator('#file-error')).toContainText(`${file.name}: not a usable model file. ${file.error}: `);
+    expect(await page.evaluate(() => window.__trainFileError)).toMatch(new RegExp(`^${file.error.replace(/[()]/g, '\\$&')}: `));
+    expect(await page.evaluate(() => window.__trainState), 'a bad file leaves the page as it was').toBe('done');
+    expect(await page.evaluate(() => window.__trainLoaded?.fileName)).toBe('wgsparse-set-csr-64-64.safetensors');
+    await expect(page.locator('#model-info')).toContainText('loaded from wgsparse-set-csr-64-64.safetensors');
+  }
+  await testInfo.attach('training page after a cut ONNX file', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+  // The model in place still predicts the digit as the trained one did.
+  await page.evaluate(() => delete window.__trainPrediction);
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await drawStroke(page);
+  await page.waitForFunction(() => window.__trainPrediction !== undefined, undefined, { timeout: 30_000 });
+  const after = (await page.evaluate(() => window.__trainPrediction))!;
+  for (let d = 0; d < 10; d++) expect(after[d]!).toBeCloseTo(trained[d]!, 6);
+
+  expect(pageErrors, 'uncaught errors on the page').toEqual([]);
+});
+
 test('mirrors the form in the URL, trains from the Train button, and stops on Stop', async ({ page }, testInfo) => {
   const gpu = onGpu(testInfo);
   await page.goto('/demo/train.html?data=synthetic&hidden=32&epochs=200&train=2000&test=200&variant=nm-2:4');
