@@ -1,4 +1,5 @@
 import type { OperationScope, UniformBlock } from '../src/gpu/gpu-context.js';
+import type { Kernel } from '../src/gpu/kernel.js';
 import { randomU32, streamKey } from '../src/random.js';
 import { programs } from './programs.js';
 
@@ -23,16 +24,6 @@ export interface ActivationParams {
 function params(s: OperationScope, count: number, p: ActivationParams, training: boolean): UniformBlock<typeof programs.activate.layout> {
   const dropout = training && p.rate > 0;
   return s.uniforms(programs.activate, { count, dropout: dropout ? 1 : 0, seed: p.seed >>> 0, stream: p.stream >>> 0, alpha: p.alpha, rate: p.rate, scale: 1 / (1 - p.rate) });
-}
-
-/** A = f(Z) · mask, count elements; `step` holds the training step (one u32) that seeds this batch's mask. */
-export function encodeActivate(s: OperationScope, count: number, p: ActivationParams, training: boolean, Z: GPUBuffer, A: GPUBuffer, step: GPUBuffer): void {
-  s.dispatch(programs.activate, { bindings: { z: Z, values: A, step }, uniforms: params(s, count, p, training), workgroups: Math.ceil(count / THREADS) });
-}
-
-/** G ← G · f'(Z) · mask in place (dA becomes dZ), with the forward's mask. */
-export function encodeDerive(s: OperationScope, count: number, p: ActivationParams, Z: GPUBuffer, G: GPUBuffer, step: GPUBuffer): void {
-  s.dispatch(programs.derive, { bindings: { z: Z, values: G, step }, uniforms: params(s, count, p, true), workgroups: Math.ceil(count / THREADS) });
 }
 
 /**
@@ -72,31 +63,54 @@ function maskOf(count: number, p: ActivationParams, step: number): Float32Array 
   return maskScratch;
 }
 
-/** CPU twin of encodeActivate. */
-export function activateCpu(Z: Float32Array, A: Float32Array, p: ActivationParams, training: boolean, step: number): void {
-  const alpha = Math.fround(p.alpha);
-  if (!training || p.rate <= 0) {
+/**
+ * A = f(Z) · mask over `count` elements. On the GPU `step` holds the training
+ * step (one u32) that seeds this batch's mask; the CPU twin takes the step.
+ */
+export const activate: Kernel<
+  [Z: Float32Array, A: Float32Array, p: ActivationParams, training: boolean, step: number],
+  void,
+  [count: number, p: ActivationParams, training: boolean, Z: GPUBuffer, A: GPUBuffer, step: GPUBuffer]
+> = {
+  name: 'activate',
+  cpu(Z, A, p, training, step) {
+    const alpha = Math.fround(p.alpha);
+    if (!training || p.rate <= 0) {
+      for (let i = 0; i < Z.length; i++) {
+        const z = Z[i]!;
+        A[i] = z > 0 ? z : alpha * z;
+      }
+      return;
+    }
+    const mask = maskOf(Z.length, p, step);
     for (let i = 0; i < Z.length; i++) {
       const z = Z[i]!;
-      A[i] = z > 0 ? z : alpha * z;
+      // Multiplied by 0 when dropped, as on the GPU (keeps −0 and NaN as they are there).
+      A[i] = (z > 0 ? z : alpha * z) * mask[i]!;
     }
-    return;
-  }
-  const mask = maskOf(Z.length, p, step);
-  for (let i = 0; i < Z.length; i++) {
-    const z = Z[i]!;
-    // Multiplied by 0 when dropped, as on the GPU (keeps −0 and NaN as they are there).
-    A[i] = (z > 0 ? z : alpha * z) * mask[i]!;
-  }
-}
+  },
+  encode(s, count, p, training, Z, A, step) {
+    s.dispatch(programs.activate, { bindings: { z: Z, values: A, step }, uniforms: params(s, count, p, training), workgroups: Math.ceil(count / THREADS) });
+  },
+};
 
-/** CPU twin of encodeDerive. */
-export function deriveCpu(Z: Float32Array, G: Float32Array, p: ActivationParams, step: number): void {
-  const alpha = Math.fround(p.alpha);
-  if (p.rate <= 0) {
-    for (let i = 0; i < Z.length; i++) G[i] = G[i]! * (Z[i]! > 0 ? 1 : alpha);
-    return;
-  }
-  const mask = maskOf(Z.length, p, step);
-  for (let i = 0; i < Z.length; i++) G[i] = G[i]! * (Z[i]! > 0 ? 1 : alpha) * mask[i]!;
-}
+/** G ← G · f'(Z) · mask in place (dA becomes dZ), with the forward's mask. */
+export const derive: Kernel<
+  [Z: Float32Array, G: Float32Array, p: ActivationParams, step: number],
+  void,
+  [count: number, p: ActivationParams, Z: GPUBuffer, G: GPUBuffer, step: GPUBuffer]
+> = {
+  name: 'derive',
+  cpu(Z, G, p, step) {
+    const alpha = Math.fround(p.alpha);
+    if (p.rate <= 0) {
+      for (let i = 0; i < Z.length; i++) G[i] = G[i]! * (Z[i]! > 0 ? 1 : alpha);
+      return;
+    }
+    const mask = maskOf(Z.length, p, step);
+    for (let i = 0; i < Z.length; i++) G[i] = G[i]! * (Z[i]! > 0 ? 1 : alpha) * mask[i]!;
+  },
+  encode(s, count, p, Z, G, step) {
+    s.dispatch(programs.derive, { bindings: { z: Z, values: G, step }, uniforms: params(s, count, p, true), workgroups: Math.ceil(count / THREADS) });
+  },
+};

@@ -1,4 +1,4 @@
-import type { OperationScope } from '../src/gpu/gpu-context.js';
+import type { Kernel } from '../src/gpu/kernel.js';
 import { programs } from './programs.js';
 
 const { THREADS } = programs.softmaxCrossEntropy.layout.consts;
@@ -7,66 +7,91 @@ const { THREADS } = programs.softmaxCrossEntropy.layout.consts;
  * Softmax cross-entropy over feature-major logits (classes × batch), in place
  * (shaders/softmax-ce.wgsl): with `gradient` the logits become p − onehot —
  * the loss gradient the last layer's backward takes (it divides by the batch)
- * — otherwise the probabilities. With labels, the per-sample loss and
- * correctness go to perSample (2·batch floats).
+ * — otherwise the probabilities. With labels, the GPU writes the per-sample
+ * loss and correctness to perSample (2·batch floats; accumulateMetrics folds
+ * them in) and the CPU twin returns their sums over the batch.
  */
-export function encodeSoftmaxCrossEntropy(
-  s: OperationScope,
-  classes: number,
-  batch: number,
-  logits: GPUBuffer,
-  labels: GPUBuffer | undefined,
-  perSample: GPUBuffer,
-  gradient: boolean,
-): void {
-  s.dispatch(programs.softmaxCrossEntropy, {
-    // An unlabeled call still binds something at `labels`, and it must not alias perSample (read_write).
-    bindings: { logits, labels: labels ?? s.output('no labels', 4), perSample },
-    uniforms: { classes, batch, gradient: gradient ? 1 : 0, labeled: labels ? 1 : 0 },
-    workgroups: Math.ceil(batch / THREADS),
-  });
-}
+export const softmaxCrossEntropy: Kernel<
+  [classes: number, batch: number, logits: Float32Array, labels: ArrayLike<number> | undefined, gradient: boolean],
+  { loss: number; correct: number },
+  [classes: number, batch: number, logits: GPUBuffer, labels: GPUBuffer | undefined, perSample: GPUBuffer, gradient: boolean]
+> = {
+  name: 'softmaxCrossEntropy',
+  cpu(classes, batch, logits, labels, gradient) {
+    let loss = 0;
+    let correct = 0;
+    for (let b = 0; b < batch; b++) {
+      let top = logits[b]!;
+      let arg = 0;
+      for (let c = 1; c < classes; c++) {
+        const v = logits[c * batch + b]!;
+        if (v > top) {
+          top = v;
+          arg = c;
+        }
+      }
+      let sum = 0;
+      for (let c = 0; c < classes; c++) sum += Math.exp(logits[c * batch + b]! - top);
+      const label = labels ? labels[b]! : -1;
+      if (labels) {
+        loss += Math.log(sum) - (logits[label * batch + b]! - top);
+        if (arg === label) correct++;
+      }
+      for (let c = 0; c < classes; c++) {
+        const p = Math.exp(logits[c * batch + b]! - top) / sum;
+        logits[c * batch + b] = gradient && c === label ? p - 1 : p;
+      }
+    }
+    return { loss, correct };
+  },
+  encode(s, classes, batch, logits, labels, perSample, gradient) {
+    s.dispatch(programs.softmaxCrossEntropy, {
+      // An unlabeled call still binds something at `labels`, and it must not alias perSample (read_write).
+      bindings: { logits, labels: labels ?? s.output('no labels', 4), perSample },
+      uniforms: { classes, batch, gradient: gradient ? 1 : 0, labeled: labels ? 1 : 0 },
+      workgroups: Math.ceil(batch / THREADS),
+    });
+  },
+};
 
 /**
  * metrics (3 floats: mean loss, Σ correct, samples) updated with the batch in
  * perSample; the loss as a running mean, so finite losses never overflow f32.
- * One workgroup, no atomics.
+ * One workgroup, no atomics. The CPU twin follows the shader's f32 steps:
+ * THREADS strided partial sums of the 1/batch-scaled losses, a tree
+ * reduction, then the blend. (The CPU backend's trainer keeps float64 sums
+ * of softmaxCrossEntropy.cpu's results instead; this twin is the GPU pass's
+ * reference.)
  */
-export function encodeAccumulateMetrics(s: OperationScope, batch: number, perSample: GPUBuffer, metrics: GPUBuffer): void {
-  s.dispatch(programs.accumulateMetrics, { bindings: { perSample, metrics }, uniforms: { batch }, workgroups: 1 });
-}
-
-/** CPU twin: returns Σ loss and Σ correct over the batch (labels given), rewriting logits in place. */
-export function softmaxCrossEntropyCpu(
-  classes: number,
-  batch: number,
-  logits: Float32Array,
-  labels: ArrayLike<number> | undefined,
-  gradient: boolean,
-): { loss: number; correct: number } {
-  let loss = 0;
-  let correct = 0;
-  for (let b = 0; b < batch; b++) {
-    let top = logits[b]!;
-    let arg = 0;
-    for (let c = 1; c < classes; c++) {
-      const v = logits[c * batch + b]!;
-      if (v > top) {
-        top = v;
-        arg = c;
+export const accumulateMetrics: Kernel<[batch: number, perSample: Float32Array, metrics: Float32Array], void, [batch: number, perSample: GPUBuffer, metrics: GPUBuffer]> = {
+  name: 'accumulateMetrics',
+  cpu(batch, perSample, metrics) {
+    const f = Math.fround;
+    const lossSums = new Float32Array(THREADS);
+    const correctSums = new Float32Array(THREADS);
+    const scale = f(1 / batch);
+    for (let lane = 0; lane < THREADS; lane++) {
+      let loss = 0;
+      let correct = 0;
+      for (let b = lane; b < batch; b += THREADS) {
+        loss = f(loss + f(perSample[b]! * scale));
+        correct = f(correct + perSample[batch + b]!);
+      }
+      lossSums[lane] = loss;
+      correctSums[lane] = correct;
+    }
+    for (let width = THREADS / 2; width > 0; width = Math.floor(width / 2)) {
+      for (let lane = 0; lane < width; lane++) {
+        lossSums[lane]! += lossSums[lane + width]!;
+        correctSums[lane]! += correctSums[lane + width]!;
       }
     }
-    let sum = 0;
-    for (let c = 0; c < classes; c++) sum += Math.exp(logits[c * batch + b]! - top);
-    const label = labels ? labels[b]! : -1;
-    if (labels) {
-      loss += Math.log(sum) - (logits[label * batch + b]! - top);
-      if (arg === label) correct++;
-    }
-    for (let c = 0; c < classes; c++) {
-      const p = Math.exp(logits[c * batch + b]! - top) / sum;
-      logits[c * batch + b] = gradient && c === label ? p - 1 : p;
-    }
-  }
-  return { loss, correct };
-}
+    const samples = f(metrics[2]! + batch);
+    metrics[0]! += f(f(lossSums[0]! - metrics[0]!) * f(batch / samples));
+    metrics[1]! += correctSums[0]!;
+    metrics[2] = samples;
+  },
+  encode(s, batch, perSample, metrics) {
+    s.dispatch(programs.accumulateMetrics, { bindings: { perSample, metrics }, uniforms: { batch }, workgroups: 1 });
+  },
+};

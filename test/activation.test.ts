@@ -17,7 +17,7 @@
  * elements are zeroed must be identical everywhere.
  */
 import { describe, expect, test } from 'vitest';
-import { activateCpu, deriveCpu, encodeActivate, encodeDerive, type ActivationParams } from '../kernels/activation.js';
+import { activate, derive, type ActivationParams } from '../kernels/activation.js';
 import type { GpuContext } from '../src/gpu/gpu-context.js';
 import { randomU32, randomUnit } from '../src/index.js';
 import { adapterName, gpuEngine } from './helpers/engines.js';
@@ -56,7 +56,7 @@ async function activateGpu(Z: Float32Array, p: ActivationParams, training: boole
     const z = s.upload('Z', Z);
     const a = s.upload('A', new Float32Array(count + SLACK).fill(SENTINEL));
     const stepBuffer = s.upload('step', Uint32Array.of(step));
-    encodeActivate(s, count, p, training, z, a, stepBuffer);
+    activate.encode(s, count, p, training, z, a, stepBuffer);
     return { result: a, byteLength: (count + SLACK) * 4, decode: (b) => new Float32Array(b) };
   });
   expectSentinelTail(out, count, 'activate');
@@ -71,7 +71,7 @@ async function deriveGpu(Z: Float32Array, G: Float32Array, p: ActivationParams, 
     const z = s.upload('Z', Z);
     const buffer = s.upload('G', g);
     const stepBuffer = s.upload('step', Uint32Array.of(step));
-    encodeDerive(s, count, p, z, buffer, stepBuffer);
+    derive.encode(s, count, p, z, buffer, stepBuffer);
     return { result: buffer, byteLength: (count + SLACK) * 4, decode: (b) => new Float32Array(b) };
   });
   expectSentinelTail(out, count, 'derive');
@@ -96,7 +96,7 @@ describe(`activation kernel (leaky ReLU + inverted dropout) on WebGPU (${adapter
           const ref = naiveActivate(Z, p, true, step);
           const aGpu = await activateGpu(Z, p, true, step);
           const aCpu = new Float32Array(count);
-          activateCpu(Z, aCpu, p, true, step);
+          activate.cpu(Z, aCpu, p, true, step);
           // Which elements are zeroed must agree exactly; values within 5e-7 relative.
           for (let i = 0; i < count; i++) {
             expect(aGpu[i] === 0, `${label}: gpu zero pattern at ${i}`).toBe(ref[i] === 0);
@@ -109,7 +109,7 @@ describe(`activation kernel (leaky ReLU + inverted dropout) on WebGPU (${adapter
           const refEval = naiveActivate(Z, p, false, step);
           const eGpu = await activateGpu(Z, p, false, step);
           const eCpu = new Float32Array(count);
-          activateCpu(Z, eCpu, p, false, step);
+          activate.cpu(Z, eCpu, p, false, step);
           expectRelClose(eGpu, refEval, 5e-7, `${label} gpu activate (inference) vs naive`);
           expectRelClose(eCpu, refEval, 5e-7, `${label} cpu activate (inference) vs naive`);
           for (let i = 0; i < count; i++) {
@@ -121,7 +121,7 @@ describe(`activation kernel (leaky ReLU + inverted dropout) on WebGPU (${adapter
           const dRef = naiveDerive(Z, G, p, step);
           const dGpu = await deriveGpu(Z, G, p, step);
           const dCpu = Float32Array.from(G);
-          deriveCpu(Z, dCpu, p, step);
+          derive.cpu(Z, dCpu, p, step);
           expectRelClose(dGpu, dRef, 5e-7, `${label} gpu derive vs naive`);
           expectRelClose(dCpu, dRef, 5e-7, `${label} cpu derive vs naive`);
           // Every activation dropout zeroed gets a zero gradient, and every kept one a nonzero gradient (G ≠ 0, f' ≠ 0).

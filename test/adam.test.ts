@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { adamCpu, encodeAdam } from '../kernels/adam.js';
+import { adam as adamKernel } from '../kernels/adam.js';
 import type { AdamOptions } from '../src/options.js';
 import {
   adam,
@@ -50,14 +50,14 @@ describe('Adam update kernel', () => {
     for (let t = 1; t <= 3; t++) {
       const g = randomArray(count, 10 + t, t === 2 ? 1e-3 : 1); // a small-gradient step exercises ε and the bias correction
       adamNaive(ref.w, Array.from(g), ref.m, ref.v, t, options);
-      adamCpu(cpu.w, g, cpu.m, cpu.v, t, options);
+      adamKernel.cpu(cpu.w, g, cpu.m, cpu.v, t, options);
       const before = gpu;
       gpu = await ctx.run('adam test', (s) => {
         const wb = s.upload('w', before.w);
         const mb = s.upload('m', before.m);
         const vb = s.upload('v', before.v);
         const step = s.upload('t', Uint32Array.of(t));
-        encodeAdam(s, count, wb, s.upload('g', g), mb, vb, step, options);
+        adamKernel.encode(s, count, wb, s.upload('g', g), mb, vb, step, options);
         const out = s.output('out', count * 12);
         s.copy(wb, out, count * 4);
         s.copy(mb, out, count * 4, count * 4);

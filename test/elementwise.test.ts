@@ -1,7 +1,7 @@
 /**
  * The elementwise training steps of kernels/elementwise.ts three ways: on
  * WebGPU (recorded into an OperationScope and run on the engine's context),
- * the CPU twin where there is one (sgdMomentumCpu), and float64 loops written
+ * the CPU twin where there is one (sgdMomentum.cpu), and float64 loops written
  * here from the shader's documentation:
  *
  *   addBias      Y[r, b] += bias[r]
@@ -16,7 +16,7 @@
  * multiply-add where the CPU twin rounds twice).
  */
 import { describe, expect, test } from 'vitest';
-import { encodeAddBias, encodeRowSums, encodeSgdMomentum, sgdMomentumCpu } from '../kernels/elementwise.js';
+import { addBias, rowSums, sgdMomentum } from '../kernels/elementwise.js';
 import { programs } from '../kernels/programs.js';
 import type { GpuContext } from '../src/gpu/gpu-context.js';
 import type { SgdOptions } from '../src/index.js';
@@ -56,7 +56,7 @@ describe(`elementwise kernels on WebGPU (${adapterName(gpu)}) vs CPU twin vs flo
       const bias = randomValues(rows, rows * 7 + 1);
       const out = await ctx.run('test addBias', (s) => {
         const y = s.upload('Y', withTail(Y));
-        encodeAddBias(s, rows, cols, y, s.upload('bias', bias));
+        addBias.encode(s, rows, cols, y, s.upload('bias', bias));
         return { result: y, byteLength: (rows * cols + SLACK) * 4, decode: (b) => new Float32Array(b) };
       });
       const got = head(out, rows * cols, 'addBias');
@@ -70,7 +70,7 @@ describe(`elementwise kernels on WebGPU (${adapterName(gpu)}) vs CPU twin vs flo
       const alpha = 1 / cols;
       const out = await ctx.run('test rowSums', (s) => {
         const sums = s.upload('sums', withTail(new Float32Array(rows)));
-        encodeRowSums(s, rows, cols, alpha, s.upload('M', M), sums);
+        rowSums.encode(s, rows, cols, alpha, s.upload('M', M), sums);
         return { result: sums, byteLength: (rows + SLACK) * 4, decode: (b) => new Float32Array(b) };
       });
       const got = head(out, rows, 'rowSums');
@@ -106,12 +106,12 @@ describe(`elementwise kernels on WebGPU (${adapterName(gpu)}) vs CPU twin vs flo
       // CPU twin.
       const wCpu = Float32Array.from(w0);
       const vCpu = Float32Array.from(v0);
-      for (const g of gradients) sgdMomentumCpu(wCpu, g, vCpu, o);
+      for (const g of gradients) sgdMomentum.cpu(wCpu, g, vCpu, o);
       // GPU: both steps recorded on the same resident weights and velocity.
       const out = await ctx.run('test sgdMomentum', (s) => {
         const w = s.upload('weights', withTail(w0));
         const v = s.upload('velocity', withTail(v0));
-        for (const [k, g] of gradients.entries()) encodeSgdMomentum(s, count, w, s.upload(`gradient ${k}`, g), v, o);
+        for (const [k, g] of gradients.entries()) sgdMomentum.encode(s, count, w, s.upload(`gradient ${k}`, g), v, o);
         const result = s.output('result', 2 * (count + SLACK) * 4);
         s.copy(w, result, (count + SLACK) * 4);
         s.copy(v, result, (count + SLACK) * 4, (count + SLACK) * 4);

@@ -19,7 +19,7 @@
  *    Σ loss; the correct count and sample count are exact integers in f32.
  */
 import { describe, expect, test } from 'vitest';
-import { encodeAccumulateMetrics, encodeSoftmaxCrossEntropy, softmaxCrossEntropyCpu } from '../kernels/softmax-ce.js';
+import { accumulateMetrics, softmaxCrossEntropy } from '../kernels/softmax-ce.js';
 import { BufferOwner, type GpuContext } from '../src/gpu/gpu-context.js';
 import { RandomStream } from '../src/index.js';
 import { adapterName, gpuEngine } from './helpers/engines.js';
@@ -73,7 +73,7 @@ async function softmaxGpu(
     const z = s.upload('logits', logits);
     const l = labels ? s.upload('labels', Uint32Array.from(labels)) : undefined;
     const perSample = s.upload('perSample', new Float32Array(2 * batch).fill(SENTINEL));
-    encodeSoftmaxCrossEntropy(s, classes, batch, z, l, perSample, gradient);
+    softmaxCrossEntropy.encode(s, classes, batch, z, l, perSample, gradient);
     const result = s.output('result', bytes);
     s.copy(z, result, n * 4);
     s.copy(perSample, result, 2 * batch * 4, n * 4);
@@ -102,7 +102,7 @@ describe(`softmax cross-entropy kernel on WebGPU (${adapterName(gpu)}) vs CPU tw
         const ref = naiveSoftmax(classes, batch, logits, labels, gradient);
         const g = await softmaxGpu(classes, batch, logits, labels, gradient);
         const cpuOut = Float32Array.from(logits);
-        const c = softmaxCrossEntropyCpu(classes, batch, cpuOut, labels, gradient);
+        const c = softmaxCrossEntropy.cpu(classes, batch, cpuOut, labels, gradient);
         const mode = gradient ? 'gradient' : 'probabilities';
         expectClose(g.out, ref.out, 1, `gpu ${mode} vs naive`, 1e-5);
         expectClose(cpuOut, ref.out, 1, `cpu ${mode} vs naive`, 1e-6);
@@ -136,7 +136,7 @@ describe(`softmax cross-entropy kernel on WebGPU (${adapterName(gpu)}) vs CPU tw
     expect(Array.from(g.loss).every((v) => v === SENTINEL)).toBe(true);
     expect(Array.from(g.correct).every((v) => v === SENTINEL)).toBe(true);
     const cpuOut = Float32Array.from(logits);
-    expect(softmaxCrossEntropyCpu(classes, batch, cpuOut, undefined, false)).toEqual({ loss: 0, correct: 0 });
+    expect(softmaxCrossEntropy.cpu(classes, batch, cpuOut, undefined, false)).toEqual({ loss: 0, correct: 0 });
     expectClose(cpuOut, ref.out, 1, 'cpu probabilities (no labels)', 1e-6);
   });
 
@@ -155,7 +155,7 @@ describe(`softmax cross-entropy kernel on WebGPU (${adapterName(gpu)}) vs CPU tw
         const ref = naiveSoftmax(classes, batch, logits, labels, gradient);
         const g = await softmaxGpu(classes, batch, logits, labels, gradient);
         const cpuOut = Float32Array.from(logits);
-        const c = softmaxCrossEntropyCpu(classes, batch, cpuOut, labels, gradient);
+        const c = softmaxCrossEntropy.cpu(classes, batch, cpuOut, labels, gradient);
         expect(Array.from(g.out).every(Number.isFinite)).toBe(true);
         expect(Array.from(g.loss).every(Number.isFinite)).toBe(true);
         expect(Number.isFinite(c.loss)).toBe(true);
@@ -184,6 +184,8 @@ describe(`softmax cross-entropy kernel on WebGPU (${adapterName(gpu)}) vs CPU tw
       let samples = 3;
       let cpuLoss = 1.5;
       let cpuCorrect = 2;
+      // accumulateMetrics' CPU twin, fed the reference's per-sample figures.
+      const cpuMetrics = new Float32Array([0.5, 2, 3]);
       for (const [k, batch] of batches.entries()) {
         const logits = randomValues(classes * batch, 500 + k, -4, 4);
         // Make some samples right: a strong logit on the label for every third sample.
@@ -193,15 +195,16 @@ describe(`softmax cross-entropy kernel on WebGPU (${adapterName(gpu)}) vs CPU tw
         lossSum += ref.loss.reduce((s, v) => s + v, 0);
         correctSum += ref.correct.reduce((s, v) => s + v, 0);
         samples += batch;
-        const c = softmaxCrossEntropyCpu(classes, batch, Float32Array.from(logits), labels, true);
+        accumulateMetrics.cpu(batch, Float32Array.from([...ref.loss, ...ref.correct]), cpuMetrics);
+        const c = softmaxCrossEntropy.cpu(classes, batch, Float32Array.from(logits), labels, true);
         cpuLoss += c.loss;
         cpuCorrect += c.correct;
         await ctx.run('test metrics batch', (s) => {
           const z = s.upload('logits', logits);
           const l = s.upload('labels', Uint32Array.from(labels));
           const perSample = s.output('perSample', 2 * batch * 4);
-          encodeSoftmaxCrossEntropy(s, classes, batch, z, l, perSample, true);
-          encodeAccumulateMetrics(s, batch, perSample, metrics);
+          softmaxCrossEntropy.encode(s, classes, batch, z, l, perSample, true);
+          accumulateMetrics.encode(s, batch, perSample, metrics);
           return { result: perSample, byteLength: 0, decode: () => undefined };
         });
       }
@@ -214,6 +217,8 @@ describe(`softmax cross-entropy kernel on WebGPU (${adapterName(gpu)}) vs CPU tw
       expect(Math.abs(m[0]! * m[2]! - lossSum)).toBeLessThanOrEqual(1e-5 * lossSum);
       expect(m[1]).toBe(correctSum);
       expect(m[2]).toBe(samples);
+      expect(Math.abs(cpuMetrics[0]! - m[0]!)).toBeLessThanOrEqual(1e-5 * m[0]!);
+      expect(Array.from(cpuMetrics.subarray(1))).toEqual(Array.from(m.subarray(1)));
       expect(correctSum - 2).toBeGreaterThan(samples / 4); // the strong logits made some right
       expect(Math.abs(cpuLoss - lossSum)).toBeLessThanOrEqual(1e-6 * lossSum);
       expect(cpuCorrect).toBe(correctSum);

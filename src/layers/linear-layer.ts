@@ -1,6 +1,6 @@
 import { checkDense, checkRowsMatch, checkSameCols } from '../../kernels/checks.js';
-import { encodeAddBias, encodeRowSums, encodeSgdMomentum, sgdMomentumCpu } from '../../kernels/elementwise.js';
-import { adamCpu, encodeAdam } from '../../kernels/adam.js';
+import { addBias, rowSums, sgdMomentum } from '../../kernels/elementwise.js';
+import { adam } from '../../kernels/adam.js';
 import type { ResidentOperand, ResidentPart } from '../../kernels/resident/operand.js';
 import type { AdamOptions, SgdOptions } from '../options.js';
 import type { Engine } from '../engine/engine.js';
@@ -320,7 +320,7 @@ export abstract class LinearLayer {
   encodeForwardPass(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void {
     const gpu = this.requireGpu();
     this.resident().encodeForward(s, batch, X, Y);
-    encodeAddBias(s, this.out, batch, Y, gpu.bias);
+    addBias.encode(s, this.out, batch, Y, gpu.bias);
   }
 
   /** @internal Records the weight and bias gradients (batch means) and, when dX is given, dX = Wᵀ·dY. */
@@ -329,7 +329,7 @@ export abstract class LinearLayer {
     const alpha = 1 / Math.max(1, batch);
     const operand = this.resident();
     operand.encodeGradient(s, batch, alpha, dY, X);
-    encodeRowSums(s, this.out, batch, alpha, dY, gpu.gradB);
+    rowSums.encode(s, this.out, batch, alpha, dY, gpu.gradB);
     if (dX) operand.encodeBackward(s, batch, dY, dX);
   }
 
@@ -337,8 +337,8 @@ export abstract class LinearLayer {
   encodeStepPass(s: OperationScope, options: SgdOptions): void {
     const gpu = this.requireGpu();
     const w = this.resident().state;
-    encodeSgdMomentum(s, this.weightCount, w.values, w.gradient, w.velocity, options);
-    encodeSgdMomentum(s, this.out, gpu.bias, gpu.gradB, gpu.biasVelocity, options);
+    sgdMomentum.encode(s, this.weightCount, w.values, w.gradient, w.velocity, options);
+    sgdMomentum.encode(s, this.out, gpu.bias, gpu.gradB, gpu.biasVelocity, options);
   }
 
   /**
@@ -354,8 +354,8 @@ export abstract class LinearLayer {
     }
     const gpu = this.requireGpu();
     const w = this.resident().state;
-    encodeAdam(s, this.weightCount, w.values, w.gradient, w.velocity, w.second, step, optimizer);
-    encodeAdam(s, this.out, gpu.bias, gpu.gradB, gpu.biasVelocity, gpu.biasSecond, step, optimizer);
+    adam.encode(s, this.weightCount, w.values, w.gradient, w.velocity, w.second, step, optimizer);
+    adam.encode(s, this.out, gpu.bias, gpu.gradB, gpu.biasVelocity, gpu.biasSecond, step, optimizer);
   }
 
   /** @internal Host twin of encodeOptimizerPass; t is Adam's 1-based update count. */
@@ -365,15 +365,14 @@ export abstract class LinearLayer {
       return;
     }
     const w = this.weightStateCpu();
-    adamCpu(w.values, w.gradient, w.velocity, w.second, t, optimizer);
-    adamCpu(this.bias, this.gradB, this.biasVelocity, this.biasSecond, t, optimizer);
+    adam.cpu(w.values, w.gradient, w.velocity, w.second, t, optimizer);
+    adam.cpu(this.bias, this.gradB, this.biasVelocity, this.biasSecond, t, optimizer);
   }
 
   /** @internal Host twin of encodeForwardPass. */
   forwardHost(X: DenseMatrix): DenseMatrix {
-    const batch = X.cols;
     const Y = this.forwardCpu(X);
-    for (let i = 0; i < Y.data.length; i++) Y.data[i]! += this.bias[Math.floor(i / batch)]!;
+    addBias.cpu(this.out, X.cols, Y.data, this.bias);
     return Y;
   }
 
@@ -382,19 +381,15 @@ export abstract class LinearLayer {
     const batch = X.cols;
     const alpha = 1 / Math.max(1, batch);
     this.gradientCpu(X, dY, alpha);
-    for (let o = 0; o < this.out; o++) {
-      let sum = 0;
-      for (let b = 0; b < batch; b++) sum += dY.data[o * batch + b]!;
-      this.gradB[o] = alpha * sum;
-    }
+    rowSums.cpu(this.out, batch, alpha, dY.data, this.gradB);
     return wantDx ? this.backwardCpu(dY) : undefined;
   }
 
   /** @internal Host twin of encodeStepPass. */
   stepHost(options: SgdOptions): void {
     const w = this.weightStateCpu();
-    sgdMomentumCpu(w.values, w.gradient, w.velocity, options);
-    sgdMomentumCpu(this.bias, this.gradB, this.biasVelocity, options);
+    sgdMomentum.cpu(w.values, w.gradient, w.velocity, options);
+    sgdMomentum.cpu(this.bias, this.gradB, this.biasVelocity, options);
   }
 
   /** @internal Whether the layer's state lives on the GPU (attached to a WebGPU engine). */

@@ -1,5 +1,5 @@
-import { encodeActivate, encodeDerive } from '../../kernels/activation.js';
-import { encodeAccumulateMetrics, encodeSoftmaxCrossEntropy } from '../../kernels/softmax-ce.js';
+import { activate, derive } from '../../kernels/activation.js';
+import { accumulateMetrics, softmaxCrossEntropy } from '../../kernels/softmax-ce.js';
 import { BufferOwner, OperationScope, type GpuContext, type Step } from '../gpu/gpu-context.js';
 import { activationParams } from './stages.js';
 import { SparseLinear } from '../layers/sparse-linear.js';
@@ -191,18 +191,18 @@ export class GpuTrainer implements Trainer {
         stage.layer.encodeForwardPass(s, batch, i === 0 ? x : a[i - 1]!, z[i]!);
         if (i < last) {
           a.push(s.output(`a${i}`, count * 4));
-          encodeActivate(s, count, activationParams(stage, seed), training, z[i]!, a[i]!, this.stepBuffer);
+          activate.encode(s, count, activationParams(stage, seed), training, z[i]!, a[i]!, this.stepBuffer);
         }
       });
       let output = z[last]!;
       if (!plan.softmax) {
         // A model without softmax outputs its last activation (predict only).
         output = s.output('outputs', plan.stages[last]!.layer.out * batch * 4);
-        encodeActivate(s, plan.stages[last]!.layer.out * batch, activationParams(plan.stages[last]!, seed), false, z[last]!, output, this.stepBuffer);
+        activate.encode(s, plan.stages[last]!.layer.out * batch, activationParams(plan.stages[last]!, seed), false, z[last]!, output, this.stepBuffer);
       }
       const classes = plan.stages[last]!.layer.out;
-      if (plan.softmax) encodeSoftmaxCrossEntropy(s, classes, batch, output, mode === 'predict' ? undefined : labels, perSample, training || mode === 'gradient');
-      if (mode === 'train' || mode === 'evaluate') encodeAccumulateMetrics(s, batch, perSample, this.metrics);
+      if (plan.softmax) softmaxCrossEntropy.encode(s, classes, batch, output, mode === 'predict' ? undefined : labels, perSample, training || mode === 'gradient');
+      if (mode === 'train' || mode === 'evaluate') accumulateMetrics.encode(s, batch, perSample, this.metrics);
       const gradient = mode === 'gradient';
       const operands: Array<{ X: GPUBuffer; dY: GPUBuffer }> = [];
       if (training || gradient) {
@@ -221,7 +221,7 @@ export class GpuTrainer implements Trainer {
           if (i > 0) {
             const prev = plan.stages[i - 1]!;
             // No dropout in a gradient snapshot (the forward ran without it).
-            encodeDerive(s, prev.layer.out * batch, { ...activationParams(prev, seed), rate: gradient ? 0 : prev.rate }, z[i - 1]!, a[i - 1]!, this.stepBuffer);
+            derive.encode(s, prev.layer.out * batch, { ...activationParams(prev, seed), rate: gradient ? 0 : prev.rate }, z[i - 1]!, a[i - 1]!, this.stepBuffer);
           }
         }
         if (training) for (const stage of plan.stages) stage.layer.encodeOptimizerPass(s, optimizer, this.updateBuffer);

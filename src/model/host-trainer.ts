@@ -1,5 +1,5 @@
-import { activateCpu, deriveCpu } from '../../kernels/activation.js';
-import { softmaxCrossEntropyCpu } from '../../kernels/softmax-ce.js';
+import { activate, derive } from '../../kernels/activation.js';
+import { softmaxCrossEntropy } from '../../kernels/softmax-ce.js';
 import { DenseMatrix } from '../formats/dense.js';
 import { activationParams } from './stages.js';
 import { SparseLinear } from '../layers/sparse-linear.js';
@@ -30,7 +30,7 @@ export class HostTrainer implements Trainer {
       const stage = plan.stages[i]!;
       const dX = stage.layer.backwardHost(inputs[i]!, dZ, i > 0);
       if (i > 0) {
-        deriveCpu(pre[i - 1]!.data, dX!.data, activationParams(plan.stages[i - 1]!, seed), step);
+        derive.cpu(pre[i - 1]!.data, dX!.data, activationParams(plan.stages[i - 1]!, seed), step);
         dZ = dX!;
       }
     }
@@ -54,7 +54,7 @@ export class HostTrainer implements Trainer {
   async predictBatch(x: Float32Array, batch: number): Promise<Float32Array> {
     const { pre } = this.forward(x, batch, false, 0);
     const logits = pre[pre.length - 1]!;
-    if (this.settings.plan.softmax) softmaxCrossEntropyCpu(lastStage(this.settings.plan).layer.out, batch, logits.data, undefined, false);
+    if (this.settings.plan.softmax) softmaxCrossEntropy.cpu(lastStage(this.settings.plan).layer.out, batch, logits.data, undefined, false);
     return logits.data;
   }
 
@@ -62,12 +62,12 @@ export class HostTrainer implements Trainer {
     const { plan, seed } = this.settings;
     const { inputs, pre } = this.forward(x, batch, false, 0);
     const logits = pre[pre.length - 1]!;
-    softmaxCrossEntropyCpu(logits.rows, batch, logits.data, labels, true);
+    softmaxCrossEntropy.cpu(logits.rows, batch, logits.data, labels, true);
     const dZ: DenseMatrix[] = [];
     dZ[plan.stages.length - 1] = logits;
     for (let i = plan.stages.length - 1; i > 0; i--) {
       const dX = plan.stages[i]!.layer.backwardHost(inputs[i]!, dZ[i]!, true)!;
-      deriveCpu(pre[i - 1]!.data, dX.data, { ...activationParams(plan.stages[i - 1]!, seed), rate: 0 }, 0);
+      derive.cpu(pre[i - 1]!.data, dX.data, { ...activationParams(plan.stages[i - 1]!, seed), rate: 0 }, 0);
       dZ[i - 1] = dX;
     }
     return {
@@ -92,18 +92,18 @@ export class HostTrainer implements Trainer {
       pre.push(z);
       if (i < plan.stages.length - 1) {
         const next = new DenseMatrix(z.rows, batch);
-        activateCpu(z.data, next.data, activationParams(stage, seed), training, step);
+        activate.cpu(z.data, next.data, activationParams(stage, seed), training, step);
         a = next;
       } else if (!plan.softmax) {
         // A model without softmax outputs its last activation (predict only).
-        activateCpu(z.data, z.data, activationParams(stage, seed), false, 0);
+        activate.cpu(z.data, z.data, activationParams(stage, seed), false, 0);
       }
     });
     return { inputs, pre };
   }
 
   private score(logits: DenseMatrix, labels: Uint8Array, batch: number, gradient: boolean): void {
-    const { loss, correct } = softmaxCrossEntropyCpu(logits.rows, batch, logits.data, labels, gradient);
+    const { loss, correct } = softmaxCrossEntropy.cpu(logits.rows, batch, logits.data, labels, gradient);
     this.lossSum += loss;
     this.correct += correct;
     this.samples += batch;
