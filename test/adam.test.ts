@@ -160,10 +160,10 @@ describe('a second per-weight state follows its weight through evolution', () =>
 
   test('N:M: the in-group evolution moves `second` exactly like velocity (CPU)', async () => {
     const { NMMatrix } = await import('../src/index.js');
-    const { nmEvolveCpu } = await import('../kernels/set/nm-evolve.js');
+    const { nmEvolve } = await import('../kernels/set/nm-evolve.js');
     const W = NMMatrix.random({ rows: 12, cols: 32, seed: 2 });
     const velocity = randomArray(W.nnz, 7);
-    const r = nmEvolveCpu(W, velocity, 0.5, 3, 0.1, velocity);
+    const r = nmEvolve.cpu(W, velocity, 0.5, 3, 0.1, velocity);
     expect(r.groups).toBeGreaterThan(0);
     expect(r.second).toEqual(r.velocity);
   });

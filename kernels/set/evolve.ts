@@ -10,7 +10,7 @@ import { ResidentCsr } from '../resident/csr.js';
 import { ResidentNM } from '../resident/nm.js';
 import { checkBlockBytes, checkGradientOperands, gradientGrowthCpu, growResident, mergeGrownCpu, uploadGradientOperands, type GradientOperands } from '../rigl.js';
 import type { CsrBuffers } from './resident-csr.js';
-import { encodeNMEvolve, nmEvolveCpu } from './nm-evolve.js';
+import { nmEvolve } from './nm-evolve.js';
 import { pruneCsrCpu, pruneResident } from './prune-csr.js';
 import { checkZeta } from './prune.js';
 import { checkRegrow, regrowCsrCpu, regrowResident } from './regrow.js';
@@ -112,7 +112,7 @@ export function evolveCpu(W: NMMatrix, state: Float32Array, second: Float32Array
 export function evolveCpu(W: CSRMatrix | NMMatrix, state: Float32Array, second: Float32Array | undefined, zeta: number, growth: HostGrowth): CsrEvolved | NMEvolved {
   if (W instanceof NMMatrix) {
     if (growth.kind !== 'random') throw new InvalidArgumentError('growth', 'an N:M matrix evolves inside its groups at random only');
-    const r = nmEvolveCpu(W, state, zeta, growth.seed, growth.limit, second);
+    const r = nmEvolve.cpu(W, state, zeta, growth.seed, growth.limit, second);
     return { W: r.W, state: r.velocity, second: r.second, removed: r.groups };
   }
   if (growth.kind === 'random') {
@@ -148,7 +148,7 @@ export function evolveResident(operand: ResidentNM, zeta: number, growth: HostGr
 export async function evolveResident(operand: ResidentCsr | ResidentNM, zeta: number, growth: ResidentGrowth): Promise<{ removed: number; rounds: number } | void> {
   if (operand instanceof ResidentNM) {
     if (growth.kind !== 'random') throw new InvalidArgumentError('growth', 'an N:M matrix evolves inside its groups at random only');
-    await operand.replaceMask('NMLinear.evolve', (s, weights) => encodeNMEvolve(s, operand.shape, weights, zeta, growth.seed, growth.limit));
+    await operand.replaceMask('NMLinear.evolve', (s, weights) => nmEvolve.encode(s, operand.shape, weights, zeta, growth.seed, growth.limit));
     return;
   }
   if (growth.kind === 'gradient' && zeta === 0) return { removed: 0, rounds: 0 };

@@ -1,4 +1,5 @@
 import type { OperationScope } from '../../src/gpu/gpu-context.js';
+import type { Kernel } from '../../src/gpu/kernel.js';
 import { NMMatrix, packPositions } from '../../src/formats/nm.js';
 import { randomU32, randomUnit } from '../../src/random.js';
 import type { NMBuffers } from '../spmm.js';
@@ -23,11 +24,11 @@ export function nmEvolveRank(groups: number, zeta: number): number {
 }
 
 /**
- * The CPU twin. Returns the evolved matrix, velocity (and the optional second
+ * The CPU side of nmEvolve. Returns the evolved matrix, velocity (and the optional second
  * per-slot state, e.g. Adam's second moment, moved the same way) and how many
  * groups changed.
  */
-export function nmEvolveCpu(
+function evolveGroupsCpu(
   W: NMMatrix,
   velocity: Float32Array,
   zeta: number,
@@ -82,8 +83,8 @@ export function nmEvolveCpu(
   return { W: new NMMatrix({ rows: W.rows, cols: W.cols, n, m, values, indices: packPositions(positions, m) }), velocity: vel, second: sec, groups: changed };
 }
 
-/** Records the same evolution in place on GPU-resident N:M weights, velocity and second state; nothing is read back. */
-export function encodeNMEvolve(
+/** The GPU side of nmEvolve: the same evolution recorded in place on resident N:M weights, velocity and second state; nothing is read back. */
+function recordEvolveGroups(
   s: OperationScope,
   shape: { rows: number; cols: number; n: number; m: number },
   weights: NMBuffers & { velocity: GPUBuffer; second: GPUBuffer },
@@ -117,3 +118,18 @@ export function encodeNMEvolve(
   });
   s.dispatch(programs.nmPackWords, { bindings: { packed: weights.indices, positions }, uniforms, workgroups: Math.ceil(words / THREADS) });
 }
+
+/**
+ * The N:M in-group evolution (see nmEvolveRank) as one kernel: `cpu` over a
+ * host matrix and its per-slot state, `encode` in place over resident buffers
+ * (one recording: group minima, a radix select of the threshold, the group
+ * update and the repacking).
+ */
+export const nmEvolve: Kernel<Parameters<typeof evolveGroupsCpu>, ReturnType<typeof evolveGroupsCpu>, Tail<Parameters<typeof recordEvolveGroups>>> = {
+  name: 'nmEvolve',
+  cpu: evolveGroupsCpu,
+  encode: recordEvolveGroups,
+};
+
+/** A parameter list without its first entry (the OperationScope). */
+type Tail<T extends unknown[]> = T extends [unknown, ...infer Rest] ? Rest : never;

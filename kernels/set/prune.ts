@@ -1,4 +1,4 @@
-import type { OperationScope } from '../../src/gpu/gpu-context.js';
+import type { Kernel } from '../../src/gpu/kernel.js';
 import { assertProbability } from '../../src/formats/validate.js';
 import { selectRank } from '../primitives/select.js';
 import { programs } from '../programs.js';
@@ -44,21 +44,10 @@ export function checkZeta(zeta: number): void {
 export function setKeepFlagsCpu(values: Float32Array, zeta: number): Uint32Array {
   checkZeta(zeta);
   const n = values.length;
-  const flags = new Uint32Array(n);
-  if (zeta === 0) return flags.fill(1);
-  if (n === 0) return flags;
-  let a = Infinity;
-  for (let i = 0; i < n; i++) a = Math.min(a, Math.abs(values[i]!));
-  let below = 0;
-  let above = 0;
-  for (let i = 0; i < n; i++) {
-    if (values[i]! < -a) below++;
-    else if (values[i]! > a) above++;
-  }
-  const { negative, positive } = setThresholdRanks(n, below, n - above, zeta);
-  const [largestNegative, smallestPositive] = selectRanksCpu(values, negative, positive);
-  for (let i = 0; i < n; i++) flags[i] = values[i]! > smallestPositive! || values[i]! < largestNegative! ? 1 : 0;
-  return flags;
+  if (zeta === 0) return new Uint32Array(n).fill(1);
+  if (n === 0) return new Uint32Array(0);
+  const [, below, above] = setStats.cpu(values);
+  return setKeepFlags.cpu(values, setThresholdRanks(n, below!, n - above!, zeta));
 }
 
 /**
@@ -99,23 +88,62 @@ function keyToValue(key: number): number {
   return new Float32Array(Uint32Array.of(bits).buffer)[0]!;
 }
 
-/** Records min |w| and the two counters outside [-a, a]; returns the 16-byte stats buffer. */
-export function encodeSetStats(s: OperationScope, values: GPUBuffer, count: number): GPUBuffer {
-  const stats = s.output('SET stats', 16);
-  s.writeWords(stats, new Uint32Array([0x7f800000, 0, 0, 0])); // +Infinity, the identity of min
-  const uniforms = s.uniforms(programs.setAbsMin, { count });
-  // A bounded grid that strides over the rest (see shaders/set/prune.wgsl).
-  const workgroups = Math.max(1, Math.min(STATS_MAX_WORKGROUPS, Math.ceil(count / (THREADS * STATS_VALUES_PER_THREAD))));
-  s.dispatch(programs.setAbsMin, { bindings: { values, stats }, uniforms, workgroups });
-  s.dispatch(programs.setCountOutside, { bindings: { values, stats }, uniforms, workgroups });
-  return stats;
-}
+/**
+ * SET's counters of `count` weights: min |w| (as f32 bits, +Infinity when
+ * there are none) and the counts below −a and above a, as the words
+ * [a, #{w < −a}, #{w > a}, 0]. On the GPU in a 16-byte stats buffer, which
+ * the caller reads back (the ranks of setKeepFlags depend on it).
+ */
+export const setStats: Kernel<[values: Float32Array], Uint32Array, [values: GPUBuffer, count: number], GPUBuffer> = {
+  name: 'setStats',
+  cpu(values) {
+    const n = values.length;
+    let a = Infinity;
+    for (let i = 0; i < n; i++) a = Math.min(a, Math.abs(values[i]!));
+    let below = 0;
+    let above = 0;
+    for (let i = 0; i < n; i++) {
+      if (values[i]! < -a) below++;
+      else if (values[i]! > a) above++;
+    }
+    return Uint32Array.of(new Uint32Array(Float32Array.of(a).buffer)[0]!, below, above, 0);
+  },
+  encode(s, values, count) {
+    const stats = s.output('SET stats', 16);
+    s.writeWords(stats, new Uint32Array([0x7f800000, 0, 0, 0])); // +Infinity, the identity of min
+    const uniforms = s.uniforms(programs.setAbsMin, { count });
+    // A bounded grid that strides over the rest (see shaders/set/prune.wgsl).
+    const workgroups = Math.max(1, Math.min(STATS_MAX_WORKGROUPS, Math.ceil(count / (THREADS * STATS_VALUES_PER_THREAD))));
+    s.dispatch(programs.setAbsMin, { bindings: { values, stats }, uniforms, workgroups });
+    s.dispatch(programs.setCountOutside, { bindings: { values, stats }, uniforms, workgroups });
+    return stats;
+  },
+};
 
-/** Records the two radix selects and the keep flags; returns the flags buffer (count u32). */
-export function encodeSetKeepFlags(s: OperationScope, values: GPUBuffer, count: number, ranks: { negative: number; positive: number }): GPUBuffer {
-  // Word 0: largestNegative's key, word 4: smallestPositive's (as keepFlags reads them).
-  const thresholds = selectRank.encode(s, values, count, [ranks.negative, ranks.positive]);
-  const flags = s.output('SET keep flags', count * 4);
-  s.dispatch(programs.setKeepFlags, { bindings: { values, thresholds, flags }, uniforms: { count }, workgroups: Math.ceil(count / THREADS) });
-  return flags;
-}
+/**
+ * SET's keep flags (0/1, aligned with the values) for the threshold ranks of
+ * setThresholdRanks: the two thresholds by radix select, then w >
+ * smallestPositive or w < largestNegative survive. On the GPU over `count`
+ * values of a buffer, returning the flags buffer.
+ */
+export const setKeepFlags: Kernel<
+  [values: Float32Array, ranks: { negative: number; positive: number }],
+  Uint32Array,
+  [values: GPUBuffer, count: number, ranks: { negative: number; positive: number }],
+  GPUBuffer
+> = {
+  name: 'setKeepFlags',
+  cpu(values, ranks) {
+    const [largestNegative, smallestPositive] = selectRanksCpu(values, ranks.negative, ranks.positive);
+    const flags = new Uint32Array(values.length);
+    for (let i = 0; i < values.length; i++) flags[i] = values[i]! > smallestPositive! || values[i]! < largestNegative! ? 1 : 0;
+    return flags;
+  },
+  encode(s, values, count, ranks) {
+    // Word 0: largestNegative's key, word 4: smallestPositive's (as keepFlags reads them).
+    const thresholds = selectRank.encode(s, values, count, [ranks.negative, ranks.positive]);
+    const flags = s.output('SET keep flags', count * 4);
+    s.dispatch(programs.setKeepFlags, { bindings: { values, thresholds, flags }, uniforms: { count }, workgroups: Math.ceil(count / THREADS) });
+    return flags;
+  },
+};

@@ -2,7 +2,7 @@
  * Host-level GPU drivers for kernels that the library only runs on resident
  * buffers (layers' evolution): each uploads host operands, runs the same
  * resident entry points the layers use (pruneResident, regrowResident,
- * growResident, encodeSetStats + encodeSetKeepFlags) and reads the result
+ * growResident, setStats.encode + setKeepFlags.encode) and reads the result
  * back, so that a test can compare the GPU with its CPU twin. They validate
  * like the CPU twins, so that bad input is refused the same way.
  */
@@ -22,7 +22,7 @@ import {
   type EvolveRiglResult,
   type GrowByGradientOptions,
 } from '../../kernels/rigl.js';
-import { checkZeta, encodeSetKeepFlags, encodeSetStats, setThresholdRanks } from '../../kernels/set/prune.js';
+import { checkZeta, setKeepFlags, setStats, setThresholdRanks } from '../../kernels/set/prune.js';
 import { pruneResident, type PrunedCsr } from '../../kernels/set/prune-csr.js';
 import { checkRegrow, regrowResident } from '../../kernels/set/regrow.js';
 import { readCsr, uploadCsr } from '../../kernels/set/resident-csr.js';
@@ -41,14 +41,14 @@ export async function setKeepFlagsGpu(ctx: GpuContext, values: Float32Array, zet
   let valuesBuffer: GPUBuffer | undefined;
   const statsOp = await ctx.prepare('SET stats', (s) => {
     valuesBuffer = s.upload('values', values);
-    const stats = encodeSetStats(s, valuesBuffer, n);
+    const stats = setStats.encode(s, valuesBuffer, n);
     return { result: stats, byteLength: 12, decode: (bytes) => new Uint32Array(bytes) };
   });
   try {
     const stats = await statsOp.run();
     const ranks = setThresholdRanks(n, stats[1]!, n - stats[2]!, zeta);
     return await ctx.run('SET keep flags', (s) => {
-      const flags = encodeSetKeepFlags(s, valuesBuffer!, n, ranks);
+      const flags = setKeepFlags.encode(s, valuesBuffer!, n, ranks);
       return { result: flags, byteLength: n * 4, decode: (bytes) => new Uint32Array(bytes) };
     });
   } finally {

@@ -4,7 +4,7 @@
  * kept weights keep value and velocity; ζ selects the weakest groups.
  */
 import { describe, expect, test } from 'vitest';
-import { nmEvolveCpu } from '../../kernels/set/nm-evolve.js';
+import { nmEvolve } from '../../kernels/set/nm-evolve.js';
 import { DenseMatrix, NMLinear, NMMatrix, type Engine } from '../../src/index.js';
 import { expectClose } from '../helpers/reference.js';
 import { adapterName, cpuEngine, gpuEngine } from '../helpers/engines.js';
@@ -79,14 +79,14 @@ describe(`NMLinear.evolve on WebGPU (${adapterName(gpu)}) and the CPU`, () => {
   test('ζ = 0 changes nothing; ζ = 1 changes every group', () => {
     const W = NMMatrix.random({ rows: 10, cols: 16, n: 2, m: 4, seed: 1 });
     const v = new Float32Array(W.nnz);
-    expect(nmEvolveCpu(W, v, 0, 1, 0.1).groups).toBe(0);
-    expect(nmEvolveCpu(W, v, 1, 1, 0.1).groups).toBe(40);
+    expect(nmEvolve.cpu(W, v, 0, 1, 0.1).groups).toBe(0);
+    expect(nmEvolve.cpu(W, v, 1, 1, 0.1).groups).toBe(40);
   });
 
   test('velocity follows kept weights and starts at zero for new ones (CPU twin)', () => {
     const W = NMMatrix.random({ rows: 8, cols: 16, n: 2, m: 4, seed: 2 });
     const velocity = Float32Array.from(W.values, (x) => x * 10);
-    const r = nmEvolveCpu(W, velocity, 0.5, 3, 0.1);
+    const r = nmEvolve.cpu(W, velocity, 0.5, 3, 0.1);
     let fresh = 0;
     r.W.values.forEach((x, k) => {
       if (r.velocity[k] === 0) fresh++;
