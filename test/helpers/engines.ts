@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, describe } from 'vitest';
 import { createEngine, type Engine } from '../../src/index.js';
 
 let gpu: Promise<Engine> | undefined;
@@ -27,4 +28,31 @@ export function adapterName(engine: Engine): string {
 
 export function cpuEngine(): Promise<Engine> {
   return createEngine({ backend: 'cpu' });
+}
+
+export type Backend = 'cpu' | 'webgpu';
+
+/**
+ * `describe` once per backend, titled `${title} (cpu backend)` and
+ * `(webgpu backend)`, with the block's engine made before its tests: a fresh
+ * CPU engine disposed after them, or the shared WebGPU engine (kept: other
+ * files use it). The body reads the engine through `engine()` at test time.
+ */
+export function describeBackends(title: string, body: (engine: () => Engine, backend: Backend) => void): void {
+  describe.each([
+    ['cpu', cpuEngine],
+    ['webgpu', gpuEngine],
+  ] as const)(`${title} (%s backend)`, (backend, makeEngine) => {
+    let current: Engine | undefined;
+    beforeAll(async () => {
+      current = await makeEngine();
+    });
+    afterAll(() => {
+      if (backend === 'cpu') current?.dispose();
+    });
+    body(() => {
+      if (!current) throw new Error(`the ${backend} engine of "${title}" is not made yet (use engine() inside a test)`);
+      return current;
+    }, backend);
+  });
 }

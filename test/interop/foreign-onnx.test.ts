@@ -6,12 +6,12 @@
  * both backends; operators wgsparse does not run are refused by name.
  */
 import { create, toBinary } from '@bufbuild/protobuf';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { DenseMatrix, RandomStream, type Engine } from '../../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { DenseMatrix, RandomStream } from '../../src/index.js';
 import { exportOnnx, importOnnx, UnsupportedOperatorError } from '../../src/interop.js';
 import { decodeOnnx } from '../../src/interop/onnx.js';
 import { AttributeType, DataType, ModelProtoSchema } from '../../src/interop/onnx-schema.js';
-import { cpuEngine, gpuEngine } from '../helpers/engines.js';
+import { cpuEngine, describeBackends } from '../helpers/engines.js';
 import { maxAbsDiff, runOnnx } from './ort.js';
 
 type Node = { op: string; inputs: string[]; attrs?: Record<string, number | bigint> };
@@ -125,21 +125,10 @@ const CASES = [
   },
 ];
 
-describe.each([
-  ['cpu', cpuEngine],
-  ['webgpu', gpuEngine],
-] as const)('foreign MLPs (%s backend)', (backend, makeEngine) => {
-  let engine: Engine;
-  beforeAll(async () => {
-    engine = await makeEngine();
-  });
-  afterAll(() => {
-    if (backend === 'cpu') engine.dispose();
-  });
-
+describeBackends('foreign MLPs', (engine, backend) => {
   test.each(CASES)('$name', async (c) => {
     const bytes = foreignModel(c);
-    const model = importOnnx(engine, bytes);
+    const model = importOnnx(engine(), bytes);
     try {
       const samples = 6;
       const features = model.inputSize;

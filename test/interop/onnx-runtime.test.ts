@@ -2,27 +2,16 @@
  * Exported ONNX models run in ONNX Runtime (onnxruntime-web, its WebAssembly
  * backend in Node) and predict what model.predict does, on both backends.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import type { Engine } from '../../src/index.js';
 import { exportOnnx } from '../../src/interop.js';
-import { cpuEngine, gpuEngine } from '../helpers/engines.js';
+import { describeBackends } from '../helpers/engines.js';
 import { buildModel, inputs, MODEL_CASES } from './models.js';
 import { maxAbsDiff, runOnnx } from './ort.js';
 
-describe.each([
-  ['cpu', cpuEngine],
-  ['webgpu', gpuEngine],
-] as const)('ONNX Runtime runs exported models (%s backend)', (backend, makeEngine) => {
-  let engine: Engine;
-  beforeAll(async () => {
-    engine = await makeEngine();
-  });
-  afterAll(() => {
-    if (backend === 'cpu') engine.dispose();
-  });
-
+describeBackends('ONNX Runtime runs exported models', (engine, backend) => {
   test.each(MODEL_CASES)('$name', async (c) => {
-    const model = buildModel(engine, c);
+    const model = buildModel(engine(), c);
     try {
       const samples = 9;
       const { X, batchMajor } = inputs(model.inputSize, samples);

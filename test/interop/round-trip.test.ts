@@ -3,11 +3,11 @@
  * imported model predicts what the original did, on both backends; the
  * reference SET-MLP exports within the size floor.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Sequential, setMlpLayers, type Engine } from '../../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { Sequential, setMlpLayers } from '../../src/index.js';
 import { exportOnnx, exportSafetensors, importOnnx, importSafetensors } from '../../src/interop.js';
 import { decodeModel } from '../../src/model/model-file.js';
-import { cpuEngine, gpuEngine } from '../helpers/engines.js';
+import { cpuEngine, describeBackends } from '../helpers/engines.js';
 import { buildModel, inputs, MODEL_CASES } from './models.js';
 import { maxAbsDiff, runOnnx } from './ort.js';
 
@@ -16,23 +16,12 @@ const FORMATS = [
   ['safetensors', exportSafetensors, importSafetensors],
 ] as const;
 
-describe.each([
-  ['cpu', cpuEngine],
-  ['webgpu', gpuEngine],
-] as const)('round trips (%s backend)', (backend, makeEngine) => {
-  let engine: Engine;
-  beforeAll(async () => {
-    engine = await makeEngine();
-  });
-  afterAll(() => {
-    if (backend === 'cpu') engine.dispose();
-  });
-
+describeBackends('round trips', (engine) => {
   for (const [format, exporter, importer] of FORMATS) {
     test.each(MODEL_CASES)(`${format}: $name`, async (c) => {
-      const model = buildModel(engine, c);
+      const model = buildModel(engine(), c);
       const first = await exporter(model);
-      const imported = importer(engine, first);
+      const imported = importer(engine(), first);
       try {
         expect(await exporter(imported)).toEqual(first);
         // The same layers, weights and metadata as the original, tensor for tensor (the model file compares them all).

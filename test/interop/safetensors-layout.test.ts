@@ -5,10 +5,10 @@
  * N:M positions, nn.Linear, the activations named in __metadata__): its
  * predictions equal model.predict on both backends.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import type { Engine } from '../../src/index.js';
 import { exportSafetensors } from '../../src/interop.js';
-import { cpuEngine, gpuEngine } from '../helpers/engines.js';
+import { describeBackends } from '../helpers/engines.js';
 import { buildModel, inputs, MODEL_CASES } from './models.js';
 import { maxAbsDiff } from './ort.js';
 
@@ -82,20 +82,9 @@ function rebuild(bytes: Uint8Array): (rows: number[][]) => number[][] {
   return (rows) => rows.map((row) => steps.reduce((x, step) => step(x), row));
 }
 
-describe.each([
-  ['cpu', cpuEngine],
-  ['webgpu', gpuEngine],
-] as const)('the safetensors file rebuilds the network (%s backend)', (backend, makeEngine) => {
-  let engine: Engine;
-  beforeAll(async () => {
-    engine = await makeEngine();
-  });
-  afterAll(() => {
-    if (backend === 'cpu') engine.dispose();
-  });
-
+describeBackends('the safetensors file rebuilds the network', (engine) => {
   test.each(MODEL_CASES)('$name', async (c) => {
-    const model = buildModel(engine, c);
+    const model = buildModel(engine(), c);
     try {
       const samples = 6;
       const { X } = inputs(model.inputSize, samples, 9);

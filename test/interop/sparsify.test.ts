@@ -3,13 +3,13 @@
  * threshold, SET's epsilon) or N:M; the output layer stays dense unless
  * asked; the result fine-tunes with SET evolution on both backends.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { DenseLinear, DenseMatrix, InvalidArgumentError, Sequential, relu, set, softmax, syntheticClassification, type Engine } from '../../src/index.js';
 import { sparsify } from '../../src/interop.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 import { NMMatrix } from '../../src/formats/nm.js';
 import { decodeModel, type LayerSnapshot } from '../../src/model/model-file.js';
-import { cpuEngine, gpuEngine } from '../helpers/engines.js';
+import { cpuEngine, describeBackends } from '../helpers/engines.js';
 
 const bias = (n: number) => Float32Array.from({ length: n }, (_, k) => 0.01 * k);
 function denseModel(engine: Engine): Sequential {
@@ -44,20 +44,9 @@ function expectMagnitudePruned(pairs: Array<{ dense: DenseMatrix; sparse: CSRMat
   expect(minKept).toBeGreaterThanOrEqual(maxDropped);
 }
 
-describe.each([
-  ['cpu', cpuEngine],
-  ['webgpu', gpuEngine],
-] as const)('sparsify (%s backend)', (backend, makeEngine) => {
-  let engine: Engine;
-  beforeAll(async () => {
-    engine = await makeEngine();
-  });
-  afterAll(() => {
-    if (backend === 'cpu') engine.dispose();
-  });
-
+describeBackends('sparsify', (engine, backend) => {
   test('density per layer: the largest 10 % of each hidden layer, output layer dense, biases kept', async () => {
-    const model = denseModel(engine);
+    const model = denseModel(engine());
     const sparse = await sparsify(model, { density: 0.1 });
     try {
       const [a, , b, , c] = await layersOf(model);
@@ -80,7 +69,7 @@ describe.each([
   });
 
   test('one global threshold: layers keep different shares, 10 % overall', async () => {
-    const model = denseModel(engine);
+    const model = denseModel(engine());
     const sparse = await sparsify(model, { density: 0.1 }, { scope: 'global', includeLast: true });
     try {
       const before = await layersOf(model);
@@ -97,7 +86,7 @@ describe.each([
   });
 
   test("SET's epsilon density and 2:4", async () => {
-    const model = denseModel(engine);
+    const model = denseModel(engine());
     const er = await sparsify(model, { epsilon: 2 });
     const nm = await sparsify(model, { n: 2, m: 4 });
     try {
@@ -115,7 +104,7 @@ describe.each([
 
   test('the result fine-tunes with SET evolution', async () => {
     const data = syntheticClassification({ count: 256, features: 24, classes: 4, seed: 7 });
-    const model = denseModel(engine);
+    const model = denseModel(engine());
     await model.fit(data, { epochs: 3, batchSize: 32, seed: 1 });
     const sparse = await sparsify(model, { density: 0.25 });
     try {
