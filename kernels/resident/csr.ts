@@ -8,6 +8,7 @@ import type { HostPasses, ResidentOperand, ResidentPart } from './operand.js';
 
 /** The CPU twins of ResidentCsr's passes. */
 export const csrPasses: HostPasses<CSRMatrix> = {
+  values: (W) => W.values,
   forward: (W, X) => spmmCsr.cpu(W, X),
   backward: (W, dY) => spmmCsrT.cpu(W, dY),
   gradient: (W, X, dY, alpha) => sddmmCsr.cpu(W, dY, X, { alpha }),

@@ -5,6 +5,7 @@ import type { HostPasses, ResidentOperand, ResidentPart } from './operand.js';
 
 /** The CPU twins of ResidentDense's passes. */
 export const densePasses: HostPasses<DenseMatrix> = {
+  values: (W) => W.data,
   forward: (W, X) => gemm.cpu(W, X),
   backward: (W, dY) => gemm.cpu(W, dY, { transA: true }),
   gradient: (W, X, dY, alpha) => gemm.cpu(dY, X, { transB: true, alpha }).data,

@@ -8,6 +8,7 @@ import type { HostPasses, ResidentOperand, ResidentPart } from './operand.js';
 
 /** The CPU twins of ResidentNM's passes. */
 export const nmPasses: HostPasses<NMMatrix> = {
+  values: (W) => W.values,
   forward: (W, X) => spmmNM.cpu(W, X),
   backward: (W, dY) => spmmNMT.cpu(W, dY),
   gradient: (W, X, dY, alpha) => sddmmNM.cpu(W, dY, X, { alpha }),

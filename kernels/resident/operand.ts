@@ -31,6 +31,8 @@ export interface ResidentOperand {
 
 /** The CPU twins of a format's passes, over host arrays (the same results as the resident encodings). */
 export interface HostPasses<W> {
+  /** The stored weights the optimizer updates, aligned with gradient's result. */
+  values(W: W): Float32Array;
   forward(W: W, X: DenseMatrix): DenseMatrix;
   backward(W: W, dY: DenseMatrix): DenseMatrix;
   /** alpha · (dY·Xᵀ) at the stored weights, aligned with the format's values. */

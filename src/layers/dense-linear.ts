@@ -18,16 +18,11 @@ export interface DenseLinearOptions {
 }
 
 /** The dense baseline: W (out × in) stored whole, products by the tiled GEMM. */
-export class DenseLinear extends LinearLayer {
+export class DenseLinear extends LinearLayer<DenseMatrix, ResidentDense> {
   readonly init: WeightInit;
-  private W: DenseMatrix;
-  private velocity: Float32Array;
-  private second: Float32Array;
-  private gradW: Float32Array;
-  private operand: ResidentDense | undefined;
 
   constructor(options: DenseLinearOptions) {
-    super(options.in, options.out, options.bias);
+    super(options.in, options.out, options.bias, densePasses);
     const init = options.init ?? 'he-uniform';
     this.init = init;
     const given = options.weights;
@@ -37,18 +32,12 @@ export class DenseLinear extends LinearLayer {
         throw new ShapeMismatchError('options.weights', `is ${given.rows} × ${given.cols} but the layer is out × in = ${this.out} × ${this.in}`);
       }
       assertFinite('options.weights', given.data, (k) => `weight ${k}`);
-      this.W = new DenseMatrix(this.out, this.in, Float32Array.from(given.data));
-      this.velocity = new Float32Array(this.W.data.length);
-      this.second = new Float32Array(this.W.data.length);
-      this.gradW = new Float32Array(this.W.data.length);
+      this.setWeightState(new DenseMatrix(this.out, this.in, Float32Array.from(given.data)));
       return;
     }
     const limit = initLimit(init, this.in, this.out);
     const rng = new RandomStream(options.seed ?? 1, 0xde45e);
-    this.W = new DenseMatrix(this.out, this.in, Float32Array.from({ length: this.out * this.in }, () => (init === 'normal' ? rng.normal() * limit : rng.uniform(-limit, limit))));
-    this.velocity = new Float32Array(this.W.data.length);
-    this.second = new Float32Array(this.W.data.length);
-    this.gradW = new Float32Array(this.W.data.length);
+    this.setWeightState(new DenseMatrix(this.out, this.in, Float32Array.from({ length: this.out * this.in }, () => (init === 'normal' ? rng.normal() * limit : rng.uniform(-limit, limit)))));
   }
 
   get weightCount(): number {
@@ -72,34 +61,7 @@ export class DenseLinear extends LinearLayer {
     this.operand = ResidentDense.upload(gpu.ctx, this.W, this.velocity, this.second);
   }
 
-  protected resident(): ResidentDense {
-    return this.operand!;
-  }
-
   protected keepWeightState(arrays: StateArrays): void {
-    this.W = new DenseMatrix(this.out, this.in, arrays.f32());
-    this.velocity = arrays.f32();
-    this.second = arrays.f32();
-  }
-
-  protected releaseWeights(): void {
-    this.operand?.release();
-    this.operand = undefined;
-  }
-
-  protected forwardCpu(X: DenseMatrix): DenseMatrix {
-    return densePasses.forward(this.W, X);
-  }
-
-  protected backwardCpu(dY: DenseMatrix): DenseMatrix {
-    return densePasses.backward(this.W, dY);
-  }
-
-  protected gradientCpu(X: DenseMatrix, dY: DenseMatrix, alpha: number): void {
-    this.gradW.set(densePasses.gradient(this.W, X, dY, alpha));
-  }
-
-  protected weightStateCpu() {
-    return { values: this.W.data, gradient: this.gradW, velocity: this.velocity, second: this.second };
+    this.setWeightState(new DenseMatrix(this.out, this.in, arrays.f32()), arrays.f32(), arrays.f32());
   }
 }

@@ -1,7 +1,7 @@
 import { checkDense, checkRowsMatch, checkSameCols } from '../../kernels/checks.js';
 import { addBias, rowSums, sgdMomentum } from '../../kernels/elementwise.js';
 import { adam } from '../../kernels/adam.js';
-import type { ResidentOperand, ResidentPart } from '../../kernels/resident/operand.js';
+import type { HostPasses, ResidentOperand, ResidentPart } from '../../kernels/resident/operand.js';
 import type { AdamOptions, SgdOptions } from '../options.js';
 import type { Engine } from '../engine/engine.js';
 import { BufferOwner, OperationScope, type GpuContext } from '../gpu/gpu-context.js';
@@ -70,9 +70,22 @@ export interface LayerGpu {
  * trains the same way. On WebGPU the state stays on the GPU; only activations
  * cross.
  */
-export abstract class LinearLayer {
+export abstract class LinearLayer<W = unknown, O extends ResidentOperand = ResidentOperand> {
   readonly in: number;
   readonly out: number;
+  /**
+   * The weights in their format: the state itself on the CPU backend, the
+   * host copy (see hostCopy) while attached to WebGPU. The subclass sets it
+   * with setWeightState in its constructor.
+   */
+  protected W!: W;
+  /** Momentum (Adam's first moment), aligned with the format's values. */
+  protected velocity!: Float32Array;
+  /** Adam's second moment, aligned like velocity; follows its weight through evolution. */
+  protected second!: Float32Array;
+  protected gradW!: Float32Array;
+  /** The weights on the GPU while attached to a WebGPU engine. */
+  protected operand: O | undefined;
   protected bias: Float32Array;
   private biasVelocity: Float32Array;
   private biasSecond: Float32Array;
@@ -90,7 +103,13 @@ export abstract class LinearLayer {
   /** Set when the layer left a lost device: attach(newEngine) continues from the host copy. */
   private lost: { reason: string; description: string } | undefined;
 
-  constructor(inputs: number, outputs: number, bias?: Float32Array) {
+  constructor(
+    inputs: number,
+    outputs: number,
+    bias: Float32Array | undefined,
+    /** The format's CPU passes (kernels/resident/): what the host twins of the GPU passes run. */
+    private readonly passes: HostPasses<W>,
+  ) {
     assertCount('options.in', inputs, { min: 1 });
     assertCount('options.out', outputs, { min: 1 });
     assertIndexDimension('options.in', inputs);
@@ -371,7 +390,7 @@ export abstract class LinearLayer {
 
   /** @internal Host twin of encodeForwardPass. */
   forwardHost(X: DenseMatrix): DenseMatrix {
-    const Y = this.forwardCpu(X);
+    const Y = this.passes.forward(this.W, X);
     addBias.cpu(this.out, X.cols, Y.data, this.bias);
     return Y;
   }
@@ -380,9 +399,9 @@ export abstract class LinearLayer {
   backwardHost(X: DenseMatrix, dY: DenseMatrix, wantDx: boolean): DenseMatrix | undefined {
     const batch = X.cols;
     const alpha = 1 / Math.max(1, batch);
-    this.gradientCpu(X, dY, alpha);
+    this.gradW.set(this.passes.gradient(this.W, X, dY, alpha));
     rowSums.cpu(this.out, batch, alpha, dY.data, this.gradB);
-    return wantDx ? this.backwardCpu(dY) : undefined;
+    return wantDx ? this.passes.backward(this.W, dY) : undefined;
   }
 
   /** @internal Host twin of encodeStepPass. */
@@ -418,6 +437,15 @@ export abstract class LinearLayer {
     this.gpu = undefined;
   }
 
+  /** Sets the weights with their optimizer moments (zero unless given) and a gradient buffer to match. */
+  protected setWeightState(W: W, velocity?: Float32Array, second?: Float32Array): void {
+    const count = this.passes.values(W).length;
+    this.W = W;
+    this.velocity = velocity ?? new Float32Array(count);
+    this.second = second ?? new Float32Array(count);
+    if (this.gradW?.length !== count) this.gradW = new Float32Array(count);
+  }
+
   /** Moves the weight state to the GPU (called once by attach on WebGPU). */
   protected abstract attachWeights(gpu: LayerGpu): void;
   /**
@@ -425,15 +453,22 @@ export abstract class LinearLayer {
    * record through it, and its parts() are the weight state keptStateParts()
    * lists. Only called while the layer is attached to a WebGPU engine.
    */
-  protected abstract resident(): ResidentOperand;
+  protected resident(): O {
+    if (!this.operand) throw new Error('internal: the layer has no resident weights (not attached to a WebGPU engine)');
+    return this.operand;
+  }
+
   /** Takes the read-back arrays of the operand's parts(), in order, as the host weight state. */
   protected abstract keepWeightState(arrays: StateArrays): void;
-  protected abstract releaseWeights(): void;
-  protected abstract forwardCpu(X: DenseMatrix): DenseMatrix;
-  protected abstract backwardCpu(dY: DenseMatrix): DenseMatrix;
-  /** Stores alpha · (dY·Xᵀ) at the stored weights. */
-  protected abstract gradientCpu(X: DenseMatrix, dY: DenseMatrix, alpha: number): void;
-  protected abstract weightStateCpu(): { values: Float32Array; gradient: Float32Array; velocity: Float32Array; second: Float32Array };
+
+  private releaseWeights(): void {
+    this.operand?.release();
+    this.operand = undefined;
+  }
+
+  private weightStateCpu(): { values: Float32Array; gradient: Float32Array; velocity: Float32Array; second: Float32Array } {
+    return { values: this.passes.values(this.W), gradient: this.gradW, velocity: this.velocity, second: this.second };
+  }
 
   /**
    * Every public method passes here first. After a device loss the layer

@@ -26,20 +26,13 @@ export interface NMLinearOptions {
  * m weights keeps n (2:4 by default), so every output row does the same work.
  * Positions are fixed at initialisation (uniform per group); the values train.
  */
-export class NMLinear extends LinearLayer {
+export class NMLinear extends LinearLayer<NMMatrix, ResidentNM> {
   readonly n: number;
   readonly m: number;
   readonly init: WeightInit;
-  private W: NMMatrix;
-  private velocity: Float32Array;
-  /** Adam's second moment (the first lives in velocity). */
-  private second: Float32Array;
-  private gradW: Float32Array;
-  /** The weights on the GPU (WebGPU only); evolve rewrites their mask in place. */
-  private operand: ResidentNM | undefined;
 
   constructor(options: NMLinearOptions) {
-    super(options.in, options.out, options.bias);
+    super(options.in, options.out, options.bias, nmPasses);
     this.init = options.init ?? 'he-uniform';
     const given = options.weights;
     if (given !== undefined) {
@@ -48,15 +41,12 @@ export class NMLinear extends LinearLayer {
       if (given.rows !== this.out || given.cols !== this.in) {
         throw new ShapeMismatchError('options.weights', `is ${given.rows} × ${given.cols} but the layer is out × in = ${this.out} × ${this.in}`);
       }
-      this.W = new NMMatrix({ rows: given.rows, cols: given.cols, n: given.n, m: given.m, values: Float32Array.from(given.values), indices: Uint32Array.from(given.indices) });
+      this.setWeightState(new NMMatrix({ rows: given.rows, cols: given.cols, n: given.n, m: given.m, values: Float32Array.from(given.values), indices: Uint32Array.from(given.indices) }));
     } else {
-      this.W = NMMatrix.random({ rows: this.out, cols: this.in, n: options.n ?? 2, m: options.m ?? 4, seed: options.seed ?? 1, init: this.init });
+      this.setWeightState(NMMatrix.random({ rows: this.out, cols: this.in, n: options.n ?? 2, m: options.m ?? 4, seed: options.seed ?? 1, init: this.init }));
     }
     this.n = this.W.n;
     this.m = this.W.m;
-    this.velocity = new Float32Array(this.W.nnz);
-    this.second = new Float32Array(this.W.nnz);
-    this.gradW = new Float32Array(this.W.nnz);
   }
 
   get weightCount(): number {
@@ -76,9 +66,7 @@ export class NMLinear extends LinearLayer {
     const operand = this.operand;
     if (!this.gpu || !operand) {
       const result = evolveCpu(this.W, this.velocity, this.second, zeta, growth);
-      this.W = result.W;
-      this.velocity = result.state;
-      this.second = result.second;
+      this.setWeightState(result.W, result.state, result.second);
       return;
     }
     await evolveResident(operand, zeta, growth);
@@ -110,35 +98,8 @@ export class NMLinear extends LinearLayer {
     this.operand = ResidentNM.upload(gpu.ctx, this.W, this.velocity, this.second);
   }
 
-  protected resident(): ResidentNM {
-    return this.operand!;
-  }
-
   protected keepWeightState(arrays: StateArrays): void {
     // The mask may have evolved on the GPU: the copy brings its positions.
-    this.W = new NMMatrix({ rows: this.out, cols: this.in, n: this.n, m: this.m, values: arrays.f32(), indices: arrays.u32() });
-    this.velocity = arrays.f32();
-    this.second = arrays.f32();
-  }
-
-  protected releaseWeights(): void {
-    this.operand?.release();
-    this.operand = undefined;
-  }
-
-  protected forwardCpu(X: DenseMatrix): DenseMatrix {
-    return nmPasses.forward(this.W, X);
-  }
-
-  protected backwardCpu(dY: DenseMatrix): DenseMatrix {
-    return nmPasses.backward(this.W, dY);
-  }
-
-  protected gradientCpu(X: DenseMatrix, dY: DenseMatrix, alpha: number): void {
-    this.gradW.set(nmPasses.gradient(this.W, X, dY, alpha));
-  }
-
-  protected weightStateCpu() {
-    return { values: this.W.values, gradient: this.gradW, velocity: this.velocity, second: this.second };
+    this.setWeightState(new NMMatrix({ rows: this.out, cols: this.in, n: this.n, m: this.m, values: arrays.f32(), indices: arrays.u32() }), arrays.f32(), arrays.f32());
   }
 }

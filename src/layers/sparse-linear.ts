@@ -52,24 +52,14 @@ export interface SparseEvolveOptions {
  * only a few counters are read back. The CPU backend holds the same state in
  * typed arrays and gives the same results.
  */
-export class SparseLinear extends LinearLayer {
+export class SparseLinear extends LinearLayer<CSRMatrix, ResidentCsr> {
   readonly init: WeightInit;
-  private W: CSRMatrix;
-  private velocity: Float32Array;
-  /** Adam's second moment (the first lives in velocity); follows its weight like velocity. */
-  private second: Float32Array;
-  private gradW: Float32Array;
-  /** The weights on the GPU (WebGPU only); every evolve installs a new generation in it. */
-  private operand: ResidentCsr | undefined;
 
   constructor(options: SparseLinearOptions) {
-    super(options.in, options.out, options.bias);
+    super(options.in, options.out, options.bias, csrPasses);
     this.init = options.init ?? 'he-uniform';
     if (options.weights !== undefined) {
-      this.W = copyWeights(options.weights, this.out, this.in);
-      this.velocity = new Float32Array(this.W.nnz);
-      this.second = new Float32Array(this.W.nnz);
-      this.gradW = new Float32Array(this.W.nnz);
+      this.setWeightState(copyWeights(options.weights, this.out, this.in));
       return;
     }
     const density = erdosRenyiDensity({
@@ -78,10 +68,7 @@ export class SparseLinear extends LinearLayer {
       ...(options.density !== undefined ? { density: options.density } : {}),
       ...(options.epsilon !== undefined ? { epsilon: options.epsilon } : {}),
     });
-    this.W = CSRMatrix.random({ rows: this.out, cols: this.in, density, seed: options.seed ?? 1, init: this.init });
-    this.velocity = new Float32Array(this.W.nnz);
-    this.second = new Float32Array(this.W.nnz);
-    this.gradW = new Float32Array(this.W.nnz);
+    this.setWeightState(CSRMatrix.random({ rows: this.out, cols: this.in, density, seed: options.seed ?? 1, init: this.init }));
   }
 
   /** Stored connections (constant through evolution). */
@@ -107,9 +94,7 @@ export class SparseLinear extends LinearLayer {
     const operand = this.operand;
     if (!this.gpu || !operand) {
       const result = evolveCpu(this.W, this.velocity, this.second, zeta, growth);
-      this.W = result.W;
-      this.velocity = result.state;
-      this.second = result.second!;
+      this.setWeightState(result.W, result.state, result.second);
       return { removed: result.removed };
     }
     return this.evolveOnGpu(operand, () => evolveResident(operand, zeta, growth));
@@ -161,36 +146,9 @@ export class SparseLinear extends LinearLayer {
     this.operand = ResidentCsr.upload(gpu.ctx, this.W, this.velocity, this.second, { training: true });
   }
 
-  protected resident(): ResidentCsr {
-    return this.operand!;
-  }
-
   protected keepWeightState(arrays: StateArrays): void {
     // Evolution moved the structure on the GPU: the copy brings its own (validated here, off the hot path).
-    this.W = new CSRMatrix({ rows: this.out, cols: this.in, rowPtr: arrays.u32(), colIdx: arrays.u32(), values: arrays.f32() });
-    this.velocity = arrays.f32();
-    this.second = arrays.f32();
-  }
-
-  protected releaseWeights(): void {
-    this.operand?.release();
-    this.operand = undefined;
-  }
-
-  protected forwardCpu(X: DenseMatrix): DenseMatrix {
-    return csrPasses.forward(this.W, X);
-  }
-
-  protected backwardCpu(dY: DenseMatrix): DenseMatrix {
-    return csrPasses.backward(this.W, dY);
-  }
-
-  protected gradientCpu(X: DenseMatrix, dY: DenseMatrix, alpha: number): void {
-    this.gradW.set(csrPasses.gradient(this.W, X, dY, alpha));
-  }
-
-  protected weightStateCpu() {
-    return { values: this.W.values, gradient: this.gradW, velocity: this.velocity, second: this.second };
+    this.setWeightState(new CSRMatrix({ rows: this.out, cols: this.in, rowPtr: arrays.u32(), colIdx: arrays.u32(), values: arrays.f32() }), arrays.f32(), arrays.f32());
   }
 }
 
