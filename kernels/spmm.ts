@@ -105,23 +105,27 @@ function gatherCpu(
   // to the f32 row in entry order — so results do not depend on the path
   // (e.g. on the batch size of predict).
   const out = new Float32Array(rows * batch);
-  const batch4 = batch - (batch % 4);
   for (let r = 0; r < rows; r++) {
-    const o = r * batch;
-    for (let k = ptr[r]!; k < ptr[r + 1]!; k++) {
-      const v = values[perm ? perm[k]! : k]!;
-      const xOff = idx[k]! * batch;
-      let b = 0;
-      for (; b < batch4; b += 4) {
-        out[o + b]! += Math.fround(v * x[xOff + b]!);
-        out[o + b + 1]! += Math.fround(v * x[xOff + b + 1]!);
-        out[o + b + 2]! += Math.fround(v * x[xOff + b + 2]!);
-        out[o + b + 3]! += Math.fround(v * x[xOff + b + 3]!);
-      }
-      for (; b < batch; b++) out[o + b]! += Math.fround(v * x[xOff + b]!);
-    }
+    for (let k = ptr[r]!; k < ptr[r + 1]!; k++) addScaledRow(out, r * batch, values[perm ? perm[k]! : k]!, x, idx[k]! * batch, batch);
   }
   return new DenseMatrix(rows, batch, out);
+}
+
+/**
+ * out[to + b] += f32(v · src[from + b]) for b < batch: one nonzero's
+ * contribution in the SIMD kernels' float32 arithmetic (each product rounded,
+ * then added), unrolled by 4 as they are.
+ */
+function addScaledRow(out: Float32Array, to: number, v: number, src: Float32Array, from: number, batch: number): void {
+  const batch4 = batch - (batch % 4);
+  let b = 0;
+  for (; b < batch4; b += 4) {
+    out[to + b]! += Math.fround(v * src[from + b]!);
+    out[to + b + 1]! += Math.fround(v * src[from + b + 1]!);
+    out[to + b + 2]! += Math.fround(v * src[from + b + 2]!);
+    out[to + b + 3]! += Math.fround(v * src[from + b + 3]!);
+  }
+  for (; b < batch; b++) out[to + b]! += Math.fround(v * src[from + b]!);
 }
 
 /**
@@ -237,21 +241,8 @@ export const spmmNMT = hostKernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix, G
     const columns = W.slotColumns();
     // The SIMD kernel's float32 arithmetic (products rounded, then added in row order).
     const out = new Float32Array(W.cols * batch);
-    const batch4 = batch - (batch % 4);
     for (let r = 0; r < W.rows; r++) {
-      const yOff = r * batch;
-      for (let k = r * slotsPerRow; k < (r + 1) * slotsPerRow; k++) {
-        const v = W.values[k]!;
-        const xOff = columns[k]! * batch;
-        let b = 0;
-        for (; b < batch4; b += 4) {
-          out[xOff + b]! += Math.fround(v * dy[yOff + b]!);
-          out[xOff + b + 1]! += Math.fround(v * dy[yOff + b + 1]!);
-          out[xOff + b + 2]! += Math.fround(v * dy[yOff + b + 2]!);
-          out[xOff + b + 3]! += Math.fround(v * dy[yOff + b + 3]!);
-        }
-        for (; b < batch; b++) out[xOff + b]! += Math.fround(v * dy[yOff + b]!);
-      }
+      for (let k = r * slotsPerRow; k < (r + 1) * slotsPerRow; k++) addScaledRow(out, columns[k]! * batch, W.values[k]!, dy, r * batch, batch);
     }
     return new DenseMatrix(W.cols, batch, out);
   },
