@@ -42,6 +42,15 @@ function recordTransposeByBands(
   s.dispatch(programs.csrCountColumnBlocks, { bindings: { colIdx: csr.colIdx, rowOf: out.rowOf, colCount: table }, uniforms: params, workgroups: Math.ceil(nnz / THREADS) });
   exclusiveScan.encode(s, table, cols * bands + 1);
   s.dispatch(programs.csrColumnPointers, { bindings: { colCount: table, colPtrOut: out.colPtr }, uniforms: params, workgroups: Math.ceil((cols + 1) / THREADS) });
+  if (s.kernelProfile === 'gpu') {
+    // A thread per entry (see shaders/csr-transpose.wgsl): no band walk.
+    s.dispatch(programs.csrScatterEntries, {
+      bindings: { rowPtr: csr.rowPtr, colIdx: csr.colIdx, rowOf: out.rowOf, colCount: table, rowIdx: out.rowIdx, perm: out.perm },
+      uniforms: params,
+      workgroups: Math.ceil(nnz / THREADS),
+    });
+    return;
+  }
   s.dispatch(programs.csrScatterColumnBlocks, {
     bindings: { rowPtr: csr.rowPtr, colIdx: csr.colIdx, colCount: table, rowIdx: out.rowIdx, perm: out.perm },
     uniforms: params,
@@ -111,7 +120,12 @@ export const csrDerivedIndices: HostKernel<
     };
     const bands = transposeBands(rows, cols, nnz);
     const params = s.uniforms(programs.csrRowsOfEntries, { rows, cols, nnz, blocks: bands, rowsPerBlock: Math.max(1, Math.ceil(rows / bands)) });
-    s.dispatch(programs.csrRowsOfEntries, { bindings: { rowPtr: csr.rowPtr, rowOf: out.rowOf }, uniforms: params, workgroups: Math.ceil(rows / THREADS) });
+    if (s.kernelProfile === 'gpu') {
+      // A thread per entry searching rowPtr: no thread walks a whole (possibly dense) row.
+      s.dispatch(programs.csrEntriesRows, { bindings: { rowPtr: csr.rowPtr, rowOf: out.rowOf }, uniforms: params, workgroups: Math.ceil(nnz / THREADS) });
+    } else {
+      s.dispatch(programs.csrRowsOfEntries, { bindings: { rowPtr: csr.rowPtr, rowOf: out.rowOf }, uniforms: params, workgroups: Math.ceil(rows / THREADS) });
+    }
     if (bands > 1) recordTransposeByBands(s, params, csr, out, cols, nnz, bands);
     else recordTransposeBySort(s, params, csr, out, cols, nnz);
     return out;

@@ -480,6 +480,8 @@ export const programs = {
   csrColumnPointers: entry('csr-transpose', csrTranspose, 'columnPointers'),
   csrScatterColumnBlocks: entry('csr-transpose', csrTranspose, 'scatterColumnBlocks'),
   gemmNN: gemmProgram(false, false),
+  csrEntriesRows: entry('csr-transpose', csrTranspose, 'entriesRows'),
+  csrScatterEntries: entry('csr-transpose', csrTranspose, 'scatterEntries'),
   gemmNT: gemmProgram(false, true),
   gemmTN: gemmProgram(true, false),
   gemmTT: gemmProgram(true, true),

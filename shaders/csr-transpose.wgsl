@@ -13,6 +13,15 @@
 //   scatterColumnBlocks walks each band's rows in order, one thread per band,
 //   so entries land sorted by row with no sort at all (a stable counting sort;
 //   the insertion sort's cost grows with the square of the column length).
+// The 'gpu' kernel profile keeps the band-wise counting sort but drops its
+// serial walk (≈ 4,200 dependent steps per thread at 1 M connections, on 16
+// threads per workgroup): entriesRows finds each entry's row by a binary
+// search of rowPtr (a thread per entry, not per row), and scatterEntries
+// gives each entry its slot on its own — the (column, band) start plus the
+// number of earlier rows of its band that hold its column, each found by a
+// binary search of that row. So a thread runs about
+// (rowsPerBlock − 1) · log2(row length) steps (≈ 135 at 4096² and 6 %)
+// instead of a band's entries, and the result is the same stable order.
 
 @compute @workgroup_size(THREADS)
 fn rowsOfEntries(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -89,4 +98,52 @@ fn scatterColumnBlocks(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroup
       perm[slot] = k;
     }
   }
+}
+
+// The row of entry k: the last r with rowPtr[r] ≤ k (empty rows share their
+// pointer with the next row, so the last one is the row holding k).
+fn rowOfEntry(k: u32) -> u32 {
+  var lo = 0u;
+  var hi = params.rows;
+  while (lo < hi) {
+    let mid = (lo + hi + 1u) / 2u;
+    if (rowPtr[mid] <= k) { lo = mid; } else { hi = mid - 1u; }
+  }
+  return lo;
+}
+
+@compute @workgroup_size(THREADS)
+fn entriesRows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let k = linearInvocationId(wid, groups, lid, THREADS);
+  if (k < params.nnz) { rowOf[k] = rowOfEntry(k); }
+}
+
+// Whether row r holds column c (its columns are sorted).
+fn rowHolds(r: u32, c: u32) -> bool {
+  var lo = rowPtr[r];
+  var hi = rowPtr[r + 1u];
+  while (lo < hi) {
+    let mid = (lo + hi) / 2u;
+    let m = colIdx[mid];
+    if (m == c) { return true; }
+    if (m < c) { lo = mid + 1u; } else { hi = mid; }
+  }
+  return false;
+}
+
+// colCount holds the scanned (column, band) table; nothing advances it here.
+@compute @workgroup_size(THREADS)
+fn scatterEntries(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let k = linearInvocationId(wid, groups, lid, THREADS);
+  if (k >= params.nnz) { return; }
+  let r = rowOf[k];
+  let c = colIdx[k];
+  let band = r / params.rowsPerBlock;
+  // A row holds a column at most once: the earlier entries of (c, band) are its earlier rows that hold c.
+  var slot = atomicLoad(&colCount[c * params.blocks + band]);
+  for (var q = band * params.rowsPerBlock; q < r; q++) {
+    if (rowHolds(q, c)) { slot++; }
+  }
+  rowIdx[slot] = r;
+  perm[slot] = k;
 }
