@@ -456,6 +456,7 @@ export const programs = {
   csrRowPointers: entry('set/compact-csr', compactCsr, 'rowPointers'),
   regrowGenerate: entry('set/regrow', regrow, 'generate'),
   regrowScatterBuckets: entry('set/regrow', regrow, 'scatterBuckets'),
+  selectPickScan: entry('select', select, 'pickScan'),
   regrowRowBuckets: entry('set/regrow', regrow, 'rowBuckets'),
   regrowValidate: entry('set/regrow', regrow, 'validate'),
   regrowCountAccepted: entry('set/regrow', regrow, 'countAccepted'),

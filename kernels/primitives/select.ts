@@ -51,7 +51,8 @@ export const selectRank: HostKernel<
     for (const shift of [24, 16, 8, 0]) {
       const uniforms = s.uniforms(programs.selectHistogram, { count, shift, selects: ranks.length });
       s.dispatch(programs.selectHistogram, { bindings: { values, state, hist }, uniforms, workgroups });
-      s.dispatch(programs.selectPick, { bindings: { state, hist }, uniforms, workgroups: 1 });
+      // The gpu profile picks with a workgroup scan of the bins instead of one thread walking them (shaders/primitives/select.wgsl).
+      s.dispatch(s.kernelProfile === 'gpu' ? programs.selectPickScan : programs.selectPick, { bindings: { state, hist }, uniforms, workgroups: 1 });
     }
     return state;
   },

@@ -9,6 +9,12 @@
 // same weights), and while both have found the same prefix (always in the
 // first pass) they share one histogram: the first pass, where every value
 // matches, is the expensive one.
+//
+// pick walks 256 bins per select and clears 512 on one thread (~1,000
+// dependent steps): fine on SwiftShader, a long lone chain on a GPU. The
+// 'gpu' kernel profile runs pickScan instead: 256 threads, a bin each, find
+// the digit by a workgroup inclusive scan of the bins (8 steps per select)
+// and clear their own bins. Same digits, same state.
 
 var<workgroup> local: array<atomic<u32>, 512>;
 
@@ -64,4 +70,55 @@ fn pick() {
   pickDigit(0u, 0u);
   if (params.selects == 2u) { pickDigit(1u, select(256u, 0u, together)); }
   for (var b = 0u; b < 512u; b++) { atomicStore(&hist[b], 0u); }
+}
+
+var<workgroup> scanned: array<u32, 256>;
+
+// Inclusive prefix sum of one bin per thread over the workgroup (Hillis–Steele, 8 doublings).
+fn inclusiveBins(t: u32, count: u32) -> u32 {
+  scanned[t] = count;
+  workgroupBarrier();
+  for (var offset = 1u; offset < 256u; offset <<= 1u) {
+    var add = 0u;
+    if (t >= offset) { add = scanned[t - offset]; }
+    workgroupBarrier();
+    scanned[t] += add;
+    workgroupBarrier();
+  }
+  return scanned[t];
+}
+
+// Select j's digit from bins [bins, bins + 256): the thread whose bin holds the rank writes it
+// (digit 255 and the rank unchanged when no bin does, as pickDigit).
+fn pickDigitScan(j: u32, bins: u32, t: u32, rank: u32, prefix: u32, mask: u32) {
+  let count = atomicLoad(&hist[bins + t]);
+  let through = inclusiveBins(t, count);
+  let total = scanned[255];
+  let before = through - count;
+  let found = rank >= before && rank < through;
+  if (found || (t == 255u && rank >= total)) {
+    state[4u * j] = prefix | (t << params.shift);
+    state[4u * j + 1u] = mask | (255u << params.shift);
+    state[4u * j + 2u] = select(rank, rank - before, found);
+  }
+  workgroupBarrier();
+}
+
+@compute @workgroup_size(256)
+fn pickScan(@builtin(local_invocation_id) lid: vec3u) {
+  let t = lid.x;
+  // Everything read before any thread writes the state.
+  let together = sharedPrefix();
+  let rankA = state[2];
+  let prefixA = state[0];
+  let maskA = state[1];
+  let rankB = state[6];
+  let prefixB = state[4];
+  let maskB = state[5];
+  storageBarrier();
+  workgroupBarrier();
+  pickDigitScan(0u, 0u, t, rankA, prefixA, maskA);
+  if (params.selects == 2u) { pickDigitScan(1u, select(256u, 0u, together), t, rankB, prefixB, maskB); }
+  atomicStore(&hist[t], 0u);
+  atomicStore(&hist[256u + t], 0u);
 }
