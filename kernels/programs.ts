@@ -286,6 +286,8 @@ const regrow = shader(
 
 // --- primitives ---
 
+      // The accepted candidates per cell, scanned (the gpu profile's merge).
+      acceptedPtr: 'r u32',
 const scan = shader(scanSource, {
   // CHUNK consecutive values per thread.
   consts: { THREADS: 64, CHUNK: 64 },
@@ -471,6 +473,11 @@ export const programs = {
   activate: entry('activation', activation, 'activate'),
   derive: entry('activation', activation, 'derive'),
   adam: program('adam', adam),
+  regrowValidateCandidate: entry('set/regrow', regrow, 'validateCandidate'),
+  regrowAcceptCandidate: entry('set/regrow', regrow, 'acceptCandidate'),
+  regrowNewRowPointers: entry('set/regrow', regrow, 'newRowPointers'),
+  regrowScatterKeptEntries: entry('set/regrow', regrow, 'scatterKeptEntries'),
+  regrowScatterNewEntries: entry('set/regrow', regrow, 'scatterNewEntries'),
   softmaxCrossEntropy: entry('softmax-ce', softmaxCe, 'softmaxCrossEntropy'),
   accumulateMetrics: entry('softmax-ce', softmaxCe, 'accumulateMetrics'),
   csrRowsOfEntries: entry('csr-transpose', csrTranspose, 'rowsOfEntries'),

@@ -1,7 +1,8 @@
 import { InvalidArgumentError } from '../../src/errors.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 import { randomU32Keyed, randomUnit, streamKey } from '../../src/random.js';
-import { BufferOwner, type GpuContext } from '../../src/gpu/gpu-context.js';
+import { BufferOwner, type GpuContext, type OperationScope } from '../../src/gpu/gpu-context.js';
+import type { Kernel } from '../../src/gpu/kernel.js';
 import { exclusiveScan } from '../primitives/scan.js';
 import { programs } from '../programs.js';
 import { allocateCsr, type CsrBuffers } from './resident-csr.js';
@@ -59,12 +60,24 @@ export function regrowCsrCpu(
   keptSecond?: Float32Array,
 ): { W: CSRMatrix; state: Float32Array; second?: Float32Array; rounds: number } {
   checkRegrow(kept, targetNnz);
-  const { rows, cols } = kept;
-  let W = kept;
-  let state = keptState;
-  let second = keptSecond;
+  let layer: RegrowLayer = { W: kept, state: keptState, ...(keptSecond ? { second: keptSecond } : {}) };
   let round = 0;
-  while (W.nnz < targetNnz) {
+  while (layer.W.nnz < targetNnz) layer = regrowRound.cpu(layer, targetNnz, seed, limit, round++);
+  return { ...layer, rounds: round };
+}
+
+/** A layer between regrowth rounds: weights, optimizer state and the optional second state. */
+export interface RegrowLayer {
+  W: CSRMatrix;
+  state: Float32Array;
+  second?: Float32Array;
+}
+
+/** One round's CPU twin: draw, validate, accept the first `remaining` valid candidates, merge them by column. */
+function regrowRoundCpu(layer: RegrowLayer, targetNnz: number, seed: number, limit: number, round: number): RegrowLayer {
+  const { W, state, second } = layer;
+  const { rows, cols } = W;
+  {
     const remaining = targetNnz - W.nnz;
     const count = candidatesForRound(remaining, rows, cols, W.nnz);
     const { rowStart, candCol, candJ, accept } = validCandidates(W, seed, round, count, remaining);
@@ -102,12 +115,8 @@ export function regrowCsrCpu(
       }
       rowPtr[r + 1] = out;
     }
-    W = new CSRMatrix({ rows, cols, rowPtr, colIdx, values });
-    state = nextState;
-    second = nextSecond;
-    round++;
+    return { W: new CSRMatrix({ rows, cols, rowPtr, colIdx, values }), state: nextState, ...(nextSecond ? { second: nextSecond } : {}) };
   }
-  return { W, state, ...(second ? { second } : {}), rounds: round };
 }
 
 /**
@@ -186,10 +195,107 @@ export function regrowBands(rows: number, cols: number, candidates: number): { b
 }
 
 /**
+ * One regrowth round on the GPU, the twin of a round of regrowCsrCpu: draws
+ * `candidatesForRound` candidates, buckets them by cell, validates, accepts
+ * the first `remaining` valid ones and merges them into `next` (capacity ≥
+ * targetNnz), whose rowPtr[rows] is then the new nnz (the counter the
+ * driver reads). The emulation profile validates and merges with a thread
+ * per row; the gpu profile with a thread per candidate or entry
+ * (shaders/set/regrow.wgsl), for the same layer.
+ */
+export const regrowRound: Kernel<
+  [layer: RegrowLayer, targetNnz: number, seed: number, limit: number, round: number],
+  RegrowLayer,
+  [from: CsrBuffers, next: CsrBuffers, shape: { rows: number; cols: number; nnz: number; targetNnz: number }, seed: number, limit: number, round: number]
+> = {
+  name: 'regrowRound',
+  cpu: regrowRoundCpu,
+  encode(s, from, next, { rows, cols, nnz, targetNnz }, seed, limit, round) {
+    const remaining = targetNnz - nnz;
+    const candidates = candidatesForRound(remaining, rows, cols, nnz);
+    const stream = REGROW_STREAM + 3 * round;
+    const { bands, colsPerBand } = regrowBands(rows, cols, candidates);
+    const cells = rows * bands;
+    const uniforms = s.uniforms(programs.regrowGenerate, { candidates, rows, cols, seed, remaining, limit, stream, colsPerBand, bands });
+    const perRow = Math.ceil(rows / THREADS);
+    const perCandidate = Math.ceil(candidates / THREADS);
+    const candRow = s.output('candidate rows', candidates * 4);
+    const candCol = s.output('candidate columns', candidates * 4);
+    const bucketCount = s.output('cell counts', (cells + 1) * 4);
+    s.dispatch(programs.regrowGenerate, { bindings: { candRow, candCol, bucketCount }, uniforms, workgroups: perCandidate });
+    const cellPtr = s.output('cell pointers', (cells + 1) * 4);
+    s.copy(bucketCount, cellPtr, cells * 4);
+    exclusiveScan.encode(s, cellPtr, cells + 1);
+    const zeros = s.output('zeros', (cells + 1) * 4);
+    s.copy(zeros, bucketCount, (cells + 1) * 4);
+    const bucket = s.output('buckets', candidates * 8);
+    s.dispatch(programs.regrowScatterBuckets, { bindings: { candRow, candCol, bucketCount, bucket, cellPtr }, uniforms, workgroups: perCandidate });
+    const valid = s.output('valid candidates', (candidates + 1) * 4);
+    const rank = s.output('candidate ranks', (candidates + 1) * 4);
+    const source = s.output('merge sources', targetNnz * 4);
+    if (s.kernelProfile === 'gpu') {
+      s.dispatch(programs.regrowValidateCandidate, { bindings: { candRow, bucket, cellPtr, valid, rowPtr: from.rowPtr, colIdx: from.colIdx }, uniforms, workgroups: perCandidate });
+      s.copy(valid, rank, candidates * 4);
+      exclusiveScan.encode(s, rank, candidates + 1);
+      // bucketCount now counts the accepted candidates per cell; scanned, they place every merged entry.
+      s.copy(zeros, bucketCount, (cells + 1) * 4);
+      s.dispatch(programs.regrowAcceptCandidate, { bindings: { candRow, bucket, valid, rank, bucketCount }, uniforms, workgroups: perCandidate });
+      const acceptedPtr = s.output('accepted per cell', (cells + 1) * 4);
+      s.copy(bucketCount, acceptedPtr, cells * 4);
+      exclusiveScan.encode(s, acceptedPtr, cells + 1);
+      s.dispatch(programs.regrowNewRowPointers, { bindings: { acceptedPtr, rowPtr: from.rowPtr, newRowPtr: next.rowPtr }, uniforms, workgroups: Math.ceil((rows + 1) / THREADS) });
+      const capacity = s.uniforms(programs.regrowGenerate, { candidates: targetNnz, rows, cols, seed, remaining, limit, stream, colsPerBand, bands });
+      const merge = { cellPtr, acceptedPtr, bucket, rowPtr: from.rowPtr, colIdx: from.colIdx, newRowPtr: next.rowPtr, newColIdx: next.colIdx, source };
+      s.dispatch(programs.regrowScatterKeptEntries, { bindings: merge, uniforms: capacity, workgroups: Math.ceil(targetNnz / THREADS) });
+      s.dispatch(programs.regrowScatterNewEntries, { bindings: { ...merge, candRow }, uniforms, workgroups: perCandidate });
+    } else {
+      const bucketPtr = s.output('bucket pointers', (rows + 1) * 4);
+      s.dispatch(programs.regrowRowBuckets, { bindings: { cellPtr, rowBucketPtr: bucketPtr }, uniforms, workgroups: Math.ceil((rows + 1) / THREADS) });
+      s.dispatch(programs.regrowValidate, { bindings: { bucketPtr, bucket, valid, rowPtr: from.rowPtr, colIdx: from.colIdx }, uniforms, workgroups: perRow });
+      s.copy(valid, rank, candidates * 4);
+      exclusiveScan.encode(s, rank, candidates + 1);
+      const newCount = s.output('new row lengths', (rows + 1) * 4);
+      s.dispatch(programs.regrowCountAccepted, { bindings: { bucketPtr, bucket, valid, rank, rowPtr: from.rowPtr, newCount }, uniforms, workgroups: perRow });
+      s.copy(newCount, next.rowPtr, (rows + 1) * 4);
+      exclusiveScan.encode(s, next.rowPtr, rows + 1);
+      s.dispatch(programs.regrowMergeRows, {
+        bindings: { bucketPtr, bucket, rowPtr: from.rowPtr, colIdx: from.colIdx, newRowPtr: next.rowPtr, newColIdx: next.colIdx, source },
+        uniforms,
+        workgroups: perRow,
+      });
+    }
+    recordGather(s, from, next, source, { rows, cols, targetNnz, seed, remaining, limit, stream, colsPerBand, bands });
+  },
+};
+
+/** Values and optimizer state of the merged layout (kept ones moved, new ones drawn). */
+function recordGather(
+  s: OperationScope,
+  from: CsrBuffers,
+  next: CsrBuffers,
+  source: GPUBuffer,
+  u: { rows: number; cols: number; targetNnz: number; seed: number; remaining: number; limit: number; stream: number; colsPerBand: number; bands: number },
+): void {
+  // The gather reads `candidates` as the layer's capacity.
+  const { targetNnz, ...rest } = u;
+  const gatherUniforms = s.uniforms(programs.regrowGatherValues, { candidates: targetNnz, ...rest });
+  const gather = (state: GPUBuffer, nextState: GPUBuffer) =>
+    s.dispatch(programs.regrowGatherValues, {
+      bindings: { newRowPtr: next.rowPtr, source, values: from.values, state, newValues: next.values, newState: nextState },
+      uniforms: gatherUniforms,
+      workgroups: Math.ceil(targetNnz / THREADS),
+    });
+  gather(from.state, next.state);
+  // A second state moves by the same gather again (the values it rewrites come out identical: counter-based draws).
+  if (from.second && next.second) gather(from.second, next.second);
+}
+
+/**
  * SET regrowth of a GPU-resident layer, the twin of regrowCsrCpu: each round
- * draws, buckets, validates and merges candidates entirely on the GPU; the
- * only value read back per round is the new nnz (one counter), which decides
- * whether another round is needed. New buffers belong to `owner`.
+ * (regrowRound) draws, buckets, validates and merges candidates entirely on
+ * the GPU; the only value read back per round is the new nnz (one counter),
+ * which decides whether another round is needed. New buffers belong to
+ * `owner`.
  */
 export async function regrowResident(
   ctx: GpuContext,
@@ -210,53 +316,10 @@ export async function regrowResident(
   while (nnz < targetNnz) {
     const next = pingPong[round % 2]!;
     const from = current;
-    const remaining = targetNnz - nnz;
-    const candidates = candidatesForRound(remaining, rows, cols, nnz);
+    const shape = { rows, cols, nnz, targetNnz };
+    const r = round;
     nnz = await ctx.run('SET regrow round', (s) => {
-      const stream = REGROW_STREAM + 3 * round;
-      const { bands, colsPerBand } = regrowBands(rows, cols, candidates);
-      const cells = rows * bands;
-      const uniforms = s.uniforms(programs.regrowGenerate, { candidates, rows, cols, seed, remaining, limit, stream, colsPerBand, bands });
-      const perRow = Math.ceil(rows / THREADS);
-      const perCandidate = Math.ceil(candidates / THREADS);
-      const candRow = s.output('candidate rows', candidates * 4);
-      const candCol = s.output('candidate columns', candidates * 4);
-      const bucketCount = s.output('cell counts', (cells + 1) * 4);
-      s.dispatch(programs.regrowGenerate, { bindings: { candRow, candCol, bucketCount }, uniforms, workgroups: perCandidate });
-      const cellPtr = s.output('cell pointers', (cells + 1) * 4);
-      s.copy(bucketCount, cellPtr, cells * 4);
-      exclusiveScan.encode(s, cellPtr, cells + 1);
-      const bucketPtr = s.output('bucket pointers', (rows + 1) * 4);
-      s.dispatch(programs.regrowRowBuckets, { bindings: { cellPtr, rowBucketPtr: bucketPtr }, uniforms, workgroups: Math.ceil((rows + 1) / THREADS) });
-      s.copy(s.output('zeros', (cells + 1) * 4), bucketCount, (cells + 1) * 4);
-      const bucket = s.output('buckets', candidates * 8);
-      s.dispatch(programs.regrowScatterBuckets, { bindings: { candRow, candCol, bucketCount, bucket, cellPtr }, uniforms, workgroups: perCandidate });
-      const valid = s.output('valid candidates', (candidates + 1) * 4);
-      s.dispatch(programs.regrowValidate, { bindings: { bucketPtr, bucket, valid, rowPtr: from.rowPtr, colIdx: from.colIdx }, uniforms, workgroups: perRow });
-      const rank = s.output('candidate ranks', (candidates + 1) * 4);
-      s.copy(valid, rank, candidates * 4);
-      exclusiveScan.encode(s, rank, candidates + 1);
-      const newCount = s.output('new row lengths', (rows + 1) * 4);
-      s.dispatch(programs.regrowCountAccepted, { bindings: { bucketPtr, bucket, valid, rank, rowPtr: from.rowPtr, newCount }, uniforms, workgroups: perRow });
-      s.copy(newCount, next.rowPtr, (rows + 1) * 4);
-      exclusiveScan.encode(s, next.rowPtr, rows + 1);
-      const source = s.output('merge sources', targetNnz * 4);
-      s.dispatch(programs.regrowMergeRows, {
-        bindings: { bucketPtr, bucket, rowPtr: from.rowPtr, colIdx: from.colIdx, newRowPtr: next.rowPtr, newColIdx: next.colIdx, source },
-        uniforms,
-        workgroups: perRow,
-      });
-      // The gather reads `candidates` as the layer's capacity.
-      const gatherUniforms = s.uniforms(programs.regrowGatherValues, { candidates: targetNnz, rows, cols, seed, remaining, limit, stream, colsPerBand, bands });
-      const gather = (state: GPUBuffer, nextState: GPUBuffer) =>
-        s.dispatch(programs.regrowGatherValues, {
-          bindings: { newRowPtr: next.rowPtr, source, values: from.values, state, newValues: next.values, newState: nextState },
-          uniforms: gatherUniforms,
-          workgroups: Math.ceil(targetNnz / THREADS),
-        });
-      gather(from.state, next.state);
-      // A second state moves by the same gather again (the values it rewrites come out identical: counter-based draws).
-      if (from.second && next.second) gather(from.second, next.second);
+      regrowRound.encode(s, from, next, shape, seed, limit, r);
       const total = s.output('new nnz', 4);
       s.copy(next.rowPtr, total, 4, 0, rows * 4);
       return { result: total, byteLength: 4, decode: (bytes) => new Uint32Array(bytes)[0]! };

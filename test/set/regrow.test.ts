@@ -16,6 +16,8 @@ import { regrowCsrGpu } from '../helpers/gpu-wrappers.js';
 
 const engine = await gpuEngine();
 const ctx = new GpuContext(engine.device!, false, undefined);
+// The gpu kernel profile forced on SwiftShader: validation and merge by a thread per candidate or entry, not per row.
+const gpuShaped = new GpuContext(engine.device!, false, undefined, undefined, 'gpu');
 
 describe(`SET regrowth on WebGPU (${adapterName(engine)}) vs the CPU twin`, () => {
   const cases: Array<[string, ReturnType<typeof prunedLayer>]> = [
@@ -26,12 +28,17 @@ describe(`SET regrowth on WebGPU (${adapterName(engine)}) vs the CPU twin`, () =
     ['one row', prunedLayer(1, 500, 0.3, 0.3, 5)],
     // Fewer candidates than rows: one column band per row (regrowBands).
     ['tall and sparse: one band per row', prunedLayer(2000, 30, 0.02, 0.3, 6)],
+    // Long rows and many candidates per cell: cellmates drawing the same column, several rounds.
+    ['dense-ish and wide', prunedLayer(20, 300, 0.9, 0.5, 7)],
   ];
   for (const [name, { W, kept }] of cases) {
-    test(name, async () => {
+    test.each([
+      ['emulation', ctx],
+      ['gpu', gpuShaped],
+    ] as const)(`${name} (%s kernels)`, async (_profile, context) => {
       const limit = Math.sqrt(6 / W.cols);
       const cpu = regrowCsrCpu(kept.W, kept.state, W.nnz, 77, limit);
-      const gpu = await regrowCsrGpu(ctx, kept.W, kept.state, W.nnz, 77, limit);
+      const gpu = await regrowCsrGpu(context, kept.W, kept.state, W.nnz, 77, limit);
       expect(gpu.W.rowPtr).toEqual(cpu.W.rowPtr);
       expect(gpu.W.colIdx).toEqual(cpu.W.colIdx);
       expect(gpu.W.values).toEqual(cpu.W.values);
@@ -56,10 +63,13 @@ describe(`SET regrowth on WebGPU (${adapterName(engine)}) vs the CPU twin`, () =
     expect(regrowBands(2000, 30, 450).bands).toBe(1);
   });
 
-  test('a fully dense target terminates and fills every position', async () => {
+  test.each([
+    ['emulation', ctx],
+    ['gpu', gpuShaped],
+  ] as const)('a fully dense target terminates and fills every position (%s kernels)', async (_profile, context) => {
     const kept = CSRMatrix.fromDense(DenseMatrix.fromRows([[1, 0, 0], [0, 0, 2]]));
     const state = new Float32Array(2);
-    const gpu = await regrowCsrGpu(ctx, kept, state, 6, 5, 0.5);
+    const gpu = await regrowCsrGpu(context, kept, state, 6, 5, 0.5);
     expect(gpu.W.nnz).toBe(6);
     expect(Array.from(gpu.W.colIdx)).toEqual([0, 1, 2, 0, 1, 2]);
     expect(gpu.W.values[0]).toBe(1);
