@@ -4,11 +4,56 @@ import { ShapeMismatchError } from '../src/errors.js';
 import { assertFloat32 } from '../src/formats/validate.js';
 import { checkDense } from './checks.js';
 import { hostKernel } from '../src/gpu/kernel.js';
+import type { OperationScope } from '../src/gpu/gpu-context.js';
 import { gatherWasm } from './wasm/spmm-wasm.js';
 import type { GemmOptions } from '../src/options.js';
 
 /** Each workgroup computes a TS × TS tile of C (fragments/gemm-tile.wgsl). */
 const TILE = programs.gemmNN.layout.consts.TS;
+/** The gpu profile (shaders/gemm.wgsl, tileGpu): GPU_TM × GPU_TN tiles, K in steps of GPU_TK; reduceSplits' workgroup size. */
+const { GPU_TM, GPU_TN, GPU_TK, REDUCE_THREADS } = programs.gemmGpuNN.layout.consts;
+
+/**
+ * Workgroups the gpu profile's GEMM aims for: two per multiprocessor of the
+ * H100-class profile (132 SMs; bench/model/profiles.ts), the convention for
+ * filling a large GPU. On a smaller GPU the same split only adds a cheap
+ * reduction pass.
+ */
+export const GEMM_TARGET_WORKGROUPS = 2 * 132;
+/** A split covers at least this many k-steps (8 × GPU_TK = 128 terms), so each workgroup still has a loop worth its staging. */
+export const GEMM_MIN_SPLIT_STEPS = 8;
+
+/** The gpu profile's grid for a GEMM: tiles of C, and how K is split among workgroups. */
+export interface GemmGrid {
+  tilesM: number;
+  tilesN: number;
+  /** Splits of K (1: no split-K, tileGpu writes C itself). */
+  splits: number;
+  /** Terms of K per split, a multiple of GPU_TK (the last split takes what is left). */
+  kChunk: number;
+  /** Workgroups of the tile pass: tilesM · tilesN · splits. */
+  workgroups: number;
+}
+
+/**
+ * The gpu profile's split-K decision, a pure function of the shape: when
+ * C's GPU_TM × GPU_TN tiles are fewer than `target` workgroups (two per SM
+ * of a 132-SM GPU), K is cut into ⌈target / tiles⌉ splits of whole k-steps
+ * (at most one per GEMM_MIN_SPLIT_STEPS steps), so the tile pass fills the
+ * device; the partials (splits × m × n floats, under 18 MB since tiles ·
+ * splits < target + tiles) are then added by reduceSplits.
+ */
+export function gemmGrid(dims: GemmDims, target = GEMM_TARGET_WORKGROUPS): GemmGrid {
+  const tilesM = Math.ceil(dims.m / GPU_TM);
+  const tilesN = Math.ceil(dims.n / GPU_TN);
+  const tiles = tilesM * tilesN;
+  const steps = Math.ceil(dims.k / GPU_TK);
+  let splits = tiles >= target ? 1 : Math.max(1, Math.min(Math.ceil(target / tiles), Math.floor(steps / GEMM_MIN_SPLIT_STEPS)));
+  const kChunk = Math.ceil(steps / splits) * GPU_TK;
+  // Rounding the chunk up to whole steps can leave the last splits empty: drop them.
+  if (dims.k > 0) splits = Math.ceil(dims.k / kChunk);
+  return { tilesM, tilesN, splits, kChunk, workgroups: tiles * splits };
+}
 
 
 /** The sizes of a GEMM: C is m × n, the inner dimension k. */
@@ -61,10 +106,16 @@ export const gemm = hostKernel<[A: DenseMatrix, B: DenseMatrix, options?: GemmOp
   /**
    * Records C (m × n) = alpha · op(A) · op(B) over GPU buffers; no transfers.
    * C is overwritten; with k = 0 nothing is dispatched (C must already be zero).
+   * The scope's kernel profile picks the shader: `main` ('emulation'), or
+   * tileGpu with split-K by gemmGrid and reduceSplits ('gpu').
    */
   encode(s, dims, options, A, B, C) {
     const { m, n, k } = dims;
     if (k === 0 || m === 0 || n === 0) return;
+    if (s.kernelProfile === 'gpu') {
+      recordGemmGpu(s, dims, options, A, B, C);
+      return;
+    }
     const tilesM = Math.ceil(m / TILE);
     const tilesN = Math.ceil(n / TILE);
     s.dispatch(gemmVariant(!!options.transA, !!options.transB), {
@@ -85,6 +136,26 @@ export const gemm = hostKernel<[A: DenseMatrix, B: DenseMatrix, options?: GemmOp
     return new DenseMatrix(m, n, new Float32Array(bytes));
   },
 });
+
+/**
+ * The gpu profile's GEMM: tileGpu over gemmGrid's tiles and splits, writing C
+ * directly (one split) or the splits' partials into a scratch buffer of the
+ * scope, which reduceSplits adds in split order and scales by alpha.
+ */
+function recordGemmGpu(s: OperationScope, dims: GemmDims, options: GemmOptions, A: GPUBuffer, B: GPUBuffer, C: GPUBuffer): void {
+  const { m, n, k } = dims;
+  const alpha = options.alpha ?? 1;
+  const grid = gemmGrid(dims);
+  const tile = gemmVariant(!!options.transA, !!options.transB, true);
+  const uniforms = { M: m, N: n, K: k, tilesN: grid.tilesN, tilesM: grid.tilesM, splits: grid.splits, kChunk: grid.kChunk };
+  if (grid.splits === 1) {
+    s.dispatch(tile, { bindings: { A, B, C }, uniforms: { ...uniforms, alpha }, workgroups: grid.workgroups });
+    return;
+  }
+  const partials = s.output('gemm split-K partials', grid.splits * m * n * 4);
+  s.dispatch(tile, { bindings: { A, B, C: partials }, uniforms: { ...uniforms, alpha: 1 }, workgroups: grid.workgroups });
+  s.dispatch(programs.gemmReduceSplits, { bindings: { partials, C }, uniforms: { ...uniforms, alpha }, workgroups: Math.ceil((m * n) / REDUCE_THREADS) });
+}
 
 function dims(A: DenseMatrix, B: DenseMatrix, options: GemmOptions | undefined) {
   const m = options?.transA ? A.cols : A.rows;

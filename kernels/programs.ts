@@ -182,18 +182,26 @@ function sddmmNM(vec4: boolean, warp = false) {
 /** The GEMM tile's side: each workgroup computes a TS × TS tile. */
 const gemmTileConsts = { TS: 64 } as const;
 
+/**
+ * `main` (emulation): TS × TS tiles. `tileGpu` (gpu): GPU_TM × GPU_TN tiles, K
+ * in steps of GPU_TK, over the k range [split · kChunk, …) of split-K; then
+ * `reduceSplits` (REDUCE_THREADS outputs per workgroup) adds the splits'
+ * partials. With splits = 1, tileGpu writes C itself.
+ */
 const gemm = shader(
   gemmSource,
   {
-    consts: gemmTileConsts,
-    uniforms: { M: 'u32', N: 'u32', K: 'u32', tilesN: 'u32', tilesM: 'u32', alpha: 'f32' },
-    bindings: { A: 'r f32', B: 'r f32', C: 'rw f32' },
+    consts: { ...gemmTileConsts, GPU_TM: 128, GPU_TN: 64, GPU_TK: 16, REDUCE_THREADS: 256 },
+    uniforms: { M: 'u32', N: 'u32', K: 'u32', tilesN: 'u32', tilesM: 'u32', alpha: 'f32', splits: 'u32', kChunk: 'u32' },
+    // C: the product, or tileGpu's partials (splits × M × N) when K is split.
+    bindings: { A: 'r f32', B: 'r f32', C: 'rw f32', partials: 'r f32' },
   },
   ['gemmTile'],
 );
 
-function gemmProgram(transA: boolean, transB: boolean) {
-  return program(`gemm:${transA ? 't' : 'n'}${transB ? 't' : 'n'}`, gemm, { constants: { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 } });
+function gemmProgram(transA: boolean, transB: boolean, gpu = false) {
+  const key = `gemm:${gpu ? 'gpu:' : ''}${transA ? 't' : 'n'}${transB ? 't' : 'n'}`;
+  return program(key, gemm, { constants: { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 }, entryPoint: gpu ? 'tileGpu' : 'main' });
 }
 
 /**
@@ -493,6 +501,11 @@ export const programs = {
   gemmNT: gemmProgram(false, true),
   gemmTN: gemmProgram(true, false),
   gemmTT: gemmProgram(true, true),
+  gemmGpuNN: gemmProgram(false, false, true),
+  gemmGpuNT: gemmProgram(false, true, true),
+  gemmGpuTN: gemmProgram(true, false, true),
+  gemmGpuTT: gemmProgram(true, true, true),
+  gemmReduceSplits: entry('gemm', gemm, 'reduceSplits'),
   // RigL growth by gradient magnitude (kernels/rigl.ts): its gradient tile is gemm NT (B = Xᵀ read from X).
   riglBlockGradient: entry('rigl', rigl, 'blockGradient', { TRANS_B: 1 }),
   riglMaskPresent: entry('rigl', rigl, 'maskPresent'),
@@ -504,6 +517,7 @@ export const programs = {
   riglGatherValues: entry('rigl', rigl, 'gatherValues'),
 } as const satisfies Record<string, ShaderProgram>;
 
-export function gemmVariant(transA: boolean, transB: boolean): ShaderProgram<typeof gemm.layout> {
+export function gemmVariant(transA: boolean, transB: boolean, gpu = false): ShaderProgram<typeof gemm.layout> {
+  if (gpu) return transA ? (transB ? programs.gemmGpuTT : programs.gemmGpuTN) : transB ? programs.gemmGpuNT : programs.gemmGpuNN;
   return transA ? (transB ? programs.gemmTT : programs.gemmTN) : transB ? programs.gemmNT : programs.gemmNN;
 }

@@ -27,3 +27,123 @@ fn main(
   if (g >= params.tilesM * params.tilesN) { return; }
   mm_tile((g / params.tilesN) * TS, (g % params.tilesN) * TS, lid, params.M, params.N, params.K);
 }
+
+// ---------------------------------------------------------------------------
+// The 'gpu' kernel profile (src/gpu/kernel-profile.ts): tileGpu, then
+// reduceSplits when K is split. `main` above stays what SwiftShader runs.
+//
+// A 16 × 16 workgroup computes a GPU_TM × GPU_TN tile of C over the k range
+// of its split; thread (tx, ty) owns rows ty + 16i (i < GPU_TM / 16) and
+// columns tx + 16j (j < 4), so a warp's 32 lanes store 2 rows × 16
+// consecutive columns (coalesced), and K advances GPU_TK at a time through
+// workgroup memory. Why the layouts below:
+// - Reads of workgroup memory are vec4: tile row mm sits in vec4 slot
+//   tileSlot(mm), component (mm / 16) % 4, so thread ty's 8 rows are 2 slots
+//   and its 4 columns 1: 3 loads per 32 multiply-adds (`main`: 8 per 16).
+//   Within a quarter-warp (the 8 lanes a 16-byte load serves at once) the B
+//   slots are 8 consecutive vec4s and the A slot one broadcast: no conflict.
+// - Rows of the tiles are padded by one vec4 (GPU_TM + 4 words ≡ 4 mod 32
+//   banks of 4 bytes), and stageIndex spreads a warp's 32 staging stores over
+//   the 32 banks whichever dimension of the operand is contiguous in memory,
+//   while its global loads stay 4 runs of 8 consecutive floats (32-byte
+//   sectors): `main`'s transposed stores put 16 lanes on one bank.
+// - With split-K (kernels/gemm.ts, gemmGrid: fewer tiles than two per
+//   multiprocessor of a large GPU), workgroup g works on split g / tiles and
+//   writes its partial tile to C = the partials buffer (splits × M × N); the
+//   reduceSplits pass adds the splits in order s = 0, 1, … and scales by
+//   alpha. Without it, C is the product and alpha is applied here.
+// Each split sums its terms in order k = kBegin, kBegin + 1, …; padding adds
+// exact zeros after them.
+
+var<workgroup> tileA: array<array<vec4f, GPU_TM / 4u + 1u>, GPU_TK>; // [k][slot]
+var<workgroup> tileB: array<array<vec4f, GPU_TN / 4u + 1u>, GPU_TK>; // [k][slot]
+
+// The vec4 slot of tile row mm: rows mm, mm + 16, mm + 32, mm + 48 share one.
+fn tileSlot(mm: u32) -> u32 {
+  return mm % 16u + 16u * (mm / 64u);
+}
+
+// Staging element e (0 ≤ e < rows · GPU_TK) of a tile of `rows` (a multiple
+// of 64) → (row, k). kContiguous (the operand's memory runs along k): a warp
+// takes 8 consecutive k of rows c, c + 16, c + 32, c + 48; otherwise (runs
+// along the rows): one k of rows lo + 16·hi (+ 8), lo < 8, hi < 4. Either
+// way the 32 lanes' words (k · (rows + 4) + 4 · tileSlot + component) fall
+// on 32 distinct banks.
+fn stageIndex(e: u32, rows: u32, kContiguous: bool) -> vec2u {
+  let blocks = rows / 64u;
+  let rest = e / 32u;
+  if (kContiguous) {
+    let r2 = rest / 16u;
+    return vec2u(rest % 16u + 16u * ((e / 8u) % 4u) + 64u * (r2 % blocks), e % 8u + 8u * (r2 / blocks));
+  }
+  let r2 = rest / 2u;
+  return vec2u(e % 8u + 16u * ((e / 8u) % 4u) + 8u * (rest % 2u) + 64u * (r2 % blocks), r2 / blocks);
+}
+
+@compute @workgroup_size(16, 16)
+fn tileGpu(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_id) lid: vec3u,
+) {
+  let tiles = params.tilesM * params.tilesN;
+  let g = linearWorkgroupId(wid, groups);
+  if (g >= tiles * params.splits) { return; }
+  let split = g / tiles;
+  let row0 = ((g % tiles) / params.tilesN) * GPU_TM;
+  let col0 = (g % params.tilesN) * GPU_TN;
+  let kBegin = split * params.kChunk;
+  let kEnd = min(params.K, kBegin + params.kChunk);
+  let tid = lid.y * 16u + lid.x;
+  var acc: array<vec4f, GPU_TM / 16u>;
+  for (var k0 = kBegin; k0 < kEnd; k0 += GPU_TK) {
+    for (var i = 0u; i < GPU_TM * GPU_TK / 256u; i++) {
+      let at = stageIndex(tid + i * 256u, GPU_TM, !TRANS_A);
+      var a = 0.0;
+      if (row0 + at.x < params.M && k0 + at.y < kEnd) { a = mm_readA(row0 + at.x, k0 + at.y); }
+      tileA[at.y][tileSlot(at.x)][(at.x / 16u) % 4u] = a;
+    }
+    for (var i = 0u; i < GPU_TN * GPU_TK / 256u; i++) {
+      let bt = stageIndex(tid + i * 256u, GPU_TN, TRANS_B);
+      var b = 0.0;
+      if (col0 + bt.x < params.N && k0 + bt.y < kEnd) { b = mm_readB(k0 + bt.y, col0 + bt.x); }
+      tileB[bt.y][tileSlot(bt.x)][(bt.x / 16u) % 4u] = b;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < GPU_TK; kk++) {
+      let b = tileB[kk][lid.x];
+      for (var h = 0u; h < GPU_TM / 64u; h++) {
+        let a = tileA[kk][16u * h + lid.y];
+        acc[4u * h] += a.x * b;
+        acc[4u * h + 1u] += a.y * b;
+        acc[4u * h + 2u] += a.z * b;
+        acc[4u * h + 3u] += a.w * b;
+      }
+    }
+    workgroupBarrier();
+  }
+  let out = split * params.M * params.N;
+  for (var i = 0u; i < GPU_TM / 16u; i++) {
+    let r = row0 + lid.y + 16u * i;
+    if (r >= params.M) { continue; }
+    for (var j = 0u; j < 4u; j++) {
+      let c = col0 + lid.x + 16u * j;
+      if (c < params.N) { C[out + r * params.N + c] = params.alpha * acc[i][j]; }
+    }
+  }
+}
+
+// C = alpha · Σ_s partials[s], s = 0, 1, … in order: one invocation per output.
+@compute @workgroup_size(REDUCE_THREADS)
+fn reduceSplits(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_id) lid: vec3u,
+) {
+  let i = linearInvocationId(wid, groups, lid, REDUCE_THREADS);
+  let count = params.M * params.N;
+  if (i >= count) { return; }
+  var sum = partials[i];
+  for (var s = 1u; s < params.splits; s++) { sum += partials[s * count + i]; }
+  C[i] = params.alpha * sum;
+}
