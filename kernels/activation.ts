@@ -3,16 +3,24 @@ import type { Kernel } from '../src/gpu/kernel.js';
 import { randomU32, streamKey } from '../src/random.js';
 import { programs } from './programs.js';
 
-const { THREADS } = programs.activate.layout.consts;
+const { THREADS, LEAKY, SIGMOID, TANH } = programs.activate.layout.consts;
+
+/**
+ * Which f a layer applies: the leaky family f(z) = z for z > 0 and alpha·z
+ * otherwise (ReLU, identity, leaky ReLU), the logistic sigmoid, or tanh.
+ */
+export type Nonlinearity = 'leaky' | 'sigmoid' | 'tanh';
+
+const KIND_CODE: Record<Nonlinearity, number> = { leaky: LEAKY, sigmoid: SIGMOID, tanh: TANH };
 
 /**
  * A linear layer's nonlinearity and dropout, fused (shaders/activation.wgsl):
- * the leaky family f(z) = z for z > 0 and alpha·z otherwise, then inverted
- * dropout while training. The mask is redrawn, not stored, from
- * (seed, stream, step, element), identically on the GPU and the CPU.
+ * f, then inverted dropout while training. The mask is redrawn, not stored,
+ * from (seed, stream, step, element), identically on the GPU and the CPU.
  */
 export interface ActivationParams {
-  /** Slope for z ≤ 0: 0 for ReLU, 1 for identity, ±0.6 for the SET reference's alternated ReLU. */
+  nonlinearity: Nonlinearity;
+  /** The leaky family's slope for z ≤ 0: 0 for ReLU, 1 for identity, ±0.6 for the SET reference's alternated ReLU; unused otherwise. */
   alpha: number;
   /** Dropout rate in [0, 1); 0 disables it. */
   rate: number;
@@ -23,7 +31,7 @@ export interface ActivationParams {
 
 function params(s: OperationScope, count: number, p: ActivationParams, training: boolean): UniformBlock<typeof programs.activate.layout> {
   const dropout = training && p.rate > 0;
-  return s.uniforms(programs.activate, { count, dropout: dropout ? 1 : 0, seed: p.seed >>> 0, stream: p.stream >>> 0, alpha: p.alpha, rate: p.rate, scale: 1 / (1 - p.rate) });
+  return s.uniforms(programs.activate, { count, kind: KIND_CODE[p.nonlinearity], dropout: dropout ? 1 : 0, seed: p.seed >>> 0, stream: p.stream >>> 0, alpha: p.alpha, rate: p.rate, scale: 1 / (1 - p.rate) });
 }
 
 /**
@@ -63,6 +71,62 @@ function maskOf(count: number, p: ActivationParams, step: number): Float32Array 
   return maskScratch;
 }
 
+const f32 = Math.fround;
+// Cephes' tanhf coefficients as the f32 the shader's literals become.
+const T4 = f32(-5.70498872745e-3);
+const T3 = f32(2.06390887954e-2);
+const T2 = f32(-5.37397155531e-2);
+const T1 = f32(1.33314422036e-1);
+const T0 = f32(-3.33332819422e-1);
+
+// The shader's sigmoidOf / tanhOf / fPrime, one f32 rounding per operation
+// as there. exp is the one step that differs: the GPU's exp is its own
+// approximation (WGSL allows 3 + 2|x| ulp), Math.exp is within 1 ulp before
+// the rounding to f32.
+
+/** 1/(1 + e^−z) from e = exp(−|z|) ≤ 1: never overflows, saturates to 0 and 1. */
+function sigmoid32(z: number): number {
+  const e = f32(Math.exp(-Math.abs(z)));
+  const d = f32(1 + e);
+  return z >= 0 ? f32(1 / d) : f32(e / d);
+}
+
+function tanh32(z: number): number {
+  const x = Math.abs(z);
+  let y: number;
+  if (x < 0.625) {
+    const x2 = f32(x * x);
+    let p = f32(f32(T4 * x2) + T3);
+    p = f32(f32(p * x2) + T2);
+    p = f32(f32(p * x2) + T1);
+    p = f32(f32(p * x2) + T0);
+    y = f32(f32(f32(p * x2) * x) + x);
+  } else {
+    const t = f32(Math.exp(-2 * x));
+    y = f32(f32(1 - t) / f32(1 + t));
+  }
+  return z >= 0 ? y : -y;
+}
+
+/** σ'(z) = σ(1 − σ), written e/(1 + e)² so that it keeps its precision where σ is near 0 or 1. */
+function sigmoidPrime32(z: number): number {
+  const e = f32(Math.exp(-Math.abs(z)));
+  const d = f32(1 + e);
+  return f32(e / f32(d * d));
+}
+
+/** tanh'(z) = 1 − tanh², written 4t/(1 + t)² with t = e^−2|z| (no cancellation near ±1). */
+function tanhPrime32(z: number): number {
+  const t = f32(Math.exp(-2 * Math.abs(z)));
+  const d = f32(1 + t);
+  return f32(f32(4 * t) / f32(d * d));
+}
+
+const SMOOTH: Record<Exclude<Nonlinearity, 'leaky'>, { f: (z: number) => number; fPrime: (z: number) => number }> = {
+  sigmoid: { f: sigmoid32, fPrime: sigmoidPrime32 },
+  tanh: { f: tanh32, fPrime: tanhPrime32 },
+};
+
 /**
  * A = f(Z) · mask over `count` elements. On the GPU `step` holds the training
  * step (one u32) that seeds this batch's mask; the CPU twin takes the step.
@@ -74,6 +138,16 @@ export const activate: Kernel<
 > = {
   name: 'activate',
   cpu(Z, A, p, training, step) {
+    if (p.nonlinearity !== 'leaky') {
+      const { f } = SMOOTH[p.nonlinearity];
+      if (!training || p.rate <= 0) {
+        for (let i = 0; i < Z.length; i++) A[i] = f(Z[i]!);
+        return;
+      }
+      const mask = maskOf(Z.length, p, step);
+      for (let i = 0; i < Z.length; i++) A[i] = f(Z[i]!) * mask[i]!;
+      return;
+    }
     const alpha = Math.fround(p.alpha);
     if (!training || p.rate <= 0) {
       for (let i = 0; i < Z.length; i++) {
@@ -94,7 +168,11 @@ export const activate: Kernel<
   },
 };
 
-/** G ← G · f'(Z) · mask in place (dA becomes dZ), with the forward's mask. */
+/**
+ * G ← G · f'(Z) · mask in place (dA becomes dZ), with the forward's mask.
+ * f' comes from Z: the model's backward pass keeps the pre-activations, while
+ * the forward's output buffer has been overwritten with dA by then.
+ */
 export const derive: Kernel<
   [Z: Float32Array, G: Float32Array, p: ActivationParams, step: number],
   void,
@@ -102,6 +180,16 @@ export const derive: Kernel<
 > = {
   name: 'derive',
   cpu(Z, G, p, step) {
+    if (p.nonlinearity !== 'leaky') {
+      const { fPrime } = SMOOTH[p.nonlinearity];
+      if (p.rate <= 0) {
+        for (let i = 0; i < Z.length; i++) G[i] = G[i]! * fPrime(Z[i]!);
+        return;
+      }
+      const mask = maskOf(Z.length, p, step);
+      for (let i = 0; i < Z.length; i++) G[i] = f32(G[i]! * fPrime(Z[i]!)) * mask[i]!;
+      return;
+    }
     const alpha = Math.fround(p.alpha);
     if (p.rate <= 0) {
       for (let i = 0; i < Z.length; i++) G[i] = G[i]! * (Z[i]! > 0 ? 1 : alpha);

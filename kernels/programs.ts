@@ -286,6 +286,8 @@ const regrow = shader(
       // Scanned cell counts (rows · bands + 1), and the row-level view written from them.
       cellPtr: 'r u32',
       rowBucketPtr: 'rw u32',
+      // The accepted candidates per cell, scanned (the gpu profile's merge).
+      acceptedPtr: 'r u32',
       ...rowMergeBindings,
     },
   },
@@ -294,8 +296,6 @@ const regrow = shader(
 
 // --- primitives ---
 
-      // The accepted candidates per cell, scanned (the gpu profile's merge).
-      acceptedPtr: 'r u32',
 const scan = shader(scanSource, {
   // CHUNK consecutive values per thread.
   consts: { THREADS: 64, CHUNK: 64 },
@@ -386,9 +386,10 @@ const elementwise = shader(elementwiseSource, {
 const activation = shader(
   activationSource,
   {
-    consts: threads,
+    // kind: which f (LEAKY, SIGMOID, TANH), a uniform so one pipeline per pass serves every layer.
+    consts: { ...threads, LEAKY: 0, SIGMOID: 1, TANH: 2 },
     // dropout: 1 while training with rate > 0; stream: the layer's position, so layers draw independent masks; scale: 1 / (1 - rate).
-    uniforms: { count: 'u32', dropout: 'u32', seed: 'u32', stream: 'u32', alpha: 'f32', rate: 'f32', scale: 'f32' },
+    uniforms: { count: 'u32', kind: 'u32', dropout: 'u32', seed: 'u32', stream: 'u32', alpha: 'f32', rate: 'f32', scale: 'f32' },
     // step[0]: the training step, written before each batch, so every batch draws a new mask.
     bindings: { z: 'r f32', values: 'rw f32', step: 'r u32' },
   },
@@ -457,6 +458,7 @@ export const programs = {
   scanChunks: entry('scan', scan, 'scanChunks'),
   selectHistogram: entry('select', select, 'histogram'),
   selectPick: entry('select', select, 'pick'),
+  selectPickScan: entry('select', select, 'pickScan'),
   compactScatter: program('compact:scatter', compact),
   randomFill: program('random:fill', randomFill),
   setAbsMin: entry('set/prune', prune, 'absMin'),
@@ -466,12 +468,16 @@ export const programs = {
   csrRowPointers: entry('set/compact-csr', compactCsr, 'rowPointers'),
   regrowGenerate: entry('set/regrow', regrow, 'generate'),
   regrowScatterBuckets: entry('set/regrow', regrow, 'scatterBuckets'),
-  selectPickScan: entry('select', select, 'pickScan'),
   regrowRowBuckets: entry('set/regrow', regrow, 'rowBuckets'),
   regrowValidate: entry('set/regrow', regrow, 'validate'),
   regrowCountAccepted: entry('set/regrow', regrow, 'countAccepted'),
   regrowMergeRows: entry('set/regrow', regrow, 'mergeRows'),
   regrowGatherValues: entry('set/regrow', regrow, 'gatherValues'),
+  regrowValidateCandidate: entry('set/regrow', regrow, 'validateCandidate'),
+  regrowAcceptCandidate: entry('set/regrow', regrow, 'acceptCandidate'),
+  regrowNewRowPointers: entry('set/regrow', regrow, 'newRowPointers'),
+  regrowScatterKeptEntries: entry('set/regrow', regrow, 'scatterKeptEntries'),
+  regrowScatterNewEntries: entry('set/regrow', regrow, 'scatterNewEntries'),
   nmGroupMinimum: entry('set/nm-evolve', nmEvolve, 'groupMinimum'),
   nmEvolveGroups: entry('set/nm-evolve', nmEvolve, 'evolveGroups'),
   nmPackWords: entry('set/nm-evolve', nmEvolve, 'packWords'),
@@ -481,11 +487,6 @@ export const programs = {
   activate: entry('activation', activation, 'activate'),
   derive: entry('activation', activation, 'derive'),
   adam: program('adam', adam),
-  regrowValidateCandidate: entry('set/regrow', regrow, 'validateCandidate'),
-  regrowAcceptCandidate: entry('set/regrow', regrow, 'acceptCandidate'),
-  regrowNewRowPointers: entry('set/regrow', regrow, 'newRowPointers'),
-  regrowScatterKeptEntries: entry('set/regrow', regrow, 'scatterKeptEntries'),
-  regrowScatterNewEntries: entry('set/regrow', regrow, 'scatterNewEntries'),
   softmaxCrossEntropy: entry('softmax-ce', softmaxCe, 'softmaxCrossEntropy'),
   accumulateMetrics: entry('softmax-ce', softmaxCe, 'accumulateMetrics'),
   csrRowsOfEntries: entry('csr-transpose', csrTranspose, 'rowsOfEntries'),
@@ -495,9 +496,9 @@ export const programs = {
   csrCountColumnBlocks: entry('csr-transpose', csrTranspose, 'countColumnBlocks'),
   csrColumnPointers: entry('csr-transpose', csrTranspose, 'columnPointers'),
   csrScatterColumnBlocks: entry('csr-transpose', csrTranspose, 'scatterColumnBlocks'),
-  gemmNN: gemmProgram(false, false),
   csrEntriesRows: entry('csr-transpose', csrTranspose, 'entriesRows'),
   csrScatterEntries: entry('csr-transpose', csrTranspose, 'scatterEntries'),
+  gemmNN: gemmProgram(false, false),
   gemmNT: gemmProgram(false, true),
   gemmTN: gemmProgram(true, false),
   gemmTT: gemmProgram(true, true),

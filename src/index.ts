@@ -28,7 +28,7 @@ export {
 } from './errors.js';
 export { Sequential, type FitOptions, type BatchProgress } from './model/sequential.js';
 export type { EpochLog, History } from './history.js';
-export { relu, leakyRelu, dropout, softmax, type ActivationLayer } from './model/activations.js';
+export { relu, leakyRelu, sigmoid, tanh, dropout, softmax, type ActivationLayer } from './model/activations.js';
 export type { ModelLayer } from './model/stages.js';
 export { sgd, adam, type Optimizer, type SgdOptimizer, type AdamOptimizer } from './model/optimizer.js';
 export { set, rigl, type Evolution } from './model/evolution.js';

@@ -1,6 +1,6 @@
 /**
  * ONNX in and out (docs/interop.md). A Sequential becomes a chain of Gemm
- * (transB = 1) nodes with Relu / LeakyRelu / Softmax between them; a sparse
+ * (transB = 1) nodes with Relu / LeakyRelu / Sigmoid / Tanh / Softmax between them; a sparse
  * layer's weight is a sparse initializer (values + linear int64 indices, so
  * the file grows with the nonzeros), a dense one an ordinary initializer.
  * What ONNX cannot say (the layer format, N:M's n and m, the initialisation,
@@ -33,6 +33,11 @@ import { ONNX_IR_VERSION, ONNX_METADATA_KEY, ONNX_OPSET } from './constants.js';
 
 const INPUT = 'input';
 const OUTPUT = 'output';
+
+/** The activations without attributes and their ONNX operators, one table for both directions. */
+const PLAIN_OPERATORS = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh' } as const;
+type PlainKind = keyof typeof PLAIN_OPERATORS;
+const PLAIN_KINDS = new Map(Object.entries(PLAIN_OPERATORS).map(([kind, op]) => [op as string, kind as PlainKind]));
 
 // ---------------------------------------------------------------- export
 
@@ -104,7 +109,9 @@ export function encodeOnnx(snapshot: ModelSnapshot, options: { producerVersion?:
         return;
       }
       case 'relu':
-        emit('Relu', `relu${i}`, [current]);
+      case 'sigmoid':
+      case 'tanh':
+        emit(PLAIN_OPERATORS[layer.kind], `${layer.kind}${i}`, [current]);
         return;
       case 'leaky-relu':
         emit('LeakyRelu', `leaky_relu${i}`, [current], [{ name: 'alpha', type: AttributeType.FLOAT, f: layer.alpha }]);
@@ -341,7 +348,7 @@ function allowOnly(attrs: Map<string, AttributeProto>, allowed: string[], node: 
 /** A graph layer before the metadata names its format: a linear map, or an activation. */
 type GraphLayer =
   | { kind: 'linear'; node: string; weight: SparseWeight | DenseMatrix; weightName: string; bias: Float32Array }
-  | { kind: 'relu' | 'softmax'; node: string }
+  | { kind: PlainKind | 'softmax'; node: string }
   | { kind: 'leaky-relu'; node: string; alpha: number };
 
 function parse(bytes: Uint8Array): { graph: GraphProto; metadata: string | undefined; opset: number } {
@@ -532,9 +539,11 @@ function readGraph(graph: GraphProto): GraphLayer[] {
         break;
       }
       case 'Relu':
+      case 'Sigmoid':
+      case 'Tanh':
         arity(1, 1);
         allowOnly(attrs, [], node, where);
-        layers.push({ kind: 'relu', node: where });
+        layers.push({ kind: PLAIN_KINDS.get(node.opType)!, node: where });
         break;
       case 'LeakyRelu': {
         arity(1, 1);
@@ -553,11 +562,8 @@ function readGraph(graph: GraphProto): GraphLayer[] {
       case 'Identity':
         arity(1, 1);
         break;
-      case 'Sigmoid':
-      case 'Tanh':
-        throw new UnsupportedOperatorError(node.opType, where, `wgsparse has no ${node.opType.toLowerCase()} activation (it trains relu, leakyRelu and softmax); a network using it cannot be imported`);
       default:
-        throw new UnsupportedOperatorError(node.opType, where, 'is not an operator of the MLPs wgsparse imports (Gemm, MatMul + Add, Flatten/Reshape at the input, Relu, LeakyRelu, Softmax)');
+        throw new UnsupportedOperatorError(node.opType, where, 'is not an operator of the MLPs wgsparse imports (Gemm, MatMul + Add, Flatten/Reshape at the input, Relu, LeakyRelu, Sigmoid, Tanh, Softmax)');
     }
     current = node.output[0]!;
   });

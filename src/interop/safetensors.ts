@@ -254,13 +254,8 @@ export function decodeSafetensors(bytes: Uint8Array): ModelSnapshot {
         const data = f32(`${p}weight`, [entry.out, entry.in]);
         return { kind: entry.kind, init: entry.init, bias: f32(`${p}bias`, [entry.out]), W: new DenseMatrix(entry.out, entry.in, data) };
       }
-      case 'leaky-relu':
-        return { kind: entry.kind, alpha: entry.alpha };
-      case 'dropout':
-        return { kind: entry.kind, rate: entry.rate };
-      case 'relu':
-      case 'softmax':
-        return { kind: entry.kind };
+      default:
+        return entry;
     }
   });
   for (const name of tensors.keys()) if (!used.has(name)) fail('corrupt', 'the architecture has no place for this tensor', { tensor: name });

@@ -7,6 +7,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { WeightInit } from '../formats/init.js';
 import { checkNM } from '../formats/nm.js';
+import { activationOf, isActivationKind, type ActivationLayer } from '../model/activations.js';
 import { checkChain, type ModelSnapshot } from '../model/model-file.js';
 import { InteropFormatError, type InteropFormat } from './errors.js';
 
@@ -17,16 +18,14 @@ export type LinearKind = 'sparse-linear' | 'nm-linear' | 'dense-linear';
 
 /**
  * One layer. Linear layers give their shape (`in`, `out`) and format; an
- * N:M layer its `n` and `m`; leaky-relu its slope; dropout its rate (kept so
+ * N:M layer its `n` and `m`; activations are written as the model file
+ * writes them (activationOf: leaky-relu its slope, dropout its rate, kept so
  * that a re-imported model trains as before; inference skips it).
  */
 export type LayerMeta =
   | { kind: 'sparse-linear' | 'dense-linear'; in: number; out: number; init: WeightInit }
   | { kind: 'nm-linear'; in: number; out: number; n: number; m: number; init: WeightInit }
-  | { kind: 'relu' }
-  | { kind: 'leaky-relu'; alpha: number }
-  | { kind: 'dropout'; rate: number }
-  | { kind: 'softmax' };
+  | ActivationLayer;
 
 const INITS: Record<WeightInit, true> = { 'he-uniform': true, 'glorot-uniform': true, normal: true, uniform: true };
 
@@ -38,13 +37,8 @@ export function layerMetaOf(snapshot: ModelSnapshot): LayerMeta[] {
       case 'sparse-linear':
       case 'dense-linear':
         return { kind: layer.kind, in: layer.W.cols, out: layer.W.rows, init: layer.init };
-      case 'leaky-relu':
-        return { kind: layer.kind, alpha: layer.alpha };
-      case 'dropout':
-        return { kind: layer.kind, rate: layer.rate };
-      case 'relu':
-      case 'softmax':
-        return { kind: layer.kind };
+      default:
+        return activationOf(layer, 'layer');
     }
   });
 }
@@ -109,21 +103,16 @@ export function readLayerMeta(format: InteropFormat, text: string, where: { tens
         if (entry.in % entry.m !== 0) fail(`${at}.in = ${entry.in} is not a multiple of m = ${entry.m}`);
         return entry;
       }
-      case 'relu':
-      case 'softmax':
-        return { kind: e.kind };
-      case 'leaky-relu': {
-        const alpha = e.alpha;
-        if (typeof alpha !== 'number' || !Number.isFinite(Math.fround(alpha))) fail(`${at}.alpha must be a finite float32 number, got ${JSON.stringify(alpha)}`);
-        return { kind: e.kind, alpha: alpha as number };
+      default: {
+        const kind = e.kind;
+        if (!isActivationKind(kind)) return fail(`${at}.kind ${JSON.stringify(kind)} is not a known layer kind`);
+        try {
+          return activationOf({ ...e, kind }, at);
+        } catch (err) {
+          if (err instanceof InvalidArgumentError) return fail(err.message, err);
+          throw err;
+        }
       }
-      case 'dropout': {
-        const rate = e.rate;
-        if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) fail(`${at}.rate must be in [0, 1), got ${JSON.stringify(rate)}`);
-        return { kind: e.kind, rate: rate as number };
-      }
-      default:
-        return fail(`${at}.kind ${JSON.stringify(e.kind)} is not a known layer kind`);
     }
   });
 }

@@ -37,8 +37,8 @@
  *   sparse-linear  rows, cols, nnz, init; rowPtr u32[rows+1], colIdx u32[nnz], values f32[nnz], bias f32[rows]
  *   nm-linear      rows, cols, n, m, init; values f32[rows·cols/m·n], indices u32[packed words], bias f32[rows]
  *   dense-linear   rows, cols, init; data f32[rows·cols] (row-major), bias f32[rows]
- *   relu, softmax  nothing
- *   leaky-relu     alpha (finite)
+ *   relu, sigmoid, tanh, softmax  nothing
+ *   leaky-relu     alpha (finite, within float32's range)
  *   dropout        rate in [0, 1)
  */
 import { InvalidArgumentError, ShapeMismatchError, WgsparseError } from '../errors.js';
@@ -46,15 +46,13 @@ import { CSRMatrix } from '../formats/csr.js';
 import { DenseMatrix } from '../formats/dense.js';
 import type { WeightInit } from '../formats/init.js';
 import { checkNM, NMMatrix, packedWords } from '../formats/nm.js';
+import { ACTIVATION_KINDS, activationOf, isActivationKind, type ActivationLayer } from './activations.js';
 
 export type LayerSnapshot =
   | { kind: 'sparse-linear'; W: CSRMatrix; bias: Float32Array; init: WeightInit }
   | { kind: 'nm-linear'; W: NMMatrix; bias: Float32Array; init: WeightInit }
   | { kind: 'dense-linear'; W: DenseMatrix; bias: Float32Array; init: WeightInit }
-  | { kind: 'relu' }
-  | { kind: 'leaky-relu'; alpha: number }
-  | { kind: 'dropout'; rate: number }
-  | { kind: 'softmax' };
+  | ActivationLayer;
 
 export type LayerKind = LayerSnapshot['kind'];
 
@@ -105,15 +103,12 @@ const CRC_BYTES = 4;
 // A Record rather than an array so that adding a WeightInit without listing it
 // here is a compile error, not a file this reader rejects.
 const INIT_NAMES: Record<WeightInit, true> = { 'he-uniform': true, 'glorot-uniform': true, normal: true, uniform: true };
-const LAYER_KINDS: Record<LayerKind, true> = {
-  'sparse-linear': true,
-  'nm-linear': true,
-  'dense-linear': true,
-  relu: true,
-  'leaky-relu': true,
-  dropout: true,
-  softmax: true,
-};
+const LINEAR_KINDS = ['sparse-linear', 'nm-linear', 'dense-linear'] as const;
+const LAYER_KINDS: readonly LayerKind[] = [...LINEAR_KINDS, ...ACTIVATION_KINDS];
+
+function isLayerKind(kind: unknown): kind is LayerKind {
+  return isActivationKind(kind) || (LINEAR_KINDS as readonly unknown[]).includes(kind);
+}
 
 // Typed arrays use the host's byte order; the file is little-endian. Every
 // engine wgsparse runs on is little-endian, but a big-endian host would
@@ -144,8 +139,8 @@ function align4(n: number): number {
   return Math.ceil(n / 4) * 4;
 }
 
-function isLinear(kind: LayerKind): kind is 'sparse-linear' | 'nm-linear' | 'dense-linear' {
-  return kind === 'sparse-linear' || kind === 'nm-linear' || kind === 'dense-linear';
+function isLinear(kind: LayerKind): kind is (typeof LINEAR_KINDS)[number] {
+  return !isActivationKind(kind);
 }
 
 /** Layer shapes as the chain check sees them: a linear layer maps cols → rows, others keep the width. */
@@ -196,8 +191,8 @@ function checkFinite(argument: string, values: Float32Array): void {
 }
 
 function checkSnapshotLayer(layer: LayerSnapshot, where: string): void {
-  if (typeof layer !== 'object' || layer === null || typeof layer.kind !== 'string' || !Object.hasOwn(LAYER_KINDS, layer.kind)) {
-    throw new InvalidArgumentError(where, `must be a layer snapshot with a known kind (${Object.keys(LAYER_KINDS).join(', ')})`);
+  if (typeof layer !== 'object' || layer === null || !isLayerKind(layer.kind)) {
+    throw new InvalidArgumentError(where, `must be a layer snapshot with a known kind (${LAYER_KINDS.join(', ')})`);
   }
   switch (layer.kind) {
     case 'sparse-linear':
@@ -215,15 +210,8 @@ function checkSnapshotLayer(layer: LayerSnapshot, where: string): void {
       checkFinite(`${where}.W`, layer.W instanceof DenseMatrix ? layer.W.data : layer.W.values);
       return;
     }
-    case 'leaky-relu':
-      if (typeof layer.alpha !== 'number' || !Number.isFinite(layer.alpha)) throw new InvalidArgumentError(`${where}.alpha`, `must be a finite number, got ${String(layer.alpha)}`);
-      return;
-    case 'dropout':
-      if (typeof layer.rate !== 'number' || !(layer.rate >= 0 && layer.rate < 1)) throw new InvalidArgumentError(`${where}.rate`, `must be in [0, 1), got ${String(layer.rate)}`);
-      return;
-    case 'relu':
-    case 'softmax':
-      return;
+    default:
+      activationOf(layer, where);
   }
 }
 
@@ -269,13 +257,8 @@ function layerHeader(layer: LayerSnapshot, tensors: HeaderTensor[]): Record<stri
       return { kind: layer.kind, rows: layer.W.rows, cols: layer.W.cols, n: layer.W.n, m: layer.W.m, init: layer.init, tensors };
     case 'dense-linear':
       return { kind: layer.kind, rows: layer.W.rows, cols: layer.W.cols, init: layer.init, tensors };
-    case 'leaky-relu':
-      return { kind: layer.kind, alpha: layer.alpha };
-    case 'dropout':
-      return { kind: layer.kind, rate: layer.rate };
-    case 'relu':
-    case 'softmax':
-      return { kind: layer.kind };
+    default:
+      return activationOf(layer, 'layer');
   }
 }
 
@@ -355,7 +338,7 @@ interface PlannedLinear {
   tensors: Map<string, HeaderTensor>;
 }
 
-type PlannedLayer = PlannedLinear | { kind: 'relu' } | { kind: 'softmax' } | { kind: 'leaky-relu'; alpha: number } | { kind: 'dropout'; rate: number };
+type PlannedLayer = PlannedLinear | ActivationLayer;
 
 /** Reads and checks the header JSON; `offset` is where the header starts, for messages. */
 class HeaderReader {
@@ -376,12 +359,6 @@ class HeaderReader {
   count(obj: Record<string, unknown>, key: string, what: string, layer?: number): number {
     const v = obj[key];
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) this.fail(`${what}.${key} must be a non-negative integer, got ${JSON.stringify(v)}`, layer);
-    return v;
-  }
-
-  finite(obj: Record<string, unknown>, key: string, what: string, layer?: number): number {
-    const v = obj[key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(`${what}.${key} must be a finite number, got ${JSON.stringify(v)}`, layer);
     return v;
   }
 }
@@ -413,21 +390,16 @@ function planLayer(h: HeaderReader, raw: unknown, i: number, binaryLength: numbe
   const what = `layers[${i}]`;
   const obj = h.object(raw, what, i);
   const kind = obj.kind;
-  if (typeof kind !== 'string' || !Object.hasOwn(LAYER_KINDS, kind)) h.fail(`${what}.kind ${JSON.stringify(kind)} is not a known layer kind`, i);
-  const knownKind = kind as LayerKind;
+  if (!isLayerKind(kind)) h.fail(`${what}.kind ${JSON.stringify(kind)} is not a known layer kind`, i);
+  const knownKind = kind;
 
-  if (!isLinear(knownKind)) {
+  if (isActivationKind(knownKind)) {
     if (obj.tensors !== undefined && !(Array.isArray(obj.tensors) && obj.tensors.length === 0)) h.fail(`${what} (${knownKind}) has no weights but lists tensors`, i);
-    switch (knownKind) {
-      case 'leaky-relu':
-        return { kind: knownKind, alpha: h.finite(obj, 'alpha', what, i) };
-      case 'dropout': {
-        const rate = h.finite(obj, 'rate', what, i);
-        if (!(rate >= 0 && rate < 1)) h.fail(`${what}.rate must be in [0, 1), got ${rate}`, i);
-        return { kind: knownKind, rate };
-      }
-      default:
-        return { kind: knownKind };
+    try {
+      return activationOf({ ...obj, kind: knownKind }, what);
+    } catch (e) {
+      if (e instanceof InvalidArgumentError) h.fail(e.message, i, e);
+      throw e;
     }
   }
 

@@ -3,7 +3,7 @@ import type { LinearLayer } from '../layers/linear-layer.js';
 import { NMLinear } from '../layers/nm-linear.js';
 import { SparseLinear } from '../layers/sparse-linear.js';
 import { WgsparseError } from '../errors.js';
-import { dropout, leakyRelu, relu, softmax } from './activations.js';
+import { activationOf } from './activations.js';
 import type { LayerSnapshot, ModelSnapshot } from './model-file.js';
 import type { ModelLayer } from './stages.js';
 
@@ -19,7 +19,7 @@ export async function snapshotLayers(layers: readonly ModelLayer[]): Promise<Lay
     } else if (entry instanceof DenseLinear) {
       out.push({ kind: 'dense-linear', W: await entry.weights(), bias: await entry.biases(), init: entry.init });
     } else if ('kind' in entry) {
-      out.push(entry.kind === 'leaky-relu' ? { kind: 'leaky-relu', alpha: entry.alpha } : entry.kind === 'dropout' ? { kind: 'dropout', rate: entry.rate } : { kind: entry.kind });
+      out.push(activationOf(entry, `layers[${out.length}]`));
     } else {
       throw new WgsparseError(`cannot save a ${(entry as LinearLayer).constructor.name}: only SparseLinear, NMLinear and DenseLinear have a file format`);
     }
@@ -29,7 +29,7 @@ export async function snapshotLayers(layers: readonly ModelLayer[]): Promise<Lay
 
 /** Fresh layers holding a decoded snapshot's weights (not yet attached to an engine). */
 export function layersFromSnapshot(snapshot: ModelSnapshot): ModelLayer[] {
-  return snapshot.layers.map((l): ModelLayer => {
+  return snapshot.layers.map((l, i): ModelLayer => {
     switch (l.kind) {
       case 'sparse-linear':
         return new SparseLinear({ in: l.W.cols, out: l.W.rows, weights: l.W, bias: l.bias, init: l.init });
@@ -37,14 +37,8 @@ export function layersFromSnapshot(snapshot: ModelSnapshot): ModelLayer[] {
         return new NMLinear({ in: l.W.cols, out: l.W.rows, weights: l.W, bias: l.bias, init: l.init });
       case 'dense-linear':
         return new DenseLinear({ in: l.W.cols, out: l.W.rows, weights: l.W, bias: l.bias, init: l.init });
-      case 'relu':
-        return relu();
-      case 'leaky-relu':
-        return leakyRelu(l.alpha);
-      case 'dropout':
-        return dropout(l.rate);
-      case 'softmax':
-        return softmax();
+      default:
+        return activationOf(l, `layers[${i}]`);
     }
   });
 }

@@ -1,4 +1,4 @@
-import type { ActivationParams } from '../../kernels/activation.js';
+import type { ActivationParams, Nonlinearity } from '../../kernels/activation.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../errors.js';
 import { LinearLayer } from '../layers/linear-layer.js';
 import type { ActivationLayer } from './activations.js';
@@ -11,7 +11,9 @@ export interface Stage {
   readonly layer: LinearLayer;
   /** Index among the stages: the dropout mask stream. */
   readonly index: number;
-  /** f(z) = z for z > 0, alpha·z otherwise; 1 when no nonlinearity follows. */
+  /** The activation kernel's f: the leaky family (relu, leaky-relu, none), sigmoid or tanh. */
+  readonly nonlinearity: Nonlinearity;
+  /** The leaky family's f(z) = z for z > 0, alpha·z otherwise; 1 when no nonlinearity follows. */
   readonly alpha: number;
   readonly rate: number;
 }
@@ -24,7 +26,7 @@ export interface StagePlan {
 
 /**
  * Turns a Sequential's layer list into stages, checking its grammar:
- * (linear [relu | leaky-relu] [dropout])+ [softmax], consecutive sizes chained,
+ * (linear [relu | leaky-relu | sigmoid | tanh] [dropout])+ [softmax], consecutive sizes chained,
  * no layer instance used twice.
  */
 export function planStages(layers: readonly ModelLayer[]): StagePlan {
@@ -32,9 +34,9 @@ export function planStages(layers: readonly ModelLayer[]): StagePlan {
   const stages: Stage[] = [];
   const seen = new Set<LinearLayer>();
   let softmax = false;
-  let current: { layer: LinearLayer; alpha: number; rate: number; activated: boolean; dropped: boolean } | undefined;
+  let current: { layer: LinearLayer; nonlinearity: Nonlinearity; alpha: number; rate: number; activated: boolean; dropped: boolean } | undefined;
   const close = () => {
-    if (current) stages.push({ layer: current.layer, index: stages.length, alpha: current.alpha, rate: current.rate });
+    if (current) stages.push({ layer: current.layer, index: stages.length, nonlinearity: current.nonlinearity, alpha: current.alpha, rate: current.rate });
   };
   layers.forEach((entry, i) => {
     const at = `layers[${i}]`;
@@ -46,16 +48,19 @@ export function planStages(layers: readonly ModelLayer[]): StagePlan {
         throw new ShapeMismatchError(at, `takes ${entry.in} inputs but the previous linear layer gives ${current.layer.out}`);
       }
       close();
-      current = { layer: entry, alpha: 1, rate: 0, activated: false, dropped: false };
+      current = { layer: entry, nonlinearity: 'leaky', alpha: 1, rate: 0, activated: false, dropped: false };
       return;
     }
-    if (typeof entry !== 'object' || entry === null || !('kind' in entry)) throw new InvalidArgumentError(at, 'must be a linear layer or an activation (relu(), leakyRelu(a), dropout(r), softmax())');
+    if (typeof entry !== 'object' || entry === null || !('kind' in entry)) throw new InvalidArgumentError(at, 'must be a linear layer or an activation (relu(), leakyRelu(a), sigmoid(), tanh(), dropout(r), softmax())');
     if (!current) throw new InvalidArgumentError(at, `${entry.kind} must follow a linear layer`);
     switch (entry.kind) {
       case 'relu':
       case 'leaky-relu':
+      case 'sigmoid':
+      case 'tanh':
         if (current.activated || current.dropped) throw new InvalidArgumentError(at, `${entry.kind} must come right after a linear layer, once`);
-        current.alpha = entry.kind === 'relu' ? 0 : entry.alpha;
+        if (entry.kind === 'sigmoid' || entry.kind === 'tanh') current.nonlinearity = entry.kind;
+        else current.alpha = entry.kind === 'relu' ? 0 : entry.alpha;
         current.activated = true;
         return;
       case 'dropout':
@@ -77,5 +82,5 @@ export function planStages(layers: readonly ModelLayer[]): StagePlan {
 
 /** The activation kernels' parameters of a stage. */
 export function activationParams(stage: Stage, seed: number): ActivationParams {
-  return { alpha: stage.alpha, rate: stage.rate, seed, stream: stage.index };
+  return { nonlinearity: stage.nonlinearity, alpha: stage.alpha, rate: stage.rate, seed, stream: stage.index };
 }
