@@ -5,6 +5,7 @@ import { CSRMatrix } from '../../src/index.js';
 import { analyzeOperation, linesPer512B, sectorsPerAccess, type KernelModel, type OperationAnalysis } from './analyze.js';
 import { modelGatherCsr, modelGatherCsrT, modelGatherCsrTWarp, modelGatherCsrWarp, modelSddmmCsr, modelSddmmCsrWarp } from './kernels.js';
 import { PROFILES, type DeviceProfile, type ProfileName } from './profiles.js';
+import { evolutionAnalysis, modelEvolution } from './evolution.js';
 
 export interface ModelShape {
   rows: number;
@@ -60,6 +61,9 @@ export function runModel(config: ModelConfig): { model: BenchModel; analyses: Op
       }
     }
   }
+  // SET evolution at 1 M connections (bench/model/evolution.ts): dispatches, read-backs and serial chains, before (emulation) and after (gpu).
+  const evolving = CSRMatrix.random({ rows: 4096, cols: 4096, density: 0.06, seed: 1 });
+  for (const kernels of ['emulation', 'gpu'] as const) analyses.push(evolutionAnalysis(evolving, modelEvolution(evolving, 0.3, 7, kernels), profile));
   return { model: { profile, traces: 'js-model', kernels: analyses.map((a) => a.model) }, analyses };
 }
 
