@@ -23,7 +23,7 @@ import { PROFILES, workgroupsPerSM } from '../bench/model/profiles.js';
 import { type DispatchTrace, InvocationRecorder, type MemoryEvent, sampleWorkgroups, type WorkgroupTrace } from '../bench/model/trace.js';
 import { CSRMatrix } from '../src/index.js';
 import { modelEvolution } from '../bench/model/evolution.js';
-import { evolveResident } from '../kernels/set/evolve.js';
+import { evolveCpu, evolveResident } from '../kernels/set/evolve.js';
 import { ResidentCsr } from '../kernels/resident/csr.js';
 import { GpuContext } from '../src/gpu/gpu-context.js';
 import { gpuEngine } from './helpers/engines.js';
@@ -472,6 +472,12 @@ describe('SET evolution model (bench/model/evolution.ts) at 1 M connections, and
           expect(model.dispatches.length, `${profile} dispatches`).toBe(dispatches);
           expect(model.readbacks, `${profile} read-backs`).toBe(readbacks);
           expect(model.submissions).toBe(submissions);
+          // And the run it counted gave the CPU twin's layer.
+          const cpu = evolveCpu(W, new Float32Array(W.nnz), second ? new Float32Array(W.nnz) : undefined, 0.3, { kind: 'random', seed: 11, limit: 0.1 });
+          const got = await operand.read(second);
+          expect(got.W.colIdx).toEqual(cpu.W.colIdx);
+          expect(got.W.values).toEqual(cpu.W.values);
+          expect(got.second).toEqual(cpu.second);
         } finally {
           operand.release();
         }
