@@ -1,0 +1,201 @@
+/**
+ * sigmoid() and tanh() in a Sequential: where the grammar takes them, that
+ * fit trains them on both backends (the same losses on both, the loss
+ * falls), that the WebGPU training step is recorded once (no pipeline or
+ * buffer is made per batch), that a model ending in sigmoid predicts without
+ * softmax and refuses fit by name, and that the model file keeps them.
+ */
+import { describe, expect, test } from 'vitest';
+import {
+  DenseLinear,
+  DenseMatrix,
+  dropout,
+  InvalidArgumentError,
+  relu,
+  Sequential,
+  sgd,
+  sigmoid,
+  softmax,
+  SparseLinear,
+  subset,
+  syntheticClassification,
+  tanh,
+  type History,
+  type ModelLayer,
+} from '../../src/index.js';
+import { decodeModel } from '../../src/model/model-file.js';
+import { cpuEngine, gpuEngine } from '../helpers/engines.js';
+
+const gpu = await gpuEngine();
+const cpu = await cpuEngine();
+const backends = [
+  ['webgpu', gpu],
+  ['cpu', cpu],
+] as const;
+
+const all = syntheticClassification({ count: 480, features: 32, classes: 4, seed: 21 });
+const train = subset(all, 0, 400);
+const valid = subset(all, 400, 80);
+
+type Smooth = typeof sigmoid;
+const kinds: Array<[string, Smooth]> = [
+  ['sigmoid', sigmoid],
+  ['tanh', tanh],
+];
+
+function hidden(f: Smooth): ModelLayer[] {
+  return [new SparseLinear({ in: 32, out: 48, epsilon: 6, seed: 3 }), f(), dropout(0.2), new DenseLinear({ in: 48, out: 24, seed: 4 }), f(), new DenseLinear({ in: 24, out: 4, seed: 5 }), softmax()];
+}
+
+function featureMajor(count: number, features: number, seed: number): DenseMatrix {
+  return DenseMatrix.random(features, count, { seed, lo: -3, hi: 3 });
+}
+
+function catchError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('where sigmoid() and tanh() go', () => {
+  test('after a linear layer, before dropout; not twice, not after dropout, not before softmax', () => {
+    for (const [name, f] of kinds) {
+      const ok = new Sequential(cpu, hidden(f));
+      expect(ok.linearLayers).toHaveLength(3);
+      ok.dispose();
+      const bad: Array<[ModelLayer[], string]> = [
+        [[new DenseLinear({ in: 4, out: 3 }), f(), relu()], 'layers[2]'],
+        [[new DenseLinear({ in: 4, out: 3 }), relu(), f()], 'layers[2]'],
+        [[new DenseLinear({ in: 4, out: 3 }), dropout(0.1), f()], 'layers[2]'],
+        [[new DenseLinear({ in: 4, out: 3 }), f(), softmax()], 'layers[2]'],
+        [[f(), new DenseLinear({ in: 4, out: 3 })], 'layers[0]'],
+      ];
+      for (const [layers, argument] of bad) {
+        const e = catchError(() => new Sequential(cpu, layers));
+        expect(e, name).toBeInstanceOf(InvalidArgumentError);
+        expect((e as InvalidArgumentError).argument, `${name}: ${(e as Error).message}`).toBe(argument);
+      }
+    }
+  });
+
+  test('as the last layer (an autoencoder-style output): predict works on both backends; fit names `layers` (it trains with softmax cross-entropy only)', async () => {
+    for (const [name, f] of kinds) {
+      const outputs: Float32Array[] = [];
+      for (const [backend, engine] of backends) {
+        const model = new Sequential(engine, [new DenseLinear({ in: 8, out: 6, seed: 1 }), relu(), new DenseLinear({ in: 6, out: 8, seed: 2 }), f()]);
+        try {
+          for (const count of [1, 5]) {
+            const y = await model.predict(featureMajor(count, 8, 9 + count));
+            expect(y.rows).toBe(8);
+            expect(y.cols).toBe(count);
+            const lo = name === 'sigmoid' ? 0 : -1;
+            for (const v of y.data) expect(v >= lo && v <= 1, `${name} ${backend} output ${v} in [${lo}, 1]`).toBe(true);
+            if (count === 5) outputs.push(y.data);
+          }
+          const fit = await model.fit(train, { epochs: 1, batchSize: 10 }).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(fit).toBeInstanceOf(InvalidArgumentError);
+          expect((fit as InvalidArgumentError).argument).toBe('layers');
+          expect((fit as Error).message).toMatch(/softmax/);
+        } finally {
+          model.dispose();
+        }
+      }
+      // GPU = CPU: the activation's transcendentals differ by a few ulp (test/activation.test.ts).
+      const [g, c] = outputs as [Float32Array, Float32Array];
+      for (let i = 0; i < g.length; i++) expect(Math.abs(g[i]! - c[i]!), `${name} output ${i}`).toBeLessThan(1e-6);
+    }
+  });
+});
+
+describe('fit with sigmoid and tanh hidden layers, on WebGPU and the CPU', () => {
+  for (const [name, f] of kinds) {
+    test(`${name}: the loss falls, both backends agree, and the WebGPU step is recorded once`, async () => {
+      const histories: History[] = [];
+      for (const [backend, engine] of backends) {
+        const model = new Sequential(engine, hidden(f));
+        const device = engine.gpuContextForLayers()?.device;
+        const counts = { pipelines: 0, buffers: 0 };
+        const restore: Array<() => void> = [];
+        if (device) {
+          // Count what the device creates from the end of an epoch's first batch to its last: the recorded step's replays only.
+          for (const method of ['createComputePipeline', 'createBuffer'] as const) {
+            const original = device[method].bind(device) as (...args: unknown[]) => unknown;
+            const key = method === 'createBuffer' ? 'buffers' : 'pipelines';
+            (device as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+              counts[key]++;
+              return original(...args);
+            };
+            restore.push(() => delete (device as unknown as Record<string, unknown>)[method]);
+          }
+        }
+        let between = { pipelines: 0, buffers: 0 };
+        let start = { pipelines: 0, buffers: 0 };
+        try {
+          const history = await model.fit(train, {
+            epochs: 4,
+            batchSize: 20,
+            seed: 7,
+            optimizer: sgd({ lr: 0.1, momentum: 0.9, weightDecay: 0 }),
+            validationData: valid,
+            onBatchEnd: ({ batch, batches }) => {
+              if (batch === 0) start = { ...counts };
+              if (batch === batches - 1) between = { pipelines: between.pipelines + counts.pipelines - start.pipelines, buffers: between.buffers + counts.buffers - start.buffers };
+            },
+          });
+          histories.push(history);
+          const losses = history.epochs.map((e) => e.loss);
+          console.log(`[activations] ${name} ${backend}: losses ${losses.map((l) => l.toFixed(4)).join(' → ')}, val accuracy ${history.epochs.at(-1)!.valAccuracy!.toFixed(3)}`);
+          expect(losses.every(Number.isFinite)).toBe(true);
+          expect(losses[3]!, `${name} ${backend} loss falls`).toBeLessThan(losses[0]! * 0.8);
+          expect(history.epochs.at(-1)!.valAccuracy!).toBeGreaterThan(0.5);
+          if (device) {
+            // The training pass was recorded before the first batch ended; the other 19 batches of each epoch replay it.
+            // The spy sees the device: the recorded pass's activation buffers were created through it.
+            expect(counts.buffers, `${name}: buffers created while recording`).toBeGreaterThan(0);
+            expect(between, `${name}: nothing created between batches`).toEqual({ pipelines: 0, buffers: 0 });
+          }
+        } finally {
+          for (const r of restore) r();
+          model.dispose();
+        }
+      }
+      const [g, c] = histories as [History, History];
+      for (let e = 0; e < 4; e++) {
+        const a = g.epochs[e]!.loss;
+        const b = c.epochs[e]!.loss;
+        expect(Math.abs(a - b), `${name} epoch ${e} loss: webgpu ${a} vs cpu ${b}`).toBeLessThanOrEqual(1e-4 * Math.abs(b));
+      }
+    });
+  }
+});
+
+describe('the model file keeps sigmoid and tanh', () => {
+  test('save → load predicts the same, on both backends; the header names them', async () => {
+    for (const [name, f] of kinds) {
+      for (const [backend, engine] of backends) {
+        const model = new Sequential(engine, hidden(f));
+        const X = featureMajor(7, 32, 5);
+        try {
+          const before = await model.predict(X);
+          const bytes = await model.save();
+          expect(decodeModel(bytes).layers.map((l) => l.kind)).toEqual(['sparse-linear', name, 'dropout', 'dense-linear', name, 'dense-linear', 'softmax']);
+          const loaded = Sequential.load(engine, bytes);
+          try {
+            expect((await loaded.predict(X)).data, `${name} ${backend}`).toEqual(before.data);
+            expect(await loaded.save(), `${name} ${backend}: save → load → save gives the same bytes`).toEqual(bytes);
+          } finally {
+            loaded.dispose();
+          }
+        } finally {
+          model.dispose();
+        }
+      }
+    }
+  });
+});
