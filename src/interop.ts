@@ -36,7 +36,7 @@ function build(format: InteropFormat, engine: Engine, snapshot: ModelSnapshot): 
 /**
  * The model as an ONNX model (opset 17) for inference: Gemm nodes (sparse
  * layers as sparse initializers, so the file grows with the nonzeros), Relu,
- * LeakyRelu, Softmax; dropout is left out of the graph. ONNX Runtime runs it
+ * LeakyRelu, Sigmoid, Tanh, Softmax; dropout is left out of the graph. ONNX Runtime runs it
  * as it is (it densifies sparse initializers when it loads them).
  */
 export async function exportOnnx(model: Sequential): Promise<Uint8Array> {
@@ -46,7 +46,7 @@ export async function exportOnnx(model: Sequential): Promise<Uint8Array> {
 /**
  * A Sequential from ONNX bytes: a model exportOnnx wrote (exactly as it was),
  * or an MLP as PyTorch's and Keras's exporters write it (Gemm, MatMul + Add,
- * Flatten/Reshape at the input, Relu, LeakyRelu, Softmax), whose weights
+ * Flatten/Reshape at the input, Relu, LeakyRelu, Sigmoid, Tanh, Softmax), whose weights
  * become DenseLinear layers (CSR ones for sparse initializers). The file is
  * validated whole before anything reaches the engine; a bad file throws
  * InteropFormatError, an operator outside that list UnsupportedOperatorError.
