@@ -23,7 +23,10 @@ import {
   type History,
   type ModelLayer,
 } from '../../src/index.js';
-import { decodeModel } from '../../src/model/model-file.js';
+import { decodeModel, encodeModel } from '../../src/model/model-file.js';
+import { ACTIVATION_KINDS, activationOf, leakyRelu } from '../../src/model/activations.js';
+import { InteropFormatError } from '../../src/interop/errors.js';
+import { readLayerMeta } from '../../src/interop/snapshot.js';
 import { cpuEngine, gpuEngine } from '../helpers/engines.js';
 
 const gpu = await gpuEngine();
@@ -197,5 +200,43 @@ describe('the model file keeps sigmoid and tanh', () => {
         }
       }
     }
+  });
+});
+
+describe('one table reads and writes every activation entry', () => {
+  test('activationOf: every kind, keys in a fixed order, the parameter checked by its constructor and named', () => {
+    expect(ACTIVATION_KINDS).toEqual(['relu', 'leaky-relu', 'sigmoid', 'tanh', 'dropout', 'softmax']);
+    // Extra keys are dropped and the key order is fixed: equal models give equal bytes.
+    expect(JSON.stringify(activationOf({ alpha: 0.5, extra: 1, kind: 'leaky-relu' }, 'x'))).toBe('{"kind":"leaky-relu","alpha":0.5}');
+    expect(JSON.stringify(activationOf({ kind: 'sigmoid', alpha: 3 }, 'x'))).toBe('{"kind":"sigmoid"}');
+    expect(activationOf({ kind: 'tanh' }, 'x')).toEqual(tanh());
+    expect(activationOf({ kind: 'dropout', rate: 0.25 }, 'x')).toEqual(dropout(0.25));
+    for (const [entry, argument] of [
+      [{ kind: 'leaky-relu', alpha: 1e39 }, 'layers[2].alpha'],
+      [{ kind: 'leaky-relu' }, 'layers[2].alpha'],
+      [{ kind: 'dropout', rate: '0.5' }, 'layers[2].rate'],
+      [{ kind: 'dropout', rate: 1 }, 'layers[2].rate'],
+    ] as const) {
+      const e = catchError(() => activationOf(entry, 'layers[2]'));
+      expect(e, JSON.stringify(entry)).toBeInstanceOf(InvalidArgumentError);
+      expect((e as InvalidArgumentError).argument).toBe(argument);
+    }
+  });
+
+  test('the model file and the interop metadata refuse through it, each with its own error', () => {
+    const linear = { kind: 'dense-linear' as const, W: DenseMatrix.random(2, 3), bias: new Float32Array(2), init: 'he-uniform' as const };
+    const e = catchError(() => encodeModel({ layers: [linear, { kind: 'leaky-relu', alpha: 1e39 }] }));
+    expect(e).toBeInstanceOf(InvalidArgumentError);
+    expect((e as InvalidArgumentError).argument).toBe('model.layers[1].alpha');
+    const file = encodeModel({ layers: [linear, sigmoid(), leakyRelu(0.1)] });
+    expect(decodeModel(file).layers.slice(1)).toEqual([sigmoid(), leakyRelu(0.1)]);
+
+    const meta = (layers: unknown[]) => JSON.stringify({ version: 1, layers });
+    expect(readLayerMeta('safetensors', meta([{ kind: 'sigmoid' }, { kind: 'tanh' }]))).toEqual([sigmoid(), tanh()]);
+    const bad = catchError(() => readLayerMeta('onnx', meta([{ kind: 'tanh' }, { kind: 'dropout', rate: '0.5' }])));
+    expect(bad).toBeInstanceOf(InteropFormatError);
+    expect((bad as InteropFormatError).reason).toBe('corrupt');
+    expect((bad as Error).message).toContain('layers[1].rate');
+    expect((catchError(() => readLayerMeta('onnx', meta([{ kind: 'swish' }]))) as Error).message).toContain('layers[0].kind "swish" is not a known layer kind');
   });
 });
