@@ -22,6 +22,7 @@ import sortableKeySource from '../shaders/fragments/sortable-key.wgsl?raw';
 import gemmTileSource from '../shaders/fragments/gemm-tile.wgsl?raw';
 import workgroupScanSource from '../shaders/fragments/workgroup-scan.wgsl?raw';
 import rowMergeSource from '../shaders/fragments/row-merge.wgsl?raw';
+import traceSource from '../shaders/fragments/trace.wgsl?raw';
 import { layoutWgsl, type ShaderLayout } from '../src/gpu/layout.js';
 import { specializeShader, type ShaderProgram } from '../src/gpu/program.js';
 
@@ -32,6 +33,7 @@ export const fragments = {
   gemmTile: gemmTileSource,
   workgroupScan: workgroupScanSource,
   rowMerge: rowMergeSource,
+  trace: traceSource,
 } as const;
 
 type Fragment = keyof typeof fragments;
@@ -100,6 +102,14 @@ function gatherCsrShader(perm: boolean, vec4: boolean) {
   });
 }
 
+/** The tracing variant's extra binding (fragments/trace.wgsl): an event counter, then four words per event. */
+const traceBinding = { trace: 'rw atomic<u32>' } as const;
+
+/** A shader with the TRACE recorder: its layout plus the `trace` binding, and the fragment that writes it. */
+function traced<L extends ShaderLayout>(s: Shader<L>) {
+  return shader(s.source, { ...s.layout, bindings: { ...s.layout.bindings, ...traceBinding } }, [...s.includes, 'trace']);
+}
+
 function gatherNMShader(vec4: boolean, aligned: boolean) {
   return shader(gatherSource, {
     consts: gatherConsts,
@@ -153,6 +163,15 @@ export function gatherCsrProgram(transpose: boolean, vec4: boolean): GatherCsrPr
   return vec4 ? programs.gatherCsrVec4 : programs.gatherCsr;
 }
 
+/**
+ * Tracing variants of the CSR gather (flag TRACE; bench/model/wgsl-trace.ts):
+ * the same entry points, recording every access of X, Y and the CSR arrays.
+ */
+export function tracedGatherCsrProgram(perm: boolean, vec4: boolean, warp: boolean) {
+  const key = `spmm:csr${perm ? '+perm' : ''}${vec4 ? ':vec4' : ''}${warp ? ':warp' : ''}:trace`;
+  return program(key, traced(gatherCsrShader(perm, vec4)), { flags: { CSR: true, PERM: perm, VEC4: vec4, TRACE: true }, entryPoint: warp ? 'gatherWarp' : 'main' });
+}
+
 // --- sddmm: CSR and N:M patterns (flags) ---
 
 /** `main`: ENTRIES entries per workgroup, one invocation each; `sddmmWarp`: WARP_ENTRIES entries × WARP_LANES lanes. */
@@ -163,9 +182,17 @@ function sddmmIo(vec4: boolean) {
 }
 
 /** `warp`: the GPU-shaped entry point sddmmWarp (lanes along the batch, f32 loads); otherwise `main`, with vec4 loads when the batch allows. */
+function sddmmCsrShader(vec4: boolean) {
+  return shader(sddmmSource, { consts: sddmmConsts, uniforms: { nnz: 'u32', batch: 'u32', alpha: 'f32' }, bindings: { ...sddmmIo(vec4), rowOf: 'r u32', colIdx: 'r u32' } } as const);
+}
+
 function sddmmCsr(vec4: boolean, warp = false) {
-  const layout = { consts: sddmmConsts, uniforms: { nnz: 'u32', batch: 'u32', alpha: 'f32' }, bindings: { ...sddmmIo(vec4), rowOf: 'r u32', colIdx: 'r u32' } } as const;
-  return program(`sddmm:csr${vec4 ? ':vec4' : ''}${warp ? ':warp' : ''}`, shader(sddmmSource, layout), { flags: { CSR: true, VEC4: vec4 }, entryPoint: warp ? 'sddmmWarp' : 'main' });
+  return program(`sddmm:csr${vec4 ? ':vec4' : ''}${warp ? ':warp' : ''}`, sddmmCsrShader(vec4), { flags: { CSR: true, VEC4: vec4 }, entryPoint: warp ? 'sddmmWarp' : 'main' });
+}
+
+/** The tracing variant of the CSR SDDMM (flag TRACE; bench/model/wgsl-trace.ts). */
+export function tracedSddmmCsrProgram(vec4: boolean, warp: boolean) {
+  return program(`sddmm:csr${vec4 ? ':vec4' : ''}${warp ? ':warp' : ''}:trace`, traced(sddmmCsrShader(vec4)), { flags: { CSR: true, VEC4: vec4, TRACE: true }, entryPoint: warp ? 'sddmmWarp' : 'main' });
 }
 
 function sddmmNM(vec4: boolean, warp = false) {
@@ -516,6 +543,19 @@ export const programs = {
   riglRowPointers: entry('rigl', rigl, 'rowPointers'),
   riglMergeRows: entry('rigl', rigl, 'mergeRows'),
   riglGatherValues: entry('rigl', rigl, 'gatherValues'),
+} as const satisfies Record<string, ShaderProgram>;
+
+/** The tracing variants (no kernel uses them; the GPU execution model runs them), listed for the layout tests. */
+export const tracePrograms = {
+  gatherCsr: tracedGatherCsrProgram(false, false, false),
+  gatherCsrVec4: tracedGatherCsrProgram(false, true, false),
+  gatherCsrTranspose: tracedGatherCsrProgram(true, false, false),
+  gatherCsrTransposeVec4: tracedGatherCsrProgram(true, true, false),
+  gatherCsrWarp: tracedGatherCsrProgram(false, false, true),
+  gatherCsrTransposeWarp: tracedGatherCsrProgram(true, false, true),
+  sddmmCsr: tracedSddmmCsrProgram(false, false),
+  sddmmCsrVec4: tracedSddmmCsrProgram(true, false),
+  sddmmCsrWarp: tracedSddmmCsrProgram(false, true),
 } as const satisfies Record<string, ShaderProgram>;
 
 export function gemmVariant(transA: boolean, transB: boolean, gpu = false): ShaderProgram<typeof gemm.layout> {

@@ -12,6 +12,29 @@
 //        2× faster on SwiftShader, where each scalar load pays its own address
 //        and bounds arithmetic)
 
+// TRACE (fragments/trace.wgsl): access sites numbered as bench/model/kernels.ts's
+// models of `main` and `sddmmWarp` (compared event for event by a test), and
+// the buffers' ids (SDDMM_TRACE_BUFFERS in bench/model/wgsl-trace.ts). CSR only.
+//!TRACE const S_ROW: u32 = 0u;
+//!TRACE const S_COL: u32 = 1u;
+//!TRACE const S_STORE: u32 = 2u;
+//!TRACE const S_Y: u32 = 3u;
+//!TRACE //!VEC4 const S_X: u32 = 4u;
+//!TRACE //!VEC4 const S_SITES: u32 = 5u;
+//!TRACE //!!VEC4 const S_X: u32 = 11u;
+//!TRACE //!!VEC4 const S_SITES: u32 = 19u;
+//!TRACE const SW_ROW: u32 = 0u;
+//!TRACE const SW_COL: u32 = 1u;
+//!TRACE const SW_Y: u32 = 2u;
+//!TRACE const SW_X: u32 = 3u;
+//!TRACE const SW_STORE: u32 = 4u;
+//!TRACE const SW_SITES: u32 = 5u;
+//!TRACE const T_ROW_OF: u32 = 0u;
+//!TRACE const T_COL_IDX: u32 = 1u;
+//!TRACE const T_DY: u32 = 2u;
+//!TRACE const T_X: u32 = 3u;
+//!TRACE const T_OUT: u32 = 4u;
+
 fn entryRow(k: u32) -> u32 {
   //!CSR return rowOf[k];
   //!NM return k / params.slotsPerRow;
@@ -57,6 +80,24 @@ fn main(
   //!!VEC4   acc += load4Y(r, b) * load4X(c, b);
   //!!VEC4 }
   outValues[k] = params.alpha * (acc.x + acc.y + acc.z + acc.w);
+  //!TRACE traceInvocation = k;
+  //!TRACE traceLoad(S_ROW, T_ROW_OF, 4u, k * 4u);
+  //!TRACE traceLoad(S_COL, T_COL_IDX, 4u, k * 4u);
+  //!TRACE //!VEC4 for (var q = 0u; q < quads; q++) {
+  //!TRACE //!VEC4   traceLoad(S_Y + S_SITES * q, T_DY, 16u, (r * quads + q) * 16u);
+  //!TRACE //!VEC4   traceLoad(S_X + S_SITES * q, T_X, 16u, (c * quads + q) * 16u);
+  //!TRACE //!VEC4 }
+  //!TRACE //!!VEC4 for (var b = 0u; b < params.batch; b += 4u) {
+  //!TRACE //!!VEC4   // load4Y / load4X: four loads of a full quad, or the ones inside the batch (sites + 4).
+  //!TRACE //!!VEC4   let partial = select(0u, 4u, b + 3u >= params.batch);
+  //!TRACE //!!VEC4   for (var i = 0u; i < 4u; i++) {
+  //!TRACE //!!VEC4     if (b + i < params.batch) {
+  //!TRACE //!!VEC4       traceLoad(S_Y + partial + i + S_SITES * (b / 4u), T_DY, 4u, (r * params.batch + b + i) * 4u);
+  //!TRACE //!!VEC4       traceLoad(S_X + partial + i + S_SITES * (b / 4u), T_X, 4u, (c * params.batch + b + i) * 4u);
+  //!TRACE //!!VEC4     }
+  //!TRACE //!!VEC4   }
+  //!TRACE //!!VEC4 }
+  //!TRACE traceStore(S_STORE, T_OUT, 4u, k * 4u);
 }
 
 // --- GPU-shaped SDDMM (entry point sddmmWarp; the 'gpu' kernel profile) ---
@@ -87,10 +128,17 @@ fn sddmmWarp(
   let first = linearWorkgroupId(wid, groups) * WARP_ENTRIES;
   let k = first + lid.y;
   var partial = 0.0;
+  //!TRACE traceInvocation = first * WARP_LANES + lid.x + WARP_LANES * lid.y;
   if (k < params.nnz) {
     //!!VEC4 let y = entryRow(k) * params.batch;
     //!!VEC4 let x = entryCol(k) * params.batch;
     //!!VEC4 for (var b = lid.x; b < params.batch; b += WARP_LANES) { partial += dY[y + b] * X[x + b]; }
+    //!TRACE traceLoad(SW_ROW, T_ROW_OF, 4u, k * 4u);
+    //!TRACE traceLoad(SW_COL, T_COL_IDX, 4u, k * 4u);
+    //!TRACE //!!VEC4 for (var b = lid.x; b < params.batch; b += WARP_LANES) {
+    //!TRACE //!!VEC4   traceLoad(SW_Y + SW_SITES * ((b - lid.x) / WARP_LANES), T_DY, 4u, (y + b) * 4u);
+    //!TRACE //!!VEC4   traceLoad(SW_X + SW_SITES * ((b - lid.x) / WARP_LANES), T_X, 4u, (x + b) * 4u);
+    //!TRACE //!!VEC4 }
   }
   partials[lid.y * PARTIAL_STRIDE + lid.x] = partial;
   workgroupBarrier();
@@ -98,5 +146,6 @@ fn sddmmWarp(
     var total = 0.0;
     for (var i = 0u; i < WARP_LANES; i++) { total += partials[lid.x * PARTIAL_STRIDE + i]; }
     outValues[first + lid.x] = params.alpha * total;
+    //!TRACE traceStore(SW_STORE, T_OUT, 4u, (first + lid.x) * 4u);
   }
 }

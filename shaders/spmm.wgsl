@@ -26,6 +26,40 @@ const TILE_B: u32 = THREADS_B * COLS_PER_THREAD;
 
 var<private> acc: array<vec4f, 4>;
 
+// TRACE (fragments/trace.wgsl): the access sites of `main` and of
+// `gatherWarp`, numbered as bench/model/kernels.ts's models of them (a test
+// compares the two traces event for event), and the buffers' ids in events
+// (GATHER_TRACE_BUFFERS in bench/model/wgsl-trace.ts). CSR only.
+//!TRACE const G_ORDER: u32 = 0u;
+//!TRACE const G_PTR: u32 = 1u;
+//!TRACE const G_PTR_END: u32 = 2u;
+//!TRACE const G_STORE: u32 = 3u;
+//!TRACE const G_PERM: u32 = 19u;
+//!TRACE const G_VALUES: u32 = 20u;
+//!TRACE const G_COL: u32 = 21u;
+//!TRACE const G_X: u32 = 22u;
+//!TRACE const G_X_PARTIAL: u32 = 38u;
+//!TRACE const G_SITES: u32 = 54u;
+//!TRACE const W_ORDER: u32 = 0u;
+//!TRACE const W_PTR: u32 = 1u;
+//!TRACE const W_PTR_END: u32 = 2u;
+//!TRACE const W_COL: u32 = 3u;
+//!TRACE const W_PERM: u32 = 4u;
+//!TRACE const W_VALUES: u32 = 5u;
+//!TRACE const W_X: u32 = 6u;
+//!TRACE const W_STORE: u32 = 10u;
+//!TRACE const W_SITES: u32 = 14u;
+//!TRACE const T_ROW_ORDER: u32 = 0u;
+//!TRACE const T_ROW_PTR: u32 = 1u;
+//!TRACE const T_COL_IDX: u32 = 2u;
+//!TRACE const T_PERM: u32 = 3u;
+//!TRACE const T_VALUES: u32 = 4u;
+//!TRACE const T_X: u32 = 5u;
+//!TRACE const T_Y: u32 = 6u;
+// The loop iteration of `main`'s row loop (the nonzero's position in its row), for accumulate's events.
+//!TRACE var<private> traceIteration: u32;
+//!TRACE fn gatherStep(site: u32) -> u32 { return site + G_SITES * traceIteration; }
+
 // Adds v · X[col, b0 .. b0+15] to the accumulators.
 fn accumulate(v: f32, col: u32, b0: u32, full: bool) {
   // No bounds branch: past the batch (only in a partial tile) the loads read
@@ -37,21 +71,29 @@ fn accumulate(v: f32, col: u32, b0: u32, full: bool) {
   //!VEC4 acc[1] += v * X[base + 1u];
   //!VEC4 acc[2] += v * X[base + 2u];
   //!VEC4 acc[3] += v * X[base + 3u];
+  //!VEC4 //!TRACE for (var q = 0u; q < 4u; q++) { traceLoad(gatherStep(G_X + q), T_X, 16u, (base + q) * 16u); }
   //!!VEC4 let base = col * params.batch + b0;
   //!!VEC4 if (full) {
   //!!VEC4   for (var q = 0u; q < 4u; q++) {
   //!!VEC4     let o = base + q * 4u;
   //!!VEC4     acc[q] += v * vec4f(X[o], X[o + 1u], X[o + 2u], X[o + 3u]);
+  //!!VEC4     //!TRACE for (var j = 0u; j < 4u; j++) { traceLoad(gatherStep(G_X + q * 4u + j), T_X, 4u, (o + j) * 4u); }
   //!!VEC4   }
   //!!VEC4 } else {
   //!!VEC4   for (var i = 0u; i < COLS_PER_THREAD; i++) {
   //!!VEC4     if (b0 + i < params.batch) { acc[i / 4u][i % 4u] += v * X[base + i]; }
+  //!!VEC4     //!TRACE if (b0 + i < params.batch) { traceLoad(gatherStep(G_X_PARTIAL + i), T_X, 4u, (base + i) * 4u); }
   //!!VEC4   }
   //!!VEC4 }
 }
 
 fn accumulateRow(r: u32, b0: u32, full: bool) {
   //!CSR for (var k = rowPtr[r]; k < rowPtr[r + 1u]; k++) {
+  //!CSR   //!TRACE traceIteration = k - rowPtr[r];
+  //!CSR   //!TRACE //!PERM traceLoad(gatherStep(G_PERM), T_PERM, 4u, k * 4u);
+  //!CSR   //!TRACE //!PERM traceLoad(gatherStep(G_VALUES), T_VALUES, 4u, perm[k] * 4u);
+  //!CSR   //!TRACE //!!PERM traceLoad(gatherStep(G_VALUES), T_VALUES, 4u, k * 4u);
+  //!CSR   //!TRACE traceLoad(gatherStep(G_COL), T_COL_IDX, 4u, k * 4u);
   //!CSR   //!PERM accumulate(values[perm[k]], colIdx[k], b0, full);
   //!CSR   //!!PERM accumulate(values[k], colIdx[k], b0, full);
   //!CSR }
@@ -101,14 +143,20 @@ fn main(
   if (slot >= params.rows || b0 >= params.batch) { return; }
   let r = rowAt(slot);
   let full = b0 + COLS_PER_THREAD <= params.batch;
+  //!TRACE traceInvocation = g * THREADS_B * ROWS_PER_WG + lid.x + THREADS_B * lid.y;
+  //!TRACE traceLoad(G_ORDER, T_ROW_ORDER, 4u, slot * 4u);
+  //!TRACE traceLoad(G_PTR, T_ROW_PTR, 4u, r * 4u);
+  //!TRACE traceLoad(G_PTR_END, T_ROW_PTR, 4u, (r + 1u) * 4u);
   accumulateRow(r, b0, full);
   //!VEC4 let base = (r * params.batch + b0) / 4u;
   //!VEC4 for (var q = 0u; q < 4u; q++) {
   //!VEC4   if (b0 + q * 4u < params.batch) { Y[base + q] = acc[q]; }
+  //!VEC4   //!TRACE if (b0 + q * 4u < params.batch) { traceStore(G_STORE + q, T_Y, 16u, (base + q) * 16u); }
   //!VEC4 }
   //!!VEC4 let base = r * params.batch + b0;
   //!!VEC4 for (var i = 0u; i < COLS_PER_THREAD; i++) {
   //!!VEC4   if (b0 + i < params.batch) { Y[base + i] = acc[i / 4u][i % 4u]; }
+  //!!VEC4   //!TRACE if (b0 + i < params.batch) { traceStore(G_STORE + i, T_Y, 4u, (base + i) * 4u); }
   //!!VEC4 }
 }
 
@@ -172,10 +220,14 @@ fn gatherWarp(
   var r = 0u;
   var start = 0u;
   var len = 0u;
+  //!TRACE traceInvocation = g * WARP_LANES * WARP_ROWS + lid.x + WARP_LANES * lid.y;
   if (slot < params.rows) {
     r = rowAt(slot);
     start = rowStart(r);
     len = rowLength(r, start);
+    //!TRACE traceLoad(W_ORDER, T_ROW_ORDER, 4u, slot * 4u);
+    //!TRACE traceLoad(W_PTR, T_ROW_PTR, 4u, r * 4u);
+    //!TRACE traceLoad(W_PTR_END, T_ROW_PTR, 4u, (r + 1u) * 4u);
   }
   // The workgroup walks as many strips as its longest row needs (a uniform
   // bound, so the barriers below are reached by every invocation).
@@ -195,6 +247,10 @@ fn gatherWarp(
       let k = start + first + lid.x;
       stagedColumn[mine + lid.x] = entryColumn(k, first + lid.x);
       stagedValue[mine + lid.x] = entryValue(k);
+      //!TRACE traceLoad(W_COL + W_SITES * s, T_COL_IDX, 4u, k * 4u);
+      //!TRACE //!PERM traceLoad(W_PERM + W_SITES * s, T_PERM, 4u, k * 4u);
+      //!TRACE //!PERM traceLoad(W_VALUES + W_SITES * s, T_VALUES, 4u, perm[k] * 4u);
+      //!TRACE //!!PERM traceLoad(W_VALUES + W_SITES * s, T_VALUES, 4u, k * 4u);
     }
     workgroupBarrier();
     // Entries in row order, as the CPU twin adds them.
@@ -204,6 +260,7 @@ fn gatherWarp(
       let x = stagedColumn[mine + j] * params.batch + b0;
       for (var q = 0u; q < WARP_COLS; q++) {
         //!!VEC4 if (b0 + q * WARP_LANES < params.batch) { sum[q] += v * X[x + q * WARP_LANES]; }
+        //!!VEC4 //!TRACE if (b0 + q * WARP_LANES < params.batch) { traceLoad(W_X + q + W_SITES * (first + j), T_X, 4u, (x + q * WARP_LANES) * 4u); }
       }
     }
     workgroupBarrier();
@@ -212,5 +269,6 @@ fn gatherWarp(
   let y = r * params.batch + b0;
   for (var q = 0u; q < WARP_COLS; q++) {
     //!!VEC4 if (b0 + q * WARP_LANES < params.batch) { Y[y + q * WARP_LANES] = sum[q]; }
+    //!!VEC4 //!TRACE if (b0 + q * WARP_LANES < params.batch) { traceStore(W_STORE + q, T_Y, 4u, (y + q * WARP_LANES) * 4u); }
   }
 }

@@ -9,11 +9,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { fragments, programs } from '../kernels/programs.js';
+import { fragments, programs, tracePrograms } from '../kernels/programs.js';
 import { bindingsByNumber, declareLayout, layoutMismatches, layoutWgsl, uniformBytes, type BindingBuffers, type UniformValues } from '../src/gpu/layout.js';
 import type { ShaderProgram } from '../src/gpu/program.js';
 
-const all = Object.values(programs) as ShaderProgram[];
+const all = [...Object.values(programs), ...Object.values(tracePrograms)] as ShaderProgram[];
 
 const fixture = declareLayout({
   consts: { THREADS: 64 },

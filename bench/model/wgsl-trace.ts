@@ -1,0 +1,155 @@
+// Traces from the WGSL itself: runs a product's tracing variant (flag TRACE,
+// shaders/fragments/trace.wgsl) on a WebGPU device — SwiftShader here — and
+// turns the events it wrote into the trace format of bench/model/trace.ts, so
+// bench/model/analyze.ts reads them as it reads the JavaScript models. The
+// models (bench/model/kernels.ts) scale to shapes no trace buffer holds; these
+// traces say whether the models describe the code that runs (the test
+// compares the two event for event).
+import { tracedGatherCsrProgram, tracedSddmmCsrProgram } from '../../kernels/programs.js';
+import type { GpuContext, OperationScope } from '../../src/gpu/gpu-context.js';
+import type { CSRMatrix } from '../../src/index.js';
+import { InvocationRecorder, workgroupThreads, type DispatchTrace, type InvocationTrace, type WorkgroupTrace } from './trace.js';
+
+/** Buffer ids of the gather's events (the T_ consts of shaders/spmm.wgsl), by id. */
+export const GATHER_TRACE_BUFFERS = ['rowOrder', 'rowPtr', 'colIdx', 'perm', 'values', 'X', 'Y'] as const;
+/** Buffer ids of the SDDMM's events (the T_ consts of shaders/sddmm.wgsl), by id. */
+export const SDDMM_TRACE_BUFFERS = ['rowOf', 'colIdx', 'dY', 'X', 'outValues'] as const;
+
+/** The CSR products with tracing variants: Y = W·X, dX = Wᵀ·dY (through the transpose index), the SDDMM at W's entries. */
+export type TracedProduct = 'gather' | 'gatherTranspose' | 'sddmm';
+
+export interface WgslTraceRequest {
+  product: TracedProduct;
+  W: CSRMatrix;
+  batch: number;
+  /** The 'gpu' kernel profile's entry point (gatherWarp, sddmmWarp) instead of the emulation one (main). */
+  warp: boolean;
+  /** Room for this many events (default 2^21, 32 MiB); a dispatch that makes more is refused, not truncated. */
+  maxEvents?: number;
+}
+
+const HEADER_WORDS = 4;
+const EVENT_WORDS = 4;
+
+/** Runs the tracing variant once and returns its trace (every workgroup traced). */
+export async function traceWgsl(ctx: GpuContext, request: WgslTraceRequest): Promise<DispatchTrace> {
+  const { product, W, batch, warp } = request;
+  const maxEvents = Math.min(request.maxEvents ?? 2 ** 21, Math.floor(ctx.maxBufferBytes / 4 / EVENT_WORDS) - HEADER_WORDS);
+  const label = `${product} (${warp ? 'gpu' : 'emulation'}, WGSL trace)`;
+  const shape = product === 'sddmm' ? sddmmShape(W.nnz, warp) : gatherShape(product === 'gather' ? W.rows : W.cols, batch, warp);
+  const words = await ctx.run(`trace ${label}`, (s) => {
+    const trace = s.output('trace', (HEADER_WORDS + maxEvents * EVENT_WORDS) * 4);
+    if (product === 'sddmm') recordSddmm(s, W, batch, warp, shape.workgroups, trace);
+    else recordGather(s, W, batch, warp, product === 'gatherTranspose', shape.workgroups, trace);
+    return { result: trace, byteLength: (HEADER_WORDS + maxEvents * EVENT_WORDS) * 4, decode: (bytes) => new Uint32Array(bytes) };
+  });
+  const count = words[0]!;
+  if (count > maxEvents) throw new RangeError(`${label}: ${count} events do not fit the trace buffer of ${maxEvents}; trace a smaller shape`);
+  const names: readonly string[] = product === 'sddmm' ? SDDMM_TRACE_BUFFERS : GATHER_TRACE_BUFFERS;
+  const threads = workgroupThreads(shape.size);
+  const byInvocation = new Map<number, InvocationRecorder>();
+  for (let e = 0; e < count; e++) {
+    const at = HEADER_WORDS + e * EVENT_WORDS;
+    const invocation = words[at]!;
+    const packed = words[at + 2]!;
+    const buffer = names[packed & 0xff];
+    if (buffer === undefined) throw new Error(`${label}: event ${e} names buffer id ${packed & 0xff}, which the shader does not declare`);
+    let rec = byInvocation.get(invocation);
+    if (!rec) byInvocation.set(invocation, (rec = new InvocationRecorder()));
+    const kind = (packed >>> 8) & 0xff;
+    (kind === 0 ? rec.load : rec.store).call(rec, words[at + 1]!, buffer, words[at + 3]!, packed >>> 16);
+  }
+  const workgroups = new Map<number, InvocationTrace[]>();
+  for (const [globalIndex, rec] of [...byInvocation].sort((a, b) => a[0] - b[0])) {
+    const g = Math.floor(globalIndex / threads);
+    let list = workgroups.get(g);
+    if (!list) workgroups.set(g, (list = []));
+    list.push({ globalIndex, localIndex: globalIndex % threads, events: rec.events });
+  }
+  const traced: WorkgroupTrace[] = [];
+  for (let g = 0; g < shape.workgroups; g++) traced.push({ workgroup: g, invocations: workgroups.get(g) ?? [] });
+  return {
+    label,
+    workgroupSize: shape.size,
+    workgroupCount: shape.workgroups,
+    workgroupMemoryBytes: shape.workgroupMemoryBytes,
+    tracedWorkgroups: traced.length,
+    workgroups: () => traced,
+  };
+}
+
+interface DispatchShape {
+  size: readonly [number, number, number];
+  workgroups: number;
+  /** The entry point's var<workgroup> declarations, in bytes. */
+  workgroupMemoryBytes: number;
+}
+
+const gatherConsts = tracedGatherCsrProgram(false, false, false).layout.consts;
+const sddmmConsts = tracedSddmmCsrProgram(false, false).layout.consts;
+
+function gatherShape(rows: number, batch: number, warp: boolean): DispatchShape {
+  const { THREADS_B, COLS_PER_THREAD, ROWS_PER_WG, WARP_LANES, WARP_ROWS, WARP_COLS } = gatherConsts;
+  const tileB = warp ? WARP_LANES * WARP_COLS : THREADS_B * COLS_PER_THREAD;
+  const rowsPerWorkgroup = warp ? WARP_ROWS : ROWS_PER_WG;
+  return {
+    size: warp ? [WARP_LANES, WARP_ROWS, 1] : [THREADS_B, ROWS_PER_WG, 1],
+    workgroups: Math.ceil(rows / rowsPerWorkgroup) * Math.ceil(batch / tileB),
+    // gatherWarp: stagedColumn, stagedValue (lanes × rows each), rowLengths (rows), longestRow.
+    workgroupMemoryBytes: warp ? (2 * WARP_LANES * WARP_ROWS + WARP_ROWS + 1) * 4 : 0,
+  };
+}
+
+function sddmmShape(nnz: number, warp: boolean): DispatchShape {
+  const { ENTRIES, WARP_LANES, WARP_ENTRIES } = sddmmConsts;
+  return {
+    size: warp ? [WARP_LANES, WARP_ENTRIES, 1] : [ENTRIES, 1, 1],
+    workgroups: Math.ceil(nnz / (warp ? WARP_ENTRIES : ENTRIES)),
+    // sddmmWarp: partials, (lanes + 1) × entries.
+    workgroupMemoryBytes: warp ? (WARP_LANES + 1) * WARP_ENTRIES * 4 : 0,
+  };
+}
+
+/** Seeded operand values: what is loaded does not change which addresses are, but NaNs would hide nothing either way. */
+function operand(length: number, seed: number): Float32Array {
+  return Float32Array.from({ length }, (_, i) => Math.sin(seed * 131 + i) * 0.5);
+}
+
+function recordGather(s: OperationScope, W: CSRMatrix, batch: number, warp: boolean, transpose: boolean, workgroups: number, trace: GPUBuffer): void {
+  const vec4 = !warp && batch % 4 === 0;
+  const rows = transpose ? W.cols : W.rows;
+  const inner = transpose ? W.rows : W.cols;
+  const t = transpose ? W.transposeIndex() : undefined;
+  const program = tracedGatherCsrProgram(transpose, vec4, warp);
+  const tileB = warp ? gatherConsts.WARP_LANES * gatherConsts.WARP_COLS : gatherConsts.THREADS_B * gatherConsts.COLS_PER_THREAD;
+  s.dispatch(program, {
+    bindings: {
+      X: s.upload('X', operand(inner * batch, 1)),
+      Y: s.output('Y', rows * batch * 4),
+      values: s.upload('W.values', W.values),
+      rowPtr: s.upload('rowPtr', t ? t.colPtr : W.rowPtr),
+      colIdx: s.upload('colIdx', t ? t.rowIdx : W.colIdx),
+      rowOrder: s.upload('rowOrder', t ? t.order : W.rowOrder()),
+      ...(t ? { perm: s.upload('perm', t.perm) } : {}),
+      trace,
+    },
+    uniforms: { rows, batch, batchTiles: Math.ceil(batch / tileB) },
+    workgroups,
+  });
+}
+
+function recordSddmm(s: OperationScope, W: CSRMatrix, batch: number, warp: boolean, workgroups: number, trace: GPUBuffer): void {
+  const program = tracedSddmmCsrProgram(!warp && batch % 4 === 0, warp);
+  s.dispatch(program, {
+    bindings: {
+      dY: s.upload('dY', operand(W.rows * batch, 2)),
+      X: s.upload('X', operand(W.cols * batch, 3)),
+      outValues: s.output('outValues', W.nnz * 4),
+      rowOf: s.upload('rowOf', W.rowIndices()),
+      colIdx: s.upload('colIdx', W.colIdx),
+      trace,
+    },
+    uniforms: { nnz: W.nnz, batch, alpha: 1 },
+    workgroups,
+  });
+}

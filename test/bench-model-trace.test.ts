@@ -1,0 +1,103 @@
+/**
+ * The GPU execution model's JavaScript models of the products
+ * (bench/model/kernels.ts) against the shaders' own tracing variants run on
+ * WebGPU: the same invocations make the same loads and stores (buffer, byte
+ * offset, width, step), event for event, for both kernel profiles and skewed
+ * shapes — so the model's figures at large shapes describe the code that runs.
+ */
+import { describe, expect, test } from 'vitest';
+import { CSRMatrix } from '../src/index.js';
+import { programs, tracePrograms } from '../kernels/programs.js';
+import { analyzeDispatch } from '../bench/model/analyze.js';
+import { modelGatherDispatch, modelGatherWarpDispatch, modelSddmmDispatch, modelSddmmWarpDispatch, type GatherOperandModel } from '../bench/model/kernels.js';
+import type { DispatchTrace, MemoryEvent } from '../bench/model/trace.js';
+import { traceWgsl, type TracedProduct } from '../bench/model/wgsl-trace.js';
+import { gpuEngine } from './helpers/engines.js';
+
+/** Rows of different lengths (empty ones too), so rows of a workgroup leave their loops at different steps. */
+function skewed(rows: number, cols: number, seed: number): CSRMatrix {
+  const rowIndices: number[] = [];
+  const colIndices: number[] = [];
+  const values: number[] = [];
+  let x = seed;
+  const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  for (let r = 0; r < rows; r++) {
+    const density = r % 7 === 3 ? 0 : r % 5 === 0 ? 0.9 : 0.15;
+    for (let c = 0; c < cols; c++) {
+      if (next() >= density) continue;
+      rowIndices.push(r);
+      colIndices.push(c);
+      values.push(next() - 0.5);
+    }
+  }
+  return CSRMatrix.fromCOO({ rows, cols, rowIndices, colIndices, values });
+}
+
+function jsModel(product: TracedProduct, W: CSRMatrix, batch: number, warp: boolean): DispatchTrace {
+  if (product === 'sddmm') return (warp ? modelSddmmWarpDispatch : modelSddmmDispatch)('js', W.rowIndices(), W.colIdx, batch);
+  const t = W.transposeIndex();
+  const A: GatherOperandModel =
+    product === 'gather' ? { rows: W.rows, ptr: W.rowPtr, idx: W.colIdx, order: W.rowOrder() } : { rows: W.cols, ptr: t.colPtr, idx: t.rowIdx, order: t.order, perm: t.perm };
+  return (warp ? modelGatherWarpDispatch : modelGatherDispatch)('js', A, batch);
+}
+
+/** Every invocation's events as sorted strings, keyed by workgroup and local index. */
+function eventsOf(trace: DispatchTrace): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const key = (e: MemoryEvent) => `${e.kind} ${e.buffer}@${e.byteOffset}+${e.bytes} step ${e.step}`;
+  for (const wg of trace.workgroups()) {
+    for (const inv of wg.invocations) out.set(`${wg.workgroup}/${inv.localIndex}`, inv.events.map(key).sort());
+  }
+  return out;
+}
+
+const CASES: Array<{ product: TracedProduct; rows: number; cols: number; batch: number }> = [
+  // batch 64: vec4 loads on `main`; 5 and 130: scalar paths, partial tiles (130 spans two 128-column tiles); 1: one column.
+  ...(['gather', 'gatherTranspose', 'sddmm'] as const).flatMap((product) =>
+    [1, 5, 64, 130].map((batch) => ({ product, rows: 37, cols: 29, batch })),
+  ),
+  { product: 'gather', rows: 70, cols: 45, batch: 33 },
+  { product: 'sddmm', rows: 70, cols: 45, batch: 36 },
+];
+
+describe('the shaders trace what the JavaScript models say (WGSL TRACE variants on WebGPU)', () => {
+  test.each(CASES.flatMap((c) => (['emulation', 'gpu'] as const).map((profile) => ({ ...c, profile }))))(
+    '$product $rows×$cols batch $batch ($profile profile)',
+    async ({ product, rows, cols, batch, profile }) => {
+      const warp = profile === 'gpu';
+      const engine = await gpuEngine();
+      const ctx = engine.gpuContextForLayers()!;
+      const W = skewed(rows, cols, rows * 31 + batch);
+      const wgsl = await traceWgsl(ctx, { product, W, batch, warp });
+      const model = jsModel(product, W, batch, warp);
+      expect(wgsl.workgroupCount).toBe(model.workgroupCount);
+      expect(wgsl.workgroupSize).toEqual(model.workgroupSize);
+      expect(wgsl.workgroupMemoryBytes).toBe(model.workgroupMemoryBytes);
+      const traced = eventsOf(wgsl);
+      const modelled = eventsOf(model);
+      expect(traced.size).toBeGreaterThan(0);
+      expect([...traced.keys()].sort()).toEqual([...modelled.keys()].sort());
+      for (const [invocation, events] of modelled) expect(traced.get(invocation), invocation).toEqual(events);
+      // And so the analyzer's figures agree, warps of 32 and of 64.
+      for (const warpSize of [32, 64]) {
+        const a = analyzeDispatch(wgsl, { warpSize });
+        const b = analyzeDispatch(model, { warpSize });
+        expect({ loads: a.loads, stores: a.stores, steps: a.maxSerialSteps }).toEqual({ loads: b.loads, stores: b.stores, steps: b.maxSerialSteps });
+      }
+    },
+    120_000,
+  );
+
+  test('a trace that does not fit is refused, not truncated', async () => {
+    const engine = await gpuEngine();
+    const ctx = engine.gpuContextForLayers()!;
+    const W = skewed(37, 29, 5);
+    await expect(traceWgsl(ctx, { product: 'gather', W, batch: 64, warp: false, maxEvents: 10 })).rejects.toThrow(/do not fit the trace buffer of 10/);
+  });
+
+  test('the programs kernels run carry no tracing code', () => {
+    const tracing = /\btrace(Load|Store|Access)\(|&trace\[/;
+    for (const p of Object.values(programs)) expect(p.code(), p.key).not.toMatch(tracing);
+    for (const p of Object.values(tracePrograms)) expect(p.code(), p.key).toMatch(tracing);
+  });
+});
