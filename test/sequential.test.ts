@@ -501,7 +501,7 @@ describe(`Sequential on WebGPU (${adapterName(gpu)}) and the CPU`, () => {
     expect(mismatch).toMatchObject({ argument: 'layers[2]' });
     const twice = lin(3, 3);
     expect(err([twice, relu(), twice, softmax()])).toMatchObject({ name: 'InvalidArgumentError', argument: 'layers[2]' });
-    expect(err([lin(4, 3), { kind: 'tanh' } as unknown as ModelLayer])).toMatchObject({ argument: 'layers[1]' });
+    expect(err([lin(4, 3), { kind: 'swish' } as unknown as ModelLayer])).toMatchObject({ argument: 'layers[1]' });
     expect(err([lin(4, 3), 5 as unknown as ModelLayer])).toMatchObject({ argument: 'layers[1]' });
     // The activations' own arguments.
     expect(() => dropout(1)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', argument: 'rate' }));
