@@ -245,7 +245,8 @@ export const regrowRound: Kernel<
       exclusiveScan.encode(s, acceptedPtr, cells + 1);
       s.dispatch(programs.regrowNewRowPointers, { bindings: { acceptedPtr, rowPtr: from.rowPtr, newRowPtr: next.rowPtr }, uniforms, workgroups: Math.ceil((rows + 1) / THREADS) });
       const capacity = s.uniforms(programs.regrowGenerate, { candidates: targetNnz, rows, cols, seed, remaining, limit, stream, colsPerBand, bands });
-      const merge = { cellPtr, acceptedPtr, bucket, rowPtr: from.rowPtr, colIdx: from.colIdx, newRowPtr: next.rowPtr, newColIdx: next.colIdx, source };
+      // newRowPtr is written above and recomputed by the scatters (newRowStart), not bound to them.
+      const merge = { cellPtr, acceptedPtr, bucket, rowPtr: from.rowPtr, colIdx: from.colIdx, newColIdx: next.colIdx, source };
       s.dispatch(programs.regrowScatterKeptEntries, { bindings: merge, uniforms: capacity, workgroups: Math.ceil(targetNnz / THREADS) });
       s.dispatch(programs.regrowScatterNewEntries, { bindings: { ...merge, candRow }, uniforms, workgroups: perCandidate });
     } else {

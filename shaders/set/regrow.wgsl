@@ -212,6 +212,13 @@ fn newRowPointers(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) gr
   if (r <= params.rows) { newRowPtr[r] = rowPtr[r] + acceptedPtr[r * params.bands]; }
 }
 
+// Where row r starts in the merged layer: what newRowPointers writes, computed
+// again here so the scatters need not bind newRowPtr (binding it made
+// scatterNewEntries use 9 storage buffers, over WebGPU's default of 8 per stage).
+fn newRowStart(r: u32) -> u32 {
+  return rowPtr[r] + acceptedPtr[r * params.bands];
+}
+
 // The row of kept entry k: the last r with rowPtr[r] ≤ k.
 fn keptRow(k: u32) -> u32 {
   var lo = 0u;
@@ -230,7 +237,7 @@ fn scatterKeptEntries(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups
   if (k >= min(params.candidates, rowPtr[params.rows])) { return; }
   let r = keptRow(k);
   let c = colIdx[k];
-  let out = newRowPtr[r] + (k - rowPtr[r]) + acceptedBefore(r, c);
+  let out = newRowStart(r) + (k - rowPtr[r]) + acceptedBefore(r, c);
   newColIdx[out] = c;
   source[out] = k;
 }
@@ -242,7 +249,7 @@ fn scatterNewEntries(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   let e = bucket[i];
   if ((e.x & NEW_ENTRY) == 0u) { return; }
   let r = candRow[e.x & ~NEW_ENTRY];
-  let out = newRowPtr[r] + keptBefore(r, e.y) + acceptedBefore(r, e.y);
+  let out = newRowStart(r) + keptBefore(r, e.y) + acceptedBefore(r, e.y);
   newColIdx[out] = e.y;
   source[out] = e.x;
 }
