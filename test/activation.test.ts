@@ -15,6 +15,9 @@
  * scale 1/(1 − rate)), so the GPU is within ~2 ulp of the exact value; we
  * allow 4 ulp-ish (5e-7 relative). The mask itself is compared exactly: which
  * elements are zeroed must be identical everywhere.
+ *
+ * Sigmoid and tanh (the kind uniform's other values) follow below, with
+ * their own references and tolerances.
  */
 import { describe, expect, test } from 'vitest';
 import { activate, derive, type ActivationParams } from '../kernels/activation.js';
