@@ -10,6 +10,7 @@ import { OptionError } from '../bench/options-core.js';
 import { validateModel, validateReport, type BenchReport } from '../bench/schema.js';
 import {
   activeLanes,
+  analyzeBankConflicts,
   analyzeDispatch,
   analyzeOperation,
   combined,
@@ -19,6 +20,8 @@ import {
   type DispatchAnalysis,
 } from '../bench/model/analyze.js';
 import { modelGatherCsr, modelGatherCsrT, modelGatherCsrTWarp, modelGatherCsrWarp, modelSddmmCsr, modelSddmmCsrWarp } from '../bench/model/kernels.js';
+import { analyzeGemm, modelGemm } from '../bench/model/gemm.js';
+import { gemmGrid } from '../kernels/gemm.js';
 import { PROFILES, workgroupsPerSM } from '../bench/model/profiles.js';
 import { type DispatchTrace, InvocationRecorder, type MemoryEvent, sampleWorkgroups, type WorkgroupTrace } from '../bench/model/trace.js';
 import { CSRMatrix } from '../src/index.js';
@@ -405,13 +408,15 @@ describe('npm run bench -- --model', () => {
         'spmm_csr_t gpu CSR+PERM gatherWarp',
         'sddmm_csr emulation CSR+VEC4',
         'sddmm_csr gpu CSR sddmmWarp',
+        'gemm emulation NN main',
+        'gemm gpu NN tileGpu',
         'set-evolve emulation (before)',
         'set-evolve gpu (after)',
       ]);
       for (const k of report.model!.kernels) {
         if (k.kernel === 'set-evolve') continue; // at 1 M connections whatever the shapes asked for (see the SET evolution block)
         expect(Object.keys(k).sort()).toEqual(
-          ['kernel', 'variant', 'rows', 'cols', 'batch', 'sparsity', 'sectorsPer512B', 'activeLanes', 'workgroupsPerSM', 'maxSerialSteps', 'dispatches', 'readbacks'].sort(),
+          ['kernel', 'variant', 'rows', 'cols', 'batch', 'sparsity', 'sectorsPer512B', 'activeLanes', 'workgroupsPerSM', 'maxSerialSteps', 'dispatches', 'readbacks', ...(k.kernel === 'gemm' ? ['workgroupMemory'] : [])].sort(),
         );
         expect(k).toMatchObject({ rows: 64, cols: 64, batch: 64, dispatches: 1, readbacks: 1 });
       }
@@ -505,4 +510,116 @@ describe('SET evolution model (bench/model/evolution.ts) at 1 M connections, and
       expect(after.readbacks).toBe(2 + after.rounds);
     }
   }, 60_000);
+});
+
+describe('GEMM model (bench/model/gemm.ts): workgroup-memory banks, reuse, occupancy; issue 13 floors for the gpu profile', () => {
+  /** A toy 32-lane dispatch in workgroup memory: lane l accesses `bytes` at `offset(l)`. */
+  const banksOf = (offset: (lane: number) => number, bytes = 4, kind: 'load' | 'store' = 'load') =>
+    analyzeBankConflicts(toy(32, 1, (_g, l, rec) => (kind === 'load' ? rec.load(0, 'tile', offset(l), bytes) : rec.store(0, 'tile', offset(l), bytes))), w32);
+
+  it('bank conflicts on toy accesses with known answers (32 banks of 4 bytes)', () => {
+    expect(banksOf((l) => 4 * l).loads).toEqual({ accesses: 1, wavefronts: 1, idealWavefronts: 1, maxWays: 1 });
+    expect(banksOf((l) => 8 * l).loads.maxWays).toBe(2); // stride 2 words
+    expect(banksOf((l) => 128 * l, 4, 'store').stores).toEqual({ accesses: 1, wavefronts: 32, idealWavefronts: 1, maxWays: 32 }); // one bank
+    expect(banksOf(() => 12).loads.maxWays).toBe(1); // a broadcast
+    expect(banksOf((l) => 4 * (l % 16) + 256 * Math.floor(l / 16)).loads.maxWays).toBe(2); // two rows of 64 words, same banks
+    // vec4: quarter-warps of 8 lanes; consecutive vec4s fill the 32 banks once per phase.
+    expect(banksOf((l) => 16 * l, 16).loads).toEqual({ accesses: 1, wavefronts: 4, idealWavefronts: 4, maxWays: 1 });
+    expect(banksOf((l) => 32 * l, 16).loads.maxWays).toBe(2); // every other vec4: 8 lanes on 16 banks
+    expect(banksOf(() => 0, 16).loads).toMatchObject({ wavefronts: 4, maxWays: 1 });
+  });
+
+  const options = { maxWorkgroups: 32 };
+  const gemmOf = (profile: 'emulation' | 'gpu', m: number, n: number, k: number, transA = false, transB = false, extra: { maxWorkgroups?: number; maxKSteps?: number } = options) =>
+    analyzeGemm(modelGemm(profile, { m, n, k }, { transA, transB, ...extra }), PROFILES.h100);
+
+  it('the models cover the product: every output stored once (partials, then C, with split-K), every element of op(A) read once per column tile, of op(B) once per row tile', () => {
+    for (const [m, n, k] of [[70, 33, 300], [130, 65, 40], [5, 1, 1]] as const) {
+      for (const profile of ['emulation', 'gpu'] as const) {
+        for (const [transA, transB] of [[false, false], [true, true]] as const) {
+          const trace = modelGemm(profile, { m, n, k }, { transA, transB, maxKSteps: Infinity });
+          const [tileM, tileN] = profile === 'gpu' ? [128, 64] : [64, 64];
+          const stores = new Map<string, number>();
+          const loads = new Map<string, number>();
+          for (const d of trace.operation.dispatches) {
+            for (const wg of d.workgroups()) {
+              for (const inv of wg.invocations) {
+                for (const e of inv.events) {
+                  const map = e.kind === 'store' ? stores : loads;
+                  map.set(`${e.buffer}@${e.byteOffset}`, (map.get(`${e.buffer}@${e.byteOffset}`) ?? 0) + 1);
+                }
+              }
+            }
+          }
+          const at = `${profile} ${m}×${n}×${k} transA=${transA}`;
+          const split = profile === 'gpu' ? gemmGrid({ m, n, k }).splits : 1;
+          const count = (map: Map<string, number>, buffer: string) => [...map].filter(([key]) => key.startsWith(`${buffer}@`)).map(([, c]) => c);
+          expect(count(stores, 'C').length, at).toBe(m * n);
+          expect(count(stores, 'C').every((c) => c === 1), at).toBe(true);
+          if (split > 1) expect(count(stores, 'partials').length, at).toBe(split * m * n);
+          expect(count(loads, 'A').length, at).toBe(m * k);
+          expect(count(loads, 'A').every((c) => c === Math.ceil(n / tileN)), at).toBe(true);
+          expect(count(loads, 'B').length, at).toBe(k * n);
+          expect(count(loads, 'B').every((c) => c === Math.ceil(m / tileM)), at).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('sampled k-steps give the figures of the whole k range (every full k-step repeats the same accesses further along K); serial steps and workgroup memory do not depend on sampling', () => {
+    for (const profile of ['emulation', 'gpu'] as const) {
+      const all = gemmOf(profile, 300, 100, 512, true, false, { maxKSteps: Infinity }).model;
+      const sampled = gemmOf(profile, 300, 100, 512, true, false, { maxKSteps: 2 }).model;
+      expect(sampled.sectorsPer512B.loads!, profile).toBeCloseTo(all.sectorsPer512B.loads!, 6);
+      expect(sampled.activeLanes!, profile).toBeCloseTo(all.activeLanes!, 2);
+      expect(sampled.workgroupMemory, profile).toEqual(all.workgroupMemory);
+      const few = gemmOf(profile, 300, 100, 520, true, false, { maxWorkgroups: 3, maxKSteps: 2 }).model;
+      const whole = gemmOf(profile, 300, 100, 520, true, false, { maxKSteps: Infinity }).model;
+      expect(few.maxSerialSteps, profile).toBe(whole.maxSerialSteps);
+      expect(few.workgroupsPerSM, profile).toEqual(whole.workgroupsPerSM);
+      expect(few.workgroupMemory, profile).toEqual(whole.workgroupMemory);
+    }
+  });
+
+  // Every 4096 × 4096 product: a layer's forward (W · X), backward (Wᵀ · dY) and weight gradient (dY · Xᵀ) at batch 64 and 128, and 4096³ in all four transpositions.
+  const products = [
+    ...[64, 128].flatMap((batch) => [
+      { m: 4096, n: batch, k: 4096, transA: false, transB: false },
+      { m: 4096, n: batch, k: 4096, transA: true, transB: false },
+      { m: 4096, n: 4096, k: batch, transA: false, transB: true },
+    ]),
+    ...[false, true].flatMap((transA) => [false, true].map((transB) => ({ m: 4096, n: 4096, k: 4096, transA, transB }))),
+  ];
+
+  it('gpu (tileGpu): no bank conflicts, 32 multiply-adds per 3 workgroup-memory loads, ≥ 2 workgroups per H100 SM, coalesced, for every 4096 × 4096 product; the emulation shader (main) beside it misses', () => {
+    for (const { m, n, k, transA, transB } of products) {
+      const at = `${m}×${n}×${k} transA=${transA} transB=${transB}`;
+      const gpu = gemmOf('gpu', m, n, k, transA, transB);
+      expect(gpu.workgroupMemory.maxConflictWays, at).toEqual({ loads: 1, stores: 1 });
+      expect(gpu.workgroupMemory.conflictFactor, at).toEqual({ loads: 1, stores: 1 });
+      expect(gpu.workgroupMemory.madsPerLoad!, at).toBeGreaterThanOrEqual(4);
+      expect(gpu.workgroupMemory.madsPerLoad!, at).toBeCloseTo(32 / 3, 12);
+      expect(gpu.model.workgroupsPerSM.dispatched, at).toBeGreaterThanOrEqual(2);
+      // The reduction pass (split-K) fills the device too.
+      for (const d of gpu.dispatches) expect(workgroupsPerSM(PROFILES.h100, d.workgroupCount, d.threadsPerWorkgroup).dispatched, `${at} ${d.label}`).toBeGreaterThanOrEqual(2);
+      expect(gpu.model.sectorsPer512B.loads!, at).toBeCloseTo(16, 6);
+      expect(gpu.model.sectorsPer512B.stores!, at).toBeCloseTo(16, 6);
+      expect(gpu.model.activeLanes, at).toBe(1);
+
+      const old = gemmOf('emulation', m, n, k, transA, transB);
+      expect(old.workgroupMemory.madsPerLoad, at).toBe(2);
+      // Bs[kk][4x + c]: lanes x and x + 8 on one bank.
+      expect(old.workgroupMemory.maxConflictWays.loads, at).toBe(2);
+      // The transposed staging stores (A when not transposed, B when transposed): 16 lanes on one bank.
+      expect(old.workgroupMemory.maxConflictWays.stores, at).toBe(!transA || transB ? 16 : 1);
+      if (k === 4096 && n < 4096) expect(old.model.workgroupsPerSM.dispatched, at).toBeLessThan(1);
+      expect(old.model.sectorsPer512B.stores, at).toBe(64);
+    }
+  }, 120_000);
+
+  it('split-K shortens the longest chain: at batch 64 the 4096 × 4096 forward runs 9 splits of 464 terms (390 accesses a thread) instead of 4096 (2064)', () => {
+    const gpu = gemmOf('gpu', 4096, 64, 4096);
+    expect(gpu.model).toMatchObject({ variant: 'gpu NN tileGpu split-K 9', dispatches: 2, readbacks: 1, maxSerialSteps: 29 * 12 + 32 + 10 });
+    expect(gemmOf('emulation', 4096, 64, 4096).model).toMatchObject({ variant: 'emulation NN main', dispatches: 1, maxSerialSteps: 256 * 8 + 16 });
+  });
 });

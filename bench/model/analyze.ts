@@ -210,6 +210,85 @@ export interface KernelModel {
   maxSerialSteps: number;
   dispatches: number;
   readbacks: number;
+  /** Only for kernels whose model traces their workgroup memory (GEMM, bench/model/gemm.ts). */
+  workgroupMemory?: WorkgroupMemoryModel;
+}
+
+/** How a kernel uses workgroup memory: bank conflicts (analyzeBankConflicts) and reuse. */
+export interface WorkgroupMemoryModel {
+  /** The most distinct words one bank serves in one phase of a warp-wide load / store (1: no conflict; null: none). */
+  maxConflictWays: { loads: number | null; stores: number | null };
+  /** Bank cycles ÷ conflict-free cycles over all loads / stores (1: none lost to conflicts). */
+  conflictFactor: { loads: number | null; stores: number | null };
+  /** Multiply-adds per workgroup-memory load instruction of an invocation (a vec4 load is one). */
+  madsPerLoad: number | null;
+}
+
+/** Sums over warp-wide workgroup-memory accesses of one kind. */
+export interface BankTotals {
+  accesses: number;
+  /** Σ over accesses of Σ over phases of the most distinct words one bank serves: the cycles the banks take. */
+  wavefronts: number;
+  /** Σ over accesses of their phases with an active lane: the cycles without conflicts. */
+  idealWavefronts: number;
+  /** The most distinct words one bank served in one phase (0 before any access). */
+  maxWays: number;
+}
+
+/**
+ * Bank conflicts of a trace of workgroup-memory accesses (byte offsets
+ * within each `var<workgroup>`; a warp-wide access is grouped as in
+ * analyzeDispatch). Memory is `banks` banks of `bankBytes` (32 × 4 bytes:
+ * NVIDIA, AMD LDS, Apple), serving one word per bank per cycle to any lanes
+ * that read it (a broadcast is free); an access of `b` bytes per lane is
+ * served in phases of banks · bankBytes / b lanes (the 8 lanes of a
+ * quarter-warp for vec4), and a phase whose lanes want w distinct words of
+ * one bank takes w cycles. Per access, the phases' maximum is its "ways".
+ */
+export function analyzeBankConflicts(trace: DispatchTrace, options: { warpSize: number; banks?: number; bankBytes?: number }): { loads: BankTotals; stores: BankTotals } {
+  const { warpSize } = options;
+  const banks = options.banks ?? 32;
+  const bankBytes = options.bankBytes ?? 4;
+  const threads = workgroupThreads(trace.workgroupSize);
+  const totals = { load: { accesses: 0, wavefronts: 0, idealWavefronts: 0, maxWays: 0 }, store: { accesses: 0, wavefronts: 0, idealWavefronts: 0, maxWays: 0 } };
+  for (const wg of trace.workgroups()) {
+    const lanes: Array<MemoryEvent[] | undefined> = new Array<MemoryEvent[] | undefined>(threads);
+    for (const inv of wg.invocations) lanes[inv.localIndex] = inv.events;
+    for (let first = 0; first < threads; first += warpSize) {
+      const groups = new Map<string, Array<{ lane: number; e: MemoryEvent }>>();
+      for (let lane = 0; lane < warpSize && first + lane < threads; lane++) {
+        for (const e of lanes[first + lane] ?? []) {
+          const key = `${e.step}|${e.kind}|${e.buffer}`;
+          let g = groups.get(key);
+          if (!g) groups.set(key, (g = []));
+          g.push({ lane, e });
+        }
+      }
+      for (const g of groups.values()) {
+        const t = totals[g[0]!.e.kind];
+        const bytes = Math.max(...g.map(({ e }) => e.bytes));
+        const perPhase = Math.max(1, Math.floor((banks * bankBytes) / bytes));
+        const phases = new Map<number, Map<number, Set<number>>>();
+        for (const { lane, e } of g) {
+          let words = phases.get(Math.floor(lane / perPhase));
+          if (!words) phases.set(Math.floor(lane / perPhase), (words = new Map()));
+          for (let w = Math.floor(e.byteOffset / bankBytes); w <= Math.floor((e.byteOffset + e.bytes - 1) / bankBytes); w++) {
+            let set = words.get(w % banks);
+            if (!set) words.set(w % banks, (set = new Set()));
+            set.add(w);
+          }
+        }
+        t.accesses++;
+        t.idealWavefronts += phases.size;
+        for (const words of phases.values()) {
+          const ways = Math.max(...[...words.values()].map((set) => set.size));
+          t.wavefronts += ways;
+          t.maxWays = Math.max(t.maxWays, ways);
+        }
+      }
+    }
+  }
+  return { loads: totals.load, stores: totals.store };
 }
 
 /** What `analyzeOperation` returns: the JSON fields and the detail the table prints. */

@@ -5,6 +5,7 @@ import { CSRMatrix } from '../../src/index.js';
 import { analyzeOperation, linesPer512B, sectorsPerAccess, type KernelModel, type OperationAnalysis } from './analyze.js';
 import { modelGatherCsr, modelGatherCsrT, modelGatherCsrTWarp, modelGatherCsrWarp, modelSddmmCsr, modelSddmmCsrWarp } from './kernels.js';
 import { PROFILES, type DeviceProfile, type ProfileName } from './profiles.js';
+import { analyzeGemm, modelGemm } from './gemm.js';
 import { evolutionAnalysis, modelEvolution } from './evolution.js';
 
 export interface ModelShape {
@@ -60,6 +61,13 @@ export function runModel(config: ModelConfig): { model: BenchModel; analyses: Op
         analyses.push(analyzeOperation(trace, profile));
       }
     }
+    // The dense layer's product W · X by the GEMM (bench/model/gemm.ts), both profiles; and once per W, X as wide as W's
+    // columns (4096³ at 4096²), unless a batch already is.
+    const sameW = config.shapes.filter((s) => s.rows === shape.rows && s.cols === shape.cols);
+    const products = sameW[0] === shape && !sameW.some((s) => s.batch === s.cols) ? [shape.batch, shape.cols] : [shape.batch];
+    for (const n of products) {
+      for (const kernels of ['emulation', 'gpu'] as const) analyses.push(analyzeGemm(modelGemm(kernels, { m: shape.rows, n, k: shape.cols }, options), profile));
+    }
   }
   // SET evolution at 1 M connections (bench/model/evolution.ts): dispatches, read-backs and serial chains, before (emulation) and after (gpu).
   const evolving = CSRMatrix.random({ rows: 4096, cols: 4096, density: 0.06, seed: 1 });
@@ -72,7 +80,7 @@ const num = (x: number | null, digits = 1): string => (x === null ? '-' : x.toFi
 /** The table the CLI prints: one line per kernel, variant and shape. */
 export function formatModelTable(model: BenchModel, analyses: OperationAnalysis[]): string {
   const p = model.profile;
-  const header = ['kernel', 'variant', 'W', 'sparsity', 'batch', 'ld sec/access', 'ld sec/512B', 'st sec/512B', 'all sec/512B', 'ld lines/512B', 'active lanes', 'WG/SM', 'max resident', 'serial steps', 'dispatches', 'read-backs'];
+  const header = ['kernel', 'variant', 'W', 'sparsity', 'batch', 'ld sec/access', 'ld sec/512B', 'st sec/512B', 'all sec/512B', 'ld lines/512B', 'active lanes', 'WG/SM', 'max resident', 'serial steps', 'dispatches', 'read-backs', 'wgm ways ld/st', 'MA/wgm ld'];
   const rows = analyses.map(({ model: k, loads }) => [
     k.kernel,
     k.variant,
@@ -90,6 +98,8 @@ export function formatModelTable(model: BenchModel, analyses: OperationAnalysis[
     String(k.maxSerialSteps),
     String(k.dispatches),
     String(k.readbacks),
+    k.workgroupMemory ? `${num(k.workgroupMemory.maxConflictWays.loads, 0)}/${num(k.workgroupMemory.maxConflictWays.stores, 0)}` : '-',
+    num(k.workgroupMemory?.madsPerLoad ?? null),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => '  ' + r.map((v, i) => (i < 2 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
@@ -100,6 +110,7 @@ export function formatModelTable(model: BenchModel, analyses: OperationAnalysis[
     ...rows.map(line),
     '  sec = 32-byte sectors (16 per 512 useful bytes is perfect coalescing), lines = 128-byte lines (4 is perfect; ×4 to compare with sectors);',
     '  WG/SM = workgroups dispatched per multiprocessor (aim for ≥ 2); serial steps = memory accesses of the longest invocation;',
-    '  dispatches and read-backs = those of one host-level call (engine.spmm …), counted from kernels/*.ts, not measured.',
+    '  dispatches and read-backs = those of one host-level call (engine.spmm …), counted from kernels/*.ts, not measured;',
+    '  wgm ways = most distinct words one workgroup-memory bank serves in one warp-wide load / store (1 = no bank conflict), MA/wgm ld = multiply-adds per workgroup-memory load (GEMM).',
   ].join('\n');
 }
