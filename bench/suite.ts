@@ -281,11 +281,11 @@ function estimateWeightBytes(format: string, s: Shape, sparsity: number): number
   return format === 'dense' ? cells * 4 : Math.ceil(cells * (1 - sparsity) * 4);
 }
 
-function activations(w: Weights, batch: number): { X: DenseMatrix; dY: DenseMatrix } {
+export function activations(w: Weights, batch: number): { X: DenseMatrix; dY: DenseMatrix } {
   return { X: DenseMatrix.random(w.W.cols, batch, { seed: 5 }), dY: DenseMatrix.random(w.W.rows, batch, { seed: 6 }) };
 }
 
-async function prepareGpu(engine: Engine, op: BenchOp, w: Weights, X: DenseMatrix, dY: DenseMatrix): Promise<PreparedOperation<DenseMatrix | Float32Array>> {
+export async function prepareGpu(engine: Engine, op: BenchOp, w: Weights, X: DenseMatrix, dY: DenseMatrix): Promise<PreparedOperation<DenseMatrix | Float32Array>> {
   const alpha = 1 / X.cols;
   switch (w.format) {
     case 'dense':
