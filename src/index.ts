@@ -10,7 +10,7 @@ export { SparseLinear, type SparseLinearOptions, type SparseEvolveOptions } from
 export { NMLinear, type NMLinearOptions } from './layers/nm-linear.js';
 export { DenseLinear, type DenseLinearOptions } from './layers/dense-linear.js';
 export type { WeightInit } from './formats/init.js';
-export type { AdamOptions, EvolveSetOptions, EvolveSetResult, GemmOptions, SddmmOptions, SgdOptions } from './options.js';
+export type { AdamOptions, EvolveSetOptions, EvolveSetResult, GemmOptions, SddmmOptions, SgdOptions, ThreadsReason } from './options.js';
 export { RandomStream, randomU32, randomUnit } from './random.js';
 export { cosineZeta } from './sparsity/schedule.js';
 export {

@@ -23,6 +23,24 @@ export interface AdamOptions {
   weightDecay: number;
 }
 
+/**
+ * Why a CPU engine runs on one thread although more were asked for (or are
+ * the default): `engine.threadsReason`.
+ * - 'not-cross-origin-isolated': a browser page that is not cross-origin
+ *   isolated has no SharedArrayBuffer; the page must be served with
+ *   `Cross-Origin-Opener-Policy: same-origin` and
+ *   `Cross-Origin-Embedder-Policy: require-corp` (or `credentialless`).
+ * - 'no-shared-memory': SharedArrayBuffer or Atomics is missing, or a shared
+ *   WebAssembly.Memory could not be created.
+ * - 'no-workers': the realm cannot start workers (no Worker constructor).
+ * - 'no-wasm-simd': WebAssembly SIMD is missing, so the products run as
+ *   JavaScript loops, which are not split.
+ * - 'workers-failed': starting a worker failed (e.g. a Content-Security-Policy
+ *   without `worker-src blob:`), or one stopped.
+ * - 'webgpu-backend': the engine runs on WebGPU; CPU threads do not apply.
+ */
+export type ThreadsReason = 'not-cross-origin-isolated' | 'no-shared-memory' | 'no-workers' | 'no-wasm-simd' | 'workers-failed' | 'webgpu-backend';
+
 export interface GemmOptions {
   /** Use Aᵀ (A is stored K × M). */
   transA?: boolean;

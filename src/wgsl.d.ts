@@ -7,4 +7,6 @@ declare module '*.wgsl?raw' {
 declare module '*.wat' {
   const bytes: Uint8Array<ArrayBuffer>;
   export default bytes;
+  /** The same module importing a shared memory (the threaded CPU backend's). */
+  export const shared: Uint8Array<ArrayBuffer>;
 }

@@ -5,14 +5,14 @@
  * the JavaScript checks took ~0.15 ms of a ~0.4 ms CPU product), and the
  * structure fingerprint of sparse operands.
  */
-import checksModule from './checks.wat';
+import checksModule, { shared as checksShared } from './checks.wat';
 import { FINGERPRINT_SEEDS, finishFingerprint, indexFingerprint } from '../../src/formats/fingerprint.js';
 import { inStagingSession, stage, wasmKernel } from './instance.js';
 
 const load = wasmKernel<{
   allFinite: (at: number, count: number) => number;
   fingerprintLanes: (at: number, count: number, state: number) => void;
-}>(checksModule);
+}>(checksModule, checksShared);
 
 /** Below this many floats the copy into WebAssembly memory costs more than it saves. */
 const MIN_LENGTH = 4096;

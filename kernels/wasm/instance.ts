@@ -5,7 +5,7 @@
  * by one (the N:M columns nm-decode.wat writes) is read in place by another.
  * Also the staging every kernel wrapper shares.
  */
-import nmDecodeModule from './nm-decode.wat';
+import nmDecodeModule, { shared as nmDecodeShared } from './nm-decode.wat';
 
 export interface WasmKernel<Exports> {
   memory: WebAssembly.Memory;
@@ -13,7 +13,8 @@ export interface WasmKernel<Exports> {
 }
 
 let forcedOff = false;
-let sharedMemory: WebAssembly.Memory | undefined;
+/** The memory every module imports: shared where the realm allows (worker threads then run over it), else a plain one. Null: no WebAssembly. */
+let memory: WebAssembly.Memory | null | undefined;
 
 /**
  * @internal Tests: run the JavaScript fallbacks as an environment without
@@ -25,21 +26,45 @@ export function setWasmKernelsEnabled(enabled: boolean): void {
 
 /** Bytes the shared WebAssembly memory holds now (0 before any kernel loaded); it grows, never shrinks. */
 export function wasmMemoryBytes(): number {
-  return sharedMemory?.buffer.byteLength ?? 0;
+  return memory?.buffer.byteLength ?? 0;
 }
 
-export function wasmKernel<Exports>(bytes: Uint8Array<ArrayBuffer>): () => WasmKernel<Exports> | null {
+/**
+ * The kernels' memory, created on first use: a shared one (maximum 4 GiB, as
+ * a plain one's growth allows) where SharedArrayBuffer exists and a browser
+ * page is cross-origin isolated, so that kernels/wasm/pool.ts may hand it to
+ * workers; plain otherwise. Chosen once: every module is instantiated for it.
+ */
+export function kernelMemory(): WebAssembly.Memory | null {
+  if (memory !== undefined) return memory;
+  memory = null;
+  if (typeof WebAssembly !== 'object') return memory;
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+  if (isolated && typeof SharedArrayBuffer === 'function') {
+    try {
+      memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+    } catch {
+      memory = null;
+    }
+  }
+  memory ??= new WebAssembly.Memory({ initial: 1 });
+  return memory;
+}
+
+/** `bytes` importing a plain memory, `sharedBytes` the same module importing a shared one (the wat plugin's two exports). */
+export function wasmKernel<Exports>(bytes: Uint8Array<ArrayBuffer>, sharedBytes: Uint8Array<ArrayBuffer>): () => WasmKernel<Exports> | null {
   let kernel: WasmKernel<Exports> | null | undefined;
   return () => {
     if (forcedOff) return null;
     if (kernel !== undefined) return kernel;
     kernel = null;
     try {
+      const mem = kernelMemory();
+      const module = mem?.buffer instanceof ArrayBuffer ? bytes : sharedBytes;
       // Modules this small may be compiled synchronously, on a browser's main thread too.
-      if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) {
-        const memory = (sharedMemory ??= new WebAssembly.Memory({ initial: 1 }));
-        const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as Exports;
-        kernel = { memory, exports };
+      if (mem && WebAssembly.validate(module)) {
+        const exports = new WebAssembly.Instance(new WebAssembly.Module(module), { env: { memory: mem } }).exports as unknown as Exports;
+        kernel = { memory: mem, exports };
       }
     } catch {
       kernel = null;
@@ -73,7 +98,7 @@ export function nmColumns(W: { readonly indices: Uint32Array; readonly nnz: numb
   return { packed: W.indices, nnz: W.nnz, n: W.n, m: W.m, cols: W.cols, decoded: () => W.slotColumns() };
 }
 
-const loadDecoder = wasmKernel<{ slotColumns: (packed: number, nnz: number, n: number, m: number, bits: number, cols: number, out: number) => void }>(nmDecodeModule);
+const loadDecoder = wasmKernel<{ slotColumns: (packed: number, nnz: number, n: number, m: number, bits: number, cols: number, out: number) => void }>(nmDecodeModule, nmDecodeShared);
 
 /**
  * Operands already staged during the current stagingSession: per buffer, the

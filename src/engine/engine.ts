@@ -5,7 +5,7 @@ import { sddmmCsr, sddmmNM } from '../../kernels/sddmm.js';
 import { spmmCsr, spmmCsrT } from '../../kernels/spmm.js';
 import { spmmNM, spmmNMT } from '../../kernels/spmm.js';
 import { evolveSetCpu, evolveSetGpu } from '../../kernels/set/evolve.js';
-import type { EvolveSetOptions, EvolveSetResult, GemmOptions, SddmmOptions } from '../options.js';
+import type { EvolveSetOptions, EvolveSetResult, GemmOptions, SddmmOptions, ThreadsReason } from '../options.js';
 import { BackendUnavailableError, DisposedError, InvalidArgumentError } from '../errors.js';
 import type { CSRMatrix } from '../formats/csr.js';
 import type { DenseMatrix } from '../formats/dense.js';
@@ -14,6 +14,7 @@ import { acquireDevice, type AdapterInfo } from '../gpu/acquire-device.js';
 import { GpuContext, type PreparedOperation } from '../gpu/gpu-context.js';
 import { KERNEL_PROFILE_OPTIONS, type KernelProfileChoice, type KernelProfileOption } from '../gpu/kernel-profile.js';
 import { stagingSession } from '../../kernels/wasm/instance.js';
+import { acquireThreads, availableCores, MAX_THREADS, useThreads, type ThreadLease } from '../../kernels/wasm/pool.js';
 
 export type BackendName = 'webgpu' | 'cpu';
 
@@ -40,6 +41,27 @@ export interface EngineOptions {
    * Same results within float tolerance; see engine.kernelProfile.
    */
   kernels?: KernelProfileOption;
+  /**
+   * Threads the CPU backend splits its products over (the caller's own among
+   * them), 1 … 256; default: the available cores (os.availableParallelism(),
+   * navigator.hardwareConcurrency). Results are the same bytes for any count.
+   * Needs shared memory: always in Node, in a browser only on a
+   * cross-origin-isolated page; see engine.threads and engine.threadsReason.
+   */
+  threads?: number;
+}
+
+/** The CPU backend's threads: how many run, and why only one when more were wanted. */
+interface CpuThreads {
+  threads: number;
+  reason: ThreadsReason | undefined;
+  lease: ThreadLease | undefined;
+}
+
+async function cpuThreads(requested: number | undefined): Promise<CpuThreads> {
+  const wanted = requested ?? (await availableCores());
+  const { lease, reason } = await acquireThreads(wanted);
+  return { threads: lease ? wanted : 1, reason: wanted > 1 && !lease ? reason : undefined, lease };
 }
 
 /**
@@ -57,7 +79,18 @@ export class Engine {
     private readonly gpuContext: GpuContext | undefined,
     /** Which kernel shapes WebGPU runs here and why (undefined on the CPU backend); `options.kernels` overrides. */
     readonly kernelProfile: KernelProfileChoice | undefined = undefined,
+    private readonly cpu: CpuThreads = { threads: 1, reason: undefined, lease: undefined },
   ) {}
+
+  /** Threads the CPU backend's products run on (1 on WebGPU); `options.threads`, or the available cores. */
+  get threads(): number {
+    return this.cpu.threads;
+  }
+
+  /** Why `threads` is 1 although more were asked for or are available (undefined otherwise); see ThreadsReason. */
+  get threadsReason(): ThreadsReason | undefined {
+    return this.cpu.reason;
+  }
 
   /** @internal use createEngine() */
   static async create(options: EngineOptions = {}): Promise<Engine> {
@@ -73,7 +106,11 @@ export class Engine {
     if (!KERNEL_PROFILE_OPTIONS.includes(kernelsOption)) {
       throw new InvalidArgumentError('options.kernels', `must be 'auto', 'emulation' or 'gpu', got ${String(kernelsOption)}`);
     }
-    if (backend === 'cpu') return new Engine('cpu', undefined, undefined, undefined);
+    const threads = options.threads;
+    if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
+      throw new InvalidArgumentError('options.threads', `must be an integer from 1 to ${MAX_THREADS}, got ${String(threads)}`);
+    }
+    if (backend === 'cpu') return new Engine('cpu', undefined, undefined, undefined, undefined, await cpuThreads(threads));
     try {
       const acquired = await acquireDevice({
         ...(options.gpu ? { gpu: options.gpu } : {}),
@@ -82,11 +119,12 @@ export class Engine {
         kernels: kernelsOption,
       });
       const ctx = new GpuContext(acquired.device, acquired.owned, acquired.gpu, max, acquired.kernelProfile.profile);
-      return new Engine('webgpu', undefined, acquired.adapterInfo, ctx, acquired.kernelProfile);
+      const reason = threads !== undefined && threads > 1 ? 'webgpu-backend' : undefined;
+      return new Engine('webgpu', undefined, acquired.adapterInfo, ctx, acquired.kernelProfile, { threads: 1, reason, lease: undefined });
     } catch (e) {
       if (backend === 'webgpu') throw e;
       const reason = e instanceof BackendUnavailableError ? e.message : `WebGPU initialisation failed: ${e instanceof Error ? e.message : String(e)}`;
-      return new Engine('cpu', reason, undefined, undefined);
+      return new Engine('cpu', reason, undefined, undefined, undefined, await cpuThreads(threads));
     }
   }
 
@@ -99,6 +137,8 @@ export class Engine {
   gpuContextForLayers(): GpuContext | undefined {
     if (this.disposed) throw new DisposedError('engine');
     this.gpuContext?.assertUsable();
+    // A model about to run its CPU passes: with this engine's threads.
+    useThreads(this.cpu.lease);
     return this.gpuContext;
   }
 
@@ -191,17 +231,19 @@ export class Engine {
     return this.gpuContext.prepare(kernel.name, (scope) => kernel.plan(scope, ...args));
   }
 
-  /** Releases the device (if the engine created it) and every cached pipeline. Idempotent. */
+  /** Releases the device (if the engine created it), every cached pipeline and the CPU worker threads. Idempotent. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.gpuContext?.dispose();
+    this.cpu.lease?.release();
   }
 
   private async execute<Args extends unknown[], Result>(kernel: HostKernel<Args, Result>, ...args: Args): Promise<Result> {
     if (this.disposed) throw new DisposedError('engine');
     this.gpuContext?.assertUsable();
     if (!this.gpuContext) {
+      useThreads(this.cpu.lease);
       // The operand checks' staged copies are the ones the product reads.
       return stagingSession(() => {
         kernel.validate(...args);
