@@ -3,11 +3,12 @@
 # packed .gpu/ here and the device tool carried it:
 #   bash bench/gpu/run.sh bench [bench options…]   → $OUT/bench.json (+ .csv)
 #   bash bench/gpu/run.sh train [train options…]   → $OUT/train.json
+#   bash bench/gpu/run.sh profiles [options…]      → $OUT/profiles.json (both kernel profiles in turns)
 # On a machine without an NVIDIA GPU it runs on SwiftShader instead (a dry
 # run of the recipe), leaving the system's libraries alone.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-what=${1:?usage: run.sh bench|train [options…]}
+what=${1:?usage: run.sh bench|profiles|train [options…]}
 shift
 out=${OUT:-/tmp/wgsparse-gpu-out}
 mkdir -p "$out"
@@ -33,6 +34,7 @@ fi
 
 case "$what" in
   bench) "$node" .gpu/bench/main.js --out "$out/bench.json" "$@" ;;
+  profiles) "$node" .gpu/bench/profiles.js --out "$out/profiles.json" "$@" ;;
   train) "$node" .gpu/bench/train.js --dataset mnist --data-dir .gpu/mnist --backend webgpu --out "$out/train.json" "$@" ;;
-  *) echo "unknown command $what: use bench or train" >&2; exit 2 ;;
+  *) echo "unknown command $what: use bench, profiles or train" >&2; exit 2 ;;
 esac
