@@ -1,15 +1,13 @@
 // JavaScript models of the product shaders for the GPU execution model:
 // each function emits, for a given CSR matrix and batch, the accesses the
 // shader performs, invocation by invocation, in the trace format of
-// bench/model/trace.ts. They are transcriptions of the WGSL, not the WGSL
-// itself — a stopgap until tracing variants of the shaders (a `//!TRACE`
-// specialisation writing events into a storage buffer on SwiftShader) produce
-// the same traces from the code that runs. A shader change must be mirrored
-// here by hand until then: these model shaders/spmm.wgsl and
-// shaders/sddmm.wgsl as of commit 38c4643 — both kernel profiles
-// (src/gpu/kernel-profile.ts): the 'emulation' entry points (`main`, variant
-// names starting `emulation`) and the 'gpu' ones (`gatherWarp`, `sddmmWarp`,
-// variant names starting `gpu`).
+// bench/model/trace.ts. They are transcriptions of the WGSL, checked against
+// the WGSL itself: the shaders' TRACE variants (bench/model/wgsl-trace.ts)
+// must produce the same events on SwiftShader
+// (test/bench-model-trace.test.ts), so a shader change fails the suite until
+// it is mirrored here. Both kernel profiles (src/gpu/kernel-profile.ts): the
+// 'emulation' entry points (`main`, variant names starting `emulation`) and
+// the 'gpu' ones (`gatherWarp`, `sddmmWarp`, variant names starting `gpu`).
 //
 // Workgroup memory (`var<workgroup>`: the gpu gather's staged pairs, the gpu
 // SDDMM's partial sums) is not traced: it is on-chip, not the L2/DRAM sectors

@@ -29,7 +29,7 @@ export const DEFAULT_MODEL_WORKGROUPS = 32;
 /** The `model` field of the benchmark JSON. */
 export interface BenchModel {
   profile: DeviceProfile;
-  /** Where the traces came from: JavaScript models of the shaders (bench/model/kernels.ts), until WGSL tracing variants exist. */
+  /** Where the traces came from: JavaScript models of the shaders (bench/model/kernels.ts), checked event for event against the shaders' TRACE variants by the test suite. */
   traces: 'js-model';
   kernels: KernelModel[];
 }

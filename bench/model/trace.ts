@@ -1,9 +1,10 @@
 // The trace format of the GPU execution model: what every invocation of one
 // dispatch loads and stores, in the order of its own source-level accesses.
-// Traces come from JavaScript models of the shaders today (bench/model/
-// kernels.ts) and, next, from tracing variants of the WGSL run on SwiftShader
-// (see bench/README.md, "GPU execution model"); bench/model/analyze.ts reads
-// both the same way.
+// Traces come from JavaScript models of the shaders (bench/model/kernels.ts)
+// and from the shaders' tracing variants run on WebGPU
+// (bench/model/wgsl-trace.ts), which the test suite holds equal; see
+// bench/README.md, "GPU execution model". bench/model/analyze.ts reads both
+// the same way.
 
 export type AccessKind = 'load' | 'store';
 
