@@ -61,6 +61,12 @@ export interface BenchOptions {
   modelShapes: Shape[];
   /** CLI: the model's CSR sparsities. */
   modelSparsities: number[];
+  /**
+   * CLI: pairs of MNIST training epochs (threads 1 and every core, taking
+   * turns) to time instead of the products: the train-epoch case and its
+   * floor (bench/train-epoch.ts); 0 = off.
+   */
+  trainEpoch: number;
 }
 
 export const ALL_OPS: readonly BenchOp[] = ['forward', 'backward', 'sddmm'];
@@ -91,6 +97,7 @@ export function defaultOptions(preset: BenchPreset): BenchOptions {
     modelProfile: 'h100',
     modelShapes: DEFAULT_MODEL_SHAPES,
     modelSparsities: DEFAULT_MODEL_SPARSITIES,
+    trainEpoch: 0,
   };
 }
 
@@ -175,6 +182,14 @@ export const BENCH_OPTIONS: OptionSpecs<BenchOptions> = [
   { key: 'modelProfile', scope: 'cli', placeholder: PROFILE_NAMES.join('|'), help: "the model's device profile", parse: (t) => parseChoice(t, PROFILE_NAMES), format: (v) => v },
   { key: 'modelShapes', scope: 'cli', placeholder: 'RxCxB,…', help: "the model's shapes", parse: parseShapes, format: formatShapes },
   { key: 'modelSparsities', scope: 'cli', placeholder: 'S,…', help: "the model's CSR sparsities", parse: parseSparsities, format: formatSparsities },
+  {
+    key: 'trainEpoch',
+    scope: 'cli',
+    placeholder: 'PAIRS',
+    help: "time PAIRS pairs of MNIST training epochs of the SET reference's MLP on the CPU (threads 1 and all, taking turns) instead of the products, with the ≥ 2.5× floor against the reference's 12.5 s; 0 = off",
+    parse: (t) => parseInteger(t, 0),
+    format: String,
+  },
 ];
 
 /** `--quick` is `--preset quick` (as before presets had a name). */

@@ -9,6 +9,7 @@ import { emulatedAdapter, finishReport, formatFloors, formatSkipped, formatTable
 import { BENCH_SCHEMA, validateReport, type BenchReport } from './schema.js';
 import { runSuite } from './suite.js';
 import { DEFAULT_MODEL_WORKGROUPS, formatModelTable, runModel } from './model/run.js';
+import { measureTrainEpoch } from './train-epoch.js';
 
 /**
  * `npm run bench`: options from bench/bench-options.ts (the page's too).
@@ -29,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (options.model) return modelOnly(options);
+  if (options.trainEpoch > 0) return trainEpochOnly(options);
   const config = toSuiteConfig(options);
 
   const gpu: Engine = await createEngine({ backend: 'auto' });
@@ -120,6 +122,42 @@ function modelOnly(options: BenchOptions): number {
     return 1;
   }
   const out = options.out || join(resolveRoot(), 'bench', 'results', `${report.date.slice(0, 10)}-model-${model.profile.name}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  console.log(`\nwrote ${out} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return 0;
+}
+
+/**
+ * `--train-epoch N`: N pairs of MNIST epochs on the CPU backend (threads 1 and
+ * all, taking turns), written as the report's train-epoch cases with their
+ * floor; no product is timed.
+ */
+async function trainEpochOnly(options: BenchOptions): Promise<number> {
+  const started = performance.now();
+  console.log(`train-epoch: ${options.trainEpoch} pair(s) of MNIST epochs, threads 1 and all, taking turns`);
+  const { cases, skipped, floors } = await measureTrainEpoch(options.trainEpoch, (line) => console.log(line));
+  const report: BenchReport = {
+    schema: BENCH_SCHEMA,
+    date: new Date().toISOString(),
+    adapter: null,
+    features: [],
+    limits: {},
+    environment: { runtime: `node ${process.versions.node}`, platform: `${process.platform}-${process.arch}` },
+    config: { quick: options.preset === 'quick', runs: options.trainEpoch, shapes: [], cpuShape: options.cpuShape, ops: [], sparsities: [], nm: [], evolve: [], peers: [] },
+    skipped: [{ kind: 'case', label: 'products', reason: '--train-epoch times training epochs only' }, ...skipped],
+    cases,
+    floors,
+  };
+  // A SKIP (MNIST absent) has no case: the report is then its skips and the unmeasured floor.
+  const problems = cases.length ? validateReport(report) : [];
+  if (problems.length) {
+    console.error(`report does not match the schema:\n  ${problems.join('\n  ')}`);
+    return 1;
+  }
+  for (const c of cases) console.log(`threads ${String(c.threads).padStart(3)}: epoch ${(c.medianMs / 1000).toFixed(2)} s median of ${c.runs} (min ${(c.minMs / 1000).toFixed(2)} s), products ${c.gflops.toFixed(1)} GFLOP/s, ${c.speedupVsOneThread!.toFixed(2)}× threads 1`);
+  console.log(`\nFloor:\n${formatFloors(floors)}`);
+  const out = options.out || join(resolveRoot(), 'bench', 'results', `${report.date.slice(0, 10)}-cpu-train-epoch.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nwrote ${out} in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -13,11 +13,13 @@ export const BENCH_SCHEMA = 'wgsparse-bench/1';
 export type BenchOp = 'forward' | 'backward' | 'sddmm';
 /** Topology-evolution cases (SET): GPU evolve, the CPU round trip it replaces, and a training epoch for scale. */
 export type EvolveOp = 'evolve' | 'evolve-roundtrip' | 'epoch';
+/** One epoch of the SET reference's MLP on MNIST on the CPU backend, per thread count (bench/train-epoch.ts). */
+export type TrainEpochOp = 'train-epoch';
 export type BenchFormat = 'dense' | 'csr' | 'nm';
 export type BenchImpl = 'wgsparse' | 'tfjs-webgpu' | 'tfjs-cpu' | 'mathjs';
 
 export interface BenchCaseResult {
-  op: BenchOp | EvolveOp;
+  op: BenchOp | EvolveOp | TrainEpochOp;
   format: BenchFormat;
   /** N and M of an N:M case (null otherwise). */
   n: number | null;
@@ -58,6 +60,16 @@ export interface BenchCaseResult {
   interleaved?: boolean;
   /** epoch cases: the epoch time is extrapolated from this many measured batches (absent when measured whole). */
   extrapolatedFromBatches?: number;
+  /** train-epoch cases: the CPU threads it ran on (1, or every core). */
+  threads?: number;
+  /** train-epoch cases: the network's widths, input first (rows, cols: the widest layer and the input). */
+  layers?: number[];
+  /** train-epoch cases: training samples in the epoch (medianMs is the epoch's training time, without the test pass). */
+  samples?: number;
+  /** train-epoch cases: the reference implementation's epoch (seconds) the floor is stated against. */
+  referenceSeconds?: number;
+  /** train-epoch cases: the one-thread epoch's median / this one's, from the same run. */
+  speedupVsOneThread?: number;
 }
 
 export interface BenchReport {
@@ -143,14 +155,16 @@ export function validateReport(report: unknown): string[] {
   if (!Array.isArray(r.cases) || (r.cases.length === 0 && r.model === undefined)) return [...problems, 'cases must be a non-empty array (or empty beside a model)'];
   r.cases.forEach((c: unknown, i: number) => {
     const k = c as Record<string, unknown>;
-    if (!['forward', 'backward', 'sddmm', 'evolve', 'evolve-roundtrip', 'epoch'].includes(k.op as string)) problems.push(`cases[${i}].op`);
+    if (!['forward', 'backward', 'sddmm', 'evolve', 'evolve-roundtrip', 'epoch', 'train-epoch'].includes(k.op as string)) problems.push(`cases[${i}].op`);
     if (!['dense', 'csr', 'nm'].includes(k.format as string)) problems.push(`cases[${i}].format`);
     if (!['wgsparse', 'tfjs-webgpu', 'tfjs-cpu', 'mathjs'].includes(k.impl as string)) problems.push(`cases[${i}].impl`);
     if (!['webgpu', 'cpu'].includes(k.backend as string)) problems.push(`cases[${i}].backend`);
     for (const f of REQUIRED_NUMBERS) if (typeof k[f] !== 'number' || !Number.isFinite(k[f])) problems.push(`cases[${i}].${f} must be a finite number`);
     if (k.format === 'nm' && (typeof k.n !== 'number' || typeof k.m !== 'number')) problems.push(`cases[${i}]: N:M case needs n and m`);
     if (k.interleaved !== undefined && typeof k.interleaved !== 'boolean') problems.push(`cases[${i}].interleaved must be a boolean when present`);
-    if (typeof k.runs === 'number' && k.runs < 10) problems.push(`cases[${i}].runs must be ≥ 10`);
+    // An epoch lasts seconds: its runs are pairs of epochs (bench/train-epoch.ts), one or a few.
+    if (typeof k.runs === 'number' && k.runs < (k.op === 'train-epoch' ? 1 : 10)) problems.push(`cases[${i}].runs must be ≥ ${k.op === 'train-epoch' ? 1 : 10}`);
+    if (k.op === 'train-epoch' && !(Number.isInteger(k.threads) && (k.threads as number) >= 1)) problems.push(`cases[${i}]: a train-epoch case needs threads`);
     if (typeof k.minMs === 'number' && typeof k.medianMs === 'number' && k.minMs > k.medianMs) problems.push(`cases[${i}]: minMs > medianMs`);
   });
   return problems;
