@@ -23,6 +23,7 @@ import gemmTileSource from '../shaders/fragments/gemm-tile.wgsl?raw';
 import workgroupScanSource from '../shaders/fragments/workgroup-scan.wgsl?raw';
 import rowMergeSource from '../shaders/fragments/row-merge.wgsl?raw';
 import traceSource from '../shaders/fragments/trace.wgsl?raw';
+import wideSource from '../shaders/fragments/wide.wgsl?raw';
 import { layoutWgsl, type ShaderLayout } from '../src/gpu/layout.js';
 import { specializeShader, type ShaderProgram } from '../src/gpu/program.js';
 
@@ -34,6 +35,7 @@ export const fragments = {
   workgroupScan: workgroupScanSource,
   rowMerge: rowMergeSource,
   trace: traceSource,
+  wide: wideSource,
 } as const;
 
 type Fragment = keyof typeof fragments;
@@ -287,13 +289,15 @@ const rigl = shader(
 const regrow = shader(
   setRegrowSource,
   {
-    consts: threads,
+    // MAX_CANDIDATES: the most candidates a round draws (memory), whatever the oversampling.
+    consts: { ...threads, MAX_CANDIDATES: 1 << 22 },
     uniforms: {
-      candidates: 'u32',
+      // The regrown layer's nnz, and so the capacity of its buffers.
+      targetNnz: 'u32',
       rows: 'u32',
       cols: 'u32',
       seed: 'u32',
-      remaining: 'u32',
+      round: 'u32',
       limit: 'f32',
       stream: 'u32',
       // Columns per band, and bands per row: cell of (row, col) = row · bands + col / colsPerBand.
@@ -301,6 +305,11 @@ const regrow = shader(
       bands: 'u32',
     },
     bindings: {
+      // The round's candidate count and remaining entries (sizeRound writes them), the
+      // per-candidate passes' indirect workgroups, and [kept nnz, rounds with work, final nnz, 0].
+      roundSize: 'rw u32[4]',
+      dispatchArgs: 'rw u32[3]',
+      counters: 'rw u32[4]',
       candRow: 'rw u32',
       candCol: 'rw u32',
       bucketCount: 'rw atomic<u32>',
@@ -318,7 +327,7 @@ const regrow = shader(
       ...rowMergeBindings,
     },
   },
-  ['random', 'rowMerge'],
+  ['random', 'rowMerge', 'wide'],
 );
 
 // --- primitives ---
@@ -356,13 +365,16 @@ const randomFill = shader(
 const prune = shader(
   setPruneSource,
   {
-    consts: threads,
-    uniforms: { count: 'u32' },
+    // RANK_FRAC: fractional bits of thresholdRanks' fixed-point sum.
+    consts: { ...threads, RANK_FRAC: 116 },
+    // thresholdRanks: n weights, and the doubles 1 − ζ and ζ as (hi · 2³² + lo) / 2^frac.
+    uniforms: { count: 'u32', n: 'u32', keepHi: 'u32', keepLo: 'u32', keepFrac: 'u32', zetaHi: 'u32', zetaLo: 'u32', zetaFrac: 'u32' },
     // stats[0] = bits of min |w|, stats[1] = #{w < -a}, stats[2] = #{w > a};
-    // thresholds: the selected sortable keys of largestNegative (word 0) and smallestPositive (word 4).
-    bindings: { values: 'r f32', stats: 'rw atomic<u32>[4]', thresholds: 'r u32[8]', flags: 'rw u32' },
+    // thresholds: the selected sortable keys of largestNegative (word 0) and smallestPositive (word 4);
+    // statsIn / selectState: thresholdRanks' stats records (4 words) and select states (8 words).
+    bindings: { values: 'r f32', stats: 'rw atomic<u32>[4]', thresholds: 'r u32[8]', flags: 'rw u32', statsIn: 'r u32', selectState: 'rw u32' },
   },
-  ['sortableKey'],
+  ['sortableKey', 'wide'],
 );
 
 const compactCsr = shader(csrCompactSource, {
@@ -491,8 +503,10 @@ export const programs = {
   setAbsMin: entry('set/prune', prune, 'absMin'),
   setCountOutside: entry('set/prune', prune, 'countOutside'),
   setKeepFlags: entry('set/prune', prune, 'keepFlags'),
+  setThresholdRanks: entry('set/prune', prune, 'thresholdRanks'),
   csrScatterKept: entry('set/compact-csr', compactCsr, 'scatterKept'),
   csrRowPointers: entry('set/compact-csr', compactCsr, 'rowPointers'),
+  regrowSizeRound: entry('set/regrow', regrow, 'sizeRound'),
   regrowGenerate: entry('set/regrow', regrow, 'generate'),
   regrowScatterBuckets: entry('set/regrow', regrow, 'scatterBuckets'),
   regrowRowBuckets: entry('set/regrow', regrow, 'rowBuckets'),

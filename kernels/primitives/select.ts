@@ -20,17 +20,27 @@ export function keyToFloat(key: number): number {
 }
 
 /**
+ * A select state a pass wrote on the GPU (ranks computed there, not known
+ * to the host): 32 bytes, zero but for the ranks in words 2 and 6; the
+ * select runs in it in place.
+ */
+export interface PreparedSelect {
+  state: GPUBuffer;
+  selects: 1 | 2;
+}
+
+/**
  * The value at `rank` in ascending order. On the GPU a radix select over
  * `count` f32 values of a buffer, of one rank or two at once (ascending,
  * 0-based; SET's two thresholds share the passes over the values): encode
  * returns the 32-byte state buffer whose word 4j holds, after the
- * dispatches, the sortable key (see keyToFloat) of the value at ranks[j];
- * nothing is read back. The plan (tests, host callers) selects one rank.
+ * dispatches, the sortable key (see keyToFloat) of the value at ranks[j]
+ * (or it selects in a PreparedSelect's state); nothing is read back. The plan (tests, host callers) selects one rank.
  */
 export const selectRank: HostKernel<
   [values: Float32Array, rank: number],
   number,
-  [values: GPUBuffer, count: number, ranks: readonly [number] | readonly [number, number]],
+  [values: GPUBuffer, count: number, ranks: readonly [number] | readonly [number, number] | PreparedSelect],
   GPUBuffer
 > = {
   name: 'selectRank',
@@ -44,12 +54,19 @@ export const selectRank: HostKernel<
     return Float32Array.from(values).sort()[rank]!;
   },
   encode(s, values, count, ranks) {
-    const state = s.output('select state', 32);
-    s.writeWords(state, new Uint32Array([0, 0, ranks[0], 0, 0, 0, ranks[1] ?? 0, 0]));
+    let state: GPUBuffer;
+    let selects: number;
+    if ('state' in ranks) {
+      ({ state, selects } = ranks);
+    } else {
+      state = s.output('select state', 32);
+      s.writeWords(state, new Uint32Array([0, 0, ranks[0], 0, 0, 0, ranks[1] ?? 0, 0]));
+      selects = ranks.length;
+    }
     const hist = s.output('select histogram', 512 * 4);
     const workgroups = Math.max(1, Math.min(MAX_WORKGROUPS, Math.ceil(count / (THREADS * VALUES_PER_THREAD))));
     for (const shift of [24, 16, 8, 0]) {
-      const uniforms = s.uniforms(programs.selectHistogram, { count, shift, selects: ranks.length });
+      const uniforms = s.uniforms(programs.selectHistogram, { count, shift, selects });
       s.dispatch(programs.selectHistogram, { bindings: { values, state, hist }, uniforms, workgroups });
       // The gpu profile picks with a workgroup scan of the bins instead of one thread walking them (shaders/primitives/select.wgsl).
       s.dispatch(s.kernelProfile === 'gpu' ? programs.selectPickScan : programs.selectPick, { bindings: { state, hist }, uniforms, workgroups: 1 });

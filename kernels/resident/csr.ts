@@ -14,6 +14,12 @@ export const csrPasses: HostPasses<CSRMatrix> = {
   gradient: (W, X, dY, alpha) => sddmmCsr.cpu(W, dY, X, { alpha }),
 };
 
+/** A generation recorded by ResidentCsr.recordInstall, waiting for its submission: commit() or discard() it once. */
+export interface PendingGeneration {
+  commit(): void;
+  discard(): void;
+}
+
 /** One generation of the weights: replaced whole by every evolution, with the buffers derived from it. */
 interface Generation {
   owner: BufferOwner;
@@ -152,6 +158,28 @@ export class ResidentCsr implements ResidentOperand {
    * releases the previous generation. Nothing is read back.
    */
   async install(evolved: CsrBuffers): Promise<void> {
+    let pending: PendingGeneration | undefined;
+    try {
+      await this.ctx.run('install evolved CSR', (s) => {
+        pending = this.recordInstall(s, evolved);
+        return { result: evolved.rowPtr, byteLength: 0, decode: () => undefined };
+      });
+    } catch (e) {
+      pending?.discard();
+      throw e;
+    }
+    pending!.commit();
+  }
+
+  /**
+   * Records install's work into `s` (an evolution's own submission, so that
+   * the install costs no submission of its own): the new generation's
+   * buffers and their copies and derived indices. Once `s` has run, commit()
+   * makes it the operand's generation (releasing the previous one); discard()
+   * releases it instead (the submission failed, or recorded a layer that is
+   * not the final one).
+   */
+  recordInstall(s: OperationScope, evolved: CsrBuffers): PendingGeneration {
     const previous = this.live();
     const { rows, cols, nnz } = this;
     const next = new BufferOwner(this.ctx);
@@ -163,22 +191,24 @@ export class ResidentCsr implements ResidentOperand {
         state: next.output('state', nnz * 4),
         ...(previous.csr.second ? { second: next.output('second state', nnz * 4) } : {}),
       };
-      const derived = await this.ctx.run('install evolved CSR', (s) => {
-        s.copy(evolved.rowPtr, csr.rowPtr, (rows + 1) * 4);
-        s.copy(evolved.colIdx, csr.colIdx, nnz * 4);
-        s.copy(evolved.values, csr.values, nnz * 4);
-        s.copy(evolved.state, csr.state, nnz * 4);
-        if (csr.second) s.copy(evolved.second!, csr.second, nnz * 4);
-        const built = previous.derived ? csrDerivedIndices.encode(s, next, csr, rows, cols, nnz) : undefined;
-        return { result: csr.rowPtr, byteLength: 0, decode: () => built };
-      });
-      if (this.generation !== previous) {
-        // Released while the update ran: the new generation has no operand to go to.
-        next.release();
-        return;
-      }
-      previous.owner.release();
-      this.generation = { owner: next, csr, derived };
+      s.copy(evolved.rowPtr, csr.rowPtr, (rows + 1) * 4);
+      s.copy(evolved.colIdx, csr.colIdx, nnz * 4);
+      s.copy(evolved.values, csr.values, nnz * 4);
+      s.copy(evolved.state, csr.state, nnz * 4);
+      if (csr.second) s.copy(evolved.second!, csr.second, nnz * 4);
+      const derived = previous.derived ? csrDerivedIndices.encode(s, next, csr, rows, cols, nnz) : undefined;
+      return {
+        commit: () => {
+          if (this.generation !== previous) {
+            // Released while the update ran: the new generation has no operand to go to.
+            next.release();
+            return;
+          }
+          previous.owner.release();
+          this.generation = { owner: next, csr, derived };
+        },
+        discard: () => next.release(),
+      };
     } catch (e) {
       next.release();
       throw e;

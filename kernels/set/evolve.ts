@@ -6,14 +6,14 @@ import { initLimit } from '../../src/formats/init.js';
 import { NMMatrix } from '../../src/formats/nm.js';
 import { assertFinite, assertLength, assertSeed } from '../../src/formats/validate.js';
 import type { EvolveSetOptions, EvolveSetResult } from '../../src/options.js';
-import { ResidentCsr } from '../resident/csr.js';
+import { ResidentCsr, type PendingGeneration } from '../resident/csr.js';
 import { ResidentNM } from '../resident/nm.js';
 import { checkBlockBytes, checkGradientOperands, gradientGrowthCpu, growResident, mergeGrownCpu, uploadGradientOperands, type GradientOperands } from '../rigl.js';
-import type { CsrBuffers } from './resident-csr.js';
+import { allocateCsr, type CsrBuffers } from './resident-csr.js';
 import { nmEvolve } from './nm-evolve.js';
-import { pruneCsrCpu, pruneResident } from './prune-csr.js';
+import { pruneCsrCpu, pruneResident, recordPrune } from './prune-csr.js';
 import { checkZeta } from './prune.js';
-import { checkRegrow, regrowCsrCpu, regrowResident } from './regrow.js';
+import { candidatesForRound, checkRegrow, recordRegrowRounds, regrowCsrCpu, regrowResident, regrowScratch, ROUNDS_AHEAD } from './regrow.js';
 
 /*
  * The one topology update of the library, for every caller (SparseLinear and
@@ -136,8 +136,9 @@ export function evolveCpu(W: CSRMatrix | NMMatrix, state: Float32Array, second: 
 
 /**
  * One topology update of a GPU-resident operand; nothing of the weights,
- * indices or gradients is read back, only counters (SET's statistics and
- * kept count, one nnz per regrowth round). CSR: SET's pruning, growth at
+ * indices or gradients is read back, only counters: on the 'gpu' kernel
+ * profile with random growth the final ones, once (evolveRecorded); else
+ * the kept count and one nnz per regrowth round. CSR: SET's pruning, growth at
  * random or by gradient (a host batch is uploaded; a resident one is used as
  * it is), then the evolved layer is installed as the operand's new
  * generation (gradient growth with ζ = 0 changes nothing). N:M: the in-group
@@ -153,6 +154,7 @@ export async function evolveResident(operand: ResidentCsr | ResidentNM, zeta: nu
   }
   if (growth.kind === 'gradient' && zeta === 0) return { removed: 0, rounds: 0 };
   const { ctx, rows, cols, nnz } = operand;
+  if (growth.kind === 'random' && ctx.kernelProfile === 'gpu') return evolveRecorded(operand, zeta, growth);
   const scratch = new BufferOwner(ctx);
   try {
     const { kept, keptNnz } = await pruneResident(ctx, scratch, operand.buffers, rows, nnz, zeta);
@@ -166,6 +168,71 @@ export async function evolveResident(operand: ResidentCsr | ResidentNM, zeta: nu
     }
     await operand.install(evolved);
     return { removed: nnz - keptNnz, rounds };
+  } finally {
+    scratch.release();
+  }
+}
+
+/**
+ * SET's update of a resident CSR on the 'gpu' kernel profile: pruning,
+ * ROUNDS_AHEAD regrowth rounds and the install (copies and transpose index)
+ * recorded in one submission, sized on the GPU (threshold ranks by
+ * setRanks, each round's candidates by sizeRound, indirect dispatches), so
+ * the only read-back is the final counters [kept nnz, rounds, final nnz].
+ * Should nnz still be short after those rounds (not at densities up to 95 %
+ * with ζ = 0.3), the recorded install is dropped and more rounds are
+ * submitted, each batch with its install and counters. The scratch is sized
+ * for the largest possible first round (nothing kept).
+ */
+async function evolveRecorded(operand: ResidentCsr, zeta: number, growth: RandomGrowth): Promise<{ removed: number; rounds: number }> {
+  const { ctx, rows, cols, nnz } = operand;
+  const source = operand.buffers;
+  // ζ = 0 or no weights: nothing is removed, so nothing grows (see pruneResident).
+  const removes = nnz > 0 && zeta > 0;
+  const scratch = new BufferOwner(ctx);
+  try {
+    const withSecond = source.second !== undefined;
+    const kept = removes ? allocateCsr(scratch, 'kept', rows, nnz, withSecond) : source;
+    const counters = scratch.output('evolution counters', 16);
+    const regrow = removes ? regrowScratch(scratch, rows, cols, nnz, candidatesForRound(nnz, rows, cols, 0), counters) : undefined;
+    const layer = (name: string) => allocateCsr(scratch, name, rows, nnz, withSecond);
+    const pingPong = removes ? ([layer('regrown A'), layer('regrown B')] as const) : ([source, source] as const);
+    let from = kept;
+    let round = 0;
+    for (;;) {
+      let pending: PendingGeneration | undefined;
+      let last = from;
+      const first = round;
+      let result: readonly [number, number, number];
+      try {
+        result = await ctx.run('SET evolve', (s) => {
+          if (first === 0 && removes) {
+            recordPrune(s, source, rows, nnz, zeta, kept);
+            s.copy(kept.rowPtr, counters, 4, 0, rows * 4);
+          }
+          if (regrow) last = recordRegrowRounds(s, regrow, pingPong, from, first, ROUNDS_AHEAD, growth.seed, growth.limit);
+          s.copy(last.rowPtr, counters, 4, 8, rows * 4);
+          pending = operand.recordInstall(s, last);
+          const read = (bytes: ArrayBuffer) => {
+            const words = new Uint32Array(bytes);
+            return [words[0]!, words[1]!, words[2]!] as const;
+          };
+          // With nothing removed the host knows the counters: nothing to read back.
+          return removes ? { result: counters, byteLength: 12, decode: read } : { result: counters, byteLength: 0, decode: () => [nnz, 0, nnz] as const };
+        });
+      } catch (e) {
+        pending?.discard();
+        throw e;
+      }
+      const [keptNnz, rounds, finalNnz] = result;
+      if (finalNnz === nnz) {
+        pending!.commit();
+        return { removed: nnz - keptNnz, rounds };
+      }
+      pending!.discard();
+      from = last;
+      round += ROUNDS_AHEAD;
+    }
   } finally {
     scratch.release();
   }

@@ -1,9 +1,9 @@
-import { BufferOwner, type GpuContext } from '../../src/gpu/gpu-context.js';
+import type { BufferOwner, GpuContext, OperationScope } from '../../src/gpu/gpu-context.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { CSRMatrix } from '../../src/formats/csr.js';
 import { assertLength } from '../../src/formats/validate.js';
 import { compactCsr, type PrunedCsr } from './compact-csr.js';
-import { checkZeta, setKeepFlags, setKeepFlagsCpu, setStats, setThresholdRanks } from './prune.js';
+import { checkZeta, setKeepFlags, setKeepFlagsCpu, setRanks, setStats } from './prune.js';
 import { allocateCsr, type CsrBuffers } from './resident-csr.js';
 
 export type { PrunedCsr };
@@ -30,10 +30,22 @@ export function pruneCsrCpu(W: CSRMatrix, state: Float32Array, zeta: number, sec
 }
 
 /**
+ * Records SET pruning of a GPU-resident layer into `s`, reading nothing
+ * back: statistics, their threshold ranks (setRanks, on the GPU), the two
+ * selects, flags and compaction into `kept` (capacity ≥ nnz), whose
+ * rowPtr[rows] is then the kept count. For nnz > 0 and ζ > 0 (otherwise
+ * nothing is removed).
+ */
+export function recordPrune(s: OperationScope, csr: CsrBuffers, rows: number, nnz: number, zeta: number, kept: CsrBuffers): void {
+  const stats = setStats.encode(s, csr.values, nnz);
+  const flags = setKeepFlags.encode(s, csr.values, nnz, setRanks.encode(s, stats, nnz, zeta));
+  compactCsr.encode(s, csr, rows, nnz, flags, kept);
+}
+
+/**
  * SET pruning of a GPU-resident layer: thresholds, flags and compaction run
- * on the GPU; two counters are read back before the selects (their ranks
- * need them) and one after (the kept count). The kept layer's buffers belong
- * to `owner`.
+ * on the GPU in one submission; the kept count is read back. The kept
+ * layer's buffers belong to `owner`.
  */
 export async function pruneResident(
   ctx: GpuContext,
@@ -46,17 +58,10 @@ export async function pruneResident(
   // ζ = 0 removes nothing (see setKeepFlagsCpu): the layer is its own survivor set.
   if (nnz === 0 || zeta === 0) return { kept: csr, keptNnz: nnz };
   const kept = allocateCsr(owner, 'kept', rows, nnz, csr.second !== undefined);
-  const stats = await ctx.run('SET prune (stats)', (s) => ({
-    result: setStats.encode(s, csr.values, nnz),
-    byteLength: 12,
-    decode: (bytes) => new Uint32Array(bytes),
-  }));
-  const ranks = setThresholdRanks(nnz, stats[1]!, nnz - stats[2]!, zeta);
-  const keptNnz = await ctx.run('SET prune (compact)', (s) => {
-    const flags = setKeepFlags.encode(s, csr.values, nnz, ranks);
-    const positions = compactCsr.encode(s, csr, rows, nnz, flags, kept);
+  const keptNnz = await ctx.run('SET prune', (s) => {
+    recordPrune(s, csr, rows, nnz, zeta, kept);
     const count = s.output('kept count', 4);
-    s.copy(positions, count, 4, 0, nnz * 4);
+    s.copy(kept.rowPtr, count, 4, 0, rows * 4);
     return { result: count, byteLength: 4, decode: (bytes) => new Uint32Array(bytes)[0]! };
   });
   return { kept, keptNnz };

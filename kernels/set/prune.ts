@@ -20,6 +20,20 @@ export function setThresholdRanks(n: number, firstZeroPos: number, lastZeroPos: 
   };
 }
 
+/**
+ * A double in [0, 1] as (hi · 2³² + lo) / 2^frac exactly: its 53-bit
+ * significand over a power of two (how thresholdRanks takes 1 − ζ and ζ).
+ * Below 2⁻⁶⁴ it is 0: ζ · (n − last) < 2⁻³² then, and last plus that floors
+ * to last either way.
+ */
+export function doubleAsFixed(x: number): { hi: number; lo: number; frac: number } {
+  if (!(x >= 2 ** -64)) return { hi: 0, lo: 0, frac: 0 };
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const high = view.getUint32(0);
+  return { hi: (high & 0xfffff) | 0x100000, lo: view.getUint32(4), frac: 1075 - (high >>> 20) };
+}
+
 export function checkZeta(zeta: number): void {
   assertProbability('zeta', zeta);
 }
@@ -121,6 +135,39 @@ export const setStats: Kernel<[values: Float32Array], Uint32Array, [values: GPUB
 };
 
 /**
+ * setThresholdRanks from setStats' counters, for `records` stats records
+ * of n weights each (4 words each: setStats' layout), as fresh radix select
+ * states (8 words each: selectRank's layout, the negative rank in word 2 and
+ * the positive one in word 6). On the GPU an exact integer emulation of the
+ * float64 rule (shaders/set/prune.wgsl), so that no counter crosses to the
+ * host between the statistics and the selects.
+ */
+export const setRanks: Kernel<[stats: Uint32Array, n: number, zeta: number], Uint32Array, [stats: GPUBuffer, n: number, zeta: number, records?: number], GPUBuffer> = {
+  name: 'setRanks',
+  cpu(stats, n, zeta) {
+    const records = stats.length / 4;
+    const states = new Uint32Array(records * 8);
+    for (let i = 0; i < records; i++) {
+      const { negative, positive } = setThresholdRanks(n, stats[4 * i + 1]!, n - stats[4 * i + 2]!, zeta);
+      states[8 * i + 2] = negative;
+      states[8 * i + 6] = positive;
+    }
+    return states;
+  },
+  encode(s, stats, n, zeta, records = 1) {
+    const states = s.output('SET select states', records * 32);
+    const keep = doubleAsFixed(1 - zeta);
+    const z = doubleAsFixed(zeta);
+    s.dispatch(programs.setThresholdRanks, {
+      bindings: { statsIn: stats, selectState: states },
+      uniforms: { count: records, n, keepHi: keep.hi, keepLo: keep.lo, keepFrac: keep.frac, zetaHi: z.hi, zetaLo: z.lo, zetaFrac: z.frac },
+      workgroups: Math.ceil(records / THREADS),
+    });
+    return states;
+  },
+};
+
+/**
  * SET's keep flags (0/1, aligned with the values) for the threshold ranks of
  * setThresholdRanks: the two thresholds by radix select, then w >
  * smallestPositive or w < largestNegative survive. On the GPU over `count`
@@ -129,7 +176,7 @@ export const setStats: Kernel<[values: Float32Array], Uint32Array, [values: GPUB
 export const setKeepFlags: Kernel<
   [values: Float32Array, ranks: { negative: number; positive: number }],
   Uint32Array,
-  [values: GPUBuffer, count: number, ranks: { negative: number; positive: number }],
+  [values: GPUBuffer, count: number, ranks: { negative: number; positive: number } | GPUBuffer],
   GPUBuffer
 > = {
   name: 'setKeepFlags',
@@ -140,8 +187,9 @@ export const setKeepFlags: Kernel<
     return flags;
   },
   encode(s, values, count, ranks) {
-    // Word 0: largestNegative's key, word 4: smallestPositive's (as keepFlags reads them).
-    const thresholds = selectRank.encode(s, values, count, [ranks.negative, ranks.positive]);
+    // Word 0: largestNegative's key, word 4: smallestPositive's (as keepFlags reads them). The ranks
+    // come from the host, or already sit in a select state on the GPU (setRanks).
+    const thresholds = selectRank.encode(s, values, count, 'negative' in ranks ? [ranks.negative, ranks.positive] : { state: ranks, selects: 2 });
     const flags = s.output('SET keep flags', count * 4);
     s.dispatch(programs.setKeepFlags, { bindings: { values, thresholds, flags }, uniforms: { count }, workgroups: Math.ceil(count / THREADS) });
     return flags;

@@ -19,15 +19,28 @@ import { allocateCsr, type CsrBuffers } from './resident-csr.js';
  * round count small even when few absent positions remain.
  */
 export const REGROW_STREAM = 0x5e7000;
-/** Upper bound on candidates per round (memory), whatever the oversampling. */
-export const MAX_CANDIDATES_PER_ROUND = 1 << 22;
+/** Upper bound on candidates per round (memory), whatever the oversampling; the shaders' MAX_CANDIDATES. */
+export const MAX_CANDIDATES_PER_ROUND: number = programs.regrowGenerate.layout.consts.MAX_CANDIDATES;
 /** Positions are mapped with an exact 32×21-bit multiply-high, shared with WGSL. */
 export const MAX_REGROW_DIMENSION = 1 << 21;
 
+/**
+ * Candidates drawn for a round: 1.25 × the remaining count × the
+ * oversampling N / absent (N = rows · cols), + 16, capped; 0 when nothing
+ * remains. An integer rule, min(cap, ceil(5 · remaining · N / (4 · absent))
+ * + 16), so that the GPU computes it too (sizeRound in shaders/set/regrow.wgsl,
+ * in 160-bit words) and a round's size never crosses to the host. (It was
+ * the same formula in float64, whose rounding could put the ceiling one
+ * above; the count changes which candidates a seed draws, never how they are
+ * distributed: the accepted ones are the first valid draws either way.)
+ */
 export function candidatesForRound(remaining: number, rows: number, cols: number, present: number): number {
-  const absent = rows * cols - present;
-  const oversample = (rows * cols) / absent;
-  return Math.min(MAX_CANDIDATES_PER_ROUND, Math.ceil(remaining * oversample * 1.25) + 16);
+  if (remaining === 0) return 0;
+  const n = BigInt(rows) * BigInt(cols);
+  const num = 5n * BigInt(remaining) * n;
+  const den = 4n * (n - BigInt(present));
+  const count = (num + den - 1n) / den + 16n;
+  return count < BigInt(MAX_CANDIDATES_PER_ROUND) ? Number(count) : MAX_CANDIDATES_PER_ROUND;
 }
 
 /** floor(u · n / 2³²), exact for u < 2³² and n < 2²¹ (the product stays below 2⁵³). */
@@ -182,6 +195,8 @@ function validCandidates(
 }
 
 const { THREADS } = programs.regrowGenerate.layout.consts;
+/** Regrowth rounds the 'gpu' kernel profile records in one submission before reading the counters. */
+export const ROUNDS_AHEAD = 3;
 
 /**
  * Column bands of the candidate buckets: about one candidate per (row, band)
@@ -195,68 +210,122 @@ export function regrowBands(rows: number, cols: number, candidates: number): { b
 }
 
 /**
- * One regrowth round on the GPU, the twin of a round of regrowCsrCpu: draws
- * `candidatesForRound` candidates, buckets them by cell, validates, accepts
- * the first `remaining` valid ones and merges them into `next` (capacity ≥
- * targetNnz), whose rowPtr[rows] is then the new nnz (the counter the
- * driver reads). The emulation profile validates and merges with a thread
- * per row; the gpu profile with a thread per candidate or entry
- * (shaders/set/regrow.wgsl), for the same layer.
+ * The buffers of regrowth rounds that draw at most `capacity` candidates
+ * each, towards `targetNnz` entries. Rounds recorded one after another share
+ * them (each starts by clearing its cell counts). The column bands are sized
+ * for the capacity: a round drawing fewer leaves cells emptier, never
+ * changes its result (equal columns of a row share a cell whatever the
+ * bands). `counters` receives [kept nnz, rounds with work, final nnz, 0]
+ * (rounds from sizeRound; the rest the driver copies).
+ */
+export interface RegrowScratch {
+  rows: number;
+  cols: number;
+  targetNnz: number;
+  capacity: number;
+  bands: number;
+  colsPerBand: number;
+  counters: GPUBuffer;
+  roundSize: GPUBuffer;
+  dispatchArgs: GPUBuffer;
+  candRow: GPUBuffer;
+  candCol: GPUBuffer;
+  bucketCount: GPUBuffer;
+  cellPtr: GPUBuffer;
+  zeros: GPUBuffer;
+  bucket: GPUBuffer;
+  valid: GPUBuffer;
+  rank: GPUBuffer;
+  acceptedPtr: GPUBuffer;
+  source: GPUBuffer;
+}
+
+export function regrowScratch(owner: BufferOwner, rows: number, cols: number, targetNnz: number, capacity: number, counters: GPUBuffer): RegrowScratch {
+  const { bands, colsPerBand } = regrowBands(rows, cols, capacity);
+  const cells = rows * bands;
+  return {
+    rows,
+    cols,
+    targetNnz,
+    capacity,
+    bands,
+    colsPerBand,
+    counters,
+    roundSize: owner.output('round size', 16),
+    dispatchArgs: owner.indirectArgs('round workgroups', 1),
+    candRow: owner.output('candidate rows', capacity * 4),
+    candCol: owner.output('candidate columns', capacity * 4),
+    bucketCount: owner.output('cell counts', (cells + 1) * 4),
+    cellPtr: owner.output('cell pointers', (cells + 1) * 4),
+    zeros: owner.output('zeros', (cells + 1) * 4),
+    bucket: owner.output('buckets', capacity * 8),
+    valid: owner.output('valid candidates', (capacity + 1) * 4),
+    rank: owner.output('candidate ranks', (capacity + 1) * 4),
+    acceptedPtr: owner.output('accepted per cell', (cells + 1) * 4),
+    source: owner.output('merge sources', targetNnz * 4),
+  };
+}
+
+/**
+ * One regrowth round on the GPU, the twin of a round of regrowCsrCpu, with
+ * nothing known to the host but the scratch's sizes: sizeRound reads the
+ * nnz `from` holds and writes the round's candidate count
+ * (candidatesForRound, ≤ the scratch's capacity) and the indirect workgroups
+ * of the per-candidate passes; the round draws, buckets them by cell,
+ * validates, accepts the first `remaining` valid ones and merges them into
+ * `next` (capacity ≥ targetNnz), whose rowPtr[rows] is then the new nnz. A
+ * round with nothing remaining draws nothing and copies `from` into `next`.
+ * The emulation profile validates and merges with a thread per row; the gpu
+ * profile with a thread per candidate or entry (shaders/set/regrow.wgsl),
+ * for the same layer.
  */
 export const regrowRound: Kernel<
   [layer: RegrowLayer, targetNnz: number, seed: number, limit: number, round: number],
   RegrowLayer,
-  [from: CsrBuffers, next: CsrBuffers, shape: { rows: number; cols: number; nnz: number; targetNnz: number }, seed: number, limit: number, round: number]
+  [from: CsrBuffers, next: CsrBuffers, scratch: RegrowScratch, seed: number, limit: number, round: number]
 > = {
   name: 'regrowRound',
   cpu: regrowRoundCpu,
-  encode(s, from, next, { rows, cols, nnz, targetNnz }, seed, limit, round) {
-    const remaining = targetNnz - nnz;
-    const candidates = candidatesForRound(remaining, rows, cols, nnz);
+  encode(s, from, next, scratch, seed, limit, round) {
+    const { rows, cols, targetNnz, capacity, bands, colsPerBand, roundSize, bucketCount, cellPtr, zeros, bucket, valid, rank, source } = scratch;
+    const { candRow, candCol, acceptedPtr } = scratch;
     const stream = REGROW_STREAM + 3 * round;
-    const { bands, colsPerBand } = regrowBands(rows, cols, candidates);
     const cells = rows * bands;
-    const uniforms = s.uniforms(programs.regrowGenerate, { candidates, rows, cols, seed, remaining, limit, stream, colsPerBand, bands });
-    const perRow = Math.ceil(rows / THREADS);
-    const perCandidate = Math.ceil(candidates / THREADS);
-    const candRow = s.output('candidate rows', candidates * 4);
-    const candCol = s.output('candidate columns', candidates * 4);
-    const bucketCount = s.output('cell counts', (cells + 1) * 4);
-    s.dispatch(programs.regrowGenerate, { bindings: { candRow, candCol, bucketCount }, uniforms, workgroups: perCandidate });
-    const cellPtr = s.output('cell pointers', (cells + 1) * 4);
+    const uniforms = s.uniforms(programs.regrowGenerate, { targetNnz, rows, cols, seed, round, limit, stream, colsPerBand, bands });
+    s.dispatch(programs.regrowSizeRound, { bindings: { rowPtr: from.rowPtr, roundSize, dispatchArgs: scratch.dispatchArgs, counters: scratch.counters }, uniforms, workgroups: 1 });
+    // The per-candidate passes: as many workgroups as sizeRound found candidates.
+    const perCandidate = { workgroups: Math.ceil(capacity / THREADS), indirect: { buffer: scratch.dispatchArgs, offset: 0 } };
+    // Rounds share the scratch: the cell counts start from zero.
+    s.copy(zeros, bucketCount, (cells + 1) * 4);
+    s.dispatch(programs.regrowGenerate, { bindings: { candRow, candCol, bucketCount, roundSize }, uniforms, ...perCandidate });
     s.copy(bucketCount, cellPtr, cells * 4);
     exclusiveScan.encode(s, cellPtr, cells + 1);
-    const zeros = s.output('zeros', (cells + 1) * 4);
     s.copy(zeros, bucketCount, (cells + 1) * 4);
-    const bucket = s.output('buckets', candidates * 8);
-    s.dispatch(programs.regrowScatterBuckets, { bindings: { candRow, candCol, bucketCount, bucket, cellPtr }, uniforms, workgroups: perCandidate });
-    const valid = s.output('valid candidates', (candidates + 1) * 4);
-    const rank = s.output('candidate ranks', (candidates + 1) * 4);
-    const source = s.output('merge sources', targetNnz * 4);
+    s.dispatch(programs.regrowScatterBuckets, { bindings: { candRow, candCol, bucketCount, bucket, cellPtr }, uniforms, ...perCandidate });
+    // Ranks past the round's count are never read: a scan's prefix does not depend on what follows it.
     if (s.kernelProfile === 'gpu') {
-      s.dispatch(programs.regrowValidateCandidate, { bindings: { candRow, bucket, cellPtr, valid, rowPtr: from.rowPtr, colIdx: from.colIdx }, uniforms, workgroups: perCandidate });
-      s.copy(valid, rank, candidates * 4);
-      exclusiveScan.encode(s, rank, candidates + 1);
+      s.dispatch(programs.regrowValidateCandidate, { bindings: { candRow, bucket, cellPtr, valid, rowPtr: from.rowPtr, colIdx: from.colIdx }, uniforms, ...perCandidate });
+      s.copy(valid, rank, capacity * 4);
+      exclusiveScan.encode(s, rank, capacity + 1);
       // bucketCount now counts the accepted candidates per cell; scanned, they place every merged entry.
       s.copy(zeros, bucketCount, (cells + 1) * 4);
-      s.dispatch(programs.regrowAcceptCandidate, { bindings: { candRow, bucket, valid, rank, bucketCount }, uniforms, workgroups: perCandidate });
-      const acceptedPtr = s.output('accepted per cell', (cells + 1) * 4);
+      s.dispatch(programs.regrowAcceptCandidate, { bindings: { candRow, bucket, valid, rank, bucketCount, roundSize }, uniforms, ...perCandidate });
       s.copy(bucketCount, acceptedPtr, cells * 4);
       exclusiveScan.encode(s, acceptedPtr, cells + 1);
       s.dispatch(programs.regrowNewRowPointers, { bindings: { acceptedPtr, rowPtr: from.rowPtr, newRowPtr: next.rowPtr }, uniforms, workgroups: Math.ceil((rows + 1) / THREADS) });
-      const capacity = s.uniforms(programs.regrowGenerate, { candidates: targetNnz, rows, cols, seed, remaining, limit, stream, colsPerBand, bands });
       // newRowPtr is written above and recomputed by the scatters (newRowStart), not bound to them.
       const merge = { cellPtr, acceptedPtr, bucket, rowPtr: from.rowPtr, colIdx: from.colIdx, newColIdx: next.colIdx, source };
-      s.dispatch(programs.regrowScatterKeptEntries, { bindings: merge, uniforms: capacity, workgroups: Math.ceil(targetNnz / THREADS) });
-      s.dispatch(programs.regrowScatterNewEntries, { bindings: { ...merge, candRow }, uniforms, workgroups: perCandidate });
+      s.dispatch(programs.regrowScatterKeptEntries, { bindings: merge, uniforms, workgroups: Math.ceil(targetNnz / THREADS) });
+      s.dispatch(programs.regrowScatterNewEntries, { bindings: { ...merge, candRow }, uniforms, ...perCandidate });
     } else {
+      const perRow = Math.ceil(rows / THREADS);
       const bucketPtr = s.output('bucket pointers', (rows + 1) * 4);
       s.dispatch(programs.regrowRowBuckets, { bindings: { cellPtr, rowBucketPtr: bucketPtr }, uniforms, workgroups: Math.ceil((rows + 1) / THREADS) });
       s.dispatch(programs.regrowValidate, { bindings: { bucketPtr, bucket, valid, rowPtr: from.rowPtr, colIdx: from.colIdx }, uniforms, workgroups: perRow });
-      s.copy(valid, rank, candidates * 4);
-      exclusiveScan.encode(s, rank, candidates + 1);
+      s.copy(valid, rank, capacity * 4);
+      exclusiveScan.encode(s, rank, capacity + 1);
       const newCount = s.output('new row lengths', (rows + 1) * 4);
-      s.dispatch(programs.regrowCountAccepted, { bindings: { bucketPtr, bucket, valid, rank, rowPtr: from.rowPtr, newCount }, uniforms, workgroups: perRow });
+      s.dispatch(programs.regrowCountAccepted, { bindings: { bucketPtr, bucket, valid, rank, rowPtr: from.rowPtr, newCount, roundSize }, uniforms, workgroups: perRow });
       s.copy(newCount, next.rowPtr, (rows + 1) * 4);
       exclusiveScan.encode(s, next.rowPtr, rows + 1);
       s.dispatch(programs.regrowMergeRows, {
@@ -265,38 +334,53 @@ export const regrowRound: Kernel<
         workgroups: perRow,
       });
     }
-    recordGather(s, from, next, source, { rows, cols, targetNnz, seed, remaining, limit, stream, colsPerBand, bands });
+    // Values and optimizer state of the merged layout (kept ones moved, new ones drawn).
+    const gather = (state: GPUBuffer, nextState: GPUBuffer) =>
+      s.dispatch(programs.regrowGatherValues, {
+        bindings: { newRowPtr: next.rowPtr, source, values: from.values, state, newValues: next.values, newState: nextState },
+        uniforms,
+        workgroups: Math.ceil(targetNnz / THREADS),
+      });
+    gather(from.state, next.state);
+    // A second state moves by the same gather again (the values it rewrites come out identical: counter-based draws).
+    if (from.second && next.second) gather(from.second, next.second);
   },
 };
 
-/** Values and optimizer state of the merged layout (kept ones moved, new ones drawn). */
-function recordGather(
+/**
+ * Records `count` regrowth rounds from round `first` on, each from the
+ * previous one's layer (round `first` from `from`) into the ping-pong
+ * layers, and returns the last one's: it holds the layer once nnz reached
+ * the target (rounds past that copy it along). Nothing is read back.
+ */
+export function recordRegrowRounds(
   s: OperationScope,
+  scratch: RegrowScratch,
+  pingPong: readonly [CsrBuffers, CsrBuffers],
   from: CsrBuffers,
-  next: CsrBuffers,
-  source: GPUBuffer,
-  u: { rows: number; cols: number; targetNnz: number; seed: number; remaining: number; limit: number; stream: number; colsPerBand: number; bands: number },
-): void {
-  // The gather reads `candidates` as the layer's capacity.
-  const { targetNnz, ...rest } = u;
-  const gatherUniforms = s.uniforms(programs.regrowGatherValues, { candidates: targetNnz, ...rest });
-  const gather = (state: GPUBuffer, nextState: GPUBuffer) =>
-    s.dispatch(programs.regrowGatherValues, {
-      bindings: { newRowPtr: next.rowPtr, source, values: from.values, state, newValues: next.values, newState: nextState },
-      uniforms: gatherUniforms,
-      workgroups: Math.ceil(targetNnz / THREADS),
-    });
-  gather(from.state, next.state);
-  // A second state moves by the same gather again (the values it rewrites come out identical: counter-based draws).
-  if (from.second && next.second) gather(from.second, next.second);
+  first: number,
+  count: number,
+  seed: number,
+  limit: number,
+): CsrBuffers {
+  let current = from;
+  for (let round = first; round < first + count; round++) {
+    const next = pingPong[round % 2]!;
+    regrowRound.encode(s, current, next, scratch, seed, limit, round);
+    current = next;
+  }
+  return current;
 }
 
 /**
- * SET regrowth of a GPU-resident layer, the twin of regrowCsrCpu: each round
- * (regrowRound) draws, buckets, validates and merges candidates entirely on
- * the GPU; the only value read back per round is the new nnz (one counter),
- * which decides whether another round is needed. New buffers belong to
- * `owner`.
+ * SET regrowth of a GPU-resident layer, the twin of regrowCsrCpu: rounds
+ * (regrowRound) draw, bucket, validate and merge candidates on the GPU,
+ * sized there from the layer they start from. The emulation profile submits
+ * one round at a time, scratch sized for its candidate count, and reads its
+ * new nnz back; the gpu profile records ROUNDS_AHEAD rounds per submission
+ * (scratch sized for the first, the largest) and reads back only the
+ * counters after them, again only if nnz is still short (not at densities
+ * up to 95 % with ζ = 0.3). New buffers belong to `owner`.
  */
 export async function regrowResident(
   ctx: GpuContext,
@@ -309,18 +393,34 @@ export async function regrowResident(
   seed: number,
   limit: number,
 ): Promise<{ buffers: CsrBuffers; rounds: number }> {
-  let current = start;
   const layout = (name: string) => allocateCsr(owner, name, rows, targetNnz, start.second !== undefined);
-  const pingPong = [layout('regrown A'), layout('regrown B')];
+  const pingPong = [layout('regrown A'), layout('regrown B')] as const;
+  const counters = owner.output('regrowth counters', 16);
+  let current = start;
   let nnz = startNnz;
   let round = 0;
+  let rounds = 0;
+  if (ctx.kernelProfile === 'gpu') {
+    const scratch = regrowScratch(owner, rows, cols, targetNnz, candidatesForRound(targetNnz - startNnz, rows, cols, startNnz), counters);
+    while (nnz < targetNnz) {
+      const from = current;
+      const first = round;
+      [nnz, rounds] = await ctx.run('SET regrow rounds', (s) => {
+        current = recordRegrowRounds(s, scratch, pingPong, from, first, ROUNDS_AHEAD, seed, limit);
+        s.copy(current.rowPtr, counters, 4, 8, rows * 4);
+        return { result: counters, byteLength: 12, decode: (bytes) => [new Uint32Array(bytes)[2]!, new Uint32Array(bytes)[1]!] as const };
+      });
+      round += ROUNDS_AHEAD;
+    }
+    return { buffers: current, rounds };
+  }
   while (nnz < targetNnz) {
     const next = pingPong[round % 2]!;
     const from = current;
-    const shape = { rows, cols, nnz, targetNnz };
+    const capacity = candidatesForRound(targetNnz - nnz, rows, cols, nnz);
     const r = round;
     nnz = await ctx.run('SET regrow round', (s) => {
-      regrowRound.encode(s, from, next, shape, seed, limit, r);
+      regrowRound.encode(s, from, next, regrowScratch(s, rows, cols, targetNnz, capacity, counters), seed, limit, r);
       const total = s.output('new nnz', 4);
       s.copy(next.rowPtr, total, 4, 0, rows * 4);
       return { result: total, byteLength: 4, decode: (bytes) => new Uint32Array(bytes)[0]! };

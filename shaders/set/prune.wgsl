@@ -61,3 +61,32 @@ fn keepFlags(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups:
   let v = values[i];
   flags[i] = select(0u, 1u, v > smallestPositive || v < largestNegative);
 }
+
+// The threshold ranks on the GPU, so that no counter is read back between
+// the statistics and the selects. setThresholdRanks (kernels/set/prune.ts)
+// computes them in float64:
+//   negative = floor((1 − ζ) · first),  positive = floor(min(n − 1, last + ζ · (n − last)))
+// with first = #{w < −a} = stats[1] and last = n − #{w > a}. Here they are
+// exact integers: the host passes the doubles 1 − ζ and ζ as 53-bit
+// integers over 2^keepFrac and 2^zetaFrac (exactly their values; a ζ below
+// 2⁻⁶⁴ as 0, which gives the same ranks), each float64 product and sum is
+// formed exactly in 160-bit fixed point (fragments/wide.wgsl) and rounded
+// to 53 significant bits half to even as IEEE 754 rounds it, and the floor
+// is a shift. Record i of `count`: stats at words 4i.., a fresh radix select
+// state (selectRank's layout, ranks in words 2 and 6) at words 8i...
+@compute @workgroup_size(THREADS)
+fn thresholdRanks(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = linearInvocationId(wid, groups, lid, THREADS);
+  if (i >= params.count) { return; }
+  let n = params.n;
+  let first = statsIn[4u * i + 1u];
+  let last = n - statsIn[4u * i + 2u];
+  let negative = shiftRightWide(roundToDoubleWide(mulWide(params.keepHi, params.keepLo, first)), params.keepFrac)[0];
+  // ζ · (n − last) over 2^zetaFrac, then last + it at RANK_FRAC fractional bits (zetaFrac ≤ RANK_FRAC).
+  let grown = roundToDoubleWide(mulWide(params.zetaHi, params.zetaLo, n - last));
+  let sum = addWide(shiftLeftWide(wideOf(last), RANK_FRAC), shiftLeftWide(grown, RANK_FRAC - params.zetaFrac));
+  let positive = min(n - 1u, shiftRightWide(roundToDoubleWide(sum), RANK_FRAC)[0]);
+  for (var w = 0u; w < 8u; w++) { selectState[8u * i + w] = 0u; }
+  selectState[8u * i + 2u] = negative;
+  selectState[8u * i + 6u] = positive;
+}

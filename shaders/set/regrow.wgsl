@@ -1,4 +1,8 @@
 // SET regrowth on the GPU, one round (see kernels/set/regrow.ts for the rule):
+//   sizeRound       the round's size from the layer it starts from (no host
+//                   read-back): remaining = targetNnz − its nnz, the candidate
+//                   count (roundSize), the per-candidate passes' indirect
+//                   workgroups, the round counter
 //   generate        candidate j → (row, col) from the counter-based PRNG; count per
 //                   cell (row, column band)
 //   scatterBuckets  bucket the candidates by cell (counting sort; order within a cell
@@ -34,10 +38,54 @@ fn cellOf(row: u32, col: u32) -> u32 {
   return row * params.bands + col / params.colsPerBand;
 }
 
+// The round's candidates, once the cell counts are scanned: cellPtr's last word.
+fn candidateTotal() -> u32 {
+  return cellPtr[params.rows * params.bands];
+}
+
+// candidatesForRound (kernels/set/regrow.ts) in integers, exactly:
+// min(MAX_CANDIDATES, ceil(5 · remaining · N / (4 · (N − present))) + 16)
+// with N = rows · cols (< 2⁴²), 0 when nothing remains. Past the cap the
+// quotient is not needed; below it, it has fewer bits than MAX_CANDIDATES.
+fn candidatesFor(remaining: u32, present: u32) -> u32 {
+  if (remaining == 0u) { return 0u; }
+  let n = mul32(params.rows, params.cols);
+  let den = shiftLeftWide(subWide(Wide(n.x, n.y, 0u, 0u, 0u), wideOf(present)), 2u);
+  let times = mulWide(n.y, n.x, remaining);
+  let num = addWide(shiftLeftWide(times, 2u), times);
+  if (lessWide(mulWide(den[1], den[0], MAX_CANDIDATES - 17u), num)) { return MAX_CANDIDATES; }
+  var rest = num;
+  var q = 0u;
+  for (var b = 32u - countLeadingZeros(MAX_CANDIDATES - 1u); b > 0u; b--) {
+    let part = shiftLeftWide(den, b - 1u);
+    if (!lessWide(rest, part)) {
+      rest = subWide(rest, part);
+      q |= 1u << (b - 1u);
+    }
+  }
+  return q + select(16u, 17u, bitLengthWide(rest) != 0u);
+}
+
+// One thread: the layer this round starts from has rowPtr[rows] entries.
+// The per-candidate passes run ceil(count / THREADS) ≤ MAX_CANDIDATES / THREADS
+// workgroups, within every device's 65,535 per dimension (not folded).
+@compute @workgroup_size(1)
+fn sizeRound() {
+  let present = rowPtr[params.rows];
+  let remaining = params.targetNnz - present;
+  let count = candidatesFor(remaining, present);
+  roundSize[0] = count;
+  roundSize[1] = remaining;
+  dispatchArgs[0] = (count + THREADS - 1u) / THREADS;
+  dispatchArgs[1] = 1u;
+  dispatchArgs[2] = 1u;
+  if (remaining > 0u) { counters[1] = params.round + 1u; }
+}
+
 @compute @workgroup_size(THREADS)
 fn generate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let j = linearInvocationId(wid, groups, lid, THREADS);
-  if (j >= params.candidates) { return; }
+  if (j >= roundSize[0]) { return; }
   let row = mulhi(randomU32(params.seed, params.stream, j), params.rows);
   let col = mulhi(randomU32(params.seed, params.stream + 1u, j), params.cols);
   candRow[j] = row;
@@ -48,7 +96,7 @@ fn generate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: 
 @compute @workgroup_size(THREADS)
 fn scatterBuckets(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let j = linearInvocationId(wid, groups, lid, THREADS);
-  if (j >= params.candidates) { return; }
+  if (j >= candidateTotal()) { return; }
   let col = candCol[j];
   let cell = cellOf(candRow[j], col);
   // bucketCount was zeroed after the scan and now reserves slots within the cell.
@@ -111,7 +159,7 @@ fn countAccepted(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) gro
   var accepted = 0u;
   for (var i = bucketPtr[r]; i < bucketPtr[r + 1u]; i++) {
     let j = bucket[i].x;
-    if (valid[j] != 0u && rank[j] < params.remaining) {
+    if (valid[j] != 0u && rank[j] < roundSize[1]) {
       bucket[i].x = j | NEW_ENTRY;
       accepted++;
     }
@@ -145,8 +193,8 @@ fn newValue(s: u32) -> f32 {
 }
 
 fn mergedEntries() -> u32 {
-  // Here `candidates` holds the layer's capacity; the merged nnz is newRowPtr[rows].
-  return min(params.candidates, newRowPtr[params.rows]);
+  // The merged nnz is newRowPtr[rows], at most the layer's capacity.
+  return min(params.targetNnz, newRowPtr[params.rows]);
 }
 
 // Slots of cell `cell` in the bucket.
@@ -180,7 +228,7 @@ fn acceptedBefore(r: u32, c: u32) -> u32 {
 @compute @workgroup_size(THREADS)
 fn validateCandidate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = linearInvocationId(wid, groups, lid, THREADS);
-  if (i >= params.candidates) { return; }
+  if (i >= candidateTotal()) { return; }
   let e = bucket[i];
   let r = candRow[e.x];
   // Equal columns share a cell: the first draw of the column is the one no cellmate precedes.
@@ -197,9 +245,9 @@ fn validateCandidate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
 @compute @workgroup_size(THREADS)
 fn acceptCandidate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = linearInvocationId(wid, groups, lid, THREADS);
-  if (i >= params.candidates) { return; }
+  if (i >= roundSize[0]) { return; }
   let e = bucket[i];
-  if (valid[e.x] != 0u && rank[e.x] < params.remaining) {
+  if (valid[e.x] != 0u && rank[e.x] < roundSize[1]) {
     bucket[i].x = e.x | NEW_ENTRY;
     atomicAdd(&bucketCount[cellOf(candRow[e.x], e.y)], 1u);
   }
@@ -230,11 +278,11 @@ fn keptRow(k: u32) -> u32 {
   return lo;
 }
 
-// Here `candidates` holds the layer's capacity; the kept nnz is rowPtr[rows].
+// The kept nnz is rowPtr[rows] (below the capacity targetNnz).
 @compute @workgroup_size(THREADS)
 fn scatterKeptEntries(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let k = linearInvocationId(wid, groups, lid, THREADS);
-  if (k >= min(params.candidates, rowPtr[params.rows])) { return; }
+  if (k >= min(params.targetNnz, rowPtr[params.rows])) { return; }
   let r = keptRow(k);
   let c = colIdx[k];
   let out = newRowStart(r) + (k - rowPtr[r]) + acceptedBefore(r, c);
@@ -245,7 +293,7 @@ fn scatterKeptEntries(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups
 @compute @workgroup_size(THREADS)
 fn scatterNewEntries(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = linearInvocationId(wid, groups, lid, THREADS);
-  if (i >= params.candidates) { return; }
+  if (i >= candidateTotal()) { return; }
   let e = bucket[i];
   if ((e.x & NEW_ENTRY) == 0u) { return; }
   let r = candRow[e.x & ~NEW_ENTRY];

@@ -8,13 +8,27 @@ import type { KernelProfile } from './kernel-profile.js';
 /** One step of an operation: a compute dispatch, or a buffer copy between dispatches. */
 export type Step = Dispatch | { copy: { source: GPUBuffer; sourceOffset: number; destination: GPUBuffer; destinationOffset: number; byteLength: number } };
 
+/**
+ * Workgroups the GPU reads when the dispatch runs: three u32 (x, y, z) at a
+ * byte offset of a buffer made by BufferOwner.indirectArgs, written by an
+ * earlier pass of the same submission (a size only the GPU knows, such as a
+ * count computed from data). Nothing folds them: the pass that writes them
+ * keeps each within maxComputeWorkgroupsPerDimension.
+ */
+export interface IndirectWorkgroups {
+  buffer: GPUBuffer;
+  offset: number;
+}
+
 /** One compute dispatch of an operation. */
 export interface Dispatch {
   pipeline: GPUComputePipeline;
   /** Buffers in binding order (binding i = buffers[i]); undefined for a binding the entry point does not use. */
   buffers: Array<GPUBuffer | undefined>;
-  /** Linear workgroup count; folded into 3-D here. */
+  /** Linear workgroup count; folded into 3-D here. With `indirect`, the most the GPU's count can be. */
   workgroups: number;
+  /** Workgroups read by the GPU instead (then `workgroups` only bounds them). */
+  indirect?: IndirectWorkgroups;
   /** Built on first encode and reused by later encodes of a prepared operation. */
   bindGroup?: GPUBindGroup;
 }
@@ -33,8 +47,10 @@ export interface ProgramDispatch<L extends ShaderLayout> {
   bindings: BindingBuffers<L>;
   /** Fields not given are 0; a UniformBlock shares one buffer between dispatches. */
   uniforms?: UniformValues<L> | UniformBlock<L>;
-  /** Linear workgroup count; folded into 3-D when recorded. */
+  /** Linear workgroup count; folded into 3-D when recorded. With `indirect`, the most the GPU's count can be. */
   workgroups: number;
+  /** Workgroups the GPU reads when the dispatch runs (a data-dependent size); `workgroups` then bounds them. */
+  indirect?: IndirectWorkgroups;
 }
 
 /**
@@ -62,6 +78,17 @@ export class BufferOwner {
   /** A zero-initialised storage buffer that can be read back. */
   output(argument: string, byteLength: number): GPUBuffer {
     const buffer = this.ctx.createBuffer(argument, byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    this.temporaries.push(buffer);
+    return buffer;
+  }
+
+  /**
+   * A storage buffer of `dispatches` indirect-dispatch argument triples
+   * (x, y, z at byte offset 12·i), zero (no workgroups) until a pass writes
+   * them.
+   */
+  indirectArgs(argument: string, dispatches: number): GPUBuffer {
+    const buffer = this.ctx.createBuffer(argument, dispatches * 12, GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.temporaries.push(buffer);
     return buffer;
   }
@@ -100,7 +127,11 @@ export class OperationScope extends BufferOwner {
     const block = d.uniforms === undefined ? undefined : d.uniforms instanceof UniformBlock ? d.uniforms : this.uniforms(program, d.uniforms);
     if (block !== undefined && block.layout !== program.layout) throw new Error(`${program.key}: its uniforms were written for another layout`);
     const buffers = bindingsByNumber(program.layout, block?.buffer, d.bindings, program.key);
-    this.dispatches.push({ pipeline: this.ctx.pipeline(program), buffers, workgroups: d.workgroups });
+    const maxDim = this.ctx.device.limits.maxComputeWorkgroupsPerDimension;
+    if (d.indirect && d.workgroups > maxDim) {
+      throw new RangeError(`${program.key}: up to ${d.workgroups} indirect workgroups, over the device's ${maxDim} per dimension (an indirect count is not folded)`);
+    }
+    this.dispatches.push({ pipeline: this.ctx.pipeline(program), buffers, workgroups: d.workgroups, ...(d.indirect ? { indirect: d.indirect } : {}) });
   }
 
   /** A buffer-to-buffer copy, ordered with the dispatches around it. */
@@ -344,7 +375,8 @@ export class GpuContext {
         encoder.copyBufferToBuffer(step.copy.source, step.copy.sourceOffset, step.copy.destination, step.copy.destinationOffset, step.copy.byteLength);
         continue;
       }
-      if (step.workgroups === 0) continue;
+      const { workgroups, indirect } = step;
+      if (workgroups === 0) continue;
       if (!pass) {
         // Timestamps bracket the first pass only; timed operations record a single pass.
         pass = encoder.beginComputePass(timestampWrites && first ? { label, timestampWrites } : { label });
@@ -356,8 +388,12 @@ export class GpuContext {
       });
       pass.setPipeline(step.pipeline);
       pass.setBindGroup(0, step.bindGroup);
-      const [x, y, z] = foldWorkgroups(step.workgroups, maxDim);
-      pass.dispatchWorkgroups(x, y, z);
+      if (indirect) {
+        pass.dispatchWorkgroupsIndirect(indirect.buffer, indirect.offset);
+      } else {
+        const [x, y, z] = foldWorkgroups(workgroups, maxDim);
+        pass.dispatchWorkgroups(x, y, z);
+      }
     }
     if (first && timestampWrites) {
       // Nothing to dispatch: an empty pass still writes the timestamps.

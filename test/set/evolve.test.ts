@@ -3,7 +3,8 @@
  * nothing but a few counters is read back before the result itself.
  */
 import { describe, expect, test } from 'vitest';
-import { CSRMatrix, DenseMatrix, DisposedError, InvalidArgumentError, SparseLinear, createEngine } from '../../src/index.js';
+import { ROUNDS_AHEAD } from '../../kernels/set/regrow.js';
+import { CSRMatrix, DenseMatrix, DisposedError, InvalidArgumentError, SparseLinear, createEngine, type Engine } from '../../src/index.js';
 import { adapterName, cpuEngine, gpuEngine } from '../helpers/engines.js';
 import { mappedBufferSizes } from '../helpers/readbacks.js';
 
@@ -50,7 +51,7 @@ describe(`engine.evolveSet on WebGPU (${adapterName(gpu)}) and the CPU`, () => {
     const sizes = await mappedBufferSizes(() => gpu.evolveSet(W, { zeta: 0.3, seed: 1 }));
     const resultBytes = sizes.pop()!;
     expect(resultBytes).toBeGreaterThanOrEqual(W.nnz * 12);
-    // Stats (3 words) and one nnz counter per regrowth round.
+    // The kept count and one nnz counter per regrowth round (emulation profile).
     expect(sizes.length).toBeGreaterThanOrEqual(2);
     expect(sizes.length).toBeLessThanOrEqual(6);
     for (const s of sizes) expect(s).toBeLessThanOrEqual(16);
@@ -88,5 +89,68 @@ describe('ζ = 0 evolves nothing, on both backends, for engines and layers', () 
     expect(await layer.evolve({ zeta: 0, seed: 2 })).toEqual({ removed: 0 });
     expect(await layer.forward(X)).toEqual(before);
     layer.dispose();
+  });
+});
+
+describe(`the 'gpu' kernel profile on WebGPU (${adapterName(gpu)}): prune, regrowth rounds and install in one submission, one read-back`, () => {
+  const forced = createEngine({ backend: 'webgpu', device: gpu.device!, kernels: 'gpu' });
+
+  test.each([
+    ['1000 × 784 at ε 20, ζ 0.3', CSRMatrix.random({ rows: 1000, cols: 784, epsilon: 20, seed: 3 }), 0.3, false],
+    ['a second state', CSRMatrix.random({ rows: 300, cols: 200, density: 0.05, seed: 9 }), 0.3, true],
+    ['ζ = 1: everything removed and regrown', CSRMatrix.random({ rows: 50, cols: 70, density: 0.1, seed: 2 }), 1, false],
+    ['99 % dense: more rounds than one submission records', CSRMatrix.random({ rows: 60, cols: 60, density: 0.99, seed: 4 }), 0.3, true],
+    ['one row', CSRMatrix.random({ rows: 1, cols: 500, density: 0.3, seed: 5 }), 0.3, false],
+  ] as const)('%s: the CPU twin\'s layer; only the counters (12 bytes) are read back before the result', async (_name, W, zeta, withSecond) => {
+    const engine = await forced;
+    const options = { zeta, seed: 17, state: Float32Array.from(W.values, (v) => v / 2), ...(withSecond ? { second: Float32Array.from(W.values, (v) => v * v) } : {}) };
+    const c = await cpu.evolveSet(W, options);
+    let g: Awaited<ReturnType<Engine['evolveSet']>> | undefined;
+    const sizes = await mappedBufferSizes(async () => (g = await engine.evolveSet(W, options)));
+    expect(g!.W.rowPtr).toEqual(c.W.rowPtr);
+    expect(g!.W.colIdx).toEqual(c.W.colIdx);
+    expect(g!.W.values).toEqual(c.W.values);
+    expect(g!.state).toEqual(c.state);
+    expect(g!.second).toEqual(c.second);
+    expect([g!.removed, g!.rounds]).toEqual([c.removed, c.rounds]);
+    sizes.pop(); // the evolved layer
+    // The counters (3 words) once per ROUNDS_AHEAD rounds: once below 4 rounds.
+    expect(sizes).toEqual(new Array(Math.ceil(c.rounds / ROUNDS_AHEAD)).fill(12));
+  });
+
+  test('ζ = 0 and an empty layer: nothing read back but the result', async () => {
+    const engine = await forced;
+    for (const W of [CSRMatrix.random({ rows: 40, cols: 30, density: 0.2, seed: 5 }), new CSRMatrix({ rows: 3, cols: 4, rowPtr: new Uint32Array(4), colIdx: new Uint32Array(0), values: new Float32Array(0) })]) {
+      for (const zeta of [0, 0.3]) {
+        if (W.nnz > 0 && zeta > 0) continue;
+        let g: Awaited<ReturnType<Engine['evolveSet']>> | undefined;
+        const sizes = await mappedBufferSizes(async () => (g = await engine.evolveSet(W, { zeta, seed: 1 })));
+        expect(sizes).toHaveLength(1);
+        expect(g!.W.colIdx).toEqual(W.colIdx);
+        expect(g!.W.values).toEqual(W.values);
+        expect([g!.removed, g!.rounds]).toEqual([0, 0]);
+      }
+    }
+  });
+
+  test('a training layer evolved on the gpu profile: its transpose index is rebuilt in the same submission', async () => {
+    const engine = await forced;
+    const W = CSRMatrix.random({ rows: 120, cols: 90, density: 0.15, seed: 12 });
+    const layer = new SparseLinear({ in: 90, out: 120, weights: W });
+    const twin = new SparseLinear({ in: 90, out: 120, weights: W });
+    layer.attach(engine);
+    twin.attach(cpu);
+    try {
+      expect(await layer.evolve({ zeta: 0.3, seed: 8 })).toEqual(await twin.evolve({ zeta: 0.3, seed: 8 }));
+      // The backward gather reads the rebuilt transpose index.
+      const dY = DenseMatrix.random(120, 5, { seed: 1 });
+      const X = DenseMatrix.random(90, 5, { seed: 2 });
+      expect(await layer.forward(X)).toEqual(await twin.forward(X));
+      const [a, b] = [await layer.backward(X, dY), await twin.backward(X, dY)];
+      for (let i = 0; i < a.data.length; i++) expect(a.data[i]).toBeCloseTo(b.data[i]!, 5);
+    } finally {
+      layer.dispose();
+      twin.dispose();
+    }
   });
 });

@@ -6,7 +6,7 @@
  * the positive weights, those closest to zero).
  */
 import { describe, expect, test } from 'vitest';
-import { selectRanksCpu, setKeepFlagsCpu, setThresholdRanks } from '../../kernels/set/prune.js';
+import { doubleAsFixed, selectRanksCpu, setKeepFlagsCpu, setRanks, setThresholdRanks } from '../../kernels/set/prune.js';
 import { GpuContext } from '../../src/gpu/gpu-context.js';
 import { InvalidArgumentError, RandomStream } from '../../src/index.js';
 import { adapterName, gpuEngine } from '../helpers/engines.js';
@@ -136,5 +136,91 @@ describe(`SET magnitude pruning on WebGPU (${adapterName(engine)}) vs the CPU re
   test('ζ outside [0, 1] is a typed error naming zeta', async () => {
     expect(() => setKeepFlagsCpu(new Float32Array(3), 1.5)).toThrow(InvalidArgumentError);
     await expect(setKeepFlagsGpu(ctx, new Float32Array(3), -0.1)).rejects.toMatchObject({ argument: 'zeta' });
+  });
+});
+
+/** The double k ulps above x (k < 0: below), x > 0. */
+function ulps(x: number, k: number): number {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  view.setBigUint64(0, view.getBigUint64(0) + BigInt(k));
+  return view.getFloat64(0);
+}
+
+describe(`SET's threshold ranks on WebGPU (${adapterName(engine)}): setRanks = setThresholdRanks's float64 rule, exactly`, () => {
+  test('doubleAsFixed is exact: (hi · 2³² + lo) / 2^frac is the double itself; below 2⁻⁶⁴ it is 0', () => {
+    for (const x of [1, 0.7, 0.3, 2 ** -53, 1 - 2 ** -53, 2 ** -64, 0.1 + 0.2]) {
+      const { hi, lo, frac } = doubleAsFixed(x);
+      expect(hi).toBeLessThan(2 ** 21);
+      expect((hi * 2 ** 32 + lo) / 2 ** frac).toBe(x);
+    }
+    expect(doubleAsFixed(0)).toEqual({ hi: 0, lo: 0, frac: 0 });
+    expect(doubleAsFixed(2 ** -65)).toEqual({ hi: 0, lo: 0, frac: 0 });
+  });
+
+  test('random and adversarial counts and ζ (products and sums that land within an ulp of an integer)', async () => {
+    const rng = new RandomStream(21);
+    const int = (below: number): number => Math.floor(rng.uniform(0, 1) * below);
+    // One group per (n, ζ): stats records [a, below, above, 0] with below + above ≤ n − 1.
+    const groups: Array<{ n: number; zeta: number; stats: Uint32Array }> = [];
+    const group = (n: number, zeta: number, pairs: Array<[number, number]>): void => {
+      for (let r = 0; r < 24; r++) {
+        const below = int(n);
+        pairs.push([below, int(n - below)]);
+      }
+      pairs.push([0, 0], [n - 1, 0], [0, n - 1], [Math.floor((n - 1) / 2), Math.floor(n / 2) - 1 < 0 ? 0 : Math.floor((n - 1) / 2)]);
+      const stats = new Uint32Array(pairs.length * 4);
+      pairs.forEach(([b, a], i) => stats.set([0x3f000000, b, Math.min(a, n - 1 - b)], 4 * i));
+      groups.push({ n, zeta, stats });
+    };
+    const sizes = [1, 2, 3, 10, 1000, 2 ** 20 + 3, 1_007_915, 2 ** 31 - 1, 2 ** 32 - 1];
+    const zetas = [0.3, 0.5, 1, 0.1, 0.7, 0.9999, 1 - 2 ** -53, 2 ** -53, 2 ** -64, 1.5 * 2 ** -64, 2 ** -65, 5e-324, 1e-300, 0.25, 0.1 + 0.2];
+    for (const n of sizes) for (const zeta of zetas) group(n, zeta, []);
+    for (let g = 0; g < 120; g++) {
+      const n = Math.max(2, Math.floor(2 ** rng.uniform(1, 32)));
+      // (1 − ζ) · first within a few ulps of an integer k, and last + ζ · (n − last) too.
+      const first = 1 + int(n - 1);
+      const k = 1 + int(first);
+      const last = 1 + int(n - 1);
+      const d = n - last;
+      const m = int(d + 1);
+      const step = int(7) - 3;
+      group(n, Math.min(1, Math.max(0, 1 - ulps(k / first, step))), [[first, 0]]);
+      if (d > 0) group(n, Math.min(1, ulps(m / d, step) || 0), [[0, n - last]]);
+      group(n, rng.uniform(0, 1), []);
+    }
+    const gpu = await ctx.run('setRanks test', (s) => {
+      const total = groups.reduce((a, g) => a + g.stats.length * 2, 0);
+      const out = s.output('ranks', total * 4);
+      let at = 0;
+      for (const { n, zeta, stats } of groups) {
+        const states = setRanks.encode(s, s.upload('stats', stats), n, zeta, stats.length / 4);
+        s.copy(states, out, stats.length * 8, at);
+        at += stats.length * 8;
+      }
+      return { result: out, byteLength: total * 4, decode: (bytes) => new Uint32Array(bytes) };
+    });
+    let at = 0;
+    let checked = 0;
+    for (const { n, zeta, stats } of groups) {
+      const cpu = setRanks.cpu(stats, n, zeta);
+      const got = gpu.subarray(at, at + cpu.length);
+      for (let i = 0; i < cpu.length; i += 8) {
+        const where = `n ${n}, ζ ${zeta}, below ${stats[i / 2 + 1]}, above ${stats[i / 2 + 2]}`;
+        expect([got[i + 2], got[i + 6]], where).toEqual([cpu[i + 2], cpu[i + 6]]);
+      }
+      expect(got).toEqual(cpu);
+      at += cpu.length;
+      checked += cpu.length / 8;
+    }
+    expect(checked).toBeGreaterThan(10_000);
+  }, 60_000);
+
+  test('the CPU twin is setThresholdRanks, record by record', () => {
+    // first 30, last 60: (1 − 0.3) · 30 is exactly 20.99999999999999867 but rounds to the double 21, so 21; floor(60 + 0.3 · 40) = 72;
+    // first 0, last 1: 0 and floor(1 + 0.3 · 99) = 30.
+    const stats = Uint32Array.of(0, 30, 40, 0, 0, 0, 99, 0);
+    expect(setRanks.cpu(stats, 100, 0.3)).toEqual(Uint32Array.of(0, 0, 21, 0, 0, 0, 72, 0, 0, 0, 0, 0, 0, 0, 30, 0));
+    expect(setThresholdRanks(100, 30, 60, 0.3)).toEqual({ negative: 21, positive: 72 });
   });
 });
