@@ -27,6 +27,8 @@ function mnistFiles(): Plugin {
   };
 }
 
+const CROSS_ORIGIN_ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 // One config: `vite build` makes the library (WGSL inlined through ?raw, WAT
 // assembled by watModules),
 // `vite` serves the demo and e2e pages, `vitest` runs the unit tests.
@@ -44,7 +46,11 @@ export default defineConfig({
     minify: false,
     rolldownOptions: { external: ['webgpu', /^node:/], output: { keepNames: true } },
   },
-  server: { port: 5173, strictPort: true },
+  // Cross-origin isolation (COOP + COEP), so the demo, the benchmark page and
+  // e2e pages get SharedArrayBuffer and the CPU backend runs on every core
+  // (kernels/wasm/pool.ts); a user's own site must send the same two headers.
+  server: { port: 5173, strictPort: true, headers: CROSS_ORIGIN_ISOLATION },
+  preview: { headers: CROSS_ORIGIN_ISOLATION },
   test: {
     include: ['test/**/*.test.ts'],
     // dawn.node gave a null adapter under worker threads; forks work.
