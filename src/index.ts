@@ -36,6 +36,7 @@ export { type Dataset, validateDataset, subset, shuffledOrder, gatherBatch } fro
 export { featureStatistics, standardize, type FeatureStatistics } from './data/standardize.js';
 export { parseIdx, idxToDataset, MNIST_FILES, type IdxArray, type IdxData, type IdxDatasetOptions } from './data/idx.js';
 export { syntheticClassification, syntheticImages, type SyntheticOptions, type SyntheticImageOptions } from './data/synthetic.js';
+export { syntheticMicroarray, LEUKEMIA_SHAPE, type MicroarrayOptions, type MicroarrayDataset } from './data/microarray.js';
 export { borderShare, isBorderPixel, MNIST_BORDER_WIDTH, type BorderOptions } from './data/image-border.js';
 export { setMlpLayers, variantEvolution, MLP_VARIANTS, type MlpVariant, type SetMlpOptions } from './model/presets.js';
 export { ModelFormatError, MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelFormatErrorReason, type ModelMetadata } from './model/model-file.js';

@@ -6,5 +6,6 @@
 export * from './dataset.js';
 export * from './idx.js';
 export * from './image-border.js';
+export * from './microarray.js';
 export * from './standardize.js';
 export * from './synthetic.js';
