@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, CSRMatrix, DenseMatrix, InvalidArgumentError, NMMatrix, type Engine } from '../src/index.js';
-import { parallelRunCount, setParallelThreshold, threadsUnavailable } from '../kernels/wasm/pool.js';
+import { parallelRunCount, setParallelThreshold, threadsUnavailable, workerCounts } from '../kernels/wasm/pool.js';
+import { gpuEngine } from './helpers/engines.js';
 import { csrWithEmptyLines, emptyCsr, powerLawCsr } from './helpers/cases.js';
 import { caught, expectNamedError } from './helpers/expect-error.js';
 
@@ -131,6 +132,16 @@ describe('options.threads', () => {
     e.dispose();
   });
 
+  test('a WebGPU engine runs no CPU threads, and says so when some were asked for', async () => {
+    await gpuEngine();
+    const asked = await createEngine({ backend: 'webgpu', threads: 4 });
+    try {
+      expect([asked.backend, asked.threads, asked.threadsReason]).toEqual(['webgpu', 1, 'webgpu-backend']);
+    } finally {
+      asked.dispose();
+    }
+  });
+
   test('a page that is not cross-origin isolated says so', () => {
     const g = globalThis as { crossOriginIsolated?: boolean };
     const saved = Object.getOwnPropertyDescriptor(g, 'crossOriginIsolated');
@@ -142,6 +153,25 @@ describe('options.threads', () => {
       else delete g.crossOriginIsolated;
     }
     expect(threadsUnavailable()).toBeUndefined();
+  });
+});
+
+describe('workers are owned', () => {
+  test('the pool grows to the largest lease, and the last dispose() ends every worker', async () => {
+    // The suite's engines (1, 2, 3, 7 threads) hold 6 workers.
+    expect(workerCounts().running).toBe(6);
+    const extra = await createEngine({ backend: 'cpu', threads: 9 });
+    expect(workerCounts().running).toBe(8);
+    const ended = workerCounts().ended;
+    extra.dispose();
+    for (const e of engines) e.dispose();
+    expect(workerCounts().running).toBe(0);
+    // Node reports each worker's exit asynchronously.
+    for (let i = 0; i < 200 && workerCounts().ended < ended + 8; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(workerCounts().ended).toBe(ended + 8);
+    // A new engine starts a new pool.
+    engines = await Promise.all(COUNTS.map((threads) => createEngine({ backend: 'cpu', threads })));
+    expect(workerCounts().running).toBe(6);
   });
 });
 

@@ -115,6 +115,7 @@ let spawning: Promise<void> | undefined;
 const leases = new Set<ThreadLease>();
 let active: ThreadLease | undefined;
 let parallelRuns = 0;
+let endedWorkers = 0;
 
 /**
  * Multiply-adds below which a product runs on the calling thread alone: the
@@ -132,6 +133,11 @@ export function setParallelThreshold(work: number): number {
   const previous = minParallelWork;
   minParallelWork = work;
   return previous;
+}
+
+/** @internal Workers running now, and workers that have ended since the realm started (tests: dispose ends them). */
+export function workerCounts(): { running: number; ended: number } {
+  return { running: pool?.workers.length ?? 0, ended: endedWorkers };
 }
 
 /** @internal Products split over threads since the realm started (tests and diagnostics). */
@@ -262,6 +268,7 @@ async function nodeStarter(p: Pool): Promise<(init: Init) => Promise<void>> {
       };
       worker.on('error', fail);
       worker.on('exit', () => {
+        endedWorkers++;
         if (Atomics.load(p.control, STOP) === 0) fail(undefined);
       });
       worker.once('message', () => {
