@@ -29,9 +29,17 @@ export interface ActivationParams {
   stream: number;
 }
 
-function params(s: OperationScope, count: number, p: ActivationParams, training: boolean): UniformBlock<typeof programs.activate.layout> {
+/**
+ * The uniforms of fragments/activation.wgsl for p: what the activation
+ * passes and the products' epilogues that fuse them (kernels/spmm.ts) write.
+ */
+export function activationUniforms(p: ActivationParams, training: boolean) {
   const dropout = training && p.rate > 0;
-  return s.uniforms(programs.activate, { count, kind: KIND_CODE[p.nonlinearity], dropout: dropout ? 1 : 0, seed: p.seed >>> 0, stream: p.stream >>> 0, alpha: p.alpha, rate: p.rate, scale: 1 / (1 - p.rate) });
+  return { kind: KIND_CODE[p.nonlinearity], dropout: dropout ? 1 : 0, seed: p.seed >>> 0, stream: p.stream >>> 0, alpha: p.alpha, rate: p.rate, scale: 1 / (1 - p.rate) };
+}
+
+function params(s: OperationScope, count: number, p: ActivationParams, training: boolean): UniformBlock<typeof programs.activate.layout> {
+  return s.uniforms(programs.activate, { count, ...activationUniforms(p, training) });
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Kernel } from '../src/gpu/kernel.js';
 import { programs } from './programs.js';
-import type { SgdOptions } from '../src/options.js';
+import type { AdamOptions, SgdOptions } from '../src/options.js';
+import { adam } from './adam.js';
 
 const { THREADS } = programs.addBias.layout.consts;
 
@@ -17,8 +18,10 @@ export const addBias: Kernel<[rows: number, cols: number, Y: Float32Array, bias:
 };
 
 /**
- * out[r] = alpha · Σ_b M[r, b] (rows × cols): the bias gradient. The CPU
- * twin sums in float64 before one f32 rounding, as the CPU backend always has.
+ * out[r] = alpha · Σ_b M[r, b] (rows × cols): the bias gradient, in f32 on
+ * both sides: column b into lane b mod 4, the lanes added as
+ * ((l0 + l1) + l2) + l3, then scaled, the SDDMM's order for its entries
+ * (shaders/sddmm.wgsl `main`), which a training step folds the bias into.
  */
 export const rowSums: Kernel<
   [rows: number, cols: number, alpha: number, M: Float32Array, out: Float32Array],
@@ -27,10 +30,13 @@ export const rowSums: Kernel<
 > = {
   name: 'rowSums',
   cpu(rows, cols, alpha, M, out) {
+    const f = Math.fround;
+    const alpha32 = f(alpha);
+    const lanes = new Float32Array(4);
     for (let r = 0; r < rows; r++) {
-      let sum = 0;
-      for (let b = 0; b < cols; b++) sum += M[r * cols + b]!;
-      out[r] = alpha * sum;
+      lanes.fill(0);
+      for (let b = 0; b < cols; b++) lanes[b & 3]! += M[r * cols + b]!;
+      out[r] = alpha32 * f(f(f(lanes[0]! + lanes[1]!) + lanes[2]!) + lanes[3]!);
     }
   },
   encode(s, rows, cols, alpha, M, out) {
@@ -60,6 +66,52 @@ export const sgdMomentum: Kernel<
       bindings: { vector: weights, gradient, velocity },
       uniforms: { count, lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay },
       workgroups: Math.ceil(count / THREADS),
+    });
+  },
+};
+
+/** A training step's optimizer, as a kernel takes it: SGD with momentum (the SET reference's) or Adam. */
+export type OptimizerStep = ({ readonly kind: 'sgd' } & SgdOptions) | ({ readonly kind: 'adam' } & AdamOptions);
+
+/** A layer's biases with their optimizer moments (Adam's second moment unused by SGD). */
+export interface BiasState<B> {
+  bias: B;
+  velocity: B;
+  second: B;
+}
+
+/**
+ * A layer's bias gradient (rowSums of its output gradient dY, rows × cols,
+ * scaled by alpha) and its optimizer update, in one pass; on the GPU `t`
+ * is a buffer holding Adam's 1-based update count. The training step's pass
+ * for biases the SDDMM does not fold in (Adam, dense layers).
+ */
+export const biasStep: Kernel<
+  [rows: number, cols: number, alpha: number, dY: Float32Array, state: BiasState<Float32Array>, o: OptimizerStep, t: number],
+  void,
+  [rows: number, cols: number, alpha: number, dY: GPUBuffer, state: BiasState<GPUBuffer>, o: OptimizerStep, t: GPUBuffer]
+> = {
+  name: 'biasStep',
+  cpu(rows, cols, alpha, dY, state, o, t) {
+    const gradient = new Float32Array(rows);
+    rowSums.cpu(rows, cols, alpha, dY, gradient);
+    if (o.kind === 'sgd') sgdMomentum.cpu(state.bias, gradient, state.velocity, o);
+    else adam.cpu(state.bias, gradient, state.velocity, state.second, t, o);
+  },
+  encode(s, rows, cols, alpha, dY, state, o, t) {
+    const workgroups = Math.ceil(rows / THREADS);
+    if (o.kind === 'sgd') {
+      s.dispatch(programs.biasSgd, {
+        bindings: { matrix: dY, vector: state.bias, velocity: state.velocity },
+        uniforms: { rows, cols, alpha, lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay },
+        workgroups,
+      });
+      return;
+    }
+    s.dispatch(programs.biasAdam, {
+      bindings: { matrix: dY, vector: state.bias, velocity: state.velocity, second: state.second, step: t },
+      uniforms: { rows, cols, alpha, lr: o.lr, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, weightDecay: o.weightDecay },
+      workgroups,
     });
   },
 };

@@ -23,8 +23,11 @@ import gemmTileSource from '../shaders/fragments/gemm-tile.wgsl?raw';
 import workgroupScanSource from '../shaders/fragments/workgroup-scan.wgsl?raw';
 import rowMergeSource from '../shaders/fragments/row-merge.wgsl?raw';
 import traceSource from '../shaders/fragments/trace.wgsl?raw';
+import activationFragmentSource from '../shaders/fragments/activation.wgsl?raw';
+import sgdFragmentSource from '../shaders/fragments/sgd.wgsl?raw';
+import adamFragmentSource from '../shaders/fragments/adam.wgsl?raw';
 import wideSource from '../shaders/fragments/wide.wgsl?raw';
-import { layoutWgsl, type ShaderLayout } from '../src/gpu/layout.js';
+import { layoutWgsl, type BindingSpec, type ShaderLayout, type UniformType } from '../src/gpu/layout.js';
 import { specializeShader, type ShaderProgram } from '../src/gpu/program.js';
 
 /** Shared WGSL pieces, included by the shaders that call them instead of copied. */
@@ -36,6 +39,9 @@ export const fragments = {
   rowMerge: rowMergeSource,
   trace: traceSource,
   wide: wideSource,
+  activation: activationFragmentSource,
+  sgd: sgdFragmentSource,
+  adam: adamFragmentSource,
 } as const;
 
 type Fragment = keyof typeof fragments;
@@ -174,6 +180,95 @@ export function tracedGatherCsrProgram(perm: boolean, vec4: boolean, warp: boole
   return program(key, traced(gatherCsrShader(perm, vec4)), { flags: { CSR: true, PERM: perm, VEC4: vec4, TRACE: true }, entryPoint: warp ? 'gatherWarp' : 'main' });
 }
 
+/** The activation kernel's kinds (fragments/activation.wgsl): consts of every program that includes it. */
+const activationKinds = { LEAKY: 0, SIGMOID: 1, TANH: 2 } as const;
+/**
+ * The uniforms of fragments/activation.wgsl. kind: which f; dropout: 1 while
+ * training with rate > 0; stream: the layer's position, so layers draw
+ * independent masks; scale: 1 / (1 - rate).
+ */
+const activationUniforms = { kind: 'u32', dropout: 'u32', seed: 'u32', stream: 'u32', alpha: 'f32', rate: 'f32', scale: 'f32' } as const;
+
+/**
+ * What a training step fuses into a gather's output pass (shaders/spmm.wgsl):
+ * 'bias' (z = W·X + b), 'act' (z and A = f(z) · mask), 'deriv' (the
+ * transpose gather's dZ = (Wᵀ·dY) ⊙ f'(z) ⊙ mask, Y holding z on entry).
+ */
+export type GatherEpilogue = 'bias' | 'act' | 'deriv';
+
+type Optional<T> = { readonly [K in keyof T]?: T[K] };
+
+/**
+ * The layout of a gather with an epilogue: which of these a program declares
+ * depends on its format and epilogue (see gatherCsrEpilogueProgram), the
+ * names are checked against this union at dispatch sites.
+ */
+type GatherEpilogueLayout = {
+  readonly consts: typeof gatherConsts & Optional<typeof activationKinds>;
+  readonly uniforms: { readonly rows: 'u32'; readonly batch: 'u32'; readonly batchTiles: 'u32' } & Optional<Record<'slotsPerRow' | 'groupsPerRow' | keyof typeof activationUniforms, UniformType>>;
+  readonly bindings: { readonly X: BindingSpec; readonly Y: BindingSpec; readonly values: BindingSpec } & Optional<Record<'rowPtr' | 'colIdx' | 'rowOrder' | 'perm' | 'packed' | 'bias' | 'A' | 'step', BindingSpec>>;
+};
+
+function epilogueParts(epilogue: GatherEpilogue, vec4: boolean) {
+  const io = gatherIo(vec4);
+  const forward = epilogue !== 'deriv';
+  const bindings: Record<string, BindingSpec> = {};
+  if (forward) bindings.bias = 'r f32';
+  // A: the activations (its element type as Y's); step[0]: the training step that seeds the mask.
+  if (epilogue === 'act') bindings.A = io.Y;
+  if (epilogue !== 'bias') bindings.step = 'r u32';
+  return {
+    flags: { BIAS: forward, ACT: epilogue === 'act', DERIV: epilogue === 'deriv' },
+    consts: epilogue === 'bias' ? gatherConsts : { ...gatherConsts, ...activationKinds },
+    uniforms: epilogue === 'bias' ? {} : activationUniforms,
+    bindings,
+    includes: epilogue === 'bias' ? ([] as Fragment[]) : (['random', 'activation'] as Fragment[]),
+  };
+}
+
+const gatherEpiloguePrograms = new Map<string, ShaderProgram<GatherEpilogueLayout>>();
+
+/**
+ * The CSR gather with a training epilogue: forward ('bias', 'act'; rows in
+ * index order, no rowOrder binding) or the transpose gather ('deriv'), for
+ * `main` (vec4 when the batch allows) or gatherWarp; compiled on first use.
+ */
+export function gatherCsrEpilogueProgram(epilogue: GatherEpilogue, vec4: boolean, warp: boolean) {
+  const perm = epilogue === 'deriv';
+  const key = `spmm:csr${perm ? '+perm' : ''}:${epilogue}${vec4 ? ':vec4' : ''}${warp ? ':warp' : ''}`;
+  const e = epilogueParts(epilogue, vec4);
+  const layout = {
+    consts: e.consts,
+    uniforms: { rows: 'u32', batch: 'u32', batchTiles: 'u32', ...e.uniforms },
+    // The forward's rows in index order: its rowOrder binding goes to the bias.
+    bindings: { ...gatherIo(vec4), rowPtr: 'r u32', colIdx: 'r u32', ...(perm ? { rowOrder: 'r u32', perm: 'r u32' } : {}), ...e.bindings },
+  } as GatherEpilogueLayout;
+  let p = gatherEpiloguePrograms.get(key);
+  if (!p) {
+    p = program(key, shader(gatherSource, layout, e.includes), { flags: { CSR: true, PERM: perm, VEC4: vec4, ...e.flags }, entryPoint: warp ? 'gatherWarp' : 'main' });
+    gatherEpiloguePrograms.set(key, p);
+  }
+  return p;
+}
+
+/** The N:M forward gather with a training epilogue ('bias' or 'act'), per (n, m) and layout; compiled on first use. */
+export function gatherNMEpilogueProgram(epilogue: 'bias' | 'act', n: number, m: number, vec4: boolean, aligned: boolean, warp: boolean) {
+  const key = `spmm:nm:${n}:${m}:${epilogue}${vec4 ? ':vec4' : ''}${aligned ? ':aligned' : ''}${warp ? ':warp' : ''}`;
+  const base = gatherNMShader(vec4, aligned).layout;
+  const e = epilogueParts(epilogue, vec4);
+  const layout = { consts: e.consts, uniforms: { ...base.uniforms, ...e.uniforms }, bindings: { ...base.bindings, ...e.bindings } } as GatherEpilogueLayout;
+  let p = gatherEpiloguePrograms.get(key);
+  if (!p) {
+    p = program(key, shader(gatherSource, layout, e.includes), {
+      flags: { NM: true, VEC4: vec4, ALIGNED: aligned, ...e.flags },
+      constants: { NM_N: n, NM_M: m },
+      entryPoint: warp ? 'gatherWarp' : 'main',
+    });
+    gatherEpiloguePrograms.set(key, p);
+  }
+  return p;
+}
+
 // --- sddmm: CSR and N:M patterns (flags) ---
 
 /** `main`: ENTRIES entries per workgroup, one invocation each; `sddmmWarp`: WARP_ENTRIES entries × WARP_LANES lanes. */
@@ -204,6 +299,70 @@ function sddmmNM(vec4: boolean, warp = false) {
     bindings: { ...sddmmIo(vec4), packed: 'r u32' },
   } as const;
   return program(`sddmm:nm${vec4 ? ':vec4' : ''}${warp ? ':warp' : ''}`, shader(sddmmSource, layout), { flags: { NM: true, VEC4: vec4 }, entryPoint: warp ? 'sddmmWarp' : 'main' });
+}
+
+/**
+ * What a training step fuses into the SDDMM (shaders/sddmm.wgsl): the
+ * optimizer applied to each entry's weight where its gradient is computed
+ * ('sgd', 'adam'), and for SGD the layer's bias as biasRows more entries.
+ */
+export type SddmmStep = 'sgd' | 'adam';
+
+const sgdUniforms = { lr: 'f32', momentum: 'f32', weightDecay: 'f32' } as const;
+const adamUniforms = { lr: 'f32', beta1: 'f32', beta2: 'f32', epsilon: 'f32', weightDecay: 'f32' } as const;
+
+function sddmmStepParts(step: SddmmStep) {
+  return step === 'sgd'
+    ? {
+        flags: { SGD: true, BIAS_ROWS: true },
+        uniforms: { ...sgdUniforms, biasRows: 'u32' },
+        // values, velocity: the weights and their momentum; bias, biasVelocity: the layer's biases and theirs.
+        bindings: { values: 'rw f32', velocity: 'rw f32', bias: 'rw f32', biasVelocity: 'rw f32' },
+        includes: ['sgd'] as Fragment[],
+      } as const
+    : {
+        flags: { ADAM: true },
+        uniforms: adamUniforms,
+        // step[0]: t, the 1-based update count.
+        bindings: { values: 'rw f32', firstMoment: 'rw f32', secondMoment: 'rw f32', step: 'r u32' },
+        includes: ['adam'] as Fragment[],
+      } as const;
+}
+
+const sddmmStepPrograms = new Map<string, ShaderProgram>();
+
+/** The CSR SDDMM with the optimizer fused (`main`, vec4 when the batch allows, or sddmmWarp); compiled on first use. */
+export function sddmmCsrStepProgram(step: SddmmStep, vec4: boolean, warp: boolean) {
+  const key = `sddmm:csr:${step}${vec4 ? ':vec4' : ''}${warp ? ':warp' : ''}`;
+  const e = sddmmStepParts(step);
+  const { dY, X } = sddmmIo(vec4);
+  const io = { dY, X };
+  const layout = { consts: sddmmConsts, uniforms: { nnz: 'u32', batch: 'u32', alpha: 'f32', ...e.uniforms }, bindings: { ...io, rowOf: 'r u32', colIdx: 'r u32', ...e.bindings } } as const;
+  let p = sddmmStepPrograms.get(key);
+  if (!p) {
+    p = program(key, shader(sddmmSource, layout, e.includes), { flags: { CSR: true, VEC4: vec4, ...e.flags }, entryPoint: warp ? 'sddmmWarp' : 'main' });
+    sddmmStepPrograms.set(key, p);
+  }
+  return p as ShaderProgram<typeof layout>;
+}
+
+/** The N:M SDDMM with the optimizer fused; compiled on first use. */
+export function sddmmNMStepProgram(step: SddmmStep, vec4: boolean, warp: boolean) {
+  const key = `sddmm:nm:${step}${vec4 ? ':vec4' : ''}${warp ? ':warp' : ''}`;
+  const e = sddmmStepParts(step);
+  const { dY, X } = sddmmIo(vec4);
+  const io = { dY, X };
+  const layout = {
+    consts: sddmmConsts,
+    uniforms: { nnz: 'u32', batch: 'u32', alpha: 'f32', slotsPerRow: 'u32', groupsPerRow: 'u32', n: 'u32', m: 'u32', bits: 'u32', ...e.uniforms },
+    bindings: { ...io, packed: 'r u32', ...e.bindings },
+  } as const;
+  let p = sddmmStepPrograms.get(key);
+  if (!p) {
+    p = program(key, shader(sddmmSource, layout, e.includes), { flags: { NM: true, VEC4: vec4, ...e.flags }, entryPoint: warp ? 'sddmmWarp' : 'main' });
+    sddmmStepPrograms.set(key, p);
+  }
+  return p as ShaderProgram<typeof layout>;
 }
 
 // --- dense GEMM and RigL's gradient blocks share fragments/gemm-tile.wgsl ---
@@ -416,11 +575,16 @@ const nmEvolve = shader(
 
 // --- training steps ---
 
-const elementwise = shader(elementwiseSource, {
-  consts: threads,
-  uniforms: { rows: 'u32', cols: 'u32', count: 'u32', alpha: 'f32', lr: 'f32', momentum: 'f32', weightDecay: 'f32' },
-  bindings: { matrix: 'rw f32', vector: 'rw f32', gradient: 'r f32', velocity: 'rw f32' },
-});
+const elementwise = shader(
+  elementwiseSource,
+  {
+    consts: threads,
+    uniforms: { rows: 'u32', cols: 'u32', count: 'u32', alpha: 'f32', ...sgdUniforms, beta1: 'f32', beta2: 'f32', epsilon: 'f32' },
+    // biasSgd / biasAdam: matrix = the output gradient, vector = the bias, velocity and second = its moments, step[0] = Adam's t.
+    bindings: { matrix: 'rw f32', vector: 'rw f32', gradient: 'r f32', velocity: 'rw f32', second: 'rw f32', step: 'r u32' },
+  },
+  ['sgd', 'adam'],
+);
 
 const activation = shader(
   activationSource,
@@ -432,15 +596,19 @@ const activation = shader(
     // step[0]: the training step, written before each batch, so every batch draws a new mask.
     bindings: { z: 'r f32', values: 'rw f32', step: 'r u32' },
   },
-  ['random'],
+  ['random', 'activation'],
 );
 
-const adam = shader(adamSource, {
-  consts: threads,
-  uniforms: { count: 'u32', lr: 'f32', beta1: 'f32', beta2: 'f32', epsilon: 'f32', weightDecay: 'f32' },
-  // step[0]: t, the 1-based update count.
-  bindings: { weights: 'rw f32', gradient: 'r f32', firstMoment: 'rw f32', secondMoment: 'rw f32', step: 'r u32' },
-});
+const adam = shader(
+  adamSource,
+  {
+    consts: threads,
+    uniforms: { count: 'u32', ...adamUniforms },
+    // step[0]: t, the 1-based update count.
+    bindings: { weights: 'rw f32', gradient: 'r f32', firstMoment: 'rw f32', secondMoment: 'rw f32', step: 'r u32' },
+  },
+  ['adam'],
+);
 
 const softmaxCe = shader(softmaxCeSource, {
   consts: threads,
@@ -486,6 +654,20 @@ export const programs = {
   gatherCsrTransposeWarp: gatherCsrWarp(true),
   gatherNM24Warp: gatherNMWarpProgram(2, 4, false),
   gatherNM24AlignedWarp: gatherNMWarpProgram(2, 4, true),
+  // The training step's fused passes (the rest of their variants compile on first use).
+  gatherCsrBias: gatherCsrEpilogueProgram('bias', false, false),
+  gatherCsrBiasVec4: gatherCsrEpilogueProgram('bias', true, false),
+  gatherCsrAct: gatherCsrEpilogueProgram('act', false, false),
+  gatherCsrActVec4: gatherCsrEpilogueProgram('act', true, false),
+  gatherCsrDeriv: gatherCsrEpilogueProgram('deriv', false, false),
+  gatherCsrDerivVec4: gatherCsrEpilogueProgram('deriv', true, false),
+  gatherCsrBiasWarp: gatherCsrEpilogueProgram('bias', false, true),
+  gatherCsrActWarp: gatherCsrEpilogueProgram('act', false, true),
+  gatherCsrDerivWarp: gatherCsrEpilogueProgram('deriv', false, true),
+  gatherNM24Act: gatherNMEpilogueProgram('act', 2, 4, false, false, false),
+  gatherNM24ActVec4Aligned: gatherNMEpilogueProgram('act', 2, 4, true, true, false),
+  gatherNM24BiasAlignedWarp: gatherNMEpilogueProgram('bias', 2, 4, false, true, true),
+  gatherNM24ActAlignedWarp: gatherNMEpilogueProgram('act', 2, 4, false, true, true),
   nmColumns: program('nm-transpose', nmColumns),
   sddmmCsr: sddmmCsr(false),
   sddmmCsrVec4: sddmmCsr(true),
@@ -493,6 +675,16 @@ export const programs = {
   sddmmNMVec4: sddmmNM(true),
   sddmmCsrWarp: sddmmCsr(false, true),
   sddmmNMWarp: sddmmNM(false, true),
+  sddmmCsrSgd: sddmmCsrStepProgram('sgd', false, false),
+  sddmmCsrSgdVec4: sddmmCsrStepProgram('sgd', true, false),
+  sddmmCsrSgdWarp: sddmmCsrStepProgram('sgd', false, true),
+  sddmmCsrAdam: sddmmCsrStepProgram('adam', false, false),
+  sddmmCsrAdamVec4: sddmmCsrStepProgram('adam', true, false),
+  sddmmCsrAdamWarp: sddmmCsrStepProgram('adam', false, true),
+  sddmmNMSgdVec4: sddmmNMStepProgram('sgd', true, false),
+  sddmmNMSgdWarp: sddmmNMStepProgram('sgd', false, true),
+  sddmmNMAdam: sddmmNMStepProgram('adam', false, false),
+  sddmmNMAdamWarp: sddmmNMStepProgram('adam', false, true),
   scanChunkTotals: entry('scan', scan, 'chunkTotals'),
   scanChunks: entry('scan', scan, 'scanChunks'),
   selectHistogram: entry('select', select, 'histogram'),
@@ -525,11 +717,14 @@ export const programs = {
   addBias: entry('elementwise', elementwise, 'addBias'),
   rowSums: entry('elementwise', elementwise, 'rowSums'),
   sgdMomentum: entry('elementwise', elementwise, 'sgdMomentum'),
+  biasSgd: entry('elementwise', elementwise, 'biasSgd'),
+  biasAdam: entry('elementwise', elementwise, 'biasAdam'),
   activate: entry('activation', activation, 'activate'),
   derive: entry('activation', activation, 'derive'),
   adam: program('adam', adam),
   softmaxCrossEntropy: entry('softmax-ce', softmaxCe, 'softmaxCrossEntropy'),
   accumulateMetrics: entry('softmax-ce', softmaxCe, 'accumulateMetrics'),
+  softmaxMetrics: entry('softmax-ce', softmaxCe, 'softmaxMetrics'),
   csrRowsOfEntries: entry('csr-transpose', csrTranspose, 'rowsOfEntries'),
   csrCountColumns: entry('csr-transpose', csrTranspose, 'countColumns'),
   csrScatterColumns: entry('csr-transpose', csrTranspose, 'scatterColumns'),

@@ -2,7 +2,10 @@ import { CSRMatrix } from '../src/formats/csr.js';
 import { DenseMatrix } from '../src/formats/dense.js';
 import { NMMatrix } from '../src/formats/nm.js';
 import type { OperationScope } from '../src/gpu/gpu-context.js';
-import { programs } from './programs.js';
+import { programs, sddmmCsrStepProgram, sddmmNMStepProgram } from './programs.js';
+import { adam } from './adam.js';
+import { biasStep, sgdMomentum, type BiasState, type OptimizerStep } from './elementwise.js';
+import type { Kernel } from '../src/gpu/kernel.js';
 import { assertFloat32 } from '../src/formats/validate.js';
 import { checkDense, checkRowsMatch, checkSameCols, checkSparse } from './checks.js';
 import { hostKernel, type HostTransfer } from '../src/gpu/kernel.js';
@@ -165,3 +168,103 @@ function sddmmTransfer<W extends CSRMatrix | NMMatrix, Shape, Pattern>(
     decode: (bytes) => new Float32Array(bytes),
   };
 }
+
+// --- A training step's gradient pass with its optimizer (shaders/sddmm.wgsl SGD, ADAM, BIAS_ROWS) ---
+
+/** A layer's stored weights with their optimizer moments (aligned with the pattern's entries). */
+export interface WeightState<B> {
+  values: B;
+  velocity: B;
+  second: B;
+}
+
+type StepCpuArgs<W> = [W: W, dY: DenseMatrix, X: DenseMatrix, alpha: number, weights: WeightState<Float32Array>, bias: BiasState<Float32Array>, o: OptimizerStep, t: number];
+type StepGpuArgs<Shape, Pattern> = [
+  shape: Shape,
+  batch: number,
+  alpha: number,
+  pattern: Pattern,
+  dY: GPUBuffer,
+  X: GPUBuffer,
+  weights: WeightState<GPUBuffer>,
+  bias: BiasState<GPUBuffer>,
+  o: OptimizerStep,
+  t: GPUBuffer,
+];
+
+/**
+ * The CPU twin of a gradient step: the gradient (the SDDMM's f32 steps),
+ * then the optimizer on weights and biases (biasStep: the bias gradient in
+ * the SDDMM's lane order) — the f32 steps of the fused pass.
+ */
+function stepCpu(gradient: Float32Array, dY: DenseMatrix, alpha: number, weights: WeightState<Float32Array>, bias: BiasState<Float32Array>, o: OptimizerStep, t: number): void {
+  if (o.kind === 'sgd') sgdMomentum.cpu(weights.values, gradient, weights.velocity, o);
+  else adam.cpu(weights.values, gradient, weights.velocity, weights.second, t, o);
+  biasStep.cpu(dY.rows, dY.cols, alpha, dY.data, bias, o, t);
+}
+
+/**
+ * Records a gradient step: each entry's gradient alpha · dY[row]·X[col] is
+ * applied to its weight by the optimizer in the invocation that computed it
+ * (never stored), and for SGD the biases are biasRows more entries of the
+ * same pass (X taken as ones). Adam's bias moments would take the pass past
+ * 8 storage buffers, so its biases get a biasStep pass of their own.
+ */
+function recordStep(
+  s: OperationScope,
+  format: 'csr' | 'nm',
+  nnz: number,
+  rows: number,
+  batch: number,
+  alpha: number,
+  patternWords: readonly number[],
+  pattern: GPUBuffer[],
+  dY: GPUBuffer,
+  X: GPUBuffer,
+  weights: WeightState<GPUBuffer>,
+  bias: BiasState<GPUBuffer>,
+  o: OptimizerStep,
+  t: GPUBuffer,
+): void {
+  const warp = s.kernelProfile === 'gpu';
+  const vec4 = !warp && batch % 4 === 0;
+  const perWorkgroup = warp ? WARP_ENTRIES : ENTRIES;
+  const [slotsPerRow = 0, groupsPerRow = 0, n = 0, m = 0, bits = 0] = patternWords;
+  const nmUniforms = { slotsPerRow, groupsPerRow, n, m, bits };
+  if (o.kind === 'sgd') {
+    const bindings = { dY, X, values: weights.values, velocity: weights.velocity, bias: bias.bias, biasVelocity: bias.velocity };
+    const uniforms = { nnz, batch, alpha, lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, biasRows: rows };
+    const workgroups = Math.ceil((nnz + rows) / perWorkgroup);
+    if (format === 'csr') s.dispatch(sddmmCsrStepProgram('sgd', vec4, warp), { bindings: { ...bindings, rowOf: pattern[0], colIdx: pattern[1] }, uniforms, workgroups });
+    else s.dispatch(sddmmNMStepProgram('sgd', vec4, warp), { bindings: { ...bindings, packed: pattern[0] }, uniforms: { ...uniforms, ...nmUniforms }, workgroups });
+    return;
+  }
+  const bindings = { dY, X, values: weights.values, firstMoment: weights.velocity, secondMoment: weights.second, step: t };
+  const uniforms = { nnz, batch, alpha, lr: o.lr, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, weightDecay: o.weightDecay };
+  const workgroups = Math.ceil(nnz / perWorkgroup);
+  if (format === 'csr') s.dispatch(sddmmCsrStepProgram('adam', vec4, warp), { bindings: { ...bindings, rowOf: pattern[0], colIdx: pattern[1] }, uniforms, workgroups });
+  else s.dispatch(sddmmNMStepProgram('adam', vec4, warp), { bindings: { ...bindings, packed: pattern[0] }, uniforms: { ...uniforms, ...nmUniforms }, workgroups });
+  biasStep.encode(s, rows, batch, alpha, dY, bias, o, t);
+}
+
+/** A CSR layer's gradient step: the weight gradient at its nonzeros and the bias gradient, applied by the optimizer in the same pass (SGD). */
+export const sddmmCsrStep: Kernel<StepCpuArgs<CSRMatrix>, void, StepGpuArgs<{ nnz: number; rows: number }, CsrPattern>> = {
+  name: 'sddmmCsrStep',
+  cpu(W, dY, X, alpha, weights, bias, o, t) {
+    stepCpu(sddmmCsr.cpu(W, dY, X, { alpha }), dY, alpha, weights, bias, o, t);
+  },
+  encode(s, shape, batch, alpha, pattern, dY, X, weights, bias, o, t) {
+    recordStep(s, 'csr', shape.nnz, shape.rows, batch, alpha, CSR_PATTERN_WORDS, [pattern.rowOf, pattern.colIdx], dY, X, weights, bias, o, t);
+  },
+};
+
+/** sddmmCsrStep for N:M weights (`pattern`: the packed positions). */
+export const sddmmNMStep: Kernel<StepCpuArgs<NMMatrix>, void, StepGpuArgs<NMShape, GPUBuffer>> = {
+  name: 'sddmmNMStep',
+  cpu(W, dY, X, alpha, weights, bias, o, t) {
+    stepCpu(sddmmNM.cpu(W, dY, X, { alpha }), dY, alpha, weights, bias, o, t);
+  },
+  encode(s, W, batch, alpha, indices, dY, X, weights, bias, o, t) {
+    recordStep(s, 'nm', W.rows * (W.cols / W.m) * W.n, W.rows, batch, alpha, nmPatternWords(W), [indices], dY, X, weights, bias, o, t);
+  },
+};

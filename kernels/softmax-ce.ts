@@ -18,31 +18,7 @@ export const softmaxCrossEntropy: Kernel<
 > = {
   name: 'softmaxCrossEntropy',
   cpu(classes, batch, logits, labels, gradient) {
-    let loss = 0;
-    let correct = 0;
-    for (let b = 0; b < batch; b++) {
-      let top = logits[b]!;
-      let arg = 0;
-      for (let c = 1; c < classes; c++) {
-        const v = logits[c * batch + b]!;
-        if (v > top) {
-          top = v;
-          arg = c;
-        }
-      }
-      let sum = 0;
-      for (let c = 0; c < classes; c++) sum += Math.exp(logits[c * batch + b]! - top);
-      const label = labels ? labels[b]! : -1;
-      if (labels) {
-        loss += Math.log(sum) - (logits[label * batch + b]! - top);
-        if (arg === label) correct++;
-      }
-      for (let c = 0; c < classes; c++) {
-        const p = Math.exp(logits[c * batch + b]! - top) / sum;
-        logits[c * batch + b] = gradient && c === label ? p - 1 : p;
-      }
-    }
-    return { loss, correct };
+    return softmaxSamples(classes, batch, logits, labels, gradient, undefined);
   },
   encode(s, classes, batch, logits, labels, perSample, gradient) {
     s.dispatch(programs.softmaxCrossEntropy, {
@@ -53,6 +29,44 @@ export const softmaxCrossEntropy: Kernel<
     });
   },
 };
+
+/**
+ * Softmax (cross-entropy, gradient) of every sample in place, in float64
+ * before each f32 store; returns the sums of the losses and right answers,
+ * and writes each sample's (f32) loss and correctness to perSample when given.
+ */
+function softmaxSamples(classes: number, batch: number, logits: Float32Array, labels: ArrayLike<number> | undefined, gradient: boolean, perSample: Float32Array | undefined): { loss: number; correct: number } {
+  let loss = 0;
+  let correct = 0;
+  for (let b = 0; b < batch; b++) {
+    let top = logits[b]!;
+    let arg = 0;
+    for (let c = 1; c < classes; c++) {
+      const v = logits[c * batch + b]!;
+      if (v > top) {
+        top = v;
+        arg = c;
+      }
+    }
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += Math.exp(logits[c * batch + b]! - top);
+    const label = labels ? labels[b]! : -1;
+    if (labels) {
+      const sample = Math.log(sum) - (logits[label * batch + b]! - top);
+      loss += sample;
+      if (arg === label) correct++;
+      if (perSample) {
+        perSample[b] = sample;
+        perSample[batch + b] = arg === label ? 1 : 0;
+      }
+    }
+    for (let c = 0; c < classes; c++) {
+      const p = Math.exp(logits[c * batch + b]! - top) / sum;
+      logits[c * batch + b] = gradient && c === label ? p - 1 : p;
+    }
+  }
+  return { loss, correct };
+}
 
 /**
  * metrics (3 floats: mean loss, Σ correct, samples) updated with the batch in
@@ -93,5 +107,30 @@ export const accumulateMetrics: Kernel<[batch: number, perSample: Float32Array, 
   },
   encode(s, batch, perSample, metrics) {
     s.dispatch(programs.accumulateMetrics, { bindings: { perSample, metrics }, uniforms: { batch }, workgroups: 1 });
+  },
+};
+
+/**
+ * softmaxCrossEntropy and accumulateMetrics in one pass of one workgroup (a
+ * model's training and evaluation steps): the logits become p − onehot
+ * (`gradient`) or p, and metrics take the batch; no per-sample buffer. The
+ * metrics are the f32 figures accumulateMetrics gives for the same
+ * per-sample values (its lanes take the samples each thread of this pass
+ * computes). The CPU twin: softmaxCrossEntropy's per-sample values, then
+ * accumulateMetrics.cpu.
+ */
+export const softmaxMetrics: Kernel<
+  [classes: number, batch: number, logits: Float32Array, labels: ArrayLike<number>, gradient: boolean, metrics: Float32Array],
+  void,
+  [classes: number, batch: number, logits: GPUBuffer, labels: GPUBuffer, metrics: GPUBuffer, gradient: boolean]
+> = {
+  name: 'softmaxMetrics',
+  cpu(classes, batch, logits, labels, gradient, metrics) {
+    const perSample = new Float32Array(2 * batch);
+    softmaxSamples(classes, batch, logits, labels, gradient, perSample);
+    accumulateMetrics.cpu(batch, perSample, metrics);
+  },
+  encode(s, classes, batch, logits, labels, metrics, gradient) {
+    s.dispatch(programs.softmaxMetrics, { bindings: { logits, labels, metrics }, uniforms: { classes, batch, gradient: gradient ? 1 : 0, labeled: 1 }, workgroups: 1 });
   },
 };

@@ -1,7 +1,10 @@
 import { CSRMatrix } from '../src/formats/csr.js';
 import { DenseMatrix } from '../src/formats/dense.js';
 import type { OperationScope } from '../src/gpu/gpu-context.js';
-import { gatherCsrProgram, gatherNMProgram, gatherNMWarpProgram, programs } from './programs.js';
+import { gatherCsrEpilogueProgram, gatherCsrProgram, gatherNMEpilogueProgram, gatherNMProgram, gatherNMWarpProgram, programs } from './programs.js';
+import { activate, activationUniforms, derive, type ActivationParams } from './activation.js';
+import { addBias } from './elementwise.js';
+import type { Kernel } from '../src/gpu/kernel.js';
 import { gatherWasm } from './wasm/spmm-wasm.js';
 import { nmColumns, type NMColumns } from './wasm/instance.js';
 import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
@@ -291,3 +294,129 @@ export function nmPatternWords(W: NMShape): number[] {
   const { groupsPerRow, slotsPerRow, bits } = nmWords(W);
   return [slotsPerRow, groupsPerRow, W.n, W.m, bits];
 }
+
+// --- A training step's products with their epilogues (shaders/spmm.wgsl BIAS, ACT, DERIV) ---
+
+/**
+ * The nonlinearity and dropout of a stage as an epilogue applies them:
+ * dropout only while training (rate > 0); `step` seeds the batch's mask
+ * (on the GPU a buffer holding the training step, on the CPU the step).
+ */
+export interface StageActivation<Step> {
+  p: ActivationParams;
+  training: boolean;
+  step: Step;
+}
+
+/** What a forward epilogue writes: Z = W·X + b (kept for the backward pass) and, with `act`, A = f(Z) · mask. */
+export interface ForwardOutputs {
+  Z: GPUBuffer;
+  bias: GPUBuffer;
+  activation?: { A: GPUBuffer; act: StageActivation<GPUBuffer> };
+}
+
+type ForwardCpuArgs<W> = [W: W, X: DenseMatrix, bias: Float32Array, act: StageActivation<number> | undefined];
+type ForwardResult = { Z: DenseMatrix; A: DenseMatrix | undefined };
+
+/** The CPU twin of a forward epilogue: the separate passes' f32 steps (product, addBias, activate). */
+function forwardCpu(Z: DenseMatrix, bias: Float32Array, act: StageActivation<number> | undefined): ForwardResult {
+  addBias.cpu(Z.rows, Z.cols, Z.data, bias);
+  if (!act) return { Z, A: undefined };
+  const A = new DenseMatrix(Z.rows, Z.cols);
+  activate.cpu(Z.data, A.data, act.p, act.training, act.step);
+  return { Z, A };
+}
+
+function forwardEpilogue(out: ForwardOutputs) {
+  const a = out.activation;
+  return {
+    epilogue: a ? ('act' as const) : ('bias' as const),
+    bindings: { Y: out.Z, bias: out.bias, ...(a ? { A: a.A, step: a.act.step } : {}) },
+    uniforms: a ? activationUniforms(a.act.p, a.act.training) : {},
+  };
+}
+
+/** A training operand's CSR as the forward epilogue reads it: rows in index order (no row order). */
+export type CsrForwardOperand = Omit<GatherOperand, 'order'>;
+
+/**
+ * A stage's forward with a CSR W, in one pass: Z = W·X + b and, with an
+ * activation, A = f(Z) · mask (its nonlinearity and dropout). Z is what the
+ * backward pass derives f' from, so it is stored too (recomputing it there
+ * would cost the product again; its store is one more write of the output).
+ */
+export const spmmCsrForward: Kernel<ForwardCpuArgs<CSRMatrix>, ForwardResult, [rows: number, batch: number, W: CsrForwardOperand, X: GPUBuffer, out: ForwardOutputs]> = {
+  name: 'spmmCsrForward',
+  cpu(W, X, bias, act) {
+    return forwardCpu(spmmCsr.cpu(W, X), bias, act);
+  },
+  encode(s, rows, batch, W, X, out) {
+    const { warp, batchTiles, workgroups } = gatherGrid(s, rows, batch);
+    const e = forwardEpilogue(out);
+    s.dispatch(gatherCsrEpilogueProgram(e.epilogue, !warp && batch % 4 === 0, warp), {
+      bindings: { X, values: W.values, rowPtr: W.ptr, colIdx: W.idx, ...e.bindings },
+      uniforms: { rows, batch, batchTiles, ...e.uniforms },
+      workgroups,
+    });
+  },
+};
+
+/** spmmCsrForward for N:M weights. */
+export const spmmNMForward: Kernel<ForwardCpuArgs<NMMatrix>, ForwardResult, [W: NMShape, batch: number, weights: NMBuffers, X: GPUBuffer, out: ForwardOutputs]> = {
+  name: 'spmmNMForward',
+  cpu(W, X, bias, act) {
+    return forwardCpu(spmmNM.cpu(W, X), bias, act);
+  },
+  encode(s, W, batch, weights, X, out) {
+    const { groupsPerRow, slotsPerRow } = nmWords(W);
+    const { warp, batchTiles, workgroups } = gatherGrid(s, W.rows, batch);
+    const aligned = nmWordAligned(W);
+    const e = forwardEpilogue(out);
+    s.dispatch(gatherNMEpilogueProgram(e.epilogue, W.n, W.m, !warp && batch % 4 === 0, aligned, warp), {
+      bindings: { X, values: weights.values, packed: weights.indices, ...e.bindings },
+      uniforms: { rows: W.rows, batch, batchTiles, slotsPerRow, ...(aligned ? {} : { groupsPerRow }), ...e.uniforms },
+      workgroups,
+    });
+  },
+};
+
+/** The CPU twin of the backward epilogue: dX = Wᵀ·dY, then derive's f32 steps, written over Z. */
+function deriveCpu(dX: DenseMatrix, Z: Float32Array, act: StageActivation<number>): void {
+  derive.cpu(Z, dX.data, act.training ? act.p : { ...act.p, rate: 0 }, act.step);
+  Z.set(dX.data);
+}
+
+/**
+ * Records dZ = (Wᵀ·dY) ⊙ f'(Z) ⊙ mask into Z (which holds the stage's
+ * pre-activations on entry) through a transpose index: the CSR and N:M
+ * backward of a training step, one pass instead of a gather and a derive.
+ */
+function recordTransposeDerive(s: OperationScope, cols: number, batch: number, A: TransposeGatherOperand, dY: GPUBuffer, Z: GPUBuffer, act: StageActivation<GPUBuffer>): void {
+  const { warp, batchTiles, workgroups } = gatherGrid(s, cols, batch);
+  s.dispatch(gatherCsrEpilogueProgram('deriv', !warp && batch % 4 === 0, warp), {
+    bindings: { X: dY, Y: Z, values: A.values, rowPtr: A.ptr, colIdx: A.idx, rowOrder: A.order, perm: A.perm, step: act.step },
+    uniforms: { rows: cols, batch, batchTiles, ...activationUniforms(act.p, act.training) },
+    workgroups,
+  });
+}
+
+type DeriveArgs<W> = [W: W, dY: DenseMatrix, Z: Float32Array, act: StageActivation<number>];
+type DeriveGpuArgs = [cols: number, batch: number, A: TransposeGatherOperand, dY: GPUBuffer, Z: GPUBuffer, act: StageActivation<GPUBuffer>];
+
+/** The backward of a stage with a CSR W into the previous stage: Z (its pre-activations) becomes dZ = (Wᵀ·dY) ⊙ f'(Z) ⊙ mask. */
+export const spmmCsrTDerive: Kernel<DeriveArgs<CSRMatrix>, void, DeriveGpuArgs> = {
+  name: 'spmmCsrTDerive',
+  cpu(W, dY, Z, act) {
+    deriveCpu(spmmCsrT.cpu(W, dY), Z, act);
+  },
+  encode: recordTransposeDerive,
+};
+
+/** spmmCsrTDerive for N:M weights (their transpose index gathers like a CSR's). */
+export const spmmNMTDerive: Kernel<DeriveArgs<NMMatrix>, void, DeriveGpuArgs> = {
+  name: 'spmmNMTDerive',
+  cpu(W, dY, Z, act) {
+    deriveCpu(spmmNMT.cpu(W, dY), Z, act);
+  },
+  encode: recordTransposeDerive,
+};

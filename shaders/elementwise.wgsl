@@ -2,6 +2,12 @@
 //   addBias      Y[r, b] += bias[r]
 //   rowSums      out[r] = alpha · Σ_b M[r, b]          (the bias gradient)
 //   sgdMomentum  v ← μ·v − lr·g ;  w ← w + v − wd·w   (the SET reference's update)
+//   biasSgd      the bias gradient (as rowSums) and its SGD update in one pass,
+//   biasAdam     or its Adam update: bias = vector, its moments velocity and
+//                second, the layer's output gradient = matrix
+// Row sums add column b into lane b mod 4 and the lanes as ((l0 + l1) + l2) + l3,
+// the order of the SDDMM's entries (shaders/sddmm.wgsl), so a bias folded
+// into the SDDMM pass and one updated here get the same gradient.
 
 @compute @workgroup_size(THREADS)
 fn addBias(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -9,13 +15,17 @@ fn addBias(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: v
   if (i < params.rows * params.cols) { matrix[i] += vector[i / params.cols]; }
 }
 
+fn rowSum(r: u32) -> f32 {
+  var lanes = vec4f(0.0);
+  for (var b = 0u; b < params.cols; b++) { lanes[b % 4u] += matrix[r * params.cols + b]; }
+  return params.alpha * (lanes.x + lanes.y + lanes.z + lanes.w);
+}
+
 @compute @workgroup_size(THREADS)
 fn rowSums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let r = linearInvocationId(wid, groups, lid, THREADS);
   if (r >= params.rows) { return; }
-  var s = 0.0;
-  for (var b = 0u; b < params.cols; b++) { s += matrix[r * params.cols + b]; }
-  vector[r] = params.alpha * s;
+  vector[r] = rowSum(r);
 }
 
 // `vector` holds the weights here.
@@ -23,8 +33,26 @@ fn rowSums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: v
 fn sgdMomentum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = linearInvocationId(wid, groups, lid, THREADS);
   if (i >= params.count) { return; }
-  let v = params.momentum * velocity[i] - params.lr * gradient[i];
-  velocity[i] = v;
-  let w = vector[i];
-  vector[i] = w + v - params.weightDecay * w;
+  let u = sgdUpdate(vector[i], velocity[i], gradient[i]);
+  velocity[i] = u.y;
+  vector[i] = u.x;
+}
+
+@compute @workgroup_size(THREADS)
+fn biasSgd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = linearInvocationId(wid, groups, lid, THREADS);
+  if (r >= params.rows) { return; }
+  let u = sgdUpdate(vector[r], velocity[r], rowSum(r));
+  velocity[r] = u.y;
+  vector[r] = u.x;
+}
+
+@compute @workgroup_size(THREADS)
+fn biasAdam(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = linearInvocationId(wid, groups, lid, THREADS);
+  if (r >= params.rows) { return; }
+  let u = adamUpdate(vector[r], velocity[r], second[r], rowSum(r));
+  velocity[r] = u.y;
+  second[r] = u.z;
+  vector[r] = u.x;
 }

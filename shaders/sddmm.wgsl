@@ -11,6 +11,16 @@
 //   VEC4 batch % 4 == 0: both operands read as vec4f, no bounds checks (about
 //        2× faster on SwiftShader, where each scalar load pays its own address
 //        and bounds arithmetic)
+// A model's training step fuses its optimizer here: the entry's gradient is
+// applied to its weight in the invocation that computed it, never stored
+// (fragments/sgd.wgsl, fragments/adam.wgsl, the same f32 steps as the
+// separate passes):
+//   SGD        values and velocity updated by SGD with momentum
+//   ADAM       values and the two moments updated by Adam (t from step[0])
+//   BIAS_ROWS  (SGD) biasRows more entries after the nnz stored ones: entry
+//              nnz + r is bias r, whose gradient is alpha · Σ_b dY[r, b] (X
+//              taken as ones, summed in the entries' lane order), updated in
+//              bias and biasVelocity
 
 // TRACE (fragments/trace.wgsl): access sites numbered as bench/model/kernels.ts's
 // models of `main` and `sddmmWarp` (compared event for event by a test), and
@@ -63,6 +73,39 @@ fn entryCol(k: u32) -> u32 {
 //!!VEC4   return v;
 //!!VEC4 }
 
+// Entries of the dispatch: the stored ones, then (BIAS_ROWS) one per bias.
+fn entryCount() -> u32 {
+  //!BIAS_ROWS return params.nnz + params.biasRows;
+  //!!BIAS_ROWS return params.nnz;
+}
+
+// Entry k's gradient g: stored (the plain SDDMM) or applied to its weight.
+fn storeEntry(k: u32, g: f32) {
+  //!BIAS_ROWS if (k >= params.nnz) {
+  //!BIAS_ROWS   let b = sgdUpdate(bias[k - params.nnz], biasVelocity[k - params.nnz], g);
+  //!BIAS_ROWS   biasVelocity[k - params.nnz] = b.y;
+  //!BIAS_ROWS   bias[k - params.nnz] = b.x;
+  //!BIAS_ROWS   return;
+  //!BIAS_ROWS }
+  //!!SGD //!!ADAM outValues[k] = g;
+  //!SGD let u = sgdUpdate(values[k], velocity[k], g);
+  //!SGD velocity[k] = u.y;
+  //!SGD values[k] = u.x;
+  //!ADAM let u = adamUpdate(values[k], firstMoment[k], secondMoment[k], g);
+  //!ADAM firstMoment[k] = u.y;
+  //!ADAM secondMoment[k] = u.z;
+  //!ADAM values[k] = u.x;
+}
+
+// Bias r's gradient as `main` sums an entry, with X taken as ones.
+//!BIAS_ROWS fn biasGradient(r: u32) -> f32 {
+//!BIAS_ROWS   var acc = vec4f(0.0);
+//!BIAS_ROWS   //!VEC4 let quads = params.batch / 4u;
+//!BIAS_ROWS   //!VEC4 for (var q = 0u; q < quads; q++) { acc += dY[r * quads + q]; }
+//!BIAS_ROWS   //!!VEC4 for (var b = 0u; b < params.batch; b += 4u) { acc += load4Y(r, b); }
+//!BIAS_ROWS   return params.alpha * (acc.x + acc.y + acc.z + acc.w);
+//!BIAS_ROWS }
+
 @compute @workgroup_size(ENTRIES)
 fn main(
   @builtin(workgroup_id) wid: vec3u,
@@ -70,7 +113,8 @@ fn main(
   @builtin(local_invocation_id) lid: vec3u,
 ) {
   let k = linearWorkgroupId(wid, groups) * ENTRIES + lid.x;
-  if (k >= params.nnz) { return; }
+  if (k >= entryCount()) { return; }
+  //!BIAS_ROWS if (k >= params.nnz) { storeEntry(k, biasGradient(k - params.nnz)); return; }
   let r = entryRow(k);
   let c = entryCol(k);
   var acc = vec4f(0.0);
@@ -79,7 +123,7 @@ fn main(
   //!!VEC4 for (var b = 0u; b < params.batch; b += 4u) {
   //!!VEC4   acc += load4Y(r, b) * load4X(c, b);
   //!!VEC4 }
-  outValues[k] = params.alpha * (acc.x + acc.y + acc.z + acc.w);
+  storeEntry(k, params.alpha * (acc.x + acc.y + acc.z + acc.w));
   //!TRACE traceInvocation = k;
   //!TRACE traceLoad(S_ROW, T_ROW_OF, 4u, k * 4u);
   //!TRACE traceLoad(S_COL, T_COL_IDX, 4u, k * 4u);
@@ -140,12 +184,16 @@ fn sddmmWarp(
     //!TRACE //!!VEC4   traceLoad(SW_X + SW_SITES * ((b - lid.x) / WARP_LANES), T_X, 4u, (x + b) * 4u);
     //!TRACE //!!VEC4 }
   }
+  //!BIAS_ROWS //!!VEC4 if (k >= params.nnz && k < entryCount()) {
+  //!BIAS_ROWS //!!VEC4   let yb = (k - params.nnz) * params.batch;
+  //!BIAS_ROWS //!!VEC4   for (var b = lid.x; b < params.batch; b += WARP_LANES) { partial += dY[yb + b]; }
+  //!BIAS_ROWS //!!VEC4 }
   partials[lid.y * PARTIAL_STRIDE + lid.x] = partial;
   workgroupBarrier();
-  if (lid.y == 0u && lid.x < WARP_ENTRIES && first + lid.x < params.nnz) {
+  if (lid.y == 0u && lid.x < WARP_ENTRIES && first + lid.x < entryCount()) {
     var total = 0.0;
     for (var i = 0u; i < WARP_LANES; i++) { total += partials[lid.x * PARTIAL_STRIDE + i]; }
-    outValues[first + lid.x] = params.alpha * total;
+    storeEntry(first + lid.x, params.alpha * total);
     //!TRACE traceStore(SW_STORE, T_OUT, 4u, (first + lid.x) * 4u);
   }
 }

@@ -18,6 +18,15 @@
 //              slots, like CSR's (nested word/field loops and vec4 value
 //              loads with dynamic lane picks measured ~10 % slower on
 //              SwiftShader, whose loops each carry lane-mask bookkeeping).
+// Epilogues of a model's training step, applied where the sum is stored (so
+// the product's output is written once, not re-read by small passes):
+//   BIAS       forward: z = W·X + b stored in Y (the backward pass needs z);
+//              CSR rows in index order (a training operand's row order is
+//              the identity, and its binding goes to the bias)
+//   ACT        with BIAS: also A = f(z) · dropout mask (fragments/activation.wgsl)
+//   DERIV      backward (Wᵀ): Y holds z on entry and gets
+//              dZ = (Wᵀ·dY) ⊙ f'(z) ⊙ mask, each element read and written by
+//              the one invocation that owns it
 
 const TILE_B: u32 = THREADS_B * COLS_PER_THREAD;
 
@@ -127,9 +136,34 @@ fn accumulateRow(r: u32, b0: u32, full: bool) {
 }
 
 fn rowAt(slot: u32) -> u32 {
-  //!CSR return rowOrder[slot];
+  //!CSR //!!BIAS return rowOrder[slot];
+  //!CSR //!BIAS return slot;
   //!NM return slot;
 }
+
+// Stores element e (of row r) of the output from its sum v, through the
+// program's epilogue: the plain product, z = v + b (and A = f(z) · mask), or
+// dZ = v · f'(z) · mask in place of z. The same f32 steps, in the same order,
+// as the separate addBias, activate and derive passes.
+//!!VEC4 fn storeOne(e: u32, r: u32, v: f32) {
+//!!VEC4   //!!BIAS //!!DERIV Y[e] = v;
+//!!VEC4   //!BIAS let z = v + bias[r];
+//!!VEC4   //!BIAS Y[e] = z;
+//!!VEC4   //!BIAS //!ACT A[e] = activationOf(z) * dropoutScale(e);
+//!!VEC4   //!DERIV Y[e] = v * activationPrime(Y[e]) * dropoutScale(e);
+//!!VEC4 }
+
+// storeOne for the four elements of vec4 slot `at` (elements 4·at …).
+//!VEC4 fn storeQuad(at: u32, r: u32, v: vec4f) {
+//!VEC4   //!!BIAS //!!DERIV Y[at] = v;
+//!VEC4   //!BIAS let z = v + bias[r];
+//!VEC4   //!BIAS Y[at] = z;
+//!VEC4   //!BIAS //!ACT let e = 4u * at;
+//!VEC4   //!BIAS //!ACT A[at] = vec4f(activationOf(z.x), activationOf(z.y), activationOf(z.z), activationOf(z.w)) * vec4f(dropoutScale(e), dropoutScale(e + 1u), dropoutScale(e + 2u), dropoutScale(e + 3u));
+//!VEC4   //!DERIV let z = Y[at];
+//!VEC4   //!DERIV let e = 4u * at;
+//!VEC4   //!DERIV Y[at] = v * vec4f(activationPrime(z.x), activationPrime(z.y), activationPrime(z.z), activationPrime(z.w)) * vec4f(dropoutScale(e), dropoutScale(e + 1u), dropoutScale(e + 2u), dropoutScale(e + 3u));
+//!VEC4 }
 
 @compute @workgroup_size(THREADS_B, ROWS_PER_WG)
 fn main(
@@ -150,12 +184,12 @@ fn main(
   accumulateRow(r, b0, full);
   //!VEC4 let base = (r * params.batch + b0) / 4u;
   //!VEC4 for (var q = 0u; q < 4u; q++) {
-  //!VEC4   if (b0 + q * 4u < params.batch) { Y[base + q] = acc[q]; }
+  //!VEC4   if (b0 + q * 4u < params.batch) { storeQuad(base + q, r, acc[q]); }
   //!VEC4   //!TRACE if (b0 + q * 4u < params.batch) { traceStore(G_STORE + q, T_Y, 16u, (base + q) * 16u); }
   //!VEC4 }
   //!!VEC4 let base = r * params.batch + b0;
   //!!VEC4 for (var i = 0u; i < COLS_PER_THREAD; i++) {
-  //!!VEC4   if (b0 + i < params.batch) { Y[base + i] = acc[i / 4u][i % 4u]; }
+  //!!VEC4   if (b0 + i < params.batch) { storeOne(base + i, r, acc[i / 4u][i % 4u]); }
   //!!VEC4   //!TRACE if (b0 + i < params.batch) { traceStore(G_STORE + i, T_Y, 4u, (base + i) * 4u); }
   //!!VEC4 }
 }
@@ -268,7 +302,7 @@ fn gatherWarp(
   if (slot >= params.rows) { return; }
   let y = r * params.batch + b0;
   for (var q = 0u; q < WARP_COLS; q++) {
-    //!!VEC4 if (b0 + q * WARP_LANES < params.batch) { Y[y + q * WARP_LANES] = sum[q]; }
+    //!!VEC4 if (b0 + q * WARP_LANES < params.batch) { storeOne(y + q * WARP_LANES, r, sum[q]); }
     //!!VEC4 //!TRACE if (b0 + q * WARP_LANES < params.batch) { traceStore(W_STORE + q, T_Y, 4u, (y + q * WARP_LANES) * 4u); }
   }
 }

@@ -4,11 +4,15 @@
  * really encodes (a wrapper on GpuContext.encode), for the reference
  * SET-MLP (784-1000-1000-1000-10, CSR at ε = 20, alternated leaky ReLU,
  * dropout 0.3, softmax, SGD with momentum, batch 128) and a small
- * CSR / 2:4 / dense mix, on both kernel profiles.
+ * CSR / 2:4 / dense mix, on both kernel profiles; and that the fused step
+ * (trainStepRecording.fused, the default) trains as the separate passes do:
+ * bit for bit on the emulation profile, whose fused passes take the same
+ * f32 steps in the same order.
  */
 import { describe, expect, test } from 'vitest';
 import { createEngine, dropout, relu, Sequential, setMlpLayers, sgd, softmax, SparseLinear, NMLinear, DenseLinear, syntheticClassification, type Engine, type ModelLayer } from '../src/index.js';
 import type { Step } from '../src/gpu/gpu-context.js';
+import { trainStepRecording } from '../src/model/gpu-trainer.js';
 import { gpuEngine } from './helpers/engines.js';
 
 const emulation = await gpuEngine();
@@ -70,13 +74,49 @@ describe('dispatches of one recorded training step', () => {
     test(`reference MLP, batch 128 (${profile} profile)`, async () => {
       const count = await countTrainStep(engine, referenceMlp(), 784, 10, 128);
       console.log(`[train step] reference MLP ${profile}: ${count.dispatches} dispatches, workgroups ${count.workgroups.join(' ')}`);
-      expect(count.dispatches).toBe(35);
-    }, 60_000);
+      // Separate passes: 35. Fused: 4 forward + softmax/metrics + 3 backward gathers + 4 gradient steps.
+      expect(count.dispatches).toBe(12);
+      expect(count.dispatches).toBeLessThanOrEqual(15);
+    }, 300_000);
 
     test(`CSR / 2:4 / dense mix, batch 50 (${profile} profile)`, async () => {
       const count = await countTrainStep(engine, smallMix(), 64, 4, 50);
       console.log(`[train step] mix ${profile}: ${count.dispatches} dispatches, workgroups ${count.workgroups.join(' ')}`);
-      expect(count.dispatches).toBe(26);
-    }, 60_000);
+      // Separate passes: 26. The dense output layer keeps its separate passes (product, bias, gradient, SGD, bias step).
+      expect(count.dispatches).toBe(13);
+    }, 300_000);
+
+    test(`fused and separate steps train the mix alike (${profile} profile)`, async () => {
+      const data = syntheticClassification({ count: 150, features: 64, classes: 4, seed: 9 });
+      const weights: Float32Array[][] = [];
+      const losses: number[][] = [];
+      for (const fused of [true, false]) {
+        trainStepRecording.fused = fused;
+        const model = new Sequential(engine, smallMix());
+        try {
+          const h = await model.fit(data, { epochs: 2, batchSize: 50, seed: 3, optimizer: sgd({ lr: 0.05 }) });
+          losses.push(h.epochs.map((e) => e.loss));
+          const got: Float32Array[] = [];
+          for (const layer of model.linearLayers) {
+            got.push(await layer.biases());
+            if (layer instanceof SparseLinear) got.push((await layer.weights()).W.values);
+            if (layer instanceof NMLinear) got.push((await layer.weights()).values);
+            if (layer instanceof DenseLinear) got.push((await layer.weights()).data);
+          }
+          weights.push(got);
+        } finally {
+          trainStepRecording.fused = true;
+          model.dispose();
+        }
+      }
+      const [fused, separate] = weights as [Float32Array[], Float32Array[]];
+      expect(fused).toHaveLength(separate.length);
+      fused.forEach((w, i) => {
+        if (profile === 'emulation') expect(w, `array ${i}`).toEqual(separate[i]);
+        // gpu profile: the SDDMM's warp sums a bias in another order than rowSums does.
+        else w.forEach((v, k) => expect(Math.abs(v - separate[i]![k]!), `array ${i}[${k}]`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v))));
+      });
+      if (profile === 'emulation') expect(losses[0]).toEqual(losses[1]);
+    }, 300_000);
   }
 });

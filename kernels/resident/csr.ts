@@ -1,8 +1,9 @@
 import { BufferOwner, type GpuContext, type OperationScope } from '../../src/gpu/gpu-context.js';
 import { type CSRMatrix, identityOrder } from '../../src/formats/csr.js';
 import { csrDerivedIndices, type TransposeBuffers } from '../csr-transpose.js';
-import { sddmmCsr } from '../sddmm.js';
-import { spmmCsr, spmmCsrT } from '../spmm.js';
+import { sddmmCsr, sddmmCsrStep } from '../sddmm.js';
+import { spmmCsr, spmmCsrForward, spmmCsrT, spmmCsrTDerive, type ForwardOutputs, type StageActivation } from '../spmm.js';
+import type { BiasState, OptimizerStep } from '../elementwise.js';
 import { readCsr, uploadCsr, type CsrBuffers } from '../set/resident-csr.js';
 import type { HostPasses, ResidentOperand, ResidentPart } from './operand.js';
 
@@ -120,6 +121,25 @@ export class ResidentCsr implements ResidentOperand {
   encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void {
     const { csr } = this.live();
     sddmmCsr.encode(s, this.nnz, batch, alpha, { rowOf: this.derived().rowOf, colIdx: csr.colIdx }, dY, X, this.train().gradient);
+  }
+
+  encodeForwardStage(s: OperationScope, batch: number, X: GPUBuffer, out: ForwardOutputs): void {
+    // Rows in index order: a training operand's row order is the identity.
+    const { csr } = this.live();
+    this.train();
+    spmmCsrForward.encode(s, this.rows, batch, { values: csr.values, ptr: csr.rowPtr, idx: csr.colIdx }, X, out);
+  }
+
+  encodeBackwardStage(s: OperationScope, batch: number, dY: GPUBuffer, Z: GPUBuffer, act: StageActivation<GPUBuffer>): void {
+    const { csr } = this.live();
+    const derived = this.derived();
+    spmmCsrTDerive.encode(s, this.cols, batch, { values: csr.values, ptr: derived.colPtr, idx: derived.rowIdx, order: this.train().colOrder, perm: derived.perm }, dY, Z, act);
+  }
+
+  encodeGradientStep(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer, bias: BiasState<GPUBuffer>, o: OptimizerStep, t: GPUBuffer): void {
+    const { csr } = this.live();
+    const weights = { values: csr.values, velocity: csr.state, second: csr.second! };
+    sddmmCsrStep.encode(s, { nnz: this.nnz, rows: this.rows }, batch, alpha, { rowOf: this.derived().rowOf, colIdx: csr.colIdx }, dY, X, weights, bias, o, t);
   }
 
   parts(): ResidentPart[] {

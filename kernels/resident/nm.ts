@@ -2,8 +2,9 @@ import { BufferOwner, type GpuContext, type OperationScope } from '../../src/gpu
 import { identityOrder } from '../../src/formats/csr.js';
 import { NMMatrix } from '../../src/formats/nm.js';
 import { nmTransposeIndex, type NMTransposeBuffers } from '../nm-transpose.js';
-import { sddmmNM } from '../sddmm.js';
-import { spmmNM, spmmNMT, type NMBuffers, type NMShape } from '../spmm.js';
+import { sddmmNM, sddmmNMStep } from '../sddmm.js';
+import { spmmNM, spmmNMForward, spmmNMT, spmmNMTDerive, type ForwardOutputs, type NMBuffers, type NMShape, type StageActivation } from '../spmm.js';
+import type { BiasState, OptimizerStep } from '../elementwise.js';
 import type { HostPasses, ResidentOperand, ResidentPart } from './operand.js';
 
 /** The CPU twins of ResidentNM's passes. */
@@ -94,6 +95,21 @@ export class ResidentNM implements ResidentOperand {
   encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void {
     const w = this.live();
     sddmmNM.encode(s, this.shape, batch, alpha, w.indices, dY, X, w.gradient);
+  }
+
+  encodeForwardStage(s: OperationScope, batch: number, X: GPUBuffer, out: ForwardOutputs): void {
+    spmmNMForward.encode(s, this.shape, batch, this.live(), X, out);
+  }
+
+  encodeBackwardStage(s: OperationScope, batch: number, dY: GPUBuffer, Z: GPUBuffer, act: StageActivation<GPUBuffer>): void {
+    const w = this.live();
+    const t = this.transpose!;
+    spmmNMTDerive.encode(s, this.shape.cols, batch, { values: w.values, ptr: t.colPtr, idx: t.rowIdx, order: w.colOrder, perm: t.perm }, dY, Z, act);
+  }
+
+  encodeGradientStep(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer, bias: BiasState<GPUBuffer>, o: OptimizerStep, t: GPUBuffer): void {
+    const w = this.live();
+    sddmmNMStep.encode(s, this.shape, batch, alpha, w.indices, dY, X, { values: w.values, velocity: w.velocity, second: w.second }, bias, o, t);
   }
 
   parts(): ResidentPart[] {

@@ -1,6 +1,8 @@
 import { checkDense, checkRowsMatch, checkSameCols } from '../../kernels/checks.js';
-import { addBias, rowSums, sgdMomentum } from '../../kernels/elementwise.js';
+import { addBias, biasStep, rowSums, sgdMomentum } from '../../kernels/elementwise.js';
 import { adam } from '../../kernels/adam.js';
+import { activate, derive } from '../../kernels/activation.js';
+import type { StageActivation } from '../../kernels/spmm.js';
 import type { HostPasses, ResidentOperand, ResidentPart } from '../../kernels/resident/operand.js';
 import type { AdamOptions, SgdOptions } from '../options.js';
 import type { Engine } from '../engine/engine.js';
@@ -350,6 +352,65 @@ export abstract class LinearLayer<W = unknown, O extends ResidentOperand = Resid
     operand.encodeGradient(s, batch, alpha, dY, X);
     rowSums.encode(s, this.out, batch, alpha, dY, gpu.gradB);
     if (dX) operand.encodeBackward(s, batch, dY, dX);
+  }
+
+  // A Sequential's training step records the three passes below per stage
+  // (src/model/gpu-trainer.ts): one dispatch each where the format fuses
+  // them (CSR, N:M), else the separate passes above with addBias, activate,
+  // derive and the optimizer, in the same f32 steps.
+
+  /**
+   * @internal Records Z = W·X + b and, with `activation`, A = f(Z) · mask
+   * (the stage's nonlinearity and dropout); Z is kept for the backward pass.
+   */
+  encodeStageForward(s: OperationScope, batch: number, X: GPUBuffer, Z: GPUBuffer, activation: { A: GPUBuffer; act: StageActivation<GPUBuffer> } | undefined): void {
+    const gpu = this.requireGpu();
+    const operand = this.resident();
+    if (operand.encodeForwardStage) {
+      operand.encodeForwardStage(s, batch, X, { Z, bias: gpu.bias, ...(activation ? { activation } : {}) });
+      return;
+    }
+    operand.encodeForward(s, batch, X, Z);
+    addBias.encode(s, this.out, batch, Z, gpu.bias);
+    if (activation) activate.encode(s, this.out * batch, activation.act.p, activation.act.training, Z, activation.A, activation.act.step);
+  }
+
+  /**
+   * @internal Records the previous stage's dZ = (Wᵀ·dY) ⊙ f'(Z) ⊙ mask from
+   * its pre-activations Z (in × batch), reading W before this step's update.
+   * Returns the buffer holding dZ: Z itself where the format fuses the
+   * derivative into its gather, else a buffer of `s`.
+   */
+  encodeStageBackward(s: OperationScope, batch: number, dY: GPUBuffer, Z: GPUBuffer, act: StageActivation<GPUBuffer>): GPUBuffer {
+    const operand = this.resident();
+    if (operand.encodeBackwardStage) {
+      operand.encodeBackwardStage(s, batch, dY, Z, act);
+      return Z;
+    }
+    const dX = s.output('stage input gradient', this.in * batch * 4);
+    operand.encodeBackward(s, batch, dY, dX);
+    derive.encode(s, this.in * batch, act.training ? act.p : { ...act.p, rate: 0 }, Z, dX, act.step);
+    return dX;
+  }
+
+  /**
+   * @internal Records the stage's gradient step: the batch-mean gradients of
+   * W and b from X and dY, applied by the optimizer (`t`: Adam's update count).
+   */
+  encodeStageUpdate(s: OperationScope, batch: number, X: GPUBuffer, dY: GPUBuffer, optimizer: OptimizerSettings, t: GPUBuffer): void {
+    const gpu = this.requireGpu();
+    const alpha = 1 / Math.max(1, batch);
+    const operand = this.resident();
+    const bias = { bias: gpu.bias, velocity: gpu.biasVelocity, second: gpu.biasSecond };
+    if (operand.encodeGradientStep) {
+      operand.encodeGradientStep(s, batch, alpha, dY, X, bias, optimizer, t);
+      return;
+    }
+    operand.encodeGradient(s, batch, alpha, dY, X);
+    const w = operand.state;
+    if (optimizer.kind === 'sgd') sgdMomentum.encode(s, this.weightCount, w.values, w.gradient, w.velocity, optimizer);
+    else adam.encode(s, this.weightCount, w.values, w.gradient, w.velocity, w.second, t, optimizer);
+    biasStep.encode(s, this.out, batch, alpha, dY, bias, optimizer, t);
   }
 
   /** @internal Records one SGD step of weights and biases. */

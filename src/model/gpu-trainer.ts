@@ -1,11 +1,21 @@
 import { activate, derive } from '../../kernels/activation.js';
-import { accumulateMetrics, softmaxCrossEntropy } from '../../kernels/softmax-ce.js';
+import { accumulateMetrics, softmaxCrossEntropy, softmaxMetrics } from '../../kernels/softmax-ce.js';
 import { BufferOwner, OperationScope, type GpuContext, type Step } from '../gpu/gpu-context.js';
 import { activationParams } from './stages.js';
 import { SparseLinear } from '../layers/sparse-linear.js';
 import { lastStage, metricsFrom, type GradientSnapshot, type Metrics, type Trainer, type TrainerSettings } from './trainer.js';
 
 type Mode = 'train' | 'evaluate' | 'predict' | 'gradient';
+
+/**
+ * @internal How GpuTrainer records a step: `fused` (the default) records
+ * each stage's forward, backward and gradient step as one pass each where
+ * the format allows (CSR, N:M) and softmax with the metrics as one; false
+ * records the separate passes (product, bias, activation, derivative,
+ * gradient, optimizer, softmax, metrics), kept as the reference the fused
+ * step is tested and timed against.
+ */
+export const trainStepRecording = { fused: true };
 
 /**
  * One recorded pass of the whole model for one batch size: its activation
@@ -172,6 +182,71 @@ export class GpuTrainer implements Trainer {
 
   /** Records the model's dispatches for one mode and batch size. */
   private record(mode: Mode, batch: number): ResidentPass {
+    return trainStepRecording.fused ? this.recordFused(mode, batch) : this.recordSeparate(mode, batch);
+  }
+
+  /**
+   * The fused recording. Per stage i: Z[i] = W·A[i−1] + b and A[i] = f(Z[i])
+   * · mask in one pass (Z kept for f'); softmax with the metrics in one; then
+   * from the last stage down, first the backward gather into the previous
+   * stage (it reads W before the update), writing dZ over that stage's Z,
+   * then the gradient step, which reads A[i−1] (intact: no gradient
+   * overwrites an activation) and dZ[i] and updates W and b where their
+   * gradients are computed. The reference MLP: 4 + 1 + 3 + 4 = 12 dispatches
+   * with SGD (Adam adds a bias pass per layer).
+   */
+  private recordFused(mode: Mode, batch: number): ResidentPass {
+    const { plan, optimizer, seed } = this.settings;
+    const s = new OperationScope(this.ctx);
+    try {
+      const training = mode === 'train';
+      const gradient = mode === 'gradient';
+      const first = plan.stages[0]!.layer;
+      const x = s.output('batch inputs', first.in * batch * 4);
+      const labels = s.output('batch labels', batch * 4);
+      const last = plan.stages.length - 1;
+      const step = this.stepBuffer;
+      const act = (i: number) => ({ p: activationParams(plan.stages[i]!, seed), training, step });
+      // z: pre-activations, then (backward) the stages' output gradients; a: activations, never overwritten.
+      const z: GPUBuffer[] = [];
+      const a: GPUBuffer[] = [];
+      plan.stages.forEach((stage, i) => {
+        const count = stage.layer.out * batch;
+        z.push(s.output(`z${i}`, count * 4));
+        const activated = i < last || !plan.softmax;
+        if (activated) a.push(s.output(i < last ? `a${i}` : 'outputs', count * 4));
+        // A model without softmax outputs its last activation (predict only), without dropout.
+        const stageAct = i < last ? act(i) : { ...act(i), training: false };
+        stage.layer.encodeStageForward(s, batch, i === 0 ? x : a[i - 1]!, z[i]!, activated ? { A: a[i]!, act: stageAct } : undefined);
+      });
+      const classes = plan.stages[last]!.layer.out;
+      const output = plan.softmax ? z[last]! : a[last]!;
+      if (plan.softmax) {
+        if (mode === 'train' || mode === 'evaluate') softmaxMetrics.encode(s, classes, batch, output, labels, this.metrics, training);
+        else softmaxCrossEntropy.encode(s, classes, batch, output, gradient ? labels : undefined, s.output('per-sample loss', 2 * batch * 4), gradient);
+      }
+      const operands: Array<{ X: GPUBuffer; dY: GPUBuffer }> = [];
+      if (training || gradient) {
+        let dY = output;
+        for (let i = last; i >= 0; i--) {
+          const stage = plan.stages[i]!;
+          const input = i === 0 ? x : a[i - 1]!;
+          operands[i] = { X: input, dY };
+          // No dropout in a gradient snapshot (its forward ran without it).
+          const below = i > 0 ? stage.layer.encodeStageBackward(s, batch, dY, z[i - 1]!, act(i - 1)) : undefined;
+          if (training) stage.layer.encodeStageUpdate(s, batch, input, dY, optimizer, this.updateBuffer);
+          if (below) dY = below;
+        }
+      }
+      return { scope: s, steps: s.dispatches, x, labels, output, ...(gradient ? { operands } : {}) };
+    } catch (e) {
+      s.release();
+      throw e;
+    }
+  }
+
+  /** The separate passes of every stage (trainStepRecording.fused = false). */
+  private recordSeparate(mode: Mode, batch: number): ResidentPass {
     const { plan, optimizer, seed } = this.settings;
     const s = new OperationScope(this.ctx);
     try {
