@@ -16,6 +16,8 @@ import activationSource from '../shaders/activation.wgsl?raw';
 import softmaxCeSource from '../shaders/softmax-ce.wgsl?raw';
 import adamSource from '../shaders/adam.wgsl?raw';
 import riglSource from '../shaders/rigl.wgsl?raw';
+import neuronStrengthSource from '../shaders/neuron-strength.wgsl?raw';
+import topKSource from '../shaders/primitives/top-k.wgsl?raw';
 import commonSource from '../shaders/fragments/common.wgsl?raw';
 import randomSource from '../shaders/fragments/random.wgsl?raw';
 import sortableKeySource from '../shaders/fragments/sortable-key.wgsl?raw';
@@ -643,6 +645,26 @@ const csrTranspose = shader(csrTransposeSource, {
   },
 });
 
+// --- QuickSelection: feature strengths and their top k ---
+
+const neuronStrength = shader(neuronStrengthSource, {
+  consts: threads,
+  // W is rows × cols (out × in); the N:M fields as the gathers take them.
+  uniforms: { rows: 'u32', cols: 'u32', slotsPerRow: 'u32', n: 'u32', m: 'u32', bits: 'u32' },
+  bindings: { values: 'r f32', rowPtr: 'r u32', colIdx: 'r u32', packed: 'r u32', strength: 'rw f32' },
+});
+
+const topK = shader(
+  topKSource,
+  {
+    consts: threads,
+    uniforms: { count: 'u32', k: 'u32' },
+    // state: a radix select's (word 0: the threshold's sortable key, word 2: its rank among equal values); out: k indices, then k values' bits.
+    bindings: { values: 'r f32', state: 'r u32[8]', out: 'rw u32' },
+  },
+  ['sortableKey', 'workgroupScan'],
+);
+
 export const programs = {
   gatherCsr: gatherCsr(false, false),
   gatherCsrVec4: gatherCsr(false, true),
@@ -752,6 +774,10 @@ export const programs = {
   riglRowPointers: entry('rigl', rigl, 'rowPointers'),
   riglMergeRows: entry('rigl', rigl, 'mergeRows'),
   riglGatherValues: entry('rigl', rigl, 'gatherValues'),
+  neuronStrengthCsr: entry('neuron-strength', neuronStrength, 'csr'),
+  neuronStrengthNM: entry('neuron-strength', neuronStrength, 'nm'),
+  neuronStrengthDense: entry('neuron-strength', neuronStrength, 'dense'),
+  topKGather: entry('top-k', topK, 'gather'),
 } as const satisfies Record<string, ShaderProgram>;
 
 /** The tracing variants (no kernel uses them; the GPU execution model runs them), listed for the layout tests. */
