@@ -18,6 +18,8 @@ import adamSource from '../shaders/adam.wgsl?raw';
 import riglSource from '../shaders/rigl.wgsl?raw';
 import neuronStrengthSource from '../shaders/neuron-strength.wgsl?raw';
 import topKSource from '../shaders/primitives/top-k.wgsl?raw';
+import mseSource from '../shaders/mse.wgsl?raw';
+import corruptSource from '../shaders/corrupt.wgsl?raw';
 import commonSource from '../shaders/fragments/common.wgsl?raw';
 import randomSource from '../shaders/fragments/random.wgsl?raw';
 import sortableKeySource from '../shaders/fragments/sortable-key.wgsl?raw';
@@ -645,7 +647,7 @@ const csrTranspose = shader(csrTransposeSource, {
   },
 });
 
-// --- QuickSelection: feature strengths and their top k ---
+// --- QuickSelection: feature strengths, their top k, the autoencoder's loss and input noise ---
 
 const neuronStrength = shader(neuronStrengthSource, {
   consts: threads,
@@ -663,6 +665,26 @@ const topK = shader(
     bindings: { values: 'r f32', state: 'r u32[8]', out: 'rw u32' },
   },
   ['sortableKey', 'workgroupScan'],
+);
+
+const mse = shader(mseSource, {
+  consts: threads,
+  // gradient: 1 writes y − t in place of y.
+  uniforms: { features: 'u32', batch: 'u32', gradient: 'u32' },
+  // perSample: [loss of each sample | 0], as softmax-ce writes it for accumulateMetrics.
+  bindings: { output: 'rw f32', targets: 'r f32', perSample: 'rw f32' },
+});
+
+const corrupt = shader(
+  corruptSource,
+  {
+    consts: threads,
+    // count = features · batch; sigma: the noise factor.
+    uniforms: { count: 'u32', batch: 'u32', seed: 'u32', sigma: 'f32' },
+    // samples[b]: the data-set index of batch column b (its noise stream).
+    bindings: { X: 'r f32', samples: 'r u32', out: 'rw f32' },
+  },
+  ['random'],
 );
 
 export const programs = {
@@ -778,6 +800,8 @@ export const programs = {
   neuronStrengthNM: entry('neuron-strength', neuronStrength, 'nm'),
   neuronStrengthDense: entry('neuron-strength', neuronStrength, 'dense'),
   topKGather: entry('top-k', topK, 'gather'),
+  mse: entry('mse', mse, 'mse'),
+  corrupt: entry('corrupt', corrupt, 'corrupt'),
 } as const satisfies Record<string, ShaderProgram>;
 
 /** The tracing variants (no kernel uses them; the GPU execution model runs them), listed for the layout tests. */
