@@ -87,6 +87,11 @@ describe('results are the same bytes on 1, 2, 3 and 7 threads', () => {
     await engines[2]!.spmmCsr(W, X);
     await engines[2]!.spmmCsrT(W, DenseMatrix.random(W.rows, 64, { seed: 2 }));
     expect(parallelRunCount()).toBe(before + 2);
+    // Every thread claims parts until none is left, the caller too: the workers must have run some.
+    const big = CSRMatrix.random({ rows: 1000, cols: 1000, epsilon: 20, seed: 1 });
+    const Xb = DenseMatrix.random(1000, 128, { seed: 1 });
+    for (let i = 0; i < 50 && workerCounts().partsRun === 0; i++) await engines[3]!.spmmCsr(big, Xb);
+    expect(workerCounts().partsRun).toBeGreaterThan(0);
   });
 });
 

@@ -39,19 +39,37 @@ const FUNCTIONS: ReadonlyArray<readonly [module: number, name: string]> = [
   [1, 'sddmm'],
 ];
 
-/** Control words (Int32): per worker slot STRIDE words, then the pool's own. */
-const STRIDE = 4;
-const SEQ = 0; // bumped per part handed to the slot
-const FN = 1;
-const NARGS = 2;
+/**
+ * Control words (Int32): per worker slot STRIDE words (SEQ, bumped to wake
+ * it; STATE), then the product's: its function, parts, arguments per part,
+ * the next unclaimed part, and the pool's stop and failure flags. A product
+ * is cut into more parts than threads and every thread, the caller's
+ * included, claims parts until none is left: a worker the OS runs late (a
+ * shared or loaded machine, a slow core) then costs the others little.
+ */
+const STRIDE = 2;
+const SEQ = 0;
+const STATE = 1;
+/** STATE of a slot: idle; woken for the current product (may still be asleep); claiming parts; cancelled before it woke. */
+const IDLE = 0;
+const WOKEN = 1;
+const RUNNING = 2;
+const CANCELLED = 3;
 const MAX_ARGS = 12;
-/** Threads a lease may ask for (one per part; more than the cores only time-slices). */
+/** Threads a lease may ask for (more than the cores only time-slices). */
 export const MAX_THREADS = 256;
+/** Parts per thread a product is cut into (fewer where its splits say so). */
+const PARTS_PER_THREAD = 4;
+const MAX_PARTS = MAX_THREADS * PARTS_PER_THREAD;
 const MAX_WORKERS = MAX_THREADS - 1;
-const DONE = MAX_WORKERS * STRIDE; // parts finished by workers
-const STOP = DONE + 1;
-const FAILED = DONE + 2;
-const CONTROL_WORDS = DONE + 3;
+const FN = MAX_WORKERS * STRIDE;
+const NPARTS = FN + 1;
+const NARGS = FN + 2;
+const NEXT = FN + 3;
+const STOP = FN + 4;
+const FAILED = FN + 5;
+const WORKER_PARTS = FN + 6; // parts run by workers, ever (tests: the workers do run parts)
+const CONTROL_WORDS = FN + 7;
 
 /**
  * The worker's whole program, as source text: it imports nothing (the
@@ -74,15 +92,23 @@ const onMessage = (port, init) => {
     Atomics.wait(ctl, base + ${SEQ}, seen);
     seen = Atomics.load(ctl, base + ${SEQ});
     if (Atomics.load(ctl, ${STOP}) !== 0) break;
-    const values = [];
-    for (let i = 0; i < ctl[base + ${NARGS}]; i++) values.push(arg[slot * ${MAX_ARGS} + i]);
-    try {
-      table[ctl[base + ${FN}]](...values);
-    } catch (e) {
-      Atomics.store(ctl, ${FAILED}, 1);
+    // The caller may have finished every part and cancelled this wake-up meanwhile.
+    if (Atomics.compareExchange(ctl, base + ${STATE}, ${WOKEN}, ${RUNNING}) !== ${WOKEN}) continue;
+    const f = table[ctl[${FN}]];
+    const parts = ctl[${NPARTS}];
+    const nargs = ctl[${NARGS}];
+    for (let i = Atomics.add(ctl, ${NEXT}, 1); i < parts; i = Atomics.add(ctl, ${NEXT}, 1)) {
+      const values = [];
+      for (let j = 0; j < nargs; j++) values.push(arg[i * ${MAX_ARGS} + j]);
+      try {
+        f(...values);
+      } catch (e) {
+        Atomics.store(ctl, ${FAILED}, 1);
+      }
+      Atomics.add(ctl, ${WORKER_PARTS}, 1);
     }
-    Atomics.add(ctl, ${DONE}, 1);
-    Atomics.notify(ctl, ${DONE});
+    Atomics.store(ctl, base + ${STATE}, ${IDLE});
+    Atomics.notify(ctl, base + ${STATE});
   }
   if (isNode) process.exit(0); else close();
 };
@@ -106,8 +132,8 @@ interface Pool {
   readonly workers: PoolWorker[];
   /** Set when a worker failed or exited: products run inline from then on. */
   broken: boolean;
-  /** Blocks until workers have finished `count` parts. */
-  wait(count: number): void;
+  /** Blocks until `slot`'s STATE is no longer RUNNING. */
+  waitIdle(slot: number): void;
 }
 
 let pool: Pool | undefined;
@@ -135,9 +161,9 @@ export function setParallelThreshold(work: number): number {
   return previous;
 }
 
-/** @internal Workers running now, and workers that have ended since the realm started (tests: dispose ends them). */
-export function workerCounts(): { running: number; ended: number } {
-  return { running: pool?.workers.length ?? 0, ended: endedWorkers };
+/** @internal Workers running now, workers ended since the realm started (tests: dispose ends them), parts the current pool's workers ran. */
+export function workerCounts(): { running: number; ended: number; partsRun: number } {
+  return { running: pool?.workers.length ?? 0, ended: endedWorkers, partsRun: pool ? Atomics.load(pool.control, WORKER_PARTS) : 0 };
 }
 
 /** @internal Products split over threads since the realm started (tests and diagnostics). */
@@ -231,8 +257,8 @@ async function spawn(count: number): Promise<void> {
   if (!pool || pool.broken) {
     if (pool) shutDown();
     const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
-    const args = new Float64Array(new SharedArrayBuffer(MAX_WORKERS * MAX_ARGS * 8));
-    pool = { memory, control, args, workers: [], broken: false, wait: await waiter(control) };
+    const args = new Float64Array(new SharedArrayBuffer(MAX_PARTS * MAX_ARGS * 8));
+    pool = { memory, control, args, workers: [], broken: false, waitIdle: await waiter(control) };
   }
   const p = pool;
   const modules = MODULES.map((bytes) => new WebAssembly.Module(bytes));
@@ -311,7 +337,7 @@ function browserStarter(p: Pool): (init: Init) => Promise<void> {
  * block (Node, a Web Worker), else a spin on the counter (a browser's main
  * thread may not block; the parts are short).
  */
-async function waiter(control: Int32Array): Promise<(count: number) => void> {
+async function waiter(control: Int32Array): Promise<(slot: number) => void> {
   let canBlock = isNode();
   if (!canBlock) {
     try {
@@ -321,9 +347,9 @@ async function waiter(control: Int32Array): Promise<(count: number) => void> {
       canBlock = false;
     }
   }
-  return (count) => {
-    for (let done = Atomics.load(control, DONE); done < count; done = Atomics.load(control, DONE)) {
-      if (canBlock) Atomics.wait(control, DONE, done);
+  return (slot) => {
+    while (Atomics.load(control, slot * STRIDE + STATE) === RUNNING) {
+      if (canBlock) Atomics.wait(control, slot * STRIDE + STATE, RUNNING);
     }
   };
 }
@@ -342,41 +368,52 @@ function shutDown(): void {
 }
 
 /**
- * Runs `parts` (each the arguments of function `fn`), the first on the
- * calling thread through `local`, the others on workers, and returns when
- * all are done. The caller has staged every operand and given each part an
- * output range of its own. Runs them all on the calling thread, in order,
- * where there are no workers.
+ * Runs `parts` (each the arguments of function `fn`) on the calling thread
+ * (through `local`) and the workers, each claiming parts until none is left,
+ * and returns when all are done. The caller has staged every operand and
+ * given each part an output range of its own, so who runs a part does not
+ * change the result. Runs them all on the calling thread, in order, where
+ * there are no workers.
  */
 export function runParts(fn: number, parts: readonly number[][], local: (...args: number[]) => void): void {
   const p = pool;
-  if (parts.length <= 1 || !p || p.broken || p.workers.length < parts.length - 1) {
+  const threads = activeThreads();
+  if (parts.length <= 1 || threads <= 1 || !p || p.broken || parts.length > MAX_PARTS) {
     for (const part of parts) local(...part);
     return;
   }
   parallelRuns++;
-  const workers = parts.length - 1;
-  Atomics.store(p.control, DONE, 0);
-  Atomics.store(p.control, FAILED, 0);
+  const c = p.control;
+  const workers = Math.min(threads - 1, parts.length - 1, p.workers.length);
+  parts.forEach((part, i) => p.args.set(part, i * MAX_ARGS));
+  c[FN] = fn;
+  c[NPARTS] = parts.length;
+  c[NARGS] = parts[0]!.length;
+  Atomics.store(c, FAILED, 0);
+  Atomics.store(c, NEXT, 0);
   for (let w = 0; w < workers; w++) {
-    const part = parts[w + 1]!;
-    p.args.set(part, w * MAX_ARGS);
-    p.control[w * STRIDE + FN] = fn;
-    p.control[w * STRIDE + NARGS] = part.length;
-    // The store of SEQ publishes the part (Atomics are sequentially consistent).
-    Atomics.add(p.control, w * STRIDE + SEQ, 1);
-    Atomics.notify(p.control, w * STRIDE + SEQ);
+    Atomics.store(c, w * STRIDE + STATE, WOKEN);
+    // Sequentially consistent: a worker that sees the new SEQ sees the product above.
+    Atomics.add(c, w * STRIDE + SEQ, 1);
+    Atomics.notify(c, w * STRIDE + SEQ);
   }
-  local(...parts[0]!);
-  p.wait(workers);
-  if (Atomics.load(p.control, FAILED) !== 0) throw new Error(`a CPU worker thread failed in ${FUNCTIONS[fn]![1]}`);
+  for (let i = Atomics.add(c, NEXT, 1); i < parts.length; i = Atomics.add(c, NEXT, 1)) local(...parts[i]!);
+  // Every part is claimed: cancel the wake-ups not yet taken, wait for the workers still on theirs.
+  for (let w = 0; w < workers; w++) {
+    if (Atomics.compareExchange(c, w * STRIDE + STATE, WOKEN, CANCELLED) !== WOKEN) p.waitIdle(w);
+  }
+  if (Atomics.load(c, FAILED) !== 0) throw new Error(`a CPU worker thread failed in ${FUNCTIONS[fn]![1]}`);
 }
 
-/** Parts a product of `work` multiply-adds is split into now (1: run inline). */
-export function partsFor(work: number): number {
+/**
+ * Parts a product of `work` multiply-adds is cut into now (1: run inline):
+ * PARTS_PER_THREAD per thread, or one per thread for a split whose parts
+ * each repeat some work (the scatter walks every entry in each part).
+ */
+export function partsFor(work: number, perThread: number = PARTS_PER_THREAD): number {
   const threads = activeThreads();
   if (threads <= 1 || work < minParallelWork) return 1;
-  return threads;
+  return threads * Math.max(1, Math.min(perThread, PARTS_PER_THREAD));
 }
 
 /**

@@ -81,7 +81,7 @@ export function scatterWasm(
   if (!at) return undefined;
   // Each part owns a range of output rows and walks every entry, keeping those landing in its range:
   // no two threads write one row, and a row sums its entries in row order whatever the split.
-  const count = partsFor(nnz * batch);
+  const count = partsFor(nnz * batch, 1);
   const parts: number[][] = [];
   for (let i = 0; i < count; i++) {
     const lo = Math.floor((outRows * i) / count);
