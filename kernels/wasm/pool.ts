@@ -13,11 +13,11 @@
  * active, when it is too small for the hand-off to pay, or when the memory
  * is not shared.
  *
- * Why plain messages and Atomics, not a task queue: kernel wrappers are
+ * Why Atomics over shared words, not messages: kernel wrappers are
  * synchronous (a layer's CPU pass calls them and uses the result at once),
- * so the calling thread hands out the parts, runs the first itself and
- * waits on a shared counter. Workers are blocked in Atomics.wait between
- * products, so an idle pool costs no CPU.
+ * so the calling thread publishes the parts, wakes the workers, claims parts
+ * itself like them and waits for those still running. Workers are blocked
+ * in Atomics.wait between products, so an idle pool costs no CPU.
  */
 import { shared as sddmmShared } from './sddmm.wat';
 import { shared as spmmShared } from './spmm.wat';
@@ -171,7 +171,7 @@ export function parallelRunCount(): number {
   return parallelRuns;
 }
 
-/** An engine's claim on the pool: `threads` parts per product while it is active. */
+/** An engine's claim on the pool: products run on `threads` threads while it is active. */
 export interface ThreadLease {
   readonly threads: number;
   /** Gives the threads back; the last release terminates the workers. Idempotent. */
