@@ -39,4 +39,13 @@ export { syntheticClassification, syntheticImages, type SyntheticOptions, type S
 export { syntheticMicroarray, LEUKEMIA_SHAPE, type MicroarrayOptions, type MicroarrayDataset } from './data/microarray.js';
 export { borderShare, isBorderPixel, MNIST_BORDER_WIDTH, type BorderOptions } from './data/image-border.js';
 export { setMlpLayers, variantEvolution, MLP_VARIANTS, type MlpVariant, type SetMlpOptions } from './model/presets.js';
+export {
+  QUICK_SELECTION_SETTINGS,
+  quickSelectionLayers,
+  quickSelectionEvolution,
+  quickSelectionOptimizer,
+  checkAutoencoder,
+  type QuickSelectionLayerOptions,
+} from './model/quick-selection.js';
+export { neuronStrength, selectFeatures, type SelectedFeatures } from './model/feature-selection.js';
 export { ModelFormatError, MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelFormatErrorReason, type ModelMetadata } from './model/model-file.js';
