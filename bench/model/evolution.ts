@@ -1,5 +1,8 @@
 // The GPU execution model of one SET evolution of a CSR layer (prune →
-// regrow → install with the transpose index rebuilt), per kernel profile:
+// regrow → install with the transpose index rebuilt), per kernel profile
+// (emulation: one submission for the pruning, one per regrowth round, one for
+// the install; gpu: all of it in one submission of ROUNDS_AHEAD rounds sized
+// on the GPU, another only when nnz is still short):
 // how many dispatches it records, how many blocking host read-backs it waits
 // for, and the longest chain of dependent steps one invocation runs (loop
 // iterations of the longest invocation of any dispatch: a chain that no
@@ -10,7 +13,7 @@
 // data-dependent sizes (kept count, candidates per round, bucket and cell
 // occupancy) come from the CPU twin and the same counter-based draws.
 import { setKeepFlagsCpu } from '../../kernels/set/prune.js';
-import { candidatesForRound, mulhi, REGROW_STREAM, regrowBands, regrowRound, type RegrowLayer } from '../../kernels/set/regrow.js';
+import { candidatesForRound, mulhi, REGROW_STREAM, regrowBands, regrowRound, ROUNDS_AHEAD, type RegrowLayer } from '../../kernels/set/regrow.js';
 import { compactCsr } from '../../kernels/set/compact-csr.js';
 import { transposeBands } from '../../kernels/csr-transpose.js';
 import { randomU32Keyed, streamKey } from '../../src/random.js';
@@ -47,6 +50,12 @@ const SCAN_CHUNK = 64;
 const VALUES_PER_THREAD = 64;
 const MAX_REDUCE_WORKGROUPS = 1024;
 const BAND_THREADS = 16;
+/** 160-bit integer work of the one-thread sizing passes (shaders/fragments/wide.wgsl): word loops of 5. */
+const WIDE_WORDS = 5;
+/** thresholdRanks: 2 products, 3 roundings (bit length, shifts, sticky bits, an add each), 2 shifts, a sum, 2 floors. */
+const WIDE_OPS_RANKS = 24;
+/** sizeRound: 22 quotient bits, each a shift, a compare and a subtract, plus the products before. */
+const WIDE_OPS_ROUND = 22 * 3 + 8;
 
 const log2Steps = (n: number): number => Math.ceil(Math.log2(n + 1)) + 1;
 
@@ -83,12 +92,14 @@ export function modelEvolution(W: CSRMatrix, zeta: number, seed: number, profile
   let submissions = 0;
   let layer: RegrowLayer = { W, state: new Float32Array(nnz), ...(second ? { second: new Float32Array(nnz) } : {}) };
 
-  // Prune (kernels/set/prune-csr.ts): stats read back, then select, flags and compaction with the kept count read back.
-  if (nnz > 0 && zeta > 0) {
+  // Prune (kernels/set/prune-csr.ts): stats, their ranks (setRanks), selects, flags and compaction in one
+  // submission; the emulation profile reads the kept count back, the gpu profile goes on recording.
+  const removes = nnz > 0 && zeta > 0;
+  if (removes) {
     const grid = reduceGrid(nnz);
     d.push({ label: 'setAbsMin', ...grid, threads: THREADS }, { label: 'setCountOutside', ...grid, threads: THREADS });
-    readbacks++;
-    submissions++;
+    // Word loops of the 160-bit products, roundings and shifts (fragments/wide.wgsl): about 12 of 5 words.
+    d.push({ label: 'setThresholdRanks', workgroups: 1, threads: THREADS, steps: WIDE_OPS_RANKS * WIDE_WORDS });
     for (let pass = 0; pass < 4; pass++) {
       d.push({ label: 'selectHistogram', ...grid, threads: THREADS });
       // pick: one thread walks 256 bins per select and clears 512; pickScan: 8 doublings per select.
@@ -98,23 +109,34 @@ export function modelEvolution(W: CSRMatrix, zeta: number, seed: number, profile
     scan(d, 'kept positions', nnz + 1);
     for (let i = 0; i < (second ? 2 : 1); i++) d.push({ label: 'csrScatterKept', workgroups: Math.ceil(nnz / THREADS), threads: THREADS, steps: 1 });
     d.push({ label: 'csrRowPointers', workgroups: Math.ceil((rows + 1) / THREADS), threads: THREADS, steps: 1 });
-    readbacks++;
-    submissions++;
+    if (!gpu) {
+      readbacks++;
+      submissions++;
+    }
     const flags = setKeepFlagsCpu(W.values, zeta);
     layer = compactCsr.cpu(W, layer.state, flags, layer.second);
   }
 
-  // Regrowth rounds (kernels/set/regrow.ts): each reads its new nnz back.
+  // Regrowth rounds (kernels/set/regrow.ts). Emulation: a submission per round, scratch sized for its
+  // candidates, its nnz read back. gpu: ROUNDS_AHEAD rounds per submission with scratch sized for the
+  // largest first round (nothing kept), per-candidate passes dispatched indirectly for the round's count;
+  // rounds past the target draw nothing and copy the layer along; each submission ends with the install
+  // and the counters' read-back.
+  const capacity = candidatesForRound(nnz, rows, cols, 0);
   let round = 0;
-  while (layer.W.nnz < nnz) {
+  let recorded = 0;
+  // The gpu profile records whole batches of rounds, at least one batch when something was removed.
+  const more = (): boolean => layer.W.nnz < nnz || (gpu && removes && (recorded === 0 || recorded % ROUNDS_AHEAD !== 0));
+  while (more()) {
     const kept = layer.W;
     const remaining = nnz - kept.nnz;
     const candidates = candidatesForRound(remaining, rows, cols, kept.nnz);
-    const { bands, colsPerBand } = regrowBands(rows, cols, candidates);
+    const scratch = gpu ? capacity : candidates;
+    const { bands, colsPerBand } = regrowBands(rows, cols, scratch);
     const cells = rows * bands;
     // The round's draws, as shaders/set/regrow.wgsl makes them: bucket sizes per row and per cell.
-    const rowKey = streamKey(seed, REGROW_STREAM + 3 * round);
-    const colKey = streamKey(seed, REGROW_STREAM + 3 * round + 1);
+    const rowKey = streamKey(seed, REGROW_STREAM + 3 * recorded);
+    const colKey = streamKey(seed, REGROW_STREAM + 3 * recorded + 1);
     const perRow = new Uint32Array(rows);
     const perCell = new Uint32Array(cells);
     for (let j = 0; j < candidates; j++) {
@@ -128,12 +150,14 @@ export function modelEvolution(W: CSRMatrix, zeta: number, seed: number, profile
     const maxKept = Math.max(0, ...keptLengths);
     const perCandidate = Math.ceil(candidates / THREADS);
     const perRowGroups = Math.ceil(rows / THREADS);
+    // sizeRound: candidatesForRound's division, a 160-bit compare-subtract per quotient bit.
+    d.push({ label: 'regrowSizeRound', workgroups: 1, threads: 1, steps: WIDE_OPS_ROUND * WIDE_WORDS });
     d.push({ label: 'regrowGenerate', workgroups: perCandidate, threads: THREADS, steps: 1 });
     scan(d, 'cell pointers', cells + 1);
     d.push({ label: 'regrowScatterBuckets', workgroups: perCandidate, threads: THREADS, steps: 1 });
     if (gpu) {
       d.push({ label: 'regrowValidateCandidate', workgroups: perCandidate, threads: THREADS, steps: maxCell + log2Steps(maxKept) });
-      scan(d, 'candidate ranks', candidates + 1);
+      scan(d, 'candidate ranks', scratch + 1);
       d.push({ label: 'regrowAcceptCandidate', workgroups: perCandidate, threads: THREADS, steps: 1 });
       scan(d, 'accepted per cell', cells + 1);
       d.push({ label: 'regrowNewRowPointers', workgroups: Math.ceil((rows + 1) / THREADS), threads: THREADS, steps: 1 });
@@ -155,52 +179,71 @@ export function modelEvolution(W: CSRMatrix, zeta: number, seed: number, profile
       d.push({ label: 'regrowMergeRows', workgroups: perRowGroups, threads: THREADS, steps: merge });
     }
     for (let i = 0; i < (second ? 2 : 1); i++) d.push({ label: 'regrowGatherValues', workgroups: Math.ceil(nnz / THREADS), threads: THREADS, steps: 1 });
-    readbacks++;
-    submissions++;
-    layer = regrowRound.cpu(layer, nnz, seed, Math.sqrt(6 / cols), round++);
+    if (remaining > 0) {
+      layer = regrowRound.cpu(layer, nnz, seed, Math.sqrt(6 / cols), recorded);
+      round++;
+    }
+    recorded++;
+    if (!gpu) {
+      readbacks++;
+      submissions++;
+    } else if (recorded % ROUNDS_AHEAD === 0) {
+      // The batch's install (dropped when nnz is still short) and its counters.
+      install(d, layer.W, profile, training);
+      readbacks++;
+      submissions++;
+    }
   }
 
-  // Install (kernels/resident/csr.ts): copies, and for a training operand the derived indices; nothing read back.
-  submissions++;
-  if (training) {
-    const evolved = layer.W;
-    const lengths = rowLengths(evolved);
-    const maxRow = Math.max(0, ...lengths);
-    const bands = transposeBands(rows, cols, nnz);
-    const rowsPerBlock = Math.max(1, Math.ceil(rows / bands));
-    d.push(
-      gpu
-        ? { label: 'csrEntriesRows', workgroups: Math.ceil(nnz / THREADS), threads: THREADS, steps: log2Steps(rows) }
-        : { label: 'csrRowsOfEntries', workgroups: Math.ceil(rows / THREADS), threads: THREADS, steps: maxRow },
-    );
-    if (bands > 1) {
-      d.push({ label: 'csrCountColumnBlocks', workgroups: Math.ceil(nnz / THREADS), threads: THREADS, steps: 1 });
-      scan(d, 'column band table', cols * bands + 1);
-      d.push({ label: 'csrColumnPointers', workgroups: Math.ceil((cols + 1) / THREADS), threads: THREADS, steps: 1 });
-      if (gpu) {
-        d.push({ label: 'csrScatterEntries', workgroups: Math.ceil(nnz / THREADS), threads: THREADS, steps: (rowsPerBlock - 1) * log2Steps(maxRow) });
-      } else {
-        let band = 0;
-        for (let b = 0; b < bands; b++) {
-          const first = Math.min(rows, b * rowsPerBlock);
-          const last = Math.min(rows, first + rowsPerBlock);
-          band = Math.max(band, last - first + evolved.rowPtr[last]! - evolved.rowPtr[first]!);
-        }
-        d.push({ label: 'csrScatterColumnBlocks', workgroups: Math.ceil(bands / BAND_THREADS), threads: BAND_THREADS, steps: band });
-      }
-    } else {
-      const colLengths = new Uint32Array(cols);
-      evolved.colIdx.forEach((c) => colLengths[c]!++);
-      const maxColumn = colLengths.reduce((a, b) => Math.max(a, b), 0);
-      d.push({ label: 'csrCountColumns', workgroups: Math.ceil(nnz / THREADS), threads: THREADS, steps: 1 });
-      scan(d, 'column pointers', cols + 1);
-      d.push({ label: 'csrScatterColumns', workgroups: Math.ceil(nnz / THREADS), threads: THREADS, steps: 1 });
-      // Insertion sort of a column in arbitrary slot order: up to length² / 2 moves.
-      d.push({ label: 'csrSortColumns', workgroups: Math.ceil(cols / THREADS), threads: THREADS, steps: Math.ceil((maxColumn * maxColumn) / 2) });
-    }
+  // Install (kernels/resident/csr.ts): copies, and for a training operand the derived indices; nothing
+  // read back. Its own submission on the emulation profile (and on the gpu one when nothing is removed).
+  if (!gpu || !removes) {
+    install(d, layer.W, profile, training);
+    submissions++;
   }
   const longest = d.reduce<EvolutionDispatch | undefined>((a, x) => (!a || x.steps > a.steps ? x : a), undefined);
   return { profile, dispatches: d, readbacks, submissions, rounds: round, maxSerialSteps: longest?.steps ?? 0, longest: longest?.label ?? '-' };
+}
+
+/** The install's dispatches (kernels/resident/csr.ts, kernels/csr-transpose.ts): the derived indices of a training operand. */
+function install(d: EvolutionDispatch[], evolved: CSRMatrix, profile: KernelProfile, training: boolean): void {
+  if (!training) return;
+  const gpu = profile === 'gpu';
+  const { rows, cols, nnz } = evolved;
+  const lengths = rowLengths(evolved);
+  const maxRow = Math.max(0, ...lengths);
+  const bands = transposeBands(rows, cols, nnz);
+  const rowsPerBlock = Math.max(1, Math.ceil(rows / bands));
+  d.push(
+    gpu
+      ? { label: 'csrEntriesRows', workgroups: Math.ceil(nnz / THREADS), threads: THREADS, steps: log2Steps(rows) }
+      : { label: 'csrRowsOfEntries', workgroups: Math.ceil(rows / THREADS), threads: THREADS, steps: maxRow },
+  );
+  if (bands > 1) {
+    d.push({ label: 'csrCountColumnBlocks', workgroups: Math.ceil(nnz / THREADS), threads: THREADS, steps: 1 });
+    scan(d, 'column band table', cols * bands + 1);
+    d.push({ label: 'csrColumnPointers', workgroups: Math.ceil((cols + 1) / THREADS), threads: THREADS, steps: 1 });
+    if (gpu) {
+      d.push({ label: 'csrScatterEntries', workgroups: Math.ceil(nnz / THREADS), threads: THREADS, steps: (rowsPerBlock - 1) * log2Steps(maxRow) });
+    } else {
+      let band = 0;
+      for (let b = 0; b < bands; b++) {
+        const first = Math.min(rows, b * rowsPerBlock);
+        const last = Math.min(rows, first + rowsPerBlock);
+        band = Math.max(band, last - first + evolved.rowPtr[last]! - evolved.rowPtr[first]!);
+      }
+      d.push({ label: 'csrScatterColumnBlocks', workgroups: Math.ceil(bands / BAND_THREADS), threads: BAND_THREADS, steps: band });
+    }
+  } else {
+    const colLengths = new Uint32Array(cols);
+    evolved.colIdx.forEach((c) => colLengths[c]!++);
+    const maxColumn = colLengths.reduce((a, b) => Math.max(a, b), 0);
+    d.push({ label: 'csrCountColumns', workgroups: Math.ceil(nnz / THREADS), threads: THREADS, steps: 1 });
+    scan(d, 'column pointers', cols + 1);
+    d.push({ label: 'csrScatterColumns', workgroups: Math.ceil(nnz / THREADS), threads: THREADS, steps: 1 });
+    // Insertion sort of a column in arbitrary slot order: up to length² / 2 moves.
+    d.push({ label: 'csrSortColumns', workgroups: Math.ceil(cols / THREADS), threads: THREADS, steps: Math.ceil((maxColumn * maxColumn) / 2) });
+  }
 }
 
 /** The evolution as a row of the `--model` table and JSON: kernel 'set-evolve', variant 'emulation' (before) or 'gpu' (after). */
