@@ -34,6 +34,8 @@ export interface MillionReport {
     /** RSS at stages of the run, to show what each part costs. */
     stages: Array<{ stage: string; memory: MemorySample }>;
   };
+  /** Where the run is (rewritten every minute inside an epoch): a long epoch that never ends still says how far it got. */
+  progress?: { stage: 'baseline' | 'model'; epoch: number; batch: number; batches: number; seconds: number };
   totalSeconds: number;
   complete: boolean;
   notes: string[];
@@ -147,6 +149,8 @@ export async function main(argv: string[]): Promise<number> {
     controller.abort(new Error('interrupted'));
   });
   let lastLine = performance.now();
+  let lastWrite = performance.now();
+  let stage: 'baseline' | 'model' = 'baseline';
   const hooks = {
     memory,
     signal: controller.signal,
@@ -156,6 +160,11 @@ export async function main(argv: string[]): Promise<number> {
       if (performance.now() - lastLine > 30_000) {
         lastLine = performance.now();
         console.log(`    epoch ${epoch + 1}: batch ${batch + 1}/${batches}  rss ${mb(peaks.rss)} peak`);
+      }
+      if (performance.now() - lastWrite > 60_000) {
+        lastWrite = performance.now();
+        report.progress = { stage, epoch: epoch + 1, batch: batch + 1, batches, seconds: (performance.now() - started) / 1000 };
+        write();
       }
     },
     onEpoch: (run: ModelRun, e: ModelRun['epochs'][number]) => {
@@ -184,6 +193,7 @@ export async function main(argv: string[]): Promise<number> {
       write();
       stages.push({ stage: 'baseline trained and disposed', memory: memory() });
     }
+    stage = 'model';
     const hidden = o.hidden.reduce((x, y) => x + y, 0);
     console.log(`\nSET-MLP: ${[o.features, ...o.hidden, o.classes].join('-')} (${hidden.toLocaleString('en')} hidden neurons), ε = ${o.epsilon}, ζ = ${o.zeta}, ${plural(o.epochs, 'epoch')}, batch ${o.batch}, lr ${o.lr}`);
     report.model = await trainMillion(engine, o, data, { variant: 'set-csr', hidden: o.hidden, epochs: o.epochs, lr: o.lr }, {
