@@ -200,7 +200,9 @@ export class ResidentCsr implements ResidentOperand {
    * not the final one).
    */
   recordInstall(s: OperationScope, evolved: CsrBuffers): PendingGeneration {
-    const previous = this.live();
+    const previous = this.generation;
+    // Released while the update ran (its earlier submissions did not need the operand): nothing to install into.
+    if (!previous) return { commit: () => undefined, discard: () => undefined };
     const { rows, cols, nnz } = this;
     const next = new BufferOwner(this.ctx);
     try {
