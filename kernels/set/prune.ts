@@ -10,8 +10,9 @@ const STATS_MAX_WORKGROUPS = 1024;
 
 /**
  * The reference's ranks of largestNegative and smallestPositive in the sorted
- * weights, from its two positions of the value closest to zero. Computed on
- * the host in float64, for both backends, so they pick the same thresholds.
+ * weights, from its two positions of the value closest to zero, in float64
+ * as the reference computes them. The GPU reproduces them exactly in
+ * integers (setRanks), so both backends pick the same thresholds.
  */
 export function setThresholdRanks(n: number, firstZeroPos: number, lastZeroPos: number, zeta: number): { negative: number; positive: number } {
   return {
@@ -106,7 +107,7 @@ function keyToValue(key: number): number {
  * SET's counters of `count` weights: min |w| (as f32 bits, +Infinity when
  * there are none) and the counts below −a and above a, as the words
  * [a, #{w < −a}, #{w > a}, 0]. On the GPU in a 16-byte stats buffer, which
- * the caller reads back (the ranks of setKeepFlags depend on it).
+ * setRanks turns into the selects' ranks there.
  */
 export const setStats: Kernel<[values: Float32Array], Uint32Array, [values: GPUBuffer, count: number], GPUBuffer> = {
   name: 'setStats',

@@ -1,8 +1,8 @@
 // SET magnitude pruning on the GPU (Mocanu et al. 2018, as the reference code
 // does it): with a = min |w|, firstZeroPos = #{w < -a} and
 // lastZeroPos = n - #{w > a} (the reference's positions of the value closest
-// to zero in the sorted weights), the host turns these two counters into the
-// ranks of largestNegative and smallestPositive, radix select finds them, and
+// to zero in the sorted weights), thresholdRanks turns these two counters into
+// the ranks of largestNegative and smallestPositive, radix select finds them, and
 // keepFlags marks w > smallestPositive or w < largestNegative.
 
 var<workgroup> wgMin: atomic<u32>;
