@@ -65,6 +65,8 @@ export interface MillionOptions {
    * inputs: at the SET-MLP's rate it diverges.
    */
   baselineLr: number;
+  /** CLI: train only the baseline (results file million-neuron-baseline-<backend>-<date>.json). */
+  baselineOnly: boolean;
   /** CLI: notes stored in the results file. */
   note: string[];
   /** CLI: the JSON file ('' = bench/results/million-neuron-<backend>-<date>.json). */
@@ -108,6 +110,7 @@ export function defaultMillionOptions(): MillionOptions {
     baseline: [256, 256],
     baselineEpochs: 10,
     baselineLr: 0.0001,
+    baselineOnly: false,
     note: [],
     out: '',
     autorun: false,
@@ -170,6 +173,7 @@ export const MILLION_OPTIONS: OptionSpecs<MillionOptions> = [
   { key: 'baseline', scope: 'cli', placeholder: 'A-B|none', help: 'hidden widths of a dense MLP trained first on the same data, as the baseline', parse: (t) => parseWidths(t, true), format: formatWidths },
   { key: 'baselineEpochs', scope: 'cli', placeholder: 'N', help: "the baseline's epochs", ...integerOption(1, 1000) },
   { key: 'baselineLr', scope: 'cli', placeholder: 'LR', help: "the baseline's SGD learning rate (a dense layer over every feature needs a far smaller one)", ...numberOption({ min: 0, max: 10, openLow: true }) },
+  { key: 'baselineOnly', scope: 'cli', flag: true, parse: parseFlag, format: formatFlag, help: 'train only the baseline (its own results file)' },
   { key: 'note', scope: 'cli', repeatable: true, placeholder: 'TEXT', help: 'a note stored in the results file (repeatable)', parse: (t) => [t], format: (v) => v.join('; ') },
   { key: 'out', scope: 'cli', placeholder: 'FILE', help: 'the JSON file', shownDefault: 'bench/results/million-neuron-<backend>-<date>.json', parse: (t) => t, format: (v) => v },
   { key: 'autorun', scope: 'page', flag: true, parse: parseFlag, format: formatFlag, help: 'start when the page has loaded' },

@@ -228,5 +228,38 @@ export function inputFocus(perInput: Uint32Array, informative: Uint32Array): Inp
   };
 }
 
+/**
+ * Test accuracy of nearest centroid over every feature (class means of the
+ * training samples, Euclidean distance): no network, no feature selection —
+ * whether the set is learnable from its training samples at all.
+ */
+export function nearestCentroidAccuracy(train: Dataset, test: Dataset): number {
+  const { features, classes } = train;
+  const means = new Float64Array(classes * features);
+  const sizes = new Float64Array(classes);
+  for (let s = 0; s < train.count; s++) {
+    const c = train.labels[s]!;
+    sizes[c]!++;
+    for (let f = 0; f < features; f++) means[c * features + f]! += train.inputs[s * features + f]!;
+  }
+  for (let c = 0; c < classes; c++) for (let f = 0; f < features; f++) means[c * features + f]! /= Math.max(1, sizes[c]!);
+  let right = 0;
+  for (let s = 0; s < test.count; s++) {
+    let best = -1;
+    let bestDistance = Infinity;
+    for (let c = 0; c < classes; c++) {
+      if (sizes[c] === 0) continue;
+      let d = 0;
+      for (let f = 0; f < features; f++) d += (test.inputs[s * features + f]! - means[c * features + f]!) ** 2;
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = c;
+      }
+    }
+    if (best === test.labels[s]) right++;
+  }
+  return test.count > 0 ? right / test.count : Number.NaN;
+}
+
 /** Hidden neurons: the widths between input and output. */
 export const hiddenNeurons = (o: MillionOptions): number => o.hidden.reduce((a, b) => a + b, 0);

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type Engine } from '../src/index.js';
 import { OptionError, plural } from './options-core.js';
-import { millionData, trainMillion, type MemorySample, type ModelRun } from './million-run.js';
+import { millionData, nearestCentroidAccuracy, trainMillion, type MemorySample, type ModelRun } from './million-run.js';
 import { MILLION_USAGE, parseMillionArgv, type MillionOptions } from './million-options.js';
 
 /** The results file; documented in bench/README.md. */
@@ -20,8 +20,20 @@ export interface MillionReport {
   adapter: { vendor: string; architecture: string; description: string } | null;
   backendNote?: string;
   machine: { cpus: number; loadAverage: number[]; node: string; platform: string };
-  options: Omit<MillionOptions, 'out' | 'autorun' | 'note'>;
-  data: { samples: number; features: number; classes: number; trainSamples: number; testSamples: number; informativeFeatures: number[]; generateSeconds: number; chanceAccuracy: number };
+  options: Omit<MillionOptions, 'out' | 'autorun' | 'note' | 'baselineOnly'>;
+  data: {
+    samples: number;
+    features: number;
+    classes: number;
+    trainSamples: number;
+    testSamples: number;
+    informativeFeatures: number[];
+    generateSeconds: number;
+    /** The most frequent test class's share. */
+    chanceAccuracy: number;
+    /** Nearest centroid over every feature: no network, whether the set is learnable from its training samples. */
+    nearestCentroidAccuracy: number;
+  };
   baseline: ModelRun | null;
   model: ModelRun | null;
   memory: {
@@ -106,9 +118,11 @@ export async function main(argv: string[]): Promise<number> {
   const a = engine.adapterInfo;
   console.log(`backend: ${engine.backend}${a ? ` (${a.vendor} ${a.architecture} ${a.description})`.replace(/\s+\)/, ')') : ''}${note ? ` — ${note}` : ''}`);
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-  const out = o.out || join(root, 'bench', 'results', `million-neuron-${engine.backend}-${new Date().toISOString().slice(0, 10)}.json`);
+  const out = o.out || join(root, 'bench', 'results', `million-neuron-${o.baselineOnly ? 'baseline-' : ''}${engine.backend}-${new Date().toISOString().slice(0, 10)}.json`);
   const { cpus, loadavg } = await import('node:os');
-  const { out: _out, autorun: _autorun, note: notes, ...options } = o;
+  const { out: _out, autorun: _autorun, note: notes, baselineOnly, ...options } = o;
+  const centroid = nearestCentroidAccuracy(data.train, data.test);
+  console.log(`  nearest centroid over all features (no network): ${(100 * centroid).toFixed(1)} % test accuracy`);
   const report: MillionReport = {
     schema: 'wgsparse-million/1',
     date: new Date().toISOString(),
@@ -126,6 +140,7 @@ export async function main(argv: string[]): Promise<number> {
       informativeFeatures: Array.from(data.all.informative),
       generateSeconds: data.seconds,
       chanceAccuracy: majorityShare(data.test.labels, o.classes),
+      nearestCentroidAccuracy: centroid,
     },
     baseline: null,
     model: null,
@@ -193,23 +208,25 @@ export async function main(argv: string[]): Promise<number> {
       write();
       stages.push({ stage: 'baseline trained and disposed', memory: memory() });
     }
-    stage = 'model';
-    const hidden = o.hidden.reduce((x, y) => x + y, 0);
-    console.log(`\nSET-MLP: ${[o.features, ...o.hidden, o.classes].join('-')} (${hidden.toLocaleString('en')} hidden neurons), ε = ${o.epsilon}, ζ = ${o.zeta}, ${plural(o.epochs, 'epoch')}, batch ${o.batch}, lr ${o.lr}`);
-    report.model = await trainMillion(engine, o, data, { variant: 'set-csr', hidden: o.hidden, epochs: o.epochs, lr: o.lr }, {
-      ...hooks,
-      onBuilt: (run) => {
-        report.model = run;
-        stages.push({ stage: 'SET-MLP built', memory: memory() });
-        const connections = run.layerSummaries.reduce((n, l) => n + l.connections, 0);
-        console.log(
-          `  built in ${run.buildSeconds.toFixed(1)} s: ${connections.toLocaleString('en')} connections (${run.layerSummaries.map((l) => `${l.connections.toLocaleString('en')} = ${(100 * l.density).toPrecision(2)} %`).join(', ')}), ` +
-            `${((100 * run.parameters) / run.denseParameters).toPrecision(2)} % of the dense ${run.denseParameters.toLocaleString('en')}; rss ${mb(sample().rss)}`,
-        );
-        write();
-      },
-    });
-    stages.push({ stage: 'SET-MLP trained and disposed', memory: memory() });
+    if (!baselineOnly) {
+      stage = 'model';
+      const hidden = o.hidden.reduce((x, y) => x + y, 0);
+      console.log(`\nSET-MLP: ${[o.features, ...o.hidden, o.classes].join('-')} (${hidden.toLocaleString('en')} hidden neurons), ε = ${o.epsilon}, ζ = ${o.zeta}, ${plural(o.epochs, 'epoch')}, batch ${o.batch}, lr ${o.lr}`);
+      report.model = await trainMillion(engine, o, data, { variant: 'set-csr', hidden: o.hidden, epochs: o.epochs, lr: o.lr }, {
+        ...hooks,
+        onBuilt: (run) => {
+          report.model = run;
+          stages.push({ stage: 'SET-MLP built', memory: memory() });
+          const connections = run.layerSummaries.reduce((n, l) => n + l.connections, 0);
+          console.log(
+            `  built in ${run.buildSeconds.toFixed(1)} s: ${connections.toLocaleString('en')} connections (${run.layerSummaries.map((l) => `${l.connections.toLocaleString('en')} = ${(100 * l.density).toPrecision(2)} %`).join(', ')}), ` +
+              `${((100 * run.parameters) / run.denseParameters).toPrecision(2)} % of the dense ${run.denseParameters.toLocaleString('en')}; rss ${mb(sample().rss)}`,
+          );
+          write();
+        },
+      });
+      stages.push({ stage: 'SET-MLP trained and disposed', memory: memory() });
+    }
     report.complete = true;
   } catch (e) {
     failed = true;
