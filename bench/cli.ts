@@ -9,6 +9,7 @@ import { emulatedAdapter, finishReport, formatFloors, formatSkipped, formatTable
 import { BENCH_SCHEMA, validateReport, type BenchReport } from './schema.js';
 import { runSuite } from './suite.js';
 import { DEFAULT_MODEL_WORKGROUPS, formatModelTable, runModel } from './model/run.js';
+import { formatTrainSteps, modelTrainSteps } from './model/train-step.js';
 import { measureTrainEpoch } from './train-epoch.js';
 
 /**
@@ -29,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`${e.message}\n\n${BENCH_USAGE}`);
     return 2;
   }
-  if (options.model) return modelOnly(options);
+  if (options.model) return await modelOnly(options);
   if (options.trainEpoch > 0) return trainEpochOnly(options);
   const config = toSuiteConfig(options);
 
@@ -95,7 +96,7 @@ const resolveRoot = (): string => resolve(dirname(fileURLToPath(import.meta.url)
  * and written as the report's `model`; nothing is timed, so the report has no
  * cases, no adapter and no floors.
  */
-function modelOnly(options: BenchOptions): number {
+async function modelOnly(options: BenchOptions): Promise<number> {
   const started = performance.now();
   const { model, analyses } = runModel({
     profile: options.modelProfile,
@@ -104,6 +105,16 @@ function modelOnly(options: BenchOptions): number {
     maxWorkgroups: DEFAULT_MODEL_WORKGROUPS,
   });
   console.log(formatModelTable(model, analyses));
+  // The training step is counted from the trainer's own recording, which needs a device (SwiftShader will do).
+  const gpu = await createEngine({ backend: 'auto' });
+  try {
+    if (gpu.backend === 'webgpu') {
+      model.trainSteps = await modelTrainSteps(gpu.device!);
+      console.log(`\n${formatTrainSteps(model.trainSteps)}`);
+    } else console.log(`\ntrain step: not counted (no WebGPU device: ${gpu.fallbackReason})`);
+  } finally {
+    gpu.dispose();
+  }
   const report: BenchReport = {
     schema: BENCH_SCHEMA,
     date: new Date().toISOString(),

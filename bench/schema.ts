@@ -182,6 +182,15 @@ export function validateModel(model: unknown): string[] {
   if (typeof p !== 'object' || p === null || !(PROFILE_NAMES as readonly unknown[]).includes(p.name)) problems.push(`model.profile.name must be one of ${PROFILE_NAMES.join(', ')}`);
   else for (const f of ['multiprocessors', 'warpSize', 'maxThreadsPerSM', 'maxWorkgroupsPerSM', 'workgroupMemoryPerSM']) if (!isCount(p[f]) || p[f] === 0) problems.push(`model.profile.${f} must be a positive integer`);
   if (m.traces !== 'js-model') problems.push('model.traces must be js-model');
+  if (m.trainSteps !== undefined) {
+    if (!Array.isArray(m.trainSteps)) problems.push('model.trainSteps must be an array');
+    else
+      m.trainSteps.forEach((t: unknown, i: number) => {
+        const e = (t ?? {}) as Record<string, unknown>;
+        if (!['emulation', 'gpu'].includes(e.profile as string) || typeof e.fused !== 'boolean' || typeof e.model !== 'string') problems.push(`model.trainSteps[${i}] needs a model, a profile (emulation or gpu) and fused`);
+        for (const f of ['batch', 'dispatches', 'smallDispatches']) if (!isCount(e[f])) problems.push(`model.trainSteps[${i}].${f} must be a non-negative integer`);
+      });
+  }
   if (!Array.isArray(m.kernels)) return [...problems, 'model.kernels must be an array'];
   m.kernels.forEach((k: unknown, i: number) => {
     const e = (k ?? {}) as Record<string, unknown>;

@@ -422,6 +422,9 @@ describe('npm run bench -- --model', () => {
       }
       // 64-lane wavefronts hold 8 rows × 4 active column runs of the gather at batch 64: half idle, as with 32 lanes.
       expect(report.model!.kernels[0]!.activeLanes!).toBeLessThanOrEqual(0.5);
+      // The training step, counted from the trainer's recording on the test's WebGPU device (floor: at most 15 fused).
+      expect(report.model!.trainSteps!.map((t) => `${t.profile} ${t.fused ? 'fused' : 'separate'} ${t.dispatches}`)).toEqual(['emulation fused 12', 'emulation separate 35', 'gpu fused 12', 'gpu separate 35']);
+      expect(printed).toContain('train step, reference SET-MLP 784-1000-1000-1000-10, batch 128, gpu profile, fused: 12 dispatches');
     } finally {
       logs.mockRestore();
       rmSync(dir, { recursive: true, force: true });

@@ -10,49 +10,13 @@
  * f32 steps in the same order.
  */
 import { describe, expect, test } from 'vitest';
-import { createEngine, dropout, relu, Sequential, setMlpLayers, sgd, softmax, SparseLinear, NMLinear, DenseLinear, syntheticClassification, type Engine, type ModelLayer } from '../src/index.js';
-import type { Step } from '../src/gpu/gpu-context.js';
+import { createEngine, dropout, relu, Sequential, sgd, softmax, SparseLinear, NMLinear, DenseLinear, syntheticClassification, type Engine, type ModelLayer } from '../src/index.js';
 import { trainStepRecording } from '../src/model/gpu-trainer.js';
+import { countTrainStep, modelTrainSteps } from '../bench/model/train-step.js';
 import { gpuEngine } from './helpers/engines.js';
 
 const emulation = await gpuEngine();
 const forcedGpu: Engine = await createEngine({ backend: 'webgpu', kernels: 'gpu' });
-
-export interface StepCount {
-  /** Dispatches of one training step, in order (copies excluded). */
-  dispatches: number;
-  /** Workgroups of each dispatch, in order. */
-  workgroups: number[];
-}
-
-/**
- * Fits `layers` for one batch and returns what the trainer encoded for its
- * one training step (the label GpuTrainer submits it under).
- */
-export async function countTrainStep(engine: Engine, layers: ModelLayer[], features: number, classes: number, batch: number): Promise<StepCount> {
-  const ctx = engine.gpuContextForLayers()!;
-  const data = syntheticClassification({ count: batch, features, classes, seed: 5 });
-  const model = new Sequential(engine, layers);
-  const seen: Step[][] = [];
-  const encode = ctx.encode.bind(ctx);
-  ctx.encode = (encoder, steps, label, timestamps) => {
-    if (label === 'Sequential train step') seen.push([...steps]);
-    encode(encoder, steps, label, timestamps);
-  };
-  try {
-    await model.fit(data, { epochs: 1, batchSize: batch, seed: 3, optimizer: sgd({ lr: 0.01, momentum: 0.9, weightDecay: 0.0002 }) });
-  } finally {
-    ctx.encode = encode;
-    model.dispose();
-  }
-  expect(seen).toHaveLength(1);
-  const dispatches = seen[0]!.flatMap((s) => ('copy' in s || s.workgroups === 0 ? [] : [s.workgroups]));
-  return { dispatches: dispatches.length, workgroups: dispatches };
-}
-
-export function referenceMlp(): ModelLayer[] {
-  return setMlpLayers({ sizes: [784, 1000, 1000, 1000, 10], variant: 'set-csr', epsilon: 20, dropoutRate: 0.3, seed: 1 });
-}
 
 export function smallMix(): ModelLayer[] {
   return [
@@ -67,18 +31,25 @@ export function smallMix(): ModelLayer[] {
 }
 
 describe('dispatches of one recorded training step', () => {
+  test('reference MLP, batch 128: the train-step rows of the model (both profiles, fused and separate)', async () => {
+    const rows = await modelTrainSteps(emulation.device!);
+    for (const r of rows) console.log(`[train step] reference MLP ${r.profile} ${r.fused ? 'fused' : 'separate'}: ${r.dispatches} dispatches, workgroups ${r.workgroups.join(' ')}`);
+    expect(rows.map((r) => [r.profile, r.fused, r.dispatches])).toEqual([
+      // Fused: 4 forward + softmax/metrics + 3 backward gathers + 4 gradient steps. Separate passes: 35.
+      ['emulation', true, 12],
+      ['emulation', false, 35],
+      ['gpu', true, 12],
+      ['gpu', false, 35],
+    ]);
+    for (const r of rows.filter((x) => x.fused)) expect(r.dispatches).toBeLessThanOrEqual(15);
+    // Only softmax/metrics and the 10-row output layer's forward stay under 8 workgroups.
+    for (const r of rows.filter((x) => x.fused)) expect(r.smallDispatches).toBeLessThanOrEqual(2);
+  }, 600_000);
+
   for (const [profile, engine] of [
     ['emulation', emulation],
     ['gpu', forcedGpu],
   ] as const) {
-    test(`reference MLP, batch 128 (${profile} profile)`, async () => {
-      const count = await countTrainStep(engine, referenceMlp(), 784, 10, 128);
-      console.log(`[train step] reference MLP ${profile}: ${count.dispatches} dispatches, workgroups ${count.workgroups.join(' ')}`);
-      // Separate passes: 35. Fused: 4 forward + softmax/metrics + 3 backward gathers + 4 gradient steps.
-      expect(count.dispatches).toBe(12);
-      expect(count.dispatches).toBeLessThanOrEqual(15);
-    }, 300_000);
-
     test(`CSR / 2:4 / dense mix, batch 50 (${profile} profile)`, async () => {
       const count = await countTrainStep(engine, smallMix(), 64, 4, 50);
       console.log(`[train step] mix ${profile}: ${count.dispatches} dispatches, workgroups ${count.workgroups.join(' ')}`);

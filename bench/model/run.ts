@@ -4,6 +4,7 @@
 import { CSRMatrix } from '../../src/index.js';
 import { analyzeOperation, linesPer512B, sectorsPerAccess, type KernelModel, type OperationAnalysis } from './analyze.js';
 import { modelGatherCsr, modelGatherCsrT, modelGatherCsrTWarp, modelGatherCsrWarp, modelSddmmCsr, modelSddmmCsrWarp } from './kernels.js';
+import type { TrainStepModel } from './train-step.js';
 import { PROFILES, type DeviceProfile, type ProfileName } from './profiles.js';
 import { analyzeGemm, modelGemm } from './gemm.js';
 import { evolutionAnalysis, modelEvolution } from './evolution.js';
@@ -32,6 +33,8 @@ export interface BenchModel {
   /** Where the traces came from: JavaScript models of the shaders (bench/model/kernels.ts), checked event for event against the shaders' TRACE variants by the test suite. */
   traces: 'js-model';
   kernels: KernelModel[];
+  /** Dispatches of one recorded training step (bench/model/train-step.ts), when a WebGPU device was there to record it. */
+  trainSteps?: TrainStepModel[];
 }
 
 /** Runs the model: every shape × sparsity × product (forward, its transpose, SDDMM) × kernel profile (emulation, gpu). */
