@@ -31,6 +31,7 @@ import activationFragmentSource from '../shaders/fragments/activation.wgsl?raw';
 import sgdFragmentSource from '../shaders/fragments/sgd.wgsl?raw';
 import adamFragmentSource from '../shaders/fragments/adam.wgsl?raw';
 import wideSource from '../shaders/fragments/wide.wgsl?raw';
+import csrSearchSource from '../shaders/fragments/csr-search.wgsl?raw';
 import { layoutWgsl, type BindingSpec, type ShaderLayout, type UniformType } from '../src/gpu/layout.js';
 import { specializeShader, type ShaderProgram } from '../src/gpu/program.js';
 
@@ -43,6 +44,7 @@ export const fragments = {
   rowMerge: rowMergeSource,
   trace: traceSource,
   wide: wideSource,
+  csrSearch: csrSearchSource,
   activation: activationFragmentSource,
   sgd: sgdFragmentSource,
   adam: adamFragmentSource,
@@ -490,7 +492,7 @@ const regrow = shader(
       ...rowMergeBindings,
     },
   },
-  ['random', 'rowMerge', 'wide'],
+  ['random', 'rowMerge', 'wide', 'csrSearch'],
 );
 
 // --- primitives ---
@@ -645,7 +647,7 @@ const csrTranspose = shader(csrTransposeSource, {
     perm: 'rw u32',
     colPtrOut: 'rw u32',
   },
-});
+}, ['csrSearch']);
 
 // --- QuickSelection: feature strengths, their top k, the autoencoder's loss and input noise ---
 

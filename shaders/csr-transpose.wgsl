@@ -100,35 +100,10 @@ fn scatterColumnBlocks(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroup
   }
 }
 
-// The row of entry k: the last r with rowPtr[r] ≤ k (empty rows share their
-// pointer with the next row, so the last one is the row holding k).
-fn rowOfEntry(k: u32) -> u32 {
-  var lo = 0u;
-  var hi = params.rows;
-  while (lo < hi) {
-    let mid = (lo + hi + 1u) / 2u;
-    if (rowPtr[mid] <= k) { lo = mid; } else { hi = mid - 1u; }
-  }
-  return lo;
-}
-
 @compute @workgroup_size(THREADS)
 fn entriesRows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let k = linearInvocationId(wid, groups, lid, THREADS);
   if (k < params.nnz) { rowOf[k] = rowOfEntry(k); }
-}
-
-// Whether row r holds column c (its columns are sorted).
-fn rowHolds(r: u32, c: u32) -> bool {
-  var lo = rowPtr[r];
-  var hi = rowPtr[r + 1u];
-  while (lo < hi) {
-    let mid = (lo + hi) / 2u;
-    let m = colIdx[mid];
-    if (m == c) { return true; }
-    if (m < c) { lo = mid + 1u; } else { hi = mid; }
-  }
-  return false;
 }
 
 // colCount holds the scanned (column, band) table; nothing advances it here.

@@ -114,19 +114,6 @@ fn before(a: vec2u, b: vec2u) -> bool {
   return a.y < b.y || (a.y == b.y && a.x < b.x);
 }
 
-// Is `col` among the sorted columns of row r of the layer?
-fn present(r: u32, col: u32) -> bool {
-  var lo = rowPtr[r];
-  var hi = rowPtr[r + 1u];
-  while (lo < hi) {
-    let mid = (lo + hi) / 2u;
-    let c = colIdx[mid];
-    if (c == col) { return true; }
-    if (c < col) { lo = mid + 1u; } else { hi = mid; }
-  }
-  return false;
-}
-
 @compute @workgroup_size(THREADS)
 fn validate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let r = linearInvocationId(wid, groups, lid, THREADS);
@@ -147,7 +134,7 @@ fn validate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: 
   for (var i = start; i < end; i++) {
     let e = bucket[i];
     // Sorted by (col, j): the first of equal columns is the earliest candidate.
-    valid[e.x] = select(0u, 1u, e.y != previous && !present(r, e.y));
+    valid[e.x] = select(0u, 1u, e.y != previous && !rowHolds(r, e.y));
     previous = e.y;
   }
 }
@@ -202,17 +189,6 @@ fn cellSlots(cell: u32) -> vec2u {
   return vec2u(cellPtr[cell], cellPtr[cell + 1u]);
 }
 
-// Kept entries of row r with a column below c (the row's columns are sorted).
-fn keptBefore(r: u32, c: u32) -> u32 {
-  var lo = rowPtr[r];
-  var hi = rowPtr[r + 1u];
-  while (lo < hi) {
-    let mid = (lo + hi) / 2u;
-    if (colIdx[mid] < c) { lo = mid + 1u; } else { hi = mid; }
-  }
-  return lo - rowPtr[r];
-}
-
 // Accepted candidates of row r with a column below c: whole cells to the left, then its own cell's.
 fn acceptedBefore(r: u32, c: u32) -> u32 {
   let cell = cellOf(r, c);
@@ -238,7 +214,7 @@ fn validateCandidate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
     let o = bucket[q];
     if (o.y == e.y && o.x < e.x) { first = false; }
   }
-  valid[e.x] = select(0u, 1u, first && !present(r, e.y));
+  valid[e.x] = select(0u, 1u, first && !rowHolds(r, e.y));
 }
 
 // bucketCount was zeroed again: it counts the accepted candidates per cell.
@@ -267,23 +243,12 @@ fn newRowStart(r: u32) -> u32 {
   return rowPtr[r] + acceptedPtr[r * params.bands];
 }
 
-// The row of kept entry k: the last r with rowPtr[r] ≤ k.
-fn keptRow(k: u32) -> u32 {
-  var lo = 0u;
-  var hi = params.rows;
-  while (lo < hi) {
-    let mid = (lo + hi + 1u) / 2u;
-    if (rowPtr[mid] <= k) { lo = mid; } else { hi = mid - 1u; }
-  }
-  return lo;
-}
-
 // The kept nnz is rowPtr[rows] (below the capacity targetNnz).
 @compute @workgroup_size(THREADS)
 fn scatterKeptEntries(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let k = linearInvocationId(wid, groups, lid, THREADS);
   if (k >= min(params.targetNnz, rowPtr[params.rows])) { return; }
-  let r = keptRow(k);
+  let r = rowOfEntry(k);
   let c = colIdx[k];
   let out = newRowStart(r) + (k - rowPtr[r]) + acceptedBefore(r, c);
   newColIdx[out] = c;
@@ -297,7 +262,7 @@ fn scatterNewEntries(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   let e = bucket[i];
   if ((e.x & NEW_ENTRY) == 0u) { return; }
   let r = candRow[e.x & ~NEW_ENTRY];
-  let out = newRowStart(r) + keptBefore(r, e.y) + acceptedBefore(r, e.y);
+  let out = newRowStart(r) + columnsBelow(r, e.y) + acceptedBefore(r, e.y);
   newColIdx[out] = e.y;
   source[out] = e.x;
 }
