@@ -308,29 +308,40 @@ export function analyzeOperation(op: OperationTrace, profile: DeviceProfile): Op
     addTotals(loads, d.loads);
     addTotals(stores, d.stores);
   }
-  const all = combined(loads, stores);
   const largest = dispatches.reduce<DispatchAnalysis | undefined>((a, d) => (!a || d.workgroupCount > a.workgroupCount ? d : a), undefined);
   const occupancy = largest
     ? workgroupsPerSM(profile, largest.workgroupCount, largest.threadsPerWorkgroup, largest.workgroupMemoryBytes)
     : workgroupsPerSM(profile, 0, profile.warpSize);
   return {
-    model: {
-      kernel: op.kernel,
-      variant: op.variant,
-      rows: op.rows,
-      cols: op.cols,
-      batch: op.batch,
-      sparsity: op.sparsity,
-      sectorsPer512B: { loads: sectorsPer512B(loads), stores: sectorsPer512B(stores), all: sectorsPer512B(all) },
-      activeLanes: activeLanes(all),
-      workgroupsPerSM: occupancy,
-      // Dispatches of one operation run one after another: their chains add up.
-      maxSerialSteps: dispatches.reduce((m, d) => m + d.maxSerialSteps, 0),
-      dispatches: op.dispatches.length,
-      readbacks: op.readbacks,
-    },
+    // Dispatches of one operation run one after another: their chains add up.
+    model: kernelModel(op, loads, stores, occupancy, dispatches.reduce((m, d) => m + d.maxSerialSteps, 0)),
     dispatches,
     loads,
     stores,
+  };
+}
+
+/** The JSON fields of an operation from its summed loads and stores (shared by the GEMM's model, which adds workgroup memory). */
+export function kernelModel(
+  op: Pick<OperationTrace, 'kernel' | 'variant' | 'rows' | 'cols' | 'batch' | 'sparsity' | 'readbacks'> & { dispatches: readonly unknown[] },
+  loads: AccessTotals,
+  stores: AccessTotals,
+  occupancy: WorkgroupsPerSM,
+  maxSerialSteps: number,
+): KernelModel {
+  const all = combined(loads, stores);
+  return {
+    kernel: op.kernel,
+    variant: op.variant,
+    rows: op.rows,
+    cols: op.cols,
+    batch: op.batch,
+    sparsity: op.sparsity,
+    sectorsPer512B: { loads: sectorsPer512B(loads), stores: sectorsPer512B(stores), all: sectorsPer512B(all) },
+    activeLanes: activeLanes(all),
+    workgroupsPerSM: occupancy,
+    maxSerialSteps,
+    dispatches: op.dispatches.length,
+    readbacks: op.readbacks,
   };
 }

@@ -21,12 +21,10 @@
 import { gemmGrid } from '../../kernels/gemm.js';
 import { programs } from '../../kernels/programs.js';
 import {
-  activeLanes,
   analyzeBankConflicts,
   analyzeDispatch,
-  combined,
   emptyTotals,
-  sectorsPer512B,
+  kernelModel,
   type AccessTotals,
   type DispatchAnalysis,
   type OperationAnalysis,
@@ -404,7 +402,6 @@ export function analyzeGemm(trace: GemmTrace, profile: DeviceProfile): GemmAnaly
     addScaled(loads, d.loads, 1);
     addScaled(stores, d.stores, 1);
   }
-  const all = combined(loads, stores);
 
   const banks = analyzeBankConflicts(trace.workgroupMemory, { warpSize });
   let wgLoads = 0;
@@ -417,23 +414,9 @@ export function analyzeGemm(trace: GemmTrace, profile: DeviceProfile): GemmAnaly
     conflictFactor: { loads: ratio(banks.loads), stores: ratio(banks.stores) },
     madsPerLoad: wgLoads > 0 ? trace.workgroupMemoryMads / wgLoads : null,
   };
-  const op = trace.operation;
+  const occupancy = workgroupsPerSM(profile, tile.workgroupCount, tile.threadsPerWorkgroup, tile.workgroupMemoryBytes);
   return {
-    model: {
-      kernel: op.kernel,
-      variant: op.variant,
-      rows: op.rows,
-      cols: op.cols,
-      batch: op.batch,
-      sparsity: op.sparsity,
-      sectorsPer512B: { loads: sectorsPer512B(loads), stores: sectorsPer512B(stores), all: sectorsPer512B(all) },
-      activeLanes: activeLanes(all),
-      workgroupsPerSM: workgroupsPerSM(profile, tile.workgroupCount, tile.threadsPerWorkgroup, tile.workgroupMemoryBytes),
-      maxSerialSteps: trace.serialSteps.reduce((x, y) => x + y, 0),
-      dispatches: op.dispatches.length,
-      readbacks: op.readbacks,
-      workgroupMemory,
-    },
+    model: { ...kernelModel(trace.operation, loads, stores, occupancy, trace.serialSteps.reduce((x, y) => x + y, 0)), workgroupMemory },
     dispatches,
     loads,
     stores,
