@@ -2,6 +2,7 @@ import type { OperationScope, UniformBlock } from '../src/gpu/gpu-context.js';
 import type { Kernel } from '../src/gpu/kernel.js';
 import { randomU32, streamKey } from '../src/random.js';
 import { programs } from './programs.js';
+import { fillMaskWasm } from './wasm/mask-wasm.js';
 
 const { THREADS, LEAKY, SIGMOID, TANH } = programs.activate.layout.consts;
 
@@ -75,7 +76,9 @@ let maskScratch = new Float32Array(0);
 function maskOf(count: number, p: ActivationParams, step: number): Float32Array {
   if (maskScratch.length < count) maskScratch = new Float32Array(count);
   const { key, threshold } = maskDraws(p, step);
-  fillMask(maskScratch, count, key, threshold, Math.fround(1 / (1 - p.rate)));
+  const scale = Math.fround(1 / (1 - p.rate));
+  // The same draws in WebAssembly SIMD, on the engine's threads (kernels/wasm/mask.wat).
+  if (!fillMaskWasm(maskScratch, count, key, threshold, scale)) fillMask(maskScratch, count, key, threshold, scale);
   return maskScratch;
 }
 

@@ -19,24 +19,27 @@
  * itself like them and waits for those still running. Workers are blocked
  * in Atomics.wait between products, so an idle pool costs no CPU.
  */
+import { shared as maskShared } from './mask.wat';
 import { shared as sddmmShared } from './sddmm.wat';
 import { shared as spmmShared } from './spmm.wat';
 import { kernelMemory } from './instance.js';
 import type { ThreadsReason } from '../../src/options.js';
 
 /** The functions workers run: [module, export]. A part names one by its index here. */
-const MODULES = [spmmShared, sddmmShared];
+const MODULES = [spmmShared, sddmmShared, maskShared];
 export const THREADED = {
   gather: 0,
   gatherPerm: 1,
   scatter: 2,
   sddmm: 3,
+  fillMask: 4,
 } as const;
 const FUNCTIONS: ReadonlyArray<readonly [module: number, name: string]> = [
   [0, 'gather'],
   [0, 'gatherPerm'],
   [0, 'scatter'],
   [1, 'sddmm'],
+  [2, 'fillMask'],
 ];
 
 /**
