@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createEngine, type Engine } from '../src/index.js';
 import { createMathjsPeer, createTfjsCpuPeer, createTfjsWebgpuPeer, type Peer } from './peers.js';
 import { BENCH_USAGE, parseBenchArgv, toSuiteConfig, type BenchOptions } from './bench-options.js';
-import { OptionError } from './options-core.js';
+import { readCommandLine } from './options-core.js';
 import { emulatedAdapter, finishReport, formatFloors, formatSkipped, formatTable, toCsv } from './report.js';
 import { BENCH_SCHEMA, validateReport, type BenchReport } from './schema.js';
 import { runSuite } from './suite.js';
@@ -18,18 +18,9 @@ import { measureTrainEpoch } from './train-epoch.js';
  * options (the message names the option), 1 when the report is off its schema.
  */
 export async function main(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(BENCH_USAGE);
-    return 0;
-  }
-  let options: BenchOptions;
-  try {
-    options = parseBenchArgv(argv);
-  } catch (e) {
-    if (!(e instanceof OptionError)) throw e;
-    console.error(`${e.message}\n\n${BENCH_USAGE}`);
-    return 2;
-  }
+  const read = readCommandLine(argv, parseBenchArgv, BENCH_USAGE);
+  if ('exit' in read) return read.exit;
+  const options = read.options;
   if (options.model) return await modelOnly(options);
   if (options.trainEpoch > 0) return trainEpochOnly(options);
   const config = toSuiteConfig(options);

@@ -216,6 +216,25 @@ export function usage<V>(specs: OptionSpecs<V>, command: string, defaults: V, ex
   return [`${command} [options]`, ...rows.map(line), ...(notes.length ? ['', ...notes] : [])].join('\n');
 }
 
+/**
+ * A command's start, the same in every CLI: `--help` prints the usage (exit
+ * 0), a bad or unknown option prints its message and the usage (exit 2);
+ * otherwise the parsed options.
+ */
+export function readCommandLine<O>(argv: readonly string[], parse: (argv: string[]) => O, usageText: string): { options: O } | { exit: number } {
+  if (argv.includes('--help')) {
+    console.log(usageText);
+    return { exit: 0 };
+  }
+  try {
+    return { options: parse([...argv]) };
+  } catch (e) {
+    if (!(e instanceof OptionError)) throw e;
+    console.error(`${e.message}\n\n${usageText}`);
+    return { exit: 2 };
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Parsers shared by both families
 

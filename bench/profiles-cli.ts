@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine } from '../src/index.js';
 import { formatShapes, formatSparsities, parseShapes, parseSparsities } from './bench-options.js';
-import { expandShorthands, formatFlag, OptionError, parseFlag, parseInteger, readArgv, usage, type OptionSpecs } from './options-core.js';
+import { formatFlag, parseFlag, parseInteger, readArgv, readCommandLine, usage, type OptionSpecs } from './options-core.js';
 import { compareProfiles, defaultProfilesConfig, formatProfiles, type ProfilesConfig } from './profiles.js';
 import type { Shape } from './suite.js';
 
@@ -36,20 +36,15 @@ function defaults(quick: boolean): ProfilesOptions {
 
 export const PROFILES_USAGE = usage(SPECS, 'npm run bench:profiles --', defaults(false));
 
+export function parseProfilesArgv(argv: string[]): ProfilesOptions {
+  const given = readArgv(SPECS, argv, { cli: 'npm run bench:profiles', page: 'the benchmark page' });
+  return { ...defaults(given.quick ?? false), ...given };
+}
+
 export async function main(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(PROFILES_USAGE);
-    return 0;
-  }
-  let options: ProfilesOptions;
-  try {
-    const given = readArgv(SPECS, expandShorthands(argv, {}), { cli: 'npm run bench:profiles', page: 'the benchmark page' });
-    options = { ...defaults(given.quick ?? false), ...given };
-  } catch (e) {
-    if (!(e instanceof OptionError)) throw e;
-    console.error(`${e.message}\n\n${PROFILES_USAGE}`);
-    return 2;
-  }
+  const read = readCommandLine(argv, parseProfilesArgv, PROFILES_USAGE);
+  if ('exit' in read) return read.exit;
+  const options = read.options;
   const base = defaultProfilesConfig(options.quick);
   const config: ProfilesConfig = { ...base, shapes: options.shapes, sparsities: options.sparsities, timing: { ...base.timing, runs: options.runs } };
 
