@@ -56,3 +56,10 @@ export function describeBackends(title: string, body: (engine: () => Engine, bac
     }, backend);
   });
 }
+
+/** The shared WebGPU engine and a CPU engine, and both as [backend, engine] pairs, for tests that loop over the two. */
+export async function bothEngines(): Promise<{ gpu: Engine; cpu: Engine; backends: ReadonlyArray<readonly [Backend, Engine]> }> {
+  const gpu = await gpuEngine();
+  const cpu = await cpuEngine();
+  return { gpu, cpu, backends: [['webgpu', gpu], ['cpu', cpu]] };
+}

@@ -27,14 +27,9 @@ import { decodeModel, encodeModel } from '../../src/model/model-file.js';
 import { ACTIVATION_KINDS, activationOf, leakyRelu } from '../../src/model/activations.js';
 import { InteropFormatError } from '../../src/interop/errors.js';
 import { readLayerMeta } from '../../src/interop/snapshot.js';
-import { cpuEngine, gpuEngine } from '../helpers/engines.js';
+import { bothEngines } from '../helpers/engines.js';
 
-const gpu = await gpuEngine();
-const cpu = await cpuEngine();
-const backends = [
-  ['webgpu', gpu],
-  ['cpu', cpu],
-] as const;
+const { cpu, backends } = await bothEngines();
 
 const all = syntheticClassification({ count: 480, features: 32, classes: 4, seed: 21 });
 const train = subset(all, 0, 400);

@@ -29,14 +29,9 @@ import {
   type ModelLayer,
 } from '../../src/index.js';
 import { planStages } from '../../src/model/stages.js';
-import { cpuEngine, gpuEngine } from '../helpers/engines.js';
+import { bothEngines } from '../helpers/engines.js';
 
-const gpu = await gpuEngine();
-const cpu = await cpuEngine();
-const backends = [
-  ['webgpu', gpu],
-  ['cpu', cpu],
-] as const;
+const { gpu, backends } = await bothEngines();
 
 /** Σ_j |W_ij| per input in float64, from the layer's dense weights. */
 async function reference(layer: LinearLayer): Promise<Float64Array> {
