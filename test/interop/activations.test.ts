@@ -6,31 +6,12 @@
  * metadata entry that disagrees with the graph's operator is refused.
  */
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import * as ort from 'onnxruntime-web';
 import { expect, test } from 'vitest';
 import { CSRMatrix, DenseLinear, DenseMatrix, dropout, NMLinear, NMMatrix, RandomStream, relu, Sequential, sigmoid, softmax, SparseLinear, tanh, type ModelLayer } from '../../src/index.js';
 import { exportOnnx, exportSafetensors, importOnnx, importSafetensors, InteropFormatError } from '../../src/interop.js';
 import { AttributeType, DataType, ModelProtoSchema } from '../../src/interop/onnx-schema.js';
 import { cpuEngine, describeBackends } from '../helpers/engines.js';
-
-ort.env.wasm.numThreads = 1;
-
-async function runOrt(bytes: Uint8Array, batchMajor: Float32Array, shape: number[]): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(bytes);
-  try {
-    const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', batchMajor, shape) });
-    return out[session.outputNames[0]!]!.data as Float32Array;
-  } finally {
-    await session.release();
-  }
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
-}
+import { maxAbsDiff, runOnnx } from './ort.js';
 
 // Nonzero biases: a dropped bias must show.
 const bias = (n: number, salt: number) => Float32Array.from({ length: n }, (_, k) => Math.fround(Math.cos(salt * 5 + k) * 0.5));
@@ -67,7 +48,7 @@ describeBackends('sigmoid and tanh through ONNX and safetensors', (engine, backe
       const expected = (await model.predict(X)).transpose().data;
 
       const onnx = await exportOnnx(model);
-      const got = await runOrt(onnx, batchMajor, [samples, model.inputSize]);
+      const got = await runOnnx(onnx, batchMajor, [samples, model.inputSize]);
       const diff = maxAbsDiff(got, expected);
       console.log(`[interop activations] ${backend} ${c.name}: max |ORT - predict| = ${diff.toExponential(2)}`);
       expect(diff).toBeLessThanOrEqual(1e-5);
@@ -134,7 +115,7 @@ describeBackends('sigmoid and tanh through ONNX and safetensors', (engine, backe
       const samples = 9;
       const { X, batchMajor } = inputs(5, samples);
       const predicted = (await model.predict(X)).transpose().data;
-      const fromOrt = await runOrt(bytes, batchMajor, [samples, 5]);
+      const fromOrt = await runOnnx(bytes, batchMajor, [samples, 5]);
       // float64, batch-major, from the initializers as the file lays them out.
       const naive: number[] = [];
       for (let s = 0; s < samples; s++) {
