@@ -3,6 +3,14 @@
  * typed errors carry it (TrainingDivergedError, DeviceLostError) and errors
  * import nothing above them.
  */
+/** The K strongest input features, strongest first (ties: lower index first). */
+export interface SelectedFeatures {
+  /** Input feature indices (e.g. pixels of a 28 × 28 image, row-major). */
+  indices: Uint32Array;
+  /** s_i of each, aligned with indices. */
+  strengths: Float32Array;
+}
+
 export interface EpochLog {
   epoch: number;
   /** Mean training loss and accuracy over the epoch (with dropout, as trained). */
@@ -16,6 +24,11 @@ export interface EpochLog {
   /** Training time of the epoch, and of its topology update. */
   seconds: number;
   evolveSeconds: number;
+  /**
+   * With FitOptions.selectFeatures: the input layer's K strongest features
+   * after this epoch's topology update (QuickSelection's ranking).
+   */
+  selectedFeatures?: SelectedFeatures;
 }
 
 export interface History {

@@ -26,7 +26,7 @@ export {
   AllocationError,
   type KeptState,
 } from './errors.js';
-export { Sequential, type FitOptions, type BatchProgress } from './model/sequential.js';
+export { Sequential, type FitOptions, type FitTask, type FitCorruption, type BatchProgress } from './model/sequential.js';
 export type { EpochLog, History } from './history.js';
 export { relu, leakyRelu, sigmoid, tanh, dropout, softmax, type ActivationLayer } from './model/activations.js';
 export type { ModelLayer } from './model/stages.js';

@@ -12,7 +12,6 @@ import { SparseLinear } from '../layers/sparse-linear.js';
 import { dropout, sigmoid } from './activations.js';
 import { set, type Evolution } from './evolution.js';
 import { sgd, type SgdOptimizer } from './optimizer.js';
-import type { Sequential } from './sequential.js';
 import type { ModelLayer } from './stages.js';
 
 /** The authors' settings. */
@@ -85,7 +84,7 @@ export function quickSelectionOptimizer(): SgdOptimizer {
 }
 
 /** An autoencoder reconstructs its input: a model whose output size differs from its input size is an error naming `model`. */
-export function checkAutoencoder(model: Sequential): void {
+export function checkAutoencoder(model: { readonly inputSize: number; readonly outputSize: number }): void {
   if (model.outputSize !== model.inputSize) {
     throw new ShapeMismatchError('model', `has ${model.inputSize} inputs but ${model.outputSize} outputs; an autoencoder reconstructs its input, so they must be equal`);
   }

@@ -15,7 +15,9 @@ import { decodeModel, encodeModel, ModelFormatError, type ModelMetadata } from '
 import { layersFromSnapshot, snapshotLayers } from './persist.js';
 import { keepHostCopies } from './keep.js';
 import { planStages, type ModelLayer, type StagePlan } from './stages.js';
-import type { GradientSnapshot, Metrics, Trainer } from './trainer.js';
+import { lastStage, type GradientSnapshot, type Metrics, type Trainer, type TrainerLoss } from './trainer.js';
+import { checkAutoencoder } from './quick-selection.js';
+import { strongestInputs } from './input-ranking.js';
 import { SparseLinear } from '../layers/sparse-linear.js';
 import { identityOrder } from '../formats/csr.js';
 
@@ -28,7 +30,46 @@ export interface BatchProgress {
   samples: number;
 }
 
+/**
+ * What a model learns from a Dataset:
+ * - 'classify': class probabilities from the inputs; softmax cross-entropy
+ *   on `labels` (the model ends with softmax()).
+ * - 'autoencode': the inputs themselves; the mean over features of
+ *   (y − x)² per sample, with y − x as the output's delta (the QuickSelection
+ *   authors' form). The model has as many outputs as inputs and no
+ *   softmax(); its last linear layer may be followed by an activation
+ *   (sigmoid for [0, 1] inputs) or nothing (a linear output). Labels are
+ *   ignored, and accuracies are NaN.
+ */
+export type FitTask = 'classify' | 'autoencode';
+
+/** A denoising autoencoder's input corruption (FitOptions.corruption). */
+export interface FitCorruption {
+  /** σ of the additive Gaussian noise x + σ·N(0, 1), unclipped (QuickSelection: 0.2). */
+  noiseFactor: number;
+  /**
+   * u32 seed of the noise, drawn per (data-set sample, feature): a sample
+   * keeps its noise through shuffles and epochs (the authors draw it once).
+   */
+  seed: number;
+}
+
 export interface FitOptions {
+  /** Default 'classify'; see FitTask. */
+  task?: FitTask;
+  /**
+   * 'autoencode' only: training batches are corrupted before the forward
+   * pass while the clean inputs stay the targets (a denoising autoencoder).
+   * Validation, evaluate() and predict() see clean inputs.
+   */
+  corruption?: FitCorruption;
+  /**
+   * 'autoencode' only: rank the input features by their neuron strength
+   * s_i = Σ_j |W¹_ij| after every epoch (after its topology update) and
+   * report the k strongest as EpochLog.selectedFeatures (QuickSelection).
+   * On WebGPU only the k indices and strengths are read back.
+   */
+  selectFeatures?: { k: number };
   /** The epoch to train up to (with initialEpoch > 0, not a count: tfjs-layers' meaning). */
   epochs: number;
   /**
@@ -183,7 +224,7 @@ export class Sequential {
     const o = this.checkFit(data, options);
     return this.exclusive(async () => {
       const ctx = this.engine.gpuContextForLayers();
-      const trainer = this.trainer(o.optimizer, o.seed);
+      const trainer = this.trainer(o.optimizer, o.seed, o.loss, o.corruption);
       const history: History = { epochs: [] };
       const batches = Math.ceil(data.count / o.batchSize);
       const x = new Float32Array(data.features * o.batchSize);
@@ -204,7 +245,7 @@ export class Sequential {
               const start = b * o.batchSize;
               const size = Math.min(o.batchSize, data.count - start);
               gatherBatch(data, order, start, size, x, labels);
-              trainer.trainBatch(x, labels, size, step++, ++this.updates);
+              trainer.trainBatch(x, labels, size, step++, ++this.updates, o.corruption ? order.subarray(start, start + size) : undefined);
               samples += size;
               if ((b + 1) % o.syncEvery === 0 || b === batches - 1) await trainer.flush();
               await o.onBatchEnd?.({ epoch, batch: b, batches, samples });
@@ -228,6 +269,10 @@ export class Sequential {
             await this.evolveLayers(o.evolution, log.zeta, randomU32(o.seed, 0xe701, epoch), { trainer, data, batchSize: o.batchSize });
             log.evolveSeconds = (now() - evolveStarted) / 1000;
           }
+          if (o.selectFeatures) {
+            const layer = this.plan.stages[0]!.layer;
+            log.selectedFeatures = await this.guarded(trainer, 'Sequential feature selection', () => strongestInputs(ctx, layer, o.selectFeatures!.k));
+          }
           history.epochs.push(log);
           // After evolution: the copy is the state the next epoch starts from. A non-finite
           // loss (stopOnNonFinite: false) means overflowed weights: the last finite copy stays.
@@ -244,16 +289,20 @@ export class Sequential {
     });
   }
 
-  /** Mean softmax cross-entropy and accuracy on `data` (no dropout). */
-  async evaluate(data: Dataset, options: { batchSize?: number } = {}): Promise<{ loss: number; accuracy: number }> {
+  /**
+   * Mean loss and accuracy on `data` (no dropout): softmax cross-entropy, or
+   * with task 'autoencode' the reconstruction MSE of the clean inputs
+   * (accuracy NaN).
+   */
+  async evaluate(data: Dataset, options: { batchSize?: number; task?: FitTask } = {}): Promise<{ loss: number; accuracy: number }> {
     this.assertLive();
-    this.requireSoftmax('evaluate');
-    this.checkData('data', data);
+    const task = this.checkTask('options.task', options.task, 'evaluate');
+    this.checkData('data', data, task);
     const batchSize = options.batchSize ?? 256;
     assertCount('options.batchSize', batchSize, { min: 1 });
     return this.exclusive(async () => {
       const ctx = this.requireDevice();
-      const trainer = this.trainer(sgd(), 1);
+      const trainer = this.trainer(sgd(), 1, lossOf(task));
       try {
         const m = await this.evaluateWith(trainer, data, batchSize);
         return { loss: m.loss, accuracy: m.accuracy };
@@ -427,9 +476,9 @@ export class Sequential {
     });
   }
 
-  private trainer(optimizer: Optimizer, seed: number): Trainer {
+  private trainer(optimizer: Optimizer, seed: number, loss: TrainerLoss = 'softmax-cross-entropy', corruption?: FitCorruption): Trainer {
     const ctx = this.engine.gpuContextForLayers();
-    const settings = { plan: this.plan, optimizer, seed };
+    const settings = { plan: this.plan, optimizer, seed, loss, ...(corruption ? { corruption: { ...corruption } } : {}) };
     return ctx ? new GpuTrainer(ctx, settings) : new HostTrainer(settings);
   }
 
@@ -518,8 +567,28 @@ export class Sequential {
 
   private checkFit(data: Dataset, options: FitOptions) {
     this.assertLive();
-    this.requireSoftmax('fit');
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be an object with epochs and batchSize');
+    const task = this.checkTask('options.task', options.task, 'fit');
+    const corruption = options.corruption;
+    if (corruption !== undefined) {
+      if (task !== 'autoencode') throw new InvalidArgumentError('options.corruption', "corrupts the inputs of a denoising autoencoder: it needs task: 'autoencode'");
+      if (typeof corruption !== 'object' || corruption === null) throw new InvalidArgumentError('options.corruption', 'must be { noiseFactor, seed }');
+      if (typeof corruption.noiseFactor !== 'number' || !Number.isFinite(corruption.noiseFactor) || corruption.noiseFactor < 0) {
+        throw new InvalidArgumentError('options.corruption.noiseFactor', `must be a finite number ≥ 0, got ${String(corruption.noiseFactor)}`);
+      }
+      if (!Number.isInteger(corruption.seed) || corruption.seed < 0 || corruption.seed > 0xffffffff) {
+        throw new InvalidArgumentError('options.corruption.seed', `must be a u32 integer, got ${String(corruption.seed)}`);
+      }
+    }
+    const select = options.selectFeatures;
+    if (select !== undefined) {
+      if (task !== 'autoencode') throw new InvalidArgumentError('options.selectFeatures', "ranks an autoencoder's input features (QuickSelection): it needs task: 'autoencode'");
+      if (typeof select !== 'object' || select === null) throw new InvalidArgumentError('options.selectFeatures', 'must be { k }');
+      const features = this.inputSize;
+      if (!Number.isInteger(select.k) || select.k < 1 || select.k > features) {
+        throw new InvalidArgumentError('options.selectFeatures.k', `must be an integer in [1, features = ${features}], got ${String(select.k)}`);
+      }
+    }
     assertCount('options.epochs', options.epochs, { min: 1 });
     assertCount('options.batchSize', options.batchSize, { min: 1 });
     const initialEpoch = options.initialEpoch ?? 0;
@@ -534,9 +603,12 @@ export class Sequential {
     if (options.stopOnNonFinite !== undefined && typeof options.stopOnNonFinite !== 'boolean') {
       throw new InvalidArgumentError('options.stopOnNonFinite', `must be a boolean, got ${String(options.stopOnNonFinite)}`);
     }
-    this.checkData('data', data);
-    if (options.validationData !== undefined) this.checkData('options.validationData', options.validationData);
+    this.checkData('data', data, task);
+    if (options.validationData !== undefined) this.checkData('options.validationData', options.validationData, task);
     return {
+      loss: lossOf(task),
+      corruption: corruption ? { noiseFactor: corruption.noiseFactor, seed: corruption.seed } : undefined,
+      selectFeatures: select ? { k: select.k } : undefined,
       epochs: options.epochs,
       initialEpoch,
       batchSize: options.batchSize,
@@ -553,11 +625,30 @@ export class Sequential {
     };
   }
 
-  private checkData(argument: string, data: Dataset): void {
+  private checkData(argument: string, data: Dataset, task: FitTask = 'classify'): void {
     validateDataset(data, argument);
     if (data.count === 0) throw new InvalidArgumentError(`${argument}.count`, 'is 0: there are no samples');
     if (data.features !== this.inputSize) throw new ShapeMismatchError(`${argument}.features`, `is ${data.features} but the model takes ${this.inputSize} inputs`);
-    if (data.classes > this.outputSize) throw new ShapeMismatchError(`${argument}.classes`, `is ${data.classes} but the model has ${this.outputSize} outputs`);
+    if (task === 'classify' && data.classes > this.outputSize) throw new ShapeMismatchError(`${argument}.classes`, `is ${data.classes} but the model has ${this.outputSize} outputs`);
+  }
+
+  /**
+   * The task, checked against the model: a classifier ends with softmax();
+   * an autoencoder has no softmax(), as many outputs as inputs (`model`) and
+   * no dropout after its output layer (a reconstruction is not dropped).
+   */
+  private checkTask(argument: string, task: FitTask | undefined, what: string): FitTask {
+    const t = task ?? 'classify';
+    if (t === 'classify') {
+      this.requireSoftmax(what);
+      return t;
+    }
+    if (t !== 'autoencode') throw new InvalidArgumentError(argument, `must be 'classify' or 'autoencode', got ${String(task)}`);
+    if (this.plan.softmax) throw new InvalidArgumentError('layers', `${what} with task 'autoencode' needs a model without softmax(): its outputs reconstruct the inputs (MSE), they are not class probabilities`);
+    checkAutoencoder(this);
+    const last = lastStage(this.plan);
+    if (last.rate > 0) throw new InvalidArgumentError('layers', `${what} with task 'autoencode': a dropout after the output layer would drop parts of the reconstruction; remove it`);
+    return t;
   }
 
   private requireSoftmax(what: string): void {
@@ -569,6 +660,10 @@ export class Sequential {
   }
 }
 
+
+function lossOf(task: FitTask): TrainerLoss {
+  return task === 'autoencode' ? 'mse' : 'softmax-cross-entropy';
+}
 
 /** Why the engine's device was lost, or undefined while it works (or was disposed). */
 function lossReasonOf(engine: Engine): string | undefined {

@@ -1,5 +1,12 @@
+import type { CorruptionOptions } from '../../kernels/corrupt.js';
 import type { Stage, StagePlan } from './stages.js';
 import type { Optimizer } from './optimizer.js';
+
+/**
+ * What a trainer minimises: softmax cross-entropy on class labels, or the
+ * mean squared error of a reconstruction of the (clean) inputs.
+ */
+export type TrainerLoss = 'softmax-cross-entropy' | 'mse';
 
 /** Loss and accuracy summed over the samples since the last reset. */
 export interface Metrics {
@@ -20,9 +27,11 @@ export interface Trainer {
   /**
    * Forward, loss, backward and optimizer step of one batch; `step` seeds its
    * dropout masks, `t` is the model's 1-based optimizer update count (Adam's
-   * bias correction).
+   * bias correction). `samples` (the batch's data-set indices) seed the
+   * input corruption of a denoising autoencoder, so a sample keeps its noise
+   * through any shuffle; required when the settings corrupt.
    */
-  trainBatch(x: Float32Array, labels: Uint8Array, batch: number, step: number, t: number): void;
+  trainBatch(x: Float32Array, labels: Uint8Array, batch: number, step: number, t: number, samples?: Uint32Array): void;
   /** Forward and loss without dropout or updates. */
   evaluateBatch(x: Float32Array, labels: Uint8Array, batch: number): void;
   /** Lets queued work finish (bounds the GPU queue, lets a page breathe). */
@@ -44,14 +53,25 @@ export interface TrainerSettings {
   optimizer: Optimizer;
   /** Seeds the dropout masks. */
   seed: number;
+  /** 'mse' reconstructs x (targets = the clean inputs, labels unused); accuracy is then NaN. */
+  loss: TrainerLoss;
+  /** With 'mse': training batches are corrupted (x + σ·N(0, 1)) before the forward; the targets stay clean. */
+  corruption?: CorruptionOptions;
+}
+
+/** A stage whose f is the identity (a linear output): its output is Z itself, and f' = 1. */
+export function isIdentity(stage: Stage): boolean {
+  return stage.nonlinearity === 'leaky' && stage.alpha === 1;
 }
 
 export function lastStage(plan: StagePlan): Stage {
   return plan.stages[plan.stages.length - 1]!;
 }
 
-export function metricsFrom(lossSum: number, correct: number, samples: number): Metrics {
-  return { loss: samples > 0 ? lossSum / samples : Number.NaN, accuracy: samples > 0 ? correct / samples : Number.NaN, samples };
+export function metricsFrom(lossSum: number, correct: number, samples: number, loss: TrainerLoss): Metrics {
+  // A reconstruction has no right answers: NaN, not a 0 % that reads as a failure.
+  const accuracy = samples > 0 && loss === 'softmax-cross-entropy' ? correct / samples : Number.NaN;
+  return { loss: samples > 0 ? lossSum / samples : Number.NaN, accuracy, samples };
 }
 
 /** Per-stage batch operands of RigL growth, kept where the trainer computed them. */
