@@ -107,14 +107,7 @@ async function modelOnly(options: BenchOptions): Promise<number> {
     gpu.dispose();
   }
   const report: BenchReport = {
-    schema: BENCH_SCHEMA,
-    date: new Date().toISOString(),
-    adapter: null,
-    features: [],
-    limits: {},
-    environment: { runtime: `node ${process.versions.node}`, platform: `${process.platform}-${process.arch}` },
-    config: { quick: options.preset === 'quick', runs: options.runs, shapes: [], cpuShape: options.cpuShape, ops: [], sparsities: [], nm: [], evolve: [], peers: [] },
-    skipped: [{ kind: 'case', label: 'timing suite', reason: '--model alone times nothing: the model reads traces of the shaders, it needs no GPU' }],
+    ...reportWithoutProducts(options, options.runs, [{ kind: 'case', label: 'timing suite', reason: '--model alone times nothing: the model reads traces of the shaders, it needs no GPU' }]),
     cases: [],
     model,
   };
@@ -140,14 +133,7 @@ async function trainEpochOnly(options: BenchOptions): Promise<number> {
   console.log(`train-epoch: ${options.trainEpoch} pair(s) of MNIST epochs, threads 1 and all, taking turns`);
   const { cases, skipped, floors } = await measureTrainEpoch(options.trainEpoch, (line) => console.log(line));
   const report: BenchReport = {
-    schema: BENCH_SCHEMA,
-    date: new Date().toISOString(),
-    adapter: null,
-    features: [],
-    limits: {},
-    environment: { runtime: `node ${process.versions.node}`, platform: `${process.platform}-${process.arch}` },
-    config: { quick: options.preset === 'quick', runs: options.trainEpoch, shapes: [], cpuShape: options.cpuShape, ops: [], sparsities: [], nm: [], evolve: [], peers: [] },
-    skipped: [{ kind: 'case', label: 'products', reason: '--train-epoch times training epochs only' }, ...skipped],
+    ...reportWithoutProducts(options, options.trainEpoch, [{ kind: 'case', label: 'products', reason: '--train-epoch times training epochs only' }, ...skipped]),
     cases,
     floors,
   };
@@ -164,4 +150,18 @@ async function trainEpochOnly(options: BenchOptions): Promise<number> {
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nwrote ${out} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return 0;
+}
+
+/** The fields of a report that times no product (--model, --train-epoch): no adapter, an empty product config, what it skipped. */
+function reportWithoutProducts(options: BenchOptions, runs: number, skipped: BenchReport['skipped']): Omit<BenchReport, 'cases'> {
+  return {
+    schema: BENCH_SCHEMA,
+    date: new Date().toISOString(),
+    adapter: null,
+    features: [],
+    limits: {},
+    environment: { runtime: `node ${process.versions.node}`, platform: `${process.platform}-${process.arch}` },
+    config: { quick: options.preset === 'quick', runs, shapes: [], cpuShape: options.cpuShape, ops: [], sparsities: [], nm: [], evolve: [], peers: [] },
+    skipped,
+  };
 }

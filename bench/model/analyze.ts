@@ -2,7 +2,7 @@
 // into warps and counts, for every warp-wide access, the memory transactions a
 // GPU would issue for it. See bench/README.md, "GPU execution model".
 import { type DeviceProfile, workgroupsPerSM, type WorkgroupsPerSM } from './profiles.js';
-import type { AccessKind, DispatchTrace, MemoryEvent, OperationTrace } from './trace.js';
+import type { AccessKind, DispatchTrace, MemoryEvent, OperationShape, OperationTrace } from './trace.js';
 import { workgroupThreads } from './trace.js';
 
 /** Sums over warp-wide accesses of one kind (loads or stores). */
@@ -194,13 +194,7 @@ export function analyzeDispatch(trace: DispatchTrace, options: AnalyzeOptions): 
 }
 
 /** One operation's figures for a device profile: the fields of `model.kernels[]` in the benchmark JSON. */
-export interface KernelModel {
-  kernel: string;
-  variant: string;
-  rows: number;
-  cols: number;
-  batch: number;
-  sparsity: number;
+export interface KernelModel extends OperationShape {
   /** Sectors per 512 useful bytes: loads, stores, and both together (null where the kernel makes none). */
   sectorsPer512B: { loads: number | null; stores: number | null; all: number | null };
   /** Mean fraction of a warp's lanes active per warp-wide access (loads and stores). */
@@ -323,7 +317,7 @@ export function analyzeOperation(op: OperationTrace, profile: DeviceProfile): Op
 
 /** The JSON fields of an operation from its summed loads and stores (shared by the GEMM's model, which adds workgroup memory). */
 export function kernelModel(
-  op: Pick<OperationTrace, 'kernel' | 'variant' | 'rows' | 'cols' | 'batch' | 'sparsity' | 'readbacks'> & { dispatches: readonly unknown[] },
+  op: OperationShape & { dispatches: readonly unknown[]; readbacks: number },
   loads: AccessTotals,
   stores: AccessTotals,
   occupancy: WorkgroupsPerSM,

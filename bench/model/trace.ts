@@ -63,14 +63,18 @@ export interface DispatchTrace {
   tracedWorkgroups: number;
 }
 
-/** An operation at host level: the dispatches it records and the results it reads back. */
-export interface OperationTrace {
+/** What an operation is: its kernel and variant, and the layer and batch it ran on. */
+export interface OperationShape {
   kernel: string;
   variant: string;
   rows: number;
   cols: number;
   batch: number;
   sparsity: number;
+}
+
+/** An operation at host level: the dispatches it records and the results it reads back. */
+export interface OperationTrace extends OperationShape {
   dispatches: DispatchTrace[];
   /** Host read-backs per operation (mapAsync of a result), counted by the model of the host call. */
   readbacks: number;
