@@ -20,6 +20,7 @@ import neuronStrengthSource from '../shaders/neuron-strength.wgsl?raw';
 import topKSource from '../shaders/primitives/top-k.wgsl?raw';
 import mseSource from '../shaders/mse.wgsl?raw';
 import corruptSource from '../shaders/corrupt.wgsl?raw';
+import rowOrderSource from '../shaders/row-order.wgsl?raw';
 import commonSource from '../shaders/fragments/common.wgsl?raw';
 import randomSource from '../shaders/fragments/random.wgsl?raw';
 import sortableKeySource from '../shaders/fragments/sortable-key.wgsl?raw';
@@ -103,6 +104,24 @@ const threads = { THREADS: 256 } as const;
  */
 const gatherConsts = { THREADS_B: 8, COLS_PER_THREAD: 16, ROWS_PER_WG: 8, WARP_LANES: 32, WARP_ROWS: 4, WARP_COLS: 4 } as const;
 
+/**
+ * The gpu profile's CSR gather schedule (shaders/row-order.wgsl, built by
+ * kernels/row-order.ts, read by gatherWarp): a header, then per slot the row,
+ * its first entry and its end.
+ */
+const scheduleConsts = { SCHEDULE_HEADER: 4, SCHEDULE_STRIDE: 3 } as const;
+
+/**
+ * The schedule's rebuild: ORDER_ROWS rows per workgroup, ORDER_BINS length
+ * bins (bit lengths 0 … 32), rows of bit length ≥ LONG_ROW_BITS (128 entries,
+ * four 32-entry strips) split over a workgroup's warps.
+ */
+const rowOrder = shader(rowOrderSource, {
+  consts: { ...scheduleConsts, ORDER_ROWS: 256, ORDER_BINS: 33, LONG_ROW_BITS: 8 },
+  uniforms: { rows: 'u32', blocks: 'u32' },
+  bindings: { rowPtr: 'r u32', counts: 'rw u32', schedule: 'rw u32' },
+});
+
 function gatherIo(vec4: boolean) {
   return vec4 ? ({ X: 'r vec4f', Y: 'rw vec4f', values: 'r f32' } as const) : ({ X: 'r f32', Y: 'rw f32', values: 'r f32' } as const);
 }
@@ -113,6 +132,19 @@ function gatherCsrShader(perm: boolean, vec4: boolean) {
     uniforms: { rows: 'u32', batch: 'u32', batchTiles: 'u32' },
     // rowOrder: rows in the order to visit them (longest first); perm (Wᵀ): entry → position in values.
     bindings: { ...gatherIo(vec4), rowPtr: 'r u32', colIdx: 'r u32', rowOrder: 'r u32', ...(perm ? { perm: 'r u32' } : {}) },
+  });
+}
+
+/**
+ * The CSR gather's gatherWarp programs (flag SCHED): rows and their entry
+ * ranges from the schedule (kernels/row-order.ts) instead of rowOrder and
+ * rowPtr, one binding where `main` takes two.
+ */
+function gatherCsrWarpShader(perm: boolean) {
+  return shader(gatherSource, {
+    consts: { ...gatherConsts, ...scheduleConsts },
+    uniforms: { rows: 'u32', batch: 'u32', batchTiles: 'u32' },
+    bindings: { ...gatherIo(false), colIdx: 'r u32', schedule: 'r u32', ...(perm ? { perm: 'r u32' } : {}) },
   });
 }
 
@@ -134,6 +166,7 @@ function gatherNMShader(vec4: boolean, aligned: boolean) {
 }
 
 export type GatherCsrProgram = ShaderProgram<ReturnType<typeof gatherCsrShader>['layout']>;
+export type GatherCsrWarpProgram = ShaderProgram<ReturnType<typeof gatherCsrWarpShader>['layout']>;
 export type GatherNMProgram = ShaderProgram<ReturnType<typeof gatherNMShader>['layout']>;
 
 /**
@@ -156,8 +189,8 @@ function gatherCsr(perm: boolean, vec4: boolean): GatherCsrProgram {
 }
 
 /** The GPU-shaped CSR gather (entry point gatherWarp: a warp per row, lanes along the batch, f32 loads). */
-function gatherCsrWarp(perm: boolean): GatherCsrProgram {
-  return program(`spmm:csr${perm ? '+perm' : ''}:warp`, gatherCsrShader(perm, false), { flags: { CSR: true, PERM: perm, VEC4: false }, entryPoint: 'gatherWarp' });
+function gatherCsrWarp(perm: boolean): GatherCsrWarpProgram {
+  return program(`spmm:csr${perm ? '+perm' : ''}:warp`, gatherCsrWarpShader(perm), { flags: { CSR: true, SCHED: true, PERM: perm, VEC4: false }, entryPoint: 'gatherWarp' });
 }
 
 /** The GPU-shaped N:M gather (entry point gatherWarp), per (n, m) and layout; compiled on first use. */
@@ -181,9 +214,15 @@ export function gatherCsrProgram(transpose: boolean, vec4: boolean): GatherCsrPr
  * Tracing variants of the CSR gather (flag TRACE; bench/model/wgsl-trace.ts):
  * the same entry points, recording every access of X, Y and the CSR arrays.
  */
-export function tracedGatherCsrProgram(perm: boolean, vec4: boolean, warp: boolean) {
-  const key = `spmm:csr${perm ? '+perm' : ''}${vec4 ? ':vec4' : ''}${warp ? ':warp' : ''}:trace`;
-  return program(key, traced(gatherCsrShader(perm, vec4)), { flags: { CSR: true, PERM: perm, VEC4: vec4, TRACE: true }, entryPoint: warp ? 'gatherWarp' : 'main' });
+export function tracedGatherCsrProgram(perm: boolean, vec4: boolean) {
+  const key = `spmm:csr${perm ? '+perm' : ''}${vec4 ? ':vec4' : ''}:trace`;
+  return program(key, traced(gatherCsrShader(perm, vec4)), { flags: { CSR: true, PERM: perm, VEC4: vec4, TRACE: true } });
+}
+
+/** The tracing variant of gatherWarp's CSR programs (rows through the schedule). */
+export function tracedGatherCsrWarpProgram(perm: boolean) {
+  const key = `spmm:csr${perm ? '+perm' : ''}:warp:trace`;
+  return program(key, traced(gatherCsrWarpShader(perm)), { flags: { CSR: true, SCHED: true, PERM: perm, VEC4: false, TRACE: true }, entryPoint: 'gatherWarp' });
 }
 
 /** The activation kernel's kinds (fragments/activation.wgsl): consts of every program that includes it. */
@@ -210,9 +249,9 @@ type Optional<T> = { readonly [K in keyof T]?: T[K] };
  * names are checked against this union at dispatch sites.
  */
 type GatherEpilogueLayout = {
-  readonly consts: typeof gatherConsts & Optional<typeof activationKinds>;
+  readonly consts: typeof gatherConsts & Optional<typeof activationKinds & typeof scheduleConsts>;
   readonly uniforms: { readonly rows: 'u32'; readonly batch: 'u32'; readonly batchTiles: 'u32' } & Optional<Record<'slotsPerRow' | 'groupsPerRow' | keyof typeof activationUniforms, UniformType>>;
-  readonly bindings: { readonly X: BindingSpec; readonly Y: BindingSpec; readonly values: BindingSpec } & Optional<Record<'rowPtr' | 'colIdx' | 'rowOrder' | 'perm' | 'packed' | 'bias' | 'A' | 'step', BindingSpec>>;
+  readonly bindings: { readonly X: BindingSpec; readonly Y: BindingSpec; readonly values: BindingSpec } & Optional<Record<'rowPtr' | 'colIdx' | 'rowOrder' | 'schedule' | 'perm' | 'packed' | 'bias' | 'A' | 'step', BindingSpec>>;
 };
 
 function epilogueParts(epilogue: GatherEpilogue, vec4: boolean) {
@@ -235,23 +274,25 @@ function epilogueParts(epilogue: GatherEpilogue, vec4: boolean) {
 const gatherEpiloguePrograms = new Map<string, ShaderProgram<GatherEpilogueLayout>>();
 
 /**
- * The CSR gather with a training epilogue: forward ('bias', 'act'; rows in
- * index order, no rowOrder binding) or the transpose gather ('deriv'), for
- * `main` (vec4 when the batch allows) or gatherWarp; compiled on first use.
+ * The CSR gather with a training epilogue: forward ('bias', 'act') or the
+ * transpose gather ('deriv'), for `main` (vec4 when the batch allows; the
+ * forward's rows in index order, its rowOrder binding going to the bias) or
+ * gatherWarp (rows through the schedule, which replaces rowPtr and rowOrder:
+ * 8 storage buffers at most with 'act'); compiled on first use.
  */
 export function gatherCsrEpilogueProgram(epilogue: GatherEpilogue, vec4: boolean, warp: boolean) {
   const perm = epilogue === 'deriv';
   const key = `spmm:csr${perm ? '+perm' : ''}:${epilogue}${vec4 ? ':vec4' : ''}${warp ? ':warp' : ''}`;
   const e = epilogueParts(epilogue, vec4);
+  const rows = warp ? { colIdx: 'r u32', schedule: 'r u32' } : { rowPtr: 'r u32', colIdx: 'r u32', ...(perm ? { rowOrder: 'r u32' } : {}) };
   const layout = {
-    consts: e.consts,
+    consts: warp ? { ...e.consts, ...scheduleConsts } : e.consts,
     uniforms: { rows: 'u32', batch: 'u32', batchTiles: 'u32', ...e.uniforms },
-    // The forward's rows in index order: its rowOrder binding goes to the bias.
-    bindings: { ...gatherIo(vec4), rowPtr: 'r u32', colIdx: 'r u32', ...(perm ? { rowOrder: 'r u32', perm: 'r u32' } : {}), ...e.bindings },
+    bindings: { ...gatherIo(vec4), ...rows, ...(perm ? { perm: 'r u32' } : {}), ...e.bindings },
   } as GatherEpilogueLayout;
   let p = gatherEpiloguePrograms.get(key);
   if (!p) {
-    p = program(key, shader(gatherSource, layout, e.includes), { flags: { CSR: true, PERM: perm, VEC4: vec4, ...e.flags }, entryPoint: warp ? 'gatherWarp' : 'main' });
+    p = program(key, shader(gatherSource, layout, e.includes), { flags: { CSR: true, SCHED: warp, PERM: perm, VEC4: vec4, ...e.flags }, entryPoint: warp ? 'gatherWarp' : 'main' });
     gatherEpiloguePrograms.set(key, p);
   }
   return p;
@@ -715,6 +756,8 @@ export const programs = {
   gatherNM24BiasAlignedWarp: gatherNMEpilogueProgram('bias', 2, 4, false, true, true),
   gatherNM24ActAlignedWarp: gatherNMEpilogueProgram('act', 2, 4, false, true, true),
   nmColumns: program('nm-transpose', nmColumns),
+  rowOrderCounts: entry('row-order', rowOrder, 'binCounts'),
+  rowOrderScatter: entry('row-order', rowOrder, 'binScatter'),
   sddmmCsr: sddmmCsr(false),
   sddmmCsrVec4: sddmmCsr(true),
   sddmmNM: sddmmNM(false),
@@ -808,12 +851,12 @@ export const programs = {
 
 /** The tracing variants (no kernel uses them; the GPU execution model runs them), listed for the layout tests. */
 export const tracePrograms = {
-  gatherCsr: tracedGatherCsrProgram(false, false, false),
-  gatherCsrVec4: tracedGatherCsrProgram(false, true, false),
-  gatherCsrTranspose: tracedGatherCsrProgram(true, false, false),
-  gatherCsrTransposeVec4: tracedGatherCsrProgram(true, true, false),
-  gatherCsrWarp: tracedGatherCsrProgram(false, false, true),
-  gatherCsrTransposeWarp: tracedGatherCsrProgram(true, false, true),
+  gatherCsr: tracedGatherCsrProgram(false, false),
+  gatherCsrVec4: tracedGatherCsrProgram(false, true),
+  gatherCsrTranspose: tracedGatherCsrProgram(true, false),
+  gatherCsrTransposeVec4: tracedGatherCsrProgram(true, true),
+  gatherCsrWarp: tracedGatherCsrWarpProgram(false),
+  gatherCsrTransposeWarp: tracedGatherCsrWarpProgram(true),
   sddmmCsr: tracedSddmmCsrProgram(false, false),
   sddmmCsrVec4: tracedSddmmCsrProgram(true, false),
   sddmmCsrWarp: tracedSddmmCsrProgram(false, true),

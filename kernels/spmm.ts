@@ -10,6 +10,8 @@ import { nmColumns, type NMColumns } from './wasm/instance.js';
 import { checkDense, checkRowsMatch, checkSparse } from './checks.js';
 import { hostKernel, type HostTransfer } from '../src/gpu/kernel.js';
 import { NMMatrix } from '../src/formats/nm.js';
+import type { KernelProfile } from '../src/gpu/kernel-profile.js';
+import { rowSchedule } from './row-order.js';
 import { scatterWasm } from './wasm/spmm-wasm.js';
 
 const { ROWS_PER_WG, THREADS_B, COLS_PER_THREAD, WARP_LANES, WARP_ROWS, WARP_COLS } = programs.gatherCsr.layout.consts;
@@ -30,8 +32,18 @@ export interface GatherOperand {
   values: GPUBuffer;
   ptr: GPUBuffer;
   idx: GPUBuffer;
-  /** Rows in the order to visit them (longest first, or identity). */
+  /**
+   * How to visit the rows, in the kernel profile's format (gatherOrder):
+   * 'emulation', the rows in order (longest first, or identity); 'gpu', the
+   * schedule of kernels/row-order.ts (rows by length bin with their entry
+   * ranges, long rows first).
+   */
   order: GPUBuffer;
+}
+
+/** The host's `order` of a gather over rows with pointers `ptr` for a kernel profile (see GatherOperand.order). */
+export function gatherOrder(profile: KernelProfile, ptr: Uint32Array, rows: number, emulation: () => Uint32Array): Uint32Array {
+  return profile === 'gpu' ? rowSchedule.cpu(ptr, rows) : emulation();
 }
 
 /** W's transpose index in GPU buffers (a CSR's or an N:M matrix's) and the values it permutes. */
@@ -65,7 +77,7 @@ export const spmmCsr = hostKernel<[W: CSRMatrix, X: DenseMatrix], DenseMatrix, G
       values: s.upload('W.values', W.values),
       ptr: s.upload('W.rowPtr', W.rowPtr),
       idx: s.upload('W.colIdx', W.colIdx),
-      order: s.upload('W (row order)', W.rowOrder()),
+      order: s.upload('W (row order)', gatherOrder(s.kernelProfile, W.rowPtr, W.rows, () => W.rowOrder())),
     }),
   ),
 });
@@ -138,10 +150,15 @@ function addScaledRow(out: Float32Array, to: number, v: number, src: Float32Arra
 function recordGather(s: OperationScope, rows: number, batch: number, A: GatherOperand, perm: GPUBuffer | undefined, X: GPUBuffer, Y: GPUBuffer): void {
   const { warp, batchTiles, workgroups } = gatherGrid(s, rows, batch);
   const transpose = perm !== undefined;
-  const program = warp ? (transpose ? programs.gatherCsrTransposeWarp : programs.gatherCsrWarp) : gatherCsrProgram(transpose, batch % 4 === 0);
-  s.dispatch(program, {
+  const uniforms = { rows, batch, batchTiles };
+  if (warp) {
+    const bindings = { X, Y, values: A.values, colIdx: A.idx, schedule: A.order, ...(perm ? { perm } : {}) };
+    s.dispatch(transpose ? programs.gatherCsrTransposeWarp : programs.gatherCsrWarp, { bindings, uniforms, workgroups });
+    return;
+  }
+  s.dispatch(gatherCsrProgram(transpose, batch % 4 === 0), {
     bindings: { X, Y, values: A.values, rowPtr: A.ptr, colIdx: A.idx, rowOrder: A.order, ...(perm ? { perm } : {}) },
-    uniforms: { rows, batch, batchTiles },
+    uniforms,
     workgroups,
   });
 }
@@ -181,7 +198,7 @@ function transposeGatherTransfer<W extends CSRMatrix | NMMatrix>(): HostTransfer
         values: s.upload('W.values', W.values),
         ptr: s.upload('W (transpose colPtr)', t.colPtr),
         idx: s.upload('W (transpose rowIdx)', t.rowIdx),
-        order: s.upload('W (row order)', t.order),
+        order: s.upload('W (row order)', gatherOrder(s.kernelProfile, t.colPtr, W.cols, () => t.order)),
         perm: s.upload('W (transpose perm)', t.perm),
       };
     },
@@ -336,8 +353,18 @@ function forwardEpilogue(out: ForwardOutputs) {
   };
 }
 
-/** A training operand's CSR as the forward epilogue reads it: rows in index order (no row order). */
-export type CsrForwardOperand = Omit<GatherOperand, 'order'>;
+/**
+ * A training operand's CSR as the forward epilogue reads it: `main` visits
+ * rows in index order (its order binding goes to the bias; an emulation
+ * operand's order is the identity anyway), gatherWarp through the schedule.
+ */
+export type CsrForwardOperand = GatherOperand;
+
+/** The row bindings of a gather with an epilogue: gatherWarp's schedule, or `main`'s rowPtr (and rowOrder for the transpose). */
+function epilogueRows(warp: boolean, A: GatherOperand, transpose: boolean) {
+  if (warp) return { colIdx: A.idx, schedule: A.order };
+  return { rowPtr: A.ptr, colIdx: A.idx, ...(transpose ? { rowOrder: A.order } : {}) };
+}
 
 /**
  * A stage's forward with a CSR W, in one pass: Z = W·X + b and, with an
@@ -354,7 +381,7 @@ export const spmmCsrForward: Kernel<ForwardCpuArgs<CSRMatrix>, ForwardResult, [r
     const { warp, batchTiles, workgroups } = gatherGrid(s, rows, batch);
     const e = forwardEpilogue(out);
     s.dispatch(gatherCsrEpilogueProgram(e.epilogue, !warp && batch % 4 === 0, warp), {
-      bindings: { X, values: W.values, rowPtr: W.ptr, colIdx: W.idx, ...e.bindings },
+      bindings: { X, values: W.values, ...epilogueRows(warp, W, false), ...e.bindings },
       uniforms: { rows, batch, batchTiles, ...e.uniforms },
       workgroups,
     });
@@ -394,7 +421,7 @@ function deriveCpu(dX: DenseMatrix, Z: Float32Array, act: StageActivation<number
 function recordTransposeDerive(s: OperationScope, cols: number, batch: number, A: TransposeGatherOperand, dY: GPUBuffer, Z: GPUBuffer, act: StageActivation<GPUBuffer>): void {
   const { warp, batchTiles, workgroups } = gatherGrid(s, cols, batch);
   s.dispatch(gatherCsrEpilogueProgram('deriv', !warp && batch % 4 === 0, warp), {
-    bindings: { X: dY, Y: Z, values: A.values, rowPtr: A.ptr, colIdx: A.idx, rowOrder: A.order, perm: A.perm, step: act.step },
+    bindings: { X: dY, Y: Z, values: A.values, ...epilogueRows(warp, A, true), perm: A.perm, step: act.step },
     uniforms: { rows: cols, batch, batchTiles, ...activationUniforms(act.p, act.training) },
     workgroups,
   });

@@ -21,8 +21,9 @@
 // Epilogues of a model's training step, applied where the sum is stored (so
 // the product's output is written once, not re-read by small passes):
 //   BIAS       forward: z = W·X + b stored in Y (the backward pass needs z);
-//              CSR rows in index order (a training operand's row order is
-//              the identity, and its binding goes to the bias)
+//              `main`'s CSR rows in index order (an emulation training
+//              operand's row order is the identity, and its binding goes to
+//              the bias); gatherWarp's through its schedule (SCHED, below)
 //   ACT        with BIAS: also A = f(z) · dropout mask (fragments/activation.wgsl)
 //   DERIV      backward (Wᵀ): Y holds z on entry and gets
 //              dZ = (Wᵀ·dY) ⊙ f'(z) ⊙ mask, each element read and written by
@@ -57,7 +58,9 @@ var<private> acc: array<vec4f, 4>;
 //!TRACE const W_VALUES: u32 = 5u;
 //!TRACE const W_X: u32 = 6u;
 //!TRACE const W_STORE: u32 = 10u;
-//!TRACE const W_SITES: u32 = 14u;
+//!TRACE const W_FIXUP: u32 = 14u;
+//!TRACE const W_LONG: u32 = 15u;
+//!TRACE const W_SITES: u32 = 16u;
 //!TRACE const T_ROW_ORDER: u32 = 0u;
 //!TRACE const T_ROW_PTR: u32 = 1u;
 //!TRACE const T_COL_IDX: u32 = 2u;
@@ -65,6 +68,7 @@ var<private> acc: array<vec4f, 4>;
 //!TRACE const T_VALUES: u32 = 4u;
 //!TRACE const T_X: u32 = 5u;
 //!TRACE const T_Y: u32 = 6u;
+//!TRACE const T_SCHEDULE: u32 = 7u;
 // The loop iteration of `main`'s row loop (the nonzero's position in its row), for accumulate's events.
 //!TRACE var<private> traceIteration: u32;
 //!TRACE fn gatherStep(site: u32) -> u32 { return site + G_SITES * traceIteration; }
@@ -97,15 +101,15 @@ fn accumulate(v: f32, col: u32, b0: u32, full: bool) {
 }
 
 fn accumulateRow(r: u32, b0: u32, full: bool) {
-  //!CSR for (var k = rowPtr[r]; k < rowPtr[r + 1u]; k++) {
-  //!CSR   //!TRACE traceIteration = k - rowPtr[r];
-  //!CSR   //!TRACE //!PERM traceLoad(gatherStep(G_PERM), T_PERM, 4u, k * 4u);
-  //!CSR   //!TRACE //!PERM traceLoad(gatherStep(G_VALUES), T_VALUES, 4u, perm[k] * 4u);
-  //!CSR   //!TRACE //!!PERM traceLoad(gatherStep(G_VALUES), T_VALUES, 4u, k * 4u);
-  //!CSR   //!TRACE traceLoad(gatherStep(G_COL), T_COL_IDX, 4u, k * 4u);
-  //!CSR   //!PERM accumulate(values[perm[k]], colIdx[k], b0, full);
-  //!CSR   //!!PERM accumulate(values[k], colIdx[k], b0, full);
-  //!CSR }
+  //!CSR //!!SCHED for (var k = rowPtr[r]; k < rowPtr[r + 1u]; k++) {
+  //!CSR //!!SCHED   //!TRACE traceIteration = k - rowPtr[r];
+  //!CSR //!!SCHED   //!TRACE //!PERM traceLoad(gatherStep(G_PERM), T_PERM, 4u, k * 4u);
+  //!CSR //!!SCHED   //!TRACE //!PERM traceLoad(gatherStep(G_VALUES), T_VALUES, 4u, perm[k] * 4u);
+  //!CSR //!!SCHED   //!TRACE //!!PERM traceLoad(gatherStep(G_VALUES), T_VALUES, 4u, k * 4u);
+  //!CSR //!!SCHED   //!TRACE traceLoad(gatherStep(G_COL), T_COL_IDX, 4u, k * 4u);
+  //!CSR //!!SCHED   //!PERM accumulate(values[perm[k]], colIdx[k], b0, full);
+  //!CSR //!!SCHED   //!!PERM accumulate(values[k], colIdx[k], b0, full);
+  //!CSR //!!SCHED }
   // N:M: N and M are pipeline constants, so the group loops unroll.
   //!NM let bits = countTrailingZeros(NM_M);
   //!NM let perWord = 32u / bits;
@@ -135,9 +139,11 @@ fn accumulateRow(r: u32, b0: u32, full: bool) {
   //!NM //!!ALIGNED }
 }
 
+// `main`'s row of a slot (gatherWarp's CSR programs, SCHED, read theirs from the schedule).
 fn rowAt(slot: u32) -> u32 {
-  //!CSR //!!BIAS return rowOrder[slot];
-  //!CSR //!BIAS return slot;
+  //!CSR //!!SCHED //!!BIAS return rowOrder[slot];
+  //!CSR //!!SCHED //!BIAS return slot;
+  //!SCHED return slot;
   //!NM return slot;
 }
 
@@ -211,6 +217,25 @@ fn main(
 // programs of this entry point: its loads are coalesced without vectors, and
 // a vec4 per lane would idle half a warp at batch 64), so its X and Y lines
 // are inert where VEC4 binds vec4f.
+//
+// CSR (flag SCHED): rows are visited through the schedule of
+// shaders/row-order.wgsl (length bins, longest first, so a workgroup's rows
+// end their strips together), which also carries each row's entry range (no
+// rowPtr binding: the fused forward's epilogue needs the room). Its first
+// `long` slots are rows of ≥ 128 entries: each is one unit of work for a
+// whole workgroup, its WARP_ROWS warps taking a quarter of the entries each
+// (whole strips) into a partial row, which the fix-up at the end of the unit
+// adds in warp order (deterministic: the same sum whatever the timing) before
+// the epilogue. The other rows come WARP_ROWS to a unit. Splitting makes more
+// units than the dispatch has workgroups (one per WARP_ROWS rows, as without
+// it): workgroup g takes units g, g + groups, … — the longest rows first and
+// the shortest last, so the extra rounds fall on the cheapest units. The
+// partials stay in workgroup memory: a fix-up pass of its own would cost each
+// gather a dispatch (the training step's floor is 15), and one workgroup
+// cannot read another's partials within a dispatch (WGSL has no device-scope
+// memory ordering). So a row is split 4 ways at most, and its longest
+// invocation walks a quarter of it. N:M rows all have the same length: one
+// unit of WARP_ROWS rows per workgroup, in index order, no schedule.
 
 const WARP_TILE_B: u32 = WARP_LANES * WARP_COLS;
 
@@ -218,15 +243,33 @@ var<workgroup> stagedColumn: array<u32, WARP_LANES * WARP_ROWS>;
 var<workgroup> stagedValue: array<f32, WARP_LANES * WARP_ROWS>;
 var<workgroup> rowLengths: array<u32, WARP_ROWS>;
 var<workgroup> longestRow: u32;
+// A split row's partial sums: warp w's column c of the tile at w · WARP_TILE_B + c.
+var<workgroup> partialSums: array<f32, WARP_ROWS * WARP_TILE_B>;
 
-fn rowStart(r: u32) -> u32 {
-  //!CSR return rowPtr[r];
-  //!NM return r * params.slotsPerRow;
+// The row of slot `slot`, its first entry and its end (`main`'s CSR
+// programs, which do not run gatherWarp, through rowOrder and rowPtr).
+fn slotRow(slot: u32) -> u32 {
+  //!SCHED return schedule[SCHEDULE_HEADER + SCHEDULE_STRIDE * slot];
+  //!CSR //!!SCHED return rowAt(slot);
+  //!NM return slot;
 }
 
-fn rowLength(r: u32, start: u32) -> u32 {
-  //!CSR return rowPtr[r + 1u] - start;
-  //!NM return params.slotsPerRow;
+fn slotStart(slot: u32) -> u32 {
+  //!SCHED return schedule[SCHEDULE_HEADER + SCHEDULE_STRIDE * slot + 1u];
+  //!CSR //!!SCHED return rowPtr[rowAt(slot)];
+  //!NM return slot * params.slotsPerRow;
+}
+
+fn slotEnd(slot: u32) -> u32 {
+  //!SCHED return schedule[SCHEDULE_HEADER + SCHEDULE_STRIDE * slot + 2u];
+  //!CSR //!!SCHED return rowPtr[rowAt(slot) + 1u];
+  //!NM return (slot + 1u) * params.slotsPerRow;
+}
+
+// Rows split over a workgroup (the first slots); a read-only binding, so every invocation's load is uniform.
+fn longRows() -> u32 {
+  //!SCHED return schedule[0];
+  //!!SCHED return 0u;
 }
 
 // The column of the entry at position k of the arrays, the i-th of its row.
@@ -249,60 +292,95 @@ fn gatherWarp(
   @builtin(local_invocation_id) lid: vec3u,
 ) {
   let g = linearWorkgroupId(wid, groups);
-  let slot = (g / params.batchTiles) * WARP_ROWS + lid.y;
-  let b0 = (g % params.batchTiles) * WARP_TILE_B + lid.x;
-  var r = 0u;
-  var start = 0u;
-  var len = 0u;
+  let tile = g % params.batchTiles;
+  let b0 = tile * WARP_TILE_B + lid.x;
+  let dispatched = (params.rows + WARP_ROWS - 1u) / WARP_ROWS;
+  let longUnits = longRows();
+  let units = longUnits + (params.rows - longUnits + WARP_ROWS - 1u) / WARP_ROWS;
   //!TRACE traceInvocation = g * WARP_LANES * WARP_ROWS + lid.x + WARP_LANES * lid.y;
-  if (slot < params.rows) {
-    r = rowAt(slot);
-    start = rowStart(r);
-    len = rowLength(r, start);
-    //!TRACE traceLoad(W_ORDER, T_ROW_ORDER, 4u, slot * 4u);
-    //!TRACE traceLoad(W_PTR, T_ROW_PTR, 4u, r * 4u);
-    //!TRACE traceLoad(W_PTR_END, T_ROW_PTR, 4u, (r + 1u) * 4u);
-  }
-  // The workgroup walks as many strips as its longest row needs (a uniform
-  // bound, so the barriers below are reached by every invocation).
-  if (lid.x == 0u) { rowLengths[lid.y] = len; }
-  workgroupBarrier();
-  if (lid.x == 0u && lid.y == 0u) {
-    var longest = 0u;
-    for (var i = 0u; i < WARP_ROWS; i++) { longest = max(longest, rowLengths[i]); }
-    longestRow = longest;
-  }
-  let strips = (workgroupUniformLoad(&longestRow) + WARP_LANES - 1u) / WARP_LANES;
-  var sum: array<f32, WARP_COLS>;
-  let mine = lid.y * WARP_LANES;
-  for (var s = 0u; s < strips; s++) {
-    let first = s * WARP_LANES;
-    if (first + lid.x < len) {
-      let k = start + first + lid.x;
-      stagedColumn[mine + lid.x] = entryColumn(k, first + lid.x);
-      stagedValue[mine + lid.x] = entryValue(k);
-      //!TRACE traceLoad(W_COL + W_SITES * s, T_COL_IDX, 4u, k * 4u);
-      //!TRACE //!PERM traceLoad(W_PERM + W_SITES * s, T_PERM, 4u, k * 4u);
-      //!TRACE //!PERM traceLoad(W_VALUES + W_SITES * s, T_VALUES, 4u, perm[k] * 4u);
-      //!TRACE //!!PERM traceLoad(W_VALUES + W_SITES * s, T_VALUES, 4u, k * 4u);
-    }
-    workgroupBarrier();
-    // Entries in row order, as the CPU twin adds them.
-    let count = min(WARP_LANES, len - min(len, first));
-    for (var j = 0u; j < count; j++) {
-      let v = stagedValue[mine + j];
-      let x = stagedColumn[mine + j] * params.batch + b0;
-      for (var q = 0u; q < WARP_COLS; q++) {
-        //!!VEC4 if (b0 + q * WARP_LANES < params.batch) { sum[q] += v * X[x + q * WARP_LANES]; }
-        //!!VEC4 //!TRACE if (b0 + q * WARP_LANES < params.batch) { traceLoad(W_X + q + W_SITES * (first + j), T_X, 4u, (x + q * WARP_LANES) * 4u); }
+  //!TRACE //!SCHED if (g / params.batchTiles < dispatched) { traceLoad(W_LONG, T_SCHEDULE, 4u, 0u); }
+  //!TRACE var round = 0u;
+  //!TRACE var stripBase = 0u;
+  for (var unit = g / params.batchTiles; unit < units; unit += dispatched) {
+    let split = unit < longUnits;
+    var slot = unit;
+    if (!split) { slot = longUnits + (unit - longUnits) * WARP_ROWS + lid.y; }
+    var r = 0u;
+    var start = 0u;
+    var len = 0u;
+    if (slot < params.rows) {
+      r = slotRow(slot);
+      start = slotStart(slot);
+      len = slotEnd(slot) - start;
+      //!TRACE //!SCHED let at = (SCHEDULE_HEADER + SCHEDULE_STRIDE * slot) * 4u;
+      //!TRACE //!SCHED traceLoad(W_ORDER + W_SITES * round, T_SCHEDULE, 4u, at);
+      //!TRACE //!SCHED traceLoad(W_PTR + W_SITES * round, T_SCHEDULE, 4u, at + 4u);
+      //!TRACE //!SCHED traceLoad(W_PTR_END + W_SITES * round, T_SCHEDULE, 4u, at + 8u);
+      if (split) {
+        // This warp's quarter, in whole strips (its staging loads stay aligned).
+        let quarter = (len + WARP_ROWS * WARP_LANES - 1u) / (WARP_ROWS * WARP_LANES) * WARP_LANES;
+        let skipped = min(len, lid.y * quarter);
+        start += skipped;
+        len = min(len - skipped, quarter);
       }
     }
+    // The workgroup walks as many strips as its longest row needs (a uniform
+    // bound, so the barriers below are reached by every invocation).
+    if (lid.x == 0u) { rowLengths[lid.y] = len; }
     workgroupBarrier();
-  }
-  if (slot >= params.rows) { return; }
-  let y = r * params.batch + b0;
-  for (var q = 0u; q < WARP_COLS; q++) {
-    //!!VEC4 if (b0 + q * WARP_LANES < params.batch) { storeOne(y + q * WARP_LANES, r, sum[q]); }
-    //!!VEC4 //!TRACE if (b0 + q * WARP_LANES < params.batch) { traceStore(W_STORE + q, T_Y, 4u, (y + q * WARP_LANES) * 4u); }
+    if (lid.x == 0u && lid.y == 0u) {
+      var longest = 0u;
+      for (var i = 0u; i < WARP_ROWS; i++) { longest = max(longest, rowLengths[i]); }
+      longestRow = longest;
+    }
+    let strips = (workgroupUniformLoad(&longestRow) + WARP_LANES - 1u) / WARP_LANES;
+    // Zeroed for every unit by its initializer (without one, SwiftShader kept the previous unit's sums).
+    var sum = array<f32, WARP_COLS>();
+    let mine = lid.y * WARP_LANES;
+    for (var s = 0u; s < strips; s++) {
+      let first = s * WARP_LANES;
+      if (first + lid.x < len) {
+        let k = start + first + lid.x;
+        stagedColumn[mine + lid.x] = entryColumn(k, first + lid.x);
+        stagedValue[mine + lid.x] = entryValue(k);
+        //!TRACE traceLoad(W_COL + W_SITES * (stripBase + s), T_COL_IDX, 4u, k * 4u);
+        //!TRACE //!PERM traceLoad(W_PERM + W_SITES * (stripBase + s), T_PERM, 4u, k * 4u);
+        //!TRACE //!PERM traceLoad(W_VALUES + W_SITES * (stripBase + s), T_VALUES, 4u, perm[k] * 4u);
+        //!TRACE //!!PERM traceLoad(W_VALUES + W_SITES * (stripBase + s), T_VALUES, 4u, k * 4u);
+      }
+      workgroupBarrier();
+      // Entries in row order, as the CPU twin adds them.
+      let count = min(WARP_LANES, len - min(len, first));
+      for (var j = 0u; j < count; j++) {
+        let v = stagedValue[mine + j];
+        let x = stagedColumn[mine + j] * params.batch + b0;
+        for (var q = 0u; q < WARP_COLS; q++) {
+          //!!VEC4 if (b0 + q * WARP_LANES < params.batch) { sum[q] += v * X[x + q * WARP_LANES]; }
+          //!!VEC4 //!TRACE if (b0 + q * WARP_LANES < params.batch) { traceLoad(W_X + q + W_SITES * (stripBase * WARP_LANES + first + j), T_X, 4u, (x + q * WARP_LANES) * 4u); }
+        }
+      }
+      workgroupBarrier();
+    }
+    if (split) {
+      for (var q = 0u; q < WARP_COLS; q++) { partialSums[mine * WARP_COLS + q * WARP_LANES + lid.x] = sum[q]; }
+      workgroupBarrier();
+      // The fix-up: invocation c owns column c of the tile and adds the warps' partials in warp order.
+      let c = lid.x + WARP_LANES * lid.y;
+      var total = partialSums[c];
+      for (var w = 1u; w < WARP_ROWS; w++) { total += partialSums[w * WARP_TILE_B + c]; }
+      let b = tile * WARP_TILE_B + c;
+      //!!VEC4 if (b < params.batch) { storeOne(r * params.batch + b, r, total); }
+      //!!VEC4 //!TRACE if (b < params.batch) { traceStore(W_FIXUP + W_SITES * round, T_Y, 4u, (r * params.batch + b) * 4u); }
+    } else if (slot < params.rows) {
+      let y = r * params.batch + b0;
+      for (var q = 0u; q < WARP_COLS; q++) {
+        //!!VEC4 if (b0 + q * WARP_LANES < params.batch) { storeOne(y + q * WARP_LANES, r, sum[q]); }
+        //!!VEC4 //!TRACE if (b0 + q * WARP_LANES < params.batch) { traceStore(W_STORE + q + W_SITES * round, T_Y, 4u, (y + q * WARP_LANES) * 4u); }
+      }
+    }
+    // The next unit rewrites the row lengths and partials this one read.
+    workgroupBarrier();
+    //!TRACE round++;
+    //!TRACE stripBase += strips;
   }
 }

@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { CSRMatrix } from '../src/index.js';
 import { programs, tracePrograms } from '../kernels/programs.js';
 import { analyzeDispatch } from '../bench/model/analyze.js';
-import { modelGatherDispatch, modelGatherWarpDispatch, modelSddmmDispatch, modelSddmmWarpDispatch, type GatherOperandModel } from '../bench/model/kernels.js';
+import { modelGatherDispatch, modelGatherWarpDispatch, modelSddmmDispatch, modelSddmmWarpDispatch, unsplitSchedule, type GatherOperandModel } from '../bench/model/kernels.js';
 import type { DispatchTrace, MemoryEvent } from '../bench/model/trace.js';
 import { traceWgsl, type TracedProduct } from '../bench/model/wgsl-trace.js';
 import { gpuEngine } from './helpers/engines.js';
@@ -33,12 +33,15 @@ function skewed(rows: number, cols: number, seed: number): CSRMatrix {
   return CSRMatrix.fromCOO({ rows, cols, rowIndices, colIndices, values });
 }
 
-function jsModel(product: TracedProduct, W: CSRMatrix, batch: number, warp: boolean): DispatchTrace {
-  if (product === 'sddmm') return (warp ? modelSddmmWarpDispatch : modelSddmmDispatch)('js', W.rowIndices(), W.colIdx, batch);
+function operandOf(product: 'gather' | 'gatherTranspose', W: CSRMatrix): GatherOperandModel {
   const t = W.transposeIndex();
-  const A: GatherOperandModel =
-    product === 'gather' ? { rows: W.rows, ptr: W.rowPtr, idx: W.colIdx, order: W.rowOrder() } : { rows: W.cols, ptr: t.colPtr, idx: t.rowIdx, order: t.order, perm: t.perm };
-  return (warp ? modelGatherWarpDispatch : modelGatherDispatch)('js', A, batch);
+  return product === 'gather' ? { rows: W.rows, ptr: W.rowPtr, idx: W.colIdx, order: W.rowOrder() } : { rows: W.cols, ptr: t.colPtr, idx: t.rowIdx, order: t.order, perm: t.perm };
+}
+
+function jsModel(product: TracedProduct, W: CSRMatrix, batch: number, warp: boolean, schedule?: Uint32Array): DispatchTrace {
+  if (product === 'sddmm') return (warp ? modelSddmmWarpDispatch : modelSddmmDispatch)('js', W.rowIndices(), W.colIdx, batch);
+  const A = operandOf(product, W);
+  return warp ? modelGatherWarpDispatch('js', A, batch, {}, schedule) : modelGatherDispatch('js', A, batch);
 }
 
 /** Every invocation's events as sorted strings, keyed by workgroup and local index. */
@@ -51,25 +54,35 @@ function eventsOf(trace: DispatchTrace): Map<string, string[]> {
   return out;
 }
 
-const CASES: Array<{ product: TracedProduct; rows: number; cols: number; batch: number }> = [
+const CASES: Array<{ product: TracedProduct; rows: number; cols: number; batch: number; unsplit?: boolean }> = [
   // batch 64: vec4 loads on `main`; 5 and 130: scalar paths, partial tiles (130 spans two 128-column tiles); 1: one column.
   ...(['gather', 'gatherTranspose', 'sddmm'] as const).flatMap((product) =>
     [1, 5, 64, 130].map((batch) => ({ product, rows: 37, cols: 29, batch })),
   ),
   { product: 'gather', rows: 70, cols: 45, batch: 33 },
   { product: 'sddmm', rows: 70, cols: 45, batch: 36 },
+  // Long rows (≥ 128 entries) that gatherWarp splits: 8 of 37 rows, and all 20 rows of a transpose (4 units per workgroup).
+  { product: 'gather', rows: 37, cols: 300, batch: 33 },
+  { product: 'gatherTranspose', rows: 600, cols: 20, batch: 130 },
+  // The same shader on a schedule without splits in index order: what gatherWarp did before (bench/model/run.ts's 'before' rows).
+  { product: 'gather', rows: 37, cols: 300, batch: 64, unsplit: true },
 ];
 
 describe('the shaders trace what the JavaScript models say (WGSL TRACE variants on WebGPU)', () => {
   test.each(CASES.flatMap((c) => (['emulation', 'gpu'] as const).map((profile) => ({ ...c, profile }))))(
     '$product $rows×$cols batch $batch ($profile profile)',
-    async ({ product, rows, cols, batch, profile }) => {
+    async ({ product, rows, cols, batch, profile, unsplit }) => {
       const warp = profile === 'gpu';
       const engine = await gpuEngine();
       const ctx = engine.gpuContextForLayers()!;
       const W = skewed(rows, cols, rows * 31 + batch);
-      const wgsl = await traceWgsl(ctx, { product, W, batch, warp });
-      const model = jsModel(product, W, batch, warp);
+      let schedule: Uint32Array | undefined;
+      if (unsplit && product !== 'sddmm') {
+        const A = operandOf(product, W);
+        schedule = unsplitSchedule(A.ptr, Uint32Array.from({ length: A.rows }, (_, r) => r));
+      }
+      const wgsl = await traceWgsl(ctx, { product, W, batch, warp, ...(schedule ? { schedule } : {}) });
+      const model = jsModel(product, W, batch, warp, schedule);
       expect(wgsl.workgroupCount).toBe(model.workgroupCount);
       expect(wgsl.workgroupSize).toEqual(model.workgroupSize);
       expect(wgsl.workgroupMemoryBytes).toBe(model.workgroupMemoryBytes);

@@ -18,6 +18,7 @@
 // every iteration but a compiler hoists out of the loop (a `read` binding
 // cannot change during the dispatch): it is counted once, before the loop.
 import type { CSRMatrix } from '../../src/index.js';
+import { rowSchedule, SCHEDULE, scheduleWords } from '../../kernels/row-order.js';
 import { InvocationRecorder, type DispatchTrace, type InvocationTrace, type OperationTrace, sampleWorkgroups, stepOf, type WorkgroupTrace } from './trace.js';
 
 /** shaders/spmm.wgsl: THREADS_B × ROWS_PER_WG invocations per workgroup, COLS_PER_THREAD batch columns each. */
@@ -276,9 +277,11 @@ export const GATHER_WARP_SHAPE = { lanes: 32, rows: 4, cols: 4, tileB: 128 } as 
 /** shaders/sddmm.wgsl, entry point sddmmWarp: WARP_LANES lanes × WARP_ENTRIES entries per workgroup. */
 export const SDDMM_WARP_SHAPE = { lanes: 32, entries: 8 } as const;
 
-// Access sites of gatherWarp: the row's pointers, the staging loads (one
-// iteration per strip of 32 entries), the loads of X (one iteration per
-// entry of the row, one site per q) and the stores.
+// Access sites of gatherWarp (CSR, flag SCHED): per unit of work the slot's
+// three schedule words (row, first entry, end), the staging loads (one
+// iteration per strip of 32 entries, counted on through the workgroup's
+// units), the loads of X (one iteration per entry), the stores (one per unit)
+// and the split rows' fix-up store; before the units, the long-row count.
 const W_ORDER = 0;
 const W_PTR = 1;
 const W_PTR_END = 2;
@@ -287,85 +290,132 @@ const W_PERM = 4;
 const W_VALUES = 5;
 const W_X = 6; // 4 sites (q)
 const W_STORE = 10; // 4 sites (q)
-const W_SITES = 14;
+const W_FIXUP = 14;
+const W_LONG = 15;
+const W_SITES = 16;
 
 /**
- * The dispatch of shaders/spmm.wgsl's gatherWarp (flags CSR [+PERM]) for
- * Y = A · X: workgroup g owns the rows slot = ⌊g / batchTiles⌋·4 + lid.y
- * (visited through `order`), one 32-lane warp per row (local index lid.x +
- * 32·lid.y); lane x takes batch columns b0 + 32q, b0 = (g mod batchTiles)·128
- * + x. The workgroup walks ⌈longest row / 32⌉ strips: lane x stages entry
- * 32s + x of its row (colIdx, perm, values: coalesced), then every lane reads
- * X[col, b0 + 32q] for each staged entry.
+ * A schedule (kernels/row-order.ts's words) that visits rows in `order` and
+ * splits none: what gatherWarp did before length bins and splitting (the
+ * identity for training operands, longest first for host products).
  */
-export function modelGatherWarpDispatch(label: string, A: GatherOperandModel, batch: number, options: ModelOptions = {}): DispatchTrace {
-  const { lanes, rows: rowsPerWorkgroup, cols, tileB } = GATHER_WARP_SHAPE;
+export function unsplitSchedule(ptr: Uint32Array, order: Uint32Array): Uint32Array {
+  const out = new Uint32Array(scheduleWords(order.length));
+  order.forEach((r, slot) => out.set([r, ptr[r]!, ptr[r + 1]!], SCHEDULE.header + SCHEDULE.stride * slot));
+  return out;
+}
+
+/**
+ * The dispatch of shaders/spmm.wgsl's gatherWarp (flags CSR + SCHED [+PERM])
+ * for Y = A · X through a schedule (default: rowSchedule's, as the gpu
+ * profile builds it): ⌈rows / 4⌉ × batchTiles workgroups of 4 warps of 32
+ * lanes (local index lid.x + 32·lid.y); lane x takes batch columns
+ * b0 + 32q, b0 = (g mod batchTiles)·128 + x. The units of work are the long
+ * rows (the schedule's first `long` slots, one per unit, each warp a quarter
+ * in whole strips, added up by the fix-up: invocation c stores column c of
+ * the tile) and then the other rows, 4 per unit; workgroup g takes units
+ * ⌊g / batchTiles⌋, + ⌈rows / 4⌉, … In a unit the workgroup walks as many
+ * strips as its longest warp: lane x stages entry 32s + x (colIdx, perm,
+ * values: coalesced), then every lane reads X[col, b0 + 32q] for each staged
+ * entry.
+ */
+export function modelGatherWarpDispatch(label: string, A: GatherOperandModel, batch: number, options: ModelOptions = {}, schedule = rowSchedule.cpu(A.ptr, A.rows)): DispatchTrace {
+  const { lanes, rows: warps, cols, tileB } = GATHER_WARP_SHAPE;
   const batchTiles = Math.ceil(batch / tileB);
-  const workgroupCount = Math.ceil(A.rows / rowsPerWorkgroup) * batchTiles;
+  const dispatched = Math.ceil(A.rows / warps);
+  const workgroupCount = dispatched * batchTiles;
   const ids = sampleWorkgroups(workgroupCount, options.maxWorkgroups ?? workgroupCount);
   const step = (site: number, iteration = 0): number => stepOf(site, W_SITES, iteration);
+  const long = schedule[0]!;
+  const units = long + Math.ceil((A.rows - long) / warps);
+  const word = (slot: number, i: number) => schedule[SCHEDULE.header + SCHEDULE.stride * slot + i]!;
 
   function workgroup(g: number): WorkgroupTrace {
-    const lengths: number[] = [];
-    for (let y = 0; y < rowsPerWorkgroup; y++) {
-      const slot = Math.floor(g / batchTiles) * rowsPerWorkgroup + y;
-      const r = slot < A.rows ? A.order[slot]! : -1;
-      lengths.push(r < 0 ? 0 : A.ptr[r + 1]! - A.ptr[r]!);
-    }
-    const strips = Math.ceil(Math.max(0, ...lengths) / lanes);
-    const invocations: InvocationTrace[] = [];
-    for (let y = 0; y < rowsPerWorkgroup; y++) {
-      const slot = Math.floor(g / batchTiles) * rowsPerWorkgroup + y;
-      for (let x = 0; x < lanes; x++) {
-        const b0 = (g % batchTiles) * tileB + x;
-        const rec = new InvocationRecorder();
-        let r = 0;
-        let start = 0;
-        let len = 0;
-        if (slot < A.rows) {
-          rec.load(step(W_ORDER), 'rowOrder', slot * F32, F32);
-          r = A.order[slot]!;
-          rec.load(step(W_PTR), 'rowPtr', r * F32, F32);
-          rec.load(step(W_PTR_END), 'rowPtr', (r + 1) * F32, F32);
-          start = A.ptr[r]!;
-          len = A.ptr[r + 1]! - start;
+    const tile = g % batchTiles;
+    const recs = Array.from({ length: warps * lanes }, () => new InvocationRecorder());
+    const first = Math.floor(g / batchTiles);
+    if (first < dispatched) for (const rec of recs) rec.load(step(W_LONG), 'schedule', 0, F32);
+    let round = 0;
+    let stripBase = 0;
+    for (let unit = first; unit < units; unit += dispatched, round++) {
+      const split = unit < long;
+      const warp = Array.from({ length: warps }, (_, y) => {
+        const slot = split ? unit : long + (unit - long) * warps + y;
+        if (slot >= A.rows) return { slot, r: 0, start: 0, len: 0 };
+        const at = (SCHEDULE.header + SCHEDULE.stride * slot) * F32;
+        for (let x = 0; x < lanes; x++) {
+          const rec = recs[x + lanes * y]!;
+          rec.load(step(W_ORDER, round), 'schedule', at, F32);
+          rec.load(step(W_PTR, round), 'schedule', at + 4, F32);
+          rec.load(step(W_PTR_END, round), 'schedule', at + 8, F32);
         }
-        for (let s = 0; s < strips; s++) {
-          const first = s * lanes;
-          if (first + x < len) {
-            const k = start + first + x;
-            rec.load(step(W_COL, s), 'colIdx', k * F32, F32);
-            if (A.perm) {
-              rec.load(step(W_PERM, s), 'perm', k * F32, F32);
-              rec.load(step(W_VALUES, s), 'values', A.perm[k]! * F32, F32);
-            } else rec.load(step(W_VALUES, s), 'values', k * F32, F32);
-          }
-          const count = Math.min(lanes, len - Math.min(len, first));
-          for (let j = 0; j < count; j++) {
-            const col = A.idx[start + first + j]!;
-            for (let q = 0; q < cols; q++) {
-              if (b0 + q * lanes < batch) rec.load(step(W_X + q, first + j), 'X', (col * batch + b0 + q * lanes) * F32, F32);
+        let start = word(slot, 1);
+        let len = word(slot, 2) - start;
+        if (split) {
+          const quarter = Math.ceil(len / (warps * lanes)) * lanes;
+          const skipped = Math.min(len, y * quarter);
+          start += skipped;
+          len = Math.min(len - skipped, quarter);
+        }
+        return { slot, r: word(slot, 0), start, len };
+      });
+      const strips = Math.ceil(Math.max(...warp.map((w) => w.len)) / lanes);
+      for (let s = 0; s < strips; s++) {
+        const firstEntry = s * lanes;
+        warp.forEach(({ start, len }, y) => {
+          for (let x = 0; x < lanes; x++) {
+            const rec = recs[x + lanes * y]!;
+            if (firstEntry + x < len) {
+              const k = start + firstEntry + x;
+              rec.load(step(W_COL, stripBase + s), 'colIdx', k * F32, F32);
+              if (A.perm) {
+                rec.load(step(W_PERM, stripBase + s), 'perm', k * F32, F32);
+                rec.load(step(W_VALUES, stripBase + s), 'values', A.perm[k]! * F32, F32);
+              } else rec.load(step(W_VALUES, stripBase + s), 'values', k * F32, F32);
+            }
+            const b0 = tile * tileB + x;
+            const count = Math.min(lanes, len - Math.min(len, firstEntry));
+            for (let j = 0; j < count; j++) {
+              const col = A.idx[start + firstEntry + j]!;
+              for (let q = 0; q < cols; q++) {
+                if (b0 + q * lanes < batch) rec.load(step(W_X + q, stripBase * lanes + firstEntry + j), 'X', (col * batch + b0 + q * lanes) * F32, F32);
+              }
             }
           }
-        }
-        if (slot < A.rows) {
-          for (let q = 0; q < cols; q++) {
-            if (b0 + q * lanes < batch) rec.store(step(W_STORE + q), 'Y', (r * batch + b0 + q * lanes) * F32, F32);
-          }
-        }
-        const local = x + lanes * y;
-        if (rec.events.length > 0) invocations.push({ globalIndex: g * lanes * rowsPerWorkgroup + local, localIndex: local, events: rec.events });
+        });
       }
+      if (split) {
+        const r = warp[0]!.r;
+        for (let c = 0; c < warps * lanes; c++) {
+          const b = tile * tileB + c;
+          if (b < batch) recs[c]!.store(step(W_FIXUP, round), 'Y', (r * batch + b) * F32, F32);
+        }
+      } else {
+        warp.forEach(({ slot, r }, y) => {
+          if (slot >= A.rows) return;
+          for (let x = 0; x < lanes; x++) {
+            const b0 = tile * tileB + x;
+            for (let q = 0; q < cols; q++) {
+              if (b0 + q * lanes < batch) recs[x + lanes * y]!.store(step(W_STORE + q, round), 'Y', (r * batch + b0 + q * lanes) * F32, F32);
+            }
+          }
+        });
+      }
+      stripBase += strips;
     }
+    const invocations: InvocationTrace[] = [];
+    recs.forEach((rec, local) => {
+      if (rec.events.length > 0) invocations.push({ globalIndex: g * lanes * warps + local, localIndex: local, events: rec.events });
+    });
     return { workgroup: g, invocations };
   }
 
   return {
     label,
-    workgroupSize: [lanes, rowsPerWorkgroup, 1],
+    workgroupSize: [lanes, warps, 1],
     workgroupCount,
-    // stagedColumn, stagedValue (32 × 4 words each), rowLengths (4), longestRow.
-    workgroupMemoryBytes: (2 * lanes * rowsPerWorkgroup + rowsPerWorkgroup + 1) * F32,
+    // stagedColumn, stagedValue (32 × 4 words each), rowLengths (4), longestRow, partialSums (4 × 128).
+    workgroupMemoryBytes: (2 * lanes * warps + warps + 1 + warps * tileB) * F32,
     tracedWorkgroups: ids.length,
     *workgroups(): Iterable<WorkgroupTrace> {
       for (const g of ids) yield workgroup(g);

@@ -5,13 +5,14 @@
 // models (bench/model/kernels.ts) scale to shapes no trace buffer holds; these
 // traces say whether the models describe the code that runs (the test
 // compares the two event for event).
-import { tracedGatherCsrProgram, tracedSddmmCsrProgram } from '../../kernels/programs.js';
+import { tracedGatherCsrProgram, tracedGatherCsrWarpProgram, tracedSddmmCsrProgram } from '../../kernels/programs.js';
+import { rowSchedule } from '../../kernels/row-order.js';
 import type { GpuContext, OperationScope } from '../../src/gpu/gpu-context.js';
 import type { CSRMatrix } from '../../src/index.js';
 import { InvocationRecorder, workgroupThreads, type DispatchTrace, type InvocationTrace, type WorkgroupTrace } from './trace.js';
 
 /** Buffer ids of the gather's events (the T_ consts of shaders/spmm.wgsl), by id. */
-export const GATHER_TRACE_BUFFERS = ['rowOrder', 'rowPtr', 'colIdx', 'perm', 'values', 'X', 'Y'] as const;
+export const GATHER_TRACE_BUFFERS = ['rowOrder', 'rowPtr', 'colIdx', 'perm', 'values', 'X', 'Y', 'schedule'] as const;
 /** Buffer ids of the SDDMM's events (the T_ consts of shaders/sddmm.wgsl), by id. */
 export const SDDMM_TRACE_BUFFERS = ['rowOf', 'colIdx', 'dY', 'X', 'outValues'] as const;
 
@@ -26,6 +27,8 @@ export interface WgslTraceRequest {
   warp: boolean;
   /** Room for this many events (default 2^21, 32 MiB); a dispatch that makes more is refused, not truncated. */
   maxEvents?: number;
+  /** gatherWarp's schedule (kernels/row-order.ts's words; default: rowSchedule's of the product's rows). */
+  schedule?: Uint32Array;
 }
 
 const HEADER_WORDS = 4;
@@ -40,7 +43,7 @@ export async function traceWgsl(ctx: GpuContext, request: WgslTraceRequest): Pro
   const words = await ctx.run(`trace ${label}`, (s) => {
     const trace = s.output('trace', (HEADER_WORDS + maxEvents * EVENT_WORDS) * 4);
     if (product === 'sddmm') recordSddmm(s, W, batch, warp, shape.workgroups, trace);
-    else recordGather(s, W, batch, warp, product === 'gatherTranspose', shape.workgroups, trace);
+    else recordGather(s, W, batch, warp, product === 'gatherTranspose', shape.workgroups, trace, request.schedule);
     return { result: trace, byteLength: (HEADER_WORDS + maxEvents * EVENT_WORDS) * 4, decode: (bytes) => new Uint32Array(bytes) };
   });
   const count = words[0]!;
@@ -85,7 +88,7 @@ interface DispatchShape {
   workgroupMemoryBytes: number;
 }
 
-const gatherConsts = tracedGatherCsrProgram(false, false, false).layout.consts;
+const gatherConsts = tracedGatherCsrProgram(false, false).layout.consts;
 const sddmmConsts = tracedSddmmCsrProgram(false, false).layout.consts;
 
 function gatherShape(rows: number, batch: number, warp: boolean): DispatchShape {
@@ -95,8 +98,8 @@ function gatherShape(rows: number, batch: number, warp: boolean): DispatchShape 
   return {
     size: warp ? [WARP_LANES, WARP_ROWS, 1] : [THREADS_B, ROWS_PER_WG, 1],
     workgroups: Math.ceil(rows / rowsPerWorkgroup) * Math.ceil(batch / tileB),
-    // gatherWarp: stagedColumn, stagedValue (lanes × rows each), rowLengths (rows), longestRow.
-    workgroupMemoryBytes: warp ? (2 * WARP_LANES * WARP_ROWS + WARP_ROWS + 1) * 4 : 0,
+    // gatherWarp: stagedColumn, stagedValue (lanes × rows each), rowLengths (rows), longestRow, partialSums (rows × tile).
+    workgroupMemoryBytes: warp ? (2 * WARP_LANES * WARP_ROWS + WARP_ROWS + 1 + WARP_ROWS * tileB) * 4 : 0,
   };
 }
 
@@ -115,17 +118,36 @@ function operand(length: number, seed: number): Float32Array {
   return Float32Array.from({ length }, (_, i) => Math.sin(seed * 131 + i) * 0.5);
 }
 
-function recordGather(s: OperationScope, W: CSRMatrix, batch: number, warp: boolean, transpose: boolean, workgroups: number, trace: GPUBuffer): void {
+function recordGather(s: OperationScope, W: CSRMatrix, batch: number, warp: boolean, transpose: boolean, workgroups: number, trace: GPUBuffer, schedule: Uint32Array | undefined): void {
   const vec4 = !warp && batch % 4 === 0;
   const rows = transpose ? W.cols : W.rows;
   const inner = transpose ? W.rows : W.cols;
   const t = transpose ? W.transposeIndex() : undefined;
-  const program = tracedGatherCsrProgram(transpose, vec4, warp);
   const tileB = warp ? gatherConsts.WARP_LANES * gatherConsts.WARP_COLS : gatherConsts.THREADS_B * gatherConsts.COLS_PER_THREAD;
-  s.dispatch(program, {
+  const X = s.upload('X', operand(inner * batch, 1));
+  const Y = s.output('Y', rows * batch * 4);
+  const uniforms = { rows, batch, batchTiles: Math.ceil(batch / tileB) };
+  if (warp) {
+    const ptr = t ? t.colPtr : W.rowPtr;
+    s.dispatch(tracedGatherCsrWarpProgram(transpose), {
+      bindings: {
+        X,
+        Y,
+        values: s.upload('W.values', W.values),
+        colIdx: s.upload('colIdx', t ? t.rowIdx : W.colIdx),
+        schedule: s.upload('schedule', schedule ?? rowSchedule.cpu(ptr, rows)),
+        ...(t ? { perm: s.upload('perm', t.perm) } : {}),
+        trace,
+      },
+      uniforms,
+      workgroups,
+    });
+    return;
+  }
+  s.dispatch(tracedGatherCsrProgram(transpose, vec4), {
     bindings: {
-      X: s.upload('X', operand(inner * batch, 1)),
-      Y: s.output('Y', rows * batch * 4),
+      X,
+      Y,
       values: s.upload('W.values', W.values),
       rowPtr: s.upload('rowPtr', t ? t.colPtr : W.rowPtr),
       colIdx: s.upload('colIdx', t ? t.rowIdx : W.colIdx),
@@ -133,7 +155,7 @@ function recordGather(s: OperationScope, W: CSRMatrix, batch: number, warp: bool
       ...(t ? { perm: s.upload('perm', t.perm) } : {}),
       trace,
     },
-    uniforms: { rows, batch, batchTiles: Math.ceil(batch / tileB) },
+    uniforms,
     workgroups,
   });
 }

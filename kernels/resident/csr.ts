@@ -5,6 +5,8 @@ import { sddmmCsr, sddmmCsrStep } from '../sddmm.js';
 import { spmmCsr, spmmCsrForward, spmmCsrT, spmmCsrTDerive, type ForwardOutputs, type StageActivation } from '../spmm.js';
 import type { BiasState, OptimizerStep } from '../elementwise.js';
 import { readCsr, uploadCsr, type CsrBuffers } from '../set/resident-csr.js';
+import { gatherOrder } from '../spmm.js';
+import { rowSchedule, scheduleWords } from '../row-order.js';
 import type { HostPasses, ResidentOperand, ResidentPart } from './operand.js';
 
 /** The CPU twins of ResidentCsr's passes. */
@@ -27,15 +29,27 @@ interface Generation {
   csr: CsrBuffers;
   /** The row of every entry and the transpose index (training operands only). */
   derived: TransposeBuffers | undefined;
+  /**
+   * How the gathers visit W's rows and columns (training operands only), in
+   * the kernel profile's format (GatherOperand.order): on 'gpu' the
+   * schedules of kernels/row-order.ts, rebuilt with every generation (an
+   * evolved layer's rows and columns change length); on 'emulation' the
+   * identity, shared by every generation (TrainingBuffers.identity).
+   */
+  orders: VisitOrders | undefined;
+}
+
+interface VisitOrders {
+  rows: GPUBuffer;
+  cols: GPUBuffer;
 }
 
 /** What the training passes read besides the weights; lives as long as the operand. */
 interface TrainingBuffers {
   owner: BufferOwner;
   gradient: GPUBuffer;
-  /** Identity visiting orders: an evolved layer's rows change length, and re-sorting them is not worth a pass. */
-  rowOrder: GPUBuffer;
-  colOrder: GPUBuffer;
+  /** The emulation profile's visiting orders, the identity: SwiftShader's paths stay as they were measured. */
+  identity: VisitOrders | undefined;
 }
 
 /**
@@ -73,6 +87,7 @@ export class ResidentCsr implements ResidentOperand {
       const csr = uploadCsr(owner, W, state, second);
       let derived: TransposeBuffers | undefined;
       let training: TrainingBuffers | undefined;
+      let orders: VisitOrders | undefined;
       if (options.training) {
         const t = W.transposeIndex();
         derived = {
@@ -81,14 +96,16 @@ export class ResidentCsr implements ResidentOperand {
           rowIdx: owner.upload('transpose rowIdx', t.rowIdx),
           perm: owner.upload('transpose perm', t.perm),
         };
-        training = {
-          owner: fixed,
-          gradient: fixed.output('weight gradient', W.nnz * 4),
-          rowOrder: fixed.upload('row order', identityOrder(W.rows)),
-          colOrder: fixed.upload('column order', identityOrder(W.cols)),
+        const gpu = ctx.kernelProfile === 'gpu';
+        const identity = gpu ? undefined : { rows: fixed.upload('row order', identityOrder(W.rows)), cols: fixed.upload('column order', identityOrder(W.cols)) };
+        training = { owner: fixed, gradient: fixed.output('weight gradient', W.nnz * 4), identity };
+        // The gpu profile's schedules from the host (what install rebuilds on the GPU).
+        orders = identity ?? {
+          rows: owner.upload('row schedule', gatherOrder('gpu', W.rowPtr, W.rows, () => W.rowOrder())),
+          cols: owner.upload('column schedule', gatherOrder('gpu', t.colPtr, W.cols, () => t.order)),
         };
       }
-      return new ResidentCsr(ctx, W.rows, W.cols, W.nnz, { owner, csr, derived }, training);
+      return new ResidentCsr(ctx, W.rows, W.cols, W.nnz, { owner, csr, derived, orders }, training);
     } catch (e) {
       // E.g. a DeviceLimitError naming the array: nothing stays allocated.
       owner.release();
@@ -109,13 +126,13 @@ export class ResidentCsr implements ResidentOperand {
 
   encodeForward(s: OperationScope, batch: number, X: GPUBuffer, Y: GPUBuffer): void {
     const { csr } = this.live();
-    spmmCsr.encode(s, this.rows, batch, { values: csr.values, ptr: csr.rowPtr, idx: csr.colIdx, order: this.train().rowOrder }, X, Y);
+    spmmCsr.encode(s, this.rows, batch, { values: csr.values, ptr: csr.rowPtr, idx: csr.colIdx, order: this.orders().rows }, X, Y);
   }
 
   encodeBackward(s: OperationScope, batch: number, dY: GPUBuffer, dX: GPUBuffer): void {
     const { csr } = this.live();
     const derived = this.derived();
-    spmmCsrT.encode(s, this.cols, batch, { values: csr.values, ptr: derived.colPtr, idx: derived.rowIdx, order: this.train().colOrder, perm: derived.perm }, dY, dX);
+    spmmCsrT.encode(s, this.cols, batch, { values: csr.values, ptr: derived.colPtr, idx: derived.rowIdx, order: this.orders().cols, perm: derived.perm }, dY, dX);
   }
 
   encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void {
@@ -124,16 +141,14 @@ export class ResidentCsr implements ResidentOperand {
   }
 
   encodeForwardStage(s: OperationScope, batch: number, X: GPUBuffer, out: ForwardOutputs): void {
-    // Rows in index order: a training operand's row order is the identity.
     const { csr } = this.live();
-    this.train();
-    spmmCsrForward.encode(s, this.rows, batch, { values: csr.values, ptr: csr.rowPtr, idx: csr.colIdx }, X, out);
+    spmmCsrForward.encode(s, this.rows, batch, { values: csr.values, ptr: csr.rowPtr, idx: csr.colIdx, order: this.orders().rows }, X, out);
   }
 
   encodeBackwardStage(s: OperationScope, batch: number, dY: GPUBuffer, Z: GPUBuffer, act: StageActivation<GPUBuffer>): void {
     const { csr } = this.live();
     const derived = this.derived();
-    spmmCsrTDerive.encode(s, this.cols, batch, { values: csr.values, ptr: derived.colPtr, idx: derived.rowIdx, order: this.train().colOrder, perm: derived.perm }, dY, Z, act);
+    spmmCsrTDerive.encode(s, this.cols, batch, { values: csr.values, ptr: derived.colPtr, idx: derived.rowIdx, order: this.orders().cols, perm: derived.perm }, dY, Z, act);
   }
 
   encodeGradientStep(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer, bias: BiasState<GPUBuffer>, o: OptimizerStep, t: GPUBuffer): void {
@@ -219,6 +234,7 @@ export class ResidentCsr implements ResidentOperand {
       s.copy(evolved.state, csr.state, nnz * 4);
       if (csr.second) s.copy(evolved.second!, csr.second, nnz * 4);
       const derived = previous.derived ? csrDerivedIndices.encode(s, next, csr, rows, cols, nnz) : undefined;
+      const orders = derived && previous.orders ? this.recordOrders(s, next, csr.rowPtr, derived.colPtr) : undefined;
       return {
         commit: () => {
           if (this.generation !== previous) {
@@ -227,7 +243,7 @@ export class ResidentCsr implements ResidentOperand {
             return;
           }
           previous.owner.release();
-          this.generation = { owner: next, csr, derived };
+          this.generation = { owner: next, csr, derived, orders };
         },
         discard: () => next.release(),
       };
@@ -241,6 +257,26 @@ export class ResidentCsr implements ResidentOperand {
     this.generation?.owner.release();
     this.generation = undefined;
     this.training?.owner.release();
+  }
+
+  /**
+   * The new generation's visiting orders: on 'gpu' its rows' and columns'
+   * schedules rebuilt from its pointers (a few passes in the install's
+   * submission, no read-back); on 'emulation' the identity.
+   */
+  private recordOrders(s: OperationScope, next: BufferOwner, rowPtr: GPUBuffer, colPtr: GPUBuffer): VisitOrders {
+    const identity = this.train().identity;
+    if (identity) return identity;
+    const orders = { rows: next.output('row schedule', scheduleWords(this.rows) * 4), cols: next.output('column schedule', scheduleWords(this.cols) * 4) };
+    rowSchedule.encode(s, rowPtr, this.rows, orders.rows);
+    rowSchedule.encode(s, colPtr, this.cols, orders.cols);
+    return orders;
+  }
+
+  private orders(): VisitOrders {
+    const orders = this.live().orders;
+    if (!orders) throw new Error('a plain ResidentCsr has no visiting orders (upload it with training: true)');
+    return orders;
   }
 
   private live(): Generation {

@@ -3,7 +3,8 @@ import { identityOrder } from '../../src/formats/csr.js';
 import { NMMatrix } from '../../src/formats/nm.js';
 import { nmTransposeIndex, type NMTransposeBuffers } from '../nm-transpose.js';
 import { sddmmNM, sddmmNMStep } from '../sddmm.js';
-import { spmmNM, spmmNMForward, spmmNMT, spmmNMTDerive, type ForwardOutputs, type NMBuffers, type NMShape, type StageActivation } from '../spmm.js';
+import { gatherOrder, spmmNM, spmmNMForward, spmmNMT, spmmNMTDerive, type ForwardOutputs, type NMBuffers, type NMShape, type StageActivation } from '../spmm.js';
+import { rowSchedule, scheduleWords } from '../row-order.js';
 import type { BiasState, OptimizerStep } from '../elementwise.js';
 import type { HostPasses, ResidentOperand, ResidentPart } from './operand.js';
 
@@ -30,14 +31,14 @@ export class ResidentNM implements ResidentOperand {
   private readonly indexWords: number;
   private weights: (NMState & { gradient: GPUBuffer; rowPtr: GPUBuffer; colOrder: GPUBuffer }) | undefined;
   /** The backward pass's transpose index, owned by its own owner: replaced whenever the mask moves. */
-  private transpose: (NMTransposeBuffers & { owner: BufferOwner }) | undefined;
+  private transpose: (NMTransposeBuffers & { schedule: GPUBuffer | undefined; owner: BufferOwner }) | undefined;
 
   private constructor(
     readonly ctx: GpuContext,
     private readonly owner: BufferOwner,
     W: NMMatrix,
     weights: NMState & { gradient: GPUBuffer; rowPtr: GPUBuffer; colOrder: GPUBuffer },
-    transpose: NMTransposeBuffers & { owner: BufferOwner },
+    transpose: NMTransposeBuffers & { schedule: GPUBuffer | undefined; owner: BufferOwner },
   ) {
     this.shape = { rows: W.rows, cols: W.cols, n: W.n, m: W.m };
     this.nnz = W.nnz;
@@ -59,7 +60,7 @@ export class ResidentNM implements ResidentOperand {
         second: owner.upload('second moment', second),
         // Implicit row pointers (r · slotsPerRow), what the transpose rebuild indexes with.
         rowPtr: owner.upload('W (row pointers)', W.rowPointers()),
-        // Identity visiting order of the backward gather (column lengths change as the mask evolves).
+        // The emulation profile's visiting order of the backward gather: the identity (column lengths change as the mask evolves).
         colOrder: owner.upload('column order', identityOrder(W.cols)),
       };
       const t = W.transposeIndex();
@@ -67,6 +68,8 @@ export class ResidentNM implements ResidentOperand {
         colPtr: topology.upload('colPtr', t.colPtr),
         rowIdx: topology.upload('transpose rowIdx', t.rowIdx),
         perm: topology.upload('transpose perm', t.perm),
+        // The gpu profile's: the columns' schedule (kernels/row-order.ts), rebuilt with the index.
+        schedule: ctx.kernelProfile === 'gpu' ? topology.upload('column schedule', gatherOrder('gpu', t.colPtr, W.cols, () => t.order)) : undefined,
         owner: topology,
       };
       return new ResidentNM(ctx, owner, W, weights, transpose);
@@ -89,7 +92,7 @@ export class ResidentNM implements ResidentOperand {
   encodeBackward(s: OperationScope, batch: number, dY: GPUBuffer, dX: GPUBuffer): void {
     const w = this.live();
     const t = this.transpose!;
-    spmmNMT.encode(s, this.shape.cols, batch, { values: w.values, ptr: t.colPtr, idx: t.rowIdx, order: w.colOrder, perm: t.perm }, dY, dX);
+    spmmNMT.encode(s, this.shape.cols, batch, { values: w.values, ptr: t.colPtr, idx: t.rowIdx, order: t.schedule ?? w.colOrder, perm: t.perm }, dY, dX);
   }
 
   encodeGradient(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer): void {
@@ -104,7 +107,7 @@ export class ResidentNM implements ResidentOperand {
   encodeBackwardStage(s: OperationScope, batch: number, dY: GPUBuffer, Z: GPUBuffer, act: StageActivation<GPUBuffer>): void {
     const w = this.live();
     const t = this.transpose!;
-    spmmNMTDerive.encode(s, this.shape.cols, batch, { values: w.values, ptr: t.colPtr, idx: t.rowIdx, order: w.colOrder, perm: t.perm }, dY, Z, act);
+    spmmNMTDerive.encode(s, this.shape.cols, batch, { values: w.values, ptr: t.colPtr, idx: t.rowIdx, order: t.schedule ?? w.colOrder, perm: t.perm }, dY, Z, act);
   }
 
   encodeGradientStep(s: OperationScope, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer, bias: BiasState<GPUBuffer>, o: OptimizerStep, t: GPUBuffer): void {
@@ -152,7 +155,13 @@ export class ResidentNM implements ResidentOperand {
       const rebuilt = await this.ctx.run(operation, (s) => {
         encode(s, w);
         // The mask moved: the backward pass needs the new positions' index.
-        const transpose = { ...nmTransposeIndex.encode(s, next, this.shape, w.indices, w.rowPtr), owner: next };
+        const index = nmTransposeIndex.encode(s, next, this.shape, w.indices, w.rowPtr);
+        let schedule: GPUBuffer | undefined;
+        if (this.transpose!.schedule) {
+          schedule = next.output('column schedule', scheduleWords(this.shape.cols) * 4);
+          rowSchedule.encode(s, index.colPtr, this.shape.cols, schedule);
+        }
+        const transpose = { ...index, schedule, owner: next };
         return { result: w.values, byteLength: 0, decode: () => transpose };
       });
       if (this.weights !== w) {
