@@ -12,6 +12,7 @@
 // real run on SwiftShader, so the model cannot drift from the code. The
 // data-dependent sizes (kept count, candidates per round, bucket and cell
 // occupancy) come from the CPU twin and the same counter-based draws.
+import { programs } from '../../kernels/programs.js';
 import { setKeepFlagsCpu } from '../../kernels/set/prune.js';
 import { candidatesForRound, mulhi, REGROW_STREAM, regrowBands, regrowRound, ROUNDS_AHEAD, type RegrowLayer } from '../../kernels/set/regrow.js';
 import { compactCsr } from '../../kernels/set/compact-csr.js';
@@ -43,13 +44,13 @@ export interface EvolutionModel {
   longest: string;
 }
 
-// Constants of the programs (kernels/programs.ts), restated: the test compares the counts with a real run.
-const THREADS = 256;
-const SCAN_THREADS = 64;
-const SCAN_CHUNK = 64;
+// Workgroup sizes as the programs declare them (kernels/programs.ts); the test compares the counts with a real run.
+const { THREADS } = programs.setKeepFlags.layout.consts;
+const { THREADS: SCAN_THREADS, CHUNK: SCAN_CHUNK } = programs.scanChunks.layout.consts;
+const { BAND_THREADS } = programs.csrScatterEntries.layout.consts;
+// The reductions' host constants (kernels/primitives/select.ts, kernels/set/prune.ts), restated.
 const VALUES_PER_THREAD = 64;
 const MAX_REDUCE_WORKGROUPS = 1024;
-const BAND_THREADS = 16;
 /** 160-bit integer work of the one-thread sizing passes (shaders/fragments/wide.wgsl): word loops of 5. */
 const WIDE_WORDS = 5;
 /** thresholdRanks: 2 products, 3 roundings (bit length, shifts, sticky bits, an add each), 2 shifts, a sum, 2 floors. */
