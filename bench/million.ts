@@ -20,6 +20,8 @@ export interface MillionReport {
   adapter: { vendor: string; architecture: string; description: string } | null;
   backendNote?: string;
   machine: { cpus: number; loadAverage: number[]; node: string; platform: string };
+  /** Threads the CPU backend ran its products on (engine.threads). */
+  threads: number;
   options: Omit<MillionOptions, 'out' | 'autorun' | 'note' | 'baselineOnly'>;
   data: {
     samples: number;
@@ -130,6 +132,7 @@ export async function main(argv: string[]): Promise<number> {
     adapter: a ? { vendor: a.vendor, architecture: a.architecture, description: a.description } : null,
     ...(note ? { backendNote: note } : {}),
     machine: { cpus: cpus().length, loadAverage: loadavg(), node: process.version, platform: process.platform },
+    threads: engine.threads,
     options,
     data: {
       samples: o.samples,
@@ -240,8 +243,8 @@ export async function main(argv: string[]): Promise<number> {
   const m = report.model;
   const b = report.baseline;
   console.log(
-    `\nSET-MLP test accuracy ${m?.finalTestAccuracy == null ? '—' : `${(100 * m.finalTestAccuracy).toFixed(1)} %`}` +
-      `${b?.finalTestAccuracy == null ? '' : `, dense baseline ${(100 * b.finalTestAccuracy).toFixed(1)} %`}, chance ${(100 * report.data.chanceAccuracy).toFixed(1)} %; ` +
+    `\n${baselineOnly ? '' : `SET-MLP test accuracy ${m?.finalTestAccuracy == null ? '—' : `${(100 * m.finalTestAccuracy).toFixed(1)} %`}, `}` +
+      `${b?.finalTestAccuracy == null ? '' : `dense baseline ${(100 * b.finalTestAccuracy).toFixed(1)} %, `}largest test class ${(100 * report.data.chanceAccuracy).toFixed(1)} %; ` +
       `peak rss ${mb(report.memory.peakRssBytes)}; ${(report.totalSeconds / 60).toFixed(1)} min → ${out}`,
   );
   return failed ? 1 : 0;
