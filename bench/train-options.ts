@@ -2,7 +2,7 @@
 // (bench/train-cli.ts: `--hidden 300-300`) and the page /demo/train.html
 // (`?hidden=300-300`, and its form). One list, one parser per option, one set
 // of defaults per preset, one set of messages.
-import { MLP_VARIANTS, type MlpVariant } from '../src/index.js';
+import { MLP_VARIANTS, QUICK_SELECTION_SETTINGS, type MlpVariant } from '../src/index.js';
 import {
   BadValue,
   expandShorthands,
@@ -34,8 +34,18 @@ export const TRAIN_PRESETS: readonly TrainPreset[] = ['reference', 'quick', 'sma
 export type TrainData = 'mnist' | 'fashion-mnist' | 'idx' | 'synthetic';
 export const TRAIN_DATA: readonly TrainData[] = ['mnist', 'fashion-mnist', 'idx', 'synthetic'];
 
+/** classify: the SET-MLP accuracy run; select: QuickSelection's denoising autoencoder, then its K pixels evaluated. */
+export type TrainTask = 'classify' | 'select';
+export const TRAIN_TASKS: readonly TrainTask[] = ['classify', 'select'];
+
 export interface TrainOptions {
   preset: TrainPreset;
+  /** CLI: what to train (select: the preset's sizes with the QuickSelection authors' settings). */
+  task: TrainTask;
+  /** CLI, task select: the features kept. */
+  k: number;
+  /** CLI, CPU backend: worker threads of the products (0: the engine's default, the available cores). */
+  threads: number;
   data: TrainData;
   /** CLI: the directory with the four IDX files ('' = none). */
   dataDir: string;
@@ -94,6 +104,9 @@ export function defaultTrainOptions(preset: TrainPreset): TrainOptions {
       : { hidden: [1000, 1000, 1000], epochs: preset === 'quick' ? 4 : 100, batch: 128, train: LIMITS.train, test: LIMITS.test };
   return {
     preset,
+    task: 'classify',
+    k: QUICK_SELECTION_SETTINGS.k,
+    threads: 0,
     data: 'mnist',
     dataDir: '',
     variant: ['set-csr'],
@@ -141,6 +154,31 @@ const flag = { flag: true, parse: parseFlag, format: formatFlag } as const;
 const numberOption = (range: Parameters<typeof parseNumber>[1]) => ({ parse: (t: string) => parseNumber(t, range), format: String });
 const integerOption = (min: number, max: number) => ({ parse: (t: string) => parseInteger(t, min, max), format: String });
 
+/**
+ * --task select's defaults: the QuickSelection authors' settings (one hidden
+ * layer of 1,000, ε 13, ζ 0.2, dropout 0.2, SGD 0.01 / 0.9 / 1e-5, batch
+ * 100, 100 epochs, standardised inputs); the presets keep their meaning
+ * (quick: 4 epochs; small: 10 epochs on 10,000 samples).
+ */
+export function selectTrainOptions(preset: TrainPreset): TrainOptions {
+  const q = QUICK_SELECTION_SETTINGS;
+  const base = defaultTrainOptions(preset);
+  return {
+    ...base,
+    task: 'select',
+    hidden: [q.hidden],
+    epsilon: q.epsilon,
+    zeta: q.zeta,
+    dropout: q.dropoutRate,
+    lr: q.optimizer.lr,
+    momentum: q.optimizer.momentum,
+    weightDecay: q.optimizer.weightDecay,
+    batch: q.batchSize,
+    epochs: preset === 'reference' ? q.epochs : base.epochs,
+    inputs: 'standardize',
+  };
+}
+
 /** Every option of the training programs, in --help's order. */
 export const TRAIN_OPTIONS: OptionSpecs<TrainOptions> = [
   {
@@ -151,6 +189,16 @@ export const TRAIN_OPTIONS: OptionSpecs<TrainOptions> = [
     parse: (t) => parseChoice(t, TRAIN_PRESETS),
     format: (v) => v,
   },
+  {
+    key: 'task',
+    scope: 'cli',
+    placeholder: TRAIN_TASKS.join('|'),
+    help: "classify (the SET-MLP), or select: QuickSelection's sparse denoising autoencoder with the authors' settings as defaults, its top-K pixels per epoch, then the fixed classifier of bench/quick-selection.ts on the final K",
+    parse: (t) => parseChoice(t, TRAIN_TASKS),
+    format: (v) => v,
+  },
+  { key: 'k', scope: 'cli', placeholder: 'K', help: '--task select: the features kept', ...integerOption(1, 784) },
+  { key: 'threads', scope: 'cli', placeholder: 'N', help: "CPU backend: worker threads of the sparse products (0: the engine's default, the available cores)", ...integerOption(0, 64) },
   {
     key: 'data',
     scope: 'both',
@@ -209,7 +257,7 @@ export const TRAIN_SHORTHANDS = { '--quick': ['--preset', 'quick'] } as const;
 
 function resolve(given: Partial<TrainOptions>, program: OptionProgram): TrainOptions {
   const preset = given.preset ?? DEFAULT_PRESET[program];
-  return { ...defaultTrainOptions(preset), ...given, preset };
+  return { ...(given.task === 'select' ? selectTrainOptions(preset) : defaultTrainOptions(preset)), ...given, preset };
 }
 
 /**
@@ -221,6 +269,8 @@ export function checkTrainOptions(o: TrainOptions, program: OptionProgram): Opti
   if (program === 'page') {
     if (o.variant.length !== 1) errors.push(new OptionError('variant', `the page trains one variant at a time, got "${o.variant.join(',')}"`));
     if (o.data !== 'mnist' && o.data !== 'synthetic') errors.push(new OptionError('data', `the page has mnist and synthetic; ${o.data} needs --data-dir (npm run train only)`));
+  } else if (o.task === 'select' && o.hidden.length !== 1) {
+    errors.push(new OptionError('hidden', `--task select trains an autoencoder with one hidden layer, got ${formatHidden(o.hidden)}`));
   } else if ((o.data === 'fashion-mnist' || o.data === 'idx') && o.dataDir === '') {
     errors.push(new OptionError('dataDir', `--data ${o.data} needs --data-dir, the directory with the four IDX files`));
   }

@@ -1,5 +1,7 @@
 import {
+  quickSelectionLayers,
   Sequential,
+  set,
   setMlpLayers,
   sgd,
   subset,
@@ -138,6 +140,134 @@ export async function runTraining(engine: Engine, config: TrainConfig, data: { t
     });
     report.complete = true;
     await hooks.onTrained?.(model);
+  } finally {
+    report.totalSeconds = (performance.now() - started) / 1000;
+    model.dispose();
+  }
+  return report;
+}
+
+/** One QuickSelection run (`npm run train -- --task select`): the sparse denoising autoencoder's settings. */
+export interface SelectConfig {
+  dataset: string;
+  /** Features kept. */
+  k: number;
+  hidden: number;
+  epochs: number;
+  batchSize: number;
+  epsilon: number;
+  zeta: number;
+  dropoutRate: number;
+  noiseFactor: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  seed: number;
+  inputs: 'unit' | 'standardize';
+  trainSamples?: number;
+}
+
+export interface SelectEpoch {
+  epoch: number;
+  /** Mean reconstruction MSE of the corrupted training inputs (with dropout, as trained). */
+  trainLoss: number;
+  seconds: number;
+  evolveSeconds: number;
+  /** The K strongest input features after this epoch's topology update, strongest first. */
+  selected: number[];
+  strengths: number[];
+}
+
+/** The autoencoder's results file, `bench/results/train-select-<dataset>-<date>.json`; documented in bench/README.md. */
+export interface SelectReport {
+  schema: 'wgsparse-train-select/1';
+  dataset: string;
+  settings: Omit<SelectConfig, 'dataset'> & { epochsPlanned: number };
+  layers: number[];
+  parameters: number;
+  denseParameters: number;
+  backend: 'webgpu' | 'cpu';
+  threads: number;
+  adapter: { vendor: string; architecture: string; description: string } | null;
+  backendNote?: string;
+  trainSamples: number;
+  epochs: SelectEpoch[];
+  /** Mean training + evolution seconds per completed epoch. */
+  secondsPerEpoch: number | null;
+  date: string;
+  totalSeconds: number;
+  /** False while the run is still going or when it was stopped early (the file is rewritten after every epoch). */
+  complete: boolean;
+  notes: string[];
+}
+
+export interface SelectHooks {
+  onProgress?: (epoch: number, batch: number, batches: number) => void;
+  onEpoch?: (report: SelectReport, epoch: SelectEpoch) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+/**
+ * Trains QuickSelection's sparse denoising autoencoder on data.train (labels
+ * unused) and records the top-K features after every epoch. A stopped run
+ * (signal) resolves with the epochs completed so far (complete: false), so
+ * their last selection can still be evaluated.
+ */
+export async function runQuickSelection(engine: Engine, config: SelectConfig, data: { train: Dataset }, hooks: SelectHooks = {}): Promise<SelectReport> {
+  const train = config.trainSamples ? subset(data.train, 0, Math.min(config.trainSamples, data.train.count)) : data.train;
+  const features = train.features;
+  const model = new Sequential(engine, quickSelectionLayers(features, { hidden: config.hidden, epsilon: config.epsilon, dropoutRate: config.dropoutRate, seed: config.seed }));
+  const started = performance.now();
+  const { dataset, ...rest } = config;
+  const report: SelectReport = {
+    schema: 'wgsparse-train-select/1',
+    dataset,
+    settings: { ...rest, epochsPlanned: config.epochs },
+    layers: [features, config.hidden, features],
+    parameters: model.parameterCount,
+    denseParameters: model.denseParameterCount,
+    backend: engine.backend,
+    threads: engine.threads,
+    adapter: engine.adapterInfo ? { vendor: engine.adapterInfo.vendor, architecture: engine.adapterInfo.architecture, description: engine.adapterInfo.description } : null,
+    trainSamples: train.count,
+    epochs: [],
+    secondsPerEpoch: null,
+    date: new Date().toISOString(),
+    totalSeconds: 0,
+    complete: false,
+    notes: [],
+  };
+  try {
+    await model.fit(train, {
+      task: 'autoencode',
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      optimizer: sgd({ lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay }),
+      // The authors evolve both layers, the output layer included.
+      evolution: set({ zeta: config.zeta, includeLast: true }),
+      corruption: { noiseFactor: config.noiseFactor, seed: config.seed },
+      selectFeatures: { k: config.k },
+      seed: config.seed,
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      onBatchEnd: (p) => hooks.onProgress?.(p.epoch, p.batch, p.batches),
+      onEpochEnd: async (log: EpochLog) => {
+        const epoch: SelectEpoch = {
+          epoch: log.epoch + 1,
+          trainLoss: log.loss,
+          seconds: log.seconds,
+          evolveSeconds: log.evolveSeconds,
+          selected: Array.from(log.selectedFeatures!.indices),
+          strengths: Array.from(log.selectedFeatures!.strengths),
+        };
+        report.epochs.push(epoch);
+        report.totalSeconds = (performance.now() - started) / 1000;
+        report.secondsPerEpoch = report.epochs.reduce((t, e) => t + e.seconds + e.evolveSeconds, 0) / report.epochs.length;
+        await hooks.onEpoch?.(report, epoch);
+      },
+    });
+    report.complete = true;
+  } catch (e) {
+    if (!hooks.signal?.aborted) throw e;
   } finally {
     report.totalSeconds = (performance.now() - started) / 1000;
     model.dispose();
