@@ -23,6 +23,7 @@ import {
   quickSelectionEvolution,
   quickSelectionLayers,
   relu,
+  rigl,
   sgd,
   sigmoid,
   softmax,
@@ -127,6 +128,15 @@ describe(`autoencoder fit on WebGPU (${adapterName(gpu)}) and the CPU`, () => {
       for (const m of models) m.dispose();
     });
   }
+
+  test('RigL growth from the MSE gradient (clean inputs as targets): GPU = CPU topologies and losses', async () => {
+    const o: FitOptions = { ...base, evolution: rigl({ zeta: 0.3, includeLast: true }), epochs: 2 };
+    const [hg, hc, models] = await fitBoth(preset, o);
+    for (let e = 0; e < 2; e++) relClose(hg.epochs[e]!.loss, hc.epochs[e]!.loss, 1e-4, `epoch ${e} loss`);
+    const [wg, wc] = await Promise.all(models.map((m) => (m.linearLayers[1] as SparseLinear).weights()));
+    expect(wg!.W.colIdx).toEqual(wc!.W.colIdx);
+    for (const m of models) m.dispose();
+  });
 
   test('a sigmoid output: the MSE delta times σ\'(z), GPU = CPU (fused and separate)', async () => {
     const layers = () => [new SparseLinear({ in: FEATURES, out: 40, epsilon: 8, seed: 5 }), relu(), new SparseLinear({ in: 40, out: FEATURES, epsilon: 8, seed: 6 }), sigmoid()];
