@@ -113,12 +113,12 @@ const scheduleConsts = { SCHEDULE_HEADER: 4, SCHEDULE_STRIDE: 3 } as const;
 
 /**
  * The schedule's rebuild: ORDER_ROWS rows per workgroup, ORDER_BINS length
- * bins (bit lengths 0 … 32), rows of bit length ≥ LONG_ROW_BITS (128 entries,
- * four 32-entry strips) split over a workgroup's warps.
+ * bins (bit lengths 0 … 32); rows of bit length ≥ longBits are split over a
+ * workgroup's warps (kernels/row-order.ts chooses it).
  */
 const rowOrder = shader(rowOrderSource, {
-  consts: { ...scheduleConsts, ORDER_ROWS: 256, ORDER_BINS: 33, LONG_ROW_BITS: 8 },
-  uniforms: { rows: 'u32', blocks: 'u32' },
+  consts: { ...scheduleConsts, ORDER_ROWS: 256, ORDER_BINS: 33 },
+  uniforms: { rows: 'u32', blocks: 'u32', longBits: 'u32' },
   bindings: { rowPtr: 'r u32', counts: 'rw u32', schedule: 'rw u32' },
 });
 

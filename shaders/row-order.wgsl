@@ -12,8 +12,9 @@
 //               block before it with the same key (a walk of the block's keys
 //               in workgroup memory; rows of a block are ORDER_ROWS at most)
 // The schedule (what gatherWarp reads): SCHEDULE_HEADER words, word 0 the
-// number of long rows (bit length ≥ LONG_ROW_BITS: they come first, and the
-// gather splits each over a whole workgroup), then SCHEDULE_STRIDE words per
+// number of long rows (bit length ≥ params.longBits, chosen by the host from
+// the mean length: they come first, and the gather splits each over a whole
+// workgroup), then SCHEDULE_STRIDE words per
 // slot: the row, its first entry and its end. Carrying the row's range
 // itself lets the gather drop the row-pointer binding (WebGPU's default of 8
 // storage buffers per stage, which the fused forward's epilogue fills).
@@ -55,9 +56,9 @@ fn binScatter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups
   schedule[at] = r;
   schedule[at + 1u] = rowPtr[r];
   schedule[at + 2u] = rowPtr[r + 1u];
-  // Long rows take the keys below that of bit length LONG_ROW_BITS - 1: they end where the first short key's rows begin.
+  // Long rows take the keys below that of bit length longBits - 1: they end where the first short key's rows begin.
   if (r == 0u) {
-    let firstShort = ORDER_BINS - LONG_ROW_BITS;
+    let firstShort = ORDER_BINS - params.longBits;
     schedule[0] = counts[firstShort * params.blocks];
   }
 }

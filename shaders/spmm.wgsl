@@ -222,7 +222,8 @@ fn main(
 // shaders/row-order.wgsl (length bins, longest first, so a workgroup's rows
 // end their strips together), which also carries each row's entry range (no
 // rowPtr binding: the fused forward's epilogue needs the room). Its first
-// `long` slots are rows of ≥ 128 entries: each is one unit of work for a
+// `long` slots are rows of at least 128 entries and 4 × the mean length
+// (kernels/row-order.ts, longRowThreshold): each is one unit of work for a
 // whole workgroup, its WARP_ROWS warps taking a quarter of the entries each
 // (whole strips) into a partial row, which the fix-up at the end of the unit
 // adds in warp order (deterministic: the same sum whatever the timing) before

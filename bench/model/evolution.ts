@@ -48,6 +48,7 @@ export interface EvolutionModel {
 const { THREADS } = programs.setKeepFlags.layout.consts;
 const { THREADS: SCAN_THREADS, CHUNK: SCAN_CHUNK } = programs.scanChunks.layout.consts;
 const { BAND_THREADS } = programs.csrScatterEntries.layout.consts;
+const { ORDER_ROWS, ORDER_BINS } = programs.rowOrderScatter.layout.consts;
 // The reductions' host constants (kernels/primitives/select.ts, kernels/set/prune.ts), restated.
 const VALUES_PER_THREAD = 64;
 const MAX_REDUCE_WORKGROUPS = 1024;
@@ -206,7 +207,7 @@ export function modelEvolution(W: CSRMatrix, zeta: number, seed: number, profile
   return { profile, dispatches: d, readbacks, submissions, rounds: round, maxSerialSteps: longest?.steps ?? 0, longest: longest?.label ?? '-' };
 }
 
-/** The install's dispatches (kernels/resident/csr.ts, kernels/csr-transpose.ts): the derived indices of a training operand. */
+/** The install's dispatches (kernels/resident/csr.ts, kernels/csr-transpose.ts): the derived indices of a training operand (and on gpu its gathers' schedules). */
 function install(d: EvolutionDispatch[], evolved: CSRMatrix, profile: KernelProfile, training: boolean): void {
   if (!training) return;
   const gpu = profile === 'gpu';
@@ -244,6 +245,16 @@ function install(d: EvolutionDispatch[], evolved: CSRMatrix, profile: KernelProf
     d.push({ label: 'csrScatterColumns', workgroups: Math.ceil(nnz / THREADS), threads: THREADS, steps: 1 });
     // Insertion sort of a column in arbitrary slot order: up to length² / 2 moves.
     d.push({ label: 'csrSortColumns', workgroups: Math.ceil(cols / THREADS), threads: THREADS, steps: Math.ceil((maxColumn * maxColumn) / 2) });
+  }
+  // The gpu gather's schedules of the rows and the columns (kernels/row-order.ts): bin counts, their scan, a
+  // stable scatter whose rank walks the earlier keys of its 256-row block (workgroup memory).
+  if (gpu) {
+    for (const n of [rows, cols]) {
+      const blocks = Math.ceil(n / ORDER_ROWS);
+      d.push({ label: 'rowOrderCounts', workgroups: blocks, threads: ORDER_ROWS, steps: 1 });
+      scan(d, 'row order bins', ORDER_BINS * blocks);
+      d.push({ label: 'rowOrderScatter', workgroups: blocks, threads: ORDER_ROWS, steps: ORDER_ROWS - 1 });
+    }
   }
 }
 

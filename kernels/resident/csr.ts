@@ -268,8 +268,8 @@ export class ResidentCsr implements ResidentOperand {
     const identity = this.train().identity;
     if (identity) return identity;
     const orders = { rows: next.output('row schedule', scheduleWords(this.rows) * 4), cols: next.output('column schedule', scheduleWords(this.cols) * 4) };
-    rowSchedule.encode(s, rowPtr, this.rows, orders.rows);
-    rowSchedule.encode(s, colPtr, this.cols, orders.cols);
+    rowSchedule.encode(s, rowPtr, this.rows, this.nnz, orders.rows);
+    rowSchedule.encode(s, colPtr, this.cols, this.nnz, orders.cols);
     return orders;
   }
 

@@ -159,7 +159,7 @@ export class ResidentNM implements ResidentOperand {
         let schedule: GPUBuffer | undefined;
         if (this.transpose!.schedule) {
           schedule = next.output('column schedule', scheduleWords(this.shape.cols) * 4);
-          rowSchedule.encode(s, index.colPtr, this.shape.cols, schedule);
+          rowSchedule.encode(s, index.colPtr, this.shape.cols, this.nnz, schedule);
         }
         const transpose = { ...index, schedule, owner: next };
         return { result: w.values, byteLength: 0, decode: () => transpose };
