@@ -13,6 +13,7 @@ import { modelGatherDispatch, modelGatherWarpDispatch, modelSddmmDispatch, model
 import type { DispatchTrace, MemoryEvent } from '../bench/model/trace.js';
 import { traceWgsl, type TracedProduct } from '../bench/model/wgsl-trace.js';
 import { gpuEngine } from './helpers/engines.js';
+import { rowSchedule } from '../kernels/row-order.js';
 
 /** Rows of different lengths (empty ones too), so rows of a workgroup leave their loops at different steps. */
 function skewed(rows: number, cols: number, seed: number): CSRMatrix {
@@ -32,6 +33,26 @@ function skewed(rows: number, cols: number, seed: number): CSRMatrix {
   }
   return CSRMatrix.fromCOO({ rows, cols, rowIndices, colIndices, values });
 }
+
+/** Rows of the given lengths at seeded distinct columns: long rows (≥ 4 × the mean) that gatherWarp splits. */
+function rowsOfLengths(lengths: number[], cols: number, seed: number): CSRMatrix {
+  const rowIndices: number[] = [];
+  const colIndices: number[] = [];
+  let x = seed;
+  const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  lengths.forEach((len, r) => {
+    const taken = new Set<number>();
+    while (taken.size < len) taken.add(Math.floor(next() * cols));
+    for (const c of taken) {
+      rowIndices.push(r);
+      colIndices.push(c);
+    }
+  });
+  return CSRMatrix.fromCOO({ rows: lengths.length, cols, rowIndices, colIndices, values: rowIndices.map((_, k) => Math.sin(k)) });
+}
+
+/** 28 rows, mean about 45: the rows of 700 and 300 are long (≥ 256), 130 is not. */
+const LONG_LENGTHS = [700, 3, 130, 0, 5, 1, 2, 300, ...new Array<number>(20).fill(4)];
 
 function operandOf(product: 'gather' | 'gatherTranspose', W: CSRMatrix): GatherOperandModel {
   const t = W.transposeIndex();
@@ -54,28 +75,40 @@ function eventsOf(trace: DispatchTrace): Map<string, string[]> {
   return out;
 }
 
-const CASES: Array<{ product: TracedProduct; rows: number; cols: number; batch: number; unsplit?: boolean }> = [
+const CASES: Array<{ product: TracedProduct; rows: number; cols: number; batch: number; long?: 'rows' | 'columns' | 'many'; unsplit?: boolean }> = [
   // batch 64: vec4 loads on `main`; 5 and 130: scalar paths, partial tiles (130 spans two 128-column tiles); 1: one column.
   ...(['gather', 'gatherTranspose', 'sddmm'] as const).flatMap((product) =>
     [1, 5, 64, 130].map((batch) => ({ product, rows: 37, cols: 29, batch })),
   ),
   { product: 'gather', rows: 70, cols: 45, batch: 33 },
   { product: 'sddmm', rows: 70, cols: 45, batch: 36 },
-  // Long rows (≥ 128 entries) that gatherWarp splits: 8 of 37 rows, and all 20 rows of a transpose (4 units per workgroup).
-  { product: 'gather', rows: 37, cols: 300, batch: 33 },
-  { product: 'gatherTranspose', rows: 600, cols: 20, batch: 130 },
+  // Long rows that gatherWarp splits (LONG_LENGTHS), in W and in Wᵀ (W's columns), and 30 long rows (1100, mean 255) among 130: 55 units for 33 workgroups.
+  { product: 'gather', rows: 28, cols: 800, batch: 33, long: 'rows' },
+  { product: 'gatherTranspose', rows: 800, cols: 28, batch: 130, long: 'columns' },
+  { product: 'gather', rows: 130, cols: 1200, batch: 5, long: 'many' },
   // The same shader on a schedule without splits in index order: what gatherWarp did before (bench/model/run.ts's 'before' rows).
-  { product: 'gather', rows: 37, cols: 300, batch: 64, unsplit: true },
+  { product: 'gather', rows: 28, cols: 800, batch: 64, long: 'rows', unsplit: true },
 ];
+
+function caseMatrix(rows: number, cols: number, seed: number, long: 'rows' | 'columns' | 'many' | undefined): CSRMatrix {
+  if (long === 'rows') return rowsOfLengths(LONG_LENGTHS, cols, seed);
+  if (long === 'many') return rowsOfLengths([...new Array<number>(30).fill(1100), ...new Array<number>(100).fill(1)], cols, seed);
+  if (long === 'columns') {
+    const T = rowsOfLengths(LONG_LENGTHS, rows, seed);
+    return CSRMatrix.fromCOO({ rows, cols, rowIndices: Array.from(T.colIdx), colIndices: Array.from(T.rowIndices()), values: Array.from(T.values) });
+  }
+  return skewed(rows, cols, seed);
+}
 
 describe('the shaders trace what the JavaScript models say (WGSL TRACE variants on WebGPU)', () => {
   test.each(CASES.flatMap((c) => (['emulation', 'gpu'] as const).map((profile) => ({ ...c, profile }))))(
     '$product $rows×$cols batch $batch ($profile profile)',
-    async ({ product, rows, cols, batch, profile, unsplit }) => {
+    async ({ product, rows, cols, batch, profile, long, unsplit }) => {
       const warp = profile === 'gpu';
       const engine = await gpuEngine();
       const ctx = engine.gpuContextForLayers()!;
-      const W = skewed(rows, cols, rows * 31 + batch);
+      const W = caseMatrix(rows, cols, rows * 31 + batch, long);
+      if (long && product !== 'sddmm') expect(rowSchedule.cpu(operandOf(product, W).ptr, product === 'gather' ? rows : cols)[0], 'long rows').toBe(long === 'many' ? 30 : 2);
       let schedule: Uint32Array | undefined;
       if (unsplit && product !== 'sddmm') {
         const A = operandOf(product, W);

@@ -7,7 +7,10 @@
  *   CSR, Wᵀ through the transpose index, N:M and its transpose) and SDDMM
  *   (sddmmWarp: CSR and N:M) against the CPU twin and a naive reference on
  *   random shapes and edge cases (tolerance KERNEL_TOL: they add in the CPU's
- *   entry order for the gathers, in another order for SDDMM);
+ *   entry order for the gathers, in another order for SDDMM), with rows and
+ *   columns long enough to be split over a workgroup (kernels/row-order.ts);
+ * - a training operand's schedules rebuilt by an install on the GPU: the
+ *   fused forward and the transpose-derive of the installed layer;
  * - a short Sequential fit with 'gpu' forced gives the CPU's losses.
  */
 import { describe, expect, test } from 'vitest';
@@ -32,7 +35,10 @@ import {
 } from '../src/index.js';
 import { chooseKernelProfile } from '../src/gpu/kernel-profile.js';
 import { GpuContext, OperationScope } from '../src/gpu/gpu-context.js';
-import { spmmCsr, spmmCsrT, spmmNM } from '../kernels/spmm.js';
+import { spmmCsr, spmmCsrForward, spmmCsrT, spmmCsrTDerive, spmmNM, type StageActivation } from '../kernels/spmm.js';
+import { ResidentCsr } from '../kernels/resident/csr.js';
+import { uploadCsr } from '../kernels/set/resident-csr.js';
+import { BufferOwner } from '../src/gpu/gpu-context.js';
 import { sddmmCsr, sddmmNM } from '../kernels/sddmm.js';
 import { absProductScale, csrCases, emptyCsr, nmCase, powerLawCsr, type CsrCase } from './helpers/cases.js';
 import { cpuEngine, gpuEngine } from './helpers/engines.js';
@@ -100,7 +106,36 @@ const warpCases: CsrCase[] = [
   { name: 'random 66×66, batch 256', W: CSRMatrix.random({ rows: 66, cols: 66, density: 0.05, seed: 35, init: 'uniform' }), batch: 256 },
   { name: 'one full row of 300 (10 strips), others empty', W: fullRow(6, 300, 2), batch: 40 },
   { name: 'nnz 0, batch 64', W: emptyCsr(9, 5), batch: 64 },
+  // Rows of 127, 128, 129 and 300 entries among 60 short ones (mean 13, so long from 128): the last three split over a workgroup's 4 warps.
+  { name: 'rows around the long-row threshold, batch 70', W: rowsOfLengths([127, 3, 128, 0, 129, 5, 300, ...new Array<number>(60).fill(2)], 400, 7), batch: 70 },
+  // 40 long rows (mean 108: rows of 512 and more) and 184 short ones: 86 units for 56 workgroups (second rounds), batch over two tiles.
+  { name: '40 long rows among 224 (units past the first round), batch 257', W: rowsOfLengths([...new Array<number>(40).fill(600), ...new Array<number>(184).fill(1)], 700, 8), batch: 257 },
+  // The transpose of a power law: Wᵀ's rows (W's columns) are the long ones.
+  { name: 'power-law columns (long rows of Wᵀ), batch 96', W: transposed(powerLawCsr(60, 700, 37)), batch: 96 },
 ];
+
+/** A CSR whose row r holds lengths[r] entries at seeded distinct columns. */
+function rowsOfLengths(lengths: number[], cols: number, seed: number): CSRMatrix {
+  const rowIndices: number[] = [];
+  const colIndices: number[] = [];
+  const values: number[] = [];
+  let state = seed;
+  const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  lengths.forEach((len, r) => {
+    const taken = new Set<number>();
+    while (taken.size < len) taken.add(Math.floor(next() * cols));
+    for (const c of taken) {
+      rowIndices.push(r);
+      colIndices.push(c);
+      values.push(next() * 2 - 1);
+    }
+  });
+  return CSRMatrix.fromCOO({ rows: lengths.length, cols, rowIndices, colIndices, values });
+}
+
+function transposed(W: CSRMatrix): CSRMatrix {
+  return CSRMatrix.fromCOO({ rows: W.cols, cols: W.rows, rowIndices: Array.from(W.colIdx), colIndices: Array.from(W.rowIndices()), values: Array.from(W.values) });
+}
 
 /** A CSR whose row `r` is full and every other row empty. */
 function fullRow(rows: number, cols: number, r: number): CSRMatrix {
@@ -175,6 +210,62 @@ describe("'gpu' profile forced on SwiftShader: the warp kernels vs the CPU twin 
     expect(Array.from(await gpu.sddmmNM(N, new DenseMatrix(5, 0), new DenseMatrix(8, 0)))).toEqual(new Array(N.nnz).fill(0));
     const y = await gpu.spmmCsr(W, new DenseMatrix(8, 0));
     expect([y.rows, y.cols]).toEqual([5, 0]);
+  });
+});
+
+describe("'gpu' profile: the schedules an install rebuilds on the GPU (ResidentCsr)", () => {
+  test('an ER layer replaced by a skewed one (long rows and long columns): the fused forward and the transpose-derive equal their CPU twins', async () => {
+    const ctx = new GpuContext(gpu.device!, false, undefined, undefined, 'gpu');
+    const rows = 150;
+    const cols = 600;
+    // Long rows (power law, rows of ≥ 128) and long columns (one column in every row): both schedules split.
+    const coo = new Map<number, number>();
+    const pl = powerLawCsr(rows, cols, 5);
+    pl.colIdx.forEach((c, k) => coo.set(pl.rowIndices()[k]! * cols + c, pl.values[k]!));
+    for (let r = 0; r < rows; r++) coo.set(r * cols + 7, Math.cos(r));
+    const keys = [...coo.keys()];
+    const W1 = CSRMatrix.fromCOO({ rows, cols, rowIndices: keys.map((k) => Math.floor(k / cols)), colIndices: keys.map((k) => k % cols), values: keys.map((k) => coo.get(k)!) });
+    // What was uploaded: as many entries, spread evenly (entry i in row i mod rows).
+    const W0 = CSRMatrix.fromCOO({ rows, cols, rowIndices: keys.map((_, i) => i % rows), colIndices: keys.map((_, i) => Math.floor(i / rows)), values: keys.map((_, i) => Math.sin(i)) });
+    const operand = ResidentCsr.upload(ctx, W0, new Float32Array(W0.nnz), undefined, { training: true });
+    const scratch = new BufferOwner(ctx);
+    try {
+      await operand.install(uploadCsr(scratch, W1, new Float32Array(W1.nnz)));
+      const batch = 70;
+      const X = DenseMatrix.random(cols, batch, { seed: 51 });
+      const dY = DenseMatrix.random(rows, batch, { seed: 52 });
+      const Zin = DenseMatrix.random(cols, batch, { seed: 53 });
+      const bias = Float32Array.from({ length: rows }, (_, r) => Math.sin(r) / 4);
+      const p = { nonlinearity: 'leaky' as const, alpha: 0.1, rate: 0.3, seed: 9, stream: 2 };
+      const act = (step: GPUBuffer): StageActivation<GPUBuffer> => ({ p, training: true, step });
+      const [Zf, A, dZ] = await ctx.run('forward and backward stages', (s) => {
+        const step = s.upload('step', Uint32Array.of(3));
+        const Z = s.output('Z', rows * batch * 4);
+        const Aout = s.output('A', rows * batch * 4);
+        operand.encodeForwardStage(s, batch, s.upload('X', X.data), { Z, bias: s.upload('bias', bias), activation: { A: Aout, act: act(step) } });
+        const Zb = s.upload('Z (backward)', Zin.data);
+        operand.encodeBackwardStage(s, batch, s.upload('dY', dY.data), Zb, act(step));
+        const out = s.output('read-back', (2 * rows + cols) * batch * 4);
+        s.copy(Z, out, rows * batch * 4);
+        s.copy(Aout, out, rows * batch * 4, rows * batch * 4);
+        s.copy(Zb, out, cols * batch * 4, 2 * rows * batch * 4);
+        return { result: out, byteLength: (2 * rows + cols) * batch * 4, decode: (b) => [new Float32Array(b, 0, rows * batch), new Float32Array(b, rows * batch * 4, rows * batch), new Float32Array(b, 2 * rows * batch * 4)] as const };
+      });
+      const cpuAct = { p, training: true, step: 3 };
+      const f = spmmCsrForward.cpu(W1, X, bias, cpuAct);
+      const scaleY = absProductScale(W1.toDense(), X);
+      expectClose(Zf, f.Z.data, Array.from(scaleY, (v, i) => v + Math.abs(bias[Math.floor(i / batch)]!)), 'Z gpu vs cpu', TOL);
+      // A = f(Z) · mask: its error is Z's (leaky ReLU, slope ≤ 1; mask scale 1 / 0.7).
+      expectClose(A, f.A!.data, Array.from(scaleY, (v) => (v + 1) / 0.7), 'A gpu vs cpu', TOL);
+      const Zc = Zin.data.slice();
+      spmmCsrTDerive.cpu(W1, dY, Zc, cpuAct);
+      expectClose(dZ, Zc, Array.from(absProductScale(W1.toDense(), dY, true), (v) => v / 0.7), 'dZ gpu vs cpu', TOL);
+      // The installed layer is the one gathered: W0's products differ.
+      expect(Math.max(...Array.from(f.Z.data, (v, i) => Math.abs(v - spmmCsrForward.cpu(W0, X, bias, cpuAct).Z.data[i]!)))).toBeGreaterThan(0.1);
+    } finally {
+      scratch.release();
+      operand.release();
+    }
   });
 });
 
