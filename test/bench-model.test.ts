@@ -19,7 +19,7 @@ import {
   sectorsPerAccess,
   type DispatchAnalysis,
 } from '../bench/model/analyze.js';
-import { modelGatherCsr, modelGatherCsrT, modelGatherCsrTWarp, modelGatherCsrWarp, modelSddmmCsr, modelSddmmCsrWarp } from '../bench/model/kernels.js';
+import { modelGatherCsr, modelGatherCsrT, modelGatherCsrTWarp, modelGatherCsrWarp, modelGatherSkew, modelSddmmCsr, modelSddmmCsrWarp, skewedLayers } from '../bench/model/kernels.js';
 import { analyzeGemm, modelGemm } from '../bench/model/gemm.js';
 import { gemmGrid } from '../kernels/gemm.js';
 import { PROFILES, workgroupsPerSM } from '../bench/model/profiles.js';
@@ -412,9 +412,11 @@ describe('npm run bench -- --model', () => {
         'gemm gpu NN tileGpu',
         'set-evolve emulation (before)',
         'set-evolve gpu (after)',
+        ...skewedLayers().flatMap((l) => [false, true].map((after) => `${l.transpose ? 'spmm_csr_t' : 'spmm_csr'} ${modelGatherSkew(l, 1, after).variant}`)),
       ]);
       for (const k of report.model!.kernels) {
         if (k.kernel === 'set-evolve') continue; // at 1 M connections whatever the shapes asked for (see the SET evolution block)
+        if (k.rows === 4096 && k.batch === 128 && k.kernel !== 'gemm') continue; // the skewed layers, whatever the shapes (see the skewed-layers block)
         expect(Object.keys(k).sort()).toEqual(
           ['kernel', 'variant', 'rows', 'cols', 'batch', 'sparsity', 'sectorsPer512B', 'activeLanes', 'workgroupsPerSM', 'maxSerialSteps', 'dispatches', 'readbacks', ...(k.kernel === 'gemm' ? ['workgroupMemory'] : [])].sort(),
         );
@@ -446,6 +448,43 @@ describe('npm run bench -- --model', () => {
     expect(validateReport({ ...bare, model })).toEqual([]);
     expect(parseBenchArgv(['--model', '--model-profile', 'intel-xe-lp'])).toMatchObject({ model: true, modelProfile: 'intel-xe-lp' });
     expect(() => parseBenchArgv(['--model-profile', 'gtx'])).toThrow(OptionError);
+  });
+});
+
+describe('skewed layers: gatherWarp before and after length bins and split rows (bench/model/kernels.ts, batch 128)', () => {
+  // Analysed on 32 evenly spaced workgroups, as `npm run bench -- --model` does; the longest rows sit in workgroup 0 (sampled) after.
+  const options = { maxWorkgroups: 32 };
+  const figures = (name: string, after: boolean, profile: 'h100' | 'amd-cdna') => analyzeOperation(modelGatherSkew(skewedLayers().find((l) => l.name === name)!, 128, after, options), PROFILES[profile]).model;
+
+  it('power-law rows and power-law columns (4096²): the longest invocation walks a quarter of the longest row (16,648 → 4,178 and 16,776 → 4,211 steps), still ≤ 20 sectors per 512 B', () => {
+    for (const name of ['power-law rows', 'power-law columns']) {
+      const before = figures(name, false, 'h100');
+      const after = figures(name, true, 'h100');
+      expect(after.maxSerialSteps, name).toBeLessThan(before.maxSerialSteps / 3.9);
+      expect(after.sectorsPer512B.all!, name).toBeLessThanOrEqual(20);
+      expect(after.workgroupsPerSM.dispatched, name).toBe(before.workgroupsPerSM.dispatched);
+      // One row per 32-lane warp: idle warps of a workgroup make no accesses, so this figure barely moves (a split row's last quarter stages fewer pairs).
+      expect(after.activeLanes!, name).toBeGreaterThan(before.activeLanes! - 0.01);
+    }
+  });
+
+  it('with 64-lane wavefronts (two rows each) the binned order pairs rows of like length: active lanes 0.79 → 0.99 (power laws), 0.91 → 0.93 (ER transpose)', () => {
+    for (const name of ['power-law rows', 'power-law columns', 'ER']) {
+      const before = figures(name, false, 'amd-cdna');
+      const after = figures(name, true, 'amd-cdna');
+      expect(after.activeLanes!, name).toBeGreaterThan(before.activeLanes! + 0.015);
+      if (name !== 'ER') {
+        expect(before.activeLanes!, name).toBeLessThan(0.8);
+        expect(after.activeLanes!, name).toBeGreaterThan(0.98);
+      }
+    }
+  });
+
+  it("an ER layer's transpose (binomial columns, mean 41) splits nothing: same serial steps within the header load and sampling", () => {
+    const after = figures('ER', true, 'h100');
+    const before = figures('ER', false, 'h100');
+    expect(after.maxSerialSteps).toBeLessThanOrEqual(before.maxSerialSteps * 1.02);
+    expect(after.activeLanes!).toBeCloseTo(before.activeLanes!, 2);
   });
 });
 

@@ -17,7 +17,7 @@
 // broadcast), and the loop bound `rowPtr[r + 1u]`, which the source reads on
 // every iteration but a compiler hoists out of the loop (a `read` binding
 // cannot change during the dispatch): it is counted once, before the loop.
-import type { CSRMatrix } from '../../src/index.js';
+import { CSRMatrix } from '../../src/index.js';
 import { rowSchedule, SCHEDULE, scheduleWords } from '../../kernels/row-order.js';
 import { InvocationRecorder, type DispatchTrace, type InvocationTrace, type OperationTrace, sampleWorkgroups, stepOf, type WorkgroupTrace } from './trace.js';
 
@@ -503,4 +503,87 @@ export function modelSddmmWarpDispatch(label: string, rowOf: Uint32Array, colIdx
 export function modelSddmmCsrWarp(W: CSRMatrix, batch: number, options: ModelOptions = {}): OperationTrace {
   const variant = 'gpu CSR sddmmWarp';
   return { kernel: 'sddmm_csr', variant, rows: W.rows, cols: W.cols, batch, sparsity: sparsityOf(W), dispatches: [modelSddmmWarpDispatch(`sddmm_csr (${variant})`, W.rowIndices(), W.colIdx, batch, options)], readbacks: HOST_READBACKS };
+}
+
+// ---------------------------------------------------------------------------
+// Skewed layers: gatherWarp before and after length bins and split rows
+
+/**
+ * A rows × cols layer whose row r holds round(cols / (r + 1)) entries at
+ * seeded columns (row 0 full): the skew of an imported or RigL-grown layer.
+ */
+export function powerLawLayer(rows: number, cols: number, seed: number): CSRMatrix {
+  const rowPtr = new Uint32Array(rows + 1);
+  for (let r = 0; r < rows; r++) rowPtr[r + 1] = rowPtr[r]! + Math.min(cols, Math.round(cols / (r + 1)));
+  const colIdx = new Uint32Array(rowPtr[rows]!);
+  let state = seed >>> 0;
+  const taken = new Uint8Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const start = rowPtr[r]!;
+    const len = rowPtr[r + 1]! - start;
+    // A seeded partial shuffle would do as well; marking is enough at these sizes.
+    let n = 0;
+    while (n < len) {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      const c = state % cols;
+      if (!taken[c]) {
+        taken[c] = 1;
+        colIdx[start + n++] = c;
+      }
+    }
+    for (let k = start; k < start + len; k++) taken[colIdx[k]!] = 0;
+    colIdx.subarray(start, start + len).sort();
+  }
+  const values = Float32Array.from(colIdx, (c, k) => Math.sin(c + k));
+  return new CSRMatrix({ rows, cols, rowPtr, colIdx, values });
+}
+
+/** The layer whose rows are W's columns (W's transpose as a CSR). */
+function transposedLayer(W: CSRMatrix): CSRMatrix {
+  const t = W.transposeIndex();
+  return new CSRMatrix({ rows: W.cols, cols: W.rows, rowPtr: t.colPtr, colIdx: t.rowIdx, values: Float32Array.from(t.perm, (k) => W.values[k]!) });
+}
+
+export interface SkewedLayer {
+  name: string;
+  W: CSRMatrix;
+  /** The product modelled: Y = W·X (spmm_csr) or dX = Wᵀ·dY through the transpose index (spmm_csr_t). */
+  transpose: boolean;
+}
+
+let skewed: SkewedLayer[] | undefined;
+
+/**
+ * The skewed layers of the `--model` table: 4096² with power-law rows
+ * (forward), 4096² with power-law columns (its transpose gather's rows), and
+ * the transpose of a 4096² Erdős–Rényi layer at 99 % (binomial columns).
+ */
+export function skewedLayers(): SkewedLayer[] {
+  if (!skewed) {
+    const rows = powerLawLayer(4096, 4096, 1);
+    skewed = [
+      { name: 'power-law rows', W: rows, transpose: false },
+      { name: 'power-law columns', W: transposedLayer(rows), transpose: true },
+      { name: 'ER', W: CSRMatrix.random({ rows: 4096, cols: 4096, density: 0.01, seed: 1 }), transpose: true },
+    ];
+  }
+  return skewed;
+}
+
+/**
+ * gatherWarp on a skewed layer, before (no bins, no splits: rows longest
+ * first for the forward, as host products visited them; the identity for a
+ * transpose, as a training operand did) or after (the schedule the gpu
+ * profile builds: length bins, long rows split over a workgroup).
+ */
+export function modelGatherSkew(layer: SkewedLayer, batch: number, after: boolean, options: ModelOptions = {}): OperationTrace {
+  const { W, transpose } = layer;
+  const t = W.transposeIndex();
+  const A: GatherOperandModel = transpose ? { rows: W.cols, ptr: t.colPtr, idx: t.rowIdx, order: t.order, perm: t.perm } : { rows: W.rows, ptr: W.rowPtr, idx: W.colIdx, order: W.rowOrder() };
+  const before = transpose ? Uint32Array.from({ length: A.rows }, (_, r) => r) : A.order;
+  const schedule = after ? rowSchedule.cpu(A.ptr, A.rows) : unsplitSchedule(A.ptr, before);
+  const how = after ? 'length bins, long rows split (after)' : transpose ? 'identity order (before)' : 'longest first (before)';
+  const kernel = transpose ? 'spmm_csr_t' : 'spmm_csr';
+  const variant = `gpu CSR${transpose ? '+PERM' : ''} gatherWarp, ${layer.name}, ${how}`;
+  return { kernel, variant, rows: W.rows, cols: W.cols, batch, sparsity: sparsityOf(W), dispatches: [modelGatherWarpDispatch(`${kernel} (${variant})`, A, batch, options, schedule)], readbacks: HOST_READBACKS };
 }

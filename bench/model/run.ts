@@ -3,7 +3,7 @@
 // `model` field of the benchmark JSON (documented in bench/README.md).
 import { CSRMatrix } from '../../src/index.js';
 import { analyzeOperation, linesPer512B, sectorsPerAccess, type KernelModel, type OperationAnalysis } from './analyze.js';
-import { modelGatherCsr, modelGatherCsrT, modelGatherCsrTWarp, modelGatherCsrWarp, modelSddmmCsr, modelSddmmCsrWarp } from './kernels.js';
+import { modelGatherCsr, modelGatherCsrT, modelGatherCsrTWarp, modelGatherCsrWarp, modelGatherSkew, modelSddmmCsr, modelSddmmCsrWarp, skewedLayers } from './kernels.js';
 import type { TrainStepModel } from './train-step.js';
 import { PROFILES, type DeviceProfile, type ProfileName } from './profiles.js';
 import { analyzeGemm, modelGemm } from './gemm.js';
@@ -75,6 +75,8 @@ export function runModel(config: ModelConfig): { model: BenchModel; analyses: Op
   // SET evolution at 1 M connections (bench/model/evolution.ts): dispatches, read-backs and serial chains, before (emulation) and after (gpu).
   const evolving = CSRMatrix.random({ rows: 4096, cols: 4096, density: 0.06, seed: 1 });
   for (const kernels of ['emulation', 'gpu'] as const) analyses.push(evolutionAnalysis(evolving, modelEvolution(evolving, 0.3, 7, kernels), profile));
+  // Skewed layers at batch 128 (bench/model/kernels.ts, skewedLayers): gatherWarp before and after length bins and split rows.
+  for (const layer of skewedLayers()) for (const after of [false, true]) analyses.push(analyzeOperation(modelGatherSkew(layer, 128, after, options), profile));
   return { model: { profile, traces: 'js-model', kernels: analyses.map((a) => a.model) }, analyses };
 }
 
