@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type Engine } from '../src/index.js';
-import { OptionError, plural } from './options-core.js';
+import { plural, readCommandLine } from './options-core.js';
 import { millionData, nearestCentroidAccuracy, trainMillion, type MemorySample, type ModelRun } from './million-run.js';
 import { MILLION_USAGE, parseMillionArgv, type MillionOptions } from './million-options.js';
 
@@ -86,18 +86,9 @@ async function pickEngine(backend: MillionOptions['backend']): Promise<{ engine:
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(MILLION_USAGE);
-    return 0;
-  }
-  let o: MillionOptions;
-  try {
-    o = parseMillionArgv(argv);
-  } catch (e) {
-    if (!(e instanceof OptionError)) throw e;
-    console.error(`${e.message}\n\n${MILLION_USAGE}`);
-    return 2;
-  }
+  const read = readCommandLine(argv, parseMillionArgv, MILLION_USAGE);
+  if ('exit' in read) return read.exit;
+  const o = read.options;
   const started = performance.now();
   const peaks = { rss: 0, heapUsed: 0, external: 0 };
   const memory = (): MemorySample => {

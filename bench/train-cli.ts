@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, featureStatistics, QUICK_SELECTION_SETTINGS, standardize, subset, syntheticImages, TrainingDivergedError, type Dataset, type Engine } from '../src/index.js';
 import { loadIdxPair, loadMnist, MNIST_FILES } from '../src/data/mnist.js';
-import { OptionError, plural } from './options-core.js';
+import { plural, readCommandLine } from './options-core.js';
 import { createEpochProgress, type ProgressStream } from './progress.js';
 import { runQuickSelection, runTraining, type SelectConfig, type SelectEpoch, type SelectReport, type TrainConfig, type TrainReport } from './train.js';
 import { EVALUATION_CLASSIFIER, evaluatePixels } from './quick-selection.js';
@@ -51,18 +51,9 @@ async function pickEngine(backend: TrainOptions['backend'], threads: number): Pr
 }
 
 export async function main(argv: string[], output: ProgressStream = process.stdout): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(TRAIN_USAGE);
-    return 0;
-  }
-  let args: TrainOptions;
-  try {
-    args = parseTrainArgv(argv);
-  } catch (e) {
-    if (!(e instanceof OptionError)) throw e;
-    console.error(`${e.message}\n\n${TRAIN_USAGE}`);
-    return 2;
-  }
+  const read = readCommandLine(argv, parseTrainArgv, TRAIN_USAGE);
+  if ('exit' in read) return read.exit;
+  const args = read.options;
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
   console.log(`loading ${args.data} …`);
   const raw = await loadRaw(args);
