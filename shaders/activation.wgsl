@@ -3,7 +3,7 @@
 //   activate   a[i] = f(z[i]) · mask(i)
 //   derive     g[i] = g[i] · f'(z[i]) · mask(i)      (in place: dA becomes dZ)
 // A model's training step fuses both into its products' output passes
-// (spmm.wgsl's epilogues); these passes serve the formats and callers that
+// (the epilogues in spmm.wgsl); these passes serve the formats and callers that
 // do not.
 
 @compute @workgroup_size(THREADS)
