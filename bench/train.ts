@@ -45,8 +45,17 @@ export interface TrainEpoch {
   evolveSeconds: number;
 }
 
+/** Where a results file rewritten after every epoch has got to. */
+export interface RunProgress {
+  date: string;
+  totalSeconds: number;
+  /** False while the run is still going, or when it was stopped early. */
+  complete: boolean;
+  notes: string[];
+}
+
 /** The results file, `bench/results/train-<dataset>-<variant>-<date>.json`; documented in bench/README.md. */
-export interface TrainReport {
+export interface TrainReport extends RunProgress {
   schema: 'wgsparse-train/1';
   dataset: string;
   variant: MlpVariant;
@@ -65,11 +74,6 @@ export interface TrainReport {
   testSamples: number;
   /** Connections per input pixel of the first layer, before training and after the last epoch. */
   inputConnectivity: { initial: number[]; final: number[] };
-  date: string;
-  totalSeconds: number;
-  /** False while the run is still going (the file is rewritten after every epoch). */
-  complete: boolean;
-  notes: string[];
 }
 
 export interface TrainHooks {
@@ -179,7 +183,7 @@ export interface SelectEpoch {
 }
 
 /** The autoencoder's results file, `bench/results/train-select-<dataset>-<date>.json`; documented in bench/README.md. */
-export interface SelectReport {
+export interface SelectReport extends RunProgress {
   schema: 'wgsparse-train-select/1';
   dataset: string;
   settings: Omit<SelectConfig, 'dataset'> & { epochsPlanned: number };
@@ -194,11 +198,6 @@ export interface SelectReport {
   epochs: SelectEpoch[];
   /** Mean training + evolution seconds per completed epoch. */
   secondsPerEpoch: number | null;
-  date: string;
-  totalSeconds: number;
-  /** False while the run is still going or when it was stopped early (the file is rewritten after every epoch). */
-  complete: boolean;
-  notes: string[];
 }
 
 export interface SelectHooks {
