@@ -11,6 +11,35 @@ export interface SelectedFeatures {
   strengths: Float32Array;
 }
 
+/** The phases of a CPU training step (FitOptions.profile), in the order a batch runs them. */
+export const TRAINING_PHASES = [
+  'batch copy',
+  'input corruption',
+  'forward product',
+  'bias',
+  'activation + dropout',
+  'loss',
+  'gradient product',
+  'gradient copy',
+  'bias gradient',
+  'backward product',
+  'activation derivative',
+  'optimizer',
+  'evaluation',
+  'evolution',
+] as const;
+
+export type TrainingPhase = (typeof TRAINING_PHASES)[number];
+
+/** One phase of one layer (layer −1: the model as a whole, e.g. the loss). */
+export interface PhaseTime {
+  phase: TrainingPhase;
+  layer: number;
+  seconds: number;
+  /** How many times it ran (batches, or evolutions). */
+  calls: number;
+}
+
 export interface EpochLog {
   epoch: number;
   /** Mean training loss and accuracy over the epoch (with dropout, as trained). */
@@ -29,6 +58,11 @@ export interface EpochLog {
    * after this epoch's topology update (QuickSelection's ranking).
    */
   selectedFeatures?: SelectedFeatures;
+  /**
+   * With FitOptions.profile (CPU backend): this epoch's time per phase and
+   * layer, evaluation of validationData and evolution included.
+   */
+  profile?: PhaseTime[];
 }
 
 export interface History {

@@ -27,7 +27,8 @@ export {
   type KeptState,
 } from './errors.js';
 export { Sequential, type FitOptions, type FitTask, type FitCorruption, type BatchProgress } from './model/sequential.js';
-export type { EpochLog, History } from './history.js';
+export type { EpochLog, History, PhaseTime, TrainingPhase } from './history.js';
+export { TRAINING_PHASES } from './history.js';
 export { relu, leakyRelu, sigmoid, tanh, dropout, softmax, type ActivationLayer } from './model/activations.js';
 export type { ModelLayer } from './model/stages.js';
 export { sgd, adam, type Optimizer, type SgdOptimizer, type AdamOptimizer } from './model/optimizer.js';

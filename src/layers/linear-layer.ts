@@ -3,6 +3,7 @@ import { addBias, biasStep, rowSums, sgdMomentum } from '../../kernels/elementwi
 import { adam } from '../../kernels/adam.js';
 import { activate, derive } from '../../kernels/activation.js';
 import type { StageActivation } from '../../kernels/spmm.js';
+import { timed, type PhaseProbe } from '../model/profile.js';
 import type { HostPasses, ResidentOperand, ResidentPart } from '../../kernels/resident/operand.js';
 import type { AdamOptions, SgdOptions } from '../options.js';
 import type { Engine } from '../engine/engine.js';
@@ -439,30 +440,33 @@ export abstract class LinearLayer<W = unknown, O extends ResidentOperand = Resid
   }
 
   /** @internal Host twin of encodeOptimizerPass; t is Adam's 1-based update count. */
-  optimizeHost(optimizer: OptimizerSettings, t: number): void {
-    if (optimizer.kind === 'sgd') {
-      this.stepHost(optimizer);
-      return;
-    }
-    const w = this.weightStateCpu();
-    adam.cpu(w.values, w.gradient, w.velocity, w.second, t, optimizer);
-    adam.cpu(this.bias, this.gradB, this.biasVelocity, this.biasSecond, t, optimizer);
+  optimizeHost(optimizer: OptimizerSettings, t: number, probe?: PhaseProbe): void {
+    timed(probe, 'optimizer', () => {
+      if (optimizer.kind === 'sgd') {
+        this.stepHost(optimizer);
+        return;
+      }
+      const w = this.weightStateCpu();
+      adam.cpu(w.values, w.gradient, w.velocity, w.second, t, optimizer);
+      adam.cpu(this.bias, this.gradB, this.biasVelocity, this.biasSecond, t, optimizer);
+    });
   }
 
   /** @internal Host twin of encodeForwardPass. */
-  forwardHost(X: DenseMatrix): DenseMatrix {
-    const Y = this.passes.forward(this.W, X);
-    addBias.cpu(this.out, X.cols, Y.data, this.bias);
+  forwardHost(X: DenseMatrix, probe?: PhaseProbe): DenseMatrix {
+    const Y = timed(probe, 'forward product', () => this.passes.forward(this.W, X));
+    timed(probe, 'bias', () => addBias.cpu(this.out, X.cols, Y.data, this.bias));
     return Y;
   }
 
   /** @internal Host twin of encodeBackwardPass; returns dX when asked. */
-  backwardHost(X: DenseMatrix, dY: DenseMatrix, wantDx: boolean): DenseMatrix | undefined {
+  backwardHost(X: DenseMatrix, dY: DenseMatrix, wantDx: boolean, probe?: PhaseProbe): DenseMatrix | undefined {
     const batch = X.cols;
     const alpha = 1 / Math.max(1, batch);
-    this.gradW.set(this.passes.gradient(this.W, X, dY, alpha));
-    rowSums.cpu(this.out, batch, alpha, dY.data, this.gradB);
-    return wantDx ? this.passes.backward(this.W, dY) : undefined;
+    const gradient = timed(probe, 'gradient product', () => this.passes.gradient(this.W, X, dY, alpha));
+    timed(probe, 'gradient copy', () => this.gradW.set(gradient));
+    timed(probe, 'bias gradient', () => rowSums.cpu(this.out, batch, alpha, dY.data, this.gradB));
+    return wantDx ? timed(probe, 'backward product', () => this.passes.backward(this.W, dY)) : undefined;
   }
 
   /** @internal Host twin of encodeStepPass. */

@@ -4,6 +4,7 @@ import { mseLoss } from '../../kernels/mse.js';
 import { softmaxCrossEntropy } from '../../kernels/softmax-ce.js';
 import { DenseMatrix } from '../formats/dense.js';
 import { activationParams } from './stages.js';
+import { timed, type PhaseProbe } from './profile.js';
 import { SparseLinear } from '../layers/sparse-linear.js';
 import { isIdentity, lastStage, metricsFrom, type GradientSnapshot, type Metrics, type Trainer, type TrainerSettings } from './trainer.js';
 
@@ -25,20 +26,27 @@ export class HostTrainer implements Trainer {
 
   trainBatch(x: Float32Array, labels: Uint8Array, batch: number, step: number, t: number, samples?: Uint32Array): void {
     const { plan, optimizer, seed } = this.settings;
-    const input = this.corrupted(x, batch, samples);
+    const input = timed(this.probe(-1), 'input corruption', () => this.corrupted(x, batch, samples));
     const { inputs, pre, output } = this.forward(input, batch, true, step);
     // Backward: dZ of the last stage is p − onehot (or y − x, times f'(z)), in place in the output.
-    const dZ0 = this.score(output, pre[pre.length - 1]!, x, labels, batch, true);
+    const dZ0 = timed(this.probe(-1), 'loss', () => this.score(output, pre[pre.length - 1]!, x, labels, batch, true));
     let dZ = dZ0;
     for (let i = plan.stages.length - 1; i >= 0; i--) {
       const stage = plan.stages[i]!;
-      const dX = stage.layer.backwardHost(inputs[i]!, dZ, i > 0);
+      const probe = this.probe(i);
+      const dX = stage.layer.backwardHost(inputs[i]!, dZ, i > 0, probe);
       if (i > 0) {
-        derive.cpu(pre[i - 1]!.data, dX!.data, activationParams(plan.stages[i - 1]!, seed), step);
+        timed(this.probe(i - 1), 'activation derivative', () => derive.cpu(pre[i - 1]!.data, dX!.data, activationParams(plan.stages[i - 1]!, seed), step));
         dZ = dX!;
       }
     }
-    for (const stage of plan.stages) stage.layer.optimizeHost(optimizer, t);
+    plan.stages.forEach((stage, i) => stage.layer.optimizeHost(optimizer, t, this.probe(i)));
+  }
+
+  /** The clock's probe for layer i (−1: the model), when the fit is profiled. */
+  private probe(layer: number): PhaseProbe | undefined {
+    const clock = this.settings.clock;
+    return clock ? { clock, layer } : undefined;
   }
 
   evaluateBatch(x: Float32Array, labels: Uint8Array, batch: number): void {
@@ -105,11 +113,13 @@ export class HostTrainer implements Trainer {
     let output: DenseMatrix | undefined;
     plan.stages.forEach((stage, i) => {
       inputs.push(a);
-      const z = stage.layer.forwardHost(a);
+      // Evaluation is timed as a whole (Sequential), so only training batches probe.
+      const probe = training ? this.probe(i) : undefined;
+      const z = stage.layer.forwardHost(a, probe);
       pre.push(z);
       if (i < plan.stages.length - 1) {
         const next = new DenseMatrix(z.rows, batch);
-        activate.cpu(z.data, next.data, activationParams(stage, seed), training, step);
+        timed(probe, 'activation + dropout', () => activate.cpu(z.data, next.data, activationParams(stage, seed), training, step));
         a = next;
       } else if (!plan.softmax && !isIdentity(stage)) {
         // The output's f, without dropout (as the GPU records it).

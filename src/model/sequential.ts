@@ -7,6 +7,7 @@ import { gatherBatch, shuffledOrder, validateDataset, type Dataset } from '../da
 import { LinearLayer } from '../layers/linear-layer.js';
 import { randomU32 } from '../random.js';
 import type { EpochLog, History } from '../history.js';
+import { PhaseClock } from './profile.js';
 import { zetaAfterEpoch, type Evolution } from './evolution.js';
 import { GpuTrainer } from './gpu-trainer.js';
 import { HostTrainer } from './host-trainer.js';
@@ -102,6 +103,13 @@ export interface FitOptions {
    * every epoch anyway) and saves training on overflowed weights.
    */
   stopOnNonFinite?: boolean;
+  /**
+   * Time each phase of the training step per layer (products, bias,
+   * activation and dropout, loss, optimizer, copies) plus evaluation and
+   * evolution, into EpochLog.profile. CPU backend only: on WebGPU a batch is
+   * one recorded submission whose passes the host cannot time apart.
+   */
+  profile?: boolean;
 }
 
 /** The evolvable layers: SparseLinear (SET) and NMLinear (within-group). */
@@ -224,7 +232,8 @@ export class Sequential {
     const o = this.checkFit(data, options);
     return this.exclusive(async () => {
       const ctx = this.engine.gpuContextForLayers();
-      const trainer = this.trainer(o.optimizer, o.seed, o.loss, o.corruption);
+      const clock = o.profile ? new PhaseClock() : undefined;
+      const trainer = this.trainer(o.optimizer, o.seed, o.loss, o.corruption, clock);
       const history: History = { epochs: [] };
       const batches = Math.ceil(data.count / o.batchSize);
       const x = new Float32Array(data.features * o.batchSize);
@@ -244,7 +253,8 @@ export class Sequential {
               o.signal?.throwIfAborted();
               const start = b * o.batchSize;
               const size = Math.min(o.batchSize, data.count - start);
-              gatherBatch(data, order, start, size, x, labels);
+              if (clock) clock.measure('batch copy', -1, () => gatherBatch(data, order, start, size, x, labels));
+              else gatherBatch(data, order, start, size, x, labels);
               trainer.trainBatch(x, labels, size, step++, ++this.updates, o.corruption ? order.subarray(start, start + size) : undefined);
               samples += size;
               if ((b + 1) % o.syncEvery === 0 || b === batches - 1) await trainer.flush();
@@ -254,7 +264,8 @@ export class Sequential {
           });
           const log: EpochLog = { epoch, loss: metrics.loss, accuracy: metrics.accuracy, seconds: (now() - started) / 1000, evolveSeconds: 0 };
           if (o.validationData) {
-            const v = await this.evaluateWith(trainer, o.validationData, o.batchSize);
+            const validation = o.validationData;
+            const v = clock ? await clock.measureAsync('evaluation', -1, () => this.evaluateWith(trainer, validation, o.batchSize)) : await this.evaluateWith(trainer, validation, o.batchSize);
             log.valLoss = v.loss;
             log.valAccuracy = v.accuracy;
           }
@@ -268,11 +279,13 @@ export class Sequential {
             log.zeta = zetaAfterEpoch(o.evolution, epoch, o.epochs);
             await this.evolveLayers(o.evolution, log.zeta, randomU32(o.seed, 0xe701, epoch), { trainer, data, batchSize: o.batchSize });
             log.evolveSeconds = (now() - evolveStarted) / 1000;
+            clock?.add('evolution', -1, log.evolveSeconds);
           }
           if (o.selectFeatures) {
             const layer = this.plan.stages[0]!.layer;
             log.selectedFeatures = await this.guarded(trainer, 'Sequential feature selection', () => strongestInputs(ctx, layer, o.selectFeatures!.k));
           }
+          if (clock) log.profile = clock.take();
           history.epochs.push(log);
           // After evolution: the copy is the state the next epoch starts from. A non-finite
           // loss (stopOnNonFinite: false) means overflowed weights: the last finite copy stays.
@@ -476,9 +489,9 @@ export class Sequential {
     });
   }
 
-  private trainer(optimizer: Optimizer, seed: number, loss: TrainerLoss = 'softmax-cross-entropy', corruption?: FitCorruption): Trainer {
+  private trainer(optimizer: Optimizer, seed: number, loss: TrainerLoss = 'softmax-cross-entropy', corruption?: FitCorruption, clock?: PhaseClock): Trainer {
     const ctx = this.engine.gpuContextForLayers();
-    const settings = { plan: this.plan, optimizer, seed, loss, ...(corruption ? { corruption: { ...corruption } } : {}) };
+    const settings = { plan: this.plan, optimizer, seed, loss, ...(corruption ? { corruption: { ...corruption } } : {}), ...(clock ? { clock } : {}) };
     return ctx ? new GpuTrainer(ctx, settings) : new HostTrainer(settings);
   }
 
@@ -603,6 +616,10 @@ export class Sequential {
     if (options.stopOnNonFinite !== undefined && typeof options.stopOnNonFinite !== 'boolean') {
       throw new InvalidArgumentError('options.stopOnNonFinite', `must be a boolean, got ${String(options.stopOnNonFinite)}`);
     }
+    if (options.profile !== undefined && typeof options.profile !== 'boolean') throw new InvalidArgumentError('options.profile', `must be a boolean, got ${String(options.profile)}`);
+    if (options.profile && this.engine.gpuContextForLayers()) {
+      throw new InvalidArgumentError('options.profile', "times the CPU backend's training phases; on WebGPU a batch is one recorded submission (use createEngine({ backend: 'cpu' }) to profile)");
+    }
     this.checkData('data', data, task);
     if (options.validationData !== undefined) this.checkData('options.validationData', options.validationData, task);
     return {
@@ -622,6 +639,7 @@ export class Sequential {
       signal: options.signal,
       syncEvery,
       stopOnNonFinite: options.stopOnNonFinite ?? true,
+      profile: options.profile ?? false,
     };
   }
 

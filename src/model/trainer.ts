@@ -1,6 +1,7 @@
 import type { CorruptionOptions } from '../../kernels/corrupt.js';
 import type { Stage, StagePlan } from './stages.js';
 import type { Optimizer } from './optimizer.js';
+import type { PhaseClock } from './profile.js';
 
 /**
  * What a trainer minimises: softmax cross-entropy on class labels, or the
@@ -57,6 +58,8 @@ export interface TrainerSettings {
   loss: TrainerLoss;
   /** With 'mse': training batches are corrupted (x + σ·N(0, 1)) before the forward; the targets stay clean. */
   corruption?: CorruptionOptions;
+  /** Times the phases of each batch (host trainer only: FitOptions.profile). */
+  clock?: PhaseClock;
 }
 
 /** A stage whose f is the identity (a linear output): its output is Z itself, and f' = 1. */
