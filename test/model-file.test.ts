@@ -20,6 +20,7 @@ import {
   type ModelFormatErrorReason,
   type ModelSnapshot,
 } from '../src/model/model-file.js';
+import { mustThrow } from './helpers/expect-error.js';
 
 // ------------------------------------------------------------ independent framing
 
@@ -95,17 +96,8 @@ function tensorOf(header: FileHeader, layer: number, name: string): TensorEntry 
   return t;
 }
 
-function catchError(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
-
 function expectFormatError(fn: () => unknown, reason: ModelFormatErrorReason): ModelFormatError {
-  const e = catchError(fn);
+  const e = mustThrow(fn);
   expect(e).toBeInstanceOf(ModelFormatError);
   const err = e as ModelFormatError;
   expect(err.reason, err.message).toBe(reason);
@@ -285,7 +277,7 @@ describe('model file rejects bad files with ModelFormatError', () => {
       expect(expectFormatError(() => decodeModel(bad), 'magic').offset).toBe(i);
     }
     expectFormatError(() => decodeModel(new TextEncoder().encode('WGSX')), 'magic');
-    expect(catchError(() => decodeModel([1, 2, 3] as unknown as Uint8Array))).toBeInstanceOf(InvalidArgumentError);
+    expect(mustThrow(() => decodeModel([1, 2, 3] as unknown as Uint8Array))).toBeInstanceOf(InvalidArgumentError);
   });
 
   test('a newer (or zero) version', () => {
@@ -301,7 +293,7 @@ describe('model file rejects bad files with ModelFormatError', () => {
 
   test('truncated at every length', () => {
     for (let cut = 0; cut < bytes.length; cut++) {
-      const e = catchError(() => decodeModel(bytes.subarray(0, cut)));
+      const e = mustThrow(() => decodeModel(bytes.subarray(0, cut)));
       expect(e, `cut at ${cut}`).toBeInstanceOf(ModelFormatError);
       expect((e as ModelFormatError).reason, `cut at ${cut}: ${(e as Error).message}`).toBe('truncated');
     }
@@ -320,7 +312,7 @@ describe('model file rejects bad files with ModelFormatError', () => {
       for (const mask of [0x01, 0x80, 0xff]) {
         const bad = bytes.slice();
         bad[i]! ^= mask;
-        const e = catchError(() => decodeModel(bad));
+        const e = mustThrow(() => decodeModel(bad));
         expect(e, `byte ${i} ^ ${mask}`).toBeInstanceOf(ModelFormatError);
         expect((e as ModelFormatError).reason, `byte ${i} ^ ${mask}: ${(e as Error).message}`).toBe('corrupt');
       }
@@ -368,7 +360,7 @@ describe('model file rejects bad files with ModelFormatError', () => {
     ];
     for (const [what, edit] of lies) {
       const forged = forge(bytes, edit);
-      const e = catchError(() => decodeModel(forged));
+      const e = mustThrow(() => decodeModel(forged));
       expect(e, what).toBeInstanceOf(ModelFormatError);
       expect((e as ModelFormatError).reason, `${what}: ${(e as Error).message}`).toBe('corrupt');
     }
@@ -462,7 +454,7 @@ describe('encodeModel and checkChain', () => {
     checkChain([linear(4, 3), { kind: 'relu' }, { kind: 'dropout', rate: 0.5 }, linear(2, 4), { kind: 'softmax' }]);
     checkChain([]);
     checkChain([{ kind: 'relu' }]);
-    const e = catchError(() => checkChain([linear(4, 3), { kind: 'relu' }, linear(2, 5)]));
+    const e = mustThrow(() => checkChain([linear(4, 3), { kind: 'relu' }, linear(2, 5)]));
     expect(e).toBeInstanceOf(ShapeMismatchError);
     expect((e as Error).message).toMatch(/layer 2 \(dense-linear\) takes 5 inputs but layer 0 \(dense-linear\) before it produces 4/);
   });
@@ -488,9 +480,9 @@ describe('encodeModel and checkChain', () => {
     csr.values[2] = Number.NaN; // values may be updated in place after construction
     bad.push(['CSR NaN', { layers: [{ kind: 'sparse-linear', W: csr, bias: new Float32Array(3), init: 'he-uniform' }] }]);
     for (const [what, model] of bad) {
-      const e = catchError(() => encodeModel(model as ModelSnapshot));
+      const e = mustThrow(() => encodeModel(model as ModelSnapshot));
       expect(e, what).toBeInstanceOf(InvalidArgumentError);
     }
-    expect(catchError(() => encodeModel({ layers: [linear(4, 3), linear(2, 5)] }))).toBeInstanceOf(ShapeMismatchError);
+    expect(mustThrow(() => encodeModel({ layers: [linear(4, 3), linear(2, 5)] }))).toBeInstanceOf(ShapeMismatchError);
   });
 });

@@ -11,6 +11,16 @@ export function thrown(fn: () => unknown): unknown {
   return undefined;
 }
 
+/** What `fn` threw; a test failure (not undefined) if it returned, so the assertions that follow never pass vacuously. */
+export function mustThrow(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a throw');
+}
+
 /** What `fn` threw or rejected with (undefined if it did neither). */
 export async function caught(fn: () => unknown): Promise<unknown> {
   try {

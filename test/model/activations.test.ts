@@ -28,6 +28,7 @@ import { ACTIVATION_KINDS, activationOf, leakyRelu } from '../../src/model/activ
 import { InteropFormatError } from '../../src/interop/errors.js';
 import { readLayerMeta } from '../../src/interop/snapshot.js';
 import { bothEngines } from '../helpers/engines.js';
+import { mustThrow } from '../helpers/expect-error.js';
 
 const { cpu, backends } = await bothEngines();
 
@@ -49,15 +50,6 @@ function featureMajor(count: number, features: number, seed: number): DenseMatri
   return DenseMatrix.random(features, count, { seed, lo: -3, hi: 3 });
 }
 
-function catchError(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
-
 describe('where sigmoid() and tanh() go', () => {
   test('after a linear layer, before dropout; not twice, not after dropout, not before softmax', () => {
     for (const [name, f] of kinds) {
@@ -72,7 +64,7 @@ describe('where sigmoid() and tanh() go', () => {
         [[f(), new DenseLinear({ in: 4, out: 3 })], 'layers[0]'],
       ];
       for (const [layers, argument] of bad) {
-        const e = catchError(() => new Sequential(cpu, layers));
+        const e = mustThrow(() => new Sequential(cpu, layers));
         expect(e, name).toBeInstanceOf(InvalidArgumentError);
         expect((e as InvalidArgumentError).argument, `${name}: ${(e as Error).message}`).toBe(argument);
       }
@@ -212,7 +204,7 @@ describe('one table reads and writes every activation entry', () => {
       [{ kind: 'dropout', rate: '0.5' }, 'layers[2].rate'],
       [{ kind: 'dropout', rate: 1 }, 'layers[2].rate'],
     ] as const) {
-      const e = catchError(() => activationOf(entry, 'layers[2]'));
+      const e = mustThrow(() => activationOf(entry, 'layers[2]'));
       expect(e, JSON.stringify(entry)).toBeInstanceOf(InvalidArgumentError);
       expect((e as InvalidArgumentError).argument).toBe(argument);
     }
@@ -220,7 +212,7 @@ describe('one table reads and writes every activation entry', () => {
 
   test('the model file and the interop metadata refuse through it, each with its own error', () => {
     const linear = { kind: 'dense-linear' as const, W: DenseMatrix.random(2, 3), bias: new Float32Array(2), init: 'he-uniform' as const };
-    const e = catchError(() => encodeModel({ layers: [linear, { kind: 'leaky-relu', alpha: 1e39 }] }));
+    const e = mustThrow(() => encodeModel({ layers: [linear, { kind: 'leaky-relu', alpha: 1e39 }] }));
     expect(e).toBeInstanceOf(InvalidArgumentError);
     expect((e as InvalidArgumentError).argument).toBe('model.layers[1].alpha');
     const file = encodeModel({ layers: [linear, sigmoid(), leakyRelu(0.1)] });
@@ -228,10 +220,10 @@ describe('one table reads and writes every activation entry', () => {
 
     const meta = (layers: unknown[]) => JSON.stringify({ version: 1, layers });
     expect(readLayerMeta('safetensors', meta([{ kind: 'sigmoid' }, { kind: 'tanh' }]))).toEqual([sigmoid(), tanh()]);
-    const bad = catchError(() => readLayerMeta('onnx', meta([{ kind: 'tanh' }, { kind: 'dropout', rate: '0.5' }])));
+    const bad = mustThrow(() => readLayerMeta('onnx', meta([{ kind: 'tanh' }, { kind: 'dropout', rate: '0.5' }])));
     expect(bad).toBeInstanceOf(InteropFormatError);
     expect((bad as InteropFormatError).reason).toBe('corrupt');
     expect((bad as Error).message).toContain('layers[1].rate');
-    expect((catchError(() => readLayerMeta('onnx', meta([{ kind: 'swish' }]))) as Error).message).toContain('layers[0].kind "swish" is not a known layer kind');
+    expect((mustThrow(() => readLayerMeta('onnx', meta([{ kind: 'swish' }]))) as Error).message).toContain('layers[0].kind "swish" is not a known layer kind');
   });
 });
