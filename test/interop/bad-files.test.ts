@@ -75,22 +75,30 @@ function flips(bytes: Uint8Array, count: number, seed: number, check: (b: Uint8A
   return { detected, accepted };
 }
 
-describe('ONNX', () => {
+// The damage any file can suffer, checked the same way in both formats (the
+// files are read through getters: they are exported in beforeAll).
+describe.each([
+  { format: 'ONNX', file: () => onnx, decode: decodeOnnx, seed: 1, note: ' (weight bytes carry no checksum)' },
+  { format: 'safetensors', file: () => safetensors, decode: decodeSafetensors, seed: 2, note: '' },
+])('$format', ({ format, file, decode, seed, note }) => {
   test('a file cut at any length is refused as truncated', () => {
-    for (let length = 0; length < onnx.length; length++) {
-      const e = caught(() => decodeOnnx(onnx.subarray(0, length)));
+    const bytes = file();
+    for (let length = 0; length < bytes.length; length++) {
+      const e = caught(() => decode(bytes.subarray(0, length)));
       expect(e.reason, `cut at ${length}: ${e.message}`).toBe('truncated');
     }
-    expect(decodeOnnx(onnx).layers.length).toBe(6);
+    expect(decode(bytes).layers.length).toBe(6);
   });
 
   test('random byte flips are refused with a typed error or read as another valid model, never anything else', () => {
-    const { detected, accepted } = flips(onnx, 2000, 1, decodeOnnx);
-    console.log(`[interop] ONNX: ${detected} of 2000 byte flips refused, ${accepted} read as a valid model (weight bytes carry no checksum)`);
-    // Flips in weight bytes cannot be seen (ONNX has no checksum); flips in the structure must be.
+    const { detected, accepted } = flips(file(), 2000, seed, decode);
+    console.log(`[interop] ${format}: ${detected} of 2000 byte flips refused, ${accepted} read as a valid model${note}`);
+    // Flips in weight bytes cannot be seen (neither format has a checksum); flips in the structure must be.
     expect(detected).toBeGreaterThan(300);
   });
+});
 
+describe('ONNX', () => {
   test('bad protobuf', () => {
     // Wire type 7 does not exist; field number 0 is illegal; a group of field 15 closed by field 16's end tag.
     expectRefused(() => decodeOnnx(Uint8Array.of(0x0f, 0x00)), 'corrupt', { message: /not a valid ONNX protobuf: .*wire type/ });
@@ -176,20 +184,6 @@ function withHeader(json: string, data: Uint8Array): Uint8Array {
 }
 
 describe('safetensors', () => {
-  test('a file cut at any length is refused as truncated', () => {
-    for (let length = 0; length < safetensors.length; length++) {
-      const e = caught(() => decodeSafetensors(safetensors.subarray(0, length)));
-      expect(e.reason, `cut at ${length}: ${e.message}`).toBe('truncated');
-    }
-    expect(decodeSafetensors(safetensors).layers.length).toBe(6);
-  });
-
-  test('random byte flips are refused with a typed error or read as another valid model, never anything else', () => {
-    const { detected, accepted } = flips(safetensors, 2000, 2, decodeSafetensors);
-    console.log(`[interop] safetensors: ${detected} of 2000 byte flips refused, ${accepted} read as a valid model`);
-    expect(detected).toBeGreaterThan(300);
-  });
-
   test('header length past the end', () => {
     const bytes = safetensors.slice();
     new DataView(bytes.buffer).setUint32(0, bytes.length, true);
