@@ -33,16 +33,13 @@ type SddmmHostArgs<W> = [W: W, dY: DenseMatrix, X: DenseMatrix, options?: SddmmO
  */
 export const sddmmCsr = hostKernel<SddmmHostArgs<CSRMatrix>, Float32Array, SddmmArgs<number, CsrPattern>>({
   name: 'sddmmCsr',
-  validate(W, dY, X, options) {
-    checkSparse('W', W, CSRMatrix, 'CSRMatrix');
-    checkOperands(W, dY, X, options);
-  },
+  validate: checkSddmm(CSRMatrix, 'CSRMatrix'),
   cpu(W, dY, X, options) {
     return sddmmCpu(W.nnz, dY, X, options, W.rowIndices(), W.colIdx);
   },
   /** Records the SDDMM of `nnz` entries over a GPU-resident CSR pattern; no transfers. */
   encode(s, nnz, batch, alpha, pattern, dY, X, out) {
-    recordSddmm(s, 'csr', nnz, batch, alpha, CSR_PATTERN_WORDS, [pattern.rowOf, pattern.colIdx], dY, X, out);
+    recordSddmm(s, csrBound(nnz, pattern), batch, alpha, dY, X, out);
   },
   ...sddmmTransfer((s, W) => {
     const rowOf = W.rowIndices();
@@ -53,10 +50,7 @@ export const sddmmCsr = hostKernel<SddmmHostArgs<CSRMatrix>, Float32Array, Sddmm
 /** The N:M twin of sddmmCsr: one value per stored slot, aligned with W.values. */
 export const sddmmNM = hostKernel<SddmmHostArgs<NMMatrix>, Float32Array, SddmmArgs<NMShape, GPUBuffer>>({
   name: 'sddmmNM',
-  validate(W, dY, X, options) {
-    checkSparse('W', W, NMMatrix, 'NMMatrix');
-    checkOperands(W, dY, X, options);
-  },
+  validate: checkSddmm(NMMatrix, 'NMMatrix'),
   cpu(W, dY, X, options) {
     const rowOf = new Uint32Array(W.nnz);
     for (let r = 0; r < W.rows; r++) rowOf.fill(r, r * W.slotsPerRow, (r + 1) * W.slotsPerRow);
@@ -64,19 +58,23 @@ export const sddmmNM = hostKernel<SddmmHostArgs<NMMatrix>, Float32Array, SddmmAr
   },
   /** Records the SDDMM at every slot of GPU-resident N:M positions (`indices`, packed); no transfers. */
   encode(s, W, batch, alpha, indices, dY, X, out) {
-    recordSddmm(s, 'nm', W.rows * (W.cols / W.m) * W.n, batch, alpha, nmPatternWords(W), [indices], dY, X, out);
+    recordSddmm(s, nmBound(W, indices), batch, alpha, dY, X, out);
   },
   ...sddmmTransfer((s, W) => ({ shape: W, pattern: s.upload('W.indices', W.indices) })),
 });
 
-function checkOperands(W: CSRMatrix | NMMatrix, dY: DenseMatrix, X: DenseMatrix, options: SddmmOptions | undefined): void {
-  checkDense('dY', dY);
-  checkDense('X', X);
-  checkRowsMatch('dY', dY.rows, W.rows, 'W.rows');
-  checkRowsMatch('X', X.rows, W.cols, 'W.cols');
-  checkSameCols('X', X, dY, 'dY');
-  const alpha = options?.alpha;
-  if (alpha !== undefined) assertFloat32('options.alpha', alpha);
+/** The validation of an SDDMM's operands: W of its format (checkSparse), dY (W.rows × batch), X (W.cols × batch) and alpha. */
+function checkSddmm<W extends CSRMatrix | NMMatrix>(format: abstract new (...args: never[]) => W, label: string) {
+  return (...[W, dY, X, options]: SddmmHostArgs<W>): void => {
+    checkSparse('W', W, format, label);
+    checkDense('dY', dY);
+    checkDense('X', X);
+    checkRowsMatch('dY', dY.rows, W.rows, 'W.rows');
+    checkRowsMatch('X', X.rows, W.cols, 'W.cols');
+    checkSameCols('X', X, dY, 'dY');
+    const alpha = options?.alpha;
+    if (alpha !== undefined) assertFloat32('options.alpha', alpha);
+  };
 }
 
 function sddmmCpu(
@@ -112,43 +110,46 @@ function sddmmCpu(
 }
 
 /**
- * Records out[k] = alpha · dY[row(k)] · X[col(k)] over a GPU-resident
- * pattern; no transfers. CSR patterns pass [rowOf, colIdx] and zero pattern
- * words; N:M patterns pass [indices] and (slotsPerRow, groupsPerRow, n, m, bits).
- * The scope's kernel profile picks the entry point: `main` ('emulation', an
- * invocation per entry, vec4 loads when the batch allows) or `sddmmWarp`
- * ('gpu', a warp per entry along the batch).
+ * A GPU-resident sampling pattern as the SDDMM shaders bind it: its entry
+ * count, CSR's (rowOf, colIdx) or N:M's packed positions with the words that
+ * decode them (slotsPerRow, groupsPerRow, n, m, bits).
  */
-function recordSddmm(
-  s: OperationScope,
-  format: 'csr' | 'nm',
-  nnz: number,
-  batch: number,
-  alpha: number,
-  patternWords: readonly number[],
-  pattern: GPUBuffer[],
-  dY: GPUBuffer,
-  X: GPUBuffer,
-  out: GPUBuffer,
-): void {
-  const warp = s.kernelProfile === 'gpu';
-  const vec4 = !warp && batch % 4 === 0;
-  const workgroups = Math.ceil(nnz / (warp ? WARP_ENTRIES : ENTRIES));
-  if (format === 'csr') {
-    const [rowOf, colIdx] = pattern;
-    const program = warp ? programs.sddmmCsrWarp : vec4 ? programs.sddmmCsrVec4 : programs.sddmmCsr;
-    s.dispatch(program, { bindings: { dY, X, outValues: out, rowOf, colIdx }, uniforms: { nnz, batch, alpha }, workgroups });
-  } else {
-    const [slotsPerRow = 0, groupsPerRow = 0, n = 0, m = 0, bits = 0] = patternWords;
-    s.dispatch(warp ? programs.sddmmNMWarp : vec4 ? programs.sddmmNMVec4 : programs.sddmmNM, {
-      bindings: { dY, X, outValues: out, packed: pattern[0] },
-      uniforms: { nnz, batch, alpha, slotsPerRow, groupsPerRow, n, m, bits },
-      workgroups,
-    });
-  }
+type BoundPattern =
+  | { format: 'csr'; nnz: number; rowOf: GPUBuffer; colIdx: GPUBuffer }
+  | { format: 'nm'; nnz: number; packed: GPUBuffer; words: ReturnType<typeof nmPatternWords> };
+
+function csrBound(nnz: number, pattern: CsrPattern): BoundPattern {
+  return { format: 'csr', nnz, rowOf: pattern.rowOf, colIdx: pattern.colIdx };
 }
 
-const CSR_PATTERN_WORDS = [0, 0, 0, 0, 0] as const;
+function nmBound(W: NMShape, packed: GPUBuffer): BoundPattern {
+  const words = nmPatternWords(W);
+  return { format: 'nm', nnz: W.rows * words.slotsPerRow, packed, words };
+}
+
+/**
+ * How an SDDMM pass runs under the scope's kernel profile: `main`
+ * ('emulation', an invocation per entry, vec4 loads when the batch allows)
+ * or `sddmmWarp` ('gpu', a warp per entry along the batch).
+ */
+function sddmmEntry(s: OperationScope, batch: number): { warp: boolean; vec4: boolean; perWorkgroup: number } {
+  const warp = s.kernelProfile === 'gpu';
+  return { warp, vec4: !warp && batch % 4 === 0, perWorkgroup: warp ? WARP_ENTRIES : ENTRIES };
+}
+
+/** Records out[k] = alpha · dY[row(k)] · X[col(k)] over a GPU-resident pattern; no transfers. */
+function recordSddmm(s: OperationScope, p: BoundPattern, batch: number, alpha: number, dY: GPUBuffer, X: GPUBuffer, out: GPUBuffer): void {
+  const { warp, vec4, perWorkgroup } = sddmmEntry(s, batch);
+  const workgroups = Math.ceil(p.nnz / perWorkgroup);
+  const uniforms = { nnz: p.nnz, batch, alpha };
+  if (p.format === 'csr') {
+    const program = warp ? programs.sddmmCsrWarp : vec4 ? programs.sddmmCsrVec4 : programs.sddmmCsr;
+    s.dispatch(program, { bindings: { dY, X, outValues: out, rowOf: p.rowOf, colIdx: p.colIdx }, uniforms, workgroups });
+  } else {
+    const program = warp ? programs.sddmmNMWarp : vec4 ? programs.sddmmNMVec4 : programs.sddmmNM;
+    s.dispatch(program, { bindings: { dY, X, outValues: out, packed: p.packed }, uniforms: { ...uniforms, ...p.words }, workgroups });
+  }
+}
 
 /**
  * The transfer of an SDDMM kernel: dY, X, then W's pattern (`pattern`
@@ -179,18 +180,9 @@ export interface WeightState<B> {
 }
 
 type StepCpuArgs<W> = [W: W, dY: DenseMatrix, X: DenseMatrix, alpha: number, weights: WeightState<Float32Array>, bias: BiasState<Float32Array>, o: OptimizerStep, t: number];
-type StepGpuArgs<Shape, Pattern> = [
-  shape: Shape,
-  batch: number,
-  alpha: number,
-  pattern: Pattern,
-  dY: GPUBuffer,
-  X: GPUBuffer,
-  weights: WeightState<GPUBuffer>,
-  bias: BiasState<GPUBuffer>,
-  o: OptimizerStep,
-  t: GPUBuffer,
-];
+/** What a gradient step reads and updates on the GPU, whatever the pattern's format. */
+type StepOperands = [dY: GPUBuffer, X: GPUBuffer, weights: WeightState<GPUBuffer>, bias: BiasState<GPUBuffer>, o: OptimizerStep, t: GPUBuffer];
+type StepGpuArgs<Shape, Pattern> = [shape: Shape, batch: number, alpha: number, pattern: Pattern, ...operands: StepOperands];
 
 /**
  * The CPU twin of a gradient step: the gradient (the SDDMM's f32 steps),
@@ -210,40 +202,22 @@ function stepCpu(gradient: Float32Array, dY: DenseMatrix, alpha: number, weights
  * same pass (X taken as ones). Adam's bias moments would take the pass past
  * 8 storage buffers, so its biases get a biasStep pass of their own.
  */
-function recordStep(
-  s: OperationScope,
-  format: 'csr' | 'nm',
-  nnz: number,
-  rows: number,
-  batch: number,
-  alpha: number,
-  patternWords: readonly number[],
-  pattern: GPUBuffer[],
-  dY: GPUBuffer,
-  X: GPUBuffer,
-  weights: WeightState<GPUBuffer>,
-  bias: BiasState<GPUBuffer>,
-  o: OptimizerStep,
-  t: GPUBuffer,
-): void {
-  const warp = s.kernelProfile === 'gpu';
-  const vec4 = !warp && batch % 4 === 0;
-  const perWorkgroup = warp ? WARP_ENTRIES : ENTRIES;
-  const [slotsPerRow = 0, groupsPerRow = 0, n = 0, m = 0, bits = 0] = patternWords;
-  const nmUniforms = { slotsPerRow, groupsPerRow, n, m, bits };
+function recordStep(s: OperationScope, p: BoundPattern, rows: number, batch: number, alpha: number, ...[dY, X, weights, bias, o, t]: StepOperands): void {
+  const { warp, vec4, perWorkgroup } = sddmmEntry(s, batch);
+  const { nnz } = p;
   if (o.kind === 'sgd') {
     const bindings = { dY, X, values: weights.values, velocity: weights.velocity, bias: bias.bias, biasVelocity: bias.velocity };
     const uniforms = { nnz, batch, alpha, lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, biasRows: rows };
     const workgroups = Math.ceil((nnz + rows) / perWorkgroup);
-    if (format === 'csr') s.dispatch(sddmmCsrStepProgram('sgd', vec4, warp), { bindings: { ...bindings, rowOf: pattern[0], colIdx: pattern[1] }, uniforms, workgroups });
-    else s.dispatch(sddmmNMStepProgram('sgd', vec4, warp), { bindings: { ...bindings, packed: pattern[0] }, uniforms: { ...uniforms, ...nmUniforms }, workgroups });
+    if (p.format === 'csr') s.dispatch(sddmmCsrStepProgram('sgd', vec4, warp), { bindings: { ...bindings, rowOf: p.rowOf, colIdx: p.colIdx }, uniforms, workgroups });
+    else s.dispatch(sddmmNMStepProgram('sgd', vec4, warp), { bindings: { ...bindings, packed: p.packed }, uniforms: { ...uniforms, ...p.words }, workgroups });
     return;
   }
   const bindings = { dY, X, values: weights.values, firstMoment: weights.velocity, secondMoment: weights.second, step: t };
   const uniforms = { nnz, batch, alpha, lr: o.lr, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, weightDecay: o.weightDecay };
   const workgroups = Math.ceil(nnz / perWorkgroup);
-  if (format === 'csr') s.dispatch(sddmmCsrStepProgram('adam', vec4, warp), { bindings: { ...bindings, rowOf: pattern[0], colIdx: pattern[1] }, uniforms, workgroups });
-  else s.dispatch(sddmmNMStepProgram('adam', vec4, warp), { bindings: { ...bindings, packed: pattern[0] }, uniforms: { ...uniforms, ...nmUniforms }, workgroups });
+  if (p.format === 'csr') s.dispatch(sddmmCsrStepProgram('adam', vec4, warp), { bindings: { ...bindings, rowOf: p.rowOf, colIdx: p.colIdx }, uniforms, workgroups });
+  else s.dispatch(sddmmNMStepProgram('adam', vec4, warp), { bindings: { ...bindings, packed: p.packed }, uniforms: { ...uniforms, ...p.words }, workgroups });
   biasStep.encode(s, rows, batch, alpha, dY, bias, o, t);
 }
 
@@ -254,7 +228,7 @@ export const sddmmCsrStep: Kernel<StepCpuArgs<CSRMatrix>, void, StepGpuArgs<{ nn
     stepCpu(sddmmCsr.cpu(W, dY, X, { alpha }), dY, alpha, weights, bias, o, t);
   },
   encode(s, shape, batch, alpha, pattern, dY, X, weights, bias, o, t) {
-    recordStep(s, 'csr', shape.nnz, shape.rows, batch, alpha, CSR_PATTERN_WORDS, [pattern.rowOf, pattern.colIdx], dY, X, weights, bias, o, t);
+    recordStep(s, csrBound(shape.nnz, pattern), shape.rows, batch, alpha, dY, X, weights, bias, o, t);
   },
 };
 
@@ -265,6 +239,6 @@ export const sddmmNMStep: Kernel<StepCpuArgs<NMMatrix>, void, StepGpuArgs<NMShap
     stepCpu(sddmmNM.cpu(W, dY, X, { alpha }), dY, alpha, weights, bias, o, t);
   },
   encode(s, W, batch, alpha, indices, dY, X, weights, bias, o, t) {
-    recordStep(s, 'nm', W.rows * (W.cols / W.m) * W.n, W.rows, batch, alpha, nmPatternWords(W), [indices], dY, X, weights, bias, o, t);
+    recordStep(s, nmBound(W, indices), W.rows, batch, alpha, dY, X, weights, bias, o, t);
   },
 };

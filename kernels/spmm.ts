@@ -55,14 +55,28 @@ export interface TransposeGatherOperand extends GatherOperand {
 /** The GPU arguments of a gather: Y (rows × batch) = A · X (· × batch). */
 type GatherArgs<A extends GatherOperand> = [rows: number, batch: number, A: A, X: GPUBuffer, Y: GPUBuffer];
 
+/**
+ * The validation of a gather's operands: W of its format (checkSparse), then
+ * the dense operand, whose rows must be W's columns for Y = W · X (named X)
+ * or W's rows for dX = Wᵀ · dY (named dY, `transpose`).
+ */
+function checkGather<W extends CSRMatrix | NMMatrix>(format: abstract new (...args: never[]) => W, label: string, transpose: boolean) {
+  return (W: W, dense: DenseMatrix): void => {
+    checkSparse('W', W, format, label);
+    if (transpose) {
+      checkDense('dY', dense);
+      checkRowsMatch('dY', dense.rows, W.rows, 'W.rows');
+    } else {
+      checkDense('X', dense);
+      checkRowsMatch('X', dense.rows, W.cols, 'W.cols');
+    }
+  };
+}
+
 /** Y = W · X (W: CSR rows × cols, X: cols × batch) → rows × batch. */
 export const spmmCsr = hostKernel<[W: CSRMatrix, X: DenseMatrix], DenseMatrix, GatherArgs<GatherOperand>>({
   name: 'spmmCsr',
-  validate(W, X) {
-    checkSparse('W', W, CSRMatrix, 'CSRMatrix');
-    checkDense('X', X);
-    checkRowsMatch('X', X.rows, W.cols, 'W.cols');
-  },
+  validate: checkGather(CSRMatrix, 'CSRMatrix', false),
   cpu(W, X) {
     return gatherCpu(W.rows, X, W.rowPtr, W.colIdx, W.values, undefined);
   },
@@ -85,11 +99,7 @@ export const spmmCsr = hostKernel<[W: CSRMatrix, X: DenseMatrix], DenseMatrix, G
 /** dX = Wᵀ · dY (dY: rows × batch) → cols × batch, a gather through W's transpose index. */
 export const spmmCsrT = hostKernel<[W: CSRMatrix, dY: DenseMatrix], DenseMatrix, GatherArgs<TransposeGatherOperand>>({
   name: 'spmmCsrT',
-  validate(W, dY) {
-    checkSparse('W', W, CSRMatrix, 'CSRMatrix');
-    checkDense('dY', dY);
-    checkRowsMatch('dY', dY.rows, W.rows, 'W.rows');
-  },
+  validate: checkGather(CSRMatrix, 'CSRMatrix', true),
   cpu(W, dY) {
     const t = W.transposeIndex();
     return gatherCpu(W.cols, dY, t.colPtr, t.rowIdx, W.values, t.perm);
@@ -208,11 +218,7 @@ function transposeGatherTransfer<W extends CSRMatrix | NMMatrix>(): HostTransfer
 /** Y = W · X for N:M W (rows × cols), X: cols × batch → rows × batch. */
 export const spmmNM = hostKernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix, [W: NMShape, batch: number, weights: NMBuffers, X: GPUBuffer, Y: GPUBuffer]>({
   name: 'spmmNM',
-  validate(W, X) {
-    checkSparse('W', W, NMMatrix, 'NMMatrix');
-    checkDense('X', X);
-    checkRowsMatch('X', X.rows, W.cols, 'W.cols');
-  },
+  validate: checkGather(NMMatrix, 'NMMatrix', false),
   cpu(W, X) {
     // The CSR gather with implicit row pointers: every row holds slotsPerRow slots.
     return gatherCpu(W.rows, X, W.rowPointers(), nmColumns(W), W.values, undefined);
@@ -247,11 +253,7 @@ export const spmmNM = hostKernel<[W: NMMatrix, X: DenseMatrix], DenseMatrix, [W:
  */
 export const spmmNMT = hostKernel<[W: NMMatrix, dY: DenseMatrix], DenseMatrix, GatherArgs<TransposeGatherOperand>>({
   name: 'spmmNMT',
-  validate(W, dY) {
-    checkSparse('W', W, NMMatrix, 'NMMatrix');
-    checkDense('dY', dY);
-    checkRowsMatch('dY', dY.rows, W.rows, 'W.rows');
-  },
+  validate: checkGather(NMMatrix, 'NMMatrix', true),
   cpu(W, dY) {
     const batch = dY.cols;
     const dy = dY.data;
@@ -306,10 +308,10 @@ export function nmWordAligned(W: NMShape): boolean {
   return slotsPerRow % Math.floor(32 / bits) === 0;
 }
 
-/** The pattern words of the N:M SDDMM (see sddmmNM.encode). */
-export function nmPatternWords(W: NMShape): number[] {
+/** The uniforms that decode an N:M pattern's packed positions in the SDDMM (see kernels/sddmm.ts). */
+export function nmPatternWords(W: NMShape): { slotsPerRow: number; groupsPerRow: number; n: number; m: number; bits: number } {
   const { groupsPerRow, slotsPerRow, bits } = nmWords(W);
-  return [slotsPerRow, groupsPerRow, W.n, W.m, bits];
+  return { slotsPerRow, groupsPerRow, n: W.n, m: W.m, bits };
 }
 
 // --- A training step's products with their epilogues (shaders/spmm.wgsl BIAS, ACT, DERIV) ---
