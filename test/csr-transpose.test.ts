@@ -6,18 +6,12 @@
 import { describe, expect, test } from 'vitest';
 import { CSRMatrix } from '../src/index.js';
 import { csrDerivedIndices, transposeBands } from '../kernels/csr-transpose.js';
-import { csrWithEmptyLines, emptyCsr, powerLawCsr } from './helpers/cases.js';
+import { csrWithEmptyLines, emptyCsr, powerLawCsr, transposedCsr } from './helpers/cases.js';
 import { adapterName, gpuEngine } from './helpers/engines.js';
 import { runOnGpu } from './helpers/run-kernel.js';
 import { GpuContext } from '../src/gpu/gpu-context.js';
 
 const gpu = await gpuEngine();
-
-/** Wᵀ as a CSR (via COO), e.g. to turn skewed rows into skewed columns. */
-function transposed(W: CSRMatrix): CSRMatrix {
-  const rows = W.rowIndices();
-  return CSRMatrix.fromCOO({ rows: W.cols, cols: W.rows, rowIndices: Array.from(W.colIdx), colIndices: Array.from(rows), values: Array.from(W.values) });
-}
 
 const cases: Array<[string, CSRMatrix]> = [
     ['random', CSRMatrix.random({ rows: 300, cols: 200, density: 0.05, seed: 1 })],
@@ -28,7 +22,7 @@ const cases: Array<[string, CSRMatrix]> = [
     ['long columns', CSRMatrix.random({ rows: 701, cols: 23, density: 0.3, seed: 4 })],
     ['long columns, one row per band (fully dense)', CSRMatrix.random({ rows: 40, cols: 9, density: 1, seed: 5 })],
     ['long columns, empty rows and columns', csrWithEmptyLines(400, 9, 6)],
-    ['long columns, power-law column lengths', transposed(powerLawCsr(40, 2000, 7))],
+    ['long columns, power-law column lengths', transposedCsr(powerLawCsr(40, 2000, 7))],
     // Bands of several rows with rows of very different lengths (the per-entry search of the gpu profile).
     ['long columns, rows of every length', rowsOfEveryLength(500, 40)],
 ];

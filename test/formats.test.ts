@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { expectArgError } from './helpers/expect-error.js';
 import { CSRMatrix, DenseMatrix, NMMatrix, RandomStream, randomU32, randomUnit, SUPPORTED_M } from '../src/index.js';
 import { erdosRenyiDensity } from '../src/formats/csr.js';
-import { csrWithEmptyLines, emptyCsr, expectSeededCsr, powerLawCsr } from './helpers/cases.js';
+import { csrWithEmptyLines, emptyCsr, expectSeededCsr, nmSlotShapes, powerLawCsr } from './helpers/cases.js';
 
 /** Expects `fn` to throw an InvalidArgumentError (or subclass) naming `argument`. */
 
@@ -574,16 +574,8 @@ describe('NMMatrix', () => {
 });
 
 describe('NMMatrix.slotColumns', () => {
-  // Against the per-slot decoder: every M, an N that leaves slots spanning
-  // many packed words, and a single-group row.
-  test.each([
-    [1, 2, 3, 2],
-    [2, 4, 5, 12],
-    [1, 4, 7, 4],
-    [3, 8, 4, 24],
-    [2, 8, 9, 16],
-    [5, 16, 3, 48],
-  ])('%i:%i on %i × %i matches slotColumn(k) for every slot', (n, m, rows, cols) => {
+  // Against the per-slot decoder.
+  test.each(nmSlotShapes)('%i:%i on %i × %i matches slotColumn(k) for every slot', (n, m, rows, cols) => {
     const W = NMMatrix.random({ rows, cols, n, m, seed: rows * cols + n });
     const columns = W.slotColumns();
     expect(columns.length).toBe(W.nnz);

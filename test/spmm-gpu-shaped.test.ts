@@ -40,7 +40,7 @@ import { ResidentCsr } from '../kernels/resident/csr.js';
 import { uploadCsr } from '../kernels/set/resident-csr.js';
 import { BufferOwner } from '../src/gpu/gpu-context.js';
 import { sddmmCsr, sddmmNM } from '../kernels/sddmm.js';
-import { absProductScale, csrCases, emptyCsr, nmCase, powerLawCsr, type CsrCase } from './helpers/cases.js';
+import { absProductScale, csrCases, csrOfRowLengths, emptyCsr, lcgUniform, nmCase, powerLawCsr, transposedCsr, type CsrCase } from './helpers/cases.js';
 import { cpuEngine, gpuEngine } from './helpers/engines.js';
 import { expectClose, KERNEL_TOL as TOL, referenceMatMul, referenceSddmm } from './helpers/reference.js';
 import { caught, expectNamedError } from './helpers/expect-error.js';
@@ -107,35 +107,12 @@ const warpCases: CsrCase[] = [
   { name: 'one full row of 300 (10 strips), others empty', W: fullRow(6, 300, 2), batch: 40 },
   { name: 'nnz 0, batch 64', W: emptyCsr(9, 5), batch: 64 },
   // Rows of 127, 128, 129 and 300 entries among 60 short ones (mean 13, so long from 128): the last three split over a workgroup's 4 warps.
-  { name: 'rows around the long-row threshold, batch 70', W: rowsOfLengths([127, 3, 128, 0, 129, 5, 300, ...new Array<number>(60).fill(2)], 400, 7), batch: 70 },
+  { name: 'rows around the long-row threshold, batch 70', W: csrOfRowLengths([127, 3, 128, 0, 129, 5, 300, ...new Array<number>(60).fill(2)], 400, lcgUniform(7)), batch: 70 },
   // 40 long rows (mean 108: rows of 512 and more) and 184 short ones: 86 units for 56 workgroups (second rounds), batch over two tiles.
-  { name: '40 long rows among 224 (units past the first round), batch 257', W: rowsOfLengths([...new Array<number>(40).fill(600), ...new Array<number>(184).fill(1)], 700, 8), batch: 257 },
+  { name: '40 long rows among 224 (units past the first round), batch 257', W: csrOfRowLengths([...new Array<number>(40).fill(600), ...new Array<number>(184).fill(1)], 700, lcgUniform(8)), batch: 257 },
   // The transpose of a power law: Wᵀ's rows (W's columns) are the long ones.
-  { name: 'power-law columns (long rows of Wᵀ), batch 96', W: transposed(powerLawCsr(60, 700, 37)), batch: 96 },
+  { name: 'power-law columns (long rows of Wᵀ), batch 96', W: transposedCsr(powerLawCsr(60, 700, 37)), batch: 96 },
 ];
-
-/** A CSR whose row r holds lengths[r] entries at seeded distinct columns. */
-function rowsOfLengths(lengths: number[], cols: number, seed: number): CSRMatrix {
-  const rowIndices: number[] = [];
-  const colIndices: number[] = [];
-  const values: number[] = [];
-  let state = seed;
-  const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  lengths.forEach((len, r) => {
-    const taken = new Set<number>();
-    while (taken.size < len) taken.add(Math.floor(next() * cols));
-    for (const c of taken) {
-      rowIndices.push(r);
-      colIndices.push(c);
-      values.push(next() * 2 - 1);
-    }
-  });
-  return CSRMatrix.fromCOO({ rows: lengths.length, cols, rowIndices, colIndices, values });
-}
-
-function transposed(W: CSRMatrix): CSRMatrix {
-  return CSRMatrix.fromCOO({ rows: W.cols, cols: W.rows, rowIndices: Array.from(W.colIdx), colIndices: Array.from(W.rowIndices()), values: Array.from(W.values) });
-}
 
 /** A CSR whose row `r` is full and every other row empty. */
 function fullRow(rows: number, cols: number, r: number): CSRMatrix {

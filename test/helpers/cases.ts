@@ -1,27 +1,46 @@
 import { expect } from 'vitest';
 import { CSRMatrix, DenseMatrix, NMMatrix, type CSRRandomOptions } from '../../src/index.js';
 
-/** A CSR with a power-law row-length profile: row r holds about max/(r+1) nonzeros. */
-export function powerLawCsr(rows: number, cols: number, seed: number): CSRMatrix {
-  const rowIndices: number[] = [];
-  const colIndices: number[] = [];
-  const values: number[] = [];
+/** A seeded uniform stream in [0, 1): the LCG of Numerical Recipes, so case matrices are the same on every run and machine. */
+export function lcgUniform(seed: number): () => number {
   let state = seed >>> 0;
-  const next = () => {
+  return () => {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
     return state / 2 ** 32;
   };
-  for (let r = 0; r < rows; r++) {
-    const len = Math.min(cols, Math.max(0, Math.round(cols / (r + 1)) - (r % 3 === 2 ? cols : 0)));
+}
+
+/**
+ * A CSR whose row r holds lengths[r] entries at distinct columns drawn from
+ * `next`; the value of entry k (in storage order of the draws) is `value(k)`,
+ * by default a draw in [-1, 1) taken after the row's columns. Skewed shapes
+ * (long rows, power laws) are written as their row lengths.
+ */
+export function csrOfRowLengths(lengths: readonly number[], cols: number, next: () => number, value: (k: number) => number = () => next() * 2 - 1): CSRMatrix {
+  const rowIndices: number[] = [];
+  const colIndices: number[] = [];
+  const values: number[] = [];
+  lengths.forEach((len, r) => {
     const taken = new Set<number>();
     while (taken.size < len) taken.add(Math.floor(next() * cols));
     for (const c of taken) {
+      values.push(value(rowIndices.length));
       rowIndices.push(r);
       colIndices.push(c);
-      values.push(next() * 2 - 1);
     }
-  }
-  return CSRMatrix.fromCOO({ rows, cols, rowIndices, colIndices, values });
+  });
+  return CSRMatrix.fromCOO({ rows: lengths.length, cols, rowIndices, colIndices, values });
+}
+
+/** A CSR with a power-law row-length profile: row r holds about max/(r+1) nonzeros. */
+export function powerLawCsr(rows: number, cols: number, seed: number): CSRMatrix {
+  const lengths = Array.from({ length: rows }, (_, r) => Math.min(cols, Math.max(0, Math.round(cols / (r + 1)) - (r % 3 === 2 ? cols : 0))));
+  return csrOfRowLengths(lengths, cols, lcgUniform(seed));
+}
+
+/** Wᵀ as a CSR (via COO), e.g. to turn skewed rows into skewed columns. */
+export function transposedCsr(W: CSRMatrix): CSRMatrix {
+  return CSRMatrix.fromCOO({ rows: W.cols, cols: W.rows, rowIndices: Array.from(W.colIdx), colIndices: Array.from(W.rowIndices()), values: Array.from(W.values) });
 }
 
 /** A CSR whose listed rows and columns are empty. */
@@ -98,6 +117,26 @@ export const nmShapes: NMShape[] = [
   { n: 2, m: 4, rows: 37, cols: 96, batch: 12 },
   { n: 4, m: 16, rows: 9, cols: 64, batch: 8 },
   { n: 1, m: 2, rows: 11, cols: 128, batch: 7 },
+];
+
+/**
+ * [n, m, rows, cols] for checks of where each N:M slot's column is decoded
+ * from: every M, an N that leaves slots spanning packed words, rows that
+ * start mid-word, single-group rows and a single row.
+ */
+export const nmSlotShapes: Array<[n: number, m: number, rows: number, cols: number]> = [
+  [1, 2, 3, 2],
+  [2, 4, 5, 12],
+  [1, 4, 7, 4],
+  [3, 8, 4, 24],
+  [2, 8, 9, 16],
+  [5, 16, 3, 48],
+  [2, 4, 7, 36],
+  [1, 4, 5, 64],
+  [2, 8, 9, 40],
+  [4, 16, 3, 48],
+  [1, 2, 11, 34],
+  [2, 4, 1, 4],
 ];
 
 /**

@@ -9,6 +9,7 @@ import { spmmCsr, spmmCsrT, spmmNM } from '../../kernels/spmm.js';
 import { sddmmCsr } from '../../kernels/sddmm.js';
 import { gemm } from '../../kernels/gemm.js';
 import { createEngine, CSRMatrix, DenseMatrix, NMMatrix } from '../../src/index.js';
+import { nmSlotShapes } from '../helpers/cases.js';
 
 describe('N:M columns decoded in WebAssembly (nm-decode.wat)', () => {
   // SDDMM with dY = 1 and X[c] = (c, 0, 0, 0) returns, for every slot, the column the kernel read.
@@ -19,15 +20,7 @@ describe('N:M columns decoded in WebAssembly (nm-decode.wat)', () => {
     for (let c = 0; c < W.cols; c++) x[c * 4] = c;
     return sddmmWasm(W.nnz, 4, 1, rowOf, nmColumns(W), new Float32Array(W.rows * 4).fill(1), x)!;
   };
-  test.each([
-    [2, 4, 7, 36],
-    [1, 4, 5, 64],
-    [2, 8, 9, 40],
-    [3, 8, 4, 24],
-    [4, 16, 3, 48],
-    [1, 2, 11, 34],
-    [2, 4, 1, 4],
-  ])('%i:%i, %i × %i: the slot columns of NMMatrix.slotColumns, across word boundaries and rows', (n, m, rows, cols) => {
+  test.each(nmSlotShapes)('%i:%i, %i × %i: the slot columns of NMMatrix.slotColumns, across word boundaries and rows', (n, m, rows, cols) => {
     const W = NMMatrix.random({ rows, cols, n, m, seed: rows * cols + n, init: 'uniform' });
     expect(Array.from(readColumns(W))).toEqual(Array.from(W.slotColumns()));
   });
