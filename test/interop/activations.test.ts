@@ -11,7 +11,8 @@ import { CSRMatrix, DenseLinear, DenseMatrix, dropout, NMLinear, NMMatrix, Rando
 import { exportOnnx, exportSafetensors, importOnnx, importSafetensors, InteropFormatError } from '../../src/interop.js';
 import { AttributeType, DataType, ModelProtoSchema } from '../../src/interop/onnx-schema.js';
 import { cpuEngine, describeBackends } from '../helpers/engines.js';
-import { maxAbsDiff, runOnnx } from './ort.js';
+import { inputs } from './models.js';
+import { maxAbsDiff, predictVersusOnnxRuntime } from './ort.js';
 
 // Nonzero biases: a dropped bias must show.
 const bias = (n: number, salt: number) => Float32Array.from({ length: n }, (_, k) => Math.fround(Math.cos(salt * 5 + k) * 0.5));
@@ -33,23 +34,17 @@ const CASES: Array<{ name: string; layers: () => ModelLayer[]; kinds: string[] }
   },
 ];
 
-function inputs(features: number, samples: number): { X: DenseMatrix; batchMajor: Float32Array } {
-  // Wide enough (±4 before the weights) to reach both tails of sigmoid and tanh.
-  const X = DenseMatrix.random(features, samples, { seed: 8, lo: -4, hi: 4 });
-  return { X, batchMajor: X.transpose().data };
-}
+// Wide enough (±4 before the weights) to reach both tails of sigmoid and tanh.
+const wideInputs = (features: number, samples: number) => inputs(features, samples, 8, 4);
 
 describeBackends('sigmoid and tanh through ONNX and safetensors', (engine, backend) => {
   test.each(CASES)('$name: ONNX Runtime = predict, and both formats round-trip exactly', async (c) => {
     const model = new Sequential(engine(), c.layers());
     try {
       const samples = 11;
-      const { X, batchMajor } = inputs(model.inputSize, samples);
-      const expected = (await model.predict(X)).transpose().data;
-
+      const { X } = wideInputs(model.inputSize, samples);
       const onnx = await exportOnnx(model);
-      const got = await runOnnx(onnx, batchMajor, [samples, model.inputSize]);
-      const diff = maxAbsDiff(got, expected);
+      const { predicted: expected, diff } = await predictVersusOnnxRuntime(model, onnx, X);
       console.log(`[interop activations] ${backend} ${c.name}: max |ORT - predict| = ${diff.toExponential(2)}`);
       expect(diff).toBeLessThanOrEqual(1e-5);
       // The graph holds the operators (and no node for dropout).
@@ -113,9 +108,8 @@ describeBackends('sigmoid and tanh through ONNX and safetensors', (engine, backe
     try {
       expect(model.layers.map((l) => ('kind' in l ? l.kind : l.constructor.name))).toEqual(['DenseLinear', 'sigmoid', 'DenseLinear', 'tanh', 'DenseLinear']);
       const samples = 9;
-      const { X, batchMajor } = inputs(5, samples);
-      const predicted = (await model.predict(X)).transpose().data;
-      const fromOrt = await runOnnx(bytes, batchMajor, [samples, 5]);
+      const { X, batchMajor } = wideInputs(5, samples);
+      const { predicted, diff: fromOrt } = await predictVersusOnnxRuntime(model, bytes, X);
       // float64, batch-major, from the initializers as the file lays them out.
       const naive: number[] = [];
       for (let s = 0; s < samples; s++) {
@@ -124,8 +118,8 @@ describeBackends('sigmoid and tanh through ONNX and safetensors', (engine, backe
         const a2 = Array.from({ length: 6 }, (_, o) => Math.tanh(b2[o]! + a1.reduce((acc, v, i) => acc + v * w2[i * 6 + o]!, 0)));
         for (let o = 0; o < 3; o++) naive.push(b3[o]! + a2.reduce((acc, v, i) => acc + v * w3[i * 3 + o]!, 0));
       }
-      console.log(`[interop activations] ${backend} PyTorch-style: max |predict - ORT| = ${maxAbsDiff(predicted, fromOrt).toExponential(2)}, |predict - float64| = ${maxAbsDiff(predicted, naive).toExponential(2)}`);
-      expect(maxAbsDiff(predicted, fromOrt)).toBeLessThanOrEqual(1e-5);
+      console.log(`[interop activations] ${backend} PyTorch-style: max |predict - ORT| = ${fromOrt.toExponential(2)}, |predict - float64| = ${maxAbsDiff(predicted, naive).toExponential(2)}`);
+      expect(fromOrt).toBeLessThanOrEqual(1e-5);
       expect(maxAbsDiff(predicted, naive)).toBeLessThanOrEqual(1e-5);
     } finally {
       model.dispose();

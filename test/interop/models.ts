@@ -36,8 +36,8 @@ export function buildModel(engine: Engine, c: ModelCase): Sequential {
   return new Sequential(engine, c.layers());
 }
 
-/** Inputs, features × samples (wgsparse's orientation), and the same batch-major for ONNX Runtime. */
-export function inputs(features: number, samples: number, seed = 3): { X: DenseMatrix; batchMajor: Float32Array } {
-  const X = DenseMatrix.random(features, samples, { seed, lo: -2, hi: 2 });
+/** Inputs in [-range, range], features × samples (wgsparse's orientation), and the same batch-major for ONNX Runtime. */
+export function inputs(features: number, samples: number, seed = 3, range = 2): { X: DenseMatrix; batchMajor: Float32Array } {
+  const X = DenseMatrix.random(features, samples, { seed, lo: -range, hi: range });
   return { X, batchMajor: X.transpose().data };
 }

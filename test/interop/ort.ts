@@ -1,5 +1,6 @@
 /** ONNX Runtime (onnxruntime-web's WebAssembly backend, in Node): the independent engine the exports are checked against. */
 import * as ort from 'onnxruntime-web';
+import type { DenseMatrix, Sequential } from '../../src/index.js';
 
 ort.env.wasm.numThreads = 1;
 
@@ -19,4 +20,15 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let d = 0;
   for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
   return d;
+}
+
+/**
+ * model.predict against ONNX Runtime running `onnx` (an export or the file the
+ * model was imported from) on the samples of X (features × samples): predict's
+ * output batch-major, as ONNX Runtime lays it out, and the largest difference.
+ */
+export async function predictVersusOnnxRuntime(model: Sequential, onnx: Uint8Array, X: DenseMatrix): Promise<{ predicted: Float32Array; diff: number }> {
+  const predicted = (await model.predict(X)).transpose().data;
+  const fromOrt = await runOnnx(onnx, X.transpose().data, [X.cols, X.rows]);
+  return { predicted, diff: maxAbsDiff(predicted, fromOrt) };
 }

@@ -9,7 +9,7 @@ import { exportOnnx, exportSafetensors, importOnnx, importSafetensors } from '..
 import { decodeModel } from '../../src/model/model-file.js';
 import { cpuEngine, describeBackends } from '../helpers/engines.js';
 import { buildModel, inputs, MODEL_CASES } from './models.js';
-import { maxAbsDiff, runOnnx } from './ort.js';
+import { predictVersusOnnxRuntime } from './ort.js';
 
 const FORMATS = [
   ['onnx', exportOnnx, importOnnx],
@@ -54,9 +54,7 @@ describe('the reference SET-MLP (784-1000-1000-1000-10, epsilon 20)', () => {
       );
       expect(nnz / denseWeights).toBeLessThan(0.05);
       expect(bytes.length).toBeLessThanOrEqual(1_500_000);
-      const { X, batchMajor } = inputs(784, 16, 5);
-      const expected = (await model.predict(X)).transpose().data;
-      const diff = maxAbsDiff(await runOnnx(bytes, batchMajor, [16, 784]), expected);
+      const { diff } = await predictVersusOnnxRuntime(model, bytes, inputs(784, 16, 5).X);
       console.log(`[interop] SET-MLP: max |ORT - predict| = ${diff.toExponential(2)}`);
       expect(diff).toBeLessThanOrEqual(1e-5);
     } finally {
