@@ -17,15 +17,23 @@ export function checkDense(argument: string, value: unknown): asserts value is D
 }
 
 /**
- * A sparse operand of the right type. Its structure was validated when it was
- * built and is re-checked against its fingerprint (a corrupted rowPtr could
- * otherwise make a product run for minutes); `values` is a mutable
- * Float32Array, so finiteness is checked again. Both O(nnz), small beside the
- * product.
+ * A sparse operand of the right type whose structure is the one validated
+ * when it was built, re-checked against its fingerprint (a corrupted rowPtr
+ * could otherwise make a product run for minutes); O(nnz). Enough for kernels
+ * that read only the structure (the derived indices).
  */
-export function checkSparse<T extends CSRMatrix | NMMatrix>(argument: string, value: unknown, ctor: abstract new (...args: never[]) => T, label: string): asserts value is T {
+export function checkStructure<T extends CSRMatrix | NMMatrix>(argument: string, value: unknown, ctor: abstract new (...args: never[]) => T, label: string): asserts value is T {
   assertInstance(argument, value, ctor, label);
   (value as T).verifyStructure(argument, indexFingerprintWasm);
+}
+
+/**
+ * A sparse operand whose values a kernel reads: checkStructure, and since
+ * `values` is a mutable Float32Array, finiteness again (O(nnz), small beside
+ * the product).
+ */
+export function checkSparse<T extends CSRMatrix | NMMatrix>(argument: string, value: unknown, ctor: abstract new (...args: never[]) => T, label: string): asserts value is T {
+  checkStructure(argument, value, ctor, label);
   checkFinite(`${argument}.values`, (value as T).values, (k) => `stored value ${k}`);
 }
 

@@ -1,6 +1,6 @@
 import type { BufferOwner, OperationScope, UniformBlock } from '../src/gpu/gpu-context.js';
 import { CSRMatrix } from '../src/formats/csr.js';
-import { InvalidArgumentError } from '../src/errors.js';
+import { checkStructure } from './checks.js';
 import type { GpuPlan, HostKernel } from '../src/gpu/kernel.js';
 import { programs } from './programs.js';
 import { exclusiveScan } from './primitives/scan.js';
@@ -28,16 +28,18 @@ export interface TransposeBuffers {
   perm: GPUBuffer;
 }
 
+/** One transpose build as its two strategies record it: the source CSR, the index buffers they fill, and the shared uniforms. */
+interface TransposeBuild {
+  s: OperationScope;
+  params: Params;
+  csr: { rowPtr: GPUBuffer; colIdx: GPUBuffer };
+  out: TransposeBuffers;
+  cols: number;
+  nnz: number;
+}
+
 /** Long columns: counts per (column, row band), one scan, then each band's rows walked in order. */
-function recordTransposeByBands(
-  s: OperationScope,
-  params: Params,
-  csr: { rowPtr: GPUBuffer; colIdx: GPUBuffer },
-  out: TransposeBuffers,
-  cols: number,
-  nnz: number,
-  bands: number,
-): void {
+function recordTransposeByBands({ s, params, csr, out, cols, nnz }: TransposeBuild, bands: number): void {
   const table = s.output('column band counts', (cols * bands + 1) * 4);
   s.dispatch(programs.csrCountColumnBlocks, { bindings: { colIdx: csr.colIdx, rowOf: out.rowOf, colCount: table }, uniforms: params, workgroups: Math.ceil(nnz / THREADS) });
   exclusiveScan.encode(s, table, cols * bands + 1);
@@ -59,14 +61,7 @@ function recordTransposeByBands(
 }
 
 /** Short columns: counts, scan, an unordered scatter, then a sort of each (short) column by row. */
-function recordTransposeBySort(
-  s: OperationScope,
-  params: Params,
-  csr: { rowPtr: GPUBuffer; colIdx: GPUBuffer },
-  out: TransposeBuffers,
-  cols: number,
-  nnz: number,
-): void {
+function recordTransposeBySort({ s, params, csr, out, cols, nnz }: TransposeBuild): void {
   const perEntry = Math.ceil(nnz / THREADS);
   const counts = s.output('column counts', (cols + 1) * 4);
   s.dispatch(programs.csrCountColumns, { bindings: { colIdx: csr.colIdx, colCount: counts }, uniforms: params, workgroups: perEntry });
@@ -104,8 +99,7 @@ export const csrDerivedIndices: HostKernel<
 > = {
   name: 'csrDerivedIndices',
   validate(W) {
-    if (!(W instanceof CSRMatrix)) throw new InvalidArgumentError('W', 'must be a CSRMatrix');
-    W.verifyStructure('W');
+    checkStructure('W', W, CSRMatrix, 'CSRMatrix');
   },
   cpu(W) {
     const { colPtr, rowIdx, perm } = W.transposeIndex();
@@ -126,8 +120,9 @@ export const csrDerivedIndices: HostKernel<
     } else {
       s.dispatch(programs.csrRowsOfEntries, { bindings: { rowPtr: csr.rowPtr, rowOf: out.rowOf }, uniforms: params, workgroups: Math.ceil(rows / THREADS) });
     }
-    if (bands > 1) recordTransposeByBands(s, params, csr, out, cols, nnz, bands);
-    else recordTransposeBySort(s, params, csr, out, cols, nnz);
+    const build = { s, params, csr, out, cols, nnz };
+    if (bands > 1) recordTransposeByBands(build, bands);
+    else recordTransposeBySort(build);
     return out;
   },
   plan(s, W): GpuPlan<DerivedIndices> {

@@ -1,5 +1,5 @@
 import type { BufferOwner } from '../src/gpu/gpu-context.js';
-import { InvalidArgumentError } from '../src/errors.js';
+import { checkStructure } from './checks.js';
 import { NMMatrix } from '../src/formats/nm.js';
 import { csrDerivedIndices } from './csr-transpose.js';
 import type { GpuPlan, HostKernel } from '../src/gpu/kernel.js';
@@ -33,8 +33,7 @@ export const nmTransposeIndex: HostKernel<
 > = {
   name: 'nmTransposeIndex',
   validate(W) {
-    if (!(W instanceof NMMatrix)) throw new InvalidArgumentError('W', 'must be an NMMatrix');
-    W.verifyStructure('W');
+    checkStructure('W', W, NMMatrix, 'NMMatrix');
   },
   cpu(W) {
     const { colPtr, rowIdx, perm } = W.transposeIndex();
