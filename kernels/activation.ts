@@ -2,7 +2,7 @@ import type { OperationScope, UniformBlock } from '../src/gpu/gpu-context.js';
 import type { Kernel } from '../src/gpu/kernel.js';
 import { randomU32, streamKey } from '../src/random.js';
 import { programs } from './programs.js';
-import { fillMaskWasm } from './wasm/mask-wasm.js';
+import { fillMaskWasm, leakyWasm, type MaskDraws } from './wasm/mask-wasm.js';
 
 const { THREADS, LEAKY, SIGMOID, TANH } = programs.activate.layout.consts;
 
@@ -48,10 +48,10 @@ function params(s: OperationScope, count: number, p: ActivationParams, training:
  * (scaled by 1/(1 − rate)) iff its uniform draw is ≥ rate. Returns the stream
  * key and the 24-bit threshold so loops draw inline, without a call per element.
  */
-function maskDraws(p: ActivationParams, step: number): { key: number; threshold: number } {
+function maskDraws(p: ActivationParams, step: number): MaskDraws {
   const batchSeed = randomU32(p.seed >>> 0, p.stream >>> 0, step >>> 0);
   // randomUnit(u) = (u >>> 8) / 2^24 ≥ fround(rate)  ⇔  (u >>> 8) ≥ fround(rate) · 2^24 (exact: both sides are multiples of 2^-24 apart).
-  return { key: streamKey(batchSeed, p.stream >>> 0), threshold: Math.fround(p.rate) * 16777216 };
+  return { key: streamKey(batchSeed, p.stream >>> 0), threshold: Math.fround(p.rate) * 16777216, scale: Math.fround(1 / (1 - p.rate)) };
 }
 
 /**
@@ -75,8 +75,7 @@ function fillMask(out: Float32Array, count: number, key: number, threshold: numb
 let maskScratch = new Float32Array(0);
 function maskOf(count: number, p: ActivationParams, step: number): Float32Array {
   if (maskScratch.length < count) maskScratch = new Float32Array(count);
-  const { key, threshold } = maskDraws(p, step);
-  const scale = Math.fround(1 / (1 - p.rate));
+  const { key, threshold, scale } = maskDraws(p, step);
   // The same draws in WebAssembly SIMD, on the engine's threads (kernels/wasm/mask.wat).
   if (!fillMaskWasm(maskScratch, count, key, threshold, scale)) fillMask(maskScratch, count, key, threshold, scale);
   return maskScratch;
@@ -160,7 +159,10 @@ export const activate: Kernel<
       return;
     }
     const alpha = Math.fround(p.alpha);
-    if (!training || p.rate <= 0) {
+    const draws = training && p.rate > 0 ? maskDraws(p, step) : undefined;
+    // f and the mask in one pass of WebAssembly SIMD on the engine's threads (kernels/wasm/mask.wat).
+    if (leakyWasm('activateLeaky', Z, A, alpha, draws)) return;
+    if (!draws) {
       for (let i = 0; i < Z.length; i++) {
         const z = Z[i]!;
         A[i] = z > 0 ? z : alpha * z;
@@ -170,8 +172,8 @@ export const activate: Kernel<
     const mask = maskOf(Z.length, p, step);
     for (let i = 0; i < Z.length; i++) {
       const z = Z[i]!;
-      // Multiplied by 0 when dropped, as on the GPU (keeps −0 and NaN as they are there).
-      A[i] = (z > 0 ? z : alpha * z) * mask[i]!;
+      // Multiplied by 0 when dropped, as on the GPU (keeps −0 and NaN as they are there); f32 products as there.
+      A[i] = (z > 0 ? z : f32(alpha * z)) * mask[i]!;
     }
   },
   encode(s, count, p, training, Z, A, step) {
@@ -202,12 +204,14 @@ export const derive: Kernel<
       return;
     }
     const alpha = Math.fround(p.alpha);
-    if (p.rate <= 0) {
+    const draws = p.rate > 0 ? maskDraws(p, step) : undefined;
+    if (leakyWasm('deriveLeaky', Z, G, alpha, draws)) return;
+    if (!draws) {
       for (let i = 0; i < Z.length; i++) G[i] = G[i]! * (Z[i]! > 0 ? 1 : alpha);
       return;
     }
     const mask = maskOf(Z.length, p, step);
-    for (let i = 0; i < Z.length; i++) G[i] = G[i]! * (Z[i]! > 0 ? 1 : alpha) * mask[i]!;
+    for (let i = 0; i < Z.length; i++) G[i] = f32(G[i]! * (Z[i]! > 0 ? 1 : alpha)) * mask[i]!;
   },
   encode(s, count, p, Z, G, step) {
     s.dispatch(programs.derive, { bindings: { z: Z, values: G, step }, uniforms: params(s, count, p, true), workgroups: Math.ceil(count / THREADS) });

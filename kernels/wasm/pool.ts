@@ -33,6 +33,8 @@ export const THREADED = {
   scatter: 2,
   sddmm: 3,
   fillMask: 4,
+  activateLeaky: 5,
+  deriveLeaky: 6,
 } as const;
 const FUNCTIONS: ReadonlyArray<readonly [module: number, name: string]> = [
   [0, 'gather'],
@@ -40,6 +42,8 @@ const FUNCTIONS: ReadonlyArray<readonly [module: number, name: string]> = [
   [0, 'scatter'],
   [1, 'sddmm'],
   [2, 'fillMask'],
+  [2, 'activateLeaky'],
+  [2, 'deriveLeaky'],
 ];
 
 /**

@@ -78,4 +78,38 @@ describe('dropout mask in WebAssembly', () => {
     const A = new Float32Array(simd.slice(0, count)).map((_, i) => new Float32Array(new Uint32Array([simd[i]!]).buffer)[0]!);
     expect(A.some((v) => v === 0) && A.some((v) => v !== 0)).toBe(true);
   });
+
+  test('the fused leaky ReLU equals a naive f32 loop, with and without dropout, split over threads too', async () => {
+    const e = await createEngine({ backend: 'cpu', threads: 3 });
+    engines.push(e);
+    await e.spmmCsr(CSRMatrix.random({ rows: 4, cols: 4, density: 0.5, seed: 1 }), DenseMatrix.random(4, 4));
+    const f = Math.fround;
+    for (const count of [1024, 4099, 3 * 4096 + 5]) {
+      for (const p of [
+        { nonlinearity: 'leaky' as const, alpha: 0.6, rate: 0.3, seed: 3, stream: 1 },
+        { nonlinearity: 'leaky' as const, alpha: 0, rate: 0, seed: 3, stream: 1 },
+        { nonlinearity: 'leaky' as const, alpha: -0.01, rate: 0.5, seed: 8, stream: 4 },
+      ]) {
+        const Z = DenseMatrix.random(count, 1, { seed: count }).data;
+        Z[0] = -0;
+        Z[1] = 0;
+        const G0 = DenseMatrix.random(count, 1, { seed: count + 1 }).data;
+        for (const training of [true, false]) {
+          const A = new Float32Array(count);
+          activate.cpu(Z, A, p, training, 23);
+          const G = Float32Array.from(G0);
+          derive.cpu(Z, G, p, 23);
+          // The mask as the GPU draws it: the dropout draws of this step, or none.
+          const key = streamKey(randomU32(p.seed, p.stream, 23), p.stream);
+          const m = p.rate > 0 ? reference(count, key, f(p.rate) * 16777216, f(1 / (1 - p.rate))) : new Float32Array(count).fill(1);
+          const alpha = f(p.alpha);
+          const wantA = Z.map((z, i) => f((z > 0 ? z : f(alpha * z)) * (training ? m[i]! : 1)));
+          const wantG = G0.map((g, i) => f(f(g * (Z[i]! > 0 ? 1 : alpha)) * m[i]!));
+          const label = `count ${count} alpha ${p.alpha} rate ${p.rate} training ${training}`;
+          expect(bits(A), label).toEqual(bits(wantA));
+          expect(bits(G), label).toEqual(bits(wantG));
+        }
+      }
+    }
+  });
 });
