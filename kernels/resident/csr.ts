@@ -8,6 +8,7 @@ import { readCsr, uploadCsr, type CsrBuffers } from '../set/resident-csr.js';
 import { gatherOrder } from '../spmm.js';
 import { rowSchedule, scheduleWords } from '../row-order.js';
 import type { HostPasses, ResidentOperand, ResidentPart } from './operand.js';
+import { releaseOnThrow } from './release-on-throw.js';
 
 /** The CPU twins of ResidentCsr's passes. */
 export const csrPasses: HostPasses<CSRMatrix> = {
@@ -83,7 +84,7 @@ export class ResidentCsr implements ResidentOperand {
   static upload(ctx: GpuContext, W: CSRMatrix, state: Float32Array, second: Float32Array | undefined, options: { training: boolean }): ResidentCsr {
     const owner = new BufferOwner(ctx);
     const fixed = new BufferOwner(ctx);
-    try {
+    return releaseOnThrow([owner, fixed], () => {
       const csr = uploadCsr(owner, W, state, second);
       let derived: TransposeBuffers | undefined;
       let training: TrainingBuffers | undefined;
@@ -106,12 +107,7 @@ export class ResidentCsr implements ResidentOperand {
         };
       }
       return new ResidentCsr(ctx, W.rows, W.cols, W.nnz, { owner, csr, derived, orders }, training);
-    } catch (e) {
-      // E.g. a DeviceLimitError naming the array: nothing stays allocated.
-      owner.release();
-      fixed.release();
-      throw e;
-    }
+    });
   }
 
   /** The current generation's weights and state. */
@@ -220,7 +216,7 @@ export class ResidentCsr implements ResidentOperand {
     if (!previous) return { commit: () => undefined, discard: () => undefined };
     const { rows, cols, nnz } = this;
     const next = new BufferOwner(this.ctx);
-    try {
+    return releaseOnThrow([next], () => {
       const csr: CsrBuffers = {
         rowPtr: next.output('W.rowPtr', (rows + 1) * 4),
         colIdx: next.output('W.colIdx', nnz * 4),
@@ -247,10 +243,7 @@ export class ResidentCsr implements ResidentOperand {
         },
         discard: () => next.release(),
       };
-    } catch (e) {
-      next.release();
-      throw e;
-    }
+    });
   }
 
   release(): void {
@@ -274,9 +267,7 @@ export class ResidentCsr implements ResidentOperand {
   }
 
   private orders(): VisitOrders {
-    const orders = this.live().orders;
-    if (!orders) throw new Error('a plain ResidentCsr has no visiting orders (upload it with training: true)');
-    return orders;
+    return trainingPart(this.live().orders, 'visiting orders');
   }
 
   private live(): Generation {
@@ -285,13 +276,16 @@ export class ResidentCsr implements ResidentOperand {
   }
 
   private derived(): TransposeBuffers {
-    const derived = this.live().derived;
-    if (!derived) throw new Error('a plain ResidentCsr has no transpose index (upload it with training: true)');
-    return derived;
+    return trainingPart(this.live().derived, 'transpose index');
   }
 
   private train(): TrainingBuffers {
-    if (!this.training) throw new Error('a plain ResidentCsr has no training buffers (upload it with training: true)');
-    return this.training;
+    return trainingPart(this.training, 'training buffers');
   }
+}
+
+/** A part only a training operand has; a plain one (uploaded without training: true) fails naming it. */
+function trainingPart<T>(part: T | undefined, what: string): T {
+  if (!part) throw new Error(`a plain ResidentCsr has no ${what} (upload it with training: true)`);
+  return part;
 }

@@ -2,6 +2,7 @@ import { BufferOwner, type GpuContext, type OperationScope } from '../../src/gpu
 import { DenseMatrix } from '../../src/formats/dense.js';
 import { gemm } from '../gemm.js';
 import type { HostPasses, ResidentOperand, ResidentPart } from './operand.js';
+import { releaseOnThrow } from './release-on-throw.js';
 
 /** The CPU twins of ResidentDense's passes. */
 export const densePasses: HostPasses<DenseMatrix> = {
@@ -27,7 +28,7 @@ export class ResidentDense implements ResidentOperand {
 
   static upload(ctx: GpuContext, W: DenseMatrix, velocity: Float32Array, second: Float32Array): ResidentDense {
     const owner = new BufferOwner(ctx);
-    try {
+    return releaseOnThrow([owner], () => {
       const buffers = {
         values: owner.upload('W', W.data),
         gradient: owner.output('weight gradient', W.data.byteLength),
@@ -35,10 +36,7 @@ export class ResidentDense implements ResidentOperand {
         second: owner.upload('second moment', second),
       };
       return new ResidentDense(ctx, owner, W.rows, W.cols, buffers);
-    } catch (e) {
-      owner.release();
-      throw e;
-    }
+    });
   }
 
   get state(): { values: GPUBuffer; gradient: GPUBuffer; velocity: GPUBuffer; second: GPUBuffer } {

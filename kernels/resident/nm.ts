@@ -7,6 +7,7 @@ import { gatherOrder, spmmNM, spmmNMForward, spmmNMT, spmmNMTDerive, type Forwar
 import { rowSchedule, scheduleWords } from '../row-order.js';
 import type { BiasState, OptimizerStep } from '../elementwise.js';
 import type { HostPasses, ResidentOperand, ResidentPart } from './operand.js';
+import { releaseOnThrow } from './release-on-throw.js';
 
 /** The CPU twins of ResidentNM's passes. */
 export const nmPasses: HostPasses<NMMatrix> = {
@@ -51,7 +52,7 @@ export class ResidentNM implements ResidentOperand {
   static upload(ctx: GpuContext, W: NMMatrix, velocity: Float32Array, second: Float32Array): ResidentNM {
     const owner = new BufferOwner(ctx);
     const topology = new BufferOwner(ctx);
-    try {
+    return releaseOnThrow([owner, topology], () => {
       const weights = {
         values: owner.upload('W.values', W.values),
         indices: owner.upload('W.indices', W.indices),
@@ -73,11 +74,7 @@ export class ResidentNM implements ResidentOperand {
         owner: topology,
       };
       return new ResidentNM(ctx, owner, W, weights, transpose);
-    } catch (e) {
-      owner.release();
-      topology.release();
-      throw e;
-    }
+    });
   }
 
   get state(): { values: GPUBuffer; gradient: GPUBuffer; velocity: GPUBuffer; second: GPUBuffer } {
@@ -151,7 +148,7 @@ export class ResidentNM implements ResidentOperand {
   async replaceMask(operation: string, encode: (s: OperationScope, weights: NMState) => void): Promise<void> {
     const w = this.live();
     const next = new BufferOwner(this.ctx);
-    try {
+    await releaseOnThrow([next], async () => {
       const rebuilt = await this.ctx.run(operation, (s) => {
         encode(s, w);
         // The mask moved: the backward pass needs the new positions' index.
@@ -171,10 +168,7 @@ export class ResidentNM implements ResidentOperand {
       }
       this.transpose!.owner.release();
       this.transpose = rebuilt;
-    } catch (e) {
-      next.release();
-      throw e;
-    }
+    });
   }
 
   release(): void {
