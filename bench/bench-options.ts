@@ -6,16 +6,17 @@
 import { SUPPORTED_M } from '../src/index.js';
 import {
   BadValue,
-  formatFlag,
+  choiceOption,
+  flagOption,
+  integerOption,
   list,
-  parseChoice,
-  parseFlag,
-  parseInteger,
   expandShorthands,
   readArgv,
   readSearch,
+  textOption,
+  throwFirst,
   usage,
-  writeSearch,
+  writePresetSearch,
   OptionError,
   type OptionProgram,
   type OptionSpecs,
@@ -153,33 +154,29 @@ function parseTargetMs(text: string): number {
   return v;
 }
 
-const flag = { flag: true, parse: parseFlag, format: formatFlag } as const;
-
 /** Every option of the benchmark, in --help's order. */
 export const BENCH_OPTIONS: OptionSpecs<BenchOptions> = [
   {
     key: 'preset',
     scope: 'both',
-    placeholder: 'quick|full',
     help: 'the configuration the other options start from: quick (512×512×64 + evolution at 1 M connections, minutes on 2 cores without a GPU) or full (1024² … 16384², for real GPUs)',
-    parse: (t) => parseChoice(t, BENCH_PRESETS),
-    format: (v) => v,
+    ...choiceOption(BENCH_PRESETS),
   },
   { key: 'shapes', scope: 'both', placeholder: 'RxCxB,…', help: 'GPU shapes: weights rows×cols, batch', parse: parseShapes, format: formatShapes },
   { key: 'cpuShape', scope: 'both', placeholder: 'RxCxB', help: "the CPU cases' shape (smaller: CPU peers are slow)", parse: parseShape, format: formatShape },
   { key: 'sparsities', scope: 'both', placeholder: 'S,…', help: 'CSR sparsities, fractions of zero weights', parse: parseSparsities, format: formatSparsities },
   { key: 'nm', scope: 'both', placeholder: 'N:M,…', help: `N:M patterns (M in ${SUPPORTED_M.join(', ')}); empty for none`, parse: parseNm, format: formatNm },
   { key: 'ops', scope: 'both', placeholder: ALL_OPS.join(','), help: 'products to measure', parse: parseOps, format: (v) => v.join(',') },
-  { key: 'runs', scope: 'both', placeholder: 'N', help: 'timed runs per case (≥ 10)', parse: (t) => parseInteger(t, 10), format: String },
-  { key: 'warmups', scope: 'both', placeholder: 'N', help: 'untimed runs before the timed ones', parse: (t) => parseInteger(t, 0), format: String },
+  { key: 'runs', scope: 'both', placeholder: 'N', help: 'timed runs per case (≥ 10)', ...integerOption(10) },
+  { key: 'warmups', scope: 'both', placeholder: 'N', help: 'untimed runs before the timed ones', ...integerOption(0) },
   { key: 'targetMs', scope: 'both', placeholder: 'MS', help: 'each timed run repeats the product until it lasts this long', parse: parseTargetMs, format: String },
-  { key: 'peers', scope: 'both', ...flag, help: 'measure tfjs (WebGPU, CPU) and mathjs too' },
-  { key: 'evolve', scope: 'both', ...flag, help: 'measure topology evolution (SET, GPU only)' },
-  { key: 'out', scope: 'cli', placeholder: 'FILE', help: 'the JSON file (a .csv is written beside it)', shownDefault: 'bench/results/<date>-<adapter>[-quick].json', parse: (t) => t, format: (v) => v },
-  { key: 'autorun', scope: 'page', ...flag, help: 'start a run when the page has loaded' },
-  { key: 'worker', scope: 'page', ...flag, help: "run in a dedicated worker (0: on the page's main thread)" },
-  { key: 'model', scope: 'cli', ...flag, help: 'print the GPU execution model of the products (sectors per 512 B, active lanes, workgroups per SM, …) and write it into the JSON; no timing' },
-  { key: 'modelProfile', scope: 'cli', placeholder: PROFILE_NAMES.join('|'), help: "the model's device profile", parse: (t) => parseChoice(t, PROFILE_NAMES), format: (v) => v },
+  { key: 'peers', scope: 'both', ...flagOption, help: 'measure tfjs (WebGPU, CPU) and mathjs too' },
+  { key: 'evolve', scope: 'both', ...flagOption, help: 'measure topology evolution (SET, GPU only)' },
+  { key: 'out', scope: 'cli', placeholder: 'FILE', help: 'the JSON file (a .csv is written beside it)', shownDefault: 'bench/results/<date>-<adapter>[-quick].json', ...textOption },
+  { key: 'autorun', scope: 'page', ...flagOption, help: 'start a run when the page has loaded' },
+  { key: 'worker', scope: 'page', ...flagOption, help: "run in a dedicated worker (0: on the page's main thread)" },
+  { key: 'model', scope: 'cli', ...flagOption, help: 'print the GPU execution model of the products (sectors per 512 B, active lanes, workgroups per SM, …) and write it into the JSON; no timing' },
+  { key: 'modelProfile', scope: 'cli', help: "the model's device profile", ...choiceOption(PROFILE_NAMES) },
   { key: 'modelShapes', scope: 'cli', placeholder: 'RxCxB,…', help: "the model's shapes", parse: parseShapes, format: formatShapes },
   { key: 'modelSparsities', scope: 'cli', placeholder: 'S,…', help: "the model's CSR sparsities", parse: parseSparsities, format: formatSparsities },
   {
@@ -187,8 +184,7 @@ export const BENCH_OPTIONS: OptionSpecs<BenchOptions> = [
     scope: 'cli',
     placeholder: 'PAIRS',
     help: "time PAIRS pairs of MNIST training epochs of the SET reference's MLP on the CPU (threads 1 and all, taking turns) instead of the products, with the ≥ 2.5× floor against the reference's 12.5 s; 0 = off",
-    parse: (t) => parseInteger(t, 0),
-    format: String,
+    ...integerOption(0),
   },
 ];
 
@@ -204,7 +200,7 @@ function resolve(given: Partial<BenchOptions>, program: OptionProgram): BenchOpt
 /** The CLI's options; throws OptionError (naming the option) for anything it does not accept. */
 export function parseBenchArgv(argv: readonly string[]): BenchOptions {
   const options = resolve(readArgv(BENCH_OPTIONS, expandShorthands(argv, BENCH_SHORTHANDS), PROGRAMS), 'cli');
-  check(options);
+  throwFirst(check(options));
   return options;
 }
 
@@ -212,26 +208,17 @@ export function parseBenchArgv(argv: readonly string[]): BenchOptions {
 export function parseBenchSearch(search: URLSearchParams): { options: BenchOptions; errors: OptionError[] } {
   const { given, errors } = readSearch(BENCH_OPTIONS, search, PROGRAMS);
   const options = resolve(given, 'page');
-  try {
-    check(options);
-  } catch (e) {
-    if (!(e instanceof OptionError)) throw e;
-    errors.push(e);
-  }
-  return { options, errors };
+  return { options, errors: [...errors, ...check(options)] };
 }
 
 /** Checks across options: something must be measured. */
-function check(o: BenchOptions): void {
-  if (o.ops.length === 0 && o.shapes.length > 0) throw new OptionError('ops', `choose at least one of ${ALL_OPS.join(', ')}`);
+function check(o: BenchOptions): OptionError[] {
+  return o.ops.length === 0 && o.shapes.length > 0 ? [new OptionError('ops', `choose at least one of ${ALL_OPS.join(', ')}`)] : [];
 }
 
 /** The page's query string: what differs from the preset's defaults (the preset itself when not the page's). */
 export function benchOptionsToSearch(o: BenchOptions): URLSearchParams {
-  const search = writeSearch(BENCH_OPTIONS, o, defaultOptions(o.preset));
-  if (o.preset === DEFAULT_PRESET.page) search.delete('preset');
-  else search.set('preset', o.preset);
-  return search;
+  return writePresetSearch(BENCH_OPTIONS, o, defaultOptions(o.preset), DEFAULT_PRESET.page);
 }
 
 export const BENCH_USAGE = usage(BENCH_OPTIONS, 'npm run bench --', defaultOptions(DEFAULT_PRESET.cli), {

@@ -2,19 +2,7 @@
 // (bench/million.ts: `--hidden 500000-500000`) and the page
 // /demo/million.html (`?hidden=500000-500000`). One list, so the scaled-down
 // variant a browser test runs is written the same way in both.
-import {
-  BadValue,
-  formatFlag,
-  OptionError,
-  parseChoice,
-  parseFlag,
-  parseInteger,
-  parseNumber,
-  readArgv,
-  readSearch,
-  usage,
-  type OptionSpecs,
-} from './options-core.js';
+import { choiceOption, flagOption, integerOption, notesOption, numberOption, OptionError, parseLayerWidths, readArgv, readSearch, textOption, throwFirst, usage, type OptionSpecs } from './options-core.js';
 
 export interface MillionOptions {
   /** CLI: 'auto' skips a SwiftShader adapter (a CPU emulation, far slower than the CPU backend). */
@@ -117,31 +105,20 @@ export function defaultMillionOptions(): MillionOptions {
   };
 }
 
+/** Hidden widths; with `allowNone`, `none` or nothing for no network (the baseline). */
 export function parseWidths(text: string, allowNone: boolean): number[] {
   if (allowNone && (text.trim() === '' || text.trim() === 'none')) return [];
-  const widths = text
-    .trim()
-    .split(/[-,x×\s]+/)
-    .filter((s) => s !== '')
-    .map(Number);
-  if (widths.length < 1 || widths.length > MILLION_LIMITS.hiddenLayers || !widths.every((w) => Number.isInteger(w) && w >= 1 && w <= MILLION_LIMITS.width)) {
-    throw new BadValue(`"${text}": give 1 to ${MILLION_LIMITS.hiddenLayers} widths of 1 … ${MILLION_LIMITS.width}, e.g. 500000-500000${allowNone ? ', or none' : ''}`);
-  }
-  return widths;
+  return parseLayerWidths(text, { layers: MILLION_LIMITS.hiddenLayers, width: MILLION_LIMITS.width }, `500000-500000${allowNone ? ', or none' : ''}`);
 }
 
 const formatWidths = (w: readonly number[]): string => (w.length ? w.join('-') : 'none');
-const numberOption = (range: Parameters<typeof parseNumber>[1]) => ({ parse: (t: string) => parseNumber(t, range), format: String });
-const integerOption = (min: number, max: number) => ({ parse: (t: string) => parseInteger(t, min, max), format: String });
 
 export const MILLION_OPTIONS: OptionSpecs<MillionOptions> = [
   {
     key: 'backend',
     scope: 'both',
-    placeholder: 'cpu|webgpu|auto',
     help: 'the engine (auto: WebGPU unless its only adapter is SwiftShader, a CPU emulation far slower than the CPU backend)',
-    parse: (t) => parseChoice(t, ['cpu', 'webgpu', 'auto'] as const),
-    format: (v) => v,
+    ...choiceOption(['cpu', 'webgpu', 'auto'] as const),
   },
   { key: 'samples', scope: 'both', placeholder: 'N', help: 'samples of the synthetic microarray set (Leukemia: 2,096)', ...integerOption(2, MILLION_LIMITS.samples) },
   { key: 'features', scope: 'both', placeholder: 'N', help: 'features (probe sets; Leukemia: 54,675)', ...integerOption(1, MILLION_LIMITS.features) },
@@ -154,15 +131,8 @@ export const MILLION_OPTIONS: OptionSpecs<MillionOptions> = [
   { key: 'epsilon', scope: 'both', placeholder: 'E', help: 'Erdős–Rényi ε of every layer (density ε(in + out)/(in·out), capped at 1)', ...numberOption({ min: 0, max: 10_000, openLow: true }) },
   { key: 'outputDensity', scope: 'both', placeholder: 'P', help: 'density of the output layer (0: ε like the others); ~1,000 inputs per output at 500,000 wide', ...numberOption({ min: 0, max: 1 }) },
   { key: 'zeta', scope: 'both', placeholder: 'Z', help: "SET's ζ: the fraction of connections dropped and regrown after each epoch", ...numberOption({ min: 0, max: 1, openHigh: true }) },
-  {
-    key: 'activation',
-    scope: 'both',
-    placeholder: 'relu|reference',
-    help: "after each hidden layer: relu, or the SET reference's leaky ReLU with α = −0.6, +0.6, …",
-    parse: (t) => parseChoice(t, ['relu', 'reference'] as const),
-    format: (v) => v,
-  },
-  { key: 'optimizer', scope: 'both', placeholder: 'sgd|adam', help: 'SGD with momentum and weight decay, or Adam (lr only)', parse: (t) => parseChoice(t, ['sgd', 'adam'] as const), format: (v) => v },
+  { key: 'activation', scope: 'both', help: "after each hidden layer: relu, or the SET reference's leaky ReLU with α = −0.6, +0.6, …", ...choiceOption(['relu', 'reference'] as const) },
+  { key: 'optimizer', scope: 'both', help: 'SGD with momentum and weight decay, or Adam (lr only)', ...choiceOption(['sgd', 'adam'] as const) },
   { key: 'dropout', scope: 'both', placeholder: 'R', help: 'dropout rate after each hidden layer', ...numberOption({ min: 0, max: 1, openHigh: true }) },
   { key: 'lr', scope: 'both', placeholder: 'LR', help: 'SGD learning rate', ...numberOption({ min: 0, max: 10, openLow: true }) },
   { key: 'momentum', scope: 'both', placeholder: 'M', help: 'SGD momentum', ...numberOption({ min: 0, max: 1, openHigh: true }) },
@@ -173,10 +143,10 @@ export const MILLION_OPTIONS: OptionSpecs<MillionOptions> = [
   { key: 'baseline', scope: 'cli', placeholder: 'A-B|none', help: 'hidden widths of a dense MLP trained first on the same data, as the baseline', parse: (t) => parseWidths(t, true), format: formatWidths },
   { key: 'baselineEpochs', scope: 'cli', placeholder: 'N', help: "the baseline's epochs", ...integerOption(1, 1000) },
   { key: 'baselineLr', scope: 'cli', placeholder: 'LR', help: "the baseline's SGD learning rate (a dense layer over every feature needs a far smaller one)", ...numberOption({ min: 0, max: 10, openLow: true }) },
-  { key: 'baselineOnly', scope: 'cli', flag: true, parse: parseFlag, format: formatFlag, help: 'train only the baseline (its own results file)' },
-  { key: 'note', scope: 'cli', repeatable: true, placeholder: 'TEXT', help: 'a note stored in the results file (repeatable)', parse: (t) => [t], format: (v) => v.join('; ') },
-  { key: 'out', scope: 'cli', placeholder: 'FILE', help: 'the JSON file', shownDefault: 'bench/results/million-neuron-<backend>-<date>.json', parse: (t) => t, format: (v) => v },
-  { key: 'autorun', scope: 'page', flag: true, parse: parseFlag, format: formatFlag, help: 'start when the page has loaded' },
+  { key: 'baselineOnly', scope: 'cli', ...flagOption, help: 'train only the baseline (its own results file)' },
+  { key: 'note', ...notesOption },
+  { key: 'out', scope: 'cli', placeholder: 'FILE', help: 'the JSON file', shownDefault: 'bench/results/million-neuron-<backend>-<date>.json', ...textOption },
+  { key: 'autorun', scope: 'page', ...flagOption, help: 'start when the page has loaded' },
 ];
 
 const PROGRAMS = { cli: 'node bench/launch.mjs --entry=/bench/million.ts', page: '/demo/million.html' } as const;
@@ -191,8 +161,7 @@ export function checkMillionOptions(o: MillionOptions): OptionError[] {
 
 export function parseMillionArgv(argv: readonly string[]): MillionOptions {
   const options = { ...defaultMillionOptions(), ...readArgv(MILLION_OPTIONS, argv, PROGRAMS) };
-  const [first] = checkMillionOptions(options);
-  if (first) throw first;
+  throwFirst(checkMillionOptions(options));
   return options;
 }
 

@@ -195,6 +195,24 @@ export function writeSearch<V>(specs: OptionSpecs<V>, values: V, defaults: V, al
   return out;
 }
 
+/**
+ * The page's query string of a family with presets: what differs from the
+ * preset's defaults, and the preset itself unless it is where the page
+ * starts (so a link to the page's own preset stays short).
+ */
+export function writePresetSearch<V extends { preset: string }>(specs: OptionSpecs<V>, values: V, presetDefaults: V, pagePreset: V['preset']): URLSearchParams {
+  const search = writeSearch(specs, values, presetDefaults);
+  if (values.preset === pagePreset) search.delete('preset');
+  else search.set('preset', values.preset);
+  return search;
+}
+
+/** A command line stops at its first problem: the first of the checks across options is thrown, as readArgv throws its own. */
+export function throwFirst(errors: readonly OptionError[]): void {
+  const [first] = errors;
+  if (first) throw first;
+}
+
 /** The command line's --help: every option the CLI accepts, with its default. */
 export function usage<V>(specs: OptionSpecs<V>, command: string, defaults: V, extra: { shorthands?: Record<string, readonly string[]>; notes?: string[] } = {}): string {
   const notes = extra.notes ?? [];
@@ -275,6 +293,45 @@ export function parseChoice<T extends string>(text: string, choices: readonly T[
   if (!(choices as readonly string[]).includes(text)) throw new BadValue(`must be one of ${choices.join(', ')}, got "${text}"`);
   return text as T;
 }
+
+/**
+ * Hidden-layer widths separated by -, comma, x or spaces (`300-300` and
+ * `1000,1000,1000` alike): 1 to `layers` of 1 … `width`; `example` ends the
+ * message (e.g. `300-300`).
+ */
+export function parseLayerWidths(text: string, limits: { layers: number; width: number }, example: string): number[] {
+  const widths = text
+    .trim()
+    .split(/[-,x×\s]+/)
+    .filter((s) => s !== '')
+    .map(Number);
+  if (widths.length < 1 || widths.length > limits.layers || !widths.every((w) => Number.isInteger(w) && w >= 1 && w <= limits.width)) {
+    throw new BadValue(`"${text}": give 1 to ${limits.layers} widths of 1 … ${limits.width}, e.g. ${example}`);
+  }
+  return widths;
+}
+
+// ---------------------------------------------------------------------------
+// Parse-and-format pairs shared by both families, spread into a spec:
+// `{ key: 'lr', …, ...numberOption({ min: 0, max: 10, openLow: true }) }`.
+// Each pairs a parser with the format it reads back, so a URL or form
+// written from a value parses to the same value.
+
+export const numberOption = (range: Parameters<typeof parseNumber>[1]) => ({ parse: (t: string) => parseNumber(t, range), format: String });
+
+export const integerOption = (min: number, max?: number) => ({ parse: (t: string) => parseInteger(t, min, max), format: String });
+
+/** A boolean: `--x` / `--no-x`, `x=1` / `x=0`, a checkbox. */
+export const flagOption = { flag: true, parse: parseFlag, format: formatFlag } as const;
+
+/** One of `choices`, which --help lists as the placeholder (`cpu|webgpu|auto`). */
+export const choiceOption = <T extends string>(choices: readonly T[]) => ({ placeholder: choices.join('|'), parse: (t: string) => parseChoice(t, choices), format: (v: T): string => v });
+
+/** Free text taken as written (a path, a directory). */
+export const textOption = { parse: (t: string): string => t, format: (v: string): string => v } as const;
+
+/** `--note TEXT` (repeatable): notes a CLI stores in its results file. */
+export const notesOption = { scope: 'cli', repeatable: true, placeholder: 'TEXT', help: 'a note stored in the results file (repeatable)', parse: (t: string) => [t], format: (v: string[]) => v.join('; ') } as const;
 
 /** "1 epoch", "2 epochs". */
 export const plural = (n: number, word: string, many = `${word}s`): string => `${n.toLocaleString('en')} ${n === 1 ? word : many}`;

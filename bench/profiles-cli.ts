@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine } from '../src/index.js';
 import { formatShapes, formatSparsities, parseShapes, parseSparsities } from './bench-options.js';
-import { formatFlag, parseFlag, parseInteger, readArgv, readCommandLine, usage, type OptionSpecs } from './options-core.js';
+import { flagOption, integerOption, readArgv, readCommandLine, textOption, usage, type OptionSpecs } from './options-core.js';
 import { compareProfiles, defaultProfilesConfig, formatProfiles, type ProfilesConfig } from './profiles.js';
 import type { Shape } from './suite.js';
 
@@ -22,11 +22,11 @@ interface ProfilesOptions {
 }
 
 const SPECS: OptionSpecs<ProfilesOptions> = [
-  { key: 'quick', scope: 'cli', flag: true, help: 'one 512×512×64 shape and fewer runs (a dry run on SwiftShader)', parse: parseFlag, format: formatFlag },
+  { key: 'quick', scope: 'cli', ...flagOption, help: 'one 512×512×64 shape and fewer runs (a dry run on SwiftShader)' },
   { key: 'shapes', scope: 'cli', placeholder: 'RxCxB,…', help: 'weights rows×cols, batch', parse: parseShapes, format: formatShapes },
   { key: 'sparsities', scope: 'cli', placeholder: 'S,…', help: 'CSR sparsities (dense and 2:4 always run)', parse: parseSparsities, format: formatSparsities },
-  { key: 'runs', scope: 'cli', placeholder: 'N', help: 'timed runs per profile, taken in turns', parse: (t) => parseInteger(t, 1, 1000), format: String },
-  { key: 'out', scope: 'cli', placeholder: 'FILE', help: 'the JSON file', shownDefault: 'bench/results/<date>-<adapter>-profiles.json', parse: (t) => t, format: (v) => v },
+  { key: 'runs', scope: 'cli', placeholder: 'N', help: 'timed runs per profile, taken in turns', ...integerOption(1, 1000) },
+  { key: 'out', scope: 'cli', placeholder: 'FILE', help: 'the JSON file', shownDefault: 'bench/results/<date>-<adapter>-profiles.json', ...textOption },
 ];
 
 function defaults(quick: boolean): ProfilesOptions {

