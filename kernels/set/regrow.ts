@@ -138,8 +138,9 @@ function regrowRoundCpu(layer: RegrowLayer, targetNnz: number, seed: number, lim
  * from W and no earlier candidate (smaller j) drew it; the `remaining` valid
  * ones of smallest j are accepted. Typed arrays and per-row sorts instead of
  * a hash set of every present position (~8× faster at 1 M connections).
+ * bench/model/evolution.ts reads the same candidates for its step counts.
  */
-function validCandidates(
+export function validCandidates(
   W: CSRMatrix,
   seed: number,
   round: number,

@@ -29,3 +29,16 @@ fn traceLoad(step: u32, buffer: u32, bytes: u32, byteOffset: u32) {
 fn traceStore(step: u32, buffer: u32, bytes: u32, byteOffset: u32) {
   traceAccess(1u, step, buffer, bytes, byteOffset);
 }
+
+// The steps variants (bench/model/wgsl-steps.ts) bind the same `trace`
+// buffer, one per dispatch, and count an invocation's dependent steps the
+// way bench/model/evolution.ts does: one for the entry point, one per loop
+// iteration (the host puts a traceStep() call at the top of the entry point
+// and of every loop body). Word 0 keeps the most any invocation reached; an
+// atomicMax per step needs no exit hook on the entry points' early returns.
+var<private> traceSteps: u32;
+
+fn traceStep() {
+  traceSteps++;
+  atomicMax(&trace[0], traceSteps);
+}
