@@ -125,18 +125,11 @@ export const nmShapes: NMShape[] = [
  * start mid-word, single-group rows and a single row.
  */
 export const nmSlotShapes: Array<[n: number, m: number, rows: number, cols: number]> = [
-  [1, 2, 3, 2],
-  [2, 4, 5, 12],
-  [1, 4, 7, 4],
-  [3, 8, 4, 24],
-  [2, 8, 9, 16],
-  [5, 16, 3, 48],
-  [2, 4, 7, 36],
-  [1, 4, 5, 64],
-  [2, 8, 9, 40],
-  [4, 16, 3, 48],
-  [1, 2, 11, 34],
-  [2, 4, 1, 4],
+  // One line per M (2, 4, 8, 16: 1 to 4 bits a position).
+  [1, 2, 3, 2], [1, 2, 11, 34],
+  [2, 4, 5, 12], [1, 4, 7, 4], [2, 4, 7, 36], [1, 4, 5, 64], [2, 4, 1, 4],
+  [3, 8, 4, 24], [2, 8, 9, 16], [2, 8, 9, 40],
+  [5, 16, 3, 48], [4, 16, 3, 48],
 ];
 
 /**
