@@ -17,11 +17,9 @@ import {
   DeviceLostError,
   InvalidArgumentError,
   NMLinear,
-  relu,
   Sequential,
   set,
   sgd,
-  softmax,
   SparseLinear,
   syntheticClassification,
   type Dataset,
@@ -31,6 +29,7 @@ import {
   type LinearLayer,
 } from '../src/index.js';
 import { cpuEngine, gpuEngine } from './helpers/engines.js';
+import { reluClassifier } from './helpers/fit-fixtures.js';
 import { caught, expectNamedError, thrown } from './helpers/expect-error.js';
 
 const data = syntheticClassification({ count: 160, features: 32, classes: 4, seed: 5 });
@@ -42,16 +41,27 @@ function ownEngine(): Promise<Engine> {
 
 /** SET on two sparse layers, an N:M layer, Adam (moments and t must survive), dropout off so runs compare exactly. */
 function model(engine: Engine): Sequential {
-  return new Sequential(engine, [
-    new SparseLinear({ in: 32, out: 48, epsilon: 8, seed: 3 }),
-    relu(),
-    new NMLinear({ in: 48, out: 40, n: 2, m: 4, seed: 4 }),
-    relu(),
-    new SparseLinear({ in: 40, out: 24, epsilon: 8, seed: 6 }),
-    relu(),
-    new DenseLinear({ in: 24, out: 4, seed: 7 }),
-    softmax(),
-  ]);
+  return new Sequential(
+    engine,
+    reluClassifier([
+      new SparseLinear({ in: 32, out: 48, epsilon: 8, seed: 3 }),
+      new NMLinear({ in: 48, out: 40, n: 2, m: 4, seed: 4 }),
+      new SparseLinear({ in: 40, out: 24, epsilon: 8, seed: 6 }),
+      new DenseLinear({ in: 24, out: 4, seed: 7 }),
+    ]),
+  );
+}
+
+/** Runs `body` on the test model on an engine of its own (safe to lose), then disposes both, pass or fail. */
+async function withOwnModel(body: (m: Sequential, engine: Engine) => Promise<void>): Promise<void> {
+  const engine = await ownEngine();
+  const m = model(engine);
+  try {
+    await body(m, engine);
+  } finally {
+    m.dispose();
+    engine.dispose();
+  }
 }
 
 const options: FitOptions = { epochs: 4, batchSize: 20, optimizer: adam({ lr: 0.01 }), evolution: set({ zeta: 0.3 }), seed: 9 };
@@ -215,75 +225,63 @@ describe('a device lost during fit', () => {
     lostEngine.dispose();
   });
 
-  test('before the first epoch ends: the state at the start of the fit is kept, initialEpoch 0', async () => {
-    const engine = await ownEngine();
-    const m = model(engine);
-    const before = await modelState(m);
-    const error = await caught(() =>
-      m.fit(data, {
-        ...options,
-        onBatchEnd: ({ batch }) => {
-          if (batch === 1) engine.device!.destroy();
-        },
-      }),
-    );
-    expect(error).toBeInstanceOf(DeviceLostError);
-    expect((error as DeviceLostError).initialEpoch).toBe(0);
-    expect((error as DeviceLostError).message).toMatch(/at the start of this fit/);
-    expect(await modelState(m)).toEqual(before);
-    m.dispose();
-    engine.dispose();
-  });
+  test('before the first epoch ends: the state at the start of the fit is kept, initialEpoch 0', () =>
+    withOwnModel(async (m, engine) => {
+      const before = await modelState(m);
+      const error = await caught(() =>
+        m.fit(data, {
+          ...options,
+          onBatchEnd: ({ batch }) => {
+            if (batch === 1) engine.device!.destroy();
+          },
+        }),
+      );
+      expect(error).toBeInstanceOf(DeviceLostError);
+      expect((error as DeviceLostError).initialEpoch).toBe(0);
+      expect((error as DeviceLostError).message).toMatch(/at the start of this fit/);
+      expect(await modelState(m)).toEqual(before);
+    }));
 });
 
 describe('a device lost after model.evolve() (which reads back only counters)', () => {
-  test('the error says the evolve is lost; save() refuses until attach, which continues from the copy before it', async () => {
-    const engine = await ownEngine();
-    const m = model(engine);
-    await m.fit(data, { ...options, epochs: 1 });
-    const kept = await modelState(m);
-    await m.evolve(set({ zeta: 0.3 }), 3);
-    expect(await modelState(m)).not.toEqual(kept);
-    engine.device!.destroy();
-    await engine.device!.lost;
-    const saving = await caught(() => m.save());
-    expect(saving).toBeInstanceOf(DeviceLostError);
-    expect((saving as DeviceLostError).message).toMatch(/end of epoch 1 .*\(the model\.evolve\(\) since then is lost\)/);
-    m.attach(cpuEngineSync);
-    expect(await modelState(m)).toEqual(kept);
-    await expect(m.save()).resolves.toBeInstanceOf(Uint8Array);
-    m.dispose();
-    engine.dispose();
-  });
+  test('the error says the evolve is lost; save() refuses until attach, which continues from the copy before it', () =>
+    withOwnModel(async (m, engine) => {
+      await m.fit(data, { ...options, epochs: 1 });
+      const kept = await modelState(m);
+      await m.evolve(set({ zeta: 0.3 }), 3);
+      expect(await modelState(m)).not.toEqual(kept);
+      engine.device!.destroy();
+      await engine.device!.lost;
+      const saving = await caught(() => m.save());
+      expect(saving).toBeInstanceOf(DeviceLostError);
+      expect((saving as DeviceLostError).message).toMatch(/end of epoch 1 .*\(the model\.evolve\(\) since then is lost\)/);
+      m.attach(cpuEngineSync);
+      expect(await modelState(m)).toEqual(kept);
+      await expect(m.save()).resolves.toBeInstanceOf(Uint8Array);
+    }));
 });
 
 describe('attach after a loss', () => {
-  test('a model on a working engine is not moved', async () => {
-    const engine = await ownEngine();
-    const m = model(engine);
-    expectNamedError(thrown(() => m.attach(cpuEngineSync)), InvalidArgumentError, 'engine');
-    m.dispose();
-    engine.dispose();
-  });
+  test('a model on a working engine is not moved', () =>
+    withOwnModel(async (m) => {
+      expectNamedError(thrown(() => m.attach(cpuEngineSync)), InvalidArgumentError, 'engine');
+    }));
 
-  test('a move that fails part-way (a device too small for one layer) leaves the model whole for another engine', async () => {
-    const engine = await ownEngine();
-    const m = model(engine);
-    const before = await modelState(m);
-    engine.device!.destroy();
-    await engine.device!.lost;
-    // 3000-byte buffers take the first layer (~640 nonzeros) but not the N:M one (960 weights): the move fails part-way.
-    const small = await createEngine({ backend: 'webgpu', maxBufferBytes: 3000 });
-    const failed = thrown(() => m.attach(small));
-    expect(failed).toBeInstanceOf(DeviceLimitError);
-    m.attach(cpuEngineSync);
-    expect(m.engine).toBe(cpuEngineSync);
-    expect(await modelState(m)).toEqual(before);
-    await expect(m.fit(data, { ...options, epochs: 1 })).resolves.toBeDefined();
-    m.dispose();
-    small.dispose();
-    engine.dispose();
-  });
+  test('a move that fails part-way (a device too small for one layer) leaves the model whole for another engine', () =>
+    withOwnModel(async (m, engine) => {
+      const before = await modelState(m);
+      engine.device!.destroy();
+      await engine.device!.lost;
+      // 3000-byte buffers take the first layer (~640 nonzeros) but not the N:M one (960 weights): the move fails part-way.
+      const small = await createEngine({ backend: 'webgpu', maxBufferBytes: 3000 });
+      const failed = thrown(() => m.attach(small));
+      expect(failed).toBeInstanceOf(DeviceLimitError);
+      m.attach(cpuEngineSync);
+      expect(m.engine).toBe(cpuEngineSync);
+      expect(await modelState(m)).toEqual(before);
+      await expect(m.fit(data, { ...options, epochs: 1 })).resolves.toBeDefined();
+      small.dispose();
+    }));
 
   test('a lone layer: unchanged since attach, it reads and re-attaches from its host copy; after GPU steps, weights() says what was lost, attach() continues from the copy', async () => {
     const engine = await ownEngine();
@@ -324,7 +322,7 @@ describe('epoch loss on the GPU', () => {
     const dataset: Dataset = { inputs: new Float32Array(count * 4).fill(1), labels: new Uint8Array(count).fill(1), count, features: 4, classes: 2 };
     const weights = new DenseMatrix(2, 4, Float32Array.from([1e36, 1e36, 1e36, 1e36, -1e36, -1e36, -1e36, -1e36]));
     const run = async (engine: Engine) => {
-      const m = new Sequential(engine, [new DenseLinear({ in: 4, out: 2, weights }), softmax()]);
+      const m = new Sequential(engine, reluClassifier([new DenseLinear({ in: 4, out: 2, weights })]));
       try {
         const history = await m.fit(dataset, { epochs: 1, batchSize: 64, optimizer: sgd({ lr: 0.01, momentum: 0, weightDecay: 0 }), shuffle: false });
         return { fit: history.epochs[0]!.loss, evaluate: (await m.evaluate(dataset, { batchSize: 128 })).loss };

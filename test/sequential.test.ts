@@ -36,21 +36,15 @@ import {
   type History,
   type ModelLayer,
 } from '../src/index.js';
-import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';
+import { adapterName, bothEngines } from './helpers/engines.js';
+import { trainValidSplit } from './helpers/fit-fixtures.js';
 import { thrown } from './helpers/expect-error.js';
 import { mappedBufferSizes } from './helpers/readbacks.js';
 import { expectClose } from './helpers/reference.js';
 
-const gpu = await gpuEngine();
-const cpu = await cpuEngine();
-const backends: Array<[string, Engine]> = [
-  ['webgpu', gpu],
-  ['cpu', cpu],
-];
+const { gpu, cpu, backends } = await bothEngines();
 
-const all = syntheticClassification({ count: 600, features: 64, classes: 4, seed: 3 });
-const train = subset(all, 0, 480);
-const valid = subset(all, 480, 120);
+const { train, valid } = trainValidSplit({ count: 600, features: 64, classes: 4, seed: 3 }, 480);
 
 /** Sparse (SET) → 2:4 → dense, with the alternated leaky ReLU and dropout. */
 function mixedLayers(): ModelLayer[] {

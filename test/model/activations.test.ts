@@ -17,8 +17,6 @@ import {
   sigmoid,
   softmax,
   SparseLinear,
-  subset,
-  syntheticClassification,
   tanh,
   type History,
   type ModelLayer,
@@ -29,12 +27,11 @@ import { InteropFormatError } from '../../src/interop/errors.js';
 import { readLayerMeta } from '../../src/interop/snapshot.js';
 import { bothEngines } from '../helpers/engines.js';
 import { mustThrow } from '../helpers/expect-error.js';
+import { trainValidSplit } from '../helpers/fit-fixtures.js';
 
 const { cpu, backends } = await bothEngines();
 
-const all = syntheticClassification({ count: 480, features: 32, classes: 4, seed: 21 });
-const train = subset(all, 0, 400);
-const valid = subset(all, 400, 80);
+const { train, valid } = trainValidSplit({ count: 480, features: 32, classes: 4, seed: 21 }, 400);
 
 type Smooth = typeof sigmoid;
 const kinds: Array<[string, Smooth]> = [

@@ -28,9 +28,7 @@ import {
   sigmoid,
   softmax,
   subset,
-  syntheticClassification,
   type Dataset,
-  type Engine,
   type FitOptions,
   type History,
   type ModelLayer,
@@ -38,15 +36,13 @@ import {
 import { corruptInputs } from '../../kernels/corrupt.js';
 import type { Step } from '../../src/gpu/gpu-context.js';
 import { trainStepRecording } from '../../src/model/gpu-trainer.js';
-import { adapterName, cpuEngine, gpuEngine } from '../helpers/engines.js';
+import { adapterName, bothEngines } from '../helpers/engines.js';
+import { trainValidSplit } from '../helpers/fit-fixtures.js';
 
-const gpu = await gpuEngine();
-const cpu = await cpuEngine();
+const { gpu, cpu, backends } = await bothEngines();
 
 const FEATURES = 48;
-const all = syntheticClassification({ count: 260, features: FEATURES, classes: 3, seed: 9 });
-const train = subset(all, 0, 200);
-const valid = subset(all, 200, 60);
+const { train, valid } = trainValidSplit({ count: 260, features: FEATURES, classes: 3, seed: 9 }, 200);
 
 const base: FitOptions = {
   task: 'autoencode',
@@ -157,7 +153,7 @@ describe(`autoencoder fit on WebGPU (${adapterName(gpu)}) and the CPU`, () => {
     }
   });
 
-  for (const [name, engine] of [['webgpu', gpu], ['cpu', cpu]] as Array<[string, Engine]>) {
+  for (const [name, engine] of backends) {
     test(`evaluate() is the float64 MSE of predict()'s clean reconstruction (${name})`, async () => {
       const model = new Sequential(engine, preset());
       await model.fit(train, { ...base, epochs: 1 });
