@@ -15,6 +15,12 @@ export class HostTrainer implements Trainer {
   private samples = 0;
   /** The corrupted batch (the clean one stays the target). */
   private noisy = new Float32Array(0);
+  /**
+   * The hidden activations of the batch being trained or evaluated, per
+   * stage, reused from batch to batch: at a million neurons each is 64 MB,
+   * which allocating afresh every batch turned into page faults and GC work.
+   */
+  private hidden: Float32Array[] = [];
 
   constructor(private readonly settings: TrainerSettings) {}
 
@@ -27,7 +33,7 @@ export class HostTrainer implements Trainer {
   trainBatch(x: Float32Array, labels: Uint8Array, batch: number, step: number, t: number, samples?: Uint32Array): void {
     const { plan, optimizer, seed } = this.settings;
     const input = timed(this.probe(-1), 'input corruption', () => this.corrupted(x, batch, samples));
-    const { inputs, pre, output } = this.forward(input, batch, true, step);
+    const { inputs, pre, output } = this.forward(input, batch, true, step, true);
     // Backward: dZ of the last stage is p − onehot (or y − x, times f'(z)), in place in the output.
     const dZ0 = timed(this.probe(-1), 'loss', () => this.score(output, pre[pre.length - 1]!, x, labels, batch, true));
     let dZ = dZ0;
@@ -50,7 +56,7 @@ export class HostTrainer implements Trainer {
   }
 
   evaluateBatch(x: Float32Array, labels: Uint8Array, batch: number): void {
-    const { pre, output } = this.forward(x, batch, false, 0);
+    const { pre, output } = this.forward(x, batch, false, 0, true);
     this.score(output, pre[pre.length - 1]!, x, labels, batch, false);
   }
 
@@ -87,7 +93,9 @@ export class HostTrainer implements Trainer {
     };
   }
 
-  dispose(): void {}
+  dispose(): void {
+    this.hidden = [];
+  }
 
   /** The batch the forward sees: x, or x + σ·N(0, 1) per (sample, feature) when the settings corrupt. */
   private corrupted(x: Float32Array, batch: number, samples: Uint32Array | undefined): Float32Array {
@@ -103,9 +111,11 @@ export class HostTrainer implements Trainer {
   /**
    * Runs the stages; returns each stage's input and pre-activation and the
    * model's output: the last Z (logits, or a linear output), or f(Z) of the
-   * last stage in a buffer of its own (Z is kept for f').
+   * last stage in a buffer of its own (Z is kept for f'). With `reuse` the
+   * hidden activations live in the trainer's buffers, valid until the next
+   * forward (a gradient snapshot keeps its own).
    */
-  private forward(x: Float32Array, batch: number, training: boolean, step: number): { inputs: DenseMatrix[]; pre: DenseMatrix[]; output: DenseMatrix } {
+  private forward(x: Float32Array, batch: number, training: boolean, step: number, reuse = false): { inputs: DenseMatrix[]; pre: DenseMatrix[]; output: DenseMatrix } {
     const { plan, seed } = this.settings;
     const inputs: DenseMatrix[] = [];
     const pre: DenseMatrix[] = [];
@@ -118,7 +128,7 @@ export class HostTrainer implements Trainer {
       const z = stage.layer.forwardHost(a, probe);
       pre.push(z);
       if (i < plan.stages.length - 1) {
-        const next = new DenseMatrix(z.rows, batch);
+        const next = reuse ? new DenseMatrix(z.rows, batch, this.hiddenBuffer(i, z.rows * batch)) : new DenseMatrix(z.rows, batch);
         timed(probe, 'activation + dropout', () => activate.cpu(z.data, next.data, activationParams(stage, seed), training, step));
         a = next;
       } else if (!plan.softmax && !isIdentity(stage)) {
@@ -130,6 +140,14 @@ export class HostTrainer implements Trainer {
       }
     });
     return { inputs, pre, output: output! };
+  }
+
+  private hiddenBuffer(stage: number, length: number): Float32Array {
+    const held = this.hidden[stage];
+    if (held && held.length >= length) return held.subarray(0, length);
+    const fresh = new Float32Array(length);
+    this.hidden[stage] = fresh;
+    return fresh;
   }
 
   /** The loss of a batch into the metric sums; with `gradient`, returns dZ of the last stage. */
