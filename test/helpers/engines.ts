@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createEngine, type Engine } from '../../src/index.js';
 
 let gpu: Promise<Engine> | undefined;
@@ -31,6 +31,14 @@ export function cpuEngine(): Promise<Engine> {
 }
 
 export type Backend = 'cpu' | 'webgpu';
+
+/** The engine runs the backend asked for, not a fallback: no fallback reason, and a device exactly when it is WebGPU. */
+export function expectChosenBackend(engine: Engine, backend: Backend): void {
+  expect(engine.backend).toBe(backend);
+  expect(engine.fallbackReason).toBeUndefined();
+  if (backend === 'webgpu') expect(engine.device).toBeDefined();
+  else expect(engine.device).toBeUndefined();
+}
 
 /**
  * `describe` once per backend, titled `${title} (cpu backend)` and
