@@ -1,34 +1,25 @@
 import { readFile } from 'node:fs/promises';
-import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { validateReport, type BenchReport, type FloorCheck } from '../bench/schema.js';
+import { collectPageErrors, expectRefusedUrl, finishedRun, onGpu } from './demo-pages.js';
 
 // Both projects run both tests: 'webgpu' (SwiftShader) measures the GPU and
 // CPU cases, 'no-webgpu' must say it fell back to the CPU and still measure
 // the CPU cases. Configurations are tiny: SwiftShader and the CPU peers are slow.
 
-const onGpu = (testInfo: TestInfo) => testInfo.project.name === 'webgpu';
-
 const GPU_RUN = '/demo/bench.html?shapes=128x128x16&sparsities=0.9&nm=2:4&ops=forward&runs=10&cpuShape=64x64x8&peers=1&evolve=0&autorun=1';
 const CPU_RUN = '/demo/bench.html?shapes=128x128x16&sparsities=0.9&nm=2:4&ops=forward&runs=10&cpuShape=32x32x8&peers=1&evolve=0&autorun=1';
 
-/** Waits for the run to end; fails with the page's error if it failed. */
-async function waitForRun(page: Page): Promise<BenchReport> {
-  await page.waitForFunction(() => window.__benchState === 'done' || window.__benchState === 'error', undefined, { timeout: 240_000, polling: 250 });
-  const { state, error } = await page.evaluate(() => ({ state: window.__benchState, error: window.__benchError }));
-  expect(error, 'the page reported an error').toBeUndefined();
-  expect(state).toBe('done');
-  return (await page.evaluate(() => window.__benchResults)) as BenchReport;
-}
+const RUN_TIMEOUT = 240_000;
 
 const row = (page: Page, backend: string, impl: string, variant: string) =>
   page.locator(`table.results tr[data-backend="${backend}"][data-op="forward"][data-impl="${impl}"][data-variant="${variant}"]`);
 
 test('runs the suite from URL parameters: tables, floors, charts, JSON and CSV export', async ({ page }, testInfo) => {
   const gpu = onGpu(testInfo);
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  const pageErrors = collectPageErrors(page);
   await page.goto(gpu ? GPU_RUN : CPU_RUN);
-  const report = await waitForRun(page);
+  const report = await finishedRun(page, 'bench', RUN_TIMEOUT);
   await testInfo.attach('benchmark page', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
 
   expect(validateReport(report), 'window.__benchResults against the schema').toEqual([]);
@@ -153,7 +144,7 @@ test('shows the device, mirrors the form in the URL, and runs from the Run butto
 
   // Run from the button with the edited parameters.
   await page.getByRole('button', { name: 'Run benchmark' }).click();
-  const report = await waitForRun(page);
+  const report = await finishedRun(page, 'bench', RUN_TIMEOUT);
   expect(validateReport(report)).toEqual([]);
   expect(report.cases.every((c) => c.runs === 11)).toBe(true);
   expect(report.cases.some((c) => c.impl !== 'wgsparse'), 'peers=0: no peers').toBe(false);
@@ -174,14 +165,11 @@ test('shows the device, mirrors the form in the URL, and runs from the Run butto
 
 test('refuses unknown and bad URL parameters by name, with the messages of npm run bench', async ({ page }) => {
   // The page and the CLI share bench/bench-options.ts: ?sparsity= is refused as --sparsity is, runs=5 as --runs 5.
-  await page.goto('/demo/bench.html?sparsity=0.9&runs=5&cpuShape=32x32x8&nm=1:4&autorun=1');
-  await page.waitForFunction(() => window.__benchState === 'error', undefined, { timeout: 60_000 });
-  const error = await page.evaluate(() => window.__benchError);
-  expect(error).toContain('sparsity: unknown parameter (did you mean sparsities?)');
-  expect(error).toContain('runs: must be an integer ≥ 10, got "5"');
-  await expect(page.locator('#form-errors')).toContainText('sparsity: unknown parameter');
-  // The good parameters still reached the form; nothing ran.
+  await expectRefusedUrl(page, 'bench', '/demo/bench.html?sparsity=0.9&runs=5&cpuShape=32x32x8&nm=1:4&autorun=1', [
+    'sparsity: unknown parameter (did you mean sparsities?)',
+    'runs: must be an integer ≥ 10, got "5"',
+  ]);
+  // The good parameters still reached the form.
   await expect(page.getByLabel('N:M patterns')).toHaveValue('1:4');
   await expect(page.getByLabel('CPU shape')).toHaveValue('32x32x8');
-  expect(await page.evaluate(() => window.__benchResults)).toBeUndefined();
 });

@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { collectPageErrors, finishedRun, onGpu } from './demo-pages.js';
 
 // The million-neuron page (demo/million.html) end to end, scaled down so
 // that CI runs it in seconds: 2,000 features instead of 54,675 and two
@@ -11,18 +12,14 @@ import { expect, test } from '@playwright/test';
 const SCALED = '/demo/million.html?backend=auto&features=2000&samples=600&test=150&informative=200&signal=2&hidden=20000-20000&outputDensity=0.05&epochs=1&batch=32&autorun=1';
 
 test('a scaled-down million-neuron run trains an epoch with its progress shown', async ({ page }, testInfo) => {
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const pageErrors = collectPageErrors(page);
   await page.goto(SCALED);
   // Progress is visible while the epoch runs (updated after every batch).
   await expect(page.locator('#progress-label')).toContainText(/Epoch 1 of 1: batch \d+ of 15/, { timeout: 120_000 });
-  await page.waitForFunction(() => ['done', 'error', 'stopped'].includes(window.__millionState ?? ''), undefined, { timeout: 240_000, polling: 250 });
-  const { state, error, results } = await page.evaluate(() => ({ state: window.__millionState, error: window.__millionError, results: window.__millionResults }));
-  expect(error, 'the page reported an error').toBeUndefined();
-  expect(state).toBe('done');
+  const results = await finishedRun(page, 'million', 240_000);
   expect(pageErrors).toEqual([]);
-  expect(results!.backend).toBe(testInfo.project.name === 'webgpu' ? 'webgpu' : 'cpu');
-  const model = results!.model!;
+  expect(results.backend).toBe(onGpu(testInfo) ? 'webgpu' : 'cpu');
+  const model = results.model!;
   expect(model.layers).toEqual([2000, 20_000, 20_000, 18]);
   expect(model.hiddenNeurons).toBe(40_000);
   // Truly sparse: far below the dense 2000·20000 + 20000² + 20000·18.
@@ -32,7 +29,7 @@ test('a scaled-down million-neuron run trains an epoch with its progress shown',
   const epoch = model.epochs[0]!;
   expect(Number.isFinite(epoch.trainLoss)).toBe(true);
   // 450 training samples in batches of 32: 15 batches, each drawn.
-  expect(results!.progressUpdates).toBe(15);
+  expect(results.progressUpdates).toBe(15);
   await expect(page.locator('#progress')).toHaveAttribute('max', '15');
   await expect(page.locator('#progress-count')).toHaveText('15 / 15');
   await expect(page.locator('#epochs tbody tr')).toHaveCount(1);

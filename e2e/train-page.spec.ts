@@ -1,13 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { expect, test, type Locator, type Page, type TestInfo } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import { borderShare } from '../src/data/image-border.js';
+import { collectPageErrors, expectRefusedUrl, finishedRun, onGpu } from './demo-pages.js';
 
 // Both projects run every test: 'webgpu' (SwiftShader) must train on WebGPU,
 // 'no-webgpu' must say it fell back to the CPU and train there. The main test
 // uses the synthetic data (a blob per class: a tiny network gets it right in
 // an epoch or two); the last one trains on a small MNIST subset.
-
-const onGpu = (testInfo: TestInfo) => testInfo.project.name === 'webgpu';
 
 /** CSR-SET, 784-64-64-10, 4 epochs of 1,000 samples: ~5 s on SwiftShader, ~2 s on the CPU. */
 const TINY = '/demo/train.html?data=synthetic&variant=set-csr&hidden=64-64&epochs=4&batch=32&train=1000&test=500&seed=3&autorun=1';
@@ -20,14 +19,7 @@ const MNIST_FLOOR = 0.7;
 
 type Results = NonNullable<Window['__trainResults']>;
 
-/** Waits for the run to end; fails with the page's error if it failed. */
-async function waitForRun(page: Page, timeout = 90_000): Promise<Results> {
-  await page.waitForFunction(() => ['done', 'error', 'stopped'].includes(window.__trainState ?? ''), undefined, { timeout, polling: 250 });
-  const { state, error } = await page.evaluate(() => ({ state: window.__trainState, error: window.__trainError }));
-  expect(error, 'the page reported an error').toBeUndefined();
-  expect(state).toBe('done');
-  return (await page.evaluate(() => window.__trainResults))!;
-}
+const RUN_TIMEOUT = 90_000;
 
 async function expectBackend(page: Page, results: Results, gpu: boolean): Promise<void> {
   const note = page.locator('#backend-note');
@@ -85,11 +77,10 @@ async function drawStroke(page: Page): Promise<void> {
 
 test('trains from URL parameters: backend, accuracy, charts, heat maps, drawing pad, save and load', async ({ page }, testInfo) => {
   const gpu = onGpu(testInfo);
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  const pageErrors = collectPageErrors(page);
   const started = Date.now();
   await page.goto(TINY);
-  const results = await waitForRun(page);
+  const results = await finishedRun(page, 'train', RUN_TIMEOUT);
   console.log(`[e2e] train page, tiny synthetic run on ${results.backend}: ${((Date.now() - started) / 1000).toFixed(1)} s, test accuracy ${results.finalAccuracy}`);
   await testInfo.attach('training page after a run', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
 
@@ -240,12 +231,11 @@ test('trains from URL parameters: backend, accuracy, charts, heat maps, drawing 
 const INTEROP_CODE = /\/src\/interop(\.ts|\/)|bufbuild/;
 
 test('downloads the model as ONNX and safetensors, loads both back, refuses a cut file; wgsparse/interop loads only then', async ({ page }, testInfo) => {
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  const pageErrors = collectPageErrors(page);
   const requests: string[] = [];
   page.on('request', (r) => requests.push(r.url()));
   await page.goto(TINY);
-  const results = await waitForRun(page);
+  const results = await finishedRun(page, 'train', RUN_TIMEOUT);
   await expectBackend(page, results, onGpu(testInfo));
   // The page and its worker trained without the interop code: the worker's own modules were requested, none of it.
   expect(requests.some((u) => u.includes('/demo/train-worker.ts')), 'the worker\'s requests are seen').toBe(true);
@@ -429,7 +419,7 @@ test('learns MNIST: a small subset of the real data set', async ({ page }, testI
   const gpu = onGpu(testInfo);
   const started = Date.now();
   await page.goto(MNIST);
-  const results = await waitForRun(page, 120_000);
+  const results = await finishedRun(page, 'train', 120_000);
   const seconds = (Date.now() - started) / 1000;
   console.log(`[e2e] train page, MNIST 2,000 × 3 epochs on ${results.backend}: ${seconds.toFixed(1)} s (data ${results.data?.seconds.toFixed(1)} s), test accuracy ${results.finalAccuracy}`);
   await testInfo.attach('training page after an MNIST run', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
@@ -448,13 +438,10 @@ test('learns MNIST: a small subset of the real data set', async ({ page }, testI
 
 test('refuses unknown and bad URL parameters by name, with the messages of npm run train', async ({ page }) => {
   // The page and the CLI share bench/train-options.ts: ?hiden= is refused as --hiden is, epochs=0 as --epochs 0.
-  await page.goto('/demo/train.html?hiden=300-300&epochs=0&batch=16&autorun=1');
-  await page.waitForFunction(() => window.__trainState === 'error', undefined, { timeout: 60_000 });
-  const error = await page.evaluate(() => window.__trainError);
-  expect(error).toContain('hiden: unknown parameter (did you mean hidden?)');
-  expect(error).toContain('epochs: must be an integer in [1, 1000], got "0"');
-  await expect(page.locator('#form-errors')).toContainText('hiden: unknown parameter');
-  // The good parameter still reached the form; nothing trained.
+  await expectRefusedUrl(page, 'train', '/demo/train.html?hiden=300-300&epochs=0&batch=16&autorun=1', [
+    'hiden: unknown parameter (did you mean hidden?)',
+    'epochs: must be an integer in [1, 1000], got "0"',
+  ]);
+  // The good parameter still reached the form.
   await expect(page.getByLabel('Batch size', { exact: false })).toHaveValue('16');
-  expect(await page.evaluate(() => window.__trainResults)).toBeUndefined();
 });
