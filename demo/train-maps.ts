@@ -30,29 +30,14 @@ const FRAME_PIXELS = Array.from({ length: SIDE * SIDE }, (_, i) => i).filter((i)
 
 type Rgb = [number, number, number];
 
-// viridis, 9 stops: before and now
-const SEQUENTIAL: Rgb[] = [
-  [68, 1, 84],
-  [71, 44, 122],
-  [59, 81, 139],
-  [44, 113, 142],
-  [33, 144, 141],
-  [39, 173, 129],
-  [92, 200, 99],
-  [170, 220, 50],
-  [253, 231, 37],
-];
+/** Colour stops from their hex codes, as the palettes are published. */
+const hexStops = (...codes: string[]): Rgb[] => codes.map((c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)) as Rgb);
 
-// ColorBrewer RdBu, reversed: fewer (blue) … none (near white) … more (red)
-const DIVERGING: Rgb[] = [
-  [33, 102, 172],
-  [103, 169, 207],
-  [209, 229, 240],
-  [247, 247, 247],
-  [253, 219, 199],
-  [239, 138, 98],
-  [178, 24, 43],
-];
+// viridis, 9 stops: before and now
+const SEQUENTIAL = hexStops('#440154', '#472c7a', '#3b518b', '#2c718e', '#21908d', '#27ad81', '#5cc863', '#aadc32', '#fde725');
+
+// ColorBrewer RdBu (7 classes), reversed: fewer (blue) … none (near white) … more (red)
+const DIVERGING = hexStops('#2166ac', '#67a9cf', '#d1e5f0', '#f7f7f7', '#fddbc7', '#ef8a62', '#b2182b');
 
 function colourAt(stops: readonly Rgb[], t: number): Rgb {
   const x = Math.min(1, Math.max(0, t)) * (stops.length - 1);
