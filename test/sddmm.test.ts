@@ -7,11 +7,12 @@
 import { describe, expect, test } from 'vitest';
 import { DenseMatrix } from '../src/index.js';
 import { csrCases, nmCase, nmShapes } from './helpers/cases.js';
-import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';
-import { expectClose, KERNEL_TOL as TOL, referenceSddmm } from './helpers/reference.js';
+import { adapterName, bothEngines } from './helpers/engines.js';
+import { expectEnginesAgree } from './helpers/engine-agreement.js';
+import { referenceSddmm } from './helpers/reference.js';
 
-const gpu = await gpuEngine();
-const cpu = await cpuEngine();
+const engines = await bothEngines();
+const { gpu } = engines;
 
 describe(`CSR kernels on WebGPU (${adapterName(gpu)}) vs CPU vs mathjs`, () => {
   for (const { name, W, batch } of csrCases) {
@@ -19,12 +20,9 @@ describe(`CSR kernels on WebGPU (${adapterName(gpu)}) vs CPU vs mathjs`, () => {
       const dY = DenseMatrix.random(W.rows, batch, { seed: 13 });
       const X = DenseMatrix.random(W.cols, batch, { seed: 14 });
       const alpha = 1 / batch;
-      const ref = referenceSddmm(dY, X, W.rowIndices(), W.colIdx, alpha);
-      const [g, c] = await Promise.all([gpu.sddmmCsr(W, dY, X, { alpha }), cpu.sddmmCsr(W, dY, X, { alpha })]);
-      expect(g.length).toBe(W.nnz);
       // Σ|terms| ≤ alpha · batch (entries are in [-1, 1]) = 1.
-      expectClose(g, ref, 1, 'gpu vs loop', TOL);
-      expectClose(c, ref, 1, 'cpu vs loop', TOL);
+      const g = await expectEnginesAgree(engines, 'sddmmCsr', (e) => e.sddmmCsr(W, dY, X, { alpha }), referenceSddmm(dY, X, W.rowIndices(), W.colIdx, alpha), 1);
+      expect(g.length).toBe(W.nnz);
     });
   }
 });
@@ -39,10 +37,7 @@ describe(`N:M kernels on WebGPU (${adapterName(gpu)}) vs CPU vs mathjs`, () => {
       const X = DenseMatrix.random(cols, batch, { seed: 24 });
       const slotRows = Array.from({ length: W.nnz }, (_, k) => Math.floor(k / W.slotsPerRow));
       const slotCols = Array.from({ length: W.nnz }, (_, k) => W.slotColumn(k));
-      const ref = referenceSddmm(dY, X, slotRows, slotCols, 0.5);
-      const [g, c] = await Promise.all([gpu.sddmmNM(W, dY, X, { alpha: 0.5 }), cpu.sddmmNM(W, dY, X, { alpha: 0.5 })]);
-      expectClose(g, ref, batch, 'gpu vs loop', TOL);
-      expectClose(c, ref, batch, 'cpu vs loop', TOL);
+      await expectEnginesAgree(engines, 'sddmmNM', (e) => e.sddmmNM(W, dY, X, { alpha: 0.5 }), referenceSddmm(dY, X, slotRows, slotCols, 0.5), batch);
     });
   }
 });

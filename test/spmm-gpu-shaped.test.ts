@@ -22,14 +22,10 @@ import {
   InvalidArgumentError,
   NMLinear,
   NMMatrix,
-  relu,
   Sequential,
   set,
   sgd,
-  softmax,
   SparseLinear,
-  subset,
-  syntheticClassification,
   type Engine,
   type History,
 } from '../src/index.js';
@@ -42,8 +38,10 @@ import { BufferOwner } from '../src/gpu/gpu-context.js';
 import { sddmmCsr, sddmmNM } from '../kernels/sddmm.js';
 import { absProductScale, csrCases, csrOfRowLengths, emptyCsr, lcgUniform, nmCase, powerLawCsr, transposedCsr, type CsrCase } from './helpers/cases.js';
 import { cpuEngine, gpuEngine } from './helpers/engines.js';
+import { reluClassifier, trainValidSplit } from './helpers/fit-fixtures.js';
 import { expectClose, KERNEL_TOL as TOL, referenceMatMul, referenceSddmm } from './helpers/reference.js';
 import { caught, expectNamedError } from './helpers/expect-error.js';
+import { expectEnginesAgree } from './helpers/engine-agreement.js';
 
 const swiftshader = { vendor: 'google', architecture: 'swiftshader', device: '', description: 'SwiftShader driver 5.0.0' };
 
@@ -95,6 +93,7 @@ describe('kernel profile selection', () => {
 const forcedGpu: Promise<Engine> = createEngine({ backend: 'webgpu', kernels: 'gpu' });
 const gpu = await forcedGpu;
 const cpu = await cpuEngine();
+const engines = { gpu, cpu };
 
 /** Skewed rows (a power law: the first rows span many 32-entry strips) and batches around the warp's 32 lanes and 128-column tile. */
 const warpCases: CsrCase[] = [
@@ -133,21 +132,13 @@ describe("'gpu' profile forced on SwiftShader: the warp kernels vs the CPU twin 
       const Wd = W.toDense();
       const X = DenseMatrix.random(W.cols, batch, { seed: 41 });
       const dY = DenseMatrix.random(W.rows, batch, { seed: 42 });
-      const [y, yc] = await Promise.all([gpu.spmmCsr(W, X), cpu.spmmCsr(W, X)]);
-      const scaleY = absProductScale(Wd, X);
-      expectClose(y.data, referenceMatMul(Wd, X).flat(), scaleY, 'spmmCsr gpu vs mathjs', TOL);
-      expectClose(y.data, yc.data, scaleY, 'spmmCsr gpu vs cpu', TOL);
-      const [dx, dxc] = await Promise.all([gpu.spmmCsrT(W, dY), cpu.spmmCsrT(W, dY)]);
-      const scaleX = absProductScale(Wd, dY, true);
+      await expectEnginesAgree(engines, 'spmmCsr', (e) => e.spmmCsr(W, X), referenceMatMul(Wd, X).flat(), absProductScale(Wd, X));
+      const dx = await expectEnginesAgree(engines, 'spmmCsrT', (e) => e.spmmCsrT(W, dY), referenceMatMul(Wd, dY, { transA: true }).flat(), absProductScale(Wd, dY, true));
       expect([dx.rows, dx.cols]).toEqual([W.cols, batch]);
-      expectClose(dx.data, referenceMatMul(Wd, dY, { transA: true }).flat(), scaleX, 'spmmCsrT gpu vs mathjs', TOL);
-      expectClose(dx.data, dxc.data, scaleX, 'spmmCsrT gpu vs cpu', TOL);
       const alpha = 1 / batch;
-      const [g, gc] = await Promise.all([gpu.sddmmCsr(W, dY, X, { alpha }), cpu.sddmmCsr(W, dY, X, { alpha })]);
-      expect(g.length).toBe(W.nnz);
       // Σ|terms| ≤ alpha · batch = 1 (entries in [-1, 1]).
-      expectClose(g, referenceSddmm(dY, X, W.rowIndices(), W.colIdx, alpha), 1, 'sddmmCsr gpu vs loop', TOL);
-      expectClose(g, gc, 1, 'sddmmCsr gpu vs cpu', TOL);
+      const g = await expectEnginesAgree(engines, 'sddmmCsr', (e) => e.sddmmCsr(W, dY, X, { alpha }), referenceSddmm(dY, X, W.rowIndices(), W.colIdx, alpha), 1);
+      expect(g.length).toBe(W.nnz);
     });
   }
 
@@ -164,19 +155,11 @@ describe("'gpu' profile forced on SwiftShader: the warp kernels vs the CPU twin 
       const Wd = W.toDense();
       const X = DenseMatrix.random(W.cols, batch, { seed: 43 });
       const dY = DenseMatrix.random(W.rows, batch, { seed: 44 });
-      const [y, yc] = await Promise.all([gpu.spmmNM(W, X), cpu.spmmNM(W, X)]);
-      const scaleY = absProductScale(Wd, X);
-      expectClose(y.data, referenceMatMul(Wd, X).flat(), scaleY, 'spmmNM gpu vs mathjs', TOL);
-      expectClose(y.data, yc.data, scaleY, 'spmmNM gpu vs cpu', TOL);
-      const [dx, dxc] = await Promise.all([gpu.spmmNMT(W, dY), cpu.spmmNMT(W, dY)]);
-      const scaleX = absProductScale(Wd, dY, true);
-      expectClose(dx.data, referenceMatMul(Wd, dY, { transA: true }).flat(), scaleX, 'spmmNMT gpu vs mathjs', TOL);
-      expectClose(dx.data, dxc.data, scaleX, 'spmmNMT gpu vs cpu', TOL);
+      await expectEnginesAgree(engines, 'spmmNM', (e) => e.spmmNM(W, X), referenceMatMul(Wd, X).flat(), absProductScale(Wd, X));
+      await expectEnginesAgree(engines, 'spmmNMT', (e) => e.spmmNMT(W, dY), referenceMatMul(Wd, dY, { transA: true }).flat(), absProductScale(Wd, dY, true));
       const slotRows = Array.from({ length: W.nnz }, (_, k) => Math.floor(k / W.slotsPerRow));
       const slotCols = Array.from({ length: W.nnz }, (_, k) => W.slotColumn(k));
-      const [g, gc] = await Promise.all([gpu.sddmmNM(W, dY, X, { alpha: 0.5 }), cpu.sddmmNM(W, dY, X, { alpha: 0.5 })]);
-      expectClose(g, referenceSddmm(dY, X, slotRows, slotCols, 0.5), batch, 'sddmmNM gpu vs loop', TOL);
-      expectClose(g, gc, batch, 'sddmmNM gpu vs cpu', TOL);
+      await expectEnginesAgree(engines, 'sddmmNM', (e) => e.sddmmNM(W, dY, X, { alpha: 0.5 }), referenceSddmm(dY, X, slotRows, slotCols, 0.5), batch);
     });
   }
 
@@ -248,17 +231,8 @@ describe("'gpu' profile: the schedules an install rebuilds on the GPU (ResidentC
 
 describe("a Sequential fit with the 'gpu' profile forced", () => {
   test('gives the CPU trainer\'s losses and accuracies (SparseLinear with SET + 2:4 NMLinear + DenseLinear)', async () => {
-    const all = syntheticClassification({ count: 300, features: 64, classes: 4, seed: 3 });
-    const train = subset(all, 0, 240);
-    const valid = subset(all, 240, 60);
-    const layers = () => [
-      new SparseLinear({ in: 64, out: 96, epsilon: 8, seed: 11 }),
-      relu(),
-      new NMLinear({ in: 96, out: 48, seed: 12 }),
-      relu(),
-      new DenseLinear({ in: 48, out: 4, seed: 13 }),
-      softmax(),
-    ];
+    const { train, valid } = trainValidSplit({ count: 300, features: 64, classes: 4, seed: 3 }, 240);
+    const layers = () => reluClassifier([new SparseLinear({ in: 64, out: 96, epsilon: 8, seed: 11 }), new NMLinear({ in: 96, out: 48, seed: 12 }), new DenseLinear({ in: 48, out: 4, seed: 13 })]);
     const options = { epochs: 3, batchSize: 40, seed: 7, evolution: set({ zeta: 0.3 }), validationData: valid, optimizer: sgd({ lr: 0.05 }) };
     const models = [new Sequential(gpu, layers()), new Sequential(cpu, layers())];
     const [hg, hc] = (await Promise.all(models.map((m) => m.fit(train, options)))) as [History, History];

@@ -7,34 +7,26 @@
 import { describe, expect, test } from 'vitest';
 import { CSRMatrix, DenseMatrix, type Engine } from '../src/index.js';
 import { absProductScale, csrCases, nmCase, nmShapes } from './helpers/cases.js';
-import { adapterName, cpuEngine, gpuEngine } from './helpers/engines.js';
+import { adapterName, bothEngines } from './helpers/engines.js';
+import { expectEnginesAgree } from './helpers/engine-agreement.js';
 import { expectClose, KERNEL_TOL as TOL, referenceMatMul } from './helpers/reference.js';
 import { nmWordAligned } from '../kernels/spmm.js';
 
-const gpu = await gpuEngine();
-const cpu = await cpuEngine();
+const engines = await bothEngines();
+const { gpu, cpu } = engines;
 
 describe(`CSR kernels on WebGPU (${adapterName(gpu)}) vs CPU vs mathjs`, () => {
   for (const { name, W, batch } of csrCases) {
     test(`spmmCsr: ${name}`, async () => {
       const X = DenseMatrix.random(W.cols, batch, { seed: 11 });
-      const ref = referenceMatMul(W.toDense(), X).flat();
-      const scale = absProductScale(W.toDense(), X);
-      const [g, c] = await Promise.all([gpu.spmmCsr(W, X), cpu.spmmCsr(W, X)]);
+      const g = await expectEnginesAgree(engines, 'spmmCsr', (e) => e.spmmCsr(W, X), referenceMatMul(W.toDense(), X).flat(), absProductScale(W.toDense(), X));
       expect([g.rows, g.cols]).toEqual([W.rows, batch]);
-      expectClose(g.data, ref, scale, 'gpu vs mathjs', TOL);
-      expectClose(c.data, ref, scale, 'cpu vs mathjs', TOL);
-      expectClose(g.data, c.data, scale, 'gpu vs cpu', TOL);
     });
 
     test(`spmmCsrT: ${name}`, async () => {
       const dY = DenseMatrix.random(W.rows, batch, { seed: 12 });
-      const ref = referenceMatMul(W.toDense(), dY, { transA: true }).flat();
-      const scale = absProductScale(W.toDense(), dY, true);
-      const [g, c] = await Promise.all([gpu.spmmCsrT(W, dY), cpu.spmmCsrT(W, dY)]);
+      const g = await expectEnginesAgree(engines, 'spmmCsrT', (e) => e.spmmCsrT(W, dY), referenceMatMul(W.toDense(), dY, { transA: true }).flat(), absProductScale(W.toDense(), dY, true));
       expect([g.rows, g.cols]).toEqual([W.cols, batch]);
-      expectClose(g.data, ref, scale, 'gpu vs mathjs', TOL);
-      expectClose(c.data, ref, scale, 'cpu vs mathjs', TOL);
     });
   }
 });
@@ -53,22 +45,14 @@ describe(`N:M kernels on WebGPU (${adapterName(gpu)}) vs CPU vs mathjs`, () => {
     test(`spmmNM: ${name}`, async () => {
       const X = DenseMatrix.random(cols, batch, { seed: 21 });
       const Wd = W.toDense();
-      const ref = referenceMatMul(Wd, X).flat();
-      const scale = absProductScale(Wd, X);
-      const [g, c] = await Promise.all([gpu.spmmNM(W, X), cpu.spmmNM(W, X)]);
-      expectClose(g.data, ref, scale, 'gpu vs mathjs', TOL);
-      expectClose(c.data, ref, scale, 'cpu vs mathjs', TOL);
+      await expectEnginesAgree(engines, 'spmmNM', (e) => e.spmmNM(W, X), referenceMatMul(Wd, X).flat(), absProductScale(Wd, X));
     });
 
     test(`spmmNMT: ${name}`, async () => {
       const dY = DenseMatrix.random(rows, batch, { seed: 22 });
       const Wd = W.toDense();
-      const ref = referenceMatMul(Wd, dY, { transA: true }).flat();
-      const scale = absProductScale(Wd, dY, true);
-      const [g, c] = await Promise.all([gpu.spmmNMT(W, dY), cpu.spmmNMT(W, dY)]);
+      const g = await expectEnginesAgree(engines, 'spmmNMT', (e) => e.spmmNMT(W, dY), referenceMatMul(Wd, dY, { transA: true }).flat(), absProductScale(Wd, dY, true));
       expect([g.rows, g.cols]).toEqual([cols, batch]);
-      expectClose(g.data, ref, scale, 'gpu vs mathjs', TOL);
-      expectClose(c.data, ref, scale, 'cpu vs mathjs', TOL);
     });
   }
 });
