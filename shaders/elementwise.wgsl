@@ -28,23 +28,27 @@ fn rowSums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: v
   vector[r] = rowSum(r);
 }
 
+// Element i of `vector` (a weight or a bias) and its velocity take
+// sgdUpdate's step for gradient g.
+fn sgdStep(i: u32, g: f32) {
+  let u = sgdUpdate(vector[i], velocity[i], g);
+  velocity[i] = u.y;
+  vector[i] = u.x;
+}
+
 // `vector` holds the weights here.
 @compute @workgroup_size(THREADS)
 fn sgdMomentum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = linearInvocationId(wid, groups, lid, THREADS);
   if (i >= params.count) { return; }
-  let u = sgdUpdate(vector[i], velocity[i], gradient[i]);
-  velocity[i] = u.y;
-  vector[i] = u.x;
+  sgdStep(i, gradient[i]);
 }
 
 @compute @workgroup_size(THREADS)
 fn biasSgd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let r = linearInvocationId(wid, groups, lid, THREADS);
   if (r >= params.rows) { return; }
-  let u = sgdUpdate(vector[r], velocity[r], rowSum(r));
-  velocity[r] = u.y;
-  vector[r] = u.x;
+  sgdStep(r, rowSum(r));
 }
 
 @compute @workgroup_size(THREADS)
