@@ -32,13 +32,15 @@ fn mulWide(hi: u32, lo: u32, a: u32) -> Wide {
   return Wide(l.x, middle, h.y + select(0u, 1u, middle < l.y), 0u, 0u);
 }
 
-fn addWide(a: Wide, b: Wide) -> Wide {
+// a + b, or with `negate` a + ~b + 1 = a − b (two's complement, exact for
+// a ≥ b): one carry chain for both.
+fn carryChainWide(a: Wide, b: Wide, negate: bool) -> Wide {
   var x = a;
   var y = b;
   var r: Wide;
-  var carry = 0u;
+  var carry = select(0u, 1u, negate);
   for (var i = 0u; i < 5u; i++) {
-    let s = x[i] + y[i];
+    let s = x[i] + select(y[i], ~y[i], negate);
     let t = s + carry;
     carry = select(0u, 1u, s < x[i]) + select(0u, 1u, t < s);
     r[i] = t;
@@ -46,64 +48,68 @@ fn addWide(a: Wide, b: Wide) -> Wide {
   return r;
 }
 
-// a − b for a ≥ b.
-fn subWide(a: Wide, b: Wide) -> Wide {
-  var x = a;
-  var y = b;
-  var r: Wide;
-  var borrow = 0u;
-  for (var i = 0u; i < 5u; i++) {
-    let d = x[i] - y[i];
-    r[i] = d - borrow;
-    borrow = select(0u, 1u, x[i] < y[i]) + select(0u, 1u, d < borrow);
-  }
-  return r;
+fn addWide(a: Wide, b: Wide) -> Wide {
+  return carryChainWide(a, b, false);
 }
 
-fn lessWide(a: Wide, b: Wide) -> bool {
+// a − b for a ≥ b.
+fn subWide(a: Wide, b: Wide) -> Wide {
+  return carryChainWide(a, b, true);
+}
+
+// The most significant word in which a and b differ; 5 when a == b.
+fn topDifferentWord(a: Wide, b: Wide) -> u32 {
   var x = a;
   var y = b;
   for (var k = 0u; k < 5u; k++) {
     let i = 4u - k;
-    if (x[i] != y[i]) { return x[i] < y[i]; }
+    if (x[i] != y[i]) { return i; }
   }
-  return false;
+  return 5u;
+}
+
+fn lessWide(a: Wide, b: Wide) -> bool {
+  let i = topDifferentWord(a, b);
+  if (i == 5u) { return false; }
+  var x = a;
+  var y = b;
+  return x[i] < y[i];
+}
+
+// a · 2^(32·k + c), floored, for a word offset k that may be negative and
+// 0 ≤ c < 32: word i of the result is word i − k shifted up by c, with the
+// bits that word i − k − 1 shifts out (words outside 0 … 4 read as 0). Both
+// shifts are this funnel: a right shift by 32·w + b is one by −(w + 1) words
+// and 32 − b bits (−w words when b = 0). The loop visits only the result
+// words those reach (5 − w of them, as bench/model/evolution.ts counts).
+fn funnelShiftWide(a: Wide, k: i32, c: u32) -> Wide {
+  var x = a;
+  var r: Wide;
+  let end = min(5, 5 + k + select(0, 1, c != 0u));
+  for (var i = max(0, k); i < end; i++) {
+    let high = i - k;
+    if (high < 5) { r[i] = x[high] << c; }
+    if (c != 0u && high > 0) { r[i] |= x[high - 1] >> (32u - c); }
+  }
+  return r;
 }
 
 fn shiftLeftWide(a: Wide, s: u32) -> Wide {
-  var x = a;
-  var r: Wide;
-  let words = s / 32u;
-  let bits = s % 32u;
-  for (var i = words; i < 5u; i++) {
-    var v = x[i - words] << bits;
-    if (bits != 0u && i > words) { v |= x[i - words - 1u] >> (32u - bits); }
-    r[i] = v;
-  }
-  return r;
+  return funnelShiftWide(a, i32(s / 32u), s % 32u);
 }
 
 fn shiftRightWide(a: Wide, s: u32) -> Wide {
-  var x = a;
-  var r: Wide;
-  let words = s / 32u;
   let bits = s % 32u;
-  for (var i = 0u; i + words < 5u; i++) {
-    var v = x[i + words] >> bits;
-    if (bits != 0u && i + words + 1u < 5u) { v |= x[i + words + 1u] << (32u - bits); }
-    r[i] = v;
-  }
-  return r;
+  if (bits == 0u) { return funnelShiftWide(a, -i32(s / 32u), 0u); }
+  return funnelShiftWide(a, -i32(s / 32u) - 1, 32u - bits);
 }
 
 // Position of the highest set bit plus one (0 for 0).
 fn bitLengthWide(a: Wide) -> u32 {
+  let i = topDifferentWord(a, wideOf(0u));
+  if (i == 5u) { return 0u; }
   var x = a;
-  for (var k = 0u; k < 5u; k++) {
-    let i = 4u - k;
-    if (x[i] != 0u) { return 32u * i + 32u - countLeadingZeros(x[i]); }
-  }
-  return 0u;
+  return 32u * i + 32u - countLeadingZeros(x[i]);
 }
 
 // Whether any bit below position p is set.
