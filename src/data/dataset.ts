@@ -124,15 +124,8 @@ export function gatherBatch(
   }
 }
 
-/** Checks sizes and indices (O(size), cheap per batch) but not values: see validateDataset. */
-function checkBatch(
-  data: Dataset,
-  order: Uint32Array,
-  start: number,
-  size: number,
-  out: Float32Array,
-  outLabels: Uint8Array,
-): void {
+/** Checks gatherBatch's sizes and indices (O(size), cheap per batch) but not values: see validateDataset. */
+function checkBatch(...[data, order, start, size, out, outLabels]: Parameters<typeof gatherBatch>): void {
   assertCount('start', start);
   assertCount('size', size);
   if (start + size > order.length) {
