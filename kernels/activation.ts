@@ -1,5 +1,5 @@
 import type { OperationScope, UniformBlock } from '../src/gpu/gpu-context.js';
-import type { Kernel } from '../src/gpu/kernel.js';
+import { kernel } from '../src/gpu/kernel.js';
 import { randomU32, streamKey } from '../src/random.js';
 import { programs } from './programs.js';
 import { fillMaskWasm, leakyWasm, type MaskDraws } from './wasm/mask-wasm.js';
@@ -141,13 +141,9 @@ const SMOOTH: Record<Exclude<Nonlinearity, 'leaky'>, { f: (z: number) => number;
  * A = f(Z) · mask over `count` elements. On the GPU `step` holds the training
  * step (one u32) that seeds this batch's mask; the CPU twin takes the step.
  */
-export const activate: Kernel<
-  [Z: Float32Array, A: Float32Array, p: ActivationParams, training: boolean, step: number],
-  void,
-  [count: number, p: ActivationParams, training: boolean, Z: GPUBuffer, A: GPUBuffer, step: GPUBuffer]
-> = {
+export const activate = kernel({
   name: 'activate',
-  cpu(Z, A, p, training, step) {
+  cpu(Z: Float32Array, A: Float32Array, p: ActivationParams, training: boolean, step: number) {
     if (p.nonlinearity !== 'leaky') {
       const { f } = SMOOTH[p.nonlinearity];
       if (!training || p.rate <= 0) {
@@ -176,23 +172,19 @@ export const activate: Kernel<
       A[i] = (z > 0 ? z : f32(alpha * z)) * mask[i]!;
     }
   },
-  encode(s, count, p, training, Z, A, step) {
+  encode(s, count: number, p: ActivationParams, training: boolean, Z: GPUBuffer, A: GPUBuffer, step: GPUBuffer) {
     s.dispatch(programs.activate, { bindings: { z: Z, values: A, step }, uniforms: params(s, count, p, training), workgroups: Math.ceil(count / THREADS) });
   },
-};
+});
 
 /**
  * G ← G · f'(Z) · mask in place (dA becomes dZ), with the forward's mask.
  * f' comes from Z: the model's backward pass keeps the pre-activations, while
  * the forward's output buffer has been overwritten with dA by then.
  */
-export const derive: Kernel<
-  [Z: Float32Array, G: Float32Array, p: ActivationParams, step: number],
-  void,
-  [count: number, p: ActivationParams, Z: GPUBuffer, G: GPUBuffer, step: GPUBuffer]
-> = {
+export const derive = kernel({
   name: 'derive',
-  cpu(Z, G, p, step) {
+  cpu(Z: Float32Array, G: Float32Array, p: ActivationParams, step: number) {
     if (p.nonlinearity !== 'leaky') {
       const { fPrime } = SMOOTH[p.nonlinearity];
       if (p.rate <= 0) {
@@ -213,7 +205,7 @@ export const derive: Kernel<
     const mask = maskOf(Z.length, p, step);
     for (let i = 0; i < Z.length; i++) G[i] = f32(G[i]! * (Z[i]! > 0 ? 1 : alpha)) * mask[i]!;
   },
-  encode(s, count, p, Z, G, step) {
+  encode(s, count: number, p: ActivationParams, Z: GPUBuffer, G: GPUBuffer, step: GPUBuffer) {
     s.dispatch(programs.derive, { bindings: { z: Z, values: G, step }, uniforms: params(s, count, p, true), workgroups: Math.ceil(count / THREADS) });
   },
-};
+});

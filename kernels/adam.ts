@@ -1,4 +1,4 @@
-import type { Kernel } from '../src/gpu/kernel.js';
+import { kernel } from '../src/gpu/kernel.js';
 import { programs } from './programs.js';
 import type { AdamOptions } from '../src/options.js';
 
@@ -10,13 +10,9 @@ const { THREADS } = programs.adam.layout.consts;
  * On the GPU `step` holds t (u32, 1-based), written per batch; the CPU twin
  * takes t itself.
  */
-export const adam: Kernel<
-  [weights: Float32Array, gradient: Float32Array, firstMoment: Float32Array, secondMoment: Float32Array, t: number, o: AdamOptions],
-  void,
-  [count: number, weights: GPUBuffer, gradient: GPUBuffer, firstMoment: GPUBuffer, secondMoment: GPUBuffer, step: GPUBuffer, o: AdamOptions]
-> = {
+export const adam = kernel({
   name: 'adam',
-  cpu(weights, gradient, firstMoment, secondMoment, t, o) {
+  cpu(weights: Float32Array, gradient: Float32Array, firstMoment: Float32Array, secondMoment: Float32Array, t: number, o: AdamOptions) {
     const f = Math.fround;
     const b1 = f(o.beta1);
     const b2 = f(o.beta2);
@@ -36,11 +32,11 @@ export const adam: Kernel<
       weights[i] = f(f(w - update) - f(wd * w));
     }
   },
-  encode(s, count, weights, gradient, firstMoment, secondMoment, step, o) {
+  encode(s, count: number, weights: GPUBuffer, gradient: GPUBuffer, firstMoment: GPUBuffer, secondMoment: GPUBuffer, step: GPUBuffer, o: AdamOptions) {
     s.dispatch(programs.adam, {
       bindings: { weights, gradient, firstMoment, secondMoment, step },
       uniforms: { count, lr: o.lr, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, weightDecay: o.weightDecay },
       workgroups: Math.ceil(count / THREADS),
     });
   },
-};
+});

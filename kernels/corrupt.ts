@@ -1,4 +1,4 @@
-import type { Kernel } from '../src/gpu/kernel.js';
+import { kernel } from '../src/gpu/kernel.js';
 import { randomU32Keyed, streamKey } from '../src/random.js';
 import { programs } from './programs.js';
 
@@ -81,13 +81,9 @@ function cosTwoPi(v: number): number {
  * where a GPU fuses a multiply-add or rounds sqrt differently: a few ulp.
  * out must not alias X (the clean inputs stay the autoencoder's targets).
  */
-export const corruptInputs: Kernel<
-  [features: number, batch: number, X: Float32Array, samples: ArrayLike<number>, out: Float32Array, options: CorruptionOptions],
-  void,
-  [features: number, batch: number, X: GPUBuffer, samples: GPUBuffer, out: GPUBuffer, options: CorruptionOptions]
-> = {
+export const corruptInputs = kernel({
   name: 'corruptInputs',
-  cpu(features, batch, X, samples, out, options) {
+  cpu(features: number, batch: number, X: Float32Array, samples: ArrayLike<number>, out: Float32Array, options: CorruptionOptions) {
     const sigma = f(options.noiseFactor);
     for (let b = 0; b < batch; b++) {
       const key = streamKey(options.seed >>> 0, samples[b]! >>> 0);
@@ -100,7 +96,7 @@ export const corruptInputs: Kernel<
       }
     }
   },
-  encode(s, features, batch, X, samples, out, options) {
+  encode(s, features: number, batch: number, X: GPUBuffer, samples: GPUBuffer, out: GPUBuffer, options: CorruptionOptions) {
     const count = features * batch;
     s.dispatch(programs.corrupt, {
       bindings: { X, samples, out },
@@ -108,4 +104,4 @@ export const corruptInputs: Kernel<
       workgroups: Math.ceil(count / THREADS),
     });
   },
-};
+});

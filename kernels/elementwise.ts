@@ -1,4 +1,4 @@
-import type { Kernel } from '../src/gpu/kernel.js';
+import { kernel } from '../src/gpu/kernel.js';
 import { programs } from './programs.js';
 import type { AdamOptions, SgdOptions } from '../src/options.js';
 import { adam } from './adam.js';
@@ -6,16 +6,16 @@ import { adam } from './adam.js';
 const { THREADS } = programs.addBias.layout.consts;
 
 /** Y (rows × cols) += bias[row]: a linear layer's bias, after its product. */
-export const addBias: Kernel<[rows: number, cols: number, Y: Float32Array, bias: Float32Array], void, [rows: number, cols: number, Y: GPUBuffer, bias: GPUBuffer]> = {
+export const addBias = kernel({
   name: 'addBias',
-  cpu(rows, cols, Y, bias) {
+  cpu(rows: number, cols: number, Y: Float32Array, bias: Float32Array) {
     const count = rows * cols;
     for (let i = 0; i < count; i++) Y[i]! += bias[Math.floor(i / cols)]!;
   },
-  encode(s, rows, cols, Y, bias) {
+  encode(s, rows: number, cols: number, Y: GPUBuffer, bias: GPUBuffer) {
     s.dispatch(programs.addBias, { bindings: { matrix: Y, vector: bias }, uniforms: { rows, cols }, workgroups: Math.ceil((rows * cols) / THREADS) });
   },
-};
+});
 
 /**
  * out[r] = alpha · Σ_b M[r, b] (rows × cols): the bias gradient, in f32 on
@@ -23,13 +23,9 @@ export const addBias: Kernel<[rows: number, cols: number, Y: Float32Array, bias:
  * ((l0 + l1) + l2) + l3, then scaled, the SDDMM's order for its entries
  * (shaders/sddmm.wgsl `main`), which a training step folds the bias into.
  */
-export const rowSums: Kernel<
-  [rows: number, cols: number, alpha: number, M: Float32Array, out: Float32Array],
-  void,
-  [rows: number, cols: number, alpha: number, M: GPUBuffer, out: GPUBuffer]
-> = {
+export const rowSums = kernel({
   name: 'rowSums',
-  cpu(rows, cols, alpha, M, out) {
+  cpu(rows: number, cols: number, alpha: number, M: Float32Array, out: Float32Array) {
     const f = Math.fround;
     const alpha32 = f(alpha);
     const lanes = new Float32Array(4);
@@ -39,19 +35,15 @@ export const rowSums: Kernel<
       out[r] = alpha32 * f(f(f(lanes[0]! + lanes[1]!) + lanes[2]!) + lanes[3]!);
     }
   },
-  encode(s, rows, cols, alpha, M, out) {
+  encode(s, rows: number, cols: number, alpha: number, M: GPUBuffer, out: GPUBuffer) {
     s.dispatch(programs.rowSums, { bindings: { matrix: M, vector: out }, uniforms: { rows, cols, alpha }, workgroups: Math.ceil(rows / THREADS) });
   },
-};
+});
 
 /** SGD with momentum and weight decay, in place, as the SET reference does it; in f32 on both sides. */
-export const sgdMomentum: Kernel<
-  [weights: Float32Array, gradient: Float32Array, velocity: Float32Array, o: SgdOptions],
-  void,
-  [count: number, weights: GPUBuffer, gradient: GPUBuffer, velocity: GPUBuffer, o: SgdOptions]
-> = {
+export const sgdMomentum = kernel({
   name: 'sgdMomentum',
-  cpu(weights, gradient, velocity, o) {
+  cpu(weights: Float32Array, gradient: Float32Array, velocity: Float32Array, o: SgdOptions) {
     const f = Math.fround;
     for (let i = 0; i < weights.length; i++) {
       const v = f(f(f(o.momentum) * velocity[i]!) - f(f(o.lr) * gradient[i]!));
@@ -60,7 +52,7 @@ export const sgdMomentum: Kernel<
       weights[i] = f(f(w + v) - f(f(o.weightDecay) * w));
     }
   },
-  encode(s, count, weights, gradient, velocity, o) {
+  encode(s, count: number, weights: GPUBuffer, gradient: GPUBuffer, velocity: GPUBuffer, o: SgdOptions) {
     s.dispatch(programs.sgdMomentum, {
       // `vector` holds the weights here.
       bindings: { vector: weights, gradient, velocity },
@@ -68,7 +60,7 @@ export const sgdMomentum: Kernel<
       workgroups: Math.ceil(count / THREADS),
     });
   },
-};
+});
 
 /** A training step's optimizer, as a kernel takes it: SGD with momentum (the SET reference's) or Adam. */
 export type OptimizerStep = ({ readonly kind: 'sgd' } & SgdOptions) | ({ readonly kind: 'adam' } & AdamOptions);
@@ -86,19 +78,15 @@ export interface BiasState<B> {
  * is a buffer holding Adam's 1-based update count. The training step's pass
  * for biases the SDDMM does not fold in (Adam, dense layers).
  */
-export const biasStep: Kernel<
-  [rows: number, cols: number, alpha: number, dY: Float32Array, state: BiasState<Float32Array>, o: OptimizerStep, t: number],
-  void,
-  [rows: number, cols: number, alpha: number, dY: GPUBuffer, state: BiasState<GPUBuffer>, o: OptimizerStep, t: GPUBuffer]
-> = {
+export const biasStep = kernel({
   name: 'biasStep',
-  cpu(rows, cols, alpha, dY, state, o, t) {
+  cpu(rows: number, cols: number, alpha: number, dY: Float32Array, state: BiasState<Float32Array>, o: OptimizerStep, t: number) {
     const gradient = new Float32Array(rows);
     rowSums.cpu(rows, cols, alpha, dY, gradient);
     if (o.kind === 'sgd') sgdMomentum.cpu(state.bias, gradient, state.velocity, o);
     else adam.cpu(state.bias, gradient, state.velocity, state.second, t, o);
   },
-  encode(s, rows, cols, alpha, dY, state, o, t) {
+  encode(s, rows: number, cols: number, alpha: number, dY: GPUBuffer, state: BiasState<GPUBuffer>, o: OptimizerStep, t: GPUBuffer) {
     const workgroups = Math.ceil(rows / THREADS);
     if (o.kind === 'sgd') {
       s.dispatch(programs.biasSgd, {
@@ -114,4 +102,4 @@ export const biasStep: Kernel<
       workgroups,
     });
   },
-};
+});

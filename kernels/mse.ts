@@ -1,4 +1,4 @@
-import type { Kernel } from '../src/gpu/kernel.js';
+import { kernel } from '../src/gpu/kernel.js';
 import { programs } from './programs.js';
 
 const { THREADS } = programs.mse.layout.consts;
@@ -18,13 +18,9 @@ const { THREADS } = programs.mse.layout.consts;
  * GPU writes there. The deltas y − t are one f32 subtraction each, equal on
  * both sides; a loss may differ in its last bits where a GPU fuses d·d + sum.
  */
-export const mseLoss: Kernel<
-  [features: number, batch: number, output: Float32Array, target: Float32Array, gradient: boolean, perSample?: Float32Array],
-  { loss: number; correct: number },
-  [features: number, batch: number, output: GPUBuffer, target: GPUBuffer, perSample: GPUBuffer, gradient: boolean]
-> = {
+export const mseLoss = kernel({
   name: 'mseLoss',
-  cpu(features, batch, output, target, gradient, perSample) {
+  cpu(features: number, batch: number, output: Float32Array, target: Float32Array, gradient: boolean, perSample?: Float32Array) {
     const f = Math.fround;
     let loss = 0;
     for (let b = 0; b < batch; b++) {
@@ -43,11 +39,11 @@ export const mseLoss: Kernel<
     }
     return { loss, correct: 0 };
   },
-  encode(s, features, batch, output, target, perSample, gradient) {
+  encode(s, features: number, batch: number, output: GPUBuffer, target: GPUBuffer, perSample: GPUBuffer, gradient: boolean) {
     s.dispatch(programs.mse, {
       bindings: { output, targets: target, perSample },
       uniforms: { features, batch, gradient: gradient ? 1 : 0 },
       workgroups: Math.ceil(batch / THREADS),
     });
   },
-};
+});

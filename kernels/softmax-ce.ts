@@ -1,4 +1,4 @@
-import type { Kernel } from '../src/gpu/kernel.js';
+import { kernel } from '../src/gpu/kernel.js';
 import { programs } from './programs.js';
 
 const { THREADS } = programs.softmaxCrossEntropy.layout.consts;
@@ -11,16 +11,12 @@ const { THREADS } = programs.softmaxCrossEntropy.layout.consts;
  * loss and correctness to perSample (2·batch floats; accumulateMetrics folds
  * them in) and the CPU twin returns their sums over the batch.
  */
-export const softmaxCrossEntropy: Kernel<
-  [classes: number, batch: number, logits: Float32Array, labels: ArrayLike<number> | undefined, gradient: boolean],
-  { loss: number; correct: number },
-  [classes: number, batch: number, logits: GPUBuffer, labels: GPUBuffer | undefined, perSample: GPUBuffer, gradient: boolean]
-> = {
+export const softmaxCrossEntropy = kernel({
   name: 'softmaxCrossEntropy',
-  cpu(classes, batch, logits, labels, gradient) {
+  cpu(classes: number, batch: number, logits: Float32Array, labels: ArrayLike<number> | undefined, gradient: boolean) {
     return softmaxSamples(classes, batch, logits, labels, gradient, undefined);
   },
-  encode(s, classes, batch, logits, labels, perSample, gradient) {
+  encode(s, classes: number, batch: number, logits: GPUBuffer, labels: GPUBuffer | undefined, perSample: GPUBuffer, gradient: boolean) {
     s.dispatch(programs.softmaxCrossEntropy, {
       // An unlabeled call still binds something at `labels`, and it must not alias perSample (read_write).
       bindings: { logits, labels: labels ?? s.output('no labels', 4), perSample },
@@ -28,7 +24,7 @@ export const softmaxCrossEntropy: Kernel<
       workgroups: Math.ceil(batch / THREADS),
     });
   },
-};
+});
 
 /**
  * Softmax (cross-entropy, gradient) of every sample in place, in float64
@@ -77,9 +73,9 @@ function softmaxSamples(classes: number, batch: number, logits: Float32Array, la
  * of softmaxCrossEntropy.cpu's results instead; this twin is the GPU pass's
  * reference.)
  */
-export const accumulateMetrics: Kernel<[batch: number, perSample: Float32Array, metrics: Float32Array], void, [batch: number, perSample: GPUBuffer, metrics: GPUBuffer]> = {
+export const accumulateMetrics = kernel({
   name: 'accumulateMetrics',
-  cpu(batch, perSample, metrics) {
+  cpu(batch: number, perSample: Float32Array, metrics: Float32Array) {
     const f = Math.fround;
     const lossSums = new Float32Array(THREADS);
     const correctSums = new Float32Array(THREADS);
@@ -105,10 +101,10 @@ export const accumulateMetrics: Kernel<[batch: number, perSample: Float32Array, 
     metrics[1]! += correctSums[0]!;
     metrics[2] = samples;
   },
-  encode(s, batch, perSample, metrics) {
+  encode(s, batch: number, perSample: GPUBuffer, metrics: GPUBuffer) {
     s.dispatch(programs.accumulateMetrics, { bindings: { perSample, metrics }, uniforms: { batch }, workgroups: 1 });
   },
-};
+});
 
 /**
  * softmaxCrossEntropy and accumulateMetrics in one pass of one workgroup (a
@@ -119,18 +115,14 @@ export const accumulateMetrics: Kernel<[batch: number, perSample: Float32Array, 
  * computes). The CPU twin: softmaxCrossEntropy's per-sample values, then
  * accumulateMetrics.cpu.
  */
-export const softmaxMetrics: Kernel<
-  [classes: number, batch: number, logits: Float32Array, labels: ArrayLike<number>, gradient: boolean, metrics: Float32Array],
-  void,
-  [classes: number, batch: number, logits: GPUBuffer, labels: GPUBuffer, metrics: GPUBuffer, gradient: boolean]
-> = {
+export const softmaxMetrics = kernel({
   name: 'softmaxMetrics',
-  cpu(classes, batch, logits, labels, gradient, metrics) {
+  cpu(classes: number, batch: number, logits: Float32Array, labels: ArrayLike<number>, gradient: boolean, metrics: Float32Array) {
     const perSample = new Float32Array(2 * batch);
     softmaxSamples(classes, batch, logits, labels, gradient, perSample);
     accumulateMetrics.cpu(batch, perSample, metrics);
   },
-  encode(s, classes, batch, logits, labels, metrics, gradient) {
+  encode(s, classes: number, batch: number, logits: GPUBuffer, labels: GPUBuffer, metrics: GPUBuffer, gradient: boolean) {
     s.dispatch(programs.softmaxMetrics, { bindings: { logits, labels, metrics }, uniforms: { classes, batch, gradient: gradient ? 1 : 0, labeled: 1 }, workgroups: 1 });
   },
-};
+});

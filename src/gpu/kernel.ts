@@ -21,6 +21,17 @@ export interface Kernel<HostArgs extends unknown[], HostResult, GpuArgs extends 
 }
 
 /**
+ * A kernel whose argument lists are read from its own `cpu` and `encode`
+ * parameters, written once where they are used, rather than restated as
+ * tuples in a Kernel<…> annotation above them.
+ */
+export function kernel<HostArgs extends unknown[], HostResult, GpuArgs extends unknown[], GpuResult = void>(
+  definition: Kernel<HostArgs, HostResult, GpuArgs, GpuResult>,
+): Kernel<HostArgs, HostResult, GpuArgs, GpuResult> {
+  return definition;
+}
+
+/**
  * A kernel the Engine runs on host operands (its public products, and the
  * primitives tests run alone). `validate` runs first, on both backends, so bad
  * input fails the same way everywhere and before any GPU work; `plan` takes
