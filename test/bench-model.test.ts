@@ -431,7 +431,9 @@ describe('npm run bench -- --model', () => {
       logs.mockRestore();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+    // The whole model, SET evolution at 1 M connections and the 4096² skewed layers included: ~30 s on a quiet
+    // 2-core machine, 115 s at load 16 (others' suites); a hang guard, not a speed test.
+  }, 360_000);
 
   it('the schema refuses a model off its format; --model-profile takes the four profiles only', () => {
     const { model } = { model: { profile: { ...PROFILES.h100 }, traces: 'js-model', kernels: [] as unknown[] } };
