@@ -4,23 +4,8 @@
 // set of defaults (those of the preset), one set of messages; `toSuiteConfig`
 // turns the options into bench/suite.ts's configuration.
 import { SUPPORTED_M } from '../src/index.js';
-import {
-  BadValue,
-  choiceOption,
-  flagOption,
-  integerOption,
-  list,
-  expandShorthands,
-  readArgv,
-  readSearch,
-  textOption,
-  throwFirst,
-  usage,
-  writePresetSearch,
-  OptionError,
-  type OptionProgram,
-  type OptionSpecs,
-} from './options-core.js';
+import { BadValue, choiceOption, flagOption, integerOption, list, OptionError, textOption, type OptionProgram, type OptionSpecs } from './options-core.js';
+import { presetReaders, QUICK_SHORTHAND, type PresetFamily } from './preset-family.js';
 import type { BenchOp } from './schema.js';
 import { DEFAULT_MODEL_SHAPES, DEFAULT_MODEL_SPARSITIES } from './model/run.js';
 import { PROFILE_NAMES, type ProfileName } from './model/profiles.js';
@@ -74,8 +59,6 @@ export const ALL_OPS: readonly BenchOp[] = ['forward', 'backward', 'sddmm'];
 
 /** Where each program starts when no preset is given: the CLI measures the full suite (for real GPUs), the page the quick one. */
 export const DEFAULT_PRESET: Record<OptionProgram, BenchPreset> = { cli: 'full', page: 'quick' };
-
-const PROGRAMS = { cli: 'npm run bench', page: 'the benchmark page' } as const;
 
 export function defaultOptions(preset: BenchPreset): BenchOptions {
   const c = defaultConfig(preset === 'quick');
@@ -189,45 +172,22 @@ export const BENCH_OPTIONS: OptionSpecs<BenchOptions> = [
 ];
 
 /** `--quick` is `--preset quick` (as before presets had a name). */
-export const BENCH_SHORTHANDS = { '--quick': ['--preset', 'quick'] } as const;
+export const BENCH_SHORTHANDS = QUICK_SHORTHAND;
 
-/** Resolves given options over the defaults of their preset (the program's default preset when none is given). */
-function resolve(given: Partial<BenchOptions>, program: OptionProgram): BenchOptions {
-  const preset = given.preset ?? DEFAULT_PRESET[program];
-  return { ...defaultOptions(preset), ...given, preset };
-}
+const BENCH: PresetFamily<BenchOptions> = {
+  specs: BENCH_OPTIONS,
+  programs: { cli: 'npm run bench', page: 'the benchmark page' },
+  defaultPreset: DEFAULT_PRESET,
+  defaults: (preset) => defaultOptions(preset),
+  // Something must be measured.
+  check: (o) => (o.ops.length === 0 && o.shapes.length > 0 ? [new OptionError('ops', `choose at least one of ${ALL_OPS.join(', ')}`)] : []),
+};
 
-/** The CLI's options; throws OptionError (naming the option) for anything it does not accept. */
-export function parseBenchArgv(argv: readonly string[]): BenchOptions {
-  const options = resolve(readArgv(BENCH_OPTIONS, expandShorthands(argv, BENCH_SHORTHANDS), PROGRAMS), 'cli');
-  throwFirst(check(options));
-  return options;
-}
-
-/** The page's options from its URL: unknown or bad parameters are reported (and left at their defaults). */
-export function parseBenchSearch(search: URLSearchParams): { options: BenchOptions; errors: OptionError[] } {
-  const { given, errors } = readSearch(BENCH_OPTIONS, search, PROGRAMS);
-  const options = resolve(given, 'page');
-  return { options, errors: [...errors, ...check(options)] };
-}
-
-/** Checks across options: something must be measured. */
-function check(o: BenchOptions): OptionError[] {
-  return o.ops.length === 0 && o.shapes.length > 0 ? [new OptionError('ops', `choose at least one of ${ALL_OPS.join(', ')}`)] : [];
-}
-
-/** The page's query string: what differs from the preset's defaults (the preset itself when not the page's). */
-export function benchOptionsToSearch(o: BenchOptions): URLSearchParams {
-  return writePresetSearch(BENCH_OPTIONS, o, defaultOptions(o.preset), DEFAULT_PRESET.page);
-}
-
-export const BENCH_USAGE = usage(BENCH_OPTIONS, 'npm run bench --', defaultOptions(DEFAULT_PRESET.cli), {
-  shorthands: BENCH_SHORTHANDS,
-  notes: [
-    "Defaults shown are the full preset's; --preset quick changes shapes, cpu-shape, runs, target-ms and the evolve layer.",
-    'The benchmark page (/demo/bench.html) takes the same options as URL parameters: --cpu-shape 64x64x8 is ?cpuShape=64x64x8, --no-peers is ?peers=0.',
-  ],
-});
+/** The benchmark CLI's and page's option readers (bench/preset-family.ts). */
+export const { parseArgv: parseBenchArgv, parseSearch: parseBenchSearch, toSearch: benchOptionsToSearch, usage: BENCH_USAGE } = presetReaders(BENCH, 'npm run bench --', [
+  "Defaults shown are the full preset's; --preset quick changes shapes, cpu-shape, runs, target-ms and the evolve layer.",
+  'The benchmark page (/demo/bench.html) takes the same options as URL parameters: --cpu-shape 64x64x8 is ?cpuShape=64x64x8, --no-peers is ?peers=0.',
+]);
 
 /** The suite configuration: defaultConfig of the preset, overridden by the options. */
 export function toSuiteConfig(o: BenchOptions): SuiteConfig {

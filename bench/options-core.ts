@@ -195,18 +195,6 @@ export function writeSearch<V>(specs: OptionSpecs<V>, values: V, defaults: V, al
   return out;
 }
 
-/**
- * The page's query string of a family with presets: what differs from the
- * preset's defaults, and the preset itself unless it is where the page
- * starts (so a link to the page's own preset stays short).
- */
-export function writePresetSearch<V extends { preset: string }>(specs: OptionSpecs<V>, values: V, presetDefaults: V, pagePreset: V['preset']): URLSearchParams {
-  const search = writeSearch(specs, values, presetDefaults);
-  if (values.preset === pagePreset) search.delete('preset');
-  else search.set('preset', values.preset);
-  return search;
-}
-
 /** A command line stops at its first problem: the first of the checks across options is thrown, as readArgv throws its own. */
 export function throwFirst(errors: readonly OptionError[]): void {
   const [first] = errors;

@@ -6,7 +6,6 @@ import { MLP_VARIANTS, QUICK_SELECTION_SETTINGS, type MlpVariant } from '../src/
 import {
   BadValue,
   choiceOption,
-  expandShorthands,
   flagOption,
   integerOption,
   list,
@@ -15,15 +14,11 @@ import {
   OptionError,
   parseChoice,
   parseLayerWidths,
-  readArgv,
-  readSearch,
   textOption,
-  throwFirst,
-  usage,
-  writePresetSearch,
   type OptionProgram,
   type OptionSpecs,
 } from './options-core.js';
+import { presetReaders, QUICK_SHORTHAND, type PresetFamily } from './preset-family.js';
 
 /**
  * reference: the SET paper's MNIST network and budget (784-1000-1000-1000-10,
@@ -98,8 +93,6 @@ export const LIMITS = {
 
 /** Where each program starts when no preset is given. */
 export const DEFAULT_PRESET: Record<OptionProgram, TrainPreset> = { cli: 'reference', page: 'small' };
-
-const PROGRAMS = { cli: 'npm run train', page: 'the training page' } as const;
 
 export function defaultTrainOptions(preset: TrainPreset): TrainOptions {
   const size =
@@ -228,12 +221,7 @@ export const TRAIN_OPTIONS: OptionSpecs<TrainOptions> = [
 ];
 
 /** `--quick` is `--preset quick`, as before presets had names. */
-export const TRAIN_SHORTHANDS = { '--quick': ['--preset', 'quick'] } as const;
-
-function resolve(given: Partial<TrainOptions>, program: OptionProgram): TrainOptions {
-  const preset = given.preset ?? DEFAULT_PRESET[program];
-  return { ...(given.task === 'select' ? selectTrainOptions(preset) : defaultTrainOptions(preset)), ...given, preset };
-}
+export const TRAIN_SHORTHANDS = QUICK_SHORTHAND;
 
 /**
  * Checks across options, for the program that will use them: the page trains
@@ -252,33 +240,21 @@ export function checkTrainOptions(o: TrainOptions, program: OptionProgram): Opti
   return errors;
 }
 
-/** The CLI's options; throws the first OptionError (naming the option). */
-export function parseTrainArgv(argv: readonly string[]): TrainOptions {
-  const options = resolve(readArgv(TRAIN_OPTIONS, expandShorthands(argv, TRAIN_SHORTHANDS), PROGRAMS), 'cli');
-  throwFirst(checkTrainOptions(options, 'cli'));
-  return options;
-}
+const TRAIN: PresetFamily<TrainOptions> = {
+  specs: TRAIN_OPTIONS,
+  programs: { cli: 'npm run train', page: 'the training page' },
+  defaultPreset: DEFAULT_PRESET,
+  defaults: (preset, given) => (given.task === 'select' ? selectTrainOptions(preset) : defaultTrainOptions(preset)),
+  check: checkTrainOptions,
+  // The page trains one variant on data it can fetch: a refused one falls back to the default.
+  repair(options, refused) {
+    if (refused.some((e) => e.option === 'variant')) options.variant = defaultTrainOptions(options.preset).variant;
+    if (refused.some((e) => e.option === 'data')) options.data = 'mnist';
+  },
+};
 
-/** The page's options from its URL: unknown or bad parameters are reported (and left at their defaults). */
-export function parseTrainSearch(search: URLSearchParams): { options: TrainOptions; errors: OptionError[] } {
-  const { given, errors } = readSearch(TRAIN_OPTIONS, search, PROGRAMS);
-  const options = resolve(given, 'page');
-  const cross = checkTrainOptions(options, 'page');
-  // A refused value falls back to its default, so the page still has something it can train.
-  if (cross.some((e) => e.option === 'variant')) options.variant = defaultTrainOptions(options.preset).variant;
-  if (cross.some((e) => e.option === 'data')) options.data = 'mnist';
-  return { options, errors: [...errors, ...cross] };
-}
-
-/** The page's query string: what differs from the preset's defaults (the preset itself when not the page's). */
-export function trainOptionsToSearch(o: TrainOptions): URLSearchParams {
-  return writePresetSearch(TRAIN_OPTIONS, o, defaultTrainOptions(o.preset), DEFAULT_PRESET.page);
-}
-
-export const TRAIN_USAGE = usage(TRAIN_OPTIONS, 'npm run train --', defaultTrainOptions(DEFAULT_PRESET.cli), {
-  shorthands: TRAIN_SHORTHANDS,
-  notes: [
-    "Defaults shown are the reference preset's (the CLI's); the training page starts from the small preset.",
-    'The training page (/demo/train.html) takes the same options as URL parameters: --hidden 300-300 is ?hidden=300-300, --weight-decay is weightDecay.',
-  ],
-});
+/** The training CLI's and page's option readers (bench/preset-family.ts). */
+export const { parseArgv: parseTrainArgv, parseSearch: parseTrainSearch, toSearch: trainOptionsToSearch, usage: TRAIN_USAGE } = presetReaders(TRAIN, 'npm run train --', [
+  "Defaults shown are the reference preset's (the CLI's); the training page starts from the small preset.",
+  'The training page (/demo/train.html) takes the same options as URL parameters: --hidden 300-300 is ?hidden=300-300, --weight-decay is weightDecay.',
+]);
