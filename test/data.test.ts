@@ -19,6 +19,7 @@ import {
   validateDataset,
 } from '../src/data/index.js';
 import { loadIdxPair, loadMnist, MNIST_FILES } from '../src/data/mnist.js';
+import { nearestCentroidAccuracy } from '../bench/million-run.js';
 
 /** Expects `fn` to throw an InvalidArgumentError (or subclass) naming `argument`; returns its message. */
 
@@ -460,31 +461,6 @@ describe('gatherBatch', () => {
 
 // ---------------------------------------------------------------------------
 // Synthetic problems
-
-/** Nearest-centroid accuracy: centroids from `train`, evaluated on `test`. */
-function nearestCentroidAccuracy(train: Dataset, test: Dataset): number {
-  const { features, classes } = train;
-  const sums = new Float64Array(classes * features);
-  const counts = new Float64Array(classes);
-  for (let s = 0; s < train.count; s++) {
-    const c = train.labels[s]!;
-    counts[c]!++;
-    for (let f = 0; f < features; f++) sums[c * features + f]! += train.inputs[s * features + f]!;
-  }
-  for (let c = 0; c < classes; c++) for (let f = 0; f < features; f++) sums[c * features + f]! /= Math.max(1, counts[c]!);
-  let correct = 0;
-  for (let s = 0; s < test.count; s++) {
-    let best = -1;
-    let bestDistance = Infinity;
-    for (let c = 0; c < classes; c++) {
-      let d = 0;
-      for (let f = 0; f < features; f++) d += (test.inputs[s * features + f]! - sums[c * features + f]!) ** 2;
-      if (d < bestDistance) [best, bestDistance] = [c, d];
-    }
-    if (best === test.labels[s]) correct++;
-  }
-  return correct / test.count;
-}
 
 function histogram(data: Dataset): number[] {
   const h = new Array<number>(data.classes).fill(0);
