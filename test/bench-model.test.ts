@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi, type MockInstance } from 'vitest';
 import { parseBenchArgv } from '../bench/bench-options.js';
 import { main as benchMain } from '../bench/cli.js';
 import { OptionError } from '../bench/options-core.js';
@@ -55,6 +55,35 @@ function toy(threads: number, workgroups: number, body: (global: number, local: 
 
 const w32 = { warpSize: 32 };
 
+/**
+ * Counts what `ctx.run` records from now on, for comparison with the model's
+ * counts: submissions, compute dispatches (copies aside) and read-backs.
+ */
+function countRuns(ctx: GpuContext): { counts: { submissions: number; dispatches: number; readbacks: number }; spy: MockInstance<GpuContext['run']> } {
+  const counts = { submissions: 0, dispatches: 0, readbacks: 0 };
+  const run = ctx.run.bind(ctx);
+  const spy = vi.spyOn(ctx, 'run').mockImplementation((operation, build) =>
+    run(operation, (s) => {
+      const plan = build(s);
+      counts.submissions++;
+      counts.dispatches += s.dispatches.filter((step) => !('copy' in step)).length;
+      if (plan.byteLength > 0) counts.readbacks++;
+      return plan;
+    }),
+  );
+  return { counts, spy };
+}
+
+/** One warp of 32 lanes, each reading its own 64-byte run (lane g from byte 64·g) in loads of `width` bytes. */
+function lanePrivateRuns(width: number): DispatchAnalysis {
+  return analyzeDispatch(
+    toy(32, 1, (gid, _l, rec) => {
+      for (let i = 0; i < 64 / width; i++) rec.load(i, 'x', gid * 64 + i * width, width);
+    }),
+    w32,
+  );
+}
+
 describe('analyzer on toy kernels', () => {
   it('perfectly coalesced f32 loads: 4 sectors per warp access, 16 per 512 useful bytes', () => {
     const a = analyzeDispatch(toy(64, 3, (gid, _l, rec) => rec.load(0, 'x', gid * 4, 4)), w32);
@@ -100,23 +129,13 @@ describe('analyzer on toy kernels', () => {
   });
 
   it("a lane-private run of 16 floats per lane (today's gather): 32 sectors per 512 B as vec4, 128 as f32", () => {
-    const vec4 = analyzeDispatch(
-      toy(32, 1, (gid, _l, rec) => {
-        for (let q = 0; q < 4; q++) rec.load(q, 'x', gid * 64 + q * 16, 16);
-      }),
-      w32,
-    );
+    const vec4 = lanePrivateRuns(16);
     expect(vec4.loads.accesses).toBe(4);
     expect(sectorsPerAccess(vec4.loads)).toBe(32);
     expect(sectorsPer512B(vec4.loads)).toBe(32);
     // Neighbouring lanes 64 B apart: 16 lines of 128 B per 512 B, the issue's "about 64" in sector units.
     expect(linesPer512B(vec4.loads)).toBe(16);
-    const scalar = analyzeDispatch(
-      toy(32, 1, (gid, _l, rec) => {
-        for (let i = 0; i < 16; i++) rec.load(i, 'x', gid * 64 + i * 4, 4);
-      }),
-      w32,
-    );
+    const scalar = lanePrivateRuns(4);
     expect(scalar.loads.accesses).toBe(16);
     expect(sectorsPer512B(scalar.loads)).toBe(128);
   });
@@ -500,27 +519,15 @@ describe('SET evolution model (bench/model/evolution.ts) at 1 M connections, and
         [CSRMatrix.random({ rows: 120, cols: 20, density: 0.6, seed: 4 }), true],
       ] as const) {
         const ctx = new GpuContext(engine.device!, false, undefined, undefined, profile);
-        let dispatches = 0;
-        let readbacks = 0;
-        let submissions = 0;
-        const run = ctx.run.bind(ctx);
-        vi.spyOn(ctx, 'run').mockImplementation((operation, build) =>
-          run(operation, (s) => {
-            const plan = build(s);
-            submissions++;
-            dispatches += s.dispatches.filter((step) => !('copy' in step)).length;
-            if (plan.byteLength > 0) readbacks++;
-            return plan;
-          }),
-        );
+        const { counts } = countRuns(ctx);
         const operand = ResidentCsr.upload(ctx, W, new Float32Array(W.nnz), second ? new Float32Array(W.nnz) : undefined, { training: true });
         try {
           const { rounds } = await evolveResident(operand, 0.3, { kind: 'random', seed: 11, limit: 0.1 });
           const model = modelEvolution(W, 0.3, 11, profile, { training: true, second });
           expect(model.rounds).toBe(rounds);
-          expect(model.dispatches.length, `${profile} dispatches`).toBe(dispatches);
-          expect(model.readbacks, `${profile} read-backs`).toBe(readbacks);
-          expect(model.submissions).toBe(submissions);
+          expect(model.dispatches.length, `${profile} dispatches`).toBe(counts.dispatches);
+          expect(model.readbacks, `${profile} read-backs`).toBe(counts.readbacks);
+          expect(model.submissions).toBe(counts.submissions);
           // And the run it counted gave the CPU twin's layer.
           const cpu = evolveCpu(W, new Float32Array(W.nnz), second ? new Float32Array(W.nnz) : undefined, 0.3, { kind: 'random', seed: 11, limit: 0.1 });
           const got = await operand.read(second);
@@ -538,27 +545,15 @@ describe('SET evolution model (bench/model/evolution.ts) at 1 M connections, and
     const engine = await gpuEngine();
     const ctx = new GpuContext(engine.device!, false, undefined, undefined, 'gpu');
     for (const W of [CSRMatrix.random({ rows: 4096, cols: 4096, density: 0.06, seed: 1 }), CSRMatrix.random({ rows: 1024, cols: 1024, density: 0.95, seed: 1 })]) {
-      let dispatches = 0;
-      let readbacks = 0;
-      let submissions = 0;
-      const run = ctx.run.bind(ctx);
-      const spy = vi.spyOn(ctx, 'run').mockImplementation((operation, build) =>
-        run(operation, (s) => {
-          const plan = build(s);
-          submissions++;
-          dispatches += s.dispatches.filter((step) => !('copy' in step)).length;
-          if (plan.byteLength > 0) readbacks++;
-          return plan;
-        }),
-      );
+      const { counts, spy } = countRuns(ctx);
       const operand = ResidentCsr.upload(ctx, W, new Float32Array(W.nnz), undefined, { training: true });
       try {
         const { rounds } = await evolveResident(operand, 0.3, { kind: 'random', seed: 7, limit: 0.05 });
         spy.mockRestore();
         const model = modelEvolution(W, 0.3, 7, 'gpu');
         expect(rounds).toBe(model.rounds);
-        expect([dispatches, readbacks, submissions]).toEqual([model.dispatches.length, model.readbacks, model.submissions]);
-        expect(readbacks).toBe(1);
+        expect([counts.dispatches, counts.readbacks, counts.submissions]).toEqual([model.dispatches.length, model.readbacks, model.submissions]);
+        expect(counts.readbacks).toBe(1);
         const cpu = evolveCpu(W, new Float32Array(W.nnz), undefined, 0.3, { kind: 'random', seed: 7, limit: 0.05 });
         const got = await operand.read();
         expect(got.W.colIdx).toEqual(cpu.W.colIdx);
