@@ -19,7 +19,7 @@
 // cannot change during the dispatch): it is counted once, before the loop.
 import { CSRMatrix } from '../../src/index.js';
 import { rowSchedule, SCHEDULE, scheduleWords } from '../../kernels/row-order.js';
-import { InvocationRecorder, type DispatchTrace, type InvocationTrace, type OperationTrace, sampleWorkgroups, stepOf, type WorkgroupTrace } from './trace.js';
+import { accessSites, InvocationRecorder, recordedWorkgroup, sampledDispatch, stepOf, type DispatchTrace, type OperationTrace, type WorkgroupTrace } from './trace.js';
 
 /** shaders/spmm.wgsl: THREADS_B × ROWS_PER_WG invocations per workgroup, COLS_PER_THREAD batch columns each. */
 export const GATHER_SHAPE = { threadsB: 8, rowsPerWorkgroup: 8, colsPerThread: 16, tileB: 128 } as const;
@@ -46,18 +46,10 @@ const F32 = 4;
 const VEC4 = 16;
 
 // Access sites of the gather (see stepOf): before the loop, the stores after
-// it, then the loop body, whose step advances with the nonzero's position in
-// the row.
-const G_ORDER = 0;
-const G_PTR = 1;
-const G_PTR_END = 2;
-const G_STORE = 3; // VEC4: 4 sites (q); scalar: 16 (i)
-const G_PERM = 19;
-const G_VALUES = 20;
-const G_COL = 21;
-const G_X = 22; // VEC4: 4 sites; scalar full path: 16
-const G_X_PARTIAL = 38; // scalar partial path: 16
-const G_SITES = 54;
+// it (VEC4: 4 sites, q; scalar: 16, i), then the loop body, whose step
+// advances with the nonzero's position in the row (X: VEC4 4 sites, scalar
+// full path 16; then the scalar partial path's 16).
+const G = accessSites({ order: 1, ptr: 1, ptrEnd: 1, store: 16, perm: 1, values: 1, col: 1, x: 16, xPartial: 16 });
 
 /**
  * The dispatch shaders/spmm.wgsl (flags CSR [+PERM] [+VEC4]) runs for
@@ -71,20 +63,18 @@ export function modelGatherDispatch(label: string, A: GatherOperandModel, batch:
   const vec4 = batch % 4 === 0;
   const batchTiles = Math.ceil(batch / tileB);
   const workgroupCount = Math.ceil(A.rows / rowsPerWorkgroup) * batchTiles;
-  const ids = sampleWorkgroups(workgroupCount, options.maxWorkgroups ?? workgroupCount);
-  const threads = threadsB * rowsPerWorkgroup;
+  const step = (site: number, iteration = 0): number => stepOf(site, G.sites, iteration);
 
-  function invocation(g: number, x: number, y: number): InvocationTrace | undefined {
+  // Invocation (x, y) of workgroup g; one past the rows or the batch records nothing.
+  function invocation(rec: InvocationRecorder, g: number, x: number, y: number): void {
     const slot = Math.floor(g / batchTiles) * rowsPerWorkgroup + y;
     const b0 = (g % batchTiles) * tileB + x * colsPerThread;
-    if (slot >= A.rows || b0 >= batch) return undefined;
-    const rec = new InvocationRecorder();
-    const step = (site: number, iteration = 0): number => stepOf(site, G_SITES, iteration);
-    rec.load(step(G_ORDER), 'rowOrder', slot * F32, F32);
+    if (slot >= A.rows || b0 >= batch) return;
+    rec.load(step(G.order), 'rowOrder', slot * F32, F32);
     const r = A.order[slot]!;
     const full = b0 + colsPerThread <= batch;
-    rec.load(step(G_PTR), 'rowPtr', r * F32, F32);
-    rec.load(step(G_PTR_END), 'rowPtr', (r + 1) * F32, F32);
+    rec.load(step(G.ptr), 'rowPtr', r * F32, F32);
+    rec.load(step(G.ptrEnd), 'rowPtr', (r + 1) * F32, F32);
     const start = A.ptr[r]!;
     const end = A.ptr[r + 1]!;
     for (let k = start; k < end; k++) {
@@ -92,138 +82,112 @@ export function modelGatherDispatch(label: string, A: GatherOperandModel, batch:
       // accumulate(values[perm[k]] or values[k], colIdx[k], b0, full): arguments left to right.
       let v = k;
       if (A.perm) {
-        rec.load(step(G_PERM, it), 'perm', k * F32, F32);
+        rec.load(step(G.perm, it), 'perm', k * F32, F32);
         v = A.perm[k]!;
       }
-      rec.load(step(G_VALUES, it), 'values', v * F32, F32);
-      rec.load(step(G_COL, it), 'colIdx', k * F32, F32);
+      rec.load(step(G.values, it), 'values', v * F32, F32);
+      rec.load(step(G.col, it), 'colIdx', k * F32, F32);
       const col = A.idx[k]!;
       if (vec4) {
         // X as array<vec4f>: base = (col·batch + b0) / 4, loads X[base + q], q = 0 … 3.
         const base = (col * batch + b0) / 4;
-        for (let q = 0; q < 4; q++) rec.load(step(G_X + q, it), 'X', (base + q) * VEC4, VEC4);
+        for (let q = 0; q < 4; q++) rec.load(step(G.x + q, it), 'X', (base + q) * VEC4, VEC4);
       } else if (full) {
         // vec4f(X[o], X[o + 1u], X[o + 2u], X[o + 3u]) for o = base + 4q: 16 scalar loads.
         const base = col * batch + b0;
-        for (let i = 0; i < colsPerThread; i++) rec.load(step(G_X + i, it), 'X', (base + i) * F32, F32);
+        for (let i = 0; i < colsPerThread; i++) rec.load(step(G.x + i, it), 'X', (base + i) * F32, F32);
       } else {
         const base = col * batch + b0;
         for (let i = 0; i < colsPerThread; i++) {
-          if (b0 + i < batch) rec.load(step(G_X_PARTIAL + i, it), 'X', (base + i) * F32, F32);
+          if (b0 + i < batch) rec.load(step(G.xPartial + i, it), 'X', (base + i) * F32, F32);
         }
       }
     }
     if (vec4) {
       const base = (r * batch + b0) / 4;
       for (let q = 0; q < 4; q++) {
-        if (b0 + q * 4 < batch) rec.store(step(G_STORE + q), 'Y', (base + q) * VEC4, VEC4);
+        if (b0 + q * 4 < batch) rec.store(step(G.store + q), 'Y', (base + q) * VEC4, VEC4);
       }
     } else {
       const base = r * batch + b0;
       for (let i = 0; i < colsPerThread; i++) {
-        if (b0 + i < batch) rec.store(step(G_STORE + i), 'Y', (base + i) * F32, F32);
+        if (b0 + i < batch) rec.store(step(G.store + i), 'Y', (base + i) * F32, F32);
       }
     }
-    return { globalIndex: g * threads + x + threadsB * y, localIndex: x + threadsB * y, events: rec.events };
   }
 
-  return {
-    label,
-    workgroupSize: [threadsB, rowsPerWorkgroup, 1],
-    workgroupCount,
-    workgroupMemoryBytes: 0,
-    tracedWorkgroups: ids.length,
-    *workgroups(): Iterable<WorkgroupTrace> {
-      for (const g of ids) {
-        const invocations: InvocationTrace[] = [];
-        for (let y = 0; y < rowsPerWorkgroup; y++) {
-          for (let x = 0; x < threadsB; x++) {
-            const inv = invocation(g, x, y);
-            if (inv) invocations.push(inv);
-          }
-        }
-        yield { workgroup: g, invocations };
-      }
-    },
-  };
+  return sampledDispatch({ label, workgroupSize: [threadsB, rowsPerWorkgroup, 1], workgroupCount, workgroupMemoryBytes: 0 }, options.maxWorkgroups, (g) => {
+    // Local index x + threadsB·y.
+    const recs = Array.from({ length: threadsB * rowsPerWorkgroup }, () => new InvocationRecorder());
+    recs.forEach((rec, local) => invocation(rec, g, local % threadsB, Math.floor(local / threadsB)));
+    return recordedWorkgroup(g, recs);
+  });
 }
 
 const sparsityOf = (W: CSRMatrix): number => 1 - W.nnz / (W.rows * W.cols);
 
-/** One host-level product (engine.spmm and friends): one dispatch, one read-back of the result (kernels/spmm.ts, kernels/sddmm.ts). */
-const HOST_READBACKS = 1;
+/**
+ * One host-level product on W (engine.spmm and friends): one dispatch, one
+ * read-back of the result (kernels/spmm.ts, kernels/sddmm.ts); `dispatch`
+ * gets the label `kernel (variant)`.
+ */
+function hostProduct(kernel: string, variant: string, W: CSRMatrix, batch: number, dispatch: (label: string) => DispatchTrace): OperationTrace {
+  return { kernel, variant, rows: W.rows, cols: W.cols, batch, sparsity: sparsityOf(W), dispatches: [dispatch(`${kernel} (${variant})`)], readbacks: 1 };
+}
+
+/** The forward's operand (Y = W·X): W's rows, visited longest first. */
+const rowsOperand = (W: CSRMatrix): GatherOperandModel => ({ rows: W.rows, ptr: W.rowPtr, idx: W.colIdx, order: W.rowOrder() });
+
+/** The backward's operand (dX = Wᵀ·dY): W's columns through its transpose index. */
+function columnsOperand(W: CSRMatrix): GatherOperandModel {
+  const t = W.transposeIndex();
+  return { rows: W.cols, ptr: t.colPtr, idx: t.rowIdx, order: t.order, perm: t.perm };
+}
 
 /** Model of spmm_csr (forward Y = W·X): shaders/spmm.wgsl with CSR [+VEC4], rows visited longest first. */
 export function modelGatherCsr(W: CSRMatrix, batch: number, options: ModelOptions = {}): OperationTrace {
   const variant = batch % 4 === 0 ? 'emulation CSR+VEC4' : 'emulation CSR';
-  const A: GatherOperandModel = { rows: W.rows, ptr: W.rowPtr, idx: W.colIdx, order: W.rowOrder() };
-  return {
-    kernel: 'spmm_csr',
-    variant,
-    rows: W.rows,
-    cols: W.cols,
-    batch,
-    sparsity: sparsityOf(W),
-    dispatches: [modelGatherDispatch(`spmm_csr (${variant})`, A, batch, options)],
-    readbacks: HOST_READBACKS,
-  };
+  return hostProduct('spmm_csr', variant, W, batch, (label) => modelGatherDispatch(label, rowsOperand(W), batch, options));
 }
 
 /** Model of spmm_csr_t (backward dX = Wᵀ·dY): the same shader with CSR+PERM [+VEC4] over W's transpose index. */
 export function modelGatherCsrT(W: CSRMatrix, batch: number, options: ModelOptions = {}): OperationTrace {
   const variant = batch % 4 === 0 ? 'emulation CSR+PERM+VEC4' : 'emulation CSR+PERM';
-  const t = W.transposeIndex();
-  const A: GatherOperandModel = { rows: W.cols, ptr: t.colPtr, idx: t.rowIdx, order: t.order, perm: t.perm };
-  return {
-    kernel: 'spmm_csr_t',
-    variant,
-    rows: W.rows,
-    cols: W.cols,
-    batch,
-    sparsity: sparsityOf(W),
-    dispatches: [modelGatherDispatch(`spmm_csr_t (${variant})`, A, batch, options)],
-    readbacks: HOST_READBACKS,
-  };
+  return hostProduct('spmm_csr_t', variant, W, batch, (label) => modelGatherDispatch(label, columnsOperand(W), batch, options));
 }
 
 // Access sites of the SDDMM: the entry's row and column, its store, then the
-// loop over the batch (iteration q = b / 4).
-const S_ROW = 0;
-const S_COL = 1;
-const S_STORE = 2;
-const S_Y = 3; // VEC4: 1 site; scalar: 4 full + 4 partial
-const S_X_VEC4 = 4;
-const S_SITES_VEC4 = 5;
-const S_X = 11; // scalar: 4 full + 4 partial
-const S_SITES = 19;
+// loop over the batch (iteration q = b / 4) of dY and X: VEC4 one site each,
+// scalar 4 full + 4 partial each.
+const S_VEC4 = accessSites({ row: 1, col: 1, store: 1, y: 1, x: 1 });
+const S_SCALAR = accessSites({ row: 1, col: 1, store: 1, y: 8, x: 8 });
 
 /** The dispatch of shaders/sddmm.wgsl (CSR [+VEC4]): invocation k = g·64 + lid.x computes entry k over the whole batch. */
 export function modelSddmmDispatch(label: string, rowOf: Uint32Array, colIdx: Uint32Array, batch: number, options: ModelOptions = {}): DispatchTrace {
   const nnz = colIdx.length;
   const vec4 = batch % 4 === 0;
-  const sites = vec4 ? S_SITES_VEC4 : S_SITES;
+  const S = vec4 ? S_VEC4 : S_SCALAR;
   const workgroupCount = Math.ceil(nnz / SDDMM_ENTRIES);
-  const ids = sampleWorkgroups(workgroupCount, options.maxWorkgroups ?? workgroupCount);
-  const step = (site: number, iteration = 0): number => stepOf(site, sites, iteration);
+  const step = (site: number, iteration = 0): number => stepOf(site, S.sites, iteration);
 
-  function invocation(k: number, lane: number): InvocationTrace {
-    const rec = new InvocationRecorder();
-    rec.load(step(S_ROW), 'rowOf', k * F32, F32);
-    rec.load(step(S_COL), 'colIdx', k * F32, F32);
+  function invocation(rec: InvocationRecorder, k: number): void {
+    if (k >= nnz) return;
+    rec.load(step(S.row), 'rowOf', k * F32, F32);
+    rec.load(step(S.col), 'colIdx', k * F32, F32);
     const r = rowOf[k]!;
     const c = colIdx[k]!;
     if (vec4) {
       const quads = batch / 4;
       for (let q = 0; q < quads; q++) {
-        rec.load(step(S_Y, q), 'dY', (r * quads + q) * VEC4, VEC4);
-        rec.load(step(S_X_VEC4, q), 'X', (c * quads + q) * VEC4, VEC4);
+        rec.load(step(S.y, q), 'dY', (r * quads + q) * VEC4, VEC4);
+        rec.load(step(S.x, q), 'X', (c * quads + q) * VEC4, VEC4);
       }
     } else {
       // acc += load4Y(r, b) * load4X(c, b): four scalar loads each, bounds-checked in a partial quad.
       for (let b = 0; b < batch; b += 4) {
         const it = b / 4;
         const fullQuad = b + 3 < batch;
-        for (const [buffer, row, site] of [['dY', r, S_Y], ['X', c, S_X]] as const) {
+        for (const [buffer, row, site] of [['dY', r, S.y], ['X', c, S.x]] as const) {
           for (let i = 0; i < 4; i++) {
             if (fullQuad) rec.load(step(site + i, it), buffer, (row * batch + b + i) * F32, F32);
             else if (b + i < batch) rec.load(step(site + 4 + i, it), buffer, (row * batch + b + i) * F32, F32);
@@ -231,42 +195,20 @@ export function modelSddmmDispatch(label: string, rowOf: Uint32Array, colIdx: Ui
         }
       }
     }
-    rec.store(step(S_STORE), 'outValues', k * F32, F32);
-    return { globalIndex: k, localIndex: lane, events: rec.events };
+    rec.store(step(S.store), 'outValues', k * F32, F32);
   }
 
-  return {
-    label,
-    workgroupSize: [SDDMM_ENTRIES, 1, 1],
-    workgroupCount,
-    workgroupMemoryBytes: 0,
-    tracedWorkgroups: ids.length,
-    *workgroups(): Iterable<WorkgroupTrace> {
-      for (const g of ids) {
-        const invocations: InvocationTrace[] = [];
-        for (let lane = 0; lane < SDDMM_ENTRIES; lane++) {
-          const k = g * SDDMM_ENTRIES + lane;
-          if (k < nnz) invocations.push(invocation(k, lane));
-        }
-        yield { workgroup: g, invocations };
-      }
-    },
-  };
+  return sampledDispatch({ label, workgroupSize: [SDDMM_ENTRIES, 1, 1], workgroupCount, workgroupMemoryBytes: 0 }, options.maxWorkgroups, (g) => {
+    const recs = Array.from({ length: SDDMM_ENTRIES }, () => new InvocationRecorder());
+    recs.forEach((rec, lane) => invocation(rec, g * SDDMM_ENTRIES + lane));
+    return recordedWorkgroup(g, recs);
+  });
 }
 
 /** Model of sddmm_csr (weight gradient dW = dY·Xᵀ at W's entries): shaders/sddmm.wgsl with CSR [+VEC4]. */
 export function modelSddmmCsr(W: CSRMatrix, batch: number, options: ModelOptions = {}): OperationTrace {
   const variant = batch % 4 === 0 ? 'emulation CSR+VEC4' : 'emulation CSR';
-  return {
-    kernel: 'sddmm_csr',
-    variant,
-    rows: W.rows,
-    cols: W.cols,
-    batch,
-    sparsity: sparsityOf(W),
-    dispatches: [modelSddmmDispatch(`sddmm_csr (${variant})`, W.rowIndices(), W.colIdx, batch, options)],
-    readbacks: HOST_READBACKS,
-  };
+  return hostProduct('sddmm_csr', variant, W, batch, (label) => modelSddmmDispatch(label, W.rowIndices(), W.colIdx, batch, options));
 }
 
 // ---------------------------------------------------------------------------
@@ -282,17 +224,7 @@ export const SDDMM_WARP_SHAPE = { lanes: 32, entries: 8 } as const;
 // iteration per strip of 32 entries, counted on through the workgroup's
 // units), the loads of X (one iteration per entry), the stores (one per unit)
 // and the split rows' fix-up store; before the units, the long-row count.
-const W_ORDER = 0;
-const W_PTR = 1;
-const W_PTR_END = 2;
-const W_COL = 3;
-const W_PERM = 4;
-const W_VALUES = 5;
-const W_X = 6; // 4 sites (q)
-const W_STORE = 10; // 4 sites (q)
-const W_FIXUP = 14;
-const W_LONG = 15;
-const W_SITES = 16;
+const GW = accessSites({ order: 1, ptr: 1, ptrEnd: 1, col: 1, perm: 1, values: 1, x: 4, store: 4, fixup: 1, long: 1 });
 
 /**
  * A schedule (kernels/row-order.ts's words) that visits rows in `order` and
@@ -324,8 +256,7 @@ export function modelGatherWarpDispatch(label: string, A: GatherOperandModel, ba
   const batchTiles = Math.ceil(batch / tileB);
   const dispatched = Math.ceil(A.rows / warps);
   const workgroupCount = dispatched * batchTiles;
-  const ids = sampleWorkgroups(workgroupCount, options.maxWorkgroups ?? workgroupCount);
-  const step = (site: number, iteration = 0): number => stepOf(site, W_SITES, iteration);
+  const step = (site: number, iteration = 0): number => stepOf(site, GW.sites, iteration);
   const long = schedule[0]!;
   const units = long + Math.ceil((A.rows - long) / warps);
   const word = (slot: number, i: number) => schedule[SCHEDULE.header + SCHEDULE.stride * slot + i]!;
@@ -334,7 +265,7 @@ export function modelGatherWarpDispatch(label: string, A: GatherOperandModel, ba
     const tile = g % batchTiles;
     const recs = Array.from({ length: warps * lanes }, () => new InvocationRecorder());
     const first = Math.floor(g / batchTiles);
-    if (first < dispatched) for (const rec of recs) rec.load(step(W_LONG), 'schedule', 0, F32);
+    if (first < dispatched) for (const rec of recs) rec.load(step(GW.long), 'schedule', 0, F32);
     let round = 0;
     let stripBase = 0;
     for (let unit = first; unit < units; unit += dispatched, round++) {
@@ -345,9 +276,9 @@ export function modelGatherWarpDispatch(label: string, A: GatherOperandModel, ba
         const at = (SCHEDULE.header + SCHEDULE.stride * slot) * F32;
         for (let x = 0; x < lanes; x++) {
           const rec = recs[x + lanes * y]!;
-          rec.load(step(W_ORDER, round), 'schedule', at, F32);
-          rec.load(step(W_PTR, round), 'schedule', at + 4, F32);
-          rec.load(step(W_PTR_END, round), 'schedule', at + 8, F32);
+          rec.load(step(GW.order, round), 'schedule', at, F32);
+          rec.load(step(GW.ptr, round), 'schedule', at + 4, F32);
+          rec.load(step(GW.ptrEnd, round), 'schedule', at + 8, F32);
         }
         let start = word(slot, 1);
         let len = word(slot, 2) - start;
@@ -367,18 +298,18 @@ export function modelGatherWarpDispatch(label: string, A: GatherOperandModel, ba
             const rec = recs[x + lanes * y]!;
             if (firstEntry + x < len) {
               const k = start + firstEntry + x;
-              rec.load(step(W_COL, stripBase + s), 'colIdx', k * F32, F32);
+              rec.load(step(GW.col, stripBase + s), 'colIdx', k * F32, F32);
               if (A.perm) {
-                rec.load(step(W_PERM, stripBase + s), 'perm', k * F32, F32);
-                rec.load(step(W_VALUES, stripBase + s), 'values', A.perm[k]! * F32, F32);
-              } else rec.load(step(W_VALUES, stripBase + s), 'values', k * F32, F32);
+                rec.load(step(GW.perm, stripBase + s), 'perm', k * F32, F32);
+                rec.load(step(GW.values, stripBase + s), 'values', A.perm[k]! * F32, F32);
+              } else rec.load(step(GW.values, stripBase + s), 'values', k * F32, F32);
             }
             const b0 = tile * tileB + x;
             const count = Math.min(lanes, len - Math.min(len, firstEntry));
             for (let j = 0; j < count; j++) {
               const col = A.idx[start + firstEntry + j]!;
               for (let q = 0; q < cols; q++) {
-                if (b0 + q * lanes < batch) rec.load(step(W_X + q, stripBase * lanes + firstEntry + j), 'X', (col * batch + b0 + q * lanes) * F32, F32);
+                if (b0 + q * lanes < batch) rec.load(step(GW.x + q, stripBase * lanes + firstEntry + j), 'X', (col * batch + b0 + q * lanes) * F32, F32);
               }
             }
           }
@@ -388,7 +319,7 @@ export function modelGatherWarpDispatch(label: string, A: GatherOperandModel, ba
         const r = warp[0]!.r;
         for (let c = 0; c < warps * lanes; c++) {
           const b = tile * tileB + c;
-          if (b < batch) recs[c]!.store(step(W_FIXUP, round), 'Y', (r * batch + b) * F32, F32);
+          if (b < batch) recs[c]!.store(step(GW.fixup, round), 'Y', (r * batch + b) * F32, F32);
         }
       } else {
         warp.forEach(({ slot, r }, y) => {
@@ -396,56 +327,34 @@ export function modelGatherWarpDispatch(label: string, A: GatherOperandModel, ba
           for (let x = 0; x < lanes; x++) {
             const b0 = tile * tileB + x;
             for (let q = 0; q < cols; q++) {
-              if (b0 + q * lanes < batch) recs[x + lanes * y]!.store(step(W_STORE + q, round), 'Y', (r * batch + b0 + q * lanes) * F32, F32);
+              if (b0 + q * lanes < batch) recs[x + lanes * y]!.store(step(GW.store + q, round), 'Y', (r * batch + b0 + q * lanes) * F32, F32);
             }
           }
         });
       }
       stripBase += strips;
     }
-    const invocations: InvocationTrace[] = [];
-    recs.forEach((rec, local) => {
-      if (rec.events.length > 0) invocations.push({ globalIndex: g * lanes * warps + local, localIndex: local, events: rec.events });
-    });
-    return { workgroup: g, invocations };
+    return recordedWorkgroup(g, recs);
   }
 
-  return {
-    label,
-    workgroupSize: [lanes, warps, 1],
-    workgroupCount,
-    // stagedColumn, stagedValue (32 × 4 words each), rowLengths (4), longestRow, partialSums (4 × 128).
-    workgroupMemoryBytes: (2 * lanes * warps + warps + 1 + warps * tileB) * F32,
-    tracedWorkgroups: ids.length,
-    *workgroups(): Iterable<WorkgroupTrace> {
-      for (const g of ids) yield workgroup(g);
-    },
-  };
+  // stagedColumn, stagedValue (32 × 4 words each), rowLengths (4), longestRow, partialSums (4 × 128).
+  const workgroupMemoryBytes = (2 * lanes * warps + warps + 1 + warps * tileB) * F32;
+  return sampledDispatch({ label, workgroupSize: [lanes, warps, 1], workgroupCount, workgroupMemoryBytes }, options.maxWorkgroups, workgroup);
 }
 
 /** Model of spmm_csr with the gpu profile: gatherWarp with CSR, rows visited through W's row order. */
 export function modelGatherCsrWarp(W: CSRMatrix, batch: number, options: ModelOptions = {}): OperationTrace {
-  const variant = 'gpu CSR gatherWarp';
-  const A: GatherOperandModel = { rows: W.rows, ptr: W.rowPtr, idx: W.colIdx, order: W.rowOrder() };
-  return { kernel: 'spmm_csr', variant, rows: W.rows, cols: W.cols, batch, sparsity: sparsityOf(W), dispatches: [modelGatherWarpDispatch(`spmm_csr (${variant})`, A, batch, options)], readbacks: HOST_READBACKS };
+  return hostProduct('spmm_csr', 'gpu CSR gatherWarp', W, batch, (label) => modelGatherWarpDispatch(label, rowsOperand(W), batch, options));
 }
 
 /** Model of spmm_csr_t with the gpu profile: gatherWarp with CSR+PERM over W's transpose index. */
 export function modelGatherCsrTWarp(W: CSRMatrix, batch: number, options: ModelOptions = {}): OperationTrace {
-  const variant = 'gpu CSR+PERM gatherWarp';
-  const t = W.transposeIndex();
-  const A: GatherOperandModel = { rows: W.cols, ptr: t.colPtr, idx: t.rowIdx, order: t.order, perm: t.perm };
-  return { kernel: 'spmm_csr_t', variant, rows: W.rows, cols: W.cols, batch, sparsity: sparsityOf(W), dispatches: [modelGatherWarpDispatch(`spmm_csr_t (${variant})`, A, batch, options)], readbacks: HOST_READBACKS };
+  return hostProduct('spmm_csr_t', 'gpu CSR+PERM gatherWarp', W, batch, (label) => modelGatherWarpDispatch(label, columnsOperand(W), batch, options));
 }
 
 // Access sites of sddmmWarp: the entry's row and column, the loads of the
 // batch loop (iteration i: columns lane + 32i), the store.
-const SW_ROW = 0;
-const SW_COL = 1;
-const SW_Y = 2;
-const SW_X = 3;
-const SW_STORE = 4;
-const SW_SITES = 5;
+const SW = accessSites({ row: 1, col: 1, y: 1, x: 1, store: 1 });
 
 /**
  * The dispatch of shaders/sddmm.wgsl's sddmmWarp (CSR): workgroup g computes
@@ -458,51 +367,38 @@ export function modelSddmmWarpDispatch(label: string, rowOf: Uint32Array, colIdx
   const { lanes, entries } = SDDMM_WARP_SHAPE;
   const nnz = colIdx.length;
   const workgroupCount = Math.ceil(nnz / entries);
-  const ids = sampleWorkgroups(workgroupCount, options.maxWorkgroups ?? workgroupCount);
-  const step = (site: number, iteration = 0): number => stepOf(site, SW_SITES, iteration);
+  const step = (site: number, iteration = 0): number => stepOf(site, SW.sites, iteration);
 
   function workgroup(g: number): WorkgroupTrace {
     const first = g * entries;
-    const invocations: InvocationTrace[] = [];
-    for (let y = 0; y < entries; y++) {
-      for (let x = 0; x < lanes; x++) {
-        const rec = new InvocationRecorder();
-        const k = first + y;
-        if (k < nnz) {
-          rec.load(step(SW_ROW), 'rowOf', k * F32, F32);
-          rec.load(step(SW_COL), 'colIdx', k * F32, F32);
-          const r = rowOf[k]!;
-          const c = colIdx[k]!;
-          for (let b = x, i = 0; b < batch; b += lanes, i++) {
-            rec.load(step(SW_Y, i), 'dY', (r * batch + b) * F32, F32);
-            rec.load(step(SW_X, i), 'X', (c * batch + b) * F32, F32);
-          }
+    // Local index x + lanes·y.
+    const recs = Array.from({ length: lanes * entries }, () => new InvocationRecorder());
+    recs.forEach((rec, local) => {
+      const x = local % lanes;
+      const y = Math.floor(local / lanes);
+      const k = first + y;
+      if (k < nnz) {
+        rec.load(step(SW.row), 'rowOf', k * F32, F32);
+        rec.load(step(SW.col), 'colIdx', k * F32, F32);
+        const r = rowOf[k]!;
+        const c = colIdx[k]!;
+        for (let b = x, i = 0; b < batch; b += lanes, i++) {
+          rec.load(step(SW.y, i), 'dY', (r * batch + b) * F32, F32);
+          rec.load(step(SW.x, i), 'X', (c * batch + b) * F32, F32);
         }
-        if (y === 0 && x < entries && first + x < nnz) rec.store(step(SW_STORE), 'outValues', (first + x) * F32, F32);
-        const local = x + lanes * y;
-        if (rec.events.length > 0) invocations.push({ globalIndex: g * lanes * entries + local, localIndex: local, events: rec.events });
       }
-    }
-    return { workgroup: g, invocations };
+      if (y === 0 && x < entries && first + x < nnz) rec.store(step(SW.store), 'outValues', (first + x) * F32, F32);
+    });
+    return recordedWorkgroup(g, recs);
   }
 
-  return {
-    label,
-    workgroupSize: [lanes, entries, 1],
-    workgroupCount,
-    // partials: (32 + 1) × 8 words.
-    workgroupMemoryBytes: (lanes + 1) * entries * F32,
-    tracedWorkgroups: ids.length,
-    *workgroups(): Iterable<WorkgroupTrace> {
-      for (const g of ids) yield workgroup(g);
-    },
-  };
+  // partials: (32 + 1) × 8 words.
+  return sampledDispatch({ label, workgroupSize: [lanes, entries, 1], workgroupCount, workgroupMemoryBytes: (lanes + 1) * entries * F32 }, options.maxWorkgroups, workgroup);
 }
 
 /** Model of sddmm_csr with the gpu profile: sddmmWarp with CSR. */
 export function modelSddmmCsrWarp(W: CSRMatrix, batch: number, options: ModelOptions = {}): OperationTrace {
-  const variant = 'gpu CSR sddmmWarp';
-  return { kernel: 'sddmm_csr', variant, rows: W.rows, cols: W.cols, batch, sparsity: sparsityOf(W), dispatches: [modelSddmmWarpDispatch(`sddmm_csr (${variant})`, W.rowIndices(), W.colIdx, batch, options)], readbacks: HOST_READBACKS };
+  return hostProduct('sddmm_csr', 'gpu CSR sddmmWarp', W, batch, (label) => modelSddmmWarpDispatch(label, W.rowIndices(), W.colIdx, batch, options));
 }
 
 // ---------------------------------------------------------------------------
@@ -578,12 +474,11 @@ export function skewedLayers(): SkewedLayer[] {
  */
 export function modelGatherSkew(layer: SkewedLayer, batch: number, after: boolean, options: ModelOptions = {}): OperationTrace {
   const { W, transpose } = layer;
-  const t = W.transposeIndex();
-  const A: GatherOperandModel = transpose ? { rows: W.cols, ptr: t.colPtr, idx: t.rowIdx, order: t.order, perm: t.perm } : { rows: W.rows, ptr: W.rowPtr, idx: W.colIdx, order: W.rowOrder() };
+  const A = transpose ? columnsOperand(W) : rowsOperand(W);
   const before = transpose ? Uint32Array.from({ length: A.rows }, (_, r) => r) : A.order;
   const schedule = after ? rowSchedule.cpu(A.ptr, A.rows) : unsplitSchedule(A.ptr, before);
   const how = after ? 'length bins, long rows split (after)' : transpose ? 'identity order (before)' : 'longest first (before)';
   const kernel = transpose ? 'spmm_csr_t' : 'spmm_csr';
   const variant = `gpu CSR${transpose ? '+PERM' : ''} gatherWarp, ${layer.name}, ${how}`;
-  return { kernel, variant, rows: W.rows, cols: W.cols, batch, sparsity: sparsityOf(W), dispatches: [modelGatherWarpDispatch(`${kernel} (${variant})`, A, batch, options, schedule)], readbacks: HOST_READBACKS };
+  return hostProduct(kernel, variant, W, batch, (label) => modelGatherWarpDispatch(label, A, batch, options, schedule));
 }

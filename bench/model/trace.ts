@@ -85,6 +85,46 @@ export function stepOf(site: number, sites: number, iteration = 0): number {
   return site + sites * iteration;
 }
 
+/**
+ * Access sites numbered in source order from how many each takes (a vec4
+ * store of 4 lanes' quads is 4 sites): `{ ptr: 1, x: 16, y: 1 }` gives ptr 0,
+ * x 1 … 16 (x + i), y 17, and `sites`, the count, for stepOf. Summed here, the
+ * numbers cannot drift from the widths when a site is added.
+ */
+export function accessSites<K extends string>(widths: Record<K, number>): Record<K, number> & { sites: number } {
+  const out = {} as Record<K, number>;
+  let next = 0;
+  for (const key of Object.keys(widths) as K[]) {
+    out[key] = next;
+    next += widths[key];
+  }
+  return { ...out, sites: next };
+}
+
+/**
+ * A dispatch traced lazily: its workgroups (all, or an evenly spaced sample
+ * of at most `maxWorkgroups`) are produced by `workgroup` one at a time.
+ */
+export function sampledDispatch(shape: Omit<DispatchTrace, 'workgroups' | 'tracedWorkgroups'>, maxWorkgroups: number | undefined, workgroup: (g: number) => WorkgroupTrace): DispatchTrace {
+  const ids = sampleWorkgroups(shape.workgroupCount, maxWorkgroups ?? shape.workgroupCount);
+  return {
+    ...shape,
+    tracedWorkgroups: ids.length,
+    *workgroups(): Iterable<WorkgroupTrace> {
+      for (const g of ids) yield workgroup(g);
+    },
+  };
+}
+
+/** Workgroup `g`'s invocations from one recorder per local index; a lane that made no access is left out (idle). */
+export function recordedWorkgroup(g: number, recorders: readonly InvocationRecorder[]): WorkgroupTrace {
+  const invocations: InvocationTrace[] = [];
+  recorders.forEach((rec, local) => {
+    if (rec.events.length > 0) invocations.push({ globalIndex: g * recorders.length + local, localIndex: local, events: rec.events });
+  });
+  return { workgroup: g, invocations };
+}
+
 /** Invocations per workgroup. */
 export function workgroupThreads(size: readonly [number, number, number]): number {
   return size[0] * size[1] * size[2];
