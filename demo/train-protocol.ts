@@ -1,7 +1,7 @@
 // Messages between the training page and its worker (plain, cloneable data).
 // Requests carry an id and are answered once, by a 'reply' or a 'failed' with
 // that id; training also streams 'event's while its request is open.
-import type { AdapterInfo, EpochLog, MlpVariant, ModelMetadata } from '../src/index.js';
+import type { AdapterInfo, EpochLog, MlpVariant, ModelMetadata, ThreadsReason } from '../src/index.js';
 import type { ExportFormat, ModelFileFormat } from './train-files.js';
 import type { TrainParams } from './train-params.js';
 
@@ -13,6 +13,9 @@ export interface DeviceInfo {
   adapter: AdapterInfo | null;
   /** What the CPU backend's products run on (Engine.cpuKernels). */
   cpuKernels: 'wasm-simd' | 'javascript';
+  /** The CPU backend's threads (Engine.threads; 1 on WebGPU) and, when it is 1 against the default, why. */
+  threads: number;
+  threadsReason: ThreadsReason | null;
 }
 
 /** The data a run trains and evaluates on. */

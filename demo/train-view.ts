@@ -21,7 +21,9 @@ export function renderDevice(container: HTMLElement, note: HTMLElement, info: De
   } else {
     note.className = 'note warning';
     const kernels = info.cpuKernels === 'wasm-simd' ? 'WebAssembly SIMD kernels' : 'plain JavaScript kernels (no WebAssembly SIMD here)';
-    note.textContent = `CPU fallback: ${info.fallbackReason ?? 'no reason given'}. Training runs on the CPU backend with ${kernels} (slower than a GPU; keep the network small).`;
+    const threads = info.threads > 1 ? `on ${info.threads} threads` : `on one thread${info.threadsReason ? ` (${info.threadsReason})` : ''}`;
+    note.dataset.threads = String(info.threads);
+    note.textContent = `CPU fallback: ${info.fallbackReason ?? 'no reason given'}. Training runs on the CPU backend with ${kernels} ${threads} (slower than a GPU; keep the network small).`;
   }
 }
 

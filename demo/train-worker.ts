@@ -28,7 +28,7 @@ enginePromise.then(
   (engine) => {
     post({
       type: 'ready',
-      info: { backend: engine.backend, fallbackReason: engine.fallbackReason ?? null, adapter: engine.adapterInfo ? { ...engine.adapterInfo } : null, cpuKernels: engine.cpuKernels },
+      info: { backend: engine.backend, fallbackReason: engine.fallbackReason ?? null, adapter: engine.adapterInfo ? { ...engine.adapterInfo } : null, cpuKernels: engine.cpuKernels, threads: engine.threads, threadsReason: engine.threadsReason ?? null },
     });
     void engine.device?.lost.then((info) => post({ type: 'device-lost', message: `the GPU device was lost (${info.reason}): ${info.message}` }));
   },

@@ -41,6 +41,9 @@ export interface TrainResults {
   backend: 'webgpu' | 'cpu';
   fallbackReason: string | null;
   adapter: AdapterInfo | null;
+  /** The CPU backend's threads (1 on WebGPU), as the worker's engine reported them. */
+  threads: number;
+  threadsReason: DeviceInfo['threadsReason'];
   variant: MlpVariant;
   sizes: number[];
   params: TrainParams;
@@ -266,6 +269,8 @@ async function train(p: TrainParams): Promise<void> {
     backend: device.backend,
     fallbackReason: device.fallbackReason,
     adapter: device.adapter,
+    threads: device.threads,
+    threadsReason: device.threadsReason,
     variant: p.variant,
     sizes: layerSizes(p),
     params: { ...p },

@@ -37,6 +37,11 @@ async function expectBackend(page: Page, results: Results, gpu: boolean): Promis
     await expect(note).toContainText(`CPU fallback: ${results.fallbackReason!}`);
     // Chromium has WebAssembly SIMD: the CPU backend's products run on it.
     await expect(note).toContainText('WebAssembly SIMD kernels');
+    // The dev server sends COOP/COEP, so the worker's engine trains on every core the browser reports.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(results.threads, `threads (reason: ${results.threadsReason})`).toBe(cores);
+    await expect(note).toHaveAttribute('data-threads', String(cores));
+    if (cores > 1) await expect(note).toContainText(`on ${cores} threads`);
     // ... and the device table says so too, not "typed arrays".
     await expect(page.locator('#adapter dd').first()).toHaveText('CPU, WebAssembly SIMD');
     await expect(page.locator('#adapter')).not.toContainText('typed arrays');
