@@ -75,8 +75,9 @@ function program<L extends ShaderLayout>(key: string, s: Shader<L>, options: Pro
   let source: string | undefined;
   let code: string | undefined;
   const authored = () =>
-    // shaders/fragments/common.wgsl first: the helpers every kernel may call.
-    (source ??= [commonSource, ...s.includes.map((f) => fragments[f]), specializeShader(s.source, options.flags)].join('\n'));
+    // shaders/fragments/common.wgsl first: the helpers every kernel may call. Fragments take the
+    // program's flags too (the GEMM tile's TRACE lines).
+    (source ??= [commonSource, ...s.includes.map((f) => specializeShader(fragments[f], options.flags)), specializeShader(s.source, options.flags)].join('\n'));
   return {
     key,
     layout: s.layout,
@@ -434,10 +435,19 @@ const gemm = shader(
   ['gemmTile'],
 );
 
-function gemmProgram(transA: boolean, transB: boolean, gpu = false) {
-  const key = `gemm:${gpu ? 'gpu:' : ''}${transA ? 't' : 'n'}${transB ? 't' : 'n'}`;
-  return program(key, gemm, { constants: { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 }, entryPoint: gpu ? 'tileGpu' : 'main' });
+function gemmProgram(transA: boolean, transB: boolean, gpu = false, trace = false) {
+  const key = `gemm:${gpu ? 'gpu:' : ''}${transA ? 't' : 'n'}${transB ? 't' : 'n'}${trace ? ':trace' : ''}`;
+  const constants = { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 };
+  return program(key, trace ? traced(gemm) : gemm, { constants, entryPoint: gpu ? 'tileGpu' : 'main', ...(trace ? { flags: { TRACE: true } } : {}) });
 }
+
+/** Tracing variants of the GEMM (flag TRACE; bench/model/wgsl-trace.ts): its tile pass (`main` or tileGpu), global and workgroup memory. */
+export function tracedGemmProgram(transA: boolean, transB: boolean, gpu: boolean) {
+  return gemmProgram(transA, transB, gpu, true);
+}
+
+/** The tracing variant of the GEMM's split-K reduction (reduceSplits). */
+export const tracedGemmReduceProgram = program('gemm:reduceSplits:trace', traced(gemm), { flags: { TRACE: true }, entryPoint: 'reduceSplits' });
 
 /**
  * The kept layer and its merged successor, as fragments/row-merge.wgsl reads
@@ -860,6 +870,11 @@ export const tracePrograms = {
   sddmmCsr: tracedSddmmCsrProgram(false, false),
   sddmmCsrVec4: tracedSddmmCsrProgram(true, false),
   sddmmCsrWarp: tracedSddmmCsrProgram(false, true),
+  gemmNN: tracedGemmProgram(false, false, false),
+  gemmTT: tracedGemmProgram(true, true, false),
+  gemmGpuNN: tracedGemmProgram(false, false, true),
+  gemmGpuTT: tracedGemmProgram(true, true, true),
+  gemmReduceSplits: tracedGemmReduceProgram,
 } as const satisfies Record<string, ShaderProgram>;
 
 export function gemmVariant(transA: boolean, transB: boolean, gpu = false): ShaderProgram<typeof gemm.layout> {

@@ -2,19 +2,49 @@
 // op(A) is M × K (A stored K × M when TRANS_A) and op(B) is K × N (B stored
 // N × K when TRANS_B): the tile of fragments/gemm-tile.wgsl, one TS × TS tile
 // of C per workgroup, with plain loads and an alpha-scaled store as its hooks.
+//
+// TRACE (fragments/trace.wgsl; bench/model/wgsl-trace.ts): every load and
+// store of A, B and C, and of the workgroup tiles, with the buffer ids below
+// (GEMM_TRACE_BUFFERS there) and the access sites of bench/model/gemm.ts
+// (`main`: the MM_ consts of fragments/gemm-tile.wgsl; tileGpu: GS_ below).
+//!TRACE const T_A: u32 = 0u;
+//!TRACE const T_B: u32 = 1u;
+//!TRACE const T_C: u32 = 2u;
+//!TRACE const T_PARTIALS: u32 = 3u;
+//!TRACE const T_AS: u32 = 4u;
+//!TRACE const T_BS: u32 = 5u;
+//!TRACE const T_TILE_A: u32 = 6u;
+//!TRACE const T_TILE_B: u32 = 7u;
+//!TRACE const GS_B: u32 = 2u * GPU_TM * GPU_TK / 256u;
+//!TRACE const GS_READ: u32 = GS_B + 2u * GPU_TN * GPU_TK / 256u;
+//!TRACE const GS_STORE: u32 = GS_READ + GPU_TK * (1u + GPU_TM / 64u);
+//!TRACE const GS_SITES: u32 = GS_STORE + GPU_TM / 16u * 4u;
+
+// The elements the hooks read and write, named once so the trace records the same ones.
+fn mm_indexA(row: u32, k: u32) -> u32 {
+  if (TRANS_A) { return k * params.M + row; }
+  return row * params.K + k;
+}
+
+fn mm_indexB(k: u32, col: u32) -> u32 {
+  if (TRANS_B) { return col * params.K + k; }
+  return k * params.N + col;
+}
+
+fn mm_indexC(row: u32, col: u32) -> u32 {
+  return row * params.N + col;
+}
 
 fn mm_readA(row: u32, k: u32) -> f32 {
-  if (TRANS_A) { return A[k * params.M + row]; }
-  return A[row * params.K + k];
+  return A[mm_indexA(row, k)];
 }
 
 fn mm_readB(k: u32, col: u32) -> f32 {
-  if (TRANS_B) { return B[col * params.K + k]; }
-  return B[k * params.N + col];
+  return B[mm_indexB(k, col)];
 }
 
 fn mm_write(row: u32, col: u32, value: f32) {
-  C[row * params.N + col] = params.alpha * value;
+  C[mm_indexC(row, col)] = params.alpha * value;
 }
 
 @compute @workgroup_size(16, 16)
@@ -25,6 +55,7 @@ fn main(
 ) {
   let g = linearWorkgroupId(wid, groups);
   if (g >= params.tilesM * params.tilesN) { return; }
+  //!TRACE traceInvocation = g * 256u + lid.y * 16u + lid.x;
   mm_tile((g / params.tilesN) * TS, (g % params.tilesN) * TS, lid, params.M, params.N, params.K);
 }
 
@@ -95,25 +126,38 @@ fn tileGpu(
   let kBegin = split * params.kChunk;
   let kEnd = min(params.K, kBegin + params.kChunk);
   let tid = lid.y * 16u + lid.x;
+  //!TRACE traceInvocation = g * 256u + tid;
   var acc: array<vec4f, GPU_TM / 16u>;
   for (var k0 = kBegin; k0 < kEnd; k0 += GPU_TK) {
+    //!TRACE let stepBase = GS_SITES * ((k0 - kBegin) / GPU_TK);
     for (var i = 0u; i < GPU_TM * GPU_TK / 256u; i++) {
       let at = stageIndex(tid + i * 256u, GPU_TM, !TRANS_A);
       var a = 0.0;
-      if (row0 + at.x < params.M && k0 + at.y < kEnd) { a = mm_readA(row0 + at.x, k0 + at.y); }
+      if (row0 + at.x < params.M && k0 + at.y < kEnd) {
+        a = mm_readA(row0 + at.x, k0 + at.y);
+        //!TRACE traceLoad(stepBase + 2u * i, T_A, 4u, mm_indexA(row0 + at.x, k0 + at.y) * 4u);
+      }
       tileA[at.y][tileSlot(at.x)][(at.x / 16u) % 4u] = a;
+      //!TRACE traceStore(stepBase + 2u * i + 1u, T_TILE_A, 4u, (at.y * (GPU_TM + 4u) + 4u * tileSlot(at.x) + (at.x / 16u) % 4u) * 4u);
     }
     for (var i = 0u; i < GPU_TN * GPU_TK / 256u; i++) {
       let bt = stageIndex(tid + i * 256u, GPU_TN, TRANS_B);
       var b = 0.0;
-      if (col0 + bt.x < params.N && k0 + bt.y < kEnd) { b = mm_readB(k0 + bt.y, col0 + bt.x); }
+      if (col0 + bt.x < params.N && k0 + bt.y < kEnd) {
+        b = mm_readB(k0 + bt.y, col0 + bt.x);
+        //!TRACE traceLoad(stepBase + GS_B + 2u * i, T_B, 4u, mm_indexB(k0 + bt.y, col0 + bt.x) * 4u);
+      }
       tileB[bt.y][tileSlot(bt.x)][(bt.x / 16u) % 4u] = b;
+      //!TRACE traceStore(stepBase + GS_B + 2u * i + 1u, T_TILE_B, 4u, (bt.y * (GPU_TN + 4u) + 4u * tileSlot(bt.x) + (bt.x / 16u) % 4u) * 4u);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < GPU_TK; kk++) {
       let b = tileB[kk][lid.x];
+      //!TRACE let site = stepBase + GS_READ + kk * (1u + GPU_TM / 64u);
+      //!TRACE traceLoad(site, T_TILE_B, 16u, (kk * (GPU_TN + 4u) + 4u * lid.x) * 4u);
       for (var h = 0u; h < GPU_TM / 64u; h++) {
         let a = tileA[kk][16u * h + lid.y];
+        //!TRACE traceLoad(site + 1u + h, T_TILE_A, 16u, (kk * (GPU_TM + 4u) + 4u * (16u * h + lid.y)) * 4u);
         acc[4u * h] += a.x * b;
         acc[4u * h + 1u] += a.y * b;
         acc[4u * h + 2u] += a.z * b;
@@ -128,7 +172,10 @@ fn tileGpu(
     if (r >= params.M) { continue; }
     for (var j = 0u; j < 4u; j++) {
       let c = col0 + lid.x + 16u * j;
-      if (c < params.N) { C[out + r * params.N + c] = params.alpha * acc[i][j]; }
+      if (c < params.N) {
+        C[out + r * params.N + c] = params.alpha * acc[i][j];
+        //!TRACE traceStore(GS_STORE + 4u * i + j, T_C, 4u, (out + r * params.N + c) * 4u);
+      }
     }
   }
 }
@@ -143,7 +190,13 @@ fn reduceSplits(
   let i = linearInvocationId(wid, groups, lid, REDUCE_THREADS);
   let count = params.M * params.N;
   if (i >= count) { return; }
+  //!TRACE traceInvocation = i;
   var sum = partials[i];
-  for (var s = 1u; s < params.splits; s++) { sum += partials[s * count + i]; }
+  //!TRACE traceLoad(0u, T_PARTIALS, 4u, i * 4u);
+  for (var s = 1u; s < params.splits; s++) {
+    sum += partials[s * count + i];
+    //!TRACE traceLoad(s, T_PARTIALS, 4u, (s * count + i) * 4u);
+  }
   C[i] = params.alpha * sum;
+  //!TRACE traceStore(params.splits, T_C, 4u, i * 4u);
 }

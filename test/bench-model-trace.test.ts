@@ -10,8 +10,8 @@ import { CSRMatrix } from '../src/index.js';
 import { programs, tracePrograms } from '../kernels/programs.js';
 import { analyzeDispatch } from '../bench/model/analyze.js';
 import { modelGatherDispatch, modelGatherWarpDispatch, modelSddmmDispatch, modelSddmmWarpDispatch, unsplitSchedule, type GatherOperandModel } from '../bench/model/kernels.js';
-import type { DispatchTrace, MemoryEvent } from '../bench/model/trace.js';
-import { traceWgsl, type TracedProduct } from '../bench/model/wgsl-trace.js';
+import type { DispatchTrace } from '../bench/model/trace.js';
+import { eventsByInvocation, traceWgsl, type TracedProduct } from '../bench/model/wgsl-trace.js';
 import { gpuEngine } from './helpers/engines.js';
 import { rowSchedule } from '../kernels/row-order.js';
 
@@ -65,16 +65,6 @@ function jsModel(product: TracedProduct, W: CSRMatrix, batch: number, warp: bool
   return warp ? modelGatherWarpDispatch('js', A, batch, {}, schedule) : modelGatherDispatch('js', A, batch);
 }
 
-/** Every invocation's events as sorted strings, keyed by workgroup and local index. */
-function eventsOf(trace: DispatchTrace): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  const key = (e: MemoryEvent) => `${e.kind} ${e.buffer}@${e.byteOffset}+${e.bytes} step ${e.step}`;
-  for (const wg of trace.workgroups()) {
-    for (const inv of wg.invocations) out.set(`${wg.workgroup}/${inv.localIndex}`, inv.events.map(key).sort());
-  }
-  return out;
-}
-
 const CASES: Array<{ product: TracedProduct; rows: number; cols: number; batch: number; long?: 'rows' | 'columns' | 'many'; unsplit?: boolean }> = [
   // batch 64: vec4 loads on `main`; 5 and 130: scalar paths, partial tiles (130 spans two 128-column tiles); 1: one column.
   ...(['gather', 'gatherTranspose', 'sddmm'] as const).flatMap((product) =>
@@ -119,8 +109,8 @@ describe('the shaders trace what the JavaScript models say (WGSL TRACE variants 
       expect(wgsl.workgroupCount).toBe(model.workgroupCount);
       expect(wgsl.workgroupSize).toEqual(model.workgroupSize);
       expect(wgsl.workgroupMemoryBytes).toBe(model.workgroupMemoryBytes);
-      const traced = eventsOf(wgsl);
-      const modelled = eventsOf(model);
+      const traced = eventsByInvocation(wgsl);
+      const modelled = eventsByInvocation(model);
       expect(traced.size).toBeGreaterThan(0);
       expect([...traced.keys()].sort()).toEqual([...modelled.keys()].sort());
       for (const [invocation, events] of modelled) expect(traced.get(invocation), invocation).toEqual(events);

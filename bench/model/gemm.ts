@@ -9,7 +9,9 @@
 // Both profiles' tile sizes come from the declared layout (kernels/programs.ts)
 // and the gpu profile's split-K from kernels/gemm.ts's gemmGrid, so the model
 // follows the host's decisions; the index arithmetic is transcribed and must
-// be mirrored by hand when the shader changes.
+// be mirrored by hand when the shader changes — test/gemm-trace.test.ts
+// fails until it is (it holds modelGemmTilePass and reduceSplits' model
+// against the shaders' TRACE variant, event for event).
 //
 // Sampling: every k-step of a tile repeats the same accesses one GPU_TK (or
 // TK) further along K, so besides sampling workgroups (maxWorkgroups) the
@@ -306,6 +308,36 @@ function reduceDispatch(label: string, count: number, splits: number, maxWorkgro
   };
 }
 
+/** The tile pass the profile runs, its k-step, gemmGrid's splits and its label. */
+function tilePass(profile: GemmModelProfile, dims: { m: number; n: number; k: number }, options: GemmModelOptions) {
+  const { m, n, k } = dims;
+  const transA = options.transA ?? false;
+  const transB = options.transB ?? false;
+  const ops = `${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}`;
+  const gpu = profile === 'gpu';
+  const splits = gpu ? gemmGrid(dims).splits : 1;
+  const variant = gpu ? `gpu ${ops} tileGpu${splits > 1 ? ` split-K ${splits}` : ''}` : `emulation ${ops} main`;
+  return {
+    tile: gpu ? gpuTile(m, n, k, transA, transB) : emulationTile(m, n, k, transA, transB),
+    step: gpu ? GPU_TK : TK,
+    splits,
+    variant,
+    label: `gemm (${variant})`,
+  };
+}
+
+/**
+ * The tile pass whole, every workgroup and k-step, in global and in
+ * workgroup memory: what its WGSL trace (bench/model/wgsl-trace.ts,
+ * traceGemmWgsl) holds, which test/gemm-trace.test.ts holds equal event for event.
+ */
+export function modelGemmTilePass(profile: GemmModelProfile, dims: { m: number; n: number; k: number }, options: Pick<GemmModelOptions, 'transA' | 'transB'> = {}): { global: DispatchTrace; workgroupMemory: DispatchTrace } {
+  const { tile, step, label } = tilePass(profile, dims, options);
+  const ids = sampleWorkgroups(tile.workgroups, tile.workgroups);
+  const all = (g: number) => kSteps(tile, g, step, Infinity);
+  return { global: tileDispatch(label, tile, 'global', ids, all), workgroupMemory: tileDispatch(`${label} workgroup memory`, tile, 'workgroup', ids, all) };
+}
+
 /**
  * The model of one GEMM C (m × n) = op(A) · op(B) with inner dimension k, as
  * the kernel profile records it (kernels/gemm.ts): `main`, or `tileGpu`
@@ -314,18 +346,10 @@ function reduceDispatch(label: string, count: number, splits: number, maxWorkgro
  */
 export function modelGemm(profile: GemmModelProfile, dims: { m: number; n: number; k: number }, options: GemmModelOptions = {}): GemmTrace {
   const { m, n, k } = dims;
-  const transA = options.transA ?? false;
-  const transB = options.transB ?? false;
   const maxKSteps = options.maxKSteps ?? 4;
-  const ops = `${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}`;
-  const gpu = profile === 'gpu';
-  const tile = gpu ? gpuTile(m, n, k, transA, transB) : emulationTile(m, n, k, transA, transB);
-  const step = gpu ? GPU_TK : TK;
-  const splits = gpu ? gemmGrid(dims).splits : 1;
-  const variant = gpu ? `gpu ${ops} tileGpu${splits > 1 ? ` split-K ${splits}` : ''}` : `emulation ${ops} main`;
+  const { tile, step, splits, variant, label } = tilePass(profile, dims, options);
   const ids = sampleWorkgroups(tile.workgroups, options.maxWorkgroups ?? tile.workgroups);
   const sampled = (g: number) => kSteps(tile, g, step, maxKSteps);
-  const label = `gemm (${variant})`;
   const dispatches = [tileDispatch(label, tile, 'global', ids, sampled)];
   const serialSteps = [tileSerialSteps(tile, step)];
   if (splits > 1) {

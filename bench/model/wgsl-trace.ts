@@ -2,19 +2,28 @@
 // shaders/fragments/trace.wgsl) on a WebGPU device — SwiftShader here — and
 // turns the events it wrote into the trace format of bench/model/trace.ts, so
 // bench/model/analyze.ts reads them as it reads the JavaScript models. The
-// models (bench/model/kernels.ts) scale to shapes no trace buffer holds; these
-// traces say whether the models describe the code that runs (the test
-// compares the two event for event).
-import { tracedGatherCsrProgram, tracedGatherCsrWarpProgram, tracedSddmmCsrProgram } from '../../kernels/programs.js';
+// models (bench/model/kernels.ts, bench/model/gemm.ts) scale to shapes no
+// trace buffer holds; these traces say whether the models describe the code
+// that runs (the tests compare the two event for event).
+import { gemmGrid, type GemmDims } from '../../kernels/gemm.js';
+import { tracedGatherCsrProgram, tracedGatherCsrWarpProgram, tracedGemmProgram, tracedGemmReduceProgram, tracedSddmmCsrProgram } from '../../kernels/programs.js';
 import { rowSchedule } from '../../kernels/row-order.js';
 import type { GpuContext, OperationScope } from '../../src/gpu/gpu-context.js';
 import type { CSRMatrix } from '../../src/index.js';
-import { InvocationRecorder, workgroupThreads, type DispatchTrace, type InvocationTrace, type WorkgroupTrace } from './trace.js';
+import { InvocationRecorder, workgroupThreads, type DispatchTrace, type InvocationTrace, type MemoryEvent, type WorkgroupTrace } from './trace.js';
 
 /** Buffer ids of the gather's events (the T_ consts of shaders/spmm.wgsl), by id. */
 export const GATHER_TRACE_BUFFERS = ['rowOrder', 'rowPtr', 'colIdx', 'perm', 'values', 'X', 'Y', 'schedule'] as const;
 /** Buffer ids of the SDDMM's events (the T_ consts of shaders/sddmm.wgsl), by id. */
 export const SDDMM_TRACE_BUFFERS = ['rowOf', 'colIdx', 'dY', 'X', 'outValues'] as const;
+
+/**
+ * Buffer ids of the GEMM's events (the T_ consts of shaders/gemm.wgsl), by id:
+ * its bindings, then its workgroup arrays (`main`'s As, Bs; tileGpu's tileA,
+ * tileB), which have ids too so bank conflicts can be counted.
+ */
+export const GEMM_TRACE_BUFFERS = ['A', 'B', 'C', 'partials', 'As', 'Bs', 'tileA', 'tileB'] as const;
+const GEMM_WORKGROUP_ARRAYS: ReadonlySet<string> = new Set(GEMM_TRACE_BUFFERS.slice(4));
 
 /** The CSR products with tracing variants: Y = W·X, dX = Wᵀ·dY (through the transpose index), the SDDMM at W's entries. */
 export type TracedProduct = 'gather' | 'gatherTranspose' | 'sddmm';
@@ -37,18 +46,48 @@ const EVENT_WORDS = 4;
 /** Runs the tracing variant once and returns its trace (every workgroup traced). */
 export async function traceWgsl(ctx: GpuContext, request: WgslTraceRequest): Promise<DispatchTrace> {
   const { product, W, batch, warp } = request;
-  const maxEvents = Math.min(request.maxEvents ?? 2 ** 21, Math.floor(ctx.maxBufferBytes / 4 / EVENT_WORDS) - HEADER_WORDS);
   const label = `${product} (${warp ? 'gpu' : 'emulation'}, WGSL trace)`;
   const shape = product === 'sddmm' ? sddmmShape(W.nnz, warp) : gatherShape(product === 'gather' ? W.rows : W.cols, batch, warp);
-  const words = await ctx.run(`trace ${label}`, (s) => {
-    const trace = s.output('trace', (HEADER_WORDS + maxEvents * EVENT_WORDS) * 4);
+  const words = await recordTrace(ctx, label, request.maxEvents, (s, trace) => {
     if (product === 'sddmm') recordSddmm(s, W, batch, warp, shape.workgroups, trace);
     else recordGather(s, W, batch, warp, product === 'gatherTranspose', shape.workgroups, trace, request.schedule);
-    return { result: trace, byteLength: (HEADER_WORDS + maxEvents * EVENT_WORDS) * 4, decode: (bytes) => new Uint32Array(bytes) };
   });
+  return decodeTrace(words, label, product === 'sddmm' ? SDDMM_TRACE_BUFFERS : GATHER_TRACE_BUFFERS, shape);
+}
+
+/**
+ * Every invocation's events as sorted strings, keyed `workgroup/localIndex`:
+ * the form in which the tests hold a WGSL trace and a model's equal (the
+ * order of a shader's events is the order its atomics won, not the program's).
+ */
+export function eventsByInvocation(trace: DispatchTrace): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const key = (e: MemoryEvent) => `${e.kind} ${e.buffer}@${e.byteOffset}+${e.bytes} step ${e.step}`;
+  for (const wg of trace.workgroups()) {
+    for (const inv of wg.invocations) out.set(`${wg.workgroup}/${inv.localIndex}`, inv.events.map(key).sort());
+  }
+  return out;
+}
+
+/** Runs `record` (one dispatch of a tracing variant) with a trace buffer of room for `maxEvents`, and returns the buffer's words. */
+async function recordTrace(ctx: GpuContext, label: string, requested: number | undefined, record: (s: OperationScope, trace: GPUBuffer) => void): Promise<Uint32Array> {
+  const maxEvents = Math.min(requested ?? 2 ** 21, Math.floor(ctx.maxBufferBytes / 4 / EVENT_WORDS) - HEADER_WORDS);
+  const byteLength = (HEADER_WORDS + maxEvents * EVENT_WORDS) * 4;
+  const words = await ctx.run(`trace ${label}`, (s) => {
+    const trace = s.output('trace', byteLength);
+    record(s, trace);
+    return { result: trace, byteLength, decode: (bytes) => new Uint32Array(bytes) };
+  });
+  if (words[0]! > maxEvents) throw new RangeError(`${label}: ${words[0]} events do not fit the trace buffer of ${maxEvents}; trace a smaller shape`);
+  return words;
+}
+
+/**
+ * The events of a trace buffer as a DispatchTrace: `names` maps buffer ids to
+ * names; events on buffers `keep` rejects are left out (so are invocations left without any).
+ */
+function decodeTrace(words: Uint32Array, label: string, names: readonly string[], shape: DispatchShape, keep: (buffer: string) => boolean = () => true): DispatchTrace {
   const count = words[0]!;
-  if (count > maxEvents) throw new RangeError(`${label}: ${count} events do not fit the trace buffer of ${maxEvents}; trace a smaller shape`);
-  const names: readonly string[] = product === 'sddmm' ? SDDMM_TRACE_BUFFERS : GATHER_TRACE_BUFFERS;
   const threads = workgroupThreads(shape.size);
   const byInvocation = new Map<number, InvocationRecorder>();
   for (let e = 0; e < count; e++) {
@@ -57,6 +96,7 @@ export async function traceWgsl(ctx: GpuContext, request: WgslTraceRequest): Pro
     const packed = words[at + 2]!;
     const buffer = names[packed & 0xff];
     if (buffer === undefined) throw new Error(`${label}: event ${e} names buffer id ${packed & 0xff}, which the shader does not declare`);
+    if (!keep(buffer)) continue;
     let rec = byInvocation.get(invocation);
     if (!rec) byInvocation.set(invocation, (rec = new InvocationRecorder()));
     const kind = (packed >>> 8) & 0xff;
@@ -174,4 +214,65 @@ function recordSddmm(s: OperationScope, W: CSRMatrix, batch: number, warp: boole
     uniforms: { nnz: W.nnz, batch, alpha: 1 },
     workgroups,
   });
+}
+
+export interface GemmWgslTraceRequest {
+  /** The kernel profile whose tile pass runs: `main` ('emulation') or tileGpu, split by gemmGrid ('gpu'). */
+  profile: 'emulation' | 'gpu';
+  dims: GemmDims;
+  transA?: boolean;
+  transB?: boolean;
+  /** Room for this many events per dispatch (as WgslTraceRequest's). */
+  maxEvents?: number;
+}
+
+/** A GEMM's WGSL trace, split as bench/model/gemm.ts's model splits it. */
+export interface GemmWgslTrace {
+  /** The tile pass's global memory: A, B, and C, or with split-K the partials (the buffer bound to C). */
+  tile: DispatchTrace;
+  /** The tile pass's workgroup memory (As, Bs or tileA, tileB), every workgroup and k-step. */
+  workgroupMemory: DispatchTrace;
+  /** reduceSplits, when gemmGrid splits K. */
+  reduce?: DispatchTrace;
+}
+
+const gemmConsts = tracedGemmProgram(false, false, false).layout.consts;
+/** fragments/gemm-tile.wgsl's k-step (a const of the fragment, not of the layout). */
+const GEMM_TK = 16;
+
+/** Runs the GEMM's tracing variants once (the tile pass, then reduceSplits under split-K) on seeded operands. */
+export async function traceGemmWgsl(ctx: GpuContext, request: GemmWgslTraceRequest): Promise<GemmWgslTrace> {
+  const { profile, dims } = request;
+  const { m, n, k } = dims;
+  const transA = request.transA ?? false;
+  const transB = request.transB ?? false;
+  const gpu = profile === 'gpu';
+  const { TS, GPU_TM, GPU_TN, GPU_TK, REDUCE_THREADS } = gemmConsts;
+  const grid = gpu ? gemmGrid(dims) : { tilesM: Math.ceil(m / TS), tilesN: Math.ceil(n / TS), splits: 1, kChunk: k, workgroups: Math.ceil(m / TS) * Math.ceil(n / TS) };
+  const label = `gemm (${profile} ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}${grid.splits > 1 ? ` split-K ${grid.splits}` : ''}, WGSL trace)`;
+  const uniforms = { M: m, N: n, K: k, tilesM: grid.tilesM, tilesN: grid.tilesN, splits: grid.splits, kChunk: grid.kChunk, alpha: 1 };
+  const tileWords = await recordTrace(ctx, label, request.maxEvents, (s, trace) => {
+    const bindings = { A: s.upload('A', operand(m * k, 4)), B: s.upload('B', operand(k * n, 5)), C: s.output('C', grid.splits * m * n * 4), trace };
+    s.dispatch(tracedGemmProgram(transA, transB, gpu), { bindings, uniforms, workgroups: grid.workgroups });
+  });
+  const shape: DispatchShape = {
+    size: [16, 16, 1],
+    workgroups: grid.workgroups,
+    // main: As, Bs (TK × TS f32 each); tileGpu: tileA, tileB (GPU_TK rows of GPU_TM / 4 + 1 and GPU_TN / 4 + 1 vec4s).
+    workgroupMemoryBytes: gpu ? GPU_TK * (GPU_TM / 4 + 1 + GPU_TN / 4 + 1) * 16 : 2 * GEMM_TK * TS * 4,
+  };
+  // Under split-K the tile pass's C binding holds the partials.
+  const names = GEMM_TRACE_BUFFERS.map((b) => (b === 'C' && grid.splits > 1 ? 'partials' : b));
+  const trace: GemmWgslTrace = {
+    tile: decodeTrace(tileWords, label, names, shape, (b) => !GEMM_WORKGROUP_ARRAYS.has(b)),
+    workgroupMemory: decodeTrace(tileWords, `${label} workgroup memory`, names, shape, (b) => GEMM_WORKGROUP_ARRAYS.has(b)),
+  };
+  if (grid.splits === 1) return trace;
+  const reduceLabel = `gemm (gpu reduceSplits ${grid.splits}, WGSL trace)`;
+  const reduceShape: DispatchShape = { size: [REDUCE_THREADS, 1, 1], workgroups: Math.ceil((m * n) / REDUCE_THREADS), workgroupMemoryBytes: 0 };
+  const reduceWords = await recordTrace(ctx, reduceLabel, request.maxEvents, (s, trace) => {
+    const bindings = { partials: s.upload('partials', operand(grid.splits * m * n, 6)), C: s.output('C', m * n * 4), trace };
+    s.dispatch(tracedGemmReduceProgram, { bindings, uniforms, workgroups: reduceShape.workgroups });
+  });
+  return { ...trace, reduce: decodeTrace(reduceWords, reduceLabel, GEMM_TRACE_BUFFERS, reduceShape) };
 }
