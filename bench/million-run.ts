@@ -24,6 +24,7 @@ import {
   type ModelLayer,
 } from '../src/index.js';
 import type { MillionOptions } from './million-options.js';
+import { epochScores, type EpochScores } from './run-record.js';
 
 export interface MillionData {
   all: MicroarrayDataset;
@@ -49,12 +50,7 @@ export interface LayerSummary {
   density: number;
 }
 
-export interface MillionEpoch {
-  epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  testLoss: number;
-  testAccuracy: number;
+export interface MillionEpoch extends EpochScores {
   /** Training (forward, backward, optimizer) of the epoch. */
   seconds: number;
   /** The test set's evaluation. */
@@ -157,11 +153,7 @@ export async function trainMillion(engine: Engine, o: MillionOptions, data: Mill
         const evaluateSeconds = Math.max(0, (performance.now() - trained) / 1000 - log.evolveSeconds);
         const memory = hooks.memory?.();
         const epoch: MillionEpoch = {
-          epoch: log.epoch + 1,
-          trainLoss: log.loss,
-          trainAccuracy: log.accuracy,
-          testLoss: log.valLoss!,
-          testAccuracy: log.valAccuracy!,
+          ...epochScores(log),
           seconds: log.seconds,
           evaluateSeconds,
           evolveSeconds: log.evolveSeconds,

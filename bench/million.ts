@@ -11,13 +11,14 @@ import { createEngine, type Engine } from '../src/index.js';
 import { plural, readCommandLine } from './options-core.js';
 import { millionData, nearestCentroidAccuracy, trainMillion, type MemorySample, type ModelRun } from './million-run.js';
 import { MILLION_USAGE, parseMillionArgv, type MillionOptions } from './million-options.js';
+import { adapterRecord, type AdapterRecord } from './run-record.js';
 
 /** The results file; documented in bench/README.md. */
 export interface MillionReport {
   schema: 'wgsparse-million/1';
   date: string;
   backend: 'webgpu' | 'cpu';
-  adapter: { vendor: string; architecture: string; description: string } | null;
+  adapter: AdapterRecord;
   backendNote?: string;
   machine: { cpus: number; loadAverage: number[]; node: string; platform: string };
   /** Threads the CPU backend ran its products on (engine.threads). */
@@ -120,7 +121,7 @@ export async function main(argv: string[]): Promise<number> {
     schema: 'wgsparse-million/1',
     date: new Date().toISOString(),
     backend: engine.backend,
-    adapter: a ? { vendor: a.vendor, architecture: a.architecture, description: a.description } : null,
+    adapter: adapterRecord(engine),
     ...(note ? { backendNote: note } : {}),
     machine: { cpus: cpus().length, loadAverage: loadavg(), node: process.version, platform: process.platform },
     threads: engine.threads,

@@ -5,7 +5,7 @@ import { createEngine, featureStatistics, QUICK_SELECTION_SETTINGS, standardize,
 import { loadIdxPair, loadMnist, MNIST_FILES } from '../src/data/mnist.js';
 import { plural, readCommandLine } from './options-core.js';
 import { createEpochProgress, type ProgressStream } from './progress.js';
-import { runQuickSelection, runTraining, type SelectConfig, type SelectEpoch, type SelectReport, type TrainConfig, type TrainReport } from './train.js';
+import { runQuickSelection, runTraining, type SelectConfig, type SelectEpoch, type SelectReport, type SetRunSettings, type TrainConfig, type TrainReport } from './train.js';
 import { EVALUATION_CLASSIFIER, evaluatePixels } from './quick-selection.js';
 import { parseTrainArgv, TRAIN_USAGE, type TrainOptions } from './train-options.js';
 import { exportOnnx, exportSafetensors } from '../src/interop.js';
@@ -36,6 +36,11 @@ async function loadRaw(args: TrainOptions): Promise<{ train: Dataset; test: Data
     train: await loadIdxPair(file(MNIST_FILES.trainImages), file(MNIST_FILES.trainLabels)),
     test: await loadIdxPair(file(MNIST_FILES.testImages), file(MNIST_FILES.testLabels)),
   };
+}
+
+/** The options both tasks train with, under the names of the runs' settings. */
+function setRunSettings(args: TrainOptions): SetRunSettings {
+  return { epochs: args.epochs, batchSize: args.batch, epsilon: args.epsilon, zeta: args.zeta, dropoutRate: args.dropout, lr: args.lr, momentum: args.momentum, weightDecay: args.weightDecay, seed: args.seed };
 }
 
 /** The engine to train on: SwiftShader emulates a GPU on the CPU, far slower here than the CPU backend, so auto skips it. */
@@ -78,15 +83,7 @@ export async function main(argv: string[], output: ProgressStream = process.stdo
         dataset: args.data,
         variant,
         sizes: [data.train.features, ...args.hidden, data.train.classes],
-        epochs: args.epochs,
-        batchSize: args.batch,
-        epsilon: args.epsilon,
-        zeta: args.zeta,
-        dropoutRate: args.dropout,
-        lr: args.lr,
-        momentum: args.momentum,
-        weightDecay: args.weightDecay,
-        seed: args.seed,
+        ...setRunSettings(args),
         inputs: args.inputs,
         ...(args.train < data.train.count ? { trainSamples: args.train } : {}),
         ...(args.test < data.test.count ? { testSamples: args.test } : {}),
@@ -153,16 +150,8 @@ async function select(args: TrainOptions, root: string, engine: Engine, note: st
     dataset: args.data,
     k: args.k,
     hidden: args.hidden[0]!,
-    epochs: args.epochs,
-    batchSize: args.batch,
-    epsilon: args.epsilon,
-    zeta: args.zeta,
-    dropoutRate: args.dropout,
+    ...setRunSettings(args),
     noiseFactor: QUICK_SELECTION_SETTINGS.noiseFactor,
-    lr: args.lr,
-    momentum: args.momentum,
-    weightDecay: args.weightDecay,
-    seed: args.seed,
     inputs: args.inputs,
     ...(args.train < data.train.count ? { trainSamples: args.train } : {}),
   };

@@ -9,15 +9,17 @@ import {
   type Dataset,
   type Engine,
   type EpochLog,
+  type FitOptions,
   type MlpVariant,
 } from '../src/index.js';
+import { adapterRecord, epochScores, type AdapterRecord, type EpochScores } from './run-record.js';
 
-/** One training run of the accuracy benchmark (`npm run train`). */
-export interface TrainConfig {
-  dataset: string;
-  variant: MlpVariant;
-  /** Layer widths, input first. */
-  sizes: number[];
+/**
+ * What both training runs (the SET-MLP and QuickSelection's autoencoder)
+ * take from the same options: the budget, SET's sparsity and evolution,
+ * dropout, SGD and the seed.
+ */
+export interface SetRunSettings {
   epochs: number;
   batchSize: number;
   epsilon: number;
@@ -27,6 +29,14 @@ export interface TrainConfig {
   momentum: number;
   weightDecay: number;
   seed: number;
+}
+
+/** One training run of the accuracy benchmark (`npm run train`). */
+export interface TrainConfig extends SetRunSettings {
+  dataset: string;
+  variant: MlpVariant;
+  /** Layer widths, input first. */
+  sizes: number[];
   /** How the inputs were scaled: pixels / 255, or standardised per feature with training-set statistics. */
   inputs: 'unit' | 'standardize';
   /** Use only the first N training samples (all when undefined). */
@@ -34,12 +44,7 @@ export interface TrainConfig {
   testSamples?: number;
 }
 
-export interface TrainEpoch {
-  epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  testLoss: number;
-  testAccuracy: number;
+export interface TrainEpoch extends EpochScores {
   /** Training time of the epoch (forward, backward, optimizer), and its topology update. */
   seconds: number;
   evolveSeconds: number;
@@ -54,6 +59,9 @@ export interface RunProgress {
   notes: string[];
 }
 
+/** The progress of a run that starts now. */
+const runStarted = (): RunProgress => ({ date: new Date().toISOString(), totalSeconds: 0, complete: false, notes: [] });
+
 /** The results file, `bench/results/train-<dataset>-<variant>-<date>.json`; documented in bench/README.md. */
 export interface TrainReport extends RunProgress {
   schema: 'wgsparse-train/1';
@@ -65,7 +73,7 @@ export interface TrainReport extends RunProgress {
   finalTestAccuracy: number | null;
   parameters: number;
   denseParameters: number;
-  adapter: { vendor: string; architecture: string; description: string } | null;
+  adapter: AdapterRecord;
   backend: 'webgpu' | 'cpu';
   /** Why this backend (e.g. SwiftShader is a CPU emulation, so the CPU backend was faster). */
   backendNote?: string;
@@ -84,10 +92,25 @@ export interface TrainHooks {
   signal?: AbortSignal;
 }
 
+/** fit's options that both runs take alike from their settings and hooks: the budget, SGD, the seed, the stop signal, the progress callback. */
+function sgdFitOptions(config: SetRunSettings, hooks: { onProgress?: (epoch: number, batch: number, batches: number) => void; signal?: AbortSignal }): FitOptions {
+  return {
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    optimizer: sgd({ lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay }),
+    seed: config.seed,
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+    onBatchEnd: (p) => hooks.onProgress?.(p.epoch, p.batch, p.batches),
+  };
+}
+
+/** The first `count` samples of `data` (all of them when count is undefined or larger). */
+const firstSamples = (data: Dataset, count: number | undefined): Dataset => (count ? subset(data, 0, Math.min(count, data.count)) : data);
+
 /** Trains one variant and evaluates on the test set after every epoch. */
 export async function runTraining(engine: Engine, config: TrainConfig, data: { train: Dataset; test: Dataset }, hooks: TrainHooks = {}): Promise<TrainReport> {
-  const train = config.trainSamples ? subset(data.train, 0, Math.min(config.trainSamples, data.train.count)) : data.train;
-  const test = config.testSamples ? subset(data.test, 0, Math.min(config.testSamples, data.test.count)) : data.test;
+  const train = firstSamples(data.train, config.trainSamples);
+  const test = firstSamples(data.test, config.testSamples);
   const model = new Sequential(
     engine,
     setMlpLayers({ sizes: config.sizes, variant: config.variant, epsilon: config.epsilon, dropoutRate: config.dropoutRate, seed: config.seed }),
@@ -103,38 +126,22 @@ export async function runTraining(engine: Engine, config: TrainConfig, data: { t
     finalTestAccuracy: null,
     parameters: model.parameterCount,
     denseParameters: model.denseParameterCount,
-    adapter: engine.adapterInfo ? { vendor: engine.adapterInfo.vendor, architecture: engine.adapterInfo.architecture, description: engine.adapterInfo.description } : null,
+    adapter: adapterRecord(engine),
     backend: engine.backend,
     settings: { ...rest, epochsPlanned: config.epochs },
     trainSamples: train.count,
     testSamples: test.count,
     inputConnectivity: { initial: Array.from(await model.inputConnectivity()), final: [] },
-    date: new Date().toISOString(),
-    totalSeconds: 0,
-    complete: false,
-    notes: [],
+    ...runStarted(),
   };
   try {
     await model.fit(train, {
-      epochs: config.epochs,
-      batchSize: config.batchSize,
-      optimizer: sgd({ lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay }),
+      ...sgdFitOptions(config, hooks),
       ...(variantEvolution(variant, config.zeta) ? { evolution: variantEvolution(variant, config.zeta)! } : {}),
-      seed: config.seed,
       // Evaluated inside fit, after the epoch's training and before its topology update, as the reference does.
       validationData: test,
-      ...(hooks.signal ? { signal: hooks.signal } : {}),
-      onBatchEnd: (p) => hooks.onProgress?.(p.epoch, p.batch, p.batches),
       onEpochEnd: async (log: EpochLog) => {
-        const epoch: TrainEpoch = {
-          epoch: log.epoch + 1,
-          trainLoss: log.loss,
-          trainAccuracy: log.accuracy,
-          testLoss: log.valLoss!,
-          testAccuracy: log.valAccuracy!,
-          seconds: log.seconds,
-          evolveSeconds: log.evolveSeconds,
-        };
+        const epoch: TrainEpoch = { ...epochScores(log), seconds: log.seconds, evolveSeconds: log.evolveSeconds };
         report.epochs.push(epoch);
         report.finalTestAccuracy = epoch.testAccuracy;
         report.totalSeconds = (performance.now() - started) / 1000;
@@ -152,21 +159,12 @@ export async function runTraining(engine: Engine, config: TrainConfig, data: { t
 }
 
 /** One QuickSelection run (`npm run train -- --task select`): the sparse denoising autoencoder's settings. */
-export interface SelectConfig {
+export interface SelectConfig extends SetRunSettings {
   dataset: string;
   /** Features kept. */
   k: number;
   hidden: number;
-  epochs: number;
-  batchSize: number;
-  epsilon: number;
-  zeta: number;
-  dropoutRate: number;
   noiseFactor: number;
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  seed: number;
   inputs: 'unit' | 'standardize';
   trainSamples?: number;
 }
@@ -192,7 +190,7 @@ export interface SelectReport extends RunProgress {
   denseParameters: number;
   backend: 'webgpu' | 'cpu';
   threads: number;
-  adapter: { vendor: string; architecture: string; description: string } | null;
+  adapter: AdapterRecord;
   backendNote?: string;
   trainSamples: number;
   epochs: SelectEpoch[];
@@ -213,7 +211,7 @@ export interface SelectHooks {
  * their last selection can still be evaluated.
  */
 export async function runQuickSelection(engine: Engine, config: SelectConfig, data: { train: Dataset }, hooks: SelectHooks = {}): Promise<SelectReport> {
-  const train = config.trainSamples ? subset(data.train, 0, Math.min(config.trainSamples, data.train.count)) : data.train;
+  const train = firstSamples(data.train, config.trainSamples);
   const features = train.features;
   const model = new Sequential(engine, quickSelectionLayers(features, { hidden: config.hidden, epsilon: config.epsilon, dropoutRate: config.dropoutRate, seed: config.seed }));
   const started = performance.now();
@@ -227,28 +225,20 @@ export async function runQuickSelection(engine: Engine, config: SelectConfig, da
     denseParameters: model.denseParameterCount,
     backend: engine.backend,
     threads: engine.threads,
-    adapter: engine.adapterInfo ? { vendor: engine.adapterInfo.vendor, architecture: engine.adapterInfo.architecture, description: engine.adapterInfo.description } : null,
+    adapter: adapterRecord(engine),
     trainSamples: train.count,
     epochs: [],
     secondsPerEpoch: null,
-    date: new Date().toISOString(),
-    totalSeconds: 0,
-    complete: false,
-    notes: [],
+    ...runStarted(),
   };
   try {
     await model.fit(train, {
+      ...sgdFitOptions(config, hooks),
       task: 'autoencode',
-      epochs: config.epochs,
-      batchSize: config.batchSize,
-      optimizer: sgd({ lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay }),
       // The authors evolve both layers, the output layer included.
       evolution: set({ zeta: config.zeta, includeLast: true }),
       corruption: { noiseFactor: config.noiseFactor, seed: config.seed },
       selectFeatures: { k: config.k },
-      seed: config.seed,
-      ...(hooks.signal ? { signal: hooks.signal } : {}),
-      onBatchEnd: (p) => hooks.onProgress?.(p.epoch, p.batch, p.batches),
       onEpochEnd: async (log: EpochLog) => {
         const epoch: SelectEpoch = {
           epoch: log.epoch + 1,
