@@ -9,6 +9,7 @@ import { runQuickSelection, runTraining, type SelectConfig, type SelectEpoch, ty
 import { EVALUATION_CLASSIFIER, evaluatePixels } from './quick-selection.js';
 import { parseTrainArgv, TRAIN_USAGE, type TrainOptions } from './train-options.js';
 import { exportOnnx, exportSafetensors } from '../src/interop.js';
+import { profileTable } from './profile-table.js';
 
 async function loadData(args: TrainOptions, raw?: { train: Dataset; test: Dataset }): Promise<{ train: Dataset; test: Dataset }> {
   const data = raw ?? (await loadRaw(args));
@@ -65,6 +66,11 @@ export async function main(argv: string[], output: ProgressStream = process.stdo
   const data = await loadData(args, raw);
   console.log(`  ${data.train.count} training and ${data.test.count} test samples, ${data.train.features} features, ${data.train.classes} classes`);
   const { engine, note } = await pickEngine(args.backend, args.threads);
+  if (args.profile && engine.backend !== 'cpu') {
+    engine.dispose();
+    console.error("--profile: times the CPU backend's training phases, but this run picked WebGPU (add --backend cpu)");
+    return 2;
+  }
   const a = engine.adapterInfo;
   console.log(`backend: ${engine.backend}${a ? ` (${a.vendor} ${a.architecture} ${a.description})`.replace(/\s+\)/, ')') : ''}${note ? ` — ${note}` : ''}`);
   const controller = new AbortController();
@@ -87,6 +93,7 @@ export async function main(argv: string[], output: ProgressStream = process.stdo
         inputs: args.inputs,
         ...(args.train < data.train.count ? { trainSamples: args.train } : {}),
         ...(args.test < data.test.count ? { testSamples: args.test } : {}),
+        ...(args.profile ? { profile: true } : {}),
       };
       const quick = args.preset === 'quick';
       const out = args.out || join(root, 'bench', 'results', `train-${args.data}-${variant.replace(':', '')}-${new Date().toISOString().slice(0, 10)}${quick ? '-quick' : ''}.json`);
@@ -108,6 +115,7 @@ export async function main(argv: string[], output: ProgressStream = process.stdo
           progress.line(
             `  epoch ${String(e.epoch).padStart(3)}/${config.epochs}: train loss ${e.trainLoss.toFixed(4)} acc ${(100 * e.trainAccuracy).toFixed(2)} %  test acc ${(100 * e.testAccuracy).toFixed(2)} %  ${e.seconds.toFixed(1)} s (+${e.evolveSeconds.toFixed(2)} s evolve)  ~${left.toFixed(0)} min left`,
           );
+          if (e.profile) for (const line of profileTable(e.profile, e.seconds, config.sizes.length - 1)) progress.line(`    ${line}`);
           write(r);
         },
         onTrained: async (model) => {

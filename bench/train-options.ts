@@ -80,6 +80,8 @@ export interface TrainOptions {
   export: Array<'onnx' | 'safetensors'>;
   /** Page: start training when the page has loaded. */
   autorun: boolean;
+  /** CLI: time each phase of the CPU training step per layer (FitOptions.profile) and print it after every epoch. */
+  profile: boolean;
 }
 
 export const LIMITS = {
@@ -121,6 +123,7 @@ export function defaultTrainOptions(preset: TrainPreset): TrainOptions {
     out: '',
     export: [],
     autorun: false,
+    profile: false,
   };
 }
 
@@ -218,6 +221,12 @@ export const TRAIN_OPTIONS: OptionSpecs<TrainOptions> = [
     format: (v) => v.join(','),
   },
   { key: 'autorun', scope: 'page', ...flagOption, help: 'start training when the page has loaded' },
+  {
+    key: 'profile',
+    scope: 'cli',
+    ...flagOption,
+    help: "CPU backend: time every phase of the training step per layer (products, bias, activation + dropout, loss, optimizer, copies) and evaluation and evolution, print where each epoch's time went, and keep it per epoch in the results file",
+  },
 ];
 
 /** `--quick` is `--preset quick`, as before presets had names. */
@@ -232,6 +241,10 @@ export function checkTrainOptions(o: TrainOptions, program: OptionProgram): Opti
   if (program === 'page') {
     if (o.variant.length !== 1) errors.push(new OptionError('variant', `the page trains one variant at a time, got "${o.variant.join(',')}"`));
     if (o.data !== 'mnist' && o.data !== 'synthetic') errors.push(new OptionError('data', `the page has mnist and synthetic; ${o.data} needs --data-dir (npm run train only)`));
+  } else if (o.profile && o.backend === 'webgpu') {
+    errors.push(new OptionError('profile', "times the CPU backend's training phases; on WebGPU a batch is one recorded submission (use --backend cpu)"));
+  } else if (o.profile && o.task === 'select') {
+    errors.push(new OptionError('profile', 'profiles the classification run (--task classify)'));
   } else if (o.task === 'select' && o.hidden.length !== 1) {
     errors.push(new OptionError('hidden', `--task select trains an autoencoder with one hidden layer, got ${formatHidden(o.hidden)}`));
   } else if ((o.data === 'fashion-mnist' || o.data === 'idx') && o.dataDir === '') {

@@ -11,6 +11,7 @@ import {
   type EpochLog,
   type FitOptions,
   type MlpVariant,
+  type PhaseTime,
 } from '../src/index.js';
 import { adapterRecord, epochScores, type AdapterRecord, type EpochScores } from './run-record.js';
 
@@ -42,12 +43,16 @@ export interface TrainConfig extends SetRunSettings {
   /** Use only the first N training samples (all when undefined). */
   trainSamples?: number;
   testSamples?: number;
+  /** Time each phase of the CPU training step per layer (FitOptions.profile; CPU backend only). */
+  profile?: boolean;
 }
 
 export interface TrainEpoch extends EpochScores {
   /** Training time of the epoch (forward, backward, optimizer), and its topology update. */
   seconds: number;
   evolveSeconds: number;
+  /** With TrainConfig.profile: the epoch's seconds per phase and layer (EpochLog.profile). */
+  profile?: PhaseTime[];
 }
 
 /** Where a results file rewritten after every epoch has got to. */
@@ -140,8 +145,9 @@ export async function runTraining(engine: Engine, config: TrainConfig, data: { t
       ...(variantEvolution(variant, config.zeta) ? { evolution: variantEvolution(variant, config.zeta)! } : {}),
       // Evaluated inside fit, after the epoch's training and before its topology update, as the reference does.
       validationData: test,
+      ...(config.profile ? { profile: true } : {}),
       onEpochEnd: async (log: EpochLog) => {
-        const epoch: TrainEpoch = { ...epochScores(log), seconds: log.seconds, evolveSeconds: log.evolveSeconds };
+        const epoch: TrainEpoch = { ...epochScores(log), seconds: log.seconds, evolveSeconds: log.evolveSeconds, ...(log.profile ? { profile: log.profile } : {}) };
         report.epochs.push(epoch);
         report.finalTestAccuracy = epoch.testAccuracy;
         report.totalSeconds = (performance.now() - started) / 1000;

@@ -192,6 +192,17 @@ describe('training options (npm run train and /demo/train.html)', () => {
     expect(optionError(() => parseTrainArgv(['--data', 'idx'])).message).toContain('needs --data-dir');
   });
 
+  test('--profile: a CLI flag for the CPU classification run; WebGPU and --task select are refused by name', () => {
+    expect(parseTrainArgv([]).profile).toBe(false);
+    expect(parseTrainArgv(['--profile']).profile).toBe(true);
+    expect(parseTrainArgv(['--profile', '--backend', 'cpu']).profile).toBe(true);
+    expect(optionError(() => parseTrainArgv(['--profile', '--backend', 'webgpu'])).message).toBe(
+      "profile: times the CPU backend's training phases; on WebGPU a batch is one recorded submission (use --backend cpu)",
+    );
+    expect(optionError(() => parseTrainArgv(['--profile', '--task', 'select'])).message).toContain('--task classify');
+    expect(parseTrainSearch(new URLSearchParams('profile')).errors[0]!.message).toBe('profile: an option of npm run train only');
+  });
+
   test('--help lists every option the CLI takes', () => {
     for (const spec of TRAIN_OPTIONS) {
       if (spec.scope === 'page') expect(TRAIN_USAGE).not.toContain(cliName(String(spec.key)));

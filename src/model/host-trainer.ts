@@ -32,7 +32,7 @@ export class HostTrainer implements Trainer {
 
   trainBatch(x: Float32Array, labels: Uint8Array, batch: number, step: number, t: number, samples?: Uint32Array): void {
     const { plan, optimizer, seed } = this.settings;
-    const input = timed(this.probe(-1), 'input corruption', () => this.corrupted(x, batch, samples));
+    const input = this.settings.corruption ? timed(this.probe(-1), 'input corruption', () => this.corrupted(x, batch, samples)) : x;
     const { inputs, pre, output } = this.forward(input, batch, true, step, true);
     // Backward: dZ of the last stage is p − onehot (or y − x, times f'(z)), in place in the output.
     const dZ0 = timed(this.probe(-1), 'loss', () => this.score(output, pre[pre.length - 1]!, x, labels, batch, true));
