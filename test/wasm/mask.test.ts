@@ -79,10 +79,8 @@ describe('dropout mask in WebAssembly', () => {
     expect(A.some((v) => v === 0) && A.some((v) => v !== 0)).toBe(true);
   });
 
-  test('the fused leaky ReLU equals a naive f32 loop, with and without dropout, split over threads too', async () => {
-    const e = await createEngine({ backend: 'cpu', threads: 3 });
-    engines.push(e);
-    await e.spmmCsr(CSRMatrix.random({ rows: 4, cols: 4, density: 0.5, seed: 1 }), DenseMatrix.random(4, 4));
+  /** activate/derive against a naive f32 loop over the mask as the GPU draws it, for counts around the vector width. */
+  function expectLeakyMatchesNaive(): void {
     const f = Math.fround;
     for (const count of [1024, 4099, 3 * 4096 + 5]) {
       for (const p of [
@@ -111,5 +109,21 @@ describe('dropout mask in WebAssembly', () => {
         }
       }
     }
+  }
+
+  test('the fused leaky ReLU equals a naive f32 loop, with and without dropout, split over threads too', async () => {
+    const e = await createEngine({ backend: 'cpu', threads: 3 });
+    engines.push(e);
+    await e.spmmCsr(CSRMatrix.random({ rows: 4, cols: 4, density: 0.5, seed: 1 }), DenseMatrix.random(4, 4));
+    expectLeakyMatchesNaive();
+    // Every call split into parts (starting on 4-element multiples, the tail part shorter): the same bits.
+    const saved = setParallelThreshold(0);
+    const before = parallelRunCount();
+    try {
+      expectLeakyMatchesNaive();
+    } finally {
+      setParallelThreshold(saved);
+    }
+    expect(parallelRunCount()).toBeGreaterThan(before);
   });
 });
