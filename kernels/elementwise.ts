@@ -9,8 +9,10 @@ const { THREADS } = programs.addBias.layout.consts;
 export const addBias = kernel({
   name: 'addBias',
   cpu(rows: number, cols: number, Y: Float32Array, bias: Float32Array) {
-    const count = rows * cols;
-    for (let i = 0; i < count; i++) Y[i]! += bias[Math.floor(i / cols)]!;
+    for (let r = 0, o = 0; r < rows; r++, o += cols) {
+      const b = bias[r]!;
+      for (let j = o; j < o + cols; j++) Y[j]! += b;
+    }
   },
   encode(s, rows: number, cols: number, Y: GPUBuffer, bias: GPUBuffer) {
     s.dispatch(programs.addBias, { bindings: { matrix: Y, vector: bias }, uniforms: { rows, cols }, workgroups: Math.ceil((rows * cols) / THREADS) });
@@ -28,11 +30,23 @@ export const rowSums = kernel({
   cpu(rows: number, cols: number, alpha: number, M: Float32Array, out: Float32Array) {
     const f = Math.fround;
     const alpha32 = f(alpha);
-    const lanes = new Float32Array(4);
-    for (let r = 0; r < rows; r++) {
-      lanes.fill(0);
-      for (let b = 0; b < cols; b++) lanes[b & 3]! += M[r * cols + b]!;
-      out[r] = alpha32 * f(f(f(lanes[0]! + lanes[1]!) + lanes[2]!) + lanes[3]!);
+    const whole = cols & ~3;
+    for (let r = 0, o = 0; r < rows; r++, o += cols) {
+      // The four lanes in locals, each sum rounded to f32 as a Float32Array lane would be.
+      let l0 = 0;
+      let l1 = 0;
+      let l2 = 0;
+      let l3 = 0;
+      for (let b = o; b < o + whole; b += 4) {
+        l0 = f(l0 + M[b]!);
+        l1 = f(l1 + M[b + 1]!);
+        l2 = f(l2 + M[b + 2]!);
+        l3 = f(l3 + M[b + 3]!);
+      }
+      if (whole < cols) l0 = f(l0 + M[o + whole]!);
+      if (whole + 1 < cols) l1 = f(l1 + M[o + whole + 1]!);
+      if (whole + 2 < cols) l2 = f(l2 + M[o + whole + 2]!);
+      out[r] = alpha32 * f(f(f(l0 + l1) + l2) + l3);
     }
   },
   encode(s, rows: number, cols: number, alpha: number, M: GPUBuffer, out: GPUBuffer) {

@@ -60,6 +60,10 @@ describe(`elementwise kernels on WebGPU (${adapterName(gpu)}) vs CPU twin vs flo
         return { result: y, byteLength: (rows * cols + SLACK) * 4, decode: (b) => new Float32Array(b) };
       });
       const got = head(out, rows * cols, 'addBias');
+      // The CPU twin: one f32 addition per element, the same bits.
+      const cpu = Float32Array.from(Y);
+      addBias.cpu(rows, cols, cpu, bias);
+      expect(Array.from(cpu)).toEqual(Array.from(got));
       const expected = Float64Array.from(Y, (y, i) => y + bias[Math.floor(i / cols)]!);
       const scale = Float64Array.from(Y, (y, i) => Math.abs(y) + Math.abs(bias[Math.floor(i / cols)]!));
       expectClose(got, expected, scale, 'gpu addBias vs loop', 1e-7);
@@ -74,6 +78,10 @@ describe(`elementwise kernels on WebGPU (${adapterName(gpu)}) vs CPU twin vs flo
         return { result: sums, byteLength: (rows + SLACK) * 4, decode: (b) => new Float32Array(b) };
       });
       const got = head(out, rows, 'rowSums');
+      // The CPU twin sums in the GPU's lane order (column b into lane b mod 4, tails included): the same bits.
+      const cpu = new Float32Array(rows);
+      rowSums.cpu(rows, cols, alpha, M, cpu);
+      expect(Array.from(cpu)).toEqual(Array.from(got));
       const expected = new Float64Array(rows);
       const scale = new Float64Array(rows);
       for (let r = 0; r < rows; r++) {
