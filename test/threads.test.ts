@@ -96,19 +96,18 @@ describe('results are the same bytes on 1, 2, 3 and 7 threads', () => {
 });
 
 describe('the threshold', () => {
-  test('a layer of the reference SET-MLP (1000 × 1000, ε = 20, batch 128) splits at the default threshold', async () => {
+  test('at the default threshold a 2000 × 2000 layer (ε = 20, batch 128, ~10 M multiply-adds) splits; the reference SET-MLP layer (1000 × 1000, ~4.6 M) stays on the calling thread', async () => {
     const saved = setParallelThreshold(threshold);
     try {
-      const W = CSRMatrix.random({ rows: 1000, cols: 1000, epsilon: 20, seed: 1 });
-      const X = DenseMatrix.random(1000, 128, { seed: 1 });
+      const W = CSRMatrix.random({ rows: 2000, cols: 2000, epsilon: 20, seed: 1 });
+      const X = DenseMatrix.random(2000, 128, { seed: 1 });
       const before = parallelRunCount();
       const one = await engines[0]!.spmmCsr(W, X);
       const two = await engines[1]!.spmmCsr(W, X);
       expect(parallelRunCount()).toBe(before + 1);
       expect(bytes(two.data)).toEqual(bytes(one.data));
-      // Batch 4 of a small layer stays on the calling thread.
-      const small = CSRMatrix.random({ rows: 64, cols: 64, density: 0.1, seed: 2 });
-      await engines[1]!.spmmCsr(small, DenseMatrix.random(64, 4, { seed: 3 }));
+      const reference = CSRMatrix.random({ rows: 1000, cols: 1000, epsilon: 20, seed: 2 });
+      await engines[1]!.spmmCsr(reference, DenseMatrix.random(1000, 128, { seed: 3 }));
       expect(parallelRunCount()).toBe(before + 1);
     } finally {
       setParallelThreshold(0);
@@ -187,8 +186,8 @@ describe('workers never keep Node alive', () => {
     const server = await createServer({ configFile: 'vite.config.ts', server: { middlewareMode: true, hmr: false, ws: false }, appType: 'custom', logLevel: 'silent', optimizeDeps: { noDiscovery: true, include: [] } });
     const { createEngine, CSRMatrix, DenseMatrix } = await server.ssrLoadModule('/src/index.ts');
     const engine = await createEngine({ backend: 'cpu', threads: 3 });
-    const W = CSRMatrix.random({ rows: 1000, cols: 1000, epsilon: 20, seed: 1 });
-    await engine.spmmCsr(W, DenseMatrix.random(1000, 128));
+    const W = CSRMatrix.random({ rows: 2000, cols: 2000, epsilon: 20, seed: 1 });
+    await engine.spmmCsr(W, DenseMatrix.random(2000, 128));
     const { parallelRunCount } = await server.ssrLoadModule('/kernels/wasm/pool.ts');
     console.log(JSON.stringify({ threads: engine.threads, reason: engine.threadsReason, split: parallelRunCount() }));
     ${dispose ? 'engine.dispose();' : ''}

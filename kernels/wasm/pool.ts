@@ -151,12 +151,16 @@ let parallelRuns = 0;
 let endedWorkers = 0;
 
 /**
- * Multiply-adds below which a product runs on the calling thread alone: the
- * hand-off (a futex wake, the worker's start, the wait) costs tens of µs,
- * about what 2^19 multiply-adds (~100 µs on one core at ~5 G/s) save when
- * halved. The reference SET-MLP's layers at batch 128 are ~4.6 M.
+ * Multiply-adds below which a product runs on the calling thread alone
+ * (about 8.4 M, ~1 ms on one core). The hand-off itself (a futex wake, the
+ * worker's start, the wait) costs tens of µs, but on virtual machines whose
+ * idle vCPUs busy-poll for a while after a wake-up (this project's 2-vCPU
+ * machines) the calling thread's next work ran at half speed: splitting the
+ * reference SET-MLP's 4.6 M-multiply-add products made its MNIST epoch
+ * 4.6–4.7 s against 3.9 s unsplit (bench/README.md). A million-neuron layer's
+ * products (≥ 88 M) still split.
  */
-let minParallelWork = 1 << 19;
+let minParallelWork = 1 << 23;
 
 /**
  * @internal Tests: split every product, however small (0), to check that
