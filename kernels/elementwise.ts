@@ -2,6 +2,7 @@ import { kernel } from '../src/gpu/kernel.js';
 import { programs } from './programs.js';
 import type { AdamOptions, SgdOptions } from '../src/options.js';
 import { adam } from './adam.js';
+import { sgdMomentumWasm } from './wasm/sgd-wasm.js';
 
 const { THREADS } = programs.addBias.layout.consts;
 
@@ -58,6 +59,8 @@ export const rowSums = kernel({
 export const sgdMomentum = kernel({
   name: 'sgdMomentum',
   cpu(weights: Float32Array, gradient: Float32Array, velocity: Float32Array, o: SgdOptions) {
+    // A layer's nonzeros in WebAssembly SIMD (kernels/wasm/sgd.wat), the same bits.
+    if (sgdMomentumWasm(weights, gradient, velocity, o)) return;
     const f = Math.fround;
     for (let i = 0; i < weights.length; i++) {
       const v = f(f(f(o.momentum) * velocity[i]!) - f(f(o.lr) * gradient[i]!));

@@ -17,6 +17,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { addBias, rowSums, sgdMomentum } from '../kernels/elementwise.js';
+import { expectSameBitsWithoutWasm } from './helpers/wasm.js';
 import { programs } from '../kernels/programs.js';
 import type { GpuContext } from '../src/gpu/gpu-context.js';
 import type { SgdOptions } from '../src/index.js';
@@ -94,7 +95,8 @@ describe(`elementwise kernels on WebGPU (${adapterName(gpu)}) vs CPU twin vs flo
     });
   }
 
-  for (const count of [1, THREADS - 1, THREADS + 1, 1000]) {
+  // 1027 and 4099: WebAssembly SIMD on the CPU (≥ 1024 weights), with a tail of 3.
+  for (const count of [1, THREADS - 1, THREADS + 1, 1000, 1027, 4099]) {
     test(`sgdMomentum, ${count} weights, two steps`, async () => {
       const o: SgdOptions = { lr: 0.05, momentum: 0.9, weightDecay: 1e-4 };
       const w0 = randomValues(count, count);
@@ -115,6 +117,13 @@ describe(`elementwise kernels on WebGPU (${adapterName(gpu)}) vs CPU twin vs flo
       const wCpu = Float32Array.from(w0);
       const vCpu = Float32Array.from(v0);
       for (const g of gradients) sgdMomentum.cpu(wCpu, g, vCpu, o);
+      // The JavaScript loop and the WebAssembly SIMD step (from 1024 weights) agree to the bit.
+      expectSameBitsWithoutWasm(() => {
+        const w = Float32Array.from(w0);
+        const v = Float32Array.from(v0);
+        for (const g of gradients) sgdMomentum.cpu(w, g, v, o);
+        return Float32Array.of(...w, ...v);
+      });
       // GPU: both steps recorded on the same resident weights and velocity.
       const out = await ctx.run('test sgdMomentum', (s) => {
         const w = s.upload('weights', withTail(w0));
