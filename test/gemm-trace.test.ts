@@ -57,6 +57,8 @@ describe('the GEMM shader traces what bench/model/gemm.ts says (WGSL TRACE varia
       const splits = profile === 'gpu' ? gemmGrid(dims).splits : 1;
       const reduce = modelGemm(profile, dims, { transA, transB }).operation.dispatches[1];
       expect(wgsl.reduce?.workgroupCount).toBe(reduce?.workgroupCount);
+      // The k = 300 cases are here for split-K: if a tile or threshold change stops them splitting, say so.
+      expect(splits > 1, 'split-K in the k = 300 cases').toBe(k === 300);
       if (splits > 1) expectSameDispatch(wgsl.reduce!, reduce!, 'reduceSplits');
       // Multiply-adds per workgroup-memory load: an invocation does its 4 × 4 (main) or GPU_TM / 16 × 4
       // (tileGpu) block for every k of its k-steps, padding included; the loads are the traced ones.
