@@ -62,3 +62,8 @@ export interface PhaseProbe {
 export function timed<T>(probe: PhaseProbe | undefined, phase: TrainingPhase, fn: () => T): T {
   return probe ? probe.clock.measure(phase, probe.layer, fn) : fn();
 }
+
+/** The same for work that awaits. */
+export function timedAsync<T>(probe: PhaseProbe | undefined, phase: TrainingPhase, fn: () => Promise<T>): Promise<T> {
+  return probe ? probe.clock.measureAsync(phase, probe.layer, fn) : fn();
+}

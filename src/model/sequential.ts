@@ -7,7 +7,7 @@ import { gatherBatch, shuffledOrder, validateDataset, type Dataset } from '../da
 import { LinearLayer } from '../layers/linear-layer.js';
 import { randomU32 } from '../random.js';
 import type { EpochLog, History } from '../history.js';
-import { PhaseClock } from './profile.js';
+import { PhaseClock, timed, timedAsync } from './profile.js';
 import { zetaAfterEpoch, type Evolution } from './evolution.js';
 import { GpuTrainer } from './gpu-trainer.js';
 import { HostTrainer } from './host-trainer.js';
@@ -233,6 +233,8 @@ export class Sequential {
     return this.exclusive(async () => {
       const ctx = this.engine.gpuContextForLayers();
       const clock = o.profile ? new PhaseClock() : undefined;
+      // The model-wide phases (batch copy, evaluation) time under layer −1.
+      const whole = clock && { clock, layer: -1 };
       const trainer = this.trainer(o.optimizer, o.seed, o.loss, o.corruption, clock);
       const history: History = { epochs: [] };
       const batches = Math.ceil(data.count / o.batchSize);
@@ -253,8 +255,7 @@ export class Sequential {
               o.signal?.throwIfAborted();
               const start = b * o.batchSize;
               const size = Math.min(o.batchSize, data.count - start);
-              if (clock) clock.measure('batch copy', -1, () => gatherBatch(data, order, start, size, x, labels));
-              else gatherBatch(data, order, start, size, x, labels);
+              timed(whole, 'batch copy', () => gatherBatch(data, order, start, size, x, labels));
               trainer.trainBatch(x, labels, size, step++, ++this.updates, o.corruption ? order.subarray(start, start + size) : undefined);
               samples += size;
               if ((b + 1) % o.syncEvery === 0 || b === batches - 1) await trainer.flush();
@@ -265,7 +266,7 @@ export class Sequential {
           const log: EpochLog = { epoch, loss: metrics.loss, accuracy: metrics.accuracy, seconds: (now() - started) / 1000, evolveSeconds: 0 };
           if (o.validationData) {
             const validation = o.validationData;
-            const v = clock ? await clock.measureAsync('evaluation', -1, () => this.evaluateWith(trainer, validation, o.batchSize)) : await this.evaluateWith(trainer, validation, o.batchSize);
+            const v = await timedAsync(whole, 'evaluation', () => this.evaluateWith(trainer, validation, o.batchSize));
             log.valLoss = v.loss;
             log.valAccuracy = v.accuracy;
           }
